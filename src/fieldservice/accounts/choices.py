@@ -1,0 +1,43 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganisationKind(models.TextChoices):
+    OWN = "own", _("Our company")
+    PROVIDER = "provider", _("Service provider")
+    CUSTOMER = "customer", _("Customer company")
+
+
+class Role(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    AGENT = "agent", _("Service agent")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+    ENGINEER = "engineer", _("Field engineer")
+    PROVIDER_ADMIN = "provider_admin", _("Provider administrator")
+    PARTS_KEEPER = "parts_keeper", _("Parts keeper")
+    DIRECTOR = "director", _("Service director")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+# Which roles belong to which kind of organisation. A user's roles must fit their organisation.
+ROLES_BY_ORGANISATION_KIND = {
+    OrganisationKind.OWN: {
+        Role.AGENT,
+        Role.DISPATCHER,
+        Role.ENGINEER,
+        Role.PARTS_KEEPER,
+        Role.DIRECTOR,
+        Role.ADMINISTRATOR,
+    },
+    OrganisationKind.PROVIDER: {Role.PROVIDER_ADMIN, Role.ENGINEER},
+    OrganisationKind.CUSTOMER: {Role.CUSTOMER},
+}
+
+
+class Availability(models.TextChoices):
+    ON_DUTY = "on_duty", _("On duty")
+    OFF = "off", _("Off duty")
+    ON_LEAVE = "on_leave", _("On leave")
+
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -1,0 +1,58 @@
+"""What each role may do. Services and selectors ask `can(user, capability)`; nothing else
+looks at role names, so a capability moves between roles in one place.
+"""
+
+from enum import StrEnum
+
+from fieldservice.accounts.choices import Role
+
+
+class Capability(StrEnum):
+    VIEW_CUSTOMERS = "customers.view"
+    CHANGE_CUSTOMERS = "customers.change"
+    VIEW_ASSETS = "assets.view"
+    CHANGE_ASSETS = "assets.change"
+    CHANGE_PRODUCT_MODELS = "assets.change_product_models"
+    VIEW_PARTS = "inventory.view_parts"
+    CHANGE_PARTS = "inventory.change_parts"
+    VIEW_PEOPLE = "accounts.view_people"
+    MANAGE_PEOPLE = "accounts.manage_people"
+    MANAGE_PROVIDER_ENGINEERS = "accounts.manage_provider_engineers"
+    IMPORT_DATA = "core.import"
+    VIEW_EVENTS = "core.view_events"
+
+
+C = Capability
+ROLE_CAPABILITIES: dict[str, set[Capability]] = {
+    Role.CUSTOMER: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS},
+    Role.AGENT: {
+        C.VIEW_CUSTOMERS,
+        C.CHANGE_CUSTOMERS,
+        C.VIEW_ASSETS,
+        C.CHANGE_ASSETS,
+        C.VIEW_PARTS,
+        C.VIEW_PEOPLE,
+        C.IMPORT_DATA,
+        C.VIEW_EVENTS,
+    },
+    Role.DISPATCHER: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS, C.VIEW_PARTS, C.VIEW_PEOPLE, C.VIEW_EVENTS},
+    Role.ENGINEER: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS, C.VIEW_PARTS},
+    Role.PROVIDER_ADMIN: {
+        C.VIEW_CUSTOMERS,
+        C.VIEW_ASSETS,
+        C.VIEW_PARTS,
+        C.VIEW_PEOPLE,
+        C.MANAGE_PROVIDER_ENGINEERS,
+    },
+    Role.PARTS_KEEPER: {C.VIEW_ASSETS, C.VIEW_PARTS, C.CHANGE_PARTS, C.VIEW_CUSTOMERS},
+    Role.DIRECTOR: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS, C.VIEW_PARTS, C.VIEW_PEOPLE, C.VIEW_EVENTS},
+    Role.ADMINISTRATOR: set(Capability),
+}
+
+
+def can(user, capability: Capability) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return any(capability in ROLE_CAPABILITIES.get(role, ()) for role in user.role_codes)

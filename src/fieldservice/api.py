@@ -1,0 +1,45 @@
+"""The HTTP API at /api/v1/: one NinjaAPI, one router per app."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from fieldservice.accounts.api import router as accounts_router
+from fieldservice.assets.api import router as assets_router
+from fieldservice.core.api import TokenAuth, validation_error_body
+from fieldservice.core.errors import DomainError
+from fieldservice.customers.api import router as customers_router
+from fieldservice.inventory.api import router as inventory_router
+
+api = NinjaAPI(
+    title="fieldservice API",
+    version="1",
+    description="Field service management. Authenticate with `Authorization: Bearer <token>` "
+    "(create a token under *My account → API tokens*) or a browser session.",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc):
+    return api.create_response(request, validation_error_body(exc), status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc):
+    return api.create_response(request, {"detail": str(exc) or _("You do not have permission to do this.")}, status=403)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc):
+    return api.create_response(request, {"detail": exc.message, "code": exc.code}, status=409)
+
+
+api.add_router("/v1/", accounts_router)
+api.add_router("/v1/", customers_router)
+api.add_router("/v1/", inventory_router)
+api.add_router("/v1/", assets_router)

@@ -1,0 +1,20 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EquipmentStatus(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    INVALIDATED = "invalidated", _("Invalidated")
+
+
+class FittedPartSource(models.TextChoices):
+    BOM = "bom", _("From the bill of materials")
+    REPLACEMENT = "replacement", _("Replacement")
+    ADDED = "added", _("Added")
+
+
+class WarrantyState(models.TextChoices):
+    IN_WARRANTY = "in_warranty", _("In warranty")
+    EXPIRED = "expired", _("Out of warranty")
+    NOT_STARTED = "not_started", _("Warranty not started")
+    UNKNOWN = "unknown", _("Warranty unknown")

@@ -1,0 +1,353 @@
+"""Business rules for product models, bills of materials and installed equipment."""
+
+import calendar
+import datetime as dt
+import mimetypes
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.assets.choices import EquipmentStatus, FittedPartSource
+from fieldservice.assets.models import (
+    BomLine,
+    Equipment,
+    EquipmentDocument,
+    FittedPart,
+    ProductModel,
+    new_public_token,
+)
+from fieldservice.core.errors import DomainError, require
+from fieldservice.core.events import record_created, record_event, record_updated, snapshot
+from fieldservice.core.uploads import check_document, check_image
+from fieldservice.customers.models import Customer, Site
+from fieldservice.inventory.models import Part
+
+PRODUCT_MODEL_FIELDS = ["code", "name", "product_line", "default_warranty_months", "description", "is_active"]
+EQUIPMENT_FIELDS = [
+    "product_model",
+    "serial_number",
+    "lot_number",
+    "customer",
+    "site",
+    "parent",
+    "installed_on",
+    "warranty_starts_on",
+    "warranty_ends_on",
+    "status",
+]
+IMAGE_LIMIT = 5 * 1024 * 1024
+DOCUMENT_LIMIT = 20 * 1024 * 1024
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, clipped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _may_change_assets(actor: User) -> bool:
+    return can(actor, Capability.CHANGE_ASSETS) and actor.is_own_staff
+
+
+def _may_change_models(actor: User) -> bool:
+    return can(actor, Capability.CHANGE_PRODUCT_MODELS) or _may_change_assets(actor)
+
+
+def _check_product_model_fields(fields: dict, product_model: ProductModel | None = None) -> dict:
+    cleaned = {}
+    for name, value in fields.items():
+        if name == "code":
+            value = (value or "").strip().upper()
+            if not value:
+                raise ValidationError({"code": _("This field is required.")}, code="required")
+            clash = ProductModel.objects.filter(code=value)
+            if product_model is not None:
+                clash = clash.exclude(pk=product_model.pk)
+            if clash.exists():
+                raise ValidationError({"code": _("Model code %(code)s exists.") % {"code": value}}, code="duplicate")
+        elif name == "name":
+            value = (value or "").strip()
+            if not value:
+                raise ValidationError({"name": _("This field is required.")}, code="required")
+        elif name in {"product_line", "description"}:
+            value = (value or "").strip()
+        elif name == "default_warranty_months":
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                raise ValidationError({name: _("Enter a whole number of months.")}, code="invalid") from None
+            if not 0 <= value <= 120:
+                raise ValidationError({name: _("The warranty must be 0 to 120 months.")}, code="out_of_range")
+        elif name == "image":
+            if value:
+                check_image(value, "image", IMAGE_LIMIT)
+        elif name == "is_active":
+            value = bool(value)
+        else:
+            raise ValidationError({name: _("This field cannot be set here.")}, code="unknown_field")
+        cleaned[name] = value
+    return cleaned
+
+
+@transaction.atomic
+def create_product_model(*, actor: User, code: str, name: str, **fields) -> ProductModel:
+    require(_may_change_models(actor))
+    cleaned = _check_product_model_fields({"code": code, "name": name, **fields})
+    product_model = ProductModel.objects.create(**cleaned)
+    record_created(product_model, actor=actor, fields=PRODUCT_MODEL_FIELDS)
+    return product_model
+
+
+@transaction.atomic
+def update_product_model(product_model: ProductModel, *, actor: User, **fields) -> ProductModel:
+    require(_may_change_models(actor))
+    cleaned = _check_product_model_fields(fields, product_model)
+    before = snapshot(product_model, PRODUCT_MODEL_FIELDS)
+    for name, value in cleaned.items():
+        setattr(product_model, name, value)
+    product_model.save()
+    record_updated(product_model, actor=actor, before=before)
+    return product_model
+
+
+def _quantity(value, field: str) -> Decimal:
+    try:
+        quantity = Decimal(str(value))
+    except (InvalidOperation, TypeError):
+        raise ValidationError({field: _("Enter a number.")}, code="invalid") from None
+    if not quantity.is_finite() or quantity <= 0:
+        raise ValidationError({field: _("The quantity must be more than zero.")}, code="out_of_range")
+    return quantity
+
+
+@transaction.atomic
+def set_bom(product_model: ProductModel, *, actor: User, lines: Iterable[tuple[Part, Decimal | int]]) -> list[BomLine]:
+    """Replace the model's bill of materials. Machines already built keep their fitted parts."""
+    require(_may_change_models(actor))
+    wanted: dict[int, tuple[Part, Decimal]] = {}
+    for index, (part, quantity) in enumerate(lines):
+        if part.pk in wanted:
+            raise ValidationError(
+                {"bom": _("Part %(part)s is listed twice.") % {"part": part.part_number}}, code="duplicate"
+            )
+        wanted[part.pk] = (part, _quantity(quantity, f"bom[{index}].quantity"))
+    before = {
+        line.part.part_number: str(line.quantity.normalize()) for line in product_model.bom_lines.select_related("part")
+    }
+    product_model.bom_lines.all().delete()
+    created = BomLine.objects.bulk_create(
+        [BomLine(product_model=product_model, part=part, quantity=qty) for part, qty in wanted.values()]
+    )
+    after = {part.part_number: str(qty.normalize()) for part, qty in wanted.values()}
+    if before != after:
+        record_event(product_model, actor=actor, action="bom_changed", changes={"bom": [before, after]})
+    return created
+
+
+def _check_equipment_links(
+    *, customer: Customer, site: Site | None, parent: Equipment | None, equipment: Equipment | None
+) -> None:
+    if site is not None and site.customer_id != customer.pk:
+        raise ValidationError({"site": _("The site belongs to another customer.")}, code="invalid_choice")
+    if parent is not None:
+        if parent.customer_id != customer.pk:
+            raise ValidationError(
+                {"parent": _("A module must belong to the same customer as its machine.")}, code="invalid_choice"
+            )
+        node = parent
+        while node is not None:
+            if equipment is not None and node.pk == equipment.pk:
+                raise ValidationError({"parent": _("A machine cannot be a module of itself.")}, code="cycle")
+            node = node.parent
+
+
+def _check_dates(installed_on, starts_on, ends_on) -> None:
+    if starts_on and ends_on and ends_on < starts_on:
+        raise ValidationError(
+            {"warranty_ends_on": _("The warranty cannot end before it starts.")}, code="invalid_range"
+        )
+    if installed_on and installed_on > timezone.localdate() + dt.timedelta(days=366):
+        raise ValidationError(
+            {"installed_on": _("The installation date is too far in the future.")}, code="out_of_range"
+        )
+
+
+def _check_serial(product_model: ProductModel, serial_number: str, equipment: Equipment | None = None) -> str:
+    serial = (serial_number or "").strip()
+    if not serial:
+        raise ValidationError({"serial_number": _("This field is required.")}, code="required")
+    if len(serial) > 64:
+        raise ValidationError({"serial_number": _("At most %(n)d characters.") % {"n": 64}}, code="max_length")
+    clash = Equipment.objects.filter(product_model=product_model, serial_number=serial)
+    if equipment is not None:
+        clash = clash.exclude(pk=equipment.pk)
+    if clash.exists():
+        raise ValidationError(
+            {
+                "serial_number": _("Serial number %(serial)s already exists for model %(model)s.")
+                % {"serial": serial, "model": product_model.code}
+            },
+            code="duplicate",
+        )
+    return serial
+
+
+@transaction.atomic
+def register_equipment(
+    *,
+    actor: User,
+    product_model: ProductModel,
+    serial_number: str,
+    customer: Customer,
+    site: Site | None = None,
+    lot_number: str = "",
+    installed_on: dt.date | None = None,
+    warranty_starts_on: dt.date | None = None,
+    warranty_ends_on: dt.date | None = None,
+    parent: Equipment | None = None,
+) -> Equipment:
+    """Register a machine at a customer. The warranty defaults from the install date and the
+    model; the fitted parts start as the model's bill of materials."""
+    require(_may_change_assets(actor))
+    serial = _check_serial(product_model, serial_number)
+    _check_equipment_links(customer=customer, site=site, parent=parent, equipment=None)
+    if warranty_starts_on is None:
+        warranty_starts_on = installed_on
+    if warranty_starts_on is not None and warranty_ends_on is None:
+        warranty_ends_on = add_months(warranty_starts_on, product_model.default_warranty_months)
+    _check_dates(installed_on, warranty_starts_on, warranty_ends_on)
+    equipment = Equipment.objects.create(
+        product_model=product_model,
+        serial_number=serial,
+        lot_number=(lot_number or "").strip(),
+        customer=customer,
+        site=site,
+        parent=parent,
+        installed_on=installed_on,
+        warranty_starts_on=warranty_starts_on,
+        warranty_ends_on=warranty_ends_on,
+    )
+    FittedPart.objects.bulk_create(
+        [
+            FittedPart(
+                equipment=equipment,
+                part_id=line.part_id,
+                quantity=line.quantity,
+                fitted_on=installed_on,
+                source=FittedPartSource.BOM,
+            )
+            for line in product_model.bom_lines.all()
+        ]
+    )
+    record_created(equipment, actor=actor, fields=EQUIPMENT_FIELDS, related=customer)
+    return equipment
+
+
+@transaction.atomic
+def update_equipment(equipment: Equipment, *, actor: User, **fields) -> Equipment:
+    """Change a machine's details. Status has its own verbs (invalidate / reinstate)."""
+    require(_may_change_assets(actor))
+    allowed = {
+        "serial_number",
+        "lot_number",
+        "customer",
+        "site",
+        "parent",
+        "installed_on",
+        "warranty_starts_on",
+        "warranty_ends_on",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")}, code="unknown_field")
+    if "serial_number" in fields:
+        fields["serial_number"] = _check_serial(equipment.product_model, fields["serial_number"], equipment)
+    if "lot_number" in fields:
+        fields["lot_number"] = (fields["lot_number"] or "").strip()
+    customer = fields.get("customer", equipment.customer)
+    site = fields.get("site", equipment.site if customer.pk == equipment.customer_id else None)
+    parent = fields.get("parent", equipment.parent)
+    _check_equipment_links(customer=customer, site=site, parent=parent, equipment=equipment)
+    _check_dates(
+        fields.get("installed_on", equipment.installed_on),
+        fields.get("warranty_starts_on", equipment.warranty_starts_on),
+        fields.get("warranty_ends_on", equipment.warranty_ends_on),
+    )
+    before = snapshot(equipment, EQUIPMENT_FIELDS)
+    for name, value in fields.items():
+        setattr(equipment, name, value)
+    equipment.site = site
+    equipment.save()
+    record_updated(equipment, actor=actor, before=before, related=equipment.customer)
+    return equipment
+
+
+@transaction.atomic
+def invalidate_equipment(equipment: Equipment, *, actor: User, reason: str) -> Equipment:
+    """Take a machine out of service (scrapped, sold on, registered by mistake)."""
+    require(_may_change_assets(actor))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the equipment is invalidated.")}, code="required")
+    equipment = Equipment.objects.select_for_update().get(pk=equipment.pk)
+    if equipment.status == EquipmentStatus.INVALIDATED:
+        raise DomainError("already_invalidated", _("This equipment is already invalidated."))
+    before = snapshot(equipment, ["status", "invalidated_reason"])
+    equipment.status = EquipmentStatus.INVALIDATED
+    equipment.invalidated_reason = reason[:300]
+    equipment.save(update_fields=["status", "invalidated_reason"])
+    record_updated(equipment, actor=actor, before=before, related=equipment.customer, note=reason)
+    return equipment
+
+
+@transaction.atomic
+def reinstate_equipment(equipment: Equipment, *, actor: User) -> Equipment:
+    require(_may_change_assets(actor))
+    equipment = Equipment.objects.select_for_update().get(pk=equipment.pk)
+    if equipment.status == EquipmentStatus.REGISTERED:
+        raise DomainError("already_registered", _("This equipment is already registered."))
+    before = snapshot(equipment, ["status", "invalidated_reason"])
+    equipment.status = EquipmentStatus.REGISTERED
+    equipment.invalidated_reason = ""
+    equipment.save(update_fields=["status", "invalidated_reason"])
+    record_updated(equipment, actor=actor, before=before, related=equipment.customer)
+    return equipment
+
+
+@transaction.atomic
+def renew_public_token(equipment: Equipment, *, actor: User) -> Equipment:
+    """Issue a new QR token, e.g. after a label leaked; old labels stop working."""
+    require(_may_change_assets(actor))
+    equipment.public_token = new_public_token()
+    equipment.save(update_fields=["public_token"])
+    record_event(equipment, actor=actor, action="qr_token_renewed", related=equipment.customer)
+    return equipment
+
+
+@transaction.atomic
+def add_equipment_document(equipment: Equipment, *, actor: User, title: str, file) -> EquipmentDocument:
+    require(_may_change_assets(actor))
+    title = (title or "").strip() or getattr(file, "name", "")
+    if not title:
+        raise ValidationError({"title": _("This field is required.")}, code="required")
+    if file is None:
+        raise ValidationError({"file": _("Choose a file.")}, code="required")
+    check_document(file, "file", DOCUMENT_LIMIT)
+    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    document = EquipmentDocument.objects.create(
+        equipment=equipment,
+        title=title[:200],
+        file=file,
+        content_type=content_type,
+        size=file.size,
+        uploaded_by=actor,
+    )
+    record_event(equipment, actor=actor, action="document_added", related=equipment.customer, note=title)
+    return document

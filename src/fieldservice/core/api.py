@@ -1,0 +1,75 @@
+"""Shared pieces of the HTTP API: auth, error mapping, idempotent creates."""
+
+from functools import wraps
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+
+from fieldservice.core.models import IdempotentRequest
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer fsm_...` with a per-user API token."""
+
+    def authenticate(self, request, token):
+        from fieldservice.accounts.services import user_for_api_token
+
+        user = user_for_api_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+def validation_error_body(exc) -> dict:
+    """Django's ValidationError in the same shape Ninja uses for schema errors:
+    {"detail": [{"loc": ["body", field], "msg": ..., "type": code}]}."""
+    details = []
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                message = error.message % error.params if error.params else error.message
+                details.append({"loc": ["body", field], "msg": str(message), "type": error.code or "invalid"})
+    else:
+        for error in exc.error_list:
+            message = error.message % error.params if error.params else error.message
+            details.append({"loc": ["body"], "msg": str(message), "type": error.code or "invalid"})
+    return {"detail": details}
+
+
+def idempotent(view):
+    """For create endpoints returning `(201, obj)`. With an `Idempotency-Key` header, a repeat
+    of the call returns the object the first call created; a concurrent repeat gets 409."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        key = (request.headers.get("Idempotency-Key") or "").strip()
+        if not key:
+            return view(request, *args, **kwargs)
+        if len(key) > 100:
+            raise HttpError(422, _("The Idempotency-Key header is longer than 100 characters."))
+        endpoint = f"{request.method} {request.path}"[:300]
+        try:
+            with transaction.atomic():
+                record = IdempotentRequest.objects.create(user=request.user, key=key, endpoint=endpoint)
+        except IntegrityError:
+            record = IdempotentRequest.objects.get(user=request.user, key=key)
+            if record.endpoint != endpoint:
+                raise HttpError(422, _("This Idempotency-Key was used for a different request.")) from None
+            if record.status_code is None:
+                raise HttpError(409, _("A request with this Idempotency-Key is still in progress.")) from None
+            model = record.content_type.model_class()
+            return record.status_code, model._default_manager.get(pk=record.object_pk)
+        try:
+            status, obj = view(request, *args, **kwargs)
+        except BaseException:
+            IdempotentRequest.objects.filter(pk=record.pk).delete()
+            raise
+        IdempotentRequest.objects.filter(pk=record.pk).update(
+            status_code=status, content_type=ContentType.objects.get_for_model(obj), object_pk=str(obj.pk)
+        )
+        return status, obj
+
+    return wrapper

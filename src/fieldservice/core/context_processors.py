@@ -1,0 +1,32 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from fieldservice.accounts.permissions import Capability, can
+
+# (label, url name, capability needed, extra check on the user)
+NAVIGATION = [
+    (_("Home"), "home", None),
+    (_("Customers"), "customers:list", Capability.VIEW_CUSTOMERS),
+    (_("Equipment"), "assets:equipment_list", Capability.VIEW_ASSETS),
+    (_("Product models"), "assets:product_model_list", Capability.VIEW_ASSETS),
+    (_("Parts"), "inventory:part_list", Capability.VIEW_PARTS),
+    (_("Engineers"), "accounts:engineer_list", Capability.VIEW_PEOPLE),
+    (_("Teams"), "accounts:team_list", Capability.VIEW_PEOPLE),
+    (_("Users"), "accounts:user_list", Capability.MANAGE_PEOPLE),
+    (_("Import"), "core:import", Capability.IMPORT_DATA),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    current = request.path
+    items = []
+    for label, url_name, capability in NAVIGATION:
+        if capability is not None and not can(user, capability):
+            continue
+        url = reverse(url_name)
+        active = current == url if url == "/" else current.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
+    return {"navigation": items}

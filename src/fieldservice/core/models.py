@@ -1,0 +1,88 @@
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class EventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Events are append-only")
+
+    def delete(self):
+        raise TypeError("Events are append-only")
+
+
+class Event(models.Model):
+    """One change to a domain object: who, when, what, and the fields before and after.
+
+    Written only by services through `core.events.record_event`, in the same
+    transaction as the change. `related` points to a parent (a site's event also
+    shows on its customer), so a parent's history includes its children.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_pk = models.CharField(max_length=64)
+    object_repr = models.CharField(_("object"), max_length=200)
+    related_content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    related_object_pk = models.CharField(max_length=64, blank=True)
+    action = models.CharField(_("action"), max_length=40)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["content_type", "object_pk", "-at"]),
+            models.Index(fields=["related_content_type", "related_object_pk", "-at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_repr}: {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Events are append-only")
+
+
+class IdempotentRequest(models.Model):
+    """A create call made with an `Idempotency-Key` header, and the object it created.
+
+    A retry with the same key returns the same object instead of creating another.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    endpoint = models.CharField(max_length=300)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True, related_name="+")
+    object_pk = models.CharField(max_length=64, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

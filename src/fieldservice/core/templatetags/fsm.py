@@ -1,0 +1,46 @@
+from django import template
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.models import Event
+
+register = template.Library()
+
+
+@register.inclusion_tag("core/_event_log.html", takes_context=True)
+def event_log(context, obj, limit=50):
+    """The history of `obj` and of its children (events whose `related` is `obj`)."""
+    user = context["request"].user
+    events = []
+    if can(user, Capability.VIEW_EVENTS) or can(user, Capability.VIEW_ASSETS):
+        content_type = ContentType.objects.get_for_model(obj)
+        events = list(
+            Event.objects.filter(
+                Q(content_type=content_type, object_pk=str(obj.pk))
+                | Q(related_content_type=content_type, related_object_pk=str(obj.pk))
+            ).select_related("actor")[:limit]
+        )
+    return {"events": events, "request": context["request"]}
+
+
+@register.filter
+def field_label(event, field_name):
+    """The translated verbose name of a changed field, falling back to its name."""
+    model = event.content_type.model_class()
+    try:
+        return model._meta.get_field(field_name).verbose_name
+    except Exception:  # noqa: BLE001 - fields like "bom" or "skills" are not model fields
+        return field_name
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def action_label(action):
+    from fieldservice.core.events import ACTION_LABELS
+
+    return ACTION_LABELS.get(action, action)

@@ -1,0 +1,5 @@
+from django.http import Http404
+
+
+def list(request, *args, **kwargs):
+    raise Http404

@@ -1,0 +1,65 @@
+"""Business rules for the parts catalogue (stock comes with the inventory issue)."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.errors import require
+from fieldservice.core.events import record_created, record_updated, snapshot
+from fieldservice.inventory.choices import Unit
+from fieldservice.inventory.models import Part
+
+PART_FIELDS = ["part_number", "name", "specification", "unit", "is_active"]
+
+
+def _check(fields: dict, part: Part | None = None) -> dict:
+    cleaned = {}
+    for name, value in fields.items():
+        if name == "part_number":
+            value = (value or "").strip().upper()
+            if not value:
+                raise ValidationError({"part_number": _("This field is required.")}, code="required")
+            clash = Part.objects.filter(part_number=value)
+            if part is not None:
+                clash = clash.exclude(pk=part.pk)
+            if clash.exists():
+                raise ValidationError(
+                    {"part_number": _("Part number %(value)s exists.") % {"value": value}}, code="duplicate"
+                )
+        elif name == "name":
+            value = (value or "").strip()
+            if not value:
+                raise ValidationError({"name": _("This field is required.")}, code="required")
+        elif name == "specification":
+            value = (value or "").strip()[:300]
+        elif name == "unit":
+            if value not in Unit.values:
+                raise ValidationError({"unit": _("Unknown unit.")}, code="invalid_choice")
+        elif name == "is_active":
+            value = bool(value)
+        else:
+            raise ValidationError({name: _("This field cannot be set here.")}, code="unknown_field")
+        cleaned[name] = value
+    return cleaned
+
+
+@transaction.atomic
+def create_part(*, actor: User, part_number: str, name: str, **fields) -> Part:
+    require(can(actor, Capability.CHANGE_PARTS))
+    part = Part.objects.create(**_check({"part_number": part_number, "name": name, **fields}))
+    record_created(part, actor=actor, fields=PART_FIELDS)
+    return part
+
+
+@transaction.atomic
+def update_part(part: Part, *, actor: User, **fields) -> Part:
+    require(can(actor, Capability.CHANGE_PARTS))
+    cleaned = _check(fields, part)
+    before = snapshot(part, PART_FIELDS)
+    for name, value in cleaned.items():
+        setattr(part, name, value)
+    part.save()
+    record_updated(part, actor=actor, before=before)
+    return part

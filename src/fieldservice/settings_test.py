@@ -1,0 +1,11 @@
+"""Settings for the test suite: the deployment settings with test switches on."""
+
+import os
+import tempfile
+
+os.environ.setdefault("FSM_TESTING", "1")
+
+from fieldservice.settings import *  # noqa: E402,F403
+
+MEDIA_ROOT = tempfile.mkdtemp(prefix="fsm-test-media-")
+LANGUAGE_CODE = "en"

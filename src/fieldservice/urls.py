@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from fieldservice.api import api
+from fieldservice.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include("fieldservice.accounts.urls")),
+    path("customers/", include("fieldservice.customers.urls")),
+    path("assets/", include("fieldservice.assets.urls")),
+    path("parts/", include("fieldservice.inventory.urls")),
+    path("e/", include("fieldservice.assets.public_urls")),
+    path("", include("fieldservice.core.urls")),
+]
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler403 = "fieldservice.core.views.error_403"
+handler404 = "fieldservice.core.views.error_404"
+handler500 = "fieldservice.core.views.error_500"

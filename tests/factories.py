@@ -1,0 +1,101 @@
+"""Test data built through the services, so tests start from states the product can reach.
+
+Every builder takes an optional `actor`; by default a superuser does the work.
+"""
+
+import itertools
+from decimal import Decimal
+
+from fieldservice.accounts import services as account_services
+from fieldservice.accounts.choices import OrganisationKind, Role
+from fieldservice.accounts.models import Organisation, Skill, User
+from fieldservice.assets import services as asset_services
+from fieldservice.customers import services as customer_services
+from fieldservice.inventory import services as inventory_services
+
+_seq = itertools.count(1)
+
+
+def seq() -> int:
+    return next(_seq)
+
+
+def system_user() -> User:
+    user, created = User.objects.get_or_create(username="system-test-root", defaults={"is_superuser": True})
+    if created:
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+def organisation(kind: str = OrganisationKind.PROVIDER, name: str | None = None) -> Organisation:
+    return Organisation.objects.create(kind=kind, name=name or f"Org {kind} {seq()}")
+
+
+def own_company() -> Organisation:
+    org, _ = Organisation.objects.get_or_create(kind=OrganisationKind.OWN, name="Our Company")
+    return org
+
+
+def user(*roles: str, organisation: Organisation | None = None, username: str | None = None,
+         password: str = "pw-for-tests-1", **fields) -> User:
+    if organisation is None:
+        organisation = own_company()
+    return account_services.create_user(
+        actor=None, username=username or f"user{seq()}", organisation=organisation, roles=roles,
+        password=password, **fields,
+    )
+
+
+def skill(code: str | None = None, name: str | None = None) -> Skill:
+    code = code or f"skill-{seq()}"
+    return Skill.objects.get_or_create(code=code, defaults={"name": name or code})[0]
+
+
+def engineer(organisation: Organisation | None = None, *, skills: dict | None = None, actor=None, **profile):
+    person = user(Role.ENGINEER, organisation=organisation)
+    account_services.save_engineer_profile(person, actor=actor or system_user(), skills=skills or {}, **profile)
+    return person
+
+
+def customer(actor=None, **fields):
+    fields.setdefault("name", f"Customer {seq()}")
+    return customer_services.create_customer(actor=actor or system_user(), **fields)
+
+
+def contact(customer_obj, actor=None, **fields):
+    fields.setdefault("name", f"Contact {seq()}")
+    fields.setdefault("phone", f"+86138{seq():08d}")
+    return customer_services.add_contact(customer_obj, actor=actor or system_user(), **fields)
+
+
+def site(customer_obj, actor=None, **fields):
+    fields.setdefault("name", f"Site {seq()}")
+    fields.setdefault("address", "No. 1 Test Road, Ningbo")
+    fields.setdefault("latitude", Decimal("29.868336"))
+    fields.setdefault("longitude", Decimal("121.543990"))
+    return customer_services.create_site(customer_obj, actor=actor or system_user(), **fields)
+
+
+def part(actor=None, **fields):
+    number = seq()
+    fields.setdefault("part_number", f"P-{number:05d}")
+    fields.setdefault("name", f"Part {number}")
+    return inventory_services.create_part(actor=actor or system_user(), **fields)
+
+
+def product_model(actor=None, bom: list | None = None, **fields):
+    number = seq()
+    fields.setdefault("code", f"PM-{number}")
+    fields.setdefault("name", f"Model {number}")
+    model = asset_services.create_product_model(actor=actor or system_user(), **fields)
+    if bom:
+        asset_services.set_bom(model, actor=actor or system_user(), lines=bom)
+    return model
+
+
+def equipment(customer_obj=None, actor=None, **fields):
+    customer_obj = customer_obj or customer()
+    fields.setdefault("product_model", product_model())
+    fields.setdefault("serial_number", f"SN{seq():07d}")
+    return asset_services.register_equipment(actor=actor or system_user(), customer=customer_obj, **fields)
