@@ -9,3 +9,4 @@ from fieldservice.settings import *  # noqa: E402,F403
 
 MEDIA_ROOT = tempfile.mkdtemp(prefix="fsm-test-media-")
 LANGUAGE_CODE = "en"
+STATIC_ROOT = tempfile.mkdtemp(prefix="fsm-test-static-")
