@@ -1,5 +1,7 @@
 """What each user may see of customers, contacts and sites. Every list and lookup goes through here."""
 
+import re
+
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -27,18 +29,21 @@ def search_customers(actor: User, text: str = "") -> QuerySet[Customer]:
     customers = customers_for(actor)
     text = (text or "").strip()
     if text:
-        customers = customers.filter(
-            Q(name__icontains=text)
-            | Q(code__icontains=text)
-            | Q(contacts__phone__contains=text)
-            | Q(contacts__name__icontains=text)
-        ).distinct()
+        condition = Q(name__icontains=text) | Q(code__icontains=text) | Q(contacts__name__icontains=text)
+        # Phones are stored as +8613812345678; people type "138 1234-5678".
+        digits = re.sub(r"[\s\-().]", "", text)
+        if digits:
+            condition |= Q(contacts__phone__contains=digits)
+        customers = customers.filter(condition).distinct()
     return customers
 
 
 def customer_list_for(actor: User, text: str = "") -> QuerySet[Customer]:
-    return search_customers(actor, text).annotate(
-        site_count=Count("sites", distinct=True), equipment_count=Count("equipment", distinct=True)
+    # Grouping drops the model's default ordering; pages need a stable one.
+    return (
+        search_customers(actor, text)
+        .annotate(site_count=Count("sites", distinct=True), equipment_count=Count("equipment", distinct=True))
+        .order_by("name", "pk")
     )
 
 
@@ -60,3 +65,17 @@ def sites_for(actor: User) -> QuerySet[Site]:
 
 def get_site_for(actor: User, pk: int) -> Site:
     return get_object_or_404(sites_for(actor), pk=pk)
+
+
+def search_sites(actor: User, text: str = "") -> QuerySet[Site]:
+    sites = sites_for(actor)
+    text = (text or "").strip()
+    if text:
+        sites = sites.filter(
+            Q(name__icontains=text)
+            | Q(address__icontains=text)
+            | Q(city__icontains=text)
+            | Q(customer__name__icontains=text)
+            | Q(customer__code__icontains=text)
+        )
+    return sites

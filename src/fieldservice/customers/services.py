@@ -39,8 +39,12 @@ SITE_FIELDS = [
 ]
 
 
-def _may_change(actor: User) -> bool:
+def can_change_customers(actor: User) -> bool:
+    """Only our own staff change customer data; partners and customers only read it."""
     return can(actor, Capability.CHANGE_CUSTOMERS) and actor.is_own_staff
+
+
+_may_change = can_change_customers
 
 
 def _text(value, field: str, *, required: bool = False, max_length: int = 200) -> str:
@@ -91,8 +95,26 @@ def _check_customer_fields(fields: dict) -> dict:
 
 
 def _next_customer_code() -> str:
-    last = Customer.objects.aggregate(last=Max("pk"))["last"] or 0
-    return f"C{last + 1:06d}"
+    # Codes typed by hand (or imported) may already use the next number; skip past them.
+    number = (Customer.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
+    while Customer.objects.filter(code=f"C{number:06d}").exists():
+        number += 1
+    return f"C{number:06d}"
+
+
+def _organisation_name(name: str, code: str, *, exclude_pk: int | None = None) -> str:
+    """A free name for a customer's organisation: two customers may share a name (two people
+    called 王伟), their organisations may not, so a clash gets the customer code appended."""
+    taken = Organisation.objects.filter(kind=OrganisationKind.CUSTOMER)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    max_length = Organisation._meta.get_field("name").max_length
+    candidate, attempt = name, 0
+    while taken.filter(name=candidate).exists():
+        attempt += 1
+        suffix = f" ({code})" if attempt == 1 else f" ({code}-{attempt})"
+        candidate = name[: max_length - len(suffix)] + suffix
+    return candidate
 
 
 @transaction.atomic
@@ -105,20 +127,18 @@ def create_customer(
     code = cleaned.pop("code", "")
     if code and Customer.objects.filter(code=code).exists():
         raise ValidationError({"code": _("Customer code %(code)s is taken.") % {"code": code}}, code="duplicate")
-    organisation_name = cleaned["name"]
-    if Organisation.objects.filter(kind=OrganisationKind.CUSTOMER, name=organisation_name).exists():
-        # Two customers may share a name (two people called 王伟); their organisations may not.
-        organisation_name = f"{organisation_name} ({code or _next_customer_code()})"
-    organisation = Organisation.objects.create(name=organisation_name, kind=OrganisationKind.CUSTOMER)
     for _attempt in range(5):
+        number = code or _next_customer_code()
         try:
             with transaction.atomic():
-                customer = Customer.objects.create(
-                    code=code or _next_customer_code(), organisation=organisation, **cleaned
+                organisation = Organisation.objects.create(
+                    name=_organisation_name(cleaned["name"], number), kind=OrganisationKind.CUSTOMER
                 )
+                customer = Customer.objects.create(code=number, organisation=organisation, **cleaned)
             break
         except IntegrityError:
-            if code:
+            # A concurrent create took the number or the organisation name; try the next one.
+            if code and Customer.objects.filter(code=code).exists():
                 raise ValidationError(
                     {"code": _("Customer code %(code)s is taken.") % {"code": code}}, code="duplicate"
                 ) from None
@@ -144,10 +164,9 @@ def update_customer(customer: Customer, *, actor: User, **fields) -> Customer:
         setattr(customer, name, value)
     customer.save()
     if "name" in cleaned and customer.organisation.name != customer.name:
-        taken = Organisation.objects.filter(kind=OrganisationKind.CUSTOMER, name=customer.name).exclude(
-            pk=customer.organisation_id
+        customer.organisation.name = _organisation_name(
+            customer.name, customer.code, exclude_pk=customer.organisation_id
         )
-        customer.organisation.name = customer.name if not taken.exists() else f"{customer.name} ({customer.code})"
         customer.organisation.save(update_fields=["name"])
     record_updated(customer, actor=actor, before=before)
     return customer
@@ -197,6 +216,11 @@ def add_contact(customer: Customer, *, actor: User, name: str, phone: str, **fie
 def update_contact(contact: Contact, *, actor: User, **fields) -> Contact:
     require(_may_change(actor))
     cleaned = _check_contact_fields(contact.customer, fields, contact=contact)
+    if cleaned.get("is_primary") is False and contact.is_primary:
+        # A customer with contacts always has one primary contact; it moves, it is not switched off.
+        raise ValidationError(
+            {"is_primary": _("Make another contact the primary contact instead.")}, code="primary_required"
+        )
     before = snapshot(contact, CONTACT_FIELDS)
     if cleaned.get("is_primary"):
         contact.customer.contacts.exclude(pk=contact.pk).update(is_primary=False)
