@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from fieldservice.accounts.choices import (
     ROLES_BY_ORGANISATION_KIND,
+    WEEKDAY_LABELS,
     WEEKDAYS,
     Availability,
     OrganisationKind,
@@ -29,9 +31,9 @@ from fieldservice.accounts.models import (
     UserRole,
 )
 from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core.errors import require
+from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
-from fieldservice.core.validation import check_coordinates, normalise_phone
+from fieldservice.core.validation import check_coordinates, normalise_email, normalise_phone
 
 ORGANISATION_FIELDS = ["name", "kind", "phone", "address", "is_active"]
 USER_FIELDS = ["username", "display_name", "email", "phone", "organisation", "language", "is_active"]
@@ -39,7 +41,14 @@ PROFILE_FIELDS = ["team", "home_address", "home_latitude", "home_longitude", "av
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-def _may_manage_people_of(actor: User, organisation: Organisation | None) -> bool:
+def _field_error(field: str, message, code: str) -> ValidationError:
+    # The message is wrapped so its code survives: a dict of plain messages drops it, and the API
+    # reports the code as the error's "type".
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def may_manage_people_of(actor: User, organisation: Organisation | None) -> bool:
+    """Administrators manage everyone; a provider admin manages the engineers of their own company."""
     if can(actor, Capability.MANAGE_PEOPLE):
         return True
     return (
@@ -49,16 +58,46 @@ def _may_manage_people_of(actor: User, organisation: Organisation | None) -> boo
     )
 
 
+def may_manage_user(actor: User, user: User) -> bool:
+    """Account changes (details, active flag): a provider admin may touch only the plain engineers
+    of their company, not a fellow provider admin."""
+    if can(actor, Capability.MANAGE_PEOPLE):
+        return True
+    return may_manage_people_of(actor, user.organisation) and user.role_codes <= {Role.ENGINEER}
+
+
+def _collect(errors: dict, check, *args, **kwargs):
+    """Run one field check, keeping its errors so a form shows every problem at once."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationError as exc:
+        for field, field_errors in exc.error_dict.items():
+            errors.setdefault(field, []).extend(field_errors)
+        return None
+
+
+def _role_labels(roles: Iterable[str]) -> str:
+    return ", ".join(str(Role(role).label) for role in sorted(roles))
+
+
+def _ensure_engineer_profile(user: User, *, actor: User | None) -> None:
+    """Every engineer has a profile, so dispatch and the engineer list see them from day one."""
+    if EngineerProfile.objects.filter(user=user).exists():
+        return
+    profile = EngineerProfile.objects.create(user=user)
+    record_created(profile, actor=actor, fields=PROFILE_FIELDS, related=user)
+
+
 @transaction.atomic
 def create_organisation(*, actor: User, name: str, kind: str, phone: str = "", address: str = "") -> Organisation:
     require(can(actor, Capability.MANAGE_PEOPLE))
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": _("Enter a name.")}, code="required")
+        raise _field_error("name", _("Enter a name."), "required")
     if kind not in OrganisationKind.values:
-        raise ValidationError({"kind": _("Unknown organisation kind.")}, code="invalid_choice")
+        raise _field_error("kind", _("Unknown organisation kind."), "invalid_choice")
     if Organisation.objects.filter(kind=kind, name=name).exists():
-        raise ValidationError({"name": _("An organisation of this kind with this name exists.")}, code="duplicate")
+        raise _field_error("name", _("An organisation of this kind with this name exists."), "duplicate")
     organisation = Organisation.objects.create(
         name=name, kind=kind, phone=normalise_phone(phone, field="phone") if phone else "", address=address
     )
@@ -70,20 +109,18 @@ def _check_roles(roles: Iterable[str], organisation: Organisation | None) -> lis
     roles = sorted(set(roles))
     unknown = [role for role in roles if role not in Role.values]
     if unknown:
-        raise ValidationError({"roles": _("Unknown role: %(role)s.") % {"role": unknown[0]}}, code="invalid_choice")
+        raise _field_error("roles", _("Unknown role: %(role)s.") % {"role": unknown[0]}, "invalid_choice")
     if roles and organisation is None:
-        raise ValidationError({"organisation": _("A user with roles needs an organisation.")}, code="required")
+        raise _field_error("organisation", _("A user with roles needs an organisation."), "required")
     if organisation is not None:
         allowed = ROLES_BY_ORGANISATION_KIND[OrganisationKind(organisation.kind)]
         wrong = [role for role in roles if role not in allowed]
         if wrong:
-            raise ValidationError(
-                {
-                    "roles": _("The role %(role)s does not fit a %(kind)s.")
-                    % {"role": Role(wrong[0]).label, "kind": organisation.get_kind_display()}
-                },
-                code="role_not_allowed",
-            )
+            message = _("The role %(role)s does not fit a %(kind)s.") % {
+                "role": Role(wrong[0]).label,
+                "kind": organisation.get_kind_display(),
+            }
+            raise _field_error("roles", message, "role_not_allowed")
     return roles
 
 
@@ -100,77 +137,103 @@ def create_user(
     phone: str = "",
     language: str = "",
 ) -> User:
-    """Create a user with roles. `actor=None` is only for bootstrapping (demo, createsuperuser)."""
+    """Create a user with roles. `actor=None` is only for bootstrapping (demo, createsuperuser),
+    which also skips the password validators."""
     if actor is not None:
-        require(_may_manage_people_of(actor, organisation))
+        require(may_manage_people_of(actor, organisation))
         if not can(actor, Capability.MANAGE_PEOPLE):
-            roles = [role for role in roles if role == Role.ENGINEER] or [Role.ENGINEER]
+            # A provider admin only ever adds field engineers to their own company.
+            roles = [Role.ENGINEER]
     username = (username or "").strip()
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if not username:
-        errors["username"] = _("Enter a user name.")
+        errors["username"] = [ValidationError(_("Enter a user name."), code="required")]
     elif User.objects.filter(username__iexact=username).exists():
-        errors["username"] = _("This user name is taken.")
-    if errors:
-        raise ValidationError(errors)
-    role_list = _check_roles(roles, organisation)
+        errors["username"] = [ValidationError(_("This user name is taken."), code="duplicate")]
+    role_list = _collect(errors, _check_roles, roles, organisation) or []
+    phone = (_collect(errors, normalise_phone, phone, field="phone") or "") if (phone or "").strip() else ""
+    email = _collect(errors, normalise_email, email, field="email") or ""
     user = User(
         username=username,
         organisation=organisation,
-        display_name=display_name.strip(),
-        email=(email or "").strip().lower(),
-        phone=normalise_phone(phone, field="phone") if phone else "",
+        display_name=(display_name or "").strip(),
+        email=email,
+        phone=phone,
     )
     if language:
         user.language = language
     if password:
+        if actor is not None:
+            _collect(errors, _check_password, password, user)
         user.set_password(password)
     else:
         user.set_unusable_password()
+    if errors:
+        raise ValidationError(errors)
     user.full_clean(exclude=["password"])
     user.save()
     UserRole.objects.bulk_create([UserRole(user=user, role=role) for role in role_list])
-    record_created(
-        user,
-        actor=actor,
-        fields=USER_FIELDS,
-        related=organisation,
-        note=", ".join(str(Role(r).label) for r in role_list),
-    )
+    record_created(user, actor=actor, fields=USER_FIELDS, related=organisation, note=_role_labels(role_list))
+    if Role.ENGINEER in role_list:
+        _ensure_engineer_profile(user, actor=actor)
     return user
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from None
 
 
 @transaction.atomic
 def set_roles(user: User, *, actor: User, roles: Iterable[str]) -> User:
+    """Replace a user's roles. Setting the roles they already have changes and records nothing."""
     require(can(actor, Capability.MANAGE_PEOPLE))
     wanted = _check_roles(roles, user.organisation)
     before = sorted(user.roles.values_list("role", flat=True))
     if before == wanted:
         return user
+    if actor.pk == user.pk and Role.ADMINISTRATOR in before and Role.ADMINISTRATOR not in wanted:
+        # Otherwise the last administrator can lock everyone out of user management.
+        raise _field_error("roles", _("You cannot remove your own administrator role."), "self_demotion")
     user.roles.exclude(role__in=wanted).delete()
     UserRole.objects.bulk_create([UserRole(user=user, role=role) for role in wanted if role not in before])
     user.__dict__.pop("role_codes", None)
     record_event(
-        user, actor=actor, action="roles_changed", changes={"roles": [before, wanted]}, related=user.organisation
+        user,
+        actor=actor,
+        action="roles_changed",
+        changes={"roles": [_role_labels(before), _role_labels(wanted)]},
+        related=user.organisation,
     )
+    if Role.ENGINEER in wanted:
+        _ensure_engineer_profile(user, actor=actor)
     return user
 
 
 @transaction.atomic
 def update_user(user: User, *, actor: User, **fields) -> User:
-    require(_may_manage_people_of(actor, user.organisation) or actor.pk == user.pk)
+    """Change a user's details. Anyone may change their own, except deactivating themselves."""
+    require(actor.pk == user.pk or may_manage_user(actor, user))
     allowed = {"display_name", "email", "phone", "language", "is_active"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
-    if "is_active" in fields and actor.pk == user.pk:
+    if "is_active" in fields and actor.pk == user.pk and not fields["is_active"]:
         raise ValidationError({"is_active": _("You cannot deactivate yourself.")})
+    errors: dict[str, list[str]] = {}
+    if "phone" in fields:
+        raw = (fields["phone"] or "").strip()
+        fields["phone"] = (_collect(errors, normalise_phone, raw, field="phone") or "") if raw else ""
+    if "email" in fields:
+        fields["email"] = _collect(errors, normalise_email, fields["email"], field="email") or ""
+    if "display_name" in fields:
+        fields["display_name"] = (fields["display_name"] or "").strip()
+    if errors:
+        raise ValidationError(errors)
     before = snapshot(user, USER_FIELDS)
     for name, value in fields.items():
-        if name == "phone":
-            value = normalise_phone(value, field="phone") if value else ""
-        if name == "email":
-            value = (value or "").strip().lower()
         setattr(user, name, value)
     user.full_clean(exclude=["password"])
     user.save()
@@ -180,10 +243,12 @@ def update_user(user: User, *, actor: User, **fields) -> User:
 
 @transaction.atomic
 def create_team(*, actor: User, name: str, organisation: Organisation, leader: User | None = None) -> ServiceTeam:
-    require(_may_manage_people_of(actor, organisation))
+    require(may_manage_people_of(actor, organisation))
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Enter a name.")})
+    if len(name) > 100:
+        raise ValidationError({"name": _("At most %(n)d characters.") % {"n": 100}})
     if organisation.kind == OrganisationKind.CUSTOMER:
         raise ValidationError({"organisation": _("Customer companies have no service teams.")})
     if ServiceTeam.objects.filter(organisation=organisation, name=name).exists():
@@ -195,16 +260,25 @@ def create_team(*, actor: User, name: str, organisation: Organisation, leader: U
     return team
 
 
+def _day_label(day) -> str:
+    return str(WEEKDAY_LABELS.get(day, day))
+
+
+def _hours_error(message: str, code: str) -> ValidationError:
+    return _field_error("working_hours", message, code)
+
+
 def check_working_hours(hours: dict) -> dict:
     """Validate {"mon": [["08:30", "17:30"], ...], ...}: known days, HH:MM, start < end, no overlap."""
     if not isinstance(hours, dict):
-        raise ValidationError({"working_hours": _("Working hours must map weekdays to time ranges.")})
+        raise _hours_error(_("Working hours must map weekdays to time ranges."), "invalid")
     cleaned = {}
     for day, ranges in hours.items():
         if day not in WEEKDAYS:
-            raise ValidationError({"working_hours": _("Unknown weekday: %(day)s.") % {"day": day}})
+            raise _hours_error(_("Unknown weekday: %(day)s.") % {"day": day}, "unknown_day")
+        label = _day_label(day)
         if not isinstance(ranges, list):
-            raise ValidationError({"working_hours": _("%(day)s: expected a list of ranges.") % {"day": day}})
+            raise _hours_error(_("%(day)s: expected a list of ranges.") % {"day": label}, "invalid")
         parsed = []
         for item in ranges:
             if (
@@ -212,25 +286,26 @@ def check_working_hours(hours: dict) -> dict:
                 or len(item) != 2
                 or not all(isinstance(t, str) and TIME_RE.match(t) for t in item)
             ):
-                raise ValidationError(
-                    {"working_hours": _("%(day)s: each range is two times like 08:30.") % {"day": day}}
-                )
+                raise _hours_error(_("%(day)s: each range is two times like 08:30.") % {"day": label}, "invalid_range")
             start, end = item
             if start >= end:
-                raise ValidationError(
-                    {
-                        "working_hours": _("%(day)s: %(start)s-%(end)s ends before it starts.")
-                        % {"day": day, "start": start, "end": end}
-                    }
+                raise _hours_error(
+                    _("%(day)s: %(start)s-%(end)s ends before it starts.") % {"day": label, "start": start, "end": end},
+                    "end_before_start",
                 )
             parsed.append([start, end])
         parsed.sort()
         for (_s1, e1), (s2, _e2) in zip(parsed, parsed[1:], strict=False):
             if s2 < e1:
-                raise ValidationError({"working_hours": _("%(day)s: time ranges overlap.") % {"day": day}})
+                raise _hours_error(_("%(day)s: time ranges overlap.") % {"day": label}, "overlap")
         if parsed:
             cleaned[day] = parsed
-    return cleaned
+    # Stored in weekday order so the JSON reads like a week.
+    return {day: cleaned[day] for day in WEEKDAYS if day in cleaned}
+
+
+def _skills_text(levels: dict[str, int]) -> str:
+    return ", ".join(f"{name} {level}" for name, level in sorted(levels.items()))
 
 
 @transaction.atomic
@@ -246,23 +321,34 @@ def save_engineer_profile(
     areas: Iterable[ServiceArea] | None = None,
     skills: dict[Skill, int] | None = None,
 ) -> EngineerProfile:
-    """Create or replace an engineer's profile. `skills` maps a skill to a level 1-5."""
-    require(_may_manage_people_of(actor, user.organisation))
+    """Create or replace an engineer's profile. `skills` maps a skill to a level 1-5;
+    `areas` or `skills` left as None keep what the profile has."""
+    require(may_manage_people_of(actor, user.organisation))
     if not user.has_role(Role.ENGINEER):
         raise ValidationError({"user": _("Only engineers have an engineer profile.")})
+    errors: dict[str, list[str]] = {}
     if team is not None and team.organisation_id != user.organisation_id:
-        raise ValidationError({"team": _("The team must belong to the engineer's organisation.")})
-    latitude, longitude = check_coordinates(home_latitude, home_longitude, fields=("home_latitude", "home_longitude"))
-    hours = check_working_hours(working_hours or {})
-    if skills:
-        for skill, level in skills.items():
-            if not isinstance(level, int) or not 1 <= level <= 5:
-                raise ValidationError({"skills": _("%(skill)s: the level must be 1 to 5.") % {"skill": skill}})
+        errors["team"] = [_("The team must belong to the engineer's organisation.")]
+    coordinates = _collect(
+        errors, check_coordinates, home_latitude, home_longitude, fields=("home_latitude", "home_longitude")
+    )
+    latitude, longitude = coordinates or (None, None)
+    hours = _collect(errors, check_working_hours, working_hours or {})
+    for skill, level in (skills or {}).items():
+        if not isinstance(skill, Skill):
+            errors.setdefault("skills", []).append(_("Unknown skill: %(skill)s.") % {"skill": skill})
+        elif isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
+            errors.setdefault("skills", []).append(_("%(skill)s: the level must be 1 to 5.") % {"skill": skill})
+    home_address = (home_address or "").strip()
+    if len(home_address) > 300:
+        errors["home_address"] = [_("At most %(n)d characters.") % {"n": 300}]
+    if errors:
+        raise ValidationError(errors)
     profile, created = EngineerProfile.objects.get_or_create(user=user)
     before = snapshot(profile, PROFILE_FIELDS)
     before_skills = {str(s.skill): s.level for s in profile.skills.select_related("skill")}
     profile.team = team
-    profile.home_address = home_address.strip()
+    profile.home_address = home_address
     profile.home_latitude = latitude
     profile.home_longitude = longitude
     profile.working_hours = hours
@@ -284,7 +370,7 @@ def save_engineer_profile(
             profile,
             actor=actor,
             action="skills_changed",
-            changes={"skills": [before_skills, after_skills]},
+            changes={"skills": [_skills_text(before_skills), _skills_text(after_skills)]},
             related=user,
         )
     return profile
@@ -292,7 +378,7 @@ def save_engineer_profile(
 
 @transaction.atomic
 def set_availability(profile: EngineerProfile, *, actor: User, availability: str) -> EngineerProfile:
-    require(actor.pk == profile.user_id or _may_manage_people_of(actor, profile.user.organisation))
+    require(actor.pk == profile.user_id or may_manage_people_of(actor, profile.user.organisation))
     if availability not in Availability.values:
         raise ValidationError({"availability": _("Unknown availability.")})
     before = snapshot(profile, ["availability"])
@@ -309,7 +395,8 @@ def _digest(token: str) -> str:
 @transaction.atomic
 def create_api_token(user: User, *, actor: User, name: str) -> tuple[ApiToken, str]:
     """Returns the token row and the plain token, which is never shown again."""
-    require(actor.pk == user.pk or can(actor, Capability.MANAGE_PEOPLE))
+    # Only for oneself: a token minted by someone else would let them act as this user.
+    require(actor.pk == user.pk and user.is_active)
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Name the token, e.g. after the device or system using it.")})
@@ -323,8 +410,6 @@ def create_api_token(user: User, *, actor: User, name: str) -> tuple[ApiToken, s
 def revoke_api_token(token: ApiToken, *, actor: User) -> ApiToken:
     require(actor.pk == token.user_id or can(actor, Capability.MANAGE_PEOPLE))
     if token.revoked_at is not None:
-        from fieldservice.core.errors import DomainError
-
         raise DomainError("already_revoked", _("This token is already revoked."))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
