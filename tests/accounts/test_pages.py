@@ -617,3 +617,16 @@ def test_admin_refuses_a_role_that_does_not_fit(personas, superuser_client):
     assert response.status_code == 200
     assert "does not fit" in response.content.decode()
     assert user.roles.count() == 1
+
+
+def test_signing_in_switches_to_the_users_language(personas):
+    from django.conf import settings
+    from django.test import Client
+
+    from fieldservice.accounts import services
+
+    services.update_user(personas.agent, actor=personas.agent, language="zh-hans")
+    client = Client()
+    response = client.post("/login/", {"username": "agent", "password": "pw-for-tests-1"})
+    assert response.status_code == 302
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
