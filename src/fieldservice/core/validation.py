@@ -18,16 +18,20 @@ def normalise_phone(raw: str, *, field: str = "phone") -> str:
     """
     text = (raw or "").strip()
     if not text:
-        raise ValidationError({field: _("Enter a phone number.")}, code="required")
+        raise ValidationError({field: ValidationError(_("Enter a phone number."), code="required")})
     try:
         number = phonenumbers.parse(text, DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException:
         raise ValidationError(
-            {field: _("“%(value)s” is not a phone number.") % {"value": text}}, code="invalid_phone"
+            {field: ValidationError(_("“%(value)s” is not a phone number.") % {"value": text}, code="invalid_phone")}
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            {field: _("“%(value)s” is not a valid phone number.") % {"value": text}}, code="invalid_phone"
+            {
+                field: ValidationError(
+                    _("“%(value)s” is not a valid phone number.") % {"value": text}, code="invalid_phone"
+                )
+            }
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -40,7 +44,7 @@ def normalise_email(raw: str, *, field: str = "email") -> str:
         validate_email(text)
     except ValidationError:
         raise ValidationError(
-            {field: _("“%(value)s” is not an e-mail address.") % {"value": raw}}, code="invalid_email"
+            {field: ValidationError(_("“%(value)s” is not an e-mail address.") % {"value": raw}, code="invalid_email")}
         ) from None
     return text
 
@@ -51,9 +55,9 @@ def _decimal(value, field: str) -> Decimal | None:
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValidationError({field: _("Enter a number.")}, code="invalid") from None
+        raise ValidationError({field: ValidationError(_("Enter a number."), code="invalid")}) from None
     if not number.is_finite():
-        raise ValidationError({field: _("Enter a number.")}, code="invalid")
+        raise ValidationError({field: ValidationError(_("Enter a number."), code="invalid")})
     return number
 
 
@@ -66,11 +70,17 @@ def check_coordinates(
     lng = _decimal(longitude, lng_field)
     if (lat is None) != (lng is None):
         missing = lng_field if lng is None else lat_field
-        raise ValidationError({missing: _("Give both latitude and longitude, or neither.")}, code="required")
+        raise ValidationError(
+            {missing: ValidationError(_("Give both latitude and longitude, or neither."), code="required")}
+        )
     if lat is not None and not Decimal(-90) <= lat <= Decimal(90):
-        raise ValidationError({lat_field: _("Latitude must be between -90 and 90.")}, code="out_of_range")
+        raise ValidationError(
+            {lat_field: ValidationError(_("Latitude must be between -90 and 90."), code="out_of_range")}
+        )
     if lng is not None and not Decimal(-180) <= lng <= Decimal(180):
-        raise ValidationError({lng_field: _("Longitude must be between -180 and 180.")}, code="out_of_range")
+        raise ValidationError(
+            {lng_field: ValidationError(_("Longitude must be between -180 and 180."), code="out_of_range")}
+        )
     quantum = Decimal("0.000001")
     return (
         lat.quantize(quantum) if lat is not None else None,

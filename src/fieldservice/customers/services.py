@@ -50,9 +50,11 @@ _may_change = can_change_customers
 def _text(value, field: str, *, required: bool = False, max_length: int = 200) -> str:
     text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
     if required and not text:
-        raise ValidationError({field: _("This field is required.")}, code="required")
+        raise ValidationError({field: ValidationError(_("This field is required."), code="required")})
     if len(text) > max_length:
-        raise ValidationError({field: _("At most %(n)d characters.") % {"n": max_length}}, code="max_length")
+        raise ValidationError(
+            {field: ValidationError(_("At most %(n)d characters.") % {"n": max_length}, code="max_length")}
+        )
     return text
 
 
@@ -65,11 +67,11 @@ def _check_customer_fields(fields: dict) -> dict:
             cleaned[name] = _text(value, "code", max_length=32).upper()
         elif name == "kind":
             if value not in CustomerKind.values:
-                raise ValidationError({"kind": _("Choose company or person.")}, code="invalid_choice")
+                raise ValidationError({"kind": ValidationError(_("Choose company or person."), code="invalid_choice")})
             cleaned[name] = value
         elif name == "tier":
             if value not in CustomerTier.values:
-                raise ValidationError({"tier": _("Unknown customer tier.")}, code="invalid_choice")
+                raise ValidationError({"tier": ValidationError(_("Unknown customer tier."), code="invalid_choice")})
             cleaned[name] = value
         elif name in {"industry"}:
             cleaned[name] = _text(value, name, max_length=100)
@@ -78,19 +80,27 @@ def _check_customer_fields(fields: dict) -> dict:
         elif name == "service_provider":
             if value is not None and value.kind != OrganisationKind.PROVIDER:
                 raise ValidationError(
-                    {"service_provider": _("Choose a service provider organisation.")}, code="invalid_choice"
+                    {
+                        "service_provider": ValidationError(
+                            _("Choose a service provider organisation."), code="invalid_choice"
+                        )
+                    }
                 )
             cleaned[name] = value
         elif name == "account_owner":
             if value is not None and not value.is_own_staff:
                 raise ValidationError(
-                    {"account_owner": _("The account owner must be one of our staff.")}, code="invalid_choice"
+                    {
+                        "account_owner": ValidationError(
+                            _("The account owner must be one of our staff."), code="invalid_choice"
+                        )
+                    }
                 )
             cleaned[name] = value
         elif name == "is_active":
             cleaned[name] = bool(value)
         else:
-            raise ValidationError({name: _("This field cannot be set here.")}, code="unknown_field")
+            raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="unknown_field")})
     return cleaned
 
 
@@ -126,7 +136,9 @@ def create_customer(
     cleaned = _check_customer_fields({"name": name, "kind": kind, "tier": tier, **fields})
     code = cleaned.pop("code", "")
     if code and Customer.objects.filter(code=code).exists():
-        raise ValidationError({"code": _("Customer code %(code)s is taken.") % {"code": code}}, code="duplicate")
+        raise ValidationError(
+            {"code": ValidationError(_("Customer code %(code)s is taken.") % {"code": code}, code="duplicate")}
+        )
     for _attempt in range(5):
         number = code or _next_customer_code()
         try:
@@ -140,7 +152,7 @@ def create_customer(
             # A concurrent create took the number or the organisation name; try the next one.
             if code and Customer.objects.filter(code=code).exists():
                 raise ValidationError(
-                    {"code": _("Customer code %(code)s is taken.") % {"code": code}}, code="duplicate"
+                    {"code": ValidationError(_("Customer code %(code)s is taken.") % {"code": code}, code="duplicate")}
                 ) from None
     else:  # pragma: no cover - five concurrent creators in a row
         raise ValidationError({"code": _("Could not number the customer; try again.")})
@@ -154,10 +166,14 @@ def update_customer(customer: Customer, *, actor: User, **fields) -> Customer:
     cleaned = _check_customer_fields(fields)
     if "code" in cleaned:
         if not cleaned["code"]:
-            raise ValidationError({"code": _("This field is required.")}, code="required")
+            raise ValidationError({"code": ValidationError(_("This field is required."), code="required")})
         if Customer.objects.filter(code=cleaned["code"]).exclude(pk=customer.pk).exists():
             raise ValidationError(
-                {"code": _("Customer code %(code)s is taken.") % {"code": cleaned["code"]}}, code="duplicate"
+                {
+                    "code": ValidationError(
+                        _("Customer code %(code)s is taken.") % {"code": cleaned["code"]}, code="duplicate"
+                    )
+                }
             )
     before = snapshot(customer, CUSTOMER_FIELDS)
     for name, value in cleaned.items():
@@ -188,14 +204,18 @@ def _check_contact_fields(customer: Customer, fields: dict, *, contact: Contact 
         elif name == "is_primary":
             cleaned[name] = bool(value)
         else:
-            raise ValidationError({name: _("This field cannot be set here.")}, code="unknown_field")
+            raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="unknown_field")})
     if "phone" in cleaned:
         clash = customer.contacts.filter(phone=cleaned["phone"])
         if contact is not None:
             clash = clash.exclude(pk=contact.pk)
         if clash.exists():
             raise ValidationError(
-                {"phone": _("This customer already has a contact with this phone number.")}, code="duplicate"
+                {
+                    "phone": ValidationError(
+                        _("This customer already has a contact with this phone number."), code="duplicate"
+                    )
+                }
             )
     return cleaned
 
@@ -219,7 +239,11 @@ def update_contact(contact: Contact, *, actor: User, **fields) -> Contact:
     if cleaned.get("is_primary") is False and contact.is_primary:
         # A customer with contacts always has one primary contact; it moves, it is not switched off.
         raise ValidationError(
-            {"is_primary": _("Make another contact the primary contact instead.")}, code="primary_required"
+            {
+                "is_primary": ValidationError(
+                    _("Make another contact the primary contact instead."), code="primary_required"
+                )
+            }
         )
     before = snapshot(contact, CONTACT_FIELDS)
     if cleaned.get("is_primary"):
@@ -267,7 +291,7 @@ def _check_site_fields(customer: Customer, fields: dict, *, site: Site | None = 
         elif name == "is_active":
             cleaned[name] = bool(value)
         elif name not in {"latitude", "longitude"}:
-            raise ValidationError({name: _("This field cannot be set here.")}, code="unknown_field")
+            raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="unknown_field")})
     if "latitude" in fields or "longitude" in fields:
         latitude = fields.get("latitude", site.latitude if site else None)
         longitude = fields.get("longitude", site.longitude if site else None)
@@ -277,7 +301,9 @@ def _check_site_fields(customer: Customer, fields: dict, *, site: Site | None = 
         if site is not None:
             clash = clash.exclude(pk=site.pk)
         if clash.exists():
-            raise ValidationError({"name": _("This customer already has a site with this name.")}, code="duplicate")
+            raise ValidationError(
+                {"name": ValidationError(_("This customer already has a site with this name."), code="duplicate")}
+            )
     return cleaned
 
 
