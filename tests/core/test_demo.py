@@ -1,0 +1,160 @@
+"""`fsm demo` (load_demo) at a small scale: logins, content that makes sense, idempotence."""
+
+import io
+from decimal import Decimal
+
+import phonenumbers
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.db import transaction
+
+from fieldservice.accounts.choices import Availability, OrganisationKind, Role
+from fieldservice.accounts.models import EngineerProfile, Organisation, ServiceTeam, Skill, User
+from fieldservice.assets.models import BomLine, Equipment, FittedPart, ProductModel
+from fieldservice.core.models import Event
+from fieldservice.customers.models import Contact, Customer, Site
+from fieldservice.customers.selectors import customers_for
+from fieldservice.inventory.models import Part
+
+LOGINS = {
+    "admin": Role.ADMINISTRATOR,
+    "agent": Role.AGENT,
+    "dispatcher": Role.DISPATCHER,
+    "director": Role.DIRECTOR,
+    "keeper": Role.PARTS_KEEPER,
+    "engineer": Role.ENGINEER,
+    "provider": Role.PROVIDER_ADMIN,
+    "customer": Role.CUSTOMER,
+}
+MODELS = [Organisation, User, Skill, ServiceTeam, EngineerProfile, Part, ProductModel, BomLine]
+MODELS += [Customer, Contact, Site, Equipment, FittedPart, Event]
+
+
+def load(scale=0.05, **options) -> str:
+    out = io.StringIO()
+    call_command("load_demo", scale=scale, stdout=out, **options)
+    return out.getvalue()
+
+
+def counts():
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.fixture
+def demo(db):
+    return load()
+
+
+def test_every_role_has_a_login_with_the_demo_password(demo):
+    for username, role in LOGINS.items():
+        user = authenticate(username=username, password="demo1234")
+        assert user is not None, username
+        assert user.role_codes == {role}
+    assert User.objects.get(username="engineer").organisation.kind == OrganisationKind.OWN
+    assert User.objects.get(username="provider").organisation.kind == OrganisationKind.PROVIDER
+
+
+def test_the_output_shows_the_url_and_the_logins(demo):
+    assert "http://127.0.0.1:8000" in demo
+    for username in LOGINS:
+        assert f"  {username} " in demo
+    assert demo.count("demo1234") >= len(LOGINS)
+
+
+def test_the_customer_login_sees_only_its_own_company(demo):
+    user = User.objects.get(username="customer")
+    visible = customers_for(user).get()
+    assert visible.organisation == user.organisation
+    assert visible.tier == "strategic"
+
+
+def test_machines_carry_their_models_bill_of_materials(demo):
+    machines = Equipment.objects.select_related("product_model")
+    assert machines.count() == 50
+    for machine in machines:
+        bom = dict(machine.product_model.bom_lines.values_list("part_id", "quantity"))
+        fitted = dict(machine.fitted_parts.values_list("part_id", "quantity"))
+        assert fitted == bom and 8 <= len(bom) <= 15, machine
+        assert machine.lot_number.startswith(f"{machine.installed_on.year - 1}-B") or machine.lot_number.startswith(
+            f"{machine.installed_on.year}-B"
+        )
+    assert machines.filter(parent__isnull=False).exists()
+    assert machines.filter(status="invalidated").exclude(invalidated_reason="").exists()
+    for module in machines.filter(parent__isnull=False):
+        assert module.customer_id == module.parent.customer_id
+
+
+def test_places_have_coordinates_in_east_china_and_contacts_have_mobile_numbers(demo):
+    for site in Site.objects.all():
+        assert site.latitude is not None and site.longitude is not None
+        assert Decimal(27) < site.latitude < Decimal(32.5) and Decimal(119) < site.longitude < Decimal(122.5)
+        assert site.province and site.city and site.district
+    for profile in EngineerProfile.objects.all():
+        assert Decimal(27) < profile.home_latitude < Decimal(32.5)
+        assert profile.working_hours["mon"] == [["08:30", "12:00"], ["13:00", "17:30"]]
+        assert profile.skills.count() >= 1 and all(1 <= s.level <= 5 for s in profile.skills.all())
+    for contact in Contact.objects.all():
+        number = phonenumbers.parse(contact.phone)
+        assert phonenumbers.is_valid_number(number) and str(number.national_number)[:2] in {"13", "15", "18"}
+    for customer in Customer.objects.all():
+        assert 1 <= customer.contacts.count() <= 2 and 1 <= customer.sites.count() <= 2
+
+
+def test_teams_providers_and_tiers(demo):
+    own_teams = ServiceTeam.objects.filter(organisation__kind=OrganisationKind.OWN)
+    assert own_teams.count() == 3 and all(team.leader_id for team in own_teams)
+    provider = Organisation.objects.get(kind=OrganisationKind.PROVIDER)
+    assert Customer.objects.filter(service_provider=provider).exists()
+    assert EngineerProfile.objects.filter(user__organisation=provider).exists()
+    assert {c.tier for c in Customer.objects.all()} >= {"strategic", "standard"}
+    assert Customer.objects.count() == 10
+    assert Skill.objects.count() == 6
+
+
+def test_everything_was_created_by_the_demo_administrator(demo):
+    admin = User.objects.get(username="admin")
+    created = Event.objects.filter(action="created", content_type__model="equipment")
+    assert created.count() == Equipment.objects.count()
+    assert set(created.values_list("actor", flat=True)) == {admin.pk}
+
+
+def test_running_twice_creates_nothing_new(demo):
+    before = counts()
+    again = load()
+    assert "already loaded" in again and "  customer " in again and "http://127.0.0.1:8000" in again
+    assert counts() == before
+    # Another scale does not add to an existing demo either.
+    load(seed=7)
+    assert counts() == before
+
+
+def test_the_same_seed_gives_the_same_data(db):
+    def content():
+        return (
+            list(Customer.objects.order_by("pk").values_list("name", "tier", "industry")),
+            list(Equipment.objects.order_by("pk").values_list("serial_number", "lot_number", "customer__name")),
+        )
+
+    with transaction.atomic():
+        load()
+        first = content()
+        transaction.set_rollback(True)
+    assert not Customer.objects.exists()
+    load()
+    assert content() == first
+
+
+def test_refuses_a_database_that_holds_other_data(personas):
+    before = counts()
+    with pytest.raises(CommandError):
+        load()
+    assert counts() == before
+
+
+def test_a_few_engineers_are_off_or_on_leave(db):
+    load(scale=0.45)
+    states = list(EngineerProfile.objects.values_list("availability", flat=True))
+    assert states.count(Availability.ON_DUTY) > len(states) - 5
+    assert Availability.OFF in states and Availability.ON_LEAVE in states
+    assert User.objects.get(username="engineer").engineer_profile.availability == Availability.ON_DUTY
