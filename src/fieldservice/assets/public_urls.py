@@ -1,2 +1,11 @@
+"""The public pages behind the QR codes, mounted at /e/. No login."""
+
+from django.urls import path
+
+from fieldservice.assets import views
+
 app_name = "public"
-urlpatterns = []
+urlpatterns = [
+    path("<str:token>/", views.public_equipment, name="equipment"),
+    path("<str:token>/image/", views.public_equipment_image, name="equipment_image"),
+]

@@ -2,14 +2,16 @@
 
 import calendar
 import datetime as dt
-import mimetypes
+import os
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
@@ -28,7 +30,15 @@ from fieldservice.core.uploads import check_document, check_image
 from fieldservice.customers.models import Customer, Site
 from fieldservice.inventory.models import Part
 
-PRODUCT_MODEL_FIELDS = ["code", "name", "product_line", "default_warranty_months", "description", "is_active"]
+PRODUCT_MODEL_FIELDS = [
+    "code",
+    "name",
+    "product_line",
+    "default_warranty_months",
+    "description",
+    "image",
+    "is_active",
+]
 EQUIPMENT_FIELDS = [
     "product_model",
     "serial_number",
@@ -42,7 +52,25 @@ EQUIPMENT_FIELDS = [
     "status",
 ]
 IMAGE_LIMIT = 5 * 1024 * 1024
-DOCUMENT_LIMIT = 20 * 1024 * 1024
+REASON_MAX_LENGTH = 300
+# The stored type and extension come from the checked content, never from the uploaded name.
+DOCUMENT_TYPES = {
+    "pdf": ("application/pdf", ".pdf"),
+    "JPEG": ("image/jpeg", ".jpg"),
+    "PNG": ("image/png", ".png"),
+    "GIF": ("image/gif", ".gif"),
+    "WEBP": ("image/webp", ".webp"),
+}
+
+
+def document_limit() -> int:
+    """Manuals can be big; the deployment's upload ceiling is the limit."""
+    return settings.FSM_MAX_UPLOAD_BYTES
+
+
+def _invalid(field: str, message: str, code: str) -> ValidationError:
+    """A field error that keeps its code (a dict of plain messages would drop it)."""
+    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -52,12 +80,13 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _may_change_assets(actor: User) -> bool:
+def may_change_assets(actor: User) -> bool:
+    """Only our own staff register and change machines; partners and customers only look."""
     return can(actor, Capability.CHANGE_ASSETS) and actor.is_own_staff
 
 
-def _may_change_models(actor: User) -> bool:
-    return can(actor, Capability.CHANGE_PRODUCT_MODELS) or _may_change_assets(actor)
+def may_change_models(actor: User) -> bool:
+    return can(actor, Capability.CHANGE_PRODUCT_MODELS) or may_change_assets(actor)
 
 
 def _check_product_model_fields(fields: dict, product_model: ProductModel | None = None) -> dict:
@@ -66,39 +95,39 @@ def _check_product_model_fields(fields: dict, product_model: ProductModel | None
         if name == "code":
             value = (value or "").strip().upper()
             if not value:
-                raise ValidationError({"code": _("This field is required.")}, code="required")
+                raise _invalid("code", _("This field is required."), "required")
             clash = ProductModel.objects.filter(code=value)
             if product_model is not None:
                 clash = clash.exclude(pk=product_model.pk)
             if clash.exists():
-                raise ValidationError({"code": _("Model code %(code)s exists.") % {"code": value}}, code="duplicate")
+                raise _invalid("code", _("Model code %(code)s exists.") % {"code": value}, "duplicate")
         elif name == "name":
             value = (value or "").strip()
             if not value:
-                raise ValidationError({"name": _("This field is required.")}, code="required")
+                raise _invalid("name", _("This field is required."), "required")
         elif name in {"product_line", "description"}:
             value = (value or "").strip()
         elif name == "default_warranty_months":
             try:
                 value = int(value)
             except (TypeError, ValueError):
-                raise ValidationError({name: _("Enter a whole number of months.")}, code="invalid") from None
+                raise _invalid(name, _("Enter a whole number of months."), "invalid") from None
             if not 0 <= value <= 120:
-                raise ValidationError({name: _("The warranty must be 0 to 120 months.")}, code="out_of_range")
+                raise _invalid(name, _("The warranty must be 0 to 120 months."), "out_of_range")
         elif name == "image":
             if value:
                 check_image(value, "image", IMAGE_LIMIT)
         elif name == "is_active":
             value = bool(value)
         else:
-            raise ValidationError({name: _("This field cannot be set here.")}, code="unknown_field")
+            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
         cleaned[name] = value
     return cleaned
 
 
 @transaction.atomic
 def create_product_model(*, actor: User, code: str, name: str, **fields) -> ProductModel:
-    require(_may_change_models(actor))
+    require(may_change_models(actor))
     cleaned = _check_product_model_fields({"code": code, "name": name, **fields})
     product_model = ProductModel.objects.create(**cleaned)
     record_created(product_model, actor=actor, fields=PRODUCT_MODEL_FIELDS)
@@ -107,7 +136,7 @@ def create_product_model(*, actor: User, code: str, name: str, **fields) -> Prod
 
 @transaction.atomic
 def update_product_model(product_model: ProductModel, *, actor: User, **fields) -> ProductModel:
-    require(_may_change_models(actor))
+    require(may_change_models(actor))
     cleaned = _check_product_model_fields(fields, product_model)
     before = snapshot(product_model, PRODUCT_MODEL_FIELDS)
     for name, value in cleaned.items():
@@ -121,23 +150,24 @@ def _quantity(value, field: str) -> Decimal:
     try:
         quantity = Decimal(str(value))
     except (InvalidOperation, TypeError):
-        raise ValidationError({field: _("Enter a number.")}, code="invalid") from None
+        raise _invalid(field, _("Enter a number."), "invalid") from None
     if not quantity.is_finite() or quantity <= 0:
-        raise ValidationError({field: _("The quantity must be more than zero.")}, code="out_of_range")
+        raise _invalid(field, _("The quantity must be more than zero."), "out_of_range")
     return quantity
 
 
 @transaction.atomic
 def set_bom(product_model: ProductModel, *, actor: User, lines: Iterable[tuple[Part, Decimal | int]]) -> list[BomLine]:
     """Replace the model's bill of materials. Machines already built keep their fitted parts."""
-    require(_may_change_models(actor))
+    require(may_change_models(actor))
     wanted: dict[int, tuple[Part, Decimal]] = {}
     for index, (part, quantity) in enumerate(lines):
         if part.pk in wanted:
-            raise ValidationError(
-                {"bom": _("Part %(part)s is listed twice.") % {"part": part.part_number}}, code="duplicate"
-            )
-        wanted[part.pk] = (part, _quantity(quantity, f"bom[{index}].quantity"))
+            raise _invalid("lines", _("Part %(part)s is listed twice.") % {"part": part.part_number}, "duplicate")
+        if not part.is_active:
+            message = _("Part %(part)s is no longer active.") % {"part": part.part_number}
+            raise _invalid(f"lines[{index}].part", message, "inactive")
+        wanted[part.pk] = (part, _quantity(quantity, f"lines[{index}].quantity"))
     before = {
         line.part.part_number: str(line.quantity.normalize()) for line in product_model.bom_lines.select_related("part")
     }
@@ -152,49 +182,54 @@ def set_bom(product_model: ProductModel, *, actor: User, lines: Iterable[tuple[P
 
 
 def _check_equipment_links(
-    *, customer: Customer, site: Site | None, parent: Equipment | None, equipment: Equipment | None
+    *,
+    customer: Customer,
+    site: Site | None,
+    parent: Equipment | None,
+    equipment: Equipment | None,
+    parent_is_new: bool = True,
 ) -> None:
     if site is not None and site.customer_id != customer.pk:
-        raise ValidationError({"site": _("The site belongs to another customer.")}, code="invalid_choice")
+        raise _invalid("site", _("The site belongs to another customer."), "invalid_choice")
+    if equipment is not None and customer.pk != equipment.customer_id and equipment.modules.exists():
+        raise _invalid(
+            "customer", _("This machine has modules; move or detach them before changing its customer."), "has_modules"
+        )
     if parent is not None:
+        # A machine already hanging under an invalidated one may stay; a new link may not.
+        if parent_is_new and not parent.is_registered:
+            raise _invalid("parent", _("Only registered equipment can be chosen as the machine."), "invalid_choice")
         if parent.customer_id != customer.pk:
-            raise ValidationError(
-                {"parent": _("A module must belong to the same customer as its machine.")}, code="invalid_choice"
-            )
+            raise _invalid("parent", _("A module must belong to the same customer as its machine."), "invalid_choice")
         node = parent
         while node is not None:
             if equipment is not None and node.pk == equipment.pk:
-                raise ValidationError({"parent": _("A machine cannot be a module of itself.")}, code="cycle")
+                raise _invalid("parent", _("A machine cannot be a module of itself."), "cycle")
             node = node.parent
 
 
 def _check_dates(installed_on, starts_on, ends_on) -> None:
     if starts_on and ends_on and ends_on < starts_on:
-        raise ValidationError(
-            {"warranty_ends_on": _("The warranty cannot end before it starts.")}, code="invalid_range"
-        )
+        raise _invalid("warranty_ends_on", _("The warranty cannot end before it starts."), "invalid_range")
     if installed_on and installed_on > timezone.localdate() + dt.timedelta(days=366):
-        raise ValidationError(
-            {"installed_on": _("The installation date is too far in the future.")}, code="out_of_range"
-        )
+        raise _invalid("installed_on", _("The installation date is too far in the future."), "out_of_range")
 
 
 def _check_serial(product_model: ProductModel, serial_number: str, equipment: Equipment | None = None) -> str:
     serial = (serial_number or "").strip()
     if not serial:
-        raise ValidationError({"serial_number": _("This field is required.")}, code="required")
+        raise _invalid("serial_number", _("This field is required."), "required")
     if len(serial) > 64:
-        raise ValidationError({"serial_number": _("At most %(n)d characters.") % {"n": 64}}, code="max_length")
+        raise _invalid("serial_number", _("At most %(n)d characters.") % {"n": 64}, "max_length")
     clash = Equipment.objects.filter(product_model=product_model, serial_number=serial)
     if equipment is not None:
         clash = clash.exclude(pk=equipment.pk)
     if clash.exists():
-        raise ValidationError(
-            {
-                "serial_number": _("Serial number %(serial)s already exists for model %(model)s.")
-                % {"serial": serial, "model": product_model.code}
-            },
-            code="duplicate",
+        raise _invalid(
+            "serial_number",
+            _("Serial number %(serial)s already exists for model %(model)s.")
+            % {"serial": serial, "model": product_model.code},
+            "duplicate",
         )
     return serial
 
@@ -215,7 +250,7 @@ def register_equipment(
 ) -> Equipment:
     """Register a machine at a customer. The warranty defaults from the install date and the
     model; the fitted parts start as the model's bill of materials."""
-    require(_may_change_assets(actor))
+    require(may_change_assets(actor))
     serial = _check_serial(product_model, serial_number)
     _check_equipment_links(customer=customer, site=site, parent=parent, equipment=None)
     if warranty_starts_on is None:
@@ -253,7 +288,7 @@ def register_equipment(
 @transaction.atomic
 def update_equipment(equipment: Equipment, *, actor: User, **fields) -> Equipment:
     """Change a machine's details. Status has its own verbs (invalidate / reinstate)."""
-    require(_may_change_assets(actor))
+    require(may_change_assets(actor))
     allowed = {
         "serial_number",
         "lot_number",
@@ -266,7 +301,7 @@ def update_equipment(equipment: Equipment, *, actor: User, **fields) -> Equipmen
     }
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")}, code="unknown_field")
+        raise _invalid(sorted(unknown)[0], _("This field cannot be changed here."), "unknown_field")
     if "serial_number" in fields:
         fields["serial_number"] = _check_serial(equipment.product_model, fields["serial_number"], equipment)
     if "lot_number" in fields:
@@ -274,7 +309,13 @@ def update_equipment(equipment: Equipment, *, actor: User, **fields) -> Equipmen
     customer = fields.get("customer", equipment.customer)
     site = fields.get("site", equipment.site if customer.pk == equipment.customer_id else None)
     parent = fields.get("parent", equipment.parent)
-    _check_equipment_links(customer=customer, site=site, parent=parent, equipment=equipment)
+    _check_equipment_links(
+        customer=customer,
+        site=site,
+        parent=parent,
+        equipment=equipment,
+        parent_is_new=parent is not None and parent.pk != equipment.parent_id,
+    )
     _check_dates(
         fields.get("installed_on", equipment.installed_on),
         fields.get("warranty_starts_on", equipment.warranty_starts_on),
@@ -292,16 +333,18 @@ def update_equipment(equipment: Equipment, *, actor: User, **fields) -> Equipmen
 @transaction.atomic
 def invalidate_equipment(equipment: Equipment, *, actor: User, reason: str) -> Equipment:
     """Take a machine out of service (scrapped, sold on, registered by mistake)."""
-    require(_may_change_assets(actor))
+    require(may_change_assets(actor))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("Say why the equipment is invalidated.")}, code="required")
+        raise _invalid("reason", _("Say why the equipment is invalidated."), "required")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise _invalid("reason", _("At most %(n)d characters.") % {"n": REASON_MAX_LENGTH}, "max_length")
     equipment = Equipment.objects.select_for_update().get(pk=equipment.pk)
     if equipment.status == EquipmentStatus.INVALIDATED:
         raise DomainError("already_invalidated", _("This equipment is already invalidated."))
     before = snapshot(equipment, ["status", "invalidated_reason"])
     equipment.status = EquipmentStatus.INVALIDATED
-    equipment.invalidated_reason = reason[:300]
+    equipment.invalidated_reason = reason
     equipment.save(update_fields=["status", "invalidated_reason"])
     record_updated(equipment, actor=actor, before=before, related=equipment.customer, note=reason)
     return equipment
@@ -309,7 +352,7 @@ def invalidate_equipment(equipment: Equipment, *, actor: User, reason: str) -> E
 
 @transaction.atomic
 def reinstate_equipment(equipment: Equipment, *, actor: User) -> Equipment:
-    require(_may_change_assets(actor))
+    require(may_change_assets(actor))
     equipment = Equipment.objects.select_for_update().get(pk=equipment.pk)
     if equipment.status == EquipmentStatus.REGISTERED:
         raise DomainError("already_registered", _("This equipment is already registered."))
@@ -324,26 +367,44 @@ def reinstate_equipment(equipment: Equipment, *, actor: User) -> Equipment:
 @transaction.atomic
 def renew_public_token(equipment: Equipment, *, actor: User) -> Equipment:
     """Issue a new QR token, e.g. after a label leaked; old labels stop working."""
-    require(_may_change_assets(actor))
+    require(may_change_assets(actor))
     equipment.public_token = new_public_token()
     equipment.save(update_fields=["public_token"])
     record_event(equipment, actor=actor, action="qr_token_renewed", related=equipment.customer)
     return equipment
 
 
+def _document_kind(upload) -> str:
+    """What the (already checked) upload really is: "pdf" or a Pillow image format."""
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    with Image.open(upload) as image:
+        kind = image.format
+    upload.seek(0)
+    return kind
+
+
 @transaction.atomic
 def add_equipment_document(equipment: Equipment, *, actor: User, title: str, file) -> EquipmentDocument:
-    require(_may_change_assets(actor))
-    title = (title or "").strip() or getattr(file, "name", "")
+    """Keep a PDF or an image with a machine (manual, drawing, certificate, photo)."""
+    require(may_change_assets(actor))
+    if not file:
+        raise _invalid("file", _("Choose a file."), "required")
+    check_document(file, "file", document_limit())
+    title = (title or "").strip() or os.path.splitext(os.path.basename(file.name or ""))[0]
     if not title:
-        raise ValidationError({"title": _("This field is required.")}, code="required")
-    if file is None:
-        raise ValidationError({"file": _("Choose a file.")}, code="required")
-    check_document(file, "file", DOCUMENT_LIMIT)
-    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        raise _invalid("title", _("This field is required."), "required")
+    if len(title) > 200:
+        raise _invalid("title", _("At most %(n)d characters.") % {"n": 200}, "max_length")
+    content_type, extension = DOCUMENT_TYPES.get(_document_kind(file), ("application/octet-stream", ""))
+    stem = os.path.splitext(os.path.basename(file.name or ""))[0] or "document"
+    file.name = stem[:80] + extension
     document = EquipmentDocument.objects.create(
         equipment=equipment,
-        title=title[:200],
+        title=title,
         file=file,
         content_type=content_type,
         size=file.size,

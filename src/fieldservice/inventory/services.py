@@ -20,27 +20,31 @@ def _check(fields: dict, part: Part | None = None) -> dict:
         if name == "part_number":
             value = (value or "").strip().upper()
             if not value:
-                raise ValidationError({"part_number": _("This field is required.")}, code="required")
+                raise ValidationError({"part_number": ValidationError(_("This field is required."), code="required")})
             clash = Part.objects.filter(part_number=value)
             if part is not None:
                 clash = clash.exclude(pk=part.pk)
             if clash.exists():
                 raise ValidationError(
-                    {"part_number": _("Part number %(value)s exists.") % {"value": value}}, code="duplicate"
+                    {
+                        "part_number": ValidationError(
+                            _("Part number %(value)s exists.") % {"value": value}, code="duplicate"
+                        )
+                    }
                 )
         elif name == "name":
             value = (value or "").strip()
             if not value:
-                raise ValidationError({"name": _("This field is required.")}, code="required")
+                raise ValidationError({"name": ValidationError(_("This field is required."), code="required")})
         elif name == "specification":
             value = (value or "").strip()[:300]
         elif name == "unit":
             if value not in Unit.values:
-                raise ValidationError({"unit": _("Unknown unit.")}, code="invalid_choice")
+                raise ValidationError({"unit": ValidationError(_("Unknown unit."), code="invalid_choice")})
         elif name == "is_active":
             value = bool(value)
         else:
-            raise ValidationError({name: _("This field cannot be set here.")}, code="unknown_field")
+            raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="unknown_field")})
         cleaned[name] = value
     return cleaned
 

@@ -1,5 +1,67 @@
-from django.http import Http404
+"""Pages for the parts catalogue."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.errors import require
+from fieldservice.core.listing import Column, render_list
+from fieldservice.inventory import selectors, services
+from fieldservice.inventory.forms import PartForm, add_service_errors
+
+PART_COLUMNS = [
+    Column(gettext_lazy("Part number"), lambda p: p.part_number),
+    Column(gettext_lazy("Name"), lambda p: p.name),
+    Column(gettext_lazy("Specification"), lambda p: p.specification),
+    Column(gettext_lazy("Unit"), lambda p: p.get_unit_display()),
+    Column(gettext_lazy("Active"), lambda p: p.is_active),
+]
 
 
-def part_list(request, *args, **kwargs):
-    raise Http404
+@login_required
+def part_list(request):
+    require(can(request.user, Capability.VIEW_PARTS))
+    return render_list(
+        request,
+        "inventory/part_list.html",
+        selectors.parts_for(request.user, request.GET.get("q", "")),
+        columns=PART_COLUMNS,
+        export_name="parts",
+        context={"may_change": can(request.user, Capability.CHANGE_PARTS)},
+    )
+
+
+@login_required
+def part_create(request):
+    require(can(request.user, Capability.CHANGE_PARTS))
+    form = PartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            part = services.create_part(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Part %(name)s created.") % {"name": part})
+            return redirect("inventory:part_list")
+    return render(request, "inventory/part_form.html", {"form": form, "part": None})
+
+
+@login_required
+def part_edit(request, pk):
+    part = selectors.get_part_for(request.user, pk)
+    require(can(request.user, Capability.CHANGE_PARTS))
+    initial = {name: getattr(part, name) for name in PartForm.base_fields}
+    form = PartForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_part(part, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Part %(name)s saved.") % {"name": part})
+            return redirect("inventory:part_list")
+    return render(request, "inventory/part_form.html", {"form": form, "part": part})
