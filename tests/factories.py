@@ -96,6 +96,7 @@ def product_model(actor=None, bom: list | None = None, **fields):
 
 def equipment(customer_obj=None, actor=None, **fields):
     customer_obj = customer_obj or customer()
-    fields.setdefault("product_model", product_model())
+    if "product_model" not in fields:
+        fields["product_model"] = product_model()
     fields.setdefault("serial_number", f"SN{seq():07d}")
     return asset_services.register_equipment(actor=actor or system_user(), customer=customer_obj, **fields)
