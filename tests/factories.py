@@ -37,13 +37,22 @@ def own_company() -> Organisation:
     return org
 
 
-def user(*roles: str, organisation: Organisation | None = None, username: str | None = None,
-         password: str = "pw-for-tests-1", **fields) -> User:
+def user(
+    *roles: str,
+    organisation: Organisation | None = None,
+    username: str | None = None,
+    password: str = "pw-for-tests-1",
+    **fields,
+) -> User:
     if organisation is None:
         organisation = own_company()
     return account_services.create_user(
-        actor=None, username=username or f"user{seq()}", organisation=organisation, roles=roles,
-        password=password, **fields,
+        actor=None,
+        username=username or f"user{seq()}",
+        organisation=organisation,
+        roles=roles,
+        password=password,
+        **fields,
     )
 
 

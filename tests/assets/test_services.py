@@ -308,3 +308,9 @@ def test_provider_users_may_not_add_documents(world):
             world.machine_a, actor=world.provider_admin, title="t", file=ContentFile(PDF, name="m.pdf")
         )
     assert not EquipmentDocument.objects.exists()
+
+
+def test_a_lot_number_over_64_characters_names_the_field(personas):
+    with pytest.raises(ValidationError) as excinfo:
+        factories.equipment(personas.customer_a, lot_number="L" * 65)
+    assert set(excinfo.value.error_dict) == {"lot_number"}

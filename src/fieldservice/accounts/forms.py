@@ -18,17 +18,6 @@ RANGE_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–—~～至到]\s*(\d{1,2}):(\d
 RANGE_SPLIT_RE = re.compile(r"[,，;；、\s]+(?=\d)")
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
-    """Put a service's ValidationError on the form, each message next to its field."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        name = (aliases or {}).get(field, field)
-        for error in errors:
-            form.add_error(name if name in form.fields else None, error)
-
-
 def parse_hours(text: str, day: str) -> list[list[str]]:
     """ "08:30-12:00, 13:00-17:30" -> [["08:30", "12:00"], ["13:00", "17:30"]]."""
     ranges = []

@@ -25,11 +25,11 @@ from fieldservice.accounts.forms import (
     TokenForm,
     UserCreateForm,
     UserEditForm,
-    add_service_errors,
 )
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.accounts.templatetags.people import area_names, role_labels, skill_levels
 from fieldservice.core.errors import DomainError, require
+from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
 
 

@@ -24,6 +24,7 @@ from fieldservice.assets.models import (
     ProductModel,
     new_public_token,
 )
+from fieldservice.core.db import write_checked
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.core.uploads import check_document, check_image
@@ -215,6 +216,14 @@ def _check_dates(installed_on, starts_on, ends_on) -> None:
         raise _invalid("installed_on", _("The installation date is too far in the future."), "out_of_range")
 
 
+def _check_lot(lot_number: str) -> str:
+    lot = (lot_number or "").strip()
+    if len(lot) > 64:
+        message = _("At most %(n)d characters.") % {"n": 64}
+        raise ValidationError({"lot_number": ValidationError(message, code="max_length")})
+    return lot
+
+
 def _check_serial(product_model: ProductModel, serial_number: str, equipment: Equipment | None = None) -> str:
     serial = (serial_number or "").strip()
     if not serial:
@@ -258,16 +267,19 @@ def register_equipment(
     if warranty_starts_on is not None and warranty_ends_on is None:
         warranty_ends_on = add_months(warranty_starts_on, product_model.default_warranty_months)
     _check_dates(installed_on, warranty_starts_on, warranty_ends_on)
-    equipment = Equipment.objects.create(
-        product_model=product_model,
-        serial_number=serial,
-        lot_number=(lot_number or "").strip(),
-        customer=customer,
-        site=site,
-        parent=parent,
-        installed_on=installed_on,
-        warranty_starts_on=warranty_starts_on,
-        warranty_ends_on=warranty_ends_on,
+    equipment = write_checked(
+        lambda: Equipment.objects.create(
+            product_model=product_model,
+            serial_number=serial,
+            lot_number=_check_lot(lot_number),
+            customer=customer,
+            site=site,
+            parent=parent,
+            installed_on=installed_on,
+            warranty_starts_on=warranty_starts_on,
+            warranty_ends_on=warranty_ends_on,
+        ),
+        recheck=lambda: _check_serial(product_model, serial),
     )
     FittedPart.objects.bulk_create(
         [
@@ -305,7 +317,7 @@ def update_equipment(equipment: Equipment, *, actor: User, **fields) -> Equipmen
     if "serial_number" in fields:
         fields["serial_number"] = _check_serial(equipment.product_model, fields["serial_number"], equipment)
     if "lot_number" in fields:
-        fields["lot_number"] = (fields["lot_number"] or "").strip()
+        fields["lot_number"] = _check_lot(fields["lot_number"])
     customer = fields.get("customer", equipment.customer)
     site = fields.get("site", equipment.site if customer.pk == equipment.customer_id else None)
     parent = fields.get("parent", equipment.parent)

@@ -25,8 +25,8 @@ from fieldservice.assets.forms import (
 )
 from fieldservice.assets.models import Equipment
 from fieldservice.core.errors import DomainError, require
+from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
-from fieldservice.inventory.forms import add_service_errors
 
 EQUIPMENT_COLUMNS = [
     Column(gettext_lazy("Model code"), lambda e: e.product_model.code),

@@ -1,23 +1,12 @@
 """Forms for customer pages. They only parse input; the services validate and save."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.selectors import providers_for, users_for
 from fieldservice.customers.choices import CustomerKind, CustomerTier
 from fieldservice.customers.selectors import contacts_for
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: each message next to its field,
-    messages about fields the form does not show at the top."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.error_list)
 
 
 class CustomerFilterForm(forms.Form):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import Organisation, User
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.db import write_checked
 from fieldservice.core.errors import require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.core.validation import check_coordinates, normalise_email, normalise_phone
@@ -227,7 +228,10 @@ def add_contact(customer: Customer, *, actor: User, name: str, phone: str, **fie
     if cleaned.get("is_primary") or not customer.contacts.exists():
         customer.contacts.update(is_primary=False)
         cleaned["is_primary"] = True
-    contact = Contact.objects.create(customer=customer, **cleaned)
+    contact = write_checked(
+        lambda: Contact.objects.create(customer=customer, **cleaned),
+        recheck=lambda: _check_contact_fields(customer, {"phone": cleaned["phone"]}),
+    )
     record_created(contact, actor=actor, fields=CONTACT_FIELDS, related=customer)
     return contact
 
@@ -311,7 +315,10 @@ def _check_site_fields(customer: Customer, fields: dict, *, site: Site | None = 
 def create_site(customer: Customer, *, actor: User, name: str, address: str, **fields) -> Site:
     require(_may_change(actor))
     cleaned = _check_site_fields(customer, {"name": name, "address": address, **fields})
-    site = Site.objects.create(customer=customer, **cleaned)
+    site = write_checked(
+        lambda: Site.objects.create(customer=customer, **cleaned),
+        recheck=lambda: _check_site_fields(customer, {"name": cleaned["name"]}),
+    )
     record_created(site, actor=actor, fields=SITE_FIELDS, related=customer)
     return site
 

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_http_methods
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.core.errors import require
+from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
 from fieldservice.customers import services
-from fieldservice.customers.forms import ContactForm, CustomerFilterForm, CustomerForm, SiteForm, add_service_errors
+from fieldservice.customers.forms import ContactForm, CustomerFilterForm, CustomerForm, SiteForm
 from fieldservice.customers.selectors import (
     contacts_for,
     customer_list_for,

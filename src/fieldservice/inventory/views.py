@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import require
+from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
 from fieldservice.inventory import selectors, services
-from fieldservice.inventory.forms import PartForm, add_service_errors
+from fieldservice.inventory.forms import PartForm
 
 PART_COLUMNS = [
     Column(gettext_lazy("Part number"), lambda p: p.part_number),

@@ -1,0 +1,85 @@
+"""Uniqueness rules hold under real concurrent transactions (PostgreSQL): the loser gets a
+field error naming what clashed, never a server error, and exactly one row is written."""
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+
+from fieldservice.assets.models import Equipment
+from fieldservice.customers.models import Customer
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_concurrently(*calls):
+    """Run each call in its own thread and database connection, released together."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = ("ok", call())
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+            outcomes[index] = ("error", exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions are tested on PostgreSQL")
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_two_registrations_of_one_serial_leave_one_machine(postgres_only, attempt):
+    admin = factories.system_user()
+    customer = factories.customer(actor=admin)
+    model = factories.product_model(actor=admin)
+
+    def register():
+        return factories.equipment(customer, actor=admin, product_model=model, serial_number="SN-RACE")
+
+    outcomes = run_concurrently(register, register)
+    kinds = sorted(kind for kind, _ in outcomes)
+    assert kinds == ["error", "ok"], outcomes
+    error = next(value for kind, value in outcomes if kind == "error")
+    assert isinstance(error, ValidationError)
+    assert "serial_number" in error.error_dict
+    assert Equipment.objects.filter(product_model=model, serial_number="SN-RACE").count() == 1
+
+
+def test_customers_created_at_once_get_distinct_codes(postgres_only):
+    admin = factories.system_user()
+    outcomes = run_concurrently(*[lambda i=i: factories.customer(actor=admin, name=f"Race {i}") for i in range(4)])
+    assert all(kind == "ok" for kind, _ in outcomes), outcomes
+    codes = [customer.code for _, customer in outcomes]
+    assert len(set(codes)) == 4
+    assert Customer.objects.filter(name__startswith="Race").count() == 4
+
+
+@pytest.mark.parametrize("what", ["site", "contact"])
+def test_a_site_name_or_contact_phone_taken_at_once_is_a_field_error(postgres_only, what):
+    admin = factories.system_user()
+    customer = factories.customer(actor=admin)
+    if what == "site":
+        field, calls = "name", [lambda: factories.site(customer, actor=admin, name="Plant 1")] * 2
+    else:
+        field, calls = "phone", [lambda: factories.contact(customer, actor=admin, phone="13800138000")] * 2
+    outcomes = run_concurrently(*calls)
+    assert sorted(kind for kind, _ in outcomes) == ["error", "ok"], outcomes
+    error = next(value for kind, value in outcomes if kind == "error")
+    assert isinstance(error, ValidationError) and field in error.error_dict
+    related = customer.sites if what == "site" else customer.contacts
+    assert related.count() == 1
