@@ -95,3 +95,15 @@ def test_public_image_is_served_by_token(client, world):
     response = client.get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == png_bytes()
+
+
+def test_the_public_page_names_our_company_and_its_service_line(personas, client, settings):
+    from fieldservice.accounts.choices import OrganisationKind
+    from fieldservice.accounts.models import Organisation
+
+    settings.FSM_COMPANY_NAME = ""
+    Organisation.objects.filter(kind=OrganisationKind.OWN).update(name="Hairui Service", phone="+8657486881234")
+    machine = factories.equipment(personas.customer_a)
+    page = client.get(f"/e/{machine.public_token}/").content.decode()
+    assert "Hairui Service" in page
+    assert 'href="tel:+8657486881234"' in page

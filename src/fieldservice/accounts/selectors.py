@@ -131,3 +131,8 @@ def filter_engineers(
     if organisation:
         profiles = profiles.filter(user__organisation_id=organisation)
     return profiles.distinct()
+
+
+def own_company() -> Organisation | None:
+    """Our own company, whose name and service line the public pages show."""
+    return Organisation.objects.filter(kind=OrganisationKind.OWN, is_active=True).order_by("pk").first()

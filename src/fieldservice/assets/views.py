@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.accounts.selectors import own_company
 from fieldservice.assets import labels, selectors, services
 from fieldservice.assets.forms import (
     BomLineForm,
@@ -421,13 +422,15 @@ def public_equipment(request, token):
         equipment = selectors.equipment_by_public_token(token)
     except Http404:
         return render(request, "assets/public_unknown.html", status=404)
+    company = own_company()
     return render(
         request,
         "assets/public_equipment.html",
         {
             "equipment": equipment,
             "product_model": equipment.product_model,
-            "company_name": settings.FSM_COMPANY_NAME or _("Customer service"),
+            "company_name": settings.FSM_COMPANY_NAME or (company.name if company else _("Customer service")),
+            "service_phone": company.phone if company else "",
         },
     )
 

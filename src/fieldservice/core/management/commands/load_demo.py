@@ -242,14 +242,14 @@ def _parts() -> list[tuple[str, str, str, str]]:
 # code, name, line, warranty months, screw size, pump, servo, servo count, heater zones, transducer
 HYDRAULIC = "伺服液压系列"
 MACHINES = [
-    ("HR-90", "HR-90 伺服节能注塑机 90T", HYDRAULIC, 18, 30, "HR-HP-25", "11", 1, 3, "HR-LT-300"),
-    ("HR-160", "HR-160 伺服节能注塑机 160T", HYDRAULIC, 18, 40, "HR-HP-40", "18", 1, 4, "HR-LT-300"),
-    ("HR-250", "HR-250 伺服节能注塑机 250T", HYDRAULIC, 18, 50, "HR-HP-40", "18", 1, 4, "HR-LT-300"),
-    ("HR-400", "HR-400 伺服节能注塑机 400T", HYDRAULIC, 24, 65, "HR-HP-63", "30", 1, 5, "HR-LT-600"),
-    ("HR-650", "HR-650 伺服节能注塑机 650T", HYDRAULIC, 24, 80, "HR-HP-63", "45", 1, 5, "HR-LT-600"),
-    ("HR-1000", "HR-1000 伺服节能注塑机 1000T", HYDRAULIC, 24, 80, "HR-HP-63", "45", 2, 6, "HR-LT-600"),
-    ("HRT-1250", "HRT-1250 二板式注塑机 1250T", "二板式系列", 24, 80, "HR-HP-63", "45", 2, 6, "HR-LT-600"),
-    ("HRE-120", "HRE-120 全电动注塑机 120T", "全电动系列", 12, 30, None, "11", 3, 3, None),
+    ("HR-90", "伺服节能注塑机 90T", HYDRAULIC, 18, 30, "HR-HP-25", "11", 1, 3, "HR-LT-300"),
+    ("HR-160", "伺服节能注塑机 160T", HYDRAULIC, 18, 40, "HR-HP-40", "18", 1, 4, "HR-LT-300"),
+    ("HR-250", "伺服节能注塑机 250T", HYDRAULIC, 18, 50, "HR-HP-40", "18", 1, 4, "HR-LT-300"),
+    ("HR-400", "伺服节能注塑机 400T", HYDRAULIC, 24, 65, "HR-HP-63", "30", 1, 5, "HR-LT-600"),
+    ("HR-650", "伺服节能注塑机 650T", HYDRAULIC, 24, 80, "HR-HP-63", "45", 1, 5, "HR-LT-600"),
+    ("HR-1000", "伺服节能注塑机 1000T", HYDRAULIC, 24, 80, "HR-HP-63", "45", 2, 6, "HR-LT-600"),
+    ("HRT-1250", "二板式注塑机 1250T", "二板式系列", 24, 80, "HR-HP-63", "45", 2, 6, "HR-LT-600"),
+    ("HRE-120", "全电动注塑机 120T", "全电动系列", 12, 30, None, "11", 3, 3, None),
 ]
 MACHINE_WEIGHTS = {
     "HR-90": 14,
