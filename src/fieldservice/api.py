@@ -10,7 +10,13 @@ from fieldservice.assets.api import router as assets_router
 from fieldservice.core.api import TokenAuth, validation_error_body
 from fieldservice.core.errors import DomainError
 from fieldservice.customers.api import router as customers_router
+from fieldservice.dispatch.api import router as dispatch_router
+from fieldservice.feedback.api import router as feedback_router
+from fieldservice.field.api import router as field_router
 from fieldservice.inventory.api import router as inventory_router
+from fieldservice.knowledge.api import router as knowledge_router
+from fieldservice.portal.api import router as portal_router
+from fieldservice.workorders.api import router as workorders_router
 
 api = NinjaAPI(
     title="fieldservice API",
@@ -43,3 +49,9 @@ api.add_router("/v1/", accounts_router)
 api.add_router("/v1/", customers_router)
 api.add_router("/v1/", inventory_router)
 api.add_router("/v1/", assets_router)
+api.add_router("/v1/", workorders_router)
+api.add_router("/v1/", dispatch_router)
+api.add_router("/v1/", field_router)
+api.add_router("/v1/", feedback_router)
+api.add_router("/v1/", knowledge_router)
+api.add_router("/v1/", portal_router)

@@ -64,6 +64,12 @@ INSTALLED_APPS = [
     "fieldservice.customers",
     "fieldservice.inventory",
     "fieldservice.assets",
+    "fieldservice.workorders",
+    "fieldservice.dispatch",
+    "fieldservice.field",
+    "fieldservice.feedback",
+    "fieldservice.knowledge",
+    "fieldservice.portal",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,12 @@ urlpatterns = [
     path("assets/", include("fieldservice.assets.urls")),
     path("parts/", include("fieldservice.inventory.urls")),
     path("e/", include("fieldservice.assets.public_urls")),
+    path("", include("fieldservice.workorders.urls")),
+    path("dispatch/", include("fieldservice.dispatch.urls")),
+    path("m/", include("fieldservice.field.urls")),
+    path("feedback/", include("fieldservice.feedback.urls")),
+    path("knowledge/", include("fieldservice.knowledge.urls")),
+    path("r/", include("fieldservice.portal.urls")),
     path("", include("fieldservice.core.urls")),
 ]
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

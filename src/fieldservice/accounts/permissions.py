@@ -20,11 +20,20 @@ class Capability(StrEnum):
     MANAGE_PROVIDER_ENGINEERS = "accounts.manage_provider_engineers"
     IMPORT_DATA = "core.import"
     VIEW_EVENTS = "core.view_events"
+    VIEW_WORK_ORDERS = "workorders.view"
+    FILE_REQUESTS = "workorders.file_requests"
+    MANAGE_WORK_ORDERS = "workorders.manage"
+    DISPATCH = "dispatch.dispatch"
+    ASSIGN_PROVIDER_ENGINEERS = "dispatch.assign_provider_engineers"
+    WORK_IN_FIELD = "field.work"
+    CALL_BACK = "feedback.call_back"
+    MANAGE_KNOWLEDGE = "knowledge.manage"
+    VIEW_KNOWLEDGE = "knowledge.view"
 
 
 C = Capability
 ROLE_CAPABILITIES: dict[str, set[Capability]] = {
-    Role.CUSTOMER: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS},
+    Role.CUSTOMER: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS, C.VIEW_WORK_ORDERS, C.FILE_REQUESTS},
     Role.AGENT: {
         C.VIEW_CUSTOMERS,
         C.CHANGE_CUSTOMERS,
@@ -34,18 +43,54 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_PEOPLE,
         C.IMPORT_DATA,
         C.VIEW_EVENTS,
+        C.VIEW_WORK_ORDERS,
+        C.FILE_REQUESTS,
+        C.MANAGE_WORK_ORDERS,
+        C.CALL_BACK,
+        C.VIEW_KNOWLEDGE,
+        C.MANAGE_KNOWLEDGE,
     },
-    Role.DISPATCHER: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS, C.VIEW_PARTS, C.VIEW_PEOPLE, C.VIEW_EVENTS},
-    Role.ENGINEER: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS, C.VIEW_PARTS},
+    Role.DISPATCHER: {
+        C.VIEW_CUSTOMERS,
+        C.VIEW_ASSETS,
+        C.VIEW_PARTS,
+        C.VIEW_PEOPLE,
+        C.VIEW_EVENTS,
+        C.VIEW_WORK_ORDERS,
+        C.FILE_REQUESTS,
+        C.MANAGE_WORK_ORDERS,
+        C.DISPATCH,
+        C.VIEW_KNOWLEDGE,
+    },
+    Role.ENGINEER: {
+        C.VIEW_CUSTOMERS,
+        C.VIEW_ASSETS,
+        C.VIEW_PARTS,
+        C.VIEW_WORK_ORDERS,
+        C.WORK_IN_FIELD,
+        C.VIEW_KNOWLEDGE,
+    },
     Role.PROVIDER_ADMIN: {
         C.VIEW_CUSTOMERS,
         C.VIEW_ASSETS,
         C.VIEW_PARTS,
         C.VIEW_PEOPLE,
         C.MANAGE_PROVIDER_ENGINEERS,
+        C.VIEW_WORK_ORDERS,
+        C.FILE_REQUESTS,
+        C.ASSIGN_PROVIDER_ENGINEERS,
+        C.VIEW_KNOWLEDGE,
     },
-    Role.PARTS_KEEPER: {C.VIEW_ASSETS, C.VIEW_PARTS, C.CHANGE_PARTS, C.VIEW_CUSTOMERS},
-    Role.DIRECTOR: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS, C.VIEW_PARTS, C.VIEW_PEOPLE, C.VIEW_EVENTS},
+    Role.PARTS_KEEPER: {C.VIEW_ASSETS, C.VIEW_PARTS, C.CHANGE_PARTS, C.VIEW_CUSTOMERS, C.VIEW_WORK_ORDERS},
+    Role.DIRECTOR: {
+        C.VIEW_CUSTOMERS,
+        C.VIEW_ASSETS,
+        C.VIEW_PARTS,
+        C.VIEW_PEOPLE,
+        C.VIEW_EVENTS,
+        C.VIEW_WORK_ORDERS,
+        C.VIEW_KNOWLEDGE,
+    },
     Role.ADMINISTRATOR: set(Capability),
 }
 

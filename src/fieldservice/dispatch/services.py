@@ -1,0 +1,209 @@
+"""Giving work orders to engineers and providers, and their answers.
+
+Claims are compare-and-set updates on the assignment row that must change exactly one row,
+so two simultaneous accepts (a double tap, two devices) leave one winner and a clear error.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fieldservice.accounts.choices import Availability, OrganisationKind, Role
+from fieldservice.accounts.models import Organisation, User
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.errors import DomainError, require
+from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
+from fieldservice.dispatch.models import Assignment
+from fieldservice.workorders.choices import OPEN_STATUSES, Transition, WorkOrderStatus
+from fieldservice.workorders.models import WorkOrder
+from fieldservice.workorders.services.lifecycle import transition
+from fieldservice.workorders.services.log import log_event
+
+
+def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def may_dispatch(actor: User) -> bool:
+    return can(actor, Capability.DISPATCH) and actor.is_own_staff
+
+
+def _check_engineer(engineer: User, *, organisation_id: int | None = None) -> None:
+    if not engineer.is_active or not engineer.has_role(Role.ENGINEER):
+        raise _error("engineer", _("%(name)s is not an active engineer.") % {"name": engineer}, "not_an_engineer")
+    if organisation_id is not None and engineer.organisation_id != organisation_id:
+        raise _error("engineer", _("%(name)s works for another company.") % {"name": engineer}, "invalid_choice")
+    profile = getattr(engineer, "engineer_profile", None)
+    if profile is not None and profile.availability == Availability.ON_LEAVE:
+        raise _error("engineer", _("%(name)s is on leave.") % {"name": engineer}, "on_leave")
+
+
+def _create(order: WorkOrder, **fields) -> Assignment:
+    try:
+        with transaction.atomic():
+            return Assignment.objects.create(work_order=order, **fields)
+    except IntegrityError:
+        if fields.get("role") == AssignmentRole.LEAD:
+            raise DomainError(
+                "already_dispatched",
+                _("Work order %(number)s already has a lead engineer or provider; revoke it first.")
+                % {"number": order.number},
+            ) from None
+        raise DomainError(
+            "already_assigned", _("This engineer is already on work order %(number)s.") % {"number": order.number}
+        ) from None
+
+
+@transaction.atomic
+def dispatch_to_engineer(order: WorkOrder, *, actor: User, engineer: User, note: str = "") -> Assignment:
+    """Offer the order to an engineer as its lead."""
+    require(may_dispatch(actor))
+    _check_engineer(engineer)
+    assignment = _create(order, engineer=engineer, role=AssignmentRole.LEAD, assigned_by=actor)
+    transition(
+        order,
+        Transition.DISPATCH,
+        actor=actor,
+        note=note,
+        payload={"engineer": engineer.pk, "engineer_name": str(engineer)},
+    )
+    return assignment
+
+
+@transaction.atomic
+def dispatch_to_provider(order: WorkOrder, *, actor: User, provider: Organisation, note: str = "") -> Assignment:
+    """Give the order to a partner company; its admin picks the engineer."""
+    require(may_dispatch(actor))
+    if provider.kind != OrganisationKind.PROVIDER or not provider.is_active:
+        raise _error("provider", _("Choose an active service provider."), "invalid_choice")
+    assignment = _create(order, provider=provider, role=AssignmentRole.LEAD, assigned_by=actor)
+    transition(
+        order,
+        Transition.DISPATCH,
+        actor=actor,
+        note=note,
+        payload={"provider": provider.pk, "provider_name": str(provider)},
+    )
+    return assignment
+
+
+@transaction.atomic
+def assign_provider_engineer(assignment: Assignment, *, actor: User, engineer: User) -> Assignment:
+    """The provider's admin names which of its engineers takes the order."""
+    require(
+        can(actor, Capability.ASSIGN_PROVIDER_ENGINEERS)
+        and assignment.provider_id is not None
+        and actor.organisation_id == assignment.provider_id
+    )
+    _check_engineer(engineer, organisation_id=assignment.provider_id)
+    changed = Assignment.objects.filter(
+        pk=assignment.pk, status=AssignmentStatus.OFFERED, engineer__isnull=True
+    ).update(engineer=engineer)
+    if changed != 1:
+        raise DomainError("already_assigned", _("This order already has an engineer or is no longer offered."))
+    assignment.refresh_from_db()
+    log_event(
+        assignment.work_order,
+        actor=actor,
+        action="provider_assigned",
+        note=str(engineer),
+        payload={"engineer": engineer.pk},
+    )
+    return assignment
+
+
+def _answer(assignment: Assignment, actor: User, new_status: str, reason: str = "") -> Assignment:
+    changed = Assignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.OFFERED).update(
+        status=new_status, responded_at=timezone.now(), reason=reason
+    )
+    if changed != 1:
+        current = Assignment.objects.get(pk=assignment.pk)
+        raise DomainError(
+            "already_answered",
+            _("This assignment is already %(status)s.") % {"status": current.get_status_display()},
+        )
+    assignment.refresh_from_db()
+    return assignment
+
+
+@transaction.atomic
+def accept_assignment(assignment: Assignment, *, actor: User) -> Assignment:
+    require(assignment.engineer_id is not None and actor.pk == assignment.engineer_id)
+    assignment = _answer(assignment, actor, AssignmentStatus.ACCEPTED)
+    if assignment.role == AssignmentRole.LEAD:
+        transition(assignment.work_order, Transition.ACCEPT, actor=actor)
+    else:
+        log_event(assignment.work_order, actor=actor, action="helper_accepted")
+    return assignment
+
+
+@transaction.atomic
+def reject_assignment(assignment: Assignment, *, actor: User, reason: str) -> Assignment:
+    """The engineer (or, for a provider's order, its admin) declines; the order goes back to dispatch."""
+    require(
+        (assignment.engineer_id is not None and actor.pk == assignment.engineer_id)
+        or (
+            assignment.provider_id is not None
+            and actor.organisation_id == assignment.provider_id
+            and can(actor, Capability.ASSIGN_PROVIDER_ENGINEERS)
+        )
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise _error("reason", _("Say why you reject the order."), "required")
+    assignment = _answer(assignment, actor, AssignmentStatus.REJECTED, reason[:500])
+    if assignment.role == AssignmentRole.LEAD:
+        transition(assignment.work_order, Transition.REJECT, actor=actor, note=reason)
+    else:
+        log_event(assignment.work_order, actor=actor, action="helper_rejected", note=reason)
+    return assignment
+
+
+@transaction.atomic
+def revoke_assignment(assignment: Assignment, *, actor: User, reason: str) -> Assignment:
+    """The dispatcher takes the order back (before work starts on site)."""
+    require(may_dispatch(actor))
+    reason = (reason or "").strip()
+    if not reason:
+        raise _error("reason", _("Give a reason."), "required")
+    if assignment.role == AssignmentRole.LEAD:
+        transition(assignment.work_order, Transition.REVOKE, actor=actor, note=reason)
+    changed = Assignment.objects.filter(pk=assignment.pk, status__in=ACTIVE_ASSIGNMENT_STATUSES).update(
+        status=AssignmentStatus.REVOKED, responded_at=timezone.now(), reason=reason[:500]
+    )
+    if changed != 1:
+        raise DomainError("not_active", _("This assignment is no longer active."))
+    if assignment.role == AssignmentRole.HELPER:
+        log_event(assignment.work_order, actor=actor, action="helper_revoked", note=reason)
+    assignment.refresh_from_db()
+    return assignment
+
+
+@transaction.atomic
+def reassign(order: WorkOrder, *, actor: User, engineer: User, reason: str) -> Assignment:
+    """Revoke the current lead and offer the order to another engineer, in one step."""
+    require(may_dispatch(actor))
+    current = order.assignments.filter(role=AssignmentRole.LEAD, status__in=ACTIVE_ASSIGNMENT_STATUSES).first()
+    if current is not None:
+        revoke_assignment(current, actor=actor, reason=reason)
+        order.refresh_from_db()
+    return dispatch_to_engineer(order, actor=actor, engineer=engineer, note=reason)
+
+
+@transaction.atomic
+def add_helper(order: WorkOrder, *, actor: User, engineer: User) -> Assignment:
+    require(may_dispatch(actor))
+    if order.status not in OPEN_STATUSES or order.status in (WorkOrderStatus.NEW, WorkOrderStatus.REJECTED):
+        raise DomainError("not_dispatched", _("Dispatch the order to a lead engineer before adding helpers."))
+    _check_engineer(engineer)
+    assignment = _create(order, engineer=engineer, role=AssignmentRole.HELPER, assigned_by=actor)
+    log_event(order, actor=actor, action="helper_added", note=str(engineer), payload={"engineer": engineer.pk})
+    return assignment
+
+
+def end_active_assignments(order: WorkOrder, *, actor: User, reason: str) -> int:
+    """When an order is cancelled, nobody stays assigned to it."""
+    return Assignment.objects.filter(work_order=order, status__in=ACTIVE_ASSIGNMENT_STATUSES).update(
+        status=AssignmentStatus.REVOKED, responded_at=timezone.now(), reason=reason[:500]
+    )

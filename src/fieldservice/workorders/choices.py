@@ -1,0 +1,128 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    QR = "qr", _("QR self-service")
+    PORTAL = "portal", _("Customer portal")
+    PHONE = "phone", _("Phone / agent")
+    EMAIL = "email", _("E-mail")
+    PROVIDER = "provider", _("Dealer / provider")
+    API = "api", _("API")
+    IOT = "iot", _("IoT alert")
+
+
+class ServiceType(models.TextChoices):
+    REPAIR = "repair", _("Repair")
+    INSTALLATION = "installation", _("Installation and commissioning")
+    MAINTENANCE = "maintenance", _("Maintenance")
+    INSPECTION = "inspection", _("Inspection")
+    CONSULTATION = "consultation", _("Consultation")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class RequestStatus(models.TextChoices):
+    # Waiting for an agent: the reporter's phone or e-mail matched no known contact.
+    UNCONFIRMED = "unconfirmed", _("Waiting for confirmation")
+    OPEN = "open", _("Open")
+    CONVERTED = "converted", _("Work order created")
+    RESOLVED = "resolved", _("Resolved without a visit")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class WorkOrderStatus(models.TextChoices):
+    NEW = "new", _("New")
+    DISPATCHED = "dispatched", _("Dispatched")
+    ACCEPTED = "accepted", _("Accepted")
+    TRAVELLING = "travelling", _("Travelling")
+    ON_SITE = "on_site", _("On site")
+    COMPLETED = "completed", _("Completed")
+    CLOSED = "closed", _("Closed")
+    ON_HOLD = "on_hold", _("On hold")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+S = WorkOrderStatus
+
+
+class Transition(models.TextChoices):
+    """The verbs that move a work order. Each has one row in TRANSITIONS."""
+
+    DISPATCH = "dispatch", _("dispatch")
+    ACCEPT = "accept", _("accept")
+    REJECT = "reject", _("reject")
+    REVOKE = "revoke", _("revoke")
+    START_TRAVEL = "start_travel", _("start travel")
+    CHECK_IN = "check_in", _("check in")
+    COMPLETE = "complete", _("complete")
+    CLOSE = "close", _("close")
+    HOLD = "hold", _("put on hold")
+    RESUME = "resume", _("resume")
+    CANCEL = "cancel", _("cancel")
+
+
+T = Transition
+
+# verb -> (states it may start from, state it leads to). RESUME leads back to the state the
+# order was in before the hold (stored on the order), so its target is None here.
+TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
+    T.DISPATCH: (frozenset({S.NEW, S.REJECTED}), S.DISPATCHED),
+    T.ACCEPT: (frozenset({S.DISPATCHED}), S.ACCEPTED),
+    T.REJECT: (frozenset({S.DISPATCHED}), S.REJECTED),
+    T.REVOKE: (frozenset({S.DISPATCHED, S.ACCEPTED, S.TRAVELLING}), S.NEW),
+    T.START_TRAVEL: (frozenset({S.ACCEPTED}), S.TRAVELLING),
+    T.CHECK_IN: (frozenset({S.ACCEPTED, S.TRAVELLING}), S.ON_SITE),
+    T.COMPLETE: (frozenset({S.ON_SITE}), S.COMPLETED),
+    T.CLOSE: (frozenset({S.COMPLETED}), S.CLOSED),
+    T.HOLD: (frozenset({S.DISPATCHED, S.ACCEPTED, S.TRAVELLING, S.ON_SITE}), S.ON_HOLD),
+    T.RESUME: (frozenset({S.ON_HOLD}), None),
+    T.CANCEL: (frozenset({S.NEW, S.DISPATCHED, S.ACCEPTED, S.TRAVELLING, S.ON_HOLD, S.REJECTED}), S.CANCELLED),
+}
+
+OPEN_STATUSES = frozenset({S.NEW, S.DISPATCHED, S.ACCEPTED, S.TRAVELLING, S.ON_SITE, S.ON_HOLD, S.REJECTED})
+# Orders a dispatcher must act on.
+TO_DISPATCH_STATUSES = frozenset({S.NEW, S.REJECTED})
+# Orders an engineer is working on (after accepting).
+IN_PROGRESS_STATUSES = frozenset({S.ACCEPTED, S.TRAVELLING, S.ON_SITE})
+FINISHED_STATUSES = frozenset({S.COMPLETED, S.CLOSED, S.CANCELLED})
+
+STATUS_COLOURS = {
+    S.NEW: "warn",
+    S.DISPATCHED: "",
+    S.ACCEPTED: "",
+    S.TRAVELLING: "",
+    S.ON_SITE: "",
+    S.COMPLETED: "ok",
+    S.CLOSED: "ok",
+    S.ON_HOLD: "warn",
+    S.REJECTED: "bad",
+    S.CANCELLED: "",
+}
+
+
+class HoldReason(models.TextChoices):
+    WAITING_PARTS = "waiting_parts", _("Waiting for parts")
+    WAITING_CUSTOMER = "waiting_customer", _("Waiting for the customer")
+    OTHER = "other", _("Other")
+
+
+class ResolutionType(models.TextChoices):
+    REPAIR = "repair", _("Repair")
+    REPLACE_PART = "replace_part", _("Replace part")
+    EXCHANGE = "exchange", _("Exchange the machine")
+    LOAN_UNIT = "loan_unit", _("Loan unit")
+    RETURN_TO_FACTORY = "return_to_factory", _("Return to factory")
+    REMOTE_FIX = "remote_fix", _("Remote fix")
+
+
+class AttachmentKind(models.TextChoices):
+    PHOTO = "photo", _("Photo")
+    SIGNATURE = "signature", _("Customer signature")
+    DOCUMENT = "document", _("Document")

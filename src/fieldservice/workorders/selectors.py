@@ -1,0 +1,69 @@
+"""What each user may see of service requests and work orders."""
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from fieldservice.accounts.choices import OrganisationKind
+from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.workorders.choices import TO_DISPATCH_STATUSES
+from fieldservice.workorders.models import ServiceRequest, WorkOrder, WorkOrderEvent
+
+ACTIVE_OR_DONE_ASSIGNMENT = ["offered", "accepted"]
+
+
+def work_orders_for(actor: User) -> QuerySet[WorkOrder]:
+    """Desk staff: all. Engineers: orders offered to or accepted by them. Providers' admins:
+    orders given to their company. Customers: their company's orders."""
+    orders = WorkOrder.objects.select_related("customer", "site", "equipment__product_model", "request")
+    if not can(actor, Capability.VIEW_WORK_ORDERS):
+        return orders.none()
+    if actor.is_own_staff and (actor.is_superuser or actor.role_codes - {"engineer"}):
+        return orders
+    kind = actor.organisation_kind
+    if kind == OrganisationKind.CUSTOMER:
+        return orders.filter(customer__organisation_id=actor.organisation_id)
+    mine = Q(assignments__engineer=actor, assignments__status__in=ACTIVE_OR_DONE_ASSIGNMENT)
+    if kind == OrganisationKind.PROVIDER and can(actor, Capability.ASSIGN_PROVIDER_ENGINEERS):
+        mine |= Q(assignments__provider_id=actor.organisation_id)
+    return orders.filter(mine).distinct()
+
+
+def get_work_order_for(actor: User, pk: int) -> WorkOrder:
+    return get_object_or_404(work_orders_for(actor), pk=pk)
+
+
+def orders_to_dispatch(actor: User) -> QuerySet[WorkOrder]:
+    if not can(actor, Capability.DISPATCH):
+        return WorkOrder.objects.none()
+    return work_orders_for(actor).filter(status__in=TO_DISPATCH_STATUSES).order_by("created_at", "pk")
+
+
+def requests_for(actor: User) -> QuerySet[ServiceRequest]:
+    requests = ServiceRequest.objects.select_related("customer", "contact", "equipment__product_model")
+    if not can(actor, Capability.VIEW_WORK_ORDERS):
+        return requests.none()
+    if actor.is_own_staff and (actor.is_superuser or actor.role_codes - {"engineer"}):
+        return requests
+    kind = actor.organisation_kind
+    if kind == OrganisationKind.CUSTOMER:
+        return requests.filter(customer__organisation_id=actor.organisation_id)
+    if kind == OrganisationKind.PROVIDER and can(actor, Capability.ASSIGN_PROVIDER_ENGINEERS):
+        return requests.filter(
+            Q(customer__service_provider_id=actor.organisation_id)
+            | Q(created_by__organisation_id=actor.organisation_id)
+        )
+    return requests.filter(work_orders__in=work_orders_for(actor)).distinct()
+
+
+def get_request_for(actor: User, pk: int) -> ServiceRequest:
+    return get_object_or_404(requests_for(actor), pk=pk)
+
+
+def request_by_follow_token(token: str) -> ServiceRequest:
+    """The customer's private follow link: no user, only the token."""
+    return get_object_or_404(ServiceRequest.objects.select_related("customer", "equipment"), follow_token=token)
+
+
+def service_log(order: WorkOrder) -> QuerySet[WorkOrderEvent]:
+    return order.events.select_related("actor").order_by("at", "pk")

@@ -1,0 +1,3 @@
+"""Business rules for service requests and work orders, split by sub-domain:
+`intake` (requests from every channel, work orders made from them), `lifecycle` (the
+transition table and the verbs a desk user performs), `log` (the service log writer)."""

@@ -1,0 +1,386 @@
+"""Service requests from every channel, and the work orders made from them."""
+
+import datetime as dt
+import mimetypes
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fieldservice.accounts.choices import OrganisationKind
+from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.assets.models import Equipment
+from fieldservice.core.errors import DomainError, require
+from fieldservice.core.events import record_event
+from fieldservice.core.uploads import check_document, check_image
+from fieldservice.core.validation import normalise_email, normalise_phone
+from fieldservice.customers.models import Contact, Customer, Site
+from fieldservice.workorders.choices import (
+    AttachmentKind,
+    Channel,
+    Priority,
+    RequestStatus,
+    ServiceType,
+)
+from fieldservice.workorders.models import Attachment, FaultCategory, ServiceRequest, WorkOrder
+from fieldservice.workorders.services.lifecycle import may_manage
+from fieldservice.workorders.services.log import log_event
+
+PHOTO_LIMIT = 8 * 1024 * 1024
+MAX_PHOTOS = 6
+# Public QR reports: per machine and per address, in a sliding hour.
+QR_REPORTS_PER_TOKEN_PER_HOUR = 3
+QR_REPORTS_PER_IP_PER_HOUR = 10
+
+
+def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def _check_request_fields(
+    *,
+    customer: Customer | None,
+    contact: Contact | None,
+    equipment: Equipment | None,
+    service_type: str,
+    priority: str,
+    fault_category: FaultCategory | None,
+    description: str,
+) -> str:
+    if service_type not in ServiceType.values:
+        raise _error("service_type", _("Unknown service type."), "invalid_choice")
+    if priority not in Priority.values:
+        raise _error("priority", _("Unknown priority."), "invalid_choice")
+    if fault_category is not None and not fault_category.is_active:
+        raise _error("fault_category", _("This fault category is no longer used."), "invalid_choice")
+    if equipment is not None:
+        if not equipment.is_registered:
+            raise _error(
+                "equipment", _("Only registered equipment can be chosen for a service request."), "not_registered"
+            )
+        if customer is not None and equipment.customer_id != customer.pk:
+            raise _error("equipment", _("The equipment belongs to another customer."), "invalid_choice")
+    if contact is not None and customer is not None and contact.customer_id != customer.pk:
+        raise _error("contact", _("The contact belongs to another customer."), "invalid_choice")
+    description = (description or "").strip()
+    if not description:
+        raise _error("description", _("Describe the problem."), "required")
+    if len(description) > 5000:
+        raise _error("description", _("At most %(n)d characters.") % {"n": 5000}, "max_length")
+    return description
+
+
+def _number(request: ServiceRequest) -> None:
+    request.number = f"SR{request.pk:07d}"
+    ServiceRequest.objects.filter(pk=request.pk).update(number=request.number)
+
+
+def attach_file(target: ServiceRequest | WorkOrder, *, actor: User | None, file, kind: str) -> Attachment:
+    """Store a photo, signature or document. Checks the content, not the file name."""
+    if kind not in AttachmentKind.values:
+        raise _error("kind", _("Unknown attachment kind."), "invalid_choice")
+    if kind in (AttachmentKind.PHOTO, AttachmentKind.SIGNATURE):
+        check_image(file, "photos" if kind == AttachmentKind.PHOTO else "signature", PHOTO_LIMIT)
+    else:
+        check_document(file, "file")
+    owner = {"request": target} if isinstance(target, ServiceRequest) else {"work_order": target}
+    return Attachment.objects.create(
+        **owner,
+        kind=kind,
+        file=file,
+        size=file.size,
+        uploaded_by=actor if getattr(actor, "pk", None) else None,
+        content_type=mimetypes.guess_type(file.name)[0] or "application/octet-stream",
+    )
+
+
+def _check_photos(photos) -> list:
+    photos = list(photos or [])
+    if len(photos) > MAX_PHOTOS:
+        raise _error("photos", _("At most %(n)d photos.") % {"n": MAX_PHOTOS}, "too_many")
+    for photo in photos:
+        check_image(photo, "photos", PHOTO_LIMIT)
+    return photos
+
+
+@transaction.atomic
+def file_request(
+    *,
+    actor: User,
+    channel: str,
+    customer: Customer,
+    description: str,
+    contact: Contact | None = None,
+    equipment: Equipment | None = None,
+    service_type: str = ServiceType.REPAIR,
+    priority: str = Priority.NORMAL,
+    fault_category: FaultCategory | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    reporter_email: str = "",
+    photos=(),
+) -> ServiceRequest:
+    """A request filed by a signed-in user: an agent on the phone, a customer in the portal,
+    a provider on a customer's behalf, or an API client."""
+    require(can(actor, Capability.FILE_REQUESTS))
+    if channel not in Channel.values:
+        raise _error("channel", _("Unknown channel."), "invalid_choice")
+    kind = actor.organisation_kind
+    if (
+        not actor.is_superuser
+        and kind == OrganisationKind.CUSTOMER
+        and customer.organisation_id != actor.organisation_id
+    ):
+        raise _error("customer", _("You can file requests only for your own company."), "invalid_choice")
+    if (
+        not actor.is_superuser
+        and kind == OrganisationKind.PROVIDER
+        and customer.service_provider_id != actor.organisation_id
+    ):
+        raise _error("customer", _("Your company does not serve this customer."), "invalid_choice")
+    description = _check_request_fields(
+        customer=customer,
+        contact=contact,
+        equipment=equipment,
+        service_type=service_type,
+        priority=priority,
+        fault_category=fault_category,
+        description=description,
+    )
+    photos = _check_photos(photos)
+    request = ServiceRequest.objects.create(
+        channel=channel,
+        status=RequestStatus.OPEN,
+        customer=customer,
+        contact=contact,
+        equipment=equipment,
+        service_type=service_type,
+        priority=priority,
+        fault_category=fault_category,
+        description=description,
+        reporter_name=(reporter_name or (contact.name if contact else "")).strip()[:100],
+        reporter_phone=normalise_phone(reporter_phone, field="reporter_phone")
+        if reporter_phone
+        else (contact.phone if contact else ""),
+        reporter_email=normalise_email(reporter_email, field="reporter_email"),
+        created_by=actor,
+        confirmed_by=actor,
+        confirmed_at=timezone.now(),
+    )
+    _number(request)
+    for photo in photos:
+        attach_file(request, actor=actor, file=photo, kind=AttachmentKind.PHOTO)
+    record_event(request, actor=actor, action="created", related=customer, note=request.get_channel_display())
+    return request
+
+
+def _check_rate(equipment: Equipment, ip: str | None) -> None:
+    since = timezone.now() - dt.timedelta(hours=1)
+    recent = ServiceRequest.objects.filter(channel=Channel.QR, created_at__gte=since)
+    if recent.filter(equipment=equipment).count() >= QR_REPORTS_PER_TOKEN_PER_HOUR:
+        raise DomainError(
+            "rate_limited",
+            _(
+                "This machine was reported several times in the last hour. "
+                "We are on it; please call us if it is urgent."
+            ),
+        )
+    if ip and recent.filter(source_ip=ip).count() >= QR_REPORTS_PER_IP_PER_HOUR:
+        raise DomainError(
+            "rate_limited", _("Too many reports from your network in the last hour. Please try again later or call us.")
+        )
+
+
+@transaction.atomic
+def report_fault_by_qr(
+    equipment: Equipment, *, phone: str, description: str, name: str = "", photos=(), ip: str | None = None
+) -> ServiceRequest:
+    """A report from the machine's public page, by anyone holding its QR code. A phone that
+    matches one of the customer's contacts links the request to them; otherwise it waits for
+    an agent to confirm it."""
+    if not equipment.is_registered:
+        raise _error("equipment", _("This machine is no longer registered for service."), "not_registered")
+    phone = normalise_phone(phone, field="phone")
+    description = _check_request_fields(
+        customer=equipment.customer,
+        contact=None,
+        equipment=equipment,
+        service_type=ServiceType.REPAIR,
+        priority=Priority.NORMAL,
+        fault_category=None,
+        description=description,
+    )
+    photos = _check_photos(photos)
+    # Serialise reports for one machine so the rate limit holds under concurrent submissions.
+    Equipment.objects.select_for_update().filter(pk=equipment.pk).first()
+    _check_rate(equipment, ip)
+    contact = equipment.customer.contacts.filter(phone=phone).first()
+    request = ServiceRequest.objects.create(
+        channel=Channel.QR,
+        status=RequestStatus.OPEN if contact else RequestStatus.UNCONFIRMED,
+        customer=equipment.customer,
+        contact=contact,
+        equipment=equipment,
+        service_type=ServiceType.REPAIR,
+        description=description,
+        reporter_name=(name or (contact.name if contact else "")).strip()[:100],
+        reporter_phone=phone,
+        source_ip=ip,
+        confirmed_at=timezone.now() if contact else None,
+    )
+    _number(request)
+    for photo in photos:
+        attach_file(request, actor=None, file=photo, kind=AttachmentKind.PHOTO)
+    record_event(request, actor=None, action="created", related=equipment.customer, note=Channel.QR.label)
+    return request
+
+
+def _open_request(request: ServiceRequest, allowed: set[str]) -> ServiceRequest:
+    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status not in allowed:
+        raise DomainError(
+            "illegal_transition",
+            _("Request %(number)s is %(status)s; this is not possible now.")
+            % {"number": locked.number, "status": locked.get_status_display()},
+        )
+    return locked
+
+
+@transaction.atomic
+def confirm_request(
+    request: ServiceRequest, *, actor: User, contact: Contact | None = None, save_reporter_as_contact: bool = False
+) -> ServiceRequest:
+    """An agent checks an unconfirmed report (unknown phone or sender) and accepts it."""
+    require(may_manage(actor))
+    request = _open_request(request, {RequestStatus.UNCONFIRMED})
+    if request.customer is None:
+        raise _error("customer", _("Choose the customer first."), "required")
+    if contact is not None and contact.customer_id != request.customer_id:
+        raise _error("contact", _("The contact belongs to another customer."), "invalid_choice")
+    if contact is None and save_reporter_as_contact:
+        from fieldservice.customers.services import add_contact
+
+        contact = add_contact(
+            request.customer,
+            actor=actor,
+            name=request.reporter_name or request.reporter_phone,
+            phone=request.reporter_phone,
+            email=request.reporter_email,
+        )
+    ServiceRequest.objects.filter(pk=request.pk).update(
+        status=RequestStatus.OPEN, contact=contact, confirmed_by=actor, confirmed_at=timezone.now()
+    )
+    request.refresh_from_db()
+    record_event(
+        request,
+        actor=actor,
+        action="confirmed",
+        related=request.customer,
+        changes={"status": [str(RequestStatus.UNCONFIRMED.label), str(RequestStatus.OPEN.label)]},
+    )
+    return request
+
+
+@transaction.atomic
+def assign_request_customer(
+    request: ServiceRequest, *, actor: User, customer: Customer, equipment: Equipment | None = None
+) -> ServiceRequest:
+    """For a request from an unknown sender (e-mail): say whose it is before confirming it."""
+    require(may_manage(actor))
+    request = _open_request(request, {RequestStatus.UNCONFIRMED})
+    _check_request_fields(
+        customer=customer,
+        contact=None,
+        equipment=equipment,
+        service_type=request.service_type,
+        priority=request.priority,
+        fault_category=request.fault_category,
+        description=request.description,
+    )
+    ServiceRequest.objects.filter(pk=request.pk).update(customer=customer, equipment=equipment)
+    request.refresh_from_db()
+    record_event(request, actor=actor, action="updated", related=customer, changes={"customer": [None, str(customer)]})
+    return request
+
+
+@transaction.atomic
+def resolve_without_visit(request: ServiceRequest, *, actor: User, resolution: str) -> ServiceRequest:
+    """A consultation answered on the phone: recorded and closed, no work order."""
+    require(may_manage(actor))
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise _error("resolution", _("Say how the request was resolved."), "required")
+    request = _open_request(request, {RequestStatus.OPEN, RequestStatus.UNCONFIRMED})
+    ServiceRequest.objects.filter(pk=request.pk).update(status=RequestStatus.RESOLVED, resolution_note=resolution)
+    request.refresh_from_db()
+    record_event(request, actor=actor, action="resolved", related=request.customer, note=resolution)
+    return request
+
+
+@transaction.atomic
+def discard_request(request: ServiceRequest, *, actor: User, reason: str) -> ServiceRequest:
+    """Spam, a duplicate, or a report that is not ours."""
+    require(may_manage(actor))
+    reason = (reason or "").strip()
+    if not reason:
+        raise _error("reason", _("Give a reason."), "required")
+    request = _open_request(request, {RequestStatus.OPEN, RequestStatus.UNCONFIRMED})
+    ServiceRequest.objects.filter(pk=request.pk).update(status=RequestStatus.DISCARDED, resolution_note=reason)
+    request.refresh_from_db()
+    record_event(request, actor=actor, action="discarded", related=request.customer, note=reason)
+    return request
+
+
+@transaction.atomic
+def create_work_order(
+    request: ServiceRequest,
+    *,
+    actor: User,
+    site: Site | None = None,
+    equipment: Equipment | None = None,
+    service_type: str | None = None,
+    priority: str | None = None,
+    description: str | None = None,
+) -> WorkOrder:
+    """A visit for an open request. A request may need several (one per machine or trip)."""
+    require(may_manage(actor))
+    request = _open_request(request, {RequestStatus.OPEN, RequestStatus.CONVERTED})
+    equipment = equipment if equipment is not None else request.equipment
+    service_type = service_type or request.service_type
+    if service_type == ServiceType.CONSULTATION:
+        raise _error(
+            "service_type", _("A consultation needs no visit; resolve the request instead."), "no_visit_needed"
+        )
+    description = _check_request_fields(
+        customer=request.customer,
+        contact=request.contact,
+        equipment=equipment,
+        service_type=service_type,
+        priority=priority or request.priority,
+        fault_category=request.fault_category,
+        description=description if description is not None else request.description,
+    )
+    site = site or (equipment.site if equipment else None)
+    if site is None:
+        site = request.customer.sites.filter(is_active=True).order_by("pk").first()
+    if site is not None and site.customer_id != request.customer_id:
+        raise _error("site", _("The site belongs to another customer."), "invalid_choice")
+    order = WorkOrder.objects.create(
+        request=request,
+        customer=request.customer,
+        site=site,
+        equipment=equipment,
+        service_type=service_type,
+        priority=priority or request.priority,
+        fault_category=request.fault_category,
+        description=description,
+        created_by=actor,
+    )
+    order.number = f"WO{order.pk:07d}"
+    WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
+    if request.status != RequestStatus.CONVERTED:
+        ServiceRequest.objects.filter(pk=request.pk).update(status=RequestStatus.CONVERTED)
+    log_event(order, actor=actor, action="created", to_status=order.status, note=request.number or "")
+    return order
