@@ -109,3 +109,31 @@ def equipment(customer_obj=None, actor=None, **fields):
         fields["product_model"] = product_model()
     fields.setdefault("serial_number", f"SN{seq():07d}")
     return asset_services.register_equipment(actor=actor or system_user(), customer=customer_obj, **fields)
+
+
+def fault_category(code: str | None = None, **fields):
+    from fieldservice.workorders.models import FaultCategory
+
+    code = code or f"fault-{seq()}"
+    fields.setdefault("name", code)
+    return FaultCategory.objects.get_or_create(code=code, defaults=fields)[0]
+
+
+def service_request(customer_obj=None, actor=None, **fields):
+    from fieldservice.workorders.services.intake import file_request
+
+    customer_obj = customer_obj or customer()
+    fields.setdefault("channel", "phone")
+    fields.setdefault("description", "Hydraulic oil temperature alarm")
+    return file_request(actor=actor or system_user(), customer=customer_obj, **fields)
+
+
+def work_order(customer_obj=None, actor=None, **fields):
+    """A NEW work order for a machine at a site of the customer (all made if not given)."""
+    from fieldservice.workorders.services.intake import create_work_order
+
+    customer_obj = customer_obj or customer()
+    if "equipment" not in fields:
+        fields["equipment"] = equipment(customer_obj, site=site(customer_obj))
+    request = service_request(customer_obj, actor=actor, equipment=fields.pop("equipment"))
+    return create_work_order(request, actor=actor or system_user(), **fields)
