@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fieldservice.feedback import views
 
 app_name = "feedback"
-urlpatterns = []
+urlpatterns = [
+    path("", views.evaluations, name="evaluations"),
+    path("callbacks/", views.callbacks, name="callbacks"),
+    path("callbacks/<int:pk>/", views.callback, name="callback"),
+]

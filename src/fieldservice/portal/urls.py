@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""The customer's follow pages, mounted at /r/. No login: the follow token is the key."""
+
+from django.urls import path
+
+from fieldservice.portal import views
 
 app_name = "portal"
-urlpatterns = []
+urlpatterns = [
+    path("<str:token>/", views.follow, name="follow"),
+    path("<str:token>/orders/<int:order_pk>/evaluation/", views.evaluate, name="evaluate"),
+    path("<str:token>/orders/<int:order_pk>/report.pdf", views.report_pdf, name="report_pdf"),
+]

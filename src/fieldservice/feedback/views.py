@@ -1,0 +1,112 @@
+"""Desk pages for evaluations: the call-back queue and the evaluation list with averages."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fieldservice.core.errors import DomainError, require
+from fieldservice.core.forms import add_service_errors
+from fieldservice.core.listing import Column, render_list
+from fieldservice.feedback import selectors, services
+from fieldservice.feedback.forms import CallbackForm, EvaluationFilterForm
+from fieldservice.feedback.models import Evaluation
+
+
+def contact_phone(evaluation: Evaluation) -> str:
+    request = evaluation.work_order.request
+    return (request.contact.phone if request.contact else "") or request.reporter_phone
+
+
+def contact_name(evaluation: Evaluation) -> str:
+    request = evaluation.work_order.request
+    return (request.contact.name if request.contact else "") or request.reporter_name
+
+
+COMMON_COLUMNS = [
+    Column(gettext_lazy("Submitted"), lambda e: e.submitted_at),
+    Column(gettext_lazy("Work order"), lambda e: e.work_order.number),
+    Column(gettext_lazy("Customer"), lambda e: e.work_order.customer.name),
+    Column(gettext_lazy("Overall"), lambda e: e.overall),
+    Column(gettext_lazy("Timeliness"), lambda e: e.timeliness),
+    Column(gettext_lazy("Attitude"), lambda e: e.attitude),
+    Column(gettext_lazy("Quality of work"), lambda e: e.quality),
+    Column(gettext_lazy("Comment"), lambda e: e.comment),
+]
+CALLBACK_COLUMNS = [
+    *COMMON_COLUMNS,
+    Column(gettext_lazy("Contact"), contact_name),
+    Column(gettext_lazy("Phone"), contact_phone),
+]
+EVALUATION_COLUMNS = [
+    *COMMON_COLUMNS,
+    Column(gettext_lazy("Needs a call back"), lambda e: e.needs_callback),
+    Column(gettext_lazy("Call-back result"), lambda e: e.callback_result),
+    Column(gettext_lazy("Called back by"), lambda e: e.callback_by or ""),
+    Column(gettext_lazy("Called back"), lambda e: e.callback_at),
+]
+
+
+@login_required
+def callbacks(request):
+    require(services.may_call_back(request.user))
+    return render_list(
+        request,
+        "feedback/callbacks.html",
+        selectors.callbacks_due_for(request.user),
+        columns=CALLBACK_COLUMNS,
+        export_name="callbacks",
+        context={"callback_form": CallbackForm()},
+    )
+
+
+@login_required
+def callback(request, pk):
+    """Record the result of a call back. The list posts here; with errors the form shows here."""
+    evaluation = selectors.get_evaluation_for(request.user, pk)
+    require(services.may_call_back(request.user))
+    form = CallbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_callback(evaluation, actor=request.user, result=form.cleaned_data["result"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("feedback:callbacks")
+        else:
+            messages.success(
+                request, _("Call back for %(number)s recorded.") % {"number": evaluation.work_order.number}
+            )
+            return redirect("feedback:callbacks")
+    return render(
+        request,
+        "feedback/callback.html",
+        {
+            "evaluation": evaluation,
+            "form": form,
+            "phone": contact_phone(evaluation),
+            "contact": contact_name(evaluation),
+        },
+    )
+
+
+@login_required
+def evaluations(request):
+    require(selectors.may_review_evaluations(request.user))
+    filter_form = EvaluationFilterForm(request.GET or None, actor=request.user)
+    filters = filter_form.filters() if request.GET else {}
+    found = selectors.filter_evaluations(
+        selectors.evaluations_for(request.user),
+        **{key: value for key, value in filters.items() if value is not None and value != ""},
+    )
+    return render_list(
+        request,
+        "feedback/evaluations.html",
+        found,
+        columns=EVALUATION_COLUMNS,
+        export_name="evaluations",
+        context={"filter_form": filter_form, "averages": selectors.average_scores(found)},
+    )

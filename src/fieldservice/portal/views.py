@@ -1,0 +1,129 @@
+"""The customer's private follow page at /r/<token>/. No login: the 128-bit follow token in
+the link is the key, so these pages keep it out of referrers, search engines and caches."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fieldservice.core.errors import DomainError
+from fieldservice.core.forms import add_service_errors
+from fieldservice.feedback.forms import EvaluationForm
+from fieldservice.feedback.models import Evaluation
+from fieldservice.feedback.services import EVALUABLE_STATUSES, submit_evaluation
+from fieldservice.portal import progress
+from fieldservice.workorders.models import ServiceRequest, WorkOrder
+from fieldservice.workorders.selectors import request_by_follow_token
+
+
+def private(view):
+    """No referrer (the token is in the URL), no indexing, no shared caching."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    return wrapper
+
+
+def _unknown(request):
+    return render(request, "portal/unknown.html", status=404)
+
+
+def _order_card(order: WorkOrder, form: EvaluationForm | None = None) -> dict:
+    evaluation = Evaluation.objects.filter(work_order=order).first()
+    finished = order.status in EVALUABLE_STATUSES
+    return {
+        "order": order,
+        "status": progress.CUSTOMER_STATUS.get(order.status, order.get_status_display()),
+        "steps": progress.steps(order),
+        "percent": progress.progress_percent(order),
+        "engineer": progress.lead_engineer_name(order),
+        "timeline": progress.timeline(order),
+        "finished": finished,
+        "evaluation": evaluation,
+        "form": (form or EvaluationForm(auto_id=f"id_%s_{order.pk}")) if finished and evaluation is None else None,
+    }
+
+
+def _follow_page(request, service_request: ServiceRequest, forms: dict | None = None):
+    forms = forms or {}
+    orders = service_request.work_orders.select_related("equipment__product_model").order_by("created_at", "pk")
+    equipment = service_request.equipment
+    return render(
+        request,
+        "portal/follow.html",
+        {
+            "service_request": service_request,
+            "equipment": equipment,
+            "cards": [_order_card(order, forms.get(order.pk)) for order in orders],
+        },
+    )
+
+
+def _resolve(token: str, order_pk: int | None = None) -> tuple[ServiceRequest, WorkOrder | None]:
+    service_request = request_by_follow_token(token)
+    if order_pk is None:
+        return service_request, None
+    # Only orders of the request the token is for; any other id is "not found".
+    order = get_object_or_404(
+        WorkOrder.objects.select_related("equipment__product_model"), pk=order_pk, request=service_request
+    )
+    return service_request, order
+
+
+@private
+def follow(request, token):
+    try:
+        service_request, _order = _resolve(token)
+    except Http404:
+        return _unknown(request)
+    return _follow_page(request, service_request)
+
+
+@private
+@require_POST
+def evaluate(request, token, order_pk):
+    try:
+        service_request, order = _resolve(token, order_pk)
+    except Http404:
+        return _unknown(request)
+    form = EvaluationForm(request.POST, auto_id=f"id_%s_{order.pk}")
+    if form.is_valid():
+        try:
+            submit_evaluation(order, follow_token=service_request.follow_token, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except (DomainError, PermissionDenied) as error:
+            messages.error(request, getattr(error, "message", None) or str(error))
+            return redirect("portal:follow", token=token)
+        else:
+            messages.success(request, _("Thank you for rating our service."))
+            return redirect("portal:follow", token=token)
+    return _follow_page(request, service_request, {order.pk: form})
+
+
+@private
+def report_pdf(request, token, order_pk):
+    try:
+        _request, order = _resolve(token, order_pk)
+    except Http404:
+        return _unknown(request)
+    if order.status not in EVALUABLE_STATUSES:
+        return _unknown(request)
+    # Built by the field app; imported here so the rest of the portal never depends on it.
+    from fieldservice.field.report import render_service_report
+
+    response = HttpResponse(render_service_report(order), content_type="application/pdf")
+    filename = f"service-report-{slugify(order.number or str(order.pk))}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
