@@ -1,3 +1,271 @@
-from ninja import Router
+"""HTTP API for dispatch: suggested engineers, giving orders to engineers and providers, and
+the engineers' (and provider admins') answers. Mounted under /api/v1/."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import ConfigDict
+
+from fieldservice.accounts.choices import Role
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.accounts.selectors import providers_for, users_for
+from fieldservice.core.api import idempotent
+from fieldservice.core.errors import require
+from fieldservice.dispatch import selectors, services
+from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["dispatch"])
+
+
+class StrictSchema(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AssignmentOut(Schema):
+    id: int
+    work_order: int
+    work_order_number: str | None
+    work_order_status: str
+    engineer: int | None
+    engineer_name: str | None
+    provider: int | None
+    provider_name: str | None
+    role: str
+    status: str
+    reason: str
+    assigned_by: int | None
+    assigned_at: datetime
+    responded_at: datetime | None
+
+    @staticmethod
+    def resolve_work_order(obj) -> int:
+        return obj.work_order_id
+
+    @staticmethod
+    def resolve_work_order_number(obj) -> str | None:
+        return obj.work_order.number
+
+    @staticmethod
+    def resolve_work_order_status(obj) -> str:
+        return obj.work_order.status
+
+    @staticmethod
+    def resolve_engineer(obj) -> int | None:
+        return obj.engineer_id
+
+    @staticmethod
+    def resolve_engineer_name(obj) -> str | None:
+        return str(obj.engineer) if obj.engineer_id else None
+
+    @staticmethod
+    def resolve_provider(obj) -> int | None:
+        return obj.provider_id
+
+    @staticmethod
+    def resolve_provider_name(obj) -> str | None:
+        return obj.provider.name if obj.provider_id else None
+
+    @staticmethod
+    def resolve_assigned_by(obj) -> int | None:
+        return obj.assigned_by_id
+
+
+class CandidateOut(Schema):
+    engineer: int
+    name: str
+    organisation: int | None
+    organisation_name: str | None
+    team: str | None
+    is_suitable: bool
+    has_skill: bool
+    skill_level: int | None
+    covers_area: bool
+    on_duty: bool
+    availability: str
+    open_orders: int
+    distance_km: float | None
+    reasons: list[str]
+
+    @staticmethod
+    def resolve_engineer(obj) -> int:
+        return obj.engineer.pk
+
+    @staticmethod
+    def resolve_name(obj) -> str:
+        return str(obj.engineer)
+
+    @staticmethod
+    def resolve_organisation(obj) -> int | None:
+        return obj.engineer.organisation_id
+
+    @staticmethod
+    def resolve_organisation_name(obj) -> str | None:
+        return obj.engineer.organisation.name if obj.engineer.organisation_id else None
+
+    @staticmethod
+    def resolve_team(obj) -> str | None:
+        return obj.profile.team.name if obj.profile.team_id else None
+
+    @staticmethod
+    def resolve_availability(obj) -> str:
+        return obj.profile.availability
+
+    @staticmethod
+    def resolve_reasons(obj) -> list[str]:
+        """Why the engineer is not suitable, in words; empty when suitable."""
+        reasons = []
+        if not obj.has_skill:
+            reasons.append(_("lacks the skill"))
+        if not obj.covers_area:
+            reasons.append(_("outside their area"))
+        if not obj.on_duty:
+            reasons.append(_("off duty"))
+        return reasons
+
+
+class DispatchIn(StrictSchema):
+    engineer: int | None = None
+    provider: int | None = None
+    note: str = ""
+
+
+class EngineerIn(StrictSchema):
+    engineer: int
+
+
+class ReassignIn(StrictSchema):
+    engineer: int
+    reason: str
+
+
+class ReasonIn(StrictSchema):
+    reason: str
+
+
+# An id the user cannot see is reported on its field like any other bad value (422).
+
+
+def _lookup(queryset, pk, field: str):
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    _("No %(field)s with id %(id)s.") % {"field": field, "id": pk}, code="does_not_exist"
+                )
+            }
+        )
+    return obj
+
+
+def _engineer(user, pk: int):
+    return _lookup(users_for(user).filter(roles__role=Role.ENGINEER).distinct(), pk, "engineer")
+
+
+def _assignment_out(user, assignment):
+    # Read back through the selector: the answer shows the order's new status too.
+    return selectors.get_assignment_for(user, assignment.pk)
+
+
+# Dispatchers
+
+
+@router.get("/work-orders/{int:order_id}/candidates", response=list[CandidateOut])
+def list_candidates(request, order_id: int, limit: int = 20):
+    order = get_work_order_for(request.user, order_id)
+    require(services.may_dispatch(request.user))
+    return selectors.candidates_for(order, request.user, limit=max(1, min(limit, 100)))
+
+
+@router.post("/work-orders/{int:order_id}/dispatch", response={201: AssignmentOut})
+@idempotent
+def dispatch_order(request, order_id: int, payload: DispatchIn):
+    order = get_work_order_for(request.user, order_id)
+    require(services.may_dispatch(request.user))
+    if (payload.engineer is None) == (payload.provider is None):
+        message = _("Give either an engineer or a service provider, not both.")
+        raise ValidationError(
+            {
+                "engineer": ValidationError(message, code="one_of"),
+                "provider": ValidationError(message, code="one_of"),
+            }
+        )
+    if payload.engineer is not None:
+        engineer = _engineer(request.user, payload.engineer)
+        assignment = services.dispatch_to_engineer(order, actor=request.user, engineer=engineer, note=payload.note)
+    else:
+        provider = _lookup(providers_for(request.user), payload.provider, "provider")
+        assignment = services.dispatch_to_provider(order, actor=request.user, provider=provider, note=payload.note)
+    return 201, assignment
+
+
+@router.post("/work-orders/{int:order_id}/reassign", response={201: AssignmentOut})
+@idempotent
+def reassign_order(request, order_id: int, payload: ReassignIn):
+    order = get_work_order_for(request.user, order_id)
+    require(services.may_dispatch(request.user))
+    engineer = _engineer(request.user, payload.engineer)
+    return 201, services.reassign(order, actor=request.user, engineer=engineer, reason=payload.reason)
+
+
+@router.post("/work-orders/{int:order_id}/helpers", response={201: AssignmentOut})
+@idempotent
+def add_helper(request, order_id: int, payload: EngineerIn):
+    order = get_work_order_for(request.user, order_id)
+    require(services.may_dispatch(request.user))
+    engineer = _engineer(request.user, payload.engineer)
+    return 201, services.add_helper(order, actor=request.user, engineer=engineer)
+
+
+# Engineers and provider admins
+
+
+@router.get("/assignments", response=list[AssignmentOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_my_assignments(request, status: str = ""):
+    """The caller's own assignments; for a provider admin also those given to their company."""
+    user = request.user
+    mine = Q(engineer=user)
+    if can(user, Capability.ASSIGN_PROVIDER_ENGINEERS) and user.organisation_id:
+        mine |= Q(provider_id=user.organisation_id)
+    assignments = selectors.assignments_for(user).filter(mine).order_by("-assigned_at", "-pk")
+    if status:
+        assignments = assignments.filter(status=status)
+    return assignments
+
+
+@router.post("/assignments/{int:assignment_id}/accept", response=AssignmentOut)
+def accept_assignment(request, assignment_id: int):
+    assignment = selectors.get_assignment_for(request.user, assignment_id)
+    return _assignment_out(request.user, services.accept_assignment(assignment, actor=request.user))
+
+
+@router.post("/assignments/{int:assignment_id}/reject", response=AssignmentOut)
+def reject_assignment(request, assignment_id: int, payload: ReasonIn):
+    assignment = selectors.get_assignment_for(request.user, assignment_id)
+    services.reject_assignment(assignment, actor=request.user, reason=payload.reason)
+    # The rejecting engineer no longer sees the order, so no read-back through the selector.
+    assignment.refresh_from_db()
+    assignment.work_order.refresh_from_db()
+    return assignment
+
+
+@router.post("/assignments/{int:assignment_id}/revoke", response=AssignmentOut)
+def revoke_assignment(request, assignment_id: int, payload: ReasonIn):
+    assignment = selectors.get_assignment_for(request.user, assignment_id)
+    require(services.may_dispatch(request.user))
+    services.revoke_assignment(assignment, actor=request.user, reason=payload.reason)
+    return _assignment_out(request.user, assignment)
+
+
+@router.post("/assignments/{int:assignment_id}/assign-engineer", response=AssignmentOut)
+def assign_engineer(request, assignment_id: int, payload: EngineerIn):
+    assignment = selectors.get_assignment_for(request.user, assignment_id)
+    require(can(request.user, Capability.ASSIGN_PROVIDER_ENGINEERS))
+    engineer = _engineer(request.user, payload.engineer)
+    services.assign_provider_engineer(assignment, actor=request.user, engineer=engineer)
+    return _assignment_out(request.user, assignment)

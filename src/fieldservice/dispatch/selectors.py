@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from fieldservice.accounts.choices import Availability, Role
+from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 from fieldservice.accounts.models import EngineerProfile, User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.geo import great_circle_km
@@ -62,13 +62,13 @@ def candidates_for(order: WorkOrder, actor: User, *, limit: int = 20) -> list[Ca
         return []
     skill = order.fault_category.skill if order.fault_category_id else None
     site = order.site
-    organisations = [actor.organisation_id]
+    # Our company's engineers (by kind, not the actor's organisation: a superuser may have none)
+    # and those of the provider that serves this customer.
+    employers = Q(user__organisation__kind=OrganisationKind.OWN)
     if order.customer.service_provider_id:
-        organisations.append(order.customer.service_provider_id)
+        employers |= Q(user__organisation_id=order.customer.service_provider_id)
     profiles = (
-        EngineerProfile.objects.filter(
-            user__is_active=True, user__roles__role=Role.ENGINEER, user__organisation_id__in=organisations
-        )
+        EngineerProfile.objects.filter(employers, user__is_active=True, user__roles__role=Role.ENGINEER)
         .exclude(availability=Availability.ON_LEAVE)
         .select_related("user", "team")
         .prefetch_related("skills__skill", "areas")
@@ -98,7 +98,11 @@ def candidates_for(order: WorkOrder, actor: User, *, limit: int = 20) -> list[Ca
             )
         )
         distance = None
-        if site is not None and site.latitude is not None and profile.home_latitude is not None:
+        if (
+            site is not None
+            and None not in (site.latitude, site.longitude)
+            and None not in (profile.home_latitude, profile.home_longitude)
+        ):
             distance = round(
                 great_circle_km(site.latitude, site.longitude, profile.home_latitude, profile.home_longitude), 1
             )

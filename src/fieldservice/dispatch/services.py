@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.choices import Availability, OrganisationKind, Role
-from fieldservice.accounts.models import Organisation, User
+from fieldservice.accounts.models import EngineerProfile, Organisation, User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
@@ -34,9 +34,26 @@ def _check_engineer(engineer: User, *, organisation_id: int | None = None) -> No
         raise _error("engineer", _("%(name)s is not an active engineer.") % {"name": engineer}, "not_an_engineer")
     if organisation_id is not None and engineer.organisation_id != organisation_id:
         raise _error("engineer", _("%(name)s works for another company.") % {"name": engineer}, "invalid_choice")
-    profile = getattr(engineer, "engineer_profile", None)
-    if profile is not None and profile.availability == Availability.ON_LEAVE:
+    # Read now, not from a profile cached on the user object, which may predate the leave.
+    if EngineerProfile.objects.filter(user=engineer, availability=Availability.ON_LEAVE).exists():
         raise _error("engineer", _("%(name)s is on leave.") % {"name": engineer}, "on_leave")
+
+
+def _check_engineer_for_order(engineer: User, order: WorkOrder) -> None:
+    """Our engineers may take any order; a provider's engineers only orders of the customers
+    that provider serves (the same people `candidates_for` suggests)."""
+    _check_engineer(engineer)
+    organisation = engineer.organisation
+    if organisation is not None and (
+        organisation.kind == OrganisationKind.OWN
+        or (organisation.kind == OrganisationKind.PROVIDER and organisation.pk == order.customer.service_provider_id)
+    ):
+        return
+    raise _error(
+        "engineer",
+        _("%(name)s works for a company that does not serve this customer.") % {"name": engineer},
+        "invalid_choice",
+    )
 
 
 def _create(order: WorkOrder, **fields) -> Assignment:
@@ -59,7 +76,7 @@ def _create(order: WorkOrder, **fields) -> Assignment:
 def dispatch_to_engineer(order: WorkOrder, *, actor: User, engineer: User, note: str = "") -> Assignment:
     """Offer the order to an engineer as its lead."""
     require(may_dispatch(actor))
-    _check_engineer(engineer)
+    _check_engineer_for_order(engineer, order)
     assignment = _create(order, engineer=engineer, role=AssignmentRole.LEAD, assigned_by=actor)
     transition(
         order,
@@ -97,9 +114,18 @@ def assign_provider_engineer(assignment: Assignment, *, actor: User, engineer: U
         and actor.organisation_id == assignment.provider_id
     )
     _check_engineer(engineer, organisation_id=assignment.provider_id)
-    changed = Assignment.objects.filter(
-        pk=assignment.pk, status=AssignmentStatus.OFFERED, engineer__isnull=True
-    ).update(engineer=engineer)
+    try:
+        with transaction.atomic():
+            changed = Assignment.objects.filter(
+                pk=assignment.pk, status=AssignmentStatus.OFFERED, engineer__isnull=True
+            ).update(engineer=engineer)
+    except IntegrityError:
+        # The engineer is already on this order, as a helper.
+        raise _error(
+            "engineer",
+            _("This engineer is already on work order %(number)s.") % {"number": assignment.work_order.number},
+            "already_assigned",
+        ) from None
     if changed != 1:
         raise DomainError("already_assigned", _("This order already has an engineer or is no longer offered."))
     assignment.refresh_from_db()
@@ -167,13 +193,16 @@ def revoke_assignment(assignment: Assignment, *, actor: User, reason: str) -> As
     reason = (reason or "").strip()
     if not reason:
         raise _error("reason", _("Give a reason."), "required")
-    if assignment.role == AssignmentRole.LEAD:
+    # Lock and check the assignment first, so revoking a finished one says so rather than
+    # moving (or failing to move) the order.
+    current = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if current.status not in ACTIVE_ASSIGNMENT_STATUSES:
+        raise DomainError("not_active", _("This assignment is no longer active."))
+    if current.role == AssignmentRole.LEAD:
         transition(assignment.work_order, Transition.REVOKE, actor=actor, note=reason)
-    changed = Assignment.objects.filter(pk=assignment.pk, status__in=ACTIVE_ASSIGNMENT_STATUSES).update(
+    Assignment.objects.filter(pk=assignment.pk).update(
         status=AssignmentStatus.REVOKED, responded_at=timezone.now(), reason=reason[:500]
     )
-    if changed != 1:
-        raise DomainError("not_active", _("This assignment is no longer active."))
     if assignment.role == AssignmentRole.HELPER:
         log_event(assignment.work_order, actor=actor, action="helper_revoked", note=reason)
     assignment.refresh_from_db()
@@ -184,6 +213,10 @@ def revoke_assignment(assignment: Assignment, *, actor: User, reason: str) -> As
 def reassign(order: WorkOrder, *, actor: User, engineer: User, reason: str) -> Assignment:
     """Revoke the current lead and offer the order to another engineer, in one step."""
     require(may_dispatch(actor))
+    # Both checked before anything moves, also when there is no lead to revoke.
+    if not (reason or "").strip():
+        raise _error("reason", _("Give a reason."), "required")
+    _check_engineer_for_order(engineer, order)
     current = order.assignments.filter(role=AssignmentRole.LEAD, status__in=ACTIVE_ASSIGNMENT_STATUSES).first()
     if current is not None:
         revoke_assignment(current, actor=actor, reason=reason)
@@ -196,7 +229,7 @@ def add_helper(order: WorkOrder, *, actor: User, engineer: User) -> Assignment:
     require(may_dispatch(actor))
     if order.status not in OPEN_STATUSES or order.status in (WorkOrderStatus.NEW, WorkOrderStatus.REJECTED):
         raise DomainError("not_dispatched", _("Dispatch the order to a lead engineer before adding helpers."))
-    _check_engineer(engineer)
+    _check_engineer_for_order(engineer, order)
     assignment = _create(order, engineer=engineer, role=AssignmentRole.HELPER, assigned_by=actor)
     log_event(order, actor=actor, action="helper_added", note=str(engineer), payload={"engineer": engineer.pk})
     return assignment

@@ -1,3 +1,511 @@
-from ninja import Router
+"""HTTP API for service requests and work orders (mounted under /api/v1/).
 
-router = Router(tags=["workorders"])
+Status is never written directly: every move is a POST to a verb endpoint, which calls the
+service that checks who may act and whether the move is allowed from the current state.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import ConfigDict
+
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.assets.selectors import equipment_for
+from fieldservice.core.api import idempotent
+from fieldservice.core.errors import require
+from fieldservice.customers.selectors import contacts_for, customers_for, sites_for
+from fieldservice.dispatch.api import AssignmentOut
+from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
+from fieldservice.dispatch.selectors import my_assignments
+from fieldservice.workorders import selectors
+from fieldservice.workorders.choices import AttachmentKind, Channel, Priority, ServiceType
+from fieldservice.workorders.models import FaultCategory, ServiceRequest, WorkOrder
+from fieldservice.workorders.services import intake, lifecycle
+
+router = Router(tags=["work-orders"])
+
+
+# Schemas. Input schemas forbid unknown fields, so a client sending `status` learns (422) that
+# status changes go through the verb endpoints instead of having it silently ignored.
+
+
+class StrictSchema(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FaultCategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    parent: int | None
+    skill: int | None
+
+    @staticmethod
+    def resolve_parent(obj) -> int | None:
+        return obj.parent_id
+
+    @staticmethod
+    def resolve_skill(obj) -> int | None:
+        return obj.skill_id
+
+
+class AttachmentOut(Schema):
+    id: int
+    kind: str
+    content_type: str
+    size: int
+    uploaded_by: int | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_uploaded_by(obj) -> int | None:
+        return obj.uploaded_by_id
+
+
+class RequestOut(Schema):
+    id: int
+    number: str | None
+    channel: str
+    status: str
+    customer: int | None
+    customer_name: str | None
+    contact: int | None
+    equipment: int | None
+    equipment_serial: str | None
+    service_type: str
+    priority: str
+    fault_category: int | None
+    description: str
+    reporter_name: str
+    reporter_phone: str
+    reporter_email: str
+    resolution_note: str
+    created_at: datetime
+    confirmed_at: datetime | None
+
+    @staticmethod
+    def resolve_customer(obj) -> int | None:
+        return obj.customer_id
+
+    @staticmethod
+    def resolve_customer_name(obj) -> str | None:
+        return obj.customer.name if obj.customer_id else None
+
+    @staticmethod
+    def resolve_contact(obj) -> int | None:
+        return obj.contact_id
+
+    @staticmethod
+    def resolve_equipment(obj) -> int | None:
+        return obj.equipment_id
+
+    @staticmethod
+    def resolve_equipment_serial(obj) -> str | None:
+        return obj.equipment.serial_number if obj.equipment_id else None
+
+    @staticmethod
+    def resolve_fault_category(obj) -> int | None:
+        return obj.fault_category_id
+
+
+class RequestDetailOut(RequestOut):
+    work_orders: list[int]
+    attachments: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_work_orders(obj) -> list[int]:
+        return list(obj.work_orders.order_by("pk").values_list("pk", flat=True))
+
+    @staticmethod
+    def resolve_attachments(obj):
+        return list(obj.attachments.all())
+
+
+class RequestIn(StrictSchema):
+    channel: str = Channel.API
+    customer: int
+    contact: int | None = None
+    equipment: int | None = None
+    service_type: str = ServiceType.REPAIR
+    priority: str = Priority.NORMAL
+    fault_category: int | None = None
+    description: str
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    reporter_email: str = ""
+
+
+class ConfirmIn(StrictSchema):
+    contact: int | None = None
+    save_reporter_as_contact: bool = False
+
+
+class ResolveIn(StrictSchema):
+    resolution: str
+
+
+class ReasonIn(StrictSchema):
+    reason: str
+
+
+class NoteIn(StrictSchema):
+    note: str = ""
+
+
+class HoldIn(StrictSchema):
+    hold_reason: str
+    note: str = ""
+
+
+class WorkOrderIn(StrictSchema):
+    site: int | None = None
+    equipment: int | None = None
+    service_type: str | None = None
+    priority: str | None = None
+    description: str | None = None
+
+
+class WorkOrderOut(Schema):
+    id: int
+    number: str | None
+    request: int
+    request_number: str | None
+    customer: int
+    customer_name: str
+    site: int | None
+    site_name: str | None
+    city: str | None
+    equipment: int | None
+    equipment_serial: str | None
+    service_type: str
+    priority: str
+    fault_category: int | None
+    description: str
+    status: str
+    hold_reason: str
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_request(obj) -> int:
+        return obj.request_id
+
+    @staticmethod
+    def resolve_request_number(obj) -> str | None:
+        return obj.request.number
+
+    @staticmethod
+    def resolve_customer(obj) -> int:
+        return obj.customer_id
+
+    @staticmethod
+    def resolve_customer_name(obj) -> str:
+        return obj.customer.name
+
+    @staticmethod
+    def resolve_site(obj) -> int | None:
+        return obj.site_id
+
+    @staticmethod
+    def resolve_site_name(obj) -> str | None:
+        return obj.site.name if obj.site_id else None
+
+    @staticmethod
+    def resolve_city(obj) -> str | None:
+        return obj.site.city if obj.site_id else None
+
+    @staticmethod
+    def resolve_equipment(obj) -> int | None:
+        return obj.equipment_id
+
+    @staticmethod
+    def resolve_equipment_serial(obj) -> str | None:
+        return obj.equipment.serial_number if obj.equipment_id else None
+
+    @staticmethod
+    def resolve_fault_category(obj) -> int | None:
+        return obj.fault_category_id
+
+
+class WorkOrderDetailOut(WorkOrderOut):
+    status_before_hold: str
+    resolution_type: str
+    fault_cause: str
+    actions_taken: str
+    labour_hours: Decimal | None
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    completed_at: datetime | None
+    closed_at: datetime | None
+    allowed_transitions: list[str]
+    assignments: list[AssignmentOut]
+    attachments: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_allowed_transitions(obj) -> list[str]:
+        return [str(verb) for verb in lifecycle.allowed_transitions(obj)]
+
+    @staticmethod
+    def resolve_assignments(obj):
+        return list(obj.assignments.select_related("work_order", "engineer", "provider"))
+
+    @staticmethod
+    def resolve_attachments(obj):
+        return list(obj.attachments.all())
+
+
+class LogEntryOut(Schema):
+    id: int
+    action: str
+    from_status: str
+    to_status: str
+    actor: int | None
+    actor_name: str | None
+    note: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+    payload: dict
+    at: datetime
+
+    @staticmethod
+    def resolve_actor(obj) -> int | None:
+        return obj.actor_id
+
+    @staticmethod
+    def resolve_actor_name(obj) -> str | None:
+        return str(obj.actor) if obj.actor_id else None
+
+
+# Foreign keys arrive as ids. An id the user cannot see is reported on its field like any other
+# bad value (422), so a client cannot tell "missing" from "not yours".
+
+
+def _lookup(queryset, pk, field: str):
+    if pk is None:
+        return None
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    _("No %(field)s with id %(id)s.") % {"field": field.replace("_", " "), "id": pk},
+                    code="does_not_exist",
+                )
+            }
+        )
+    return obj
+
+
+def _fault_categories():
+    # Reference data every signed-in user may read.
+    return FaultCategory.objects.filter(is_active=True).select_related("parent")
+
+
+# Service requests
+
+
+@router.get("/requests", response=list[RequestOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_requests(request, q: str = "", status: str = "", channel: str = "", customer: int | None = None):
+    require(can(request.user, Capability.VIEW_WORK_ORDERS))
+    requests = selectors.requests_for(request.user)
+    if status:
+        requests = requests.filter(status=status)
+    if channel:
+        requests = requests.filter(channel=channel)
+    if customer is not None:
+        requests = requests.filter(customer_id=customer)
+    q = q.strip()
+    if q:
+        requests = requests.filter(
+            Q(number__icontains=q)
+            | Q(description__icontains=q)
+            | Q(reporter_name__icontains=q)
+            | Q(reporter_phone__icontains=q)
+            | Q(customer__name__icontains=q)
+        )
+    return requests
+
+
+@router.post("/requests", response={201: RequestDetailOut})
+@idempotent
+def file_request(request, payload: RequestIn):
+    # Checked before the ids are looked up, so a role that may not file gets 403, not 422.
+    require(can(request.user, Capability.FILE_REQUESTS))
+    user = request.user
+    data = payload.model_dump()
+    data["customer"] = _lookup(customers_for(user), data["customer"], "customer")
+    data["contact"] = _lookup(contacts_for(user), data["contact"], "contact")
+    data["equipment"] = _lookup(equipment_for(user), data["equipment"], "equipment")
+    data["fault_category"] = _lookup(_fault_categories(), data["fault_category"], "fault_category")
+    return 201, intake.file_request(actor=user, **data)
+
+
+@router.get("/requests/{int:request_id}", response=RequestDetailOut)
+def get_request(request, request_id: int):
+    return selectors.get_request_for(request.user, request_id)
+
+
+@router.post("/requests/{int:request_id}/confirm", response=RequestDetailOut)
+def confirm_request(request, request_id: int, payload: ConfirmIn | None = None):
+    service_request = selectors.get_request_for(request.user, request_id)
+    require(lifecycle.may_manage(request.user))
+    payload = payload or ConfirmIn()
+    contact = _lookup(contacts_for(request.user), payload.contact, "contact")
+    intake.confirm_request(
+        service_request,
+        actor=request.user,
+        contact=contact,
+        save_reporter_as_contact=payload.save_reporter_as_contact,
+    )
+    return selectors.get_request_for(request.user, request_id)
+
+
+@router.post("/requests/{int:request_id}/resolve", response=RequestDetailOut)
+def resolve_request(request, request_id: int, payload: ResolveIn):
+    service_request = selectors.get_request_for(request.user, request_id)
+    intake.resolve_without_visit(service_request, actor=request.user, resolution=payload.resolution)
+    return selectors.get_request_for(request.user, request_id)
+
+
+@router.post("/requests/{int:request_id}/discard", response=RequestDetailOut)
+def discard_request(request, request_id: int, payload: ReasonIn):
+    service_request = selectors.get_request_for(request.user, request_id)
+    intake.discard_request(service_request, actor=request.user, reason=payload.reason)
+    return selectors.get_request_for(request.user, request_id)
+
+
+@router.post("/requests/{int:request_id}/work-orders", response={201: WorkOrderDetailOut})
+@idempotent
+def create_work_order(request, request_id: int, payload: WorkOrderIn | None = None):
+    service_request = selectors.get_request_for(request.user, request_id)
+    require(lifecycle.may_manage(request.user))
+    data = (payload or WorkOrderIn()).model_dump()
+    data["site"] = _lookup(sites_for(request.user), data["site"], "site")
+    data["equipment"] = _lookup(equipment_for(request.user), data["equipment"], "equipment")
+    order = intake.create_work_order(service_request, actor=request.user, **data)
+    return 201, selectors.get_work_order_for(request.user, order.pk)
+
+
+UPLOAD_FIELDS = {"photos": "file", "signature": "file"}
+
+
+def _attach(request, target: ServiceRequest | WorkOrder, file: UploadedFile, kind: str):
+    # Signatures are taken on site by the field app, not uploaded here.
+    if kind not in (AttachmentKind.PHOTO, AttachmentKind.DOCUMENT):
+        raise ValidationError({"kind": ValidationError(_("Choose photo or document."), code="invalid_choice")})
+    try:
+        return 201, intake.attach_file(target, actor=request.user, file=file, kind=kind)
+    except ValidationError as error:
+        # The service names the upload after its own forms ("photos"); here the part is "file".
+        if not hasattr(error, "error_dict"):
+            raise
+        renamed = {UPLOAD_FIELDS.get(field, field): errors for field, errors in error.error_dict.items()}
+        raise ValidationError(renamed) from None
+
+
+@router.post("/requests/{int:request_id}/attachments", response={201: AttachmentOut})
+@idempotent
+def attach_to_request(request, request_id: int, file: File[UploadedFile], kind: Form[str] = AttachmentKind.PHOTO):
+    service_request = selectors.get_request_for(request.user, request_id)
+    require(can(request.user, Capability.FILE_REQUESTS) or lifecycle.may_manage(request.user))
+    return _attach(request, service_request, file, kind)
+
+
+# Work orders
+
+
+@router.get("/work-orders", response=list[WorkOrderOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_work_orders(
+    request,
+    q: str = "",
+    status: str = "",
+    priority: str = "",
+    customer: int | None = None,
+    engineer: int | None = None,
+):
+    require(can(request.user, Capability.VIEW_WORK_ORDERS))
+    orders = selectors.work_orders_for(request.user).select_related("fault_category")
+    if status:
+        orders = orders.filter(status=status)
+    if priority:
+        orders = orders.filter(priority=priority)
+    if customer is not None:
+        orders = orders.filter(customer_id=customer)
+    if engineer is not None:
+        orders = orders.filter(
+            assignments__engineer_id=engineer, assignments__status__in=ACTIVE_ASSIGNMENT_STATUSES
+        ).distinct()
+    q = q.strip()
+    if q:
+        orders = orders.filter(
+            Q(number__icontains=q)
+            | Q(description__icontains=q)
+            | Q(customer__name__icontains=q)
+            | Q(equipment__serial_number__icontains=q)
+        )
+    return orders
+
+
+@router.get("/work-orders/{int:order_id}", response=WorkOrderDetailOut)
+def get_work_order(request, order_id: int):
+    return selectors.get_work_order_for(request.user, order_id)
+
+
+@router.get("/work-orders/{int:order_id}/log", response=list[LogEntryOut])
+def get_service_log(request, order_id: int):
+    order = selectors.get_work_order_for(request.user, order_id)
+    return list(selectors.service_log(order))
+
+
+@router.post("/work-orders/{int:order_id}/hold", response=WorkOrderDetailOut)
+def hold_work_order(request, order_id: int, payload: HoldIn):
+    order = selectors.get_work_order_for(request.user, order_id)
+    lifecycle.put_on_hold(order, actor=request.user, hold_reason=payload.hold_reason, note=payload.note)
+    return selectors.get_work_order_for(request.user, order_id)
+
+
+@router.post("/work-orders/{int:order_id}/resume", response=WorkOrderDetailOut)
+def resume_work_order(request, order_id: int, payload: NoteIn | None = None):
+    order = selectors.get_work_order_for(request.user, order_id)
+    lifecycle.resume_work_order(order, actor=request.user, note=(payload or NoteIn()).note)
+    return selectors.get_work_order_for(request.user, order_id)
+
+
+@router.post("/work-orders/{int:order_id}/cancel", response=WorkOrderDetailOut)
+def cancel_work_order(request, order_id: int, payload: ReasonIn):
+    order = selectors.get_work_order_for(request.user, order_id)
+    lifecycle.cancel_work_order(order, actor=request.user, reason=payload.reason)
+    return selectors.get_work_order_for(request.user, order_id)
+
+
+@router.post("/work-orders/{int:order_id}/close", response=WorkOrderDetailOut)
+def close_work_order(request, order_id: int, payload: NoteIn | None = None):
+    order = selectors.get_work_order_for(request.user, order_id)
+    lifecycle.close_work_order(order, actor=request.user, note=(payload or NoteIn()).note)
+    return selectors.get_work_order_for(request.user, order_id)
+
+
+@router.post("/work-orders/{int:order_id}/attachments", response={201: AttachmentOut})
+@idempotent
+def attach_to_work_order(request, order_id: int, file: File[UploadedFile], kind: Form[str] = AttachmentKind.PHOTO):
+    order = selectors.get_work_order_for(request.user, order_id)
+    # Desk staff, or an engineer on the order; customers add photos to their request instead.
+    require(lifecycle.may_manage(request.user) or my_assignments(request.user).filter(work_order=order).exists())
+    return _attach(request, order, file, kind)
+
+
+# Reference data
+
+
+@router.get("/fault-categories", response=list[FaultCategoryOut])
+def list_fault_categories(request):
+    return list(_fault_categories())

@@ -1,0 +1,67 @@
+"""Two accepts of one assignment at the same moment (a double tap, two devices) on PostgreSQL:
+one wins, the other gets a clear DomainError, and the order is accepted exactly once."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from fieldservice.accounts.models import User
+from fieldservice.core.errors import DomainError
+from fieldservice.dispatch.choices import AssignmentStatus
+from fieldservice.dispatch.models import Assignment
+from fieldservice.dispatch.services import accept_assignment, dispatch_to_engineer
+from fieldservice.workorders.choices import WorkOrderStatus
+from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_concurrently(*calls):
+    """Run each call in its own thread and database connection, released together."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = ("ok", call())
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+            outcomes[index] = ("error", exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions are tested on PostgreSQL")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("attempt", range(20))
+def test_two_simultaneous_accepts_leave_one_winner(postgres_only, attempt):
+    root = factories.system_user()
+    engineer = factories.engineer(factories.own_company())
+    order = factories.work_order(actor=root)
+    assignment = dispatch_to_engineer(order, actor=root, engineer=engineer)
+
+    def accept():
+        # Each thread loads its own objects, as two requests would.
+        return accept_assignment(Assignment.objects.get(pk=assignment.pk), actor=User.objects.get(pk=engineer.pk))
+
+    outcomes = run_concurrently(accept, accept)
+    assert sorted(kind for kind, _ in outcomes) == ["error", "ok"], outcomes
+    error = next(value for kind, value in outcomes if kind == "error")
+    assert isinstance(error, DomainError) and error.code == "already_answered"
+    assert Assignment.objects.get(pk=assignment.pk).status == AssignmentStatus.ACCEPTED
+    assert WorkOrder.objects.get(pk=order.pk).status == WorkOrderStatus.ACCEPTED
+    assert WorkOrderEvent.objects.filter(work_order=order, action="accept").count() == 1
