@@ -424,3 +424,76 @@ def add_equipment_document(equipment: Equipment, *, actor: User, title: str, fil
     )
     record_event(equipment, actor=actor, action="document_added", related=equipment.customer, note=title)
     return document
+
+
+# Parts changed on a visit ------------------------------------------------------------------
+# The field services call these when an engineer completes a visit; they change the rows only and
+# the caller records one "parts_replaced" event for the whole visit on the machine's history.
+
+
+def may_fit_parts(actor: User) -> bool:
+    """Desk staff who change assets, and engineers (the field service checks they work on the order)."""
+    return may_change_assets(actor) or can(actor, Capability.WORK_IN_FIELD)
+
+
+def _check_part_serial(serial_number: str) -> str:
+    serial = (serial_number or "").strip()
+    if len(serial) > 64:
+        raise _invalid("serial_number", _("At most %(n)d characters.") % {"n": 64}, "max_length")
+    return serial
+
+
+@transaction.atomic
+def add_fitted_part(
+    equipment: Equipment,
+    *,
+    actor: User,
+    part: Part,
+    quantity,
+    serial_number: str = "",
+    fitted_on: dt.date | None = None,
+    source: str = FittedPartSource.ADDED,
+) -> FittedPart:
+    """Fit a part to a machine (a part it did not have, or a replacement whose old part is gone)."""
+    require(may_fit_parts(actor))
+    if source not in FittedPartSource.values:
+        raise _invalid("source", _("Unknown source."), "invalid_choice")
+    return FittedPart.objects.create(
+        equipment=equipment,
+        part=part,
+        quantity=_quantity(quantity, "quantity"),
+        part_serial_number=_check_part_serial(serial_number),
+        fitted_on=fitted_on or timezone.localdate(),
+        source=source,
+    )
+
+
+@transaction.atomic
+def replace_fitted_part(
+    fitted: FittedPart,
+    *,
+    actor: User,
+    part: Part,
+    quantity,
+    serial_number: str = "",
+    fitted_on: dt.date | None = None,
+) -> FittedPart:
+    """Take `quantity` of a fitted part out (the whole row when that is all of it) and fit `part`
+    in its place as a replacement. Returns the new fitted part."""
+    require(may_fit_parts(actor))
+    quantity = _quantity(quantity, "quantity")
+    serial = _check_part_serial(serial_number)
+    fitted = FittedPart.objects.select_for_update().get(pk=fitted.pk)
+    if quantity >= fitted.quantity:
+        fitted.delete()
+    else:
+        fitted.quantity -= quantity
+        fitted.save(update_fields=["quantity"])
+    return FittedPart.objects.create(
+        equipment_id=fitted.equipment_id,
+        part=part,
+        quantity=quantity,
+        part_serial_number=serial,
+        fitted_on=fitted_on or timezone.localdate(),
+        source=FittedPartSource.REPLACEMENT,
+    )

@@ -1,3 +1,218 @@
-from ninja import Router
+"""HTTP API for the engineer's app (under /api/v1/): the visit's steps as POST verbs on a work order.
+
+403: not allowed (not an engineer on the order); 404: not visible; 409: not possible in the order's
+state; 422: field errors. Offers are answered through the dispatch endpoints.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+from pydantic import ConfigDict
+
+from fieldservice.core.api import idempotent
+from fieldservice.core.errors import DomainError
+from fieldservice.field import selectors, services
+from fieldservice.field.report import render_service_report
+from fieldservice.inventory.selectors import parts_for
+from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["field"])
+
+
+class StrictSchema(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LocationIn(StrictSchema):
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+
+class CheckInIn(StrictSchema):
+    # Null coordinates: the phone could not (or was not allowed to) give a location.
+    latitude: Decimal | None
+    longitude: Decimal | None
+    accuracy: Decimal | None = None
+    location_error: str = ""
+
+
+class WorkIn(StrictSchema):
+    resolution_type: str
+    fault_cause: str
+    actions_taken: str
+    # A string too, so the service (not the schema) reports a bad number on its field.
+    labour_hours: Decimal | str
+
+
+class PartIn(StrictSchema):
+    part: int | None = None
+    quantity: Decimal | str
+    replaces: int | None = None
+    new_serial: str = ""
+
+
+class VisitOut(Schema):
+    id: int
+    number: str
+    status: str
+    resolution_type: str
+    fault_cause: str
+    actions_taken: str
+    labour_hours: Decimal | None
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    completed_at: datetime | None
+
+
+class CheckInOut(VisitOut):
+    distance_km: float | None
+    location_missing: bool
+
+
+class PartUsageOut(Schema):
+    id: int
+    part: int
+    part_number: str
+    part_name: str
+    quantity: Decimal
+    replaces: int | None
+    is_replacement: bool
+    replaced_part_number: str
+    replaced_serial: str
+    new_serial: str
+    recorded_by: int
+    recorded_at: datetime
+
+    @staticmethod
+    def resolve_part(obj) -> int:
+        return obj.part_id
+
+    @staticmethod
+    def resolve_part_number(obj) -> str:
+        return obj.part.part_number
+
+    @staticmethod
+    def resolve_part_name(obj) -> str:
+        return obj.part.name
+
+    @staticmethod
+    def resolve_replaces(obj) -> int | None:
+        return obj.replaces_id
+
+    @staticmethod
+    def resolve_recorded_by(obj) -> int:
+        return obj.recorded_by_id
+
+
+class AttachmentOut(Schema):
+    id: int
+    kind: str
+    content_type: str
+    size: int
+    created_at: datetime
+
+
+class SignatureOut(Schema):
+    id: int
+    signer_name: str
+    attachment: AttachmentOut
+    captured_at: datetime
+
+
+def _order(request, work_order_id: int):
+    return get_work_order_for(request.user, work_order_id)
+
+
+def _lookup(queryset, pk, field: str):
+    """An id in the body that the user cannot use is a field error (422), like any bad value."""
+    if pk is None:
+        return None
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        message = _("No %(field)s with id %(id)s.") % {"field": field, "id": pk}
+        raise ValidationError({field: ValidationError(message, code="does_not_exist")})
+    return obj
+
+
+@router.post("/work-orders/{int:work_order_id}/start-travel", response=VisitOut)
+def start_travel(request, work_order_id: int, payload: LocationIn | None = None):
+    order = _order(request, work_order_id)
+    location = payload.dict() if payload is not None else {}
+    return services.start_travel(order, actor=request.user, **location)
+
+
+@router.post("/work-orders/{int:work_order_id}/check-in", response=CheckInOut)
+def check_in(request, work_order_id: int, payload: CheckInIn):
+    order = _order(request, work_order_id)
+    order = services.check_in(order, actor=request.user, **payload.dict())
+    event = selectors.last_check_in(order)
+    order.distance_km = event.payload.get("distance_km") if event else None
+    order.location_missing = bool(event and event.payload.get("location_missing"))
+    return order
+
+
+@router.post("/work-orders/{int:work_order_id}/work", response=VisitOut)
+def record_work(request, work_order_id: int, payload: WorkIn):
+    order = _order(request, work_order_id)
+    return services.record_work(order, actor=request.user, **payload.dict())
+
+
+@router.get("/work-orders/{int:work_order_id}/parts", response=list[PartUsageOut])
+def list_parts(request, work_order_id: int):
+    order = _order(request, work_order_id)
+    return list(selectors.part_usages_of(order))
+
+
+@router.post("/work-orders/{int:work_order_id}/parts", response={201: PartUsageOut})
+@idempotent
+def use_part(request, work_order_id: int, payload: PartIn):
+    order = _order(request, work_order_id)
+    part = _lookup(parts_for(request.user), payload.part, "part")
+    replaces = _lookup(selectors.fitted_parts_for_order(order), payload.replaces, "replaces")
+    usage = services.use_part(
+        order,
+        actor=request.user,
+        part=part,
+        quantity=payload.quantity,
+        replaces=replaces,
+        new_serial=payload.new_serial,
+    )
+    return 201, usage
+
+
+@router.post("/work-orders/{int:work_order_id}/photos", response={201: AttachmentOut})
+@idempotent
+def add_photo(request, work_order_id: int, file: File[UploadedFile]):
+    order = _order(request, work_order_id)
+    return 201, services.add_photo(order, actor=request.user, file=file)
+
+
+@router.post("/work-orders/{int:work_order_id}/signature", response={201: SignatureOut})
+@idempotent
+def capture_signature(request, work_order_id: int, image: File[UploadedFile], signer_name: Form[str] = ""):
+    order = _order(request, work_order_id)
+    return 201, services.capture_signature(order, actor=request.user, image_file=image, signer_name=signer_name)
+
+
+@router.post("/work-orders/{int:work_order_id}/complete", response=VisitOut)
+def complete(request, work_order_id: int):
+    order = _order(request, work_order_id)
+    return services.complete_visit(order, actor=request.user)
+
+
+@router.get("/work-orders/{int:work_order_id}/report.pdf")
+def report_pdf(request, work_order_id: int):
+    """The service report PDF of a completed (or closed) visit."""
+    order = _order(request, work_order_id)
+    if not selectors.may_download_report(request.user, order):
+        raise Http404
+    if order.status not in selectors.REPORT_STATUSES:
+        raise DomainError("report_not_ready", _("The service report is made when the visit is completed."))
+    response = HttpResponse(render_service_report(order), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="service-report-{order.number}.pdf"'
+    return response

@@ -1,0 +1,17 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FieldAction(models.TextChoices):
+    """The facts the field services write to a work order's service log (moves use the verb)."""
+
+    WORK_RECORDED = "work_recorded", _("work recorded")
+    PART_USED = "part_used", _("part used")
+    PART_REMOVED = "part_removed", _("part entry removed")
+    PHOTO_ADDED = "photo_added", _("photo added")
+    SIGNATURE_CAPTURED = "signature_captured", _("customer signed")
+    REPORT_SENT = "report_sent", _("service report sent")
+
+
+# Equipment history (core event log) action for parts changed by a visit.
+PARTS_REPLACED = "parts_replaced"

@@ -1,0 +1,133 @@
+"""Forms for the phone pages. They parse; the field services decide (fields are optional here so
+the service's field-named errors are the ones the engineer sees)."""
+
+import base64
+import binascii
+
+from django import forms
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext_lazy as _
+
+from fieldservice.field.selectors import fitted_parts_for_order
+from fieldservice.field.services import SIGNATURE_LIMIT
+from fieldservice.inventory.selectors import parts_for
+from fieldservice.workorders.choices import ResolutionType
+
+DATA_URL_PREFIXES = {"data:image/png;base64,": "png", "data:image/jpeg;base64,": "jpg"}
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+
+class LocationForm(forms.Form):
+    """Start travel and check in: the browser fills these from navigator.geolocation when it may."""
+
+    latitude = forms.CharField(required=False, widget=forms.HiddenInput)
+    longitude = forms.CharField(required=False, widget=forms.HiddenInput)
+    accuracy = forms.CharField(required=False, widget=forms.HiddenInput)
+    location_error = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+
+class WorkForm(forms.Form):
+    resolution_type = forms.ChoiceField(
+        label=_("Resolution"), required=False, choices=[("", "—"), *ResolutionType.choices]
+    )
+    fault_cause = forms.CharField(label=_("Fault cause"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    actions_taken = forms.CharField(label=_("Work done"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    labour_hours = forms.DecimalField(
+        label=_("Labour hours"),
+        required=False,
+        max_digits=6,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.25", "min": "0", "inputmode": "decimal"}),
+    )
+
+
+class FittedPartChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        serial = f" #{obj.part_serial_number}" if obj.part_serial_number else ""
+        return f"{obj.part.part_number} {obj.part.name}{serial} × {obj.quantity.normalize()}"
+
+
+class PartForm(forms.Form):
+    """Either a fitted part of the machine to replace, or a part from the catalogue (or both: a
+    fitted part replaced by another part number)."""
+
+    replaces = FittedPartChoiceField(
+        label=_("Replace a fitted part"), required=False, queryset=None, empty_label=_("— not a replacement —")
+    )
+    part = forms.ModelChoiceField(label=_("Part from the catalogue"), required=False, queryset=None)
+    quantity = forms.DecimalField(
+        label=_("Quantity"),
+        required=False,
+        initial=1,
+        max_digits=10,
+        decimal_places=3,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "inputmode": "decimal"}),
+    )
+    new_serial = forms.CharField(label=_("New part's serial number"), required=False, max_length=64)
+
+    def __init__(self, *args, actor, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["replaces"].queryset = fitted_parts_for_order(order)
+        # Any part the user may see is accepted; the page lists only the search results.
+        self.fields["part"].queryset = parts_for(actor).filter(is_active=True)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("replaces") and not data.get("part") and not self.errors:
+            self.add_error("part", _("Choose a fitted part to replace or a part from the catalogue."))
+        return data
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/*", "capture": "environment", "multiple": True})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+class PhotoForm(forms.Form):
+    photos = MultipleFileField(label=_("Photos"), required=False)
+
+    def clean_photos(self):
+        photos = self.cleaned_data["photos"]
+        if not photos:
+            raise forms.ValidationError(_("Choose a photo."), code="required")
+        return photos
+
+
+class SignatureForm(forms.Form):
+    """The signature pad posts the canvas as a data URL; it becomes an image file here."""
+
+    signer_name = forms.CharField(label=_("Signed by"), required=False, max_length=100)
+    signature = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_signature(self):
+        value = (self.cleaned_data.get("signature") or "").strip()
+        if not value:
+            raise forms.ValidationError(_("The customer has not signed."), code="required")
+        extension = next((ext for prefix, ext in DATA_URL_PREFIXES.items() if value.startswith(prefix)), None)
+        if extension is None:
+            raise forms.ValidationError(_("The signature must be a PNG or JPEG image."), code="unsupported_image")
+        encoded = value.split(",", 1)[1]
+        # Base64 is 4/3 of the bytes: refuse an oversized pad before decoding it.
+        if len(encoded) > SIGNATURE_LIMIT * 4 // 3 + 4:
+            raise forms.ValidationError(_("The signature image is too big."), code="file_too_big")
+        try:
+            content = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise forms.ValidationError(_("The signature could not be read."), code="invalid") from None
+        return ContentFile(content, name=f"signature.{extension}")

@@ -1,0 +1,354 @@
+"""The service report: one A4 PDF per completed visit, for the customer and our records.
+
+`render_service_report(order)` is also what the customer portal serves for download.
+
+Chinese text needs a CJK font. We embed (a subset of) a TrueType CJK font when the system has one
+(WenQuanYi, AR PL, Droid Sans Fallback; `settings.FSM_REPORT_FONT` may name another). Noto Sans
+CJK (Debian fonts-noto-cjk) has PostScript outlines, which reportlab cannot embed, so without a
+TrueType font we fall back to the standard CID font STSong-Light: not embedded, every PDF reader
+has or substitutes it.
+"""
+
+import functools
+import io
+import logging
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image as PILImage
+from PIL import ImageOps
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from fieldservice.accounts.selectors import own_company
+from fieldservice.field import selectors
+from fieldservice.workorders.models import WorkOrder
+
+logger = logging.getLogger(__name__)
+
+# (path, index of the face in a collection). TrueType outlines only: see the module docstring.
+FONT_CANDIDATES = [
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+    ("/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", 0),
+]
+FALLBACK_FONT = "STSong-Light"
+EMBEDDED_FONT = "FSMReportCJK"
+PHOTO_BOX = (54 * mm, 38 * mm)
+PHOTO_PIXELS = 900
+SIGNATURE_BOX = (70 * mm, 28 * mm)
+INK = colors.HexColor("#1f2933")
+MUTED = colors.HexColor("#616e7c")
+LINE = colors.HexColor("#bcccdc")
+SHADE = colors.HexColor("#f0f4f8")
+
+
+@functools.cache
+def report_font() -> str:
+    """The registered name of the font the report uses (looked up once per process)."""
+    candidates = list(FONT_CANDIDATES)
+    configured = getattr(settings, "FSM_REPORT_FONT", "")
+    if configured:
+        path, _sep, index = str(configured).partition(":")
+        candidates.insert(0, (path, int(index or 0)))
+    for path, index in candidates:
+        try:
+            pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, path, subfontIndex=index))
+        except Exception:  # noqa: BLE001 - missing file or unsupported outlines: try the next one
+            continue
+        return EMBEDDED_FONT
+    logger.info("No TrueType CJK font found; the service report uses the standard font %s", FALLBACK_FONT)
+    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+    return FALLBACK_FONT
+
+
+def _styles(font: str) -> dict[str, ParagraphStyle]:
+    # wordWrap CJK lets Chinese lines break between any two characters.
+    base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=13, textColor=INK, wordWrap="CJK")
+    return {
+        "base": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=MUTED),
+        "label": ParagraphStyle("label", parent=base, fontSize=8.5, leading=11.5, textColor=MUTED),
+        "title": ParagraphStyle("title", parent=base, fontSize=17, leading=22, spaceAfter=2),
+        "company": ParagraphStyle("company", parent=base, fontSize=12, leading=16),
+        "number": ParagraphStyle("number", parent=base, fontSize=11, leading=15, alignment=TA_RIGHT),
+        "heading": ParagraphStyle("heading", parent=base, fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=4),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
+    }
+
+
+def _p(text, style: ParagraphStyle) -> Paragraph:
+    text = "" if text is None else str(text)
+    return Paragraph(escape(text).replace("\n", "<br/>") or "—", style)
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def _person(user) -> str:
+    return str(user) if user is not None else "—"
+
+
+def _fit(width: float, height: float, box: tuple[float, float]) -> tuple[float, float]:
+    scale = min(box[0] / width, box[1] / height)
+    return width * scale, height * scale
+
+
+def _image_flowable(field_file, box: tuple[float, float], *, photo: bool) -> Image | None:
+    """A scaled copy of an uploaded image, or None when the file cannot be read."""
+    try:
+        with field_file.open("rb") as handle, PILImage.open(handle) as source:
+            image = ImageOps.exif_transpose(source) if photo else source.copy()
+            image.load()
+    except Exception:  # noqa: BLE001 - a missing or broken file must not stop the report
+        logger.warning("Service report: cannot read image %s", getattr(field_file, "name", "?"))
+        return None
+    buffer = io.BytesIO()
+    if photo:
+        # Photos from phones are large; a thumbnail keeps the PDF small enough to e-mail.
+        image = image.convert("RGB")
+        image.thumbnail((PHOTO_PIXELS, PHOTO_PIXELS))
+        image.save(buffer, format="JPEG", quality=80)
+    else:
+        if image.mode in ("RGBA", "LA", "P"):
+            rgba = image.convert("RGBA")
+            flat = PILImage.new("RGB", rgba.size, (255, 255, 255))
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            image = flat
+        image.save(buffer, format="PNG")
+    buffer.seek(0)
+    width, height = _fit(image.width, image.height, box)
+    return Image(buffer, width=width, height=height)
+
+
+def _details_table(rows: list[tuple[str, object]], styles, widths=(38 * mm, 142 * mm)) -> Table:
+    data = [
+        [_p(label, styles["label"]), value if isinstance(value, Paragraph) else _p(value, styles["base"])]
+        for label, value in rows
+    ]
+    table = Table(data, colWidths=list(widths), hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.3, LINE),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table
+
+
+def _parts_table(usages, styles) -> Table:
+    header = [_("Part number"), _("Name"), _("Quantity"), _("Replaces"), _("New serial number")]
+    data = [[_p(text, styles["label"]) for text in header]]
+    for usage in usages:
+        if usage.is_replacement:
+            old = usage.replaced_part_number
+            replaced = f"{old} #{usage.replaced_serial}" if usage.replaced_serial else old
+        else:
+            replaced = _("Added")
+        data.append(
+            [
+                _p(usage.part.part_number, styles["cell"]),
+                _p(usage.part.name, styles["cell"]),
+                _p(f"{usage.quantity.normalize()} {usage.part.get_unit_display()}", styles["cell"]),
+                _p(replaced, styles["cell"]),
+                _p(usage.new_serial or "—", styles["cell"]),
+            ]
+        )
+    table = Table(data, colWidths=[32 * mm, 52 * mm, 24 * mm, 40 * mm, 32 * mm], hAlign="LEFT", repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("GRID", (0, 0), (-1, -1), 0.3, LINE),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return table
+
+
+def _photo_grid(order: WorkOrder) -> Table | None:
+    images = [
+        image
+        for image in (_image_flowable(a.file, PHOTO_BOX, photo=True) for a in selectors.photos_of(order))
+        if image is not None
+    ]
+    if not images:
+        return None
+    rows = [images[i : i + 3] for i in range(0, len(images), 3)]
+    rows[-1] += [""] * (3 - len(rows[-1]))
+    table = Table(rows, colWidths=[60 * mm] * 3, hAlign="LEFT")
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
+    return table
+
+
+def render_service_report(order: WorkOrder) -> bytes:
+    """The PDF of one visit's service report, in the active language."""
+    order = WorkOrder.objects.select_related(
+        "customer", "site__contact", "equipment__product_model", "fault_category__parent", "request__contact"
+    ).get(pk=order.pk)
+    font = report_font()
+    styles = _styles(font)
+    company = own_company()
+    generated = timezone.now()
+    story = []
+
+    company_lines = [company.name if company else ""]
+    if company is not None:
+        company_lines += [line for line in (company.address, company.phone) if line]
+    head = Table(
+        [
+            [
+                [_p(company_lines[0], styles["company"])] + [_p(line, styles["small"]) for line in company_lines[1:]],
+                [
+                    _p(_("Service report"), ParagraphStyle("t", parent=styles["title"], alignment=TA_RIGHT)),
+                    _p(_("Report number: %(number)s") % {"number": order.number}, styles["number"]),
+                ],
+            ]
+        ],
+        colWidths=[100 * mm, 80 * mm],
+    )
+    head.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 1, INK),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    story += [head, Spacer(1, 4 * mm)]
+
+    # Customer and machine.
+    site = order.site
+    contact = selectors.contact_of(order)
+    equipment = order.equipment
+    story.append(_p(_("Customer and machine"), styles["heading"]))
+    rows = [
+        (_("Customer"), order.customer.name),
+        (_("Site"), f"{site.name}\n{site.address}" if site else "—"),
+        (_("Contact"), f"{contact.name}  {contact.phone}" if contact else "—"),
+    ]
+    if equipment is not None:
+        rows += [
+            (_("Model"), f"{equipment.product_model.code} {equipment.product_model.name}"),
+            (_("Serial number"), equipment.serial_number),
+            (_("Lot / batch"), equipment.lot_number or "—"),
+        ]
+    else:
+        rows.append((_("Equipment"), "—"))
+    rows.append((_("Service type"), order.get_service_type_display()))
+    story.append(_details_table(rows, styles))
+
+    # The fault and the work.
+    story.append(_p(_("Fault and work done"), styles["heading"]))
+    story.append(
+        _details_table(
+            [
+                (_("Fault description"), order.description),
+                (_("Fault category"), str(order.fault_category) if order.fault_category_id else "—"),
+                (_("Resolution"), order.get_resolution_type_display() or "—"),
+                (_("Fault cause"), order.fault_cause or "—"),
+                (_("Work done"), order.actions_taken or "—"),
+                (_("Labour hours"), str(order.labour_hours.normalize()) if order.labour_hours is not None else "—"),
+            ],
+            styles,
+        )
+    )
+
+    usages = list(selectors.part_usages_of(order))
+    story.append(_p(_("Parts used"), styles["heading"]))
+    story.append(_parts_table(usages, styles) if usages else _p(_("No parts used."), styles["base"]))
+
+    # People and times.
+    leads, helpers = selectors.engineers_of(order)
+    story.append(_p(_("Engineers and times"), styles["heading"]))
+    story.append(
+        _details_table(
+            [
+                (_("Lead engineer"), ", ".join(_person(u) for u in leads) or "—"),
+                (_("Helpers"), ", ".join(_person(u) for u in helpers) or "—"),
+                (_("Checked in"), _when(order.checked_in_at)),
+                (_("Checked out"), _when(order.checked_out_at)),
+            ],
+            styles,
+        )
+    )
+
+    photos = _photo_grid(order)
+    if photos is not None:
+        story += [_p(_("Photos"), styles["heading"]), photos]
+
+    signature = selectors.signature_of(order)
+    sign_block = [_p(_("Customer signature"), styles["heading"])]
+    image = _image_flowable(signature.attachment.file, SIGNATURE_BOX, photo=False) if signature else None
+    if image is not None:
+        image.hAlign = "LEFT"
+        sign_block.append(image)
+    if signature is not None:
+        sign_block.append(
+            _p(
+                _("Signed by %(name)s at %(time)s")
+                % {"name": signature.signer_name, "time": _when(signature.captured_at)},
+                styles["base"],
+            )
+        )
+    else:
+        sign_block.append(_p(_("Not signed (remote fix)."), styles["base"]))
+    story.append(KeepTogether(sign_block))
+
+    story += [
+        Spacer(1, 6 * mm),
+        _p(
+            _("Generated at %(time)s (%(zone)s)")
+            % {"time": _when(generated), "zone": timezone.get_current_timezone_name()},
+            styles["small"],
+        ),
+    ]
+
+    footer_text = f"{company.name if company else ''} · {order.number}"
+    page_label = _("Page %(page)d")
+
+    def on_page(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(font, 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(15 * mm, 9 * mm, footer_text)
+        canvas.drawRightString(A4[0] - 15 * mm, 9 * mm, page_label % {"page": doc.page})
+        canvas.restoreState()
+
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=14 * mm,
+        bottomMargin=16 * mm,
+        title=_("Service report %(number)s") % {"number": order.number},
+        author=company.name if company else "",
+        creator="fieldservice",
+    )
+    document.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()

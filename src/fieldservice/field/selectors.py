@@ -1,0 +1,129 @@
+"""What an engineer sees in the field: their orders, and the visit's parts, photos and signature."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from fieldservice.accounts.choices import OrganisationKind
+from fieldservice.accounts.models import User
+from fieldservice.assets.models import FittedPart
+from fieldservice.assets.selectors import fitted_parts_of
+from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
+from fieldservice.dispatch.models import Assignment
+from fieldservice.dispatch.selectors import my_assignments
+from fieldservice.field.models import PartUsage, Signature
+from fieldservice.workorders.choices import AttachmentKind, Transition, WorkOrderStatus
+from fieldservice.workorders.models import Attachment, WorkOrder, WorkOrderEvent
+from fieldservice.workorders.selectors import get_work_order_for
+
+S = WorkOrderStatus
+# The orders an engineer still works on; completed ones stay on the list for the day they were done.
+WORKING_STATUSES = (S.DISPATCHED, S.ACCEPTED, S.TRAVELLING, S.ON_SITE, S.ON_HOLD)
+REPORT_STATUSES = (S.COMPLETED, S.CLOSED)
+
+
+@dataclass
+class TodayList:
+    offered: list[Assignment] = field(default_factory=list)
+    working: list[Assignment] = field(default_factory=list)
+    done_today: list[Assignment] = field(default_factory=list)
+
+
+def today_for(actor: User) -> TodayList:
+    """The engineer's offered and accepted orders (everything open is today's or upcoming: orders
+    carry no appointment date yet), and what they completed today."""
+    assignments = (
+        my_assignments(actor)
+        .select_related(
+            "work_order__customer",
+            "work_order__site__contact",
+            "work_order__equipment__product_model",
+            "work_order__request__contact",
+        )
+        .order_by("work_order__created_at", "pk")
+    )
+    result = TodayList()
+    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    priority_rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+    for assignment in assignments:
+        order = assignment.work_order
+        if assignment.status == AssignmentStatus.OFFERED and order.status in WORKING_STATUSES:
+            result.offered.append(assignment)
+        elif order.status in WORKING_STATUSES:
+            result.working.append(assignment)
+        elif order.status in REPORT_STATUSES and order.completed_at and order.completed_at >= start_of_day:
+            result.done_today.append(assignment)
+    for bucket in (result.offered, result.working):
+        bucket.sort(key=lambda a: (priority_rank.get(a.work_order.priority, 9), a.work_order.created_at))
+    return result
+
+
+def get_field_order_for(actor: User, pk: int) -> WorkOrder:
+    """One order the user may see (404 otherwise), with what the phone page shows."""
+    return get_work_order_for(actor, pk)
+
+
+def assignment_of(actor: User, order: WorkOrder) -> Assignment | None:
+    """The actor's active (offered or accepted) assignment on the order, if any."""
+    if actor is None or not getattr(actor, "pk", None):
+        return None
+    return (
+        Assignment.objects.filter(work_order=order, engineer=actor, status__in=ACTIVE_ASSIGNMENT_STATUSES)
+        .order_by("role", "pk")
+        .first()
+    )
+
+
+def engineers_of(order: WorkOrder) -> tuple[list[User], list[User]]:
+    """(leads, helpers) who accepted the order: the engineers named on the report."""
+    accepted = Assignment.objects.filter(
+        work_order=order, status=AssignmentStatus.ACCEPTED, engineer__isnull=False
+    ).select_related("engineer")
+    leads = [a.engineer for a in accepted if a.role == AssignmentRole.LEAD]
+    helpers = [a.engineer for a in accepted if a.role == AssignmentRole.HELPER]
+    return leads, helpers
+
+
+def part_usages_of(order: WorkOrder) -> QuerySet[PartUsage]:
+    return order.part_usages.select_related("part", "replaces__part", "recorded_by").order_by("recorded_at", "pk")
+
+
+def fitted_parts_for_order(order: WorkOrder) -> QuerySet[FittedPart]:
+    """The machine's fitted parts an engineer may replace on this order (none without a machine)."""
+    if order.equipment_id is None:
+        return FittedPart.objects.none()
+    return fitted_parts_of(order.equipment)
+
+
+def photos_of(order: WorkOrder) -> QuerySet[Attachment]:
+    return order.attachments.filter(kind=AttachmentKind.PHOTO).order_by("created_at", "pk")
+
+
+def signature_of(order: WorkOrder) -> Signature | None:
+    """The latest signature counts: a customer may sign again after a correction."""
+    return order.signatures.select_related("attachment").order_by("-captured_at", "-pk").first()
+
+
+def last_check_in(order: WorkOrder) -> WorkOrderEvent | None:
+    return order.events.filter(action=Transition.CHECK_IN).order_by("-at", "-pk").first()
+
+
+def contact_of(order: WorkOrder):
+    """Who to call and where to send the report: the request's contact, else the site's."""
+    contact = order.request.contact if order.request_id else None
+    if contact is None and order.site_id:
+        contact = order.site.contact
+    return contact
+
+
+def report_email_of(order: WorkOrder) -> str:
+    contact = contact_of(order)
+    if contact is not None and contact.email:
+        return contact.email
+    return order.request.reporter_email if order.request_id else ""
+
+
+def may_download_report(actor: User, order: WorkOrder) -> bool:
+    """Staff and the order's engineers; customers download theirs from the portal."""
+    return actor.organisation_kind != OrganisationKind.CUSTOMER

@@ -1,0 +1,289 @@
+"""The phone pages: the engineer's list, one visit walked through the forms end to end, and
+refusals that show a message and change nothing."""
+
+import base64
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from fieldservice.accounts.choices import Role
+from fieldservice.assets.choices import FittedPartSource
+from fieldservice.core.models import Event
+from fieldservice.field.models import PartUsage, Signature
+from fieldservice.workorders.choices import WorkOrderStatus
+from fieldservice.workorders.models import Attachment, WorkOrder, WorkOrderEvent
+from tests import factories
+from tests.field.conftest import accept, on_site, png_file, ready_to_complete
+
+S = WorkOrderStatus
+
+
+def url(name, *args):
+    return reverse(f"field:{name}", args=args)
+
+
+def data_url(**kwargs) -> str:
+    return "data:image/png;base64," + base64.b64encode(png_file(**kwargs).read()).decode()
+
+
+def status_of(order) -> str:
+    return WorkOrder.objects.get(pk=order.pk).status
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_today_lists_the_offer_with_links_and_answers(visit, client_for):
+    response = client_for(visit.engineer).get(url("today"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert visit.order.number in page and "宁波精密机械有限公司" in page and "宁波市北仑区港口路88号" in page
+    assert (
+        "https://uri.amap.com/marker?position=121.54399,29.868336&amp;name=%E5%8C%97%E4%BB%91%E5%B7%A5%E5%8E%82" in page
+    )
+    assert 'href="geo:29.868336,121.54399?q=29.868336,121.54399(' in page
+    assert f'href="tel:{visit.contact_cn.phone}"' in page
+    assert url("accept", visit.assignment.pk) in page and url("reject", visit.assignment.pk) in page
+
+
+def test_today_shows_only_the_engineers_own_orders(visit, client_for):
+    page = client_for(visit.other_engineer).get(url("today")).content.decode()
+    assert visit.order.number not in page
+
+
+def test_pages_need_the_field_capability(visit, client_for):
+    assert client_for(visit.customer_user_a).get(url("today")).status_code == 403
+    assert client_for(visit.agent).get(url("order", visit.order.pk)).status_code == 403
+
+
+def test_accept_from_the_list(visit, client_for):
+    response = client_for(visit.engineer).post(url("accept", visit.assignment.pk))
+    assert response.status_code == 302 and response.url == url("order", visit.order.pk)
+    assert status_of(visit.order) == S.ACCEPTED
+
+
+def test_reject_needs_a_reason(visit, client_for):
+    client = client_for(visit.engineer)
+    response = client.post(url("reject", visit.assignment.pk), {"reason": " "}, follow=True)
+    assert "Say why you reject the order." in messages_of(response)
+    assert status_of(visit.order) == S.DISPATCHED
+    client.post(url("reject", visit.assignment.pk), {"reason": "在外地出差"})
+    assert status_of(visit.order) == S.REJECTED
+    visit.assignment.refresh_from_db()
+    assert (visit.assignment.status, visit.assignment.reason) == ("rejected", "在外地出差")
+
+
+def test_another_engineer_cannot_open_or_act_on_the_order(visit, client_for):
+    on_site(visit)
+    client = client_for(visit.other_engineer)
+    before = WorkOrderEvent.objects.filter(work_order=visit.order).count()
+    assert client.get(url("order", visit.order.pk)).status_code == 404
+    assert client.post(url("accept", visit.assignment.pk)).status_code == 404
+    assert client.post(url("check_in", visit.order.pk), {}).status_code == 404
+    assert client.post(url("record_work", visit.order.pk), {"resolution_type": "repair"}).status_code == 404
+    assert client.post(url("complete", visit.order.pk)).status_code == 404
+    assert client.get(url("report_pdf", visit.order.pk)).status_code == 404
+    assert status_of(visit.order) == S.ON_SITE
+    assert WorkOrderEvent.objects.filter(work_order=visit.order).count() == before
+
+
+def test_the_visit_through_the_forms(visit, client_for, django_capture_on_commit_callbacks):
+    client = client_for(visit.engineer)
+    order_url = url("order", visit.order.pk)
+
+    page = client.get(order_url).content.decode()
+    assert url("accept", visit.assignment.pk) in page and "Start travel" not in page
+    client.post(url("accept", visit.assignment.pk))
+
+    page = client.get(order_url).content.decode()
+    assert "Start travel" in page and "data-geolocate" in page and "field/field.js" in page
+    response = client.post(
+        url("start_travel", visit.order.pk), {"travel-latitude": "29.95", "travel-longitude": "121.6"}
+    )
+    assert response.status_code == 302 and status_of(visit.order) == S.TRAVELLING
+
+    response = client.post(
+        url("check_in", visit.order.pk),
+        {"checkin-latitude": "29.870000", "checkin-longitude": "121.550000", "checkin-accuracy": "9"},
+        follow=True,
+    )
+    assert "Checked in 0.6 km from the site." in messages_of(response)
+    assert status_of(visit.order) == S.ON_SITE
+    assert 'id="check-in-result"' in response.content.decode()
+
+    # A bad form shows its errors next to the fields and records nothing.
+    response = client.post(url("record_work", visit.order.pk), {"resolution_type": "", "labour_hours": "0"})
+    assert response.status_code == 200
+    form = response.context["work_form"]
+    assert set(form.errors) == {"resolution_type", "fault_cause", "actions_taken", "labour_hours"}
+    assert 'id="id_fault_cause_error"' in response.content.decode()
+    assert WorkOrder.objects.get(pk=visit.order.pk).resolution_type == ""
+    response = client.post(
+        url("record_work", visit.order.pk),
+        {
+            "resolution_type": "replace_part",
+            "fault_cause": "冷却器堵塞",
+            "actions_taken": "更换电机",
+            "labour_hours": "1.5",
+        },
+    )
+    assert response.status_code == 302
+    assert WorkOrder.objects.get(pk=visit.order.pk).labour_hours == Decimal("1.50")
+
+    # Parts: replace the fitted motor; find the seal in the catalogue and add it.
+    motor = visit.machine.fitted_parts.get(part=visit.motor)
+    page = client.get(order_url).content.decode()
+    assert f'<option value="{motor.pk}">MOTOR-1 伺服电机 × 1</option>' in page
+    response = client.post(
+        url("use_part", visit.order.pk), {"replaces": motor.pk, "quantity": "1", "new_serial": "M-77"}
+    )
+    assert response.status_code == 302
+    page = client.get(order_url, {"part_q": "油封"}).content.decode()
+    assert f'<option value="{visit.seal.pk}">SEAL-9 油封</option>' in page
+    assert f'<option value="{visit.belt.pk}">BELT-1 Drive belt</option>' not in page
+    response = client.post(url("use_part", visit.order.pk), {"part": visit.seal.pk, "quantity": "0", "part_q": "油封"})
+    assert response.status_code == 200 and "quantity" in response.context["part_form"].errors
+    client.post(url("use_part", visit.order.pk), {"part": visit.seal.pk, "quantity": "2", "part_q": "油封"})
+    assert list(PartUsage.objects.values_list("part__part_number", "quantity")) == [
+        ("MOTOR-1", Decimal("1.000")),
+        ("SEAL-9", Decimal("2.000")),
+    ]
+
+    # Photos from the camera, several at once.
+    page = client.get(order_url).content.decode()
+    assert 'accept="image/*"' in page and 'capture="environment"' in page and "multiple" in page
+    response = client.post(url("add_photos", visit.order.pk), {"photos": [png_file("a.png"), png_file("b.png")]})
+    assert response.status_code == 302
+    assert Attachment.objects.filter(work_order=visit.order, kind="photo").count() == 2
+
+    # Completing before the customer signed is refused with a message; nothing changes.
+    response = client.post(url("complete", visit.order.pk), follow=True)
+    assert "The customer must sign before the visit is completed." in messages_of(response)
+    assert status_of(visit.order) == S.ON_SITE
+
+    page = client.get(order_url).content.decode()
+    assert "<canvas" in page and "data-signature-pad" in page
+    response = client.post(url("capture_signature", visit.order.pk), {"signature": data_url(), "signer_name": "王经理"})
+    assert response.status_code == 302
+    assert Signature.objects.get().signer_name == "王经理"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("complete", visit.order.pk), follow=True)
+    assert "Visit completed. Thank you!" in messages_of(response)
+    assert status_of(visit.order) == S.COMPLETED
+    assert url("report_pdf", visit.order.pk) in response.content.decode()
+    assert visit.machine.fitted_parts.get(part=visit.motor).part_serial_number == "M-77"
+    assert visit.machine.fitted_parts.get(part=visit.seal).source == FittedPartSource.ADDED
+    assert Event.objects.filter(action="parts_replaced", object_pk=str(visit.machine.pk)).exists()
+    assert len(mail.outbox) == 1 and mail.outbox[0].attachments[0][2] == "application/pdf"
+
+    response = client.get(url("report_pdf", visit.order.pk))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+
+    page = client.get(url("today")).content.decode()
+    assert "Completed today" in page and url("report_pdf", visit.order.pk) in page
+
+
+def test_check_in_without_location_from_the_page(visit, client_for):
+    accept(visit)
+    response = client_for(visit.engineer).post(
+        url("check_in", visit.order.pk), {"checkin-location_error": "denied"}, follow=True
+    )
+    assert "Checked in without a location." in messages_of(response)
+    event = WorkOrderEvent.objects.get(work_order=visit.order, action="check_in")
+    assert event.payload["location_missing"] is True and event.payload["location_error"] == "denied"
+
+
+def test_check_in_before_accepting_is_refused_on_the_page(visit, client_for):
+    response = client_for(visit.engineer).post(url("check_in", visit.order.pk), {}, follow=True)
+    assert any("Accept work order" in m for m in messages_of(response))
+    assert status_of(visit.order) == S.DISPATCHED
+
+
+@pytest.mark.parametrize(
+    ("signature", "message"),
+    [
+        ("", "The customer has not signed."),
+        ("data:image/gif;base64,R0lGODlh", "The signature must be a PNG or JPEG image."),
+        ("data:image/png;base64,@@@", "The signature could not be read."),
+        ("data:image/png;base64," + base64.b64encode(b"not a png").decode(), "The file is not an image."),
+    ],
+)
+def test_bad_signatures_are_shown_on_the_form(visit, client_for, signature, message):
+    on_site(visit)
+    response = client_for(visit.engineer).post(
+        url("capture_signature", visit.order.pk), {"signature": signature, "signer_name": "王经理"}
+    )
+    assert response.status_code == 200
+    assert response.context["signature_form"].errors["signature"] == [message]
+    assert not Signature.objects.exists()
+
+
+def test_a_blank_pad_is_refused(visit, client_for):
+    on_site(visit)
+    response = client_for(visit.engineer).post(
+        url("capture_signature", visit.order.pk), {"signature": data_url(ink=False), "signer_name": "王经理"}
+    )
+    assert response.context["signature_form"].errors["signature"] == ["The signature is empty."]
+
+
+def test_a_bad_photo_keeps_none_of_the_batch(visit, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    on_site(visit)
+    response = client_for(visit.engineer).post(
+        url("add_photos", visit.order.pk), {"photos": [png_file("a.png"), SimpleUploadedFile("b.jpg", b"nope")]}
+    )
+    assert response.status_code == 200
+    assert response.context["photo_form"].errors["photos"] == ["The file is not an image."]
+    assert not Attachment.objects.filter(work_order=visit.order).exists()
+
+
+def test_remove_a_part_entry(visit, client_for):
+    from fieldservice.field import services
+
+    on_site(visit)
+    usage = services.use_part(visit.order, actor=visit.engineer, part=visit.seal, quantity=1)
+    assert client_for(visit.other_engineer).post(url("remove_part", visit.order.pk, usage.pk)).status_code == 404
+    assert PartUsage.objects.exists()
+    client_for(visit.engineer).post(url("remove_part", visit.order.pk, usage.pk))
+    assert not PartUsage.objects.exists()
+
+
+def test_the_report_is_not_ready_before_completion(visit, client_for):
+    on_site(visit)
+    response = client_for(visit.engineer).get(url("report_pdf", visit.order.pk))
+    assert response.status_code == 409
+    assert "The service report is not ready" in response.content.decode()
+
+
+def test_staff_may_download_the_report_customers_use_their_portal(
+    visit, client_for, django_capture_on_commit_callbacks
+):
+    from fieldservice.field import services
+
+    ready_to_complete(visit)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.complete_visit(visit.order, actor=visit.engineer)
+    response = client_for(visit.dispatcher).get(url("report_pdf", visit.order.pk))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    customer_user = factories.user(Role.CUSTOMER, organisation=visit.customer_cn.organisation)
+    assert client_for(customer_user).get(url("report_pdf", visit.order.pk)).status_code == 404
+    assert client_for(visit.customer_user_z).get(url("report_pdf", visit.order.pk)).status_code == 404
+
+
+@pytest.mark.parametrize("partial", ["workorders/_service_log.html", "workorders/no_such_partial.html"])
+def test_the_order_page_shows_the_service_log(visit, client_for, monkeypatch, partial):
+    from fieldservice.field import views
+
+    monkeypatch.setattr(views, "SERVICE_LOG_PARTIAL", partial)
+    on_site(visit)
+    response = client_for(visit.engineer).get(url("order", visit.order.pk))
+    page = response.content.decode()
+    assert response.context["service_log_partial"] == (None if "no_such" in partial else partial)
+    assert 'id="service-log"' in page
+    assert "check in" in page and "dispatch" in page and "dispatcher" in page

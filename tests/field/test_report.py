@@ -1,0 +1,159 @@
+"""The service report PDF: a valid PDF whose text (Chinese included) says what was done."""
+
+import shutil
+import subprocess
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+
+from fieldservice.field import report, services
+from tests.field.conftest import ready_to_complete, with_helper
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+
+
+@pytest.fixture
+def completed(visit, django_capture_on_commit_callbacks):
+    with_helper(visit)
+    ready_to_complete(visit)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.complete_visit(visit.order, actor=visit.engineer)
+    visit.order.refresh_from_db()
+    return visit
+
+
+@pytest.fixture
+def fallback_font(monkeypatch):
+    """Pretend the system has no TrueType CJK font."""
+    monkeypatch.setattr(report, "FONT_CANDIDATES", [("/nonexistent/font.ttc", 0)])
+    report.report_font.cache_clear()
+    yield
+    report.report_font.cache_clear()
+
+
+def test_the_report_says_what_was_done(completed, settings):
+    from fieldservice.accounts.models import Organisation
+
+    Organisation.objects.filter(pk=completed.own.pk).update(
+        name="宁波海天售后服务部", phone="0574-8888 0000", address="宁波市江北区"
+    )
+    data = report.render_service_report(completed.order)
+    assert data.startswith(b"%PDF-")
+    text = pdf_text(data)
+    for expected in (
+        "宁波海天售后服务部",
+        "0574-8888 0000",
+        completed.order.number,
+        "宁波精密机械有限公司",
+        "宁波市北仑区港口路88号",
+        "IM-200",
+        "SN-宁波-0001",
+        "LOT-7",
+        "液压油温度报警",
+        "油温过高",
+        "Replace part",
+        "冷却器堵塞",
+        "清洗冷却器",
+        "MOTOR-1",
+        "伺服电机",
+        "M-NEW-1",
+        "SEAL-9",
+        "2.5",
+        "engineer",
+        "helper",
+        "王经理",
+    ):
+        assert expected in text, expected
+
+
+def test_times_are_in_the_local_time_zone(completed, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    local = timezone.localtime(completed.order.checked_in_at).strftime("%Y-%m-%d %H:%M")
+    utc = completed.order.checked_in_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    assert settings.TIME_ZONE == "Asia/Shanghai" and local != utc
+    text = pdf_text(report.render_service_report(completed.order))
+    assert local in text and utc not in text
+
+
+def test_the_report_follows_the_active_language(completed):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        text = pdf_text(report.render_service_report(completed.order))
+        label = translation.gettext("Serial number")
+    assert label == "序列号"
+    assert label in text and "Serial number" not in text
+    assert "SN-宁波-0001" in text
+
+
+def test_a_truetype_cjk_font_is_embedded_when_the_system_has_one(completed):
+    import os
+
+    if not any(os.path.exists(path) for path, _index in report.FONT_CANDIDATES):
+        pytest.skip("no TrueType CJK font on this machine (Debian: fonts-wqy-microhei)")
+    report.report_font.cache_clear()
+    data = report.render_service_report(completed.order)
+    assert report.report_font() == report.EMBEDDED_FONT
+    assert b"/FontFile2" in data  # an embedded TrueType font program
+    assert "宁波精密机械有限公司" in pdf_text(data)
+
+
+def test_without_a_truetype_font_the_standard_cid_font_still_renders_chinese(completed, fallback_font):
+    data = report.render_service_report(completed.order)
+    assert report.report_font() == "STSong-Light"
+    assert b"/STSong-Light" in data
+    text = pdf_text(data)
+    assert "宁波精密机械有限公司" in text and "SN-宁波-0001" in text
+
+
+def test_the_first_page_renders_as_an_image(completed, tmp_path):
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("poppler-utils (pdftoppm) not installed")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(report.render_service_report(completed.order))
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    (page,) = tmp_path.glob("page*.png")
+    assert page.read_bytes().startswith(b"\x89PNG") and page.stat().st_size > 5000
+
+
+def test_a_missing_photo_file_does_not_stop_the_report(completed):
+    from fieldservice.field.selectors import photos_of
+
+    photo = photos_of(completed.order).get()
+    photo.file.storage.delete(photo.file.name)
+    data = report.render_service_report(completed.order)
+    assert "宁波精密机械有限公司" in pdf_text(data)
+
+
+def test_a_remote_fix_report_has_no_signature(visit, django_capture_on_commit_callbacks):
+    from tests.field.conftest import on_site, record
+
+    on_site(visit)
+    record(visit, resolution_type="remote_fix")
+    with django_capture_on_commit_callbacks(execute=False):
+        services.complete_visit(visit.order, actor=visit.engineer)
+    text = pdf_text(report.render_service_report(visit.order))
+    assert "Remote fix" in text and "Not signed" in text and "No parts used" in text
+
+
+def test_a_superseded_part_keeps_the_old_number_on_the_report(visit, django_capture_on_commit_callbacks):
+    from tests import factories
+    from tests.field.conftest import on_site, png_file, record
+
+    successor = factories.part(part_number="MOTOR-2", name="新款伺服电机")
+    on_site(visit)
+    record(visit)
+    motor = visit.machine.fitted_parts.get(part=visit.motor)
+    services.use_part(visit.order, actor=visit.engineer, part=successor, quantity=1, replaces=motor, new_serial="N2")
+    services.capture_signature(visit.order, actor=visit.engineer, image_file=png_file(), signer_name="王经理")
+    with django_capture_on_commit_callbacks(execute=False):
+        services.complete_visit(visit.order, actor=visit.engineer)
+    assert not visit.machine.fitted_parts.filter(part=visit.motor).exists()
+    text = pdf_text(report.render_service_report(visit.order))
+    assert "MOTOR-2" in text and "新款伺服电机" in text and "MOTOR-1" in text
