@@ -183,3 +183,33 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+"""E-mail intake: `fsm fetch_mail` turns new mails in the service mailbox into requests.
+
+FSM_MAIL_SOURCE       "maildir" (default: a Maildir folder on this machine, e.g. filled by the
+                      mail server's local delivery) or "imap"
+FSM_MAILDIR           the Maildir folder (default var/mail/inbox); processed mails move to cur/
+FSM_IMAP_HOST         the IMAP server; required for "imap"
+FSM_IMAP_PORT         default 993 (143 when FSM_IMAP_SSL is false)
+FSM_IMAP_USER         required for "imap"
+FSM_IMAP_PASSWORD
+FSM_IMAP_SSL          true (default): IMAP over TLS; false: plain IMAP, for a server on loopback
+FSM_IMAP_FOLDER       default "INBOX"; processed mails are marked \\Seen and stay there
+FSM_IMAP_VERIFY_TLS   true (default): check the server's certificate and name
+"""
+FSM_MAIL_SOURCE = os.environ.get("FSM_MAIL_SOURCE", "").strip().lower() or "maildir"
+if FSM_MAIL_SOURCE not in {"maildir", "imap"}:
+    raise ImproperlyConfigured(f"FSM_MAIL_SOURCE must be maildir or imap, got {FSM_MAIL_SOURCE!r}")
+FSM_MAILDIR = Path(os.environ.get("FSM_MAILDIR") or VAR_DIR / "mail" / "inbox")
+FSM_IMAP_HOST = os.environ.get("FSM_IMAP_HOST", "").strip()
+FSM_IMAP_SSL = env_bool("FSM_IMAP_SSL", True)
+_imap_port = os.environ.get("FSM_IMAP_PORT", "").strip() or ("993" if FSM_IMAP_SSL else "143")
+if not _imap_port.isdigit() or not 0 < int(_imap_port) < 65536:
+    raise ImproperlyConfigured(f"FSM_IMAP_PORT must be a port number, got {_imap_port!r}")
+FSM_IMAP_PORT = int(_imap_port)
+FSM_IMAP_USER = os.environ.get("FSM_IMAP_USER", "")
+FSM_IMAP_PASSWORD = os.environ.get("FSM_IMAP_PASSWORD", "")
+FSM_IMAP_FOLDER = os.environ.get("FSM_IMAP_FOLDER", "").strip() or "INBOX"
+FSM_IMAP_VERIFY_TLS = env_bool("FSM_IMAP_VERIFY_TLS", True)
+if FSM_MAIL_SOURCE == "imap" and not (FSM_IMAP_HOST and FSM_IMAP_USER):
+    raise ImproperlyConfigured("FSM_MAIL_SOURCE=imap needs FSM_IMAP_HOST and FSM_IMAP_USER")

@@ -3,9 +3,12 @@
 from django.urls import path
 
 from fieldservice.assets import views
+from fieldservice.workorders import public_views
 
 app_name = "public"
 urlpatterns = [
     path("<str:token>/", views.public_equipment, name="equipment"),
     path("<str:token>/image/", views.public_equipment_image, name="equipment_image"),
+    path("<str:token>/report/", public_views.report, name="report"),
+    path("<str:token>/reported/<str:follow_token>/", public_views.reported, name="reported"),
 ]

@@ -1,0 +1,92 @@
+"""The fault report from a machine's public QR page. No login; the page never shows whose
+machine it is, and neither does anything here."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fieldservice.accounts.selectors import own_company
+from fieldservice.assets.selectors import equipment_by_public_token
+from fieldservice.core.errors import DomainError
+from fieldservice.core.forms import add_service_errors
+from fieldservice.workorders.forms import QrReportForm
+from fieldservice.workorders.selectors import request_by_follow_token
+from fieldservice.workorders.services import intake
+
+
+def follow_url(service_request) -> str:
+    """The customer's private link to follow the request, absolute because it is sent to a
+    phone; empty while the portal has no such page."""
+    try:
+        path = reverse("portal:follow", args=[service_request.follow_token])
+    except NoReverseMatch:
+        return ""
+    return settings.FSM_PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def _page_context(equipment) -> dict:
+    # The same as the machine's public page (assets.views.public_equipment).
+    company = own_company()
+    return {
+        "equipment": equipment,
+        "product_model": equipment.product_model,
+        "company_name": settings.FSM_COMPANY_NAME or (company.name if company else _("Customer service")),
+        "service_phone": company.phone if company else "",
+    }
+
+
+def _equipment_or_none(token):
+    try:
+        return equipment_by_public_token(token)
+    except Http404:
+        return None
+
+
+@require_POST
+def report(request, token):
+    equipment = _equipment_or_none(token)
+    if equipment is None:
+        return render(request, "assets/public_unknown.html", status=404)
+    form = QrReportForm(request.POST, request.FILES)
+    status = 200
+    if form.is_valid():
+        try:
+            service_request = intake.report_fault_by_qr(
+                equipment,
+                phone=form.cleaned_data["phone"],
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                photos=form.cleaned_data["photos"],
+                ip=request.META.get("REMOTE_ADDR") or None,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            if not equipment.is_registered:
+                status = 409
+        except DomainError as error:
+            form.add_error(None, error.message)
+            status = 429 if error.code == "rate_limited" else 409
+        else:
+            return redirect("public:reported", token=equipment.public_token, follow_token=service_request.follow_token)
+    elif not equipment.is_registered:
+        status = 409
+    return render(request, "assets/public_equipment.html", {**_page_context(equipment), "form": form}, status=status)
+
+
+def reported(request, token, follow_token):
+    """Thank-you page after the redirect: the number and the private follow link."""
+    equipment = _equipment_or_none(token)
+    if equipment is None:
+        return render(request, "assets/public_unknown.html", status=404)
+    service_request = request_by_follow_token(follow_token)
+    if service_request.equipment_id != equipment.pk:
+        raise Http404
+    return render(
+        request,
+        "workorders/public_reported.html",
+        {**_page_context(equipment), "service_request": service_request, "follow_url": follow_url(service_request)},
+    )
