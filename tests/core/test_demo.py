@@ -31,9 +31,9 @@ MODELS = [Organisation, User, Skill, ServiceTeam, EngineerProfile, Part, Product
 MODELS += [Customer, Contact, Site, Equipment, FittedPart, Event]
 
 
-def load(scale=0.05, **options) -> str:
+def load(scale=0.05, orders=12, **options) -> str:
     out = io.StringIO()
-    call_command("load_demo", scale=scale, stdout=out, **options)
+    call_command("load_demo", scale=scale, orders=orders, stdout=out, **options)
     return out.getvalue()
 
 
@@ -70,8 +70,12 @@ def test_the_customer_login_sees_only_its_own_company(demo):
 
 
 def test_machines_carry_their_models_bill_of_materials(demo):
-    machines = Equipment.objects.select_related("product_model")
-    assert machines.count() == 50
+    assert Equipment.objects.count() == 50
+    # Machines whose parts were never replaced in the demo's service history.
+    machines = Equipment.objects.select_related("product_model").exclude(
+        fitted_parts__source__in=["replacement", "added"]
+    )
+    assert machines.count() >= 40
     for machine in machines:
         bom = dict(machine.product_model.bom_lines.values_list("part_id", "quantity"))
         fitted = dict(machine.fitted_parts.values_list("part_id", "quantity"))
@@ -158,3 +162,19 @@ def test_a_few_engineers_are_off_or_on_leave(db):
     assert states.count(Availability.ON_DUTY) > len(states) - 5
     assert Availability.OFF in states and Availability.ON_LEAVE in states
     assert User.objects.get(username="engineer").engineer_profile.availability == Availability.ON_DUTY
+
+
+def test_the_history_walks_orders_through_the_real_lifecycle(demo):
+    from fieldservice.workorders.models import ServiceRequest, WorkOrder
+
+    orders = WorkOrder.objects.all()
+    assert orders.count() == 12
+    for order in orders:
+        log = list(order.events.order_by("at", "pk"))
+        assert log[0].action == "created"
+        # Each move starts where the previous one ended, in time order.
+        moves = [entry for entry in log if entry.to_status]
+        for before, after in zip(moves, moves[1:], strict=False):
+            assert after.from_status == before.to_status and after.at >= before.at
+        assert order.status == (moves[-1].to_status if moves else "new")
+    assert ServiceRequest.objects.filter(status="resolved").exists()

@@ -20,7 +20,7 @@ def follow_url(order) -> str:
 
 
 def assert_private(response):
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "noindex" in response["X-Robots-Tag"]
 
 

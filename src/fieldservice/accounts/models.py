@@ -10,6 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 
 
+def default_language() -> str:
+    # A callable, so the site's configured language is not frozen into a migration.
+    return settings.LANGUAGE_CODE
+
+
 class Organisation(models.Model):
     """A company: ours, a partner service provider, or a customer company.
 
@@ -48,9 +53,7 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
-    language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
-    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default=default_language)
 
     class Meta:
         verbose_name = _("user")

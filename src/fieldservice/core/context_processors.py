@@ -6,6 +6,14 @@ from fieldservice.accounts.permissions import Capability, can
 # (label, url name, capability needed, extra check on the user)
 NAVIGATION = [
     (_("Home"), "home", None),
+    (_("My work"), "field:today", Capability.WORK_IN_FIELD),
+    (_("Service desk"), "workorders:desk", Capability.MANAGE_WORK_ORDERS),
+    (_("Requests"), "workorders:request_list", Capability.VIEW_WORK_ORDERS),
+    (_("Work orders"), "workorders:order_list", Capability.VIEW_WORK_ORDERS),
+    (_("Dispatch"), "dispatch:queue", Capability.DISPATCH),
+    (_("Partner orders"), "dispatch:provider_queue", Capability.ASSIGN_PROVIDER_ENGINEERS),
+    (_("Call backs"), "feedback:callbacks", Capability.CALL_BACK),
+    (_("Knowledge base"), "knowledge:list", Capability.VIEW_KNOWLEDGE),
     (_("Customers"), "customers:list", Capability.VIEW_CUSTOMERS),
     (_("Equipment"), "assets:equipment_list", Capability.VIEW_ASSETS),
     (_("Product models"), "assets:product_model_list", Capability.VIEW_ASSETS),

@@ -27,6 +27,13 @@ ACTION_LABELS = {
     "qr_token_renewed": _("QR code renewed"),
     "revoked": _("revoked"),
     "imported": _("imported"),
+    "confirmed": _("confirmed"),
+    "resolved": _("resolved without a visit"),
+    "discarded": _("discarded"),
+    "email_reply": _("e-mail reply received"),
+    "published": _("published"),
+    "callback_recorded": _("call back recorded"),
+    "parts_replaced": _("parts replaced"),
 }
 
 

@@ -22,12 +22,14 @@ from fieldservice.workorders.selectors import request_by_follow_token
 
 
 def private(view):
-    """No referrer (the token is in the URL), no indexing, no shared caching."""
+    """The token is in the URL: no referrer to other sites, no indexing, no shared caching."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        # same-origin, not no-referrer: the token never leaves our site, and browsers still send
+        # a real Origin on our own form posts (no-referrer makes it "null", which CSRF refuses).
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Cache-Control"] = "private, no-store"
         return response

@@ -125,7 +125,7 @@ class ServiceRequest(models.Model):
         indexes = [models.Index(fields=["status", "-created_at"])]
 
     def __str__(self) -> str:
-        return self.number or _("new request")
+        return self.number or str(_("new request"))
 
 
 class WorkOrder(models.Model):
@@ -201,7 +201,7 @@ class WorkOrder(models.Model):
         indexes = [models.Index(fields=["status", "-created_at"]), models.Index(fields=["customer", "status"])]
 
     def __str__(self) -> str:
-        return self.number or _("new work order")
+        return self.number or str(_("new work order"))
 
 
 class WorkOrderEventQuerySet(models.QuerySet):

@@ -21,6 +21,7 @@ from fieldservice.accounts import services as accounts
 from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 from fieldservice.accounts.models import Organisation, ServiceArea, Skill, User
 from fieldservice.assets import services as assets
+from fieldservice.core.demo_history import HistoryBuilder
 from fieldservice.core.validation import normalise_phone
 from fieldservice.customers import services as customers
 from fieldservice.customers.choices import CustomerTier
@@ -313,8 +314,11 @@ class Command(BaseCommand):
             "--scale", type=float, default=1.0, help="Size factor: 1.0 = 200 customers, 1,000 machines."
         )
         parser.add_argument("--seed", type=int, default=2025, help="Random seed (default 2025).")
+        parser.add_argument(
+            "--orders", type=int, default=None, help="Historical work orders (default 2,000 × scale, at least 20)."
+        )
 
-    def handle(self, *args, scale: float, seed: int, **options):
+    def handle(self, *args, scale: float, seed: int, orders: int | None = None, **options):
         if not 0 < scale <= 10:
             raise CommandError("--scale must be more than 0 and at most 10.")
         if Organisation.objects.filter(kind=OrganisationKind.OWN, name=OWN_NAME).exists():
@@ -328,7 +332,9 @@ class Command(BaseCommand):
             )
         started = time.monotonic()
         with transaction.atomic():
-            summary = DemoBuilder(random.Random(seed), scale).build()
+            builder = DemoBuilder(random.Random(seed), scale, orders)
+            builder.progress = lambda done, total: self.stdout.write(f"  service history: {done} of {total} orders")
+            summary = builder.build()
         seconds = time.monotonic() - started
         self.stdout.write(f"Demo data loaded in {seconds:.1f} s: " + ", ".join(f"{n} {what}" for what, n in summary))
         self._print_logins()
@@ -359,9 +365,10 @@ class Command(BaseCommand):
 
 
 class DemoBuilder:
-    def __init__(self, rng: random.Random, scale: float):
+    def __init__(self, rng: random.Random, scale: float, orders: int | None = None):
         self.rng = rng
         self.scale = scale
+        self.orders = orders
         self.today = timezone.localdate()
         self.used_names: set[str] = set()
         self.serials: dict[str, int] = {}
@@ -408,6 +415,14 @@ class DemoBuilder:
         self.catalogue()
         self.customer_base()
         self.installed_base()
+        history = HistoryBuilder(
+            self.rng,
+            admin=self.admin,
+            agent=User.objects.get(username="agent"),
+            dispatcher=User.objects.get(username="dispatcher"),
+            count=self.orders if self.orders is not None else self.count(2000, 20),
+            progress=getattr(self, "progress", None),
+        ).build()
         return [
             ("engineers", len(self.engineers) + len(self.provider_engineers)),
             ("parts", len(self.parts)),
@@ -415,6 +430,8 @@ class DemoBuilder:
             ("customers", len(self.customers)),
             ("sites", sum(len(sites) for sites in self.sites.values())),
             ("machines", self.equipment_count),
+            ("work orders", sum(n for state, n in history.items() if state != "consultations")),
+            ("consultations", history["consultations"]),
         ]
 
     def organisation_and_people(self):
