@@ -213,3 +213,16 @@ FSM_IMAP_FOLDER = os.environ.get("FSM_IMAP_FOLDER", "").strip() or "INBOX"
 FSM_IMAP_VERIFY_TLS = env_bool("FSM_IMAP_VERIFY_TLS", True)
 if FSM_MAIL_SOURCE == "imap" and not (FSM_IMAP_HOST and FSM_IMAP_USER):
     raise ImproperlyConfigured("FSM_MAIL_SOURCE=imap needs FSM_IMAP_HOST and FSM_IMAP_USER")
+
+# Outgoing mail (service reports, later notifications). Without EMAIL_HOST mails are printed to
+# the console, so a demo or a development machine never tries a mail server that is not there.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "fieldservice@localhost")
