@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
@@ -29,14 +29,10 @@ class StrictSchema(Schema):
 
 
 class BomLineOut(Schema):
-    part: int
+    part: int = Field(validation_alias="part_id")
     part_number: str
     part_name: str
     quantity: Decimal
-
-    @staticmethod
-    def resolve_part(obj) -> int:
-        return obj.part_id
 
     @staticmethod
     def resolve_part_number(obj) -> str:
@@ -100,14 +96,14 @@ class BomIn(StrictSchema):
 
 class EquipmentOut(Schema):
     id: int
-    product_model: int
+    product_model: int = Field(validation_alias="product_model_id")
     product_model_code: str
     serial_number: str
     lot_number: str
-    customer: int
+    customer: int = Field(validation_alias="customer_id")
     customer_name: str
-    site: int | None
-    parent: int | None
+    site: int | None = Field(validation_alias="site_id")
+    parent: int | None = Field(validation_alias="parent_id")
     installed_on: date | None
     warranty_starts_on: date | None
     warranty_ends_on: date | None
@@ -118,28 +114,12 @@ class EquipmentOut(Schema):
     created_at: datetime
 
     @staticmethod
-    def resolve_product_model(obj) -> int:
-        return obj.product_model_id
-
-    @staticmethod
     def resolve_product_model_code(obj) -> str:
         return obj.product_model.code
 
     @staticmethod
-    def resolve_customer(obj) -> int:
-        return obj.customer_id
-
-    @staticmethod
     def resolve_customer_name(obj) -> str:
         return obj.customer.name
-
-    @staticmethod
-    def resolve_site(obj) -> int | None:
-        return obj.site_id
-
-    @staticmethod
-    def resolve_parent(obj) -> int | None:
-        return obj.parent_id
 
     @staticmethod
     def resolve_warranty_state(obj) -> str:
@@ -179,17 +159,13 @@ class InvalidateIn(StrictSchema):
 
 class FittedPartOut(Schema):
     id: int
-    part: int
+    part: int = Field(validation_alias="part_id")
     part_number: str
     part_name: str
     quantity: Decimal
     part_serial_number: str
     fitted_on: date | None
     source: str
-
-    @staticmethod
-    def resolve_part(obj) -> int:
-        return obj.part_id
 
     @staticmethod
     def resolve_part_number(obj) -> str:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from fieldservice.accounts.choices import OrganisationKind
@@ -36,29 +36,17 @@ class CustomerOut(Schema):
     kind: str
     tier: str
     industry: str
-    organisation: int
-    service_provider: int | None
+    organisation: int = Field(validation_alias="organisation_id")
+    service_provider: int | None = Field(validation_alias="service_provider_id")
     service_provider_name: str | None
-    account_owner: int | None
+    account_owner: int | None = Field(validation_alias="account_owner_id")
     notes: str
     is_active: bool
     created_at: datetime
 
     @staticmethod
-    def resolve_organisation(obj) -> int:
-        return obj.organisation_id
-
-    @staticmethod
-    def resolve_service_provider(obj) -> int | None:
-        return obj.service_provider_id
-
-    @staticmethod
     def resolve_service_provider_name(obj) -> str | None:
         return obj.service_provider.name if obj.service_provider_id else None
-
-    @staticmethod
-    def resolve_account_owner(obj) -> int | None:
-        return obj.account_owner_id
 
 
 class CustomerIn(Schema):
@@ -86,17 +74,13 @@ class CustomerPatch(Schema):
 
 class ContactOut(Schema):
     id: int
-    customer: int
+    customer: int = Field(validation_alias="customer_id")
     name: str
     title: str
     phone: str
     email: str
     wechat_id: str
     is_primary: bool
-
-    @staticmethod
-    def resolve_customer(obj) -> int:
-        return obj.customer_id
 
 
 class ContactIn(Schema):
@@ -119,7 +103,7 @@ class ContactPatch(Schema):
 
 class SiteOut(Schema):
     id: int
-    customer: int
+    customer: int = Field(validation_alias="customer_id")
     customer_name: str
     customer_code: str
     name: str
@@ -129,12 +113,8 @@ class SiteOut(Schema):
     district: str
     latitude: float | None
     longitude: float | None
-    contact: int | None
+    contact: int | None = Field(validation_alias="contact_id")
     is_active: bool
-
-    @staticmethod
-    def resolve_customer(obj) -> int:
-        return obj.customer_id
 
     @staticmethod
     def resolve_customer_name(obj) -> str:
@@ -151,10 +131,6 @@ class SiteOut(Schema):
     @staticmethod
     def resolve_longitude(obj) -> float | None:
         return float(obj.longitude) if obj.longitude is not None else None
-
-    @staticmethod
-    def resolve_contact(obj) -> int | None:
-        return obj.contact_id
 
 
 class SiteIn(Schema):

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
@@ -27,23 +27,19 @@ class StrictSchema(Schema):
 
 class AssignmentOut(Schema):
     id: int
-    work_order: int
+    work_order: int = Field(validation_alias="work_order_id")
     work_order_number: str | None
     work_order_status: str
-    engineer: int | None
+    engineer: int | None = Field(validation_alias="engineer_id")
     engineer_name: str | None
-    provider: int | None
+    provider: int | None = Field(validation_alias="provider_id")
     provider_name: str | None
     role: str
     status: str
     reason: str
-    assigned_by: int | None
+    assigned_by: int | None = Field(validation_alias="assigned_by_id")
     assigned_at: datetime
     responded_at: datetime | None
-
-    @staticmethod
-    def resolve_work_order(obj) -> int:
-        return obj.work_order_id
 
     @staticmethod
     def resolve_work_order_number(obj) -> str | None:
@@ -54,24 +50,12 @@ class AssignmentOut(Schema):
         return obj.work_order.status
 
     @staticmethod
-    def resolve_engineer(obj) -> int | None:
-        return obj.engineer_id
-
-    @staticmethod
     def resolve_engineer_name(obj) -> str | None:
         return str(obj.engineer) if obj.engineer_id else None
 
     @staticmethod
-    def resolve_provider(obj) -> int | None:
-        return obj.provider_id
-
-    @staticmethod
     def resolve_provider_name(obj) -> str | None:
         return obj.provider.name if obj.provider_id else None
-
-    @staticmethod
-    def resolve_assigned_by(obj) -> int | None:
-        return obj.assigned_by_id
 
 
 class CandidateOut(Schema):

@@ -3,7 +3,7 @@ sent through the follow link without signing in, is in `portal.api`."""
 
 from datetime import date, datetime
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
@@ -24,7 +24,7 @@ def _internal(context) -> bool:
 
 class EvaluationOut(Schema):
     id: int
-    work_order: int
+    work_order: int = Field(validation_alias="work_order_id")
     work_order_number: str
     customer: int
     customer_name: str
@@ -38,10 +38,6 @@ class EvaluationOut(Schema):
     callback_result: str
     callback_by: int | None
     callback_at: datetime | None
-
-    @staticmethod
-    def resolve_work_order(obj) -> int:
-        return obj.work_order_id
 
     @staticmethod
     def resolve_work_order_number(obj) -> str:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import ConfigDict
 
@@ -76,21 +76,17 @@ class CheckInOut(VisitOut):
 
 class PartUsageOut(Schema):
     id: int
-    part: int
+    part: int = Field(validation_alias="part_id")
     part_number: str
     part_name: str
     quantity: Decimal
-    replaces: int | None
+    replaces: int | None = Field(validation_alias="replaces_id")
     is_replacement: bool
     replaced_part_number: str
     replaced_serial: str
     new_serial: str
-    recorded_by: int
+    recorded_by: int = Field(validation_alias="recorded_by_id")
     recorded_at: datetime
-
-    @staticmethod
-    def resolve_part(obj) -> int:
-        return obj.part_id
 
     @staticmethod
     def resolve_part_number(obj) -> str:
@@ -99,14 +95,6 @@ class PartUsageOut(Schema):
     @staticmethod
     def resolve_part_name(obj) -> str:
         return obj.part.name
-
-    @staticmethod
-    def resolve_replaces(obj) -> int | None:
-        return obj.replaces_id
-
-    @staticmethod
-    def resolve_recorded_by(obj) -> int:
-        return obj.recorded_by_id
 
 
 class AttachmentOut(Schema):

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
@@ -25,38 +25,26 @@ class StrictSchema(Schema):
 class ArticleOut(Schema):
     id: int
     title: str
-    fault_category: int | None
+    fault_category: int | None = Field(validation_alias="fault_category_id")
     fault_category_name: str
-    product_model: int | None
+    product_model: int | None = Field(validation_alias="product_model_id")
     product_model_code: str
     symptoms: str
     cause: str
     solution: str
     status: str
-    source_order: int | None
+    source_order: int | None = Field(validation_alias="source_order_id")
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
-
-    @staticmethod
-    def resolve_fault_category(obj) -> int | None:
-        return obj.fault_category_id
 
     @staticmethod
     def resolve_fault_category_name(obj) -> str:
         return str(obj.fault_category) if obj.fault_category_id else ""
 
     @staticmethod
-    def resolve_product_model(obj) -> int | None:
-        return obj.product_model_id
-
-    @staticmethod
     def resolve_product_model_code(obj) -> str:
         return obj.product_model.code if obj.product_model_id else ""
-
-    @staticmethod
-    def resolve_source_order(obj) -> int | None:
-        return obj.source_order_id
 
 
 class ArticleHitOut(ArticleOut):

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
 from fieldservice.feedback.services import submit_evaluation
@@ -29,7 +29,7 @@ class EvaluationIn(Schema):
 class PublicEvaluationOut(Schema):
     """What the customer sent, no more: not whether we will call back."""
 
-    work_order: int
+    work_order: int = Field(validation_alias="work_order_id")
     work_order_number: str
     overall: int
     timeliness: int
@@ -37,10 +37,6 @@ class PublicEvaluationOut(Schema):
     quality: int
     comment: str
     submitted_at: datetime
-
-    @staticmethod
-    def resolve_work_order(obj) -> int:
-        return obj.work_order_id
 
     @staticmethod
     def resolve_work_order_number(obj) -> str:

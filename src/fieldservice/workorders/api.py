@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
@@ -44,16 +44,8 @@ class FaultCategoryOut(Schema):
     code: str
     name: str
     name_en: str
-    parent: int | None
-    skill: int | None
-
-    @staticmethod
-    def resolve_parent(obj) -> int | None:
-        return obj.parent_id
-
-    @staticmethod
-    def resolve_skill(obj) -> int | None:
-        return obj.skill_id
+    parent: int | None = Field(validation_alias="parent_id")
+    skill: int | None = Field(validation_alias="skill_id")
 
 
 class AttachmentOut(Schema):
@@ -61,12 +53,8 @@ class AttachmentOut(Schema):
     kind: str
     content_type: str
     size: int
-    uploaded_by: int | None
+    uploaded_by: int | None = Field(validation_alias="uploaded_by_id")
     created_at: datetime
-
-    @staticmethod
-    def resolve_uploaded_by(obj) -> int | None:
-        return obj.uploaded_by_id
 
 
 class RequestOut(Schema):
@@ -74,14 +62,14 @@ class RequestOut(Schema):
     number: str | None
     channel: str
     status: str
-    customer: int | None
+    customer: int | None = Field(validation_alias="customer_id")
     customer_name: str | None
-    contact: int | None
-    equipment: int | None
+    contact: int | None = Field(validation_alias="contact_id")
+    equipment: int | None = Field(validation_alias="equipment_id")
     equipment_serial: str | None
     service_type: str
     priority: str
-    fault_category: int | None
+    fault_category: int | None = Field(validation_alias="fault_category_id")
     description: str
     reporter_name: str
     reporter_phone: str
@@ -91,28 +79,12 @@ class RequestOut(Schema):
     confirmed_at: datetime | None
 
     @staticmethod
-    def resolve_customer(obj) -> int | None:
-        return obj.customer_id
-
-    @staticmethod
     def resolve_customer_name(obj) -> str | None:
         return obj.customer.name if obj.customer_id else None
 
     @staticmethod
-    def resolve_contact(obj) -> int | None:
-        return obj.contact_id
-
-    @staticmethod
-    def resolve_equipment(obj) -> int | None:
-        return obj.equipment_id
-
-    @staticmethod
     def resolve_equipment_serial(obj) -> str | None:
         return obj.equipment.serial_number if obj.equipment_id else None
-
-    @staticmethod
-    def resolve_fault_category(obj) -> int | None:
-        return obj.fault_category_id
 
 
 class RequestDetailOut(RequestOut):
@@ -175,18 +147,18 @@ class WorkOrderIn(StrictSchema):
 class WorkOrderOut(Schema):
     id: int
     number: str | None
-    request: int
+    request: int = Field(validation_alias="request_id")
     request_number: str | None
-    customer: int
+    customer: int = Field(validation_alias="customer_id")
     customer_name: str
-    site: int | None
+    site: int | None = Field(validation_alias="site_id")
     site_name: str | None
     city: str | None
-    equipment: int | None
+    equipment: int | None = Field(validation_alias="equipment_id")
     equipment_serial: str | None
     service_type: str
     priority: str
-    fault_category: int | None
+    fault_category: int | None = Field(validation_alias="fault_category_id")
     description: str
     status: str
     hold_reason: str
@@ -194,24 +166,12 @@ class WorkOrderOut(Schema):
     updated_at: datetime
 
     @staticmethod
-    def resolve_request(obj) -> int:
-        return obj.request_id
-
-    @staticmethod
     def resolve_request_number(obj) -> str | None:
         return obj.request.number
 
     @staticmethod
-    def resolve_customer(obj) -> int:
-        return obj.customer_id
-
-    @staticmethod
     def resolve_customer_name(obj) -> str:
         return obj.customer.name
-
-    @staticmethod
-    def resolve_site(obj) -> int | None:
-        return obj.site_id
 
     @staticmethod
     def resolve_site_name(obj) -> str | None:
@@ -222,16 +182,8 @@ class WorkOrderOut(Schema):
         return obj.site.city if obj.site_id else None
 
     @staticmethod
-    def resolve_equipment(obj) -> int | None:
-        return obj.equipment_id
-
-    @staticmethod
     def resolve_equipment_serial(obj) -> str | None:
         return obj.equipment.serial_number if obj.equipment_id else None
-
-    @staticmethod
-    def resolve_fault_category(obj) -> int | None:
-        return obj.fault_category_id
 
 
 class WorkOrderDetailOut(WorkOrderOut):
@@ -266,17 +218,13 @@ class LogEntryOut(Schema):
     action: str
     from_status: str
     to_status: str
-    actor: int | None
+    actor: int | None = Field(validation_alias="actor_id")
     actor_name: str | None
     note: str
     latitude: Decimal | None
     longitude: Decimal | None
     payload: dict
     at: datetime
-
-    @staticmethod
-    def resolve_actor(obj) -> int | None:
-        return obj.actor_id
 
     @staticmethod
     def resolve_actor_name(obj) -> str | None:
