@@ -13,7 +13,7 @@ from fieldservice.assets.selectors import product_models_for
 from fieldservice.core.api import idempotent
 from fieldservice.core.errors import require
 from fieldservice.knowledge import selectors, services
-from fieldservice.workorders.selectors import get_work_order_for
+from fieldservice.workorders.selectors import fault_categories, get_work_order_for
 
 router = Router(tags=["knowledge"])
 
@@ -83,7 +83,7 @@ def _lookup(queryset, pk, field: str):
 
 def _links(user, data: dict) -> dict:
     if "fault_category" in data:
-        data["fault_category"] = _lookup(selectors.fault_categories(), data["fault_category"], "fault_category")
+        data["fault_category"] = _lookup(fault_categories(), data["fault_category"], "fault_category")
     if "product_model" in data:
         data["product_model"] = _lookup(product_models_for(user), data["product_model"], "product_model")
     return data
@@ -98,7 +98,7 @@ def list_articles(request, q: str = "", fault_category: int | None = None, statu
     articles = selectors.articles_for(request.user)
     if not q.strip():
         return selectors.filter_articles(articles, fault_category=fault_category, status=status or None)
-    category = selectors.fault_categories().filter(pk=fault_category).first() if fault_category else None
+    category = fault_categories().filter(pk=fault_category).first() if fault_category else None
     return selectors.search_articles(
         request.user, q, category, articles=selectors.filter_articles(articles, status=status or None), limit=50
     )

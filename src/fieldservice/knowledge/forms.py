@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from fieldservice.assets.selectors import product_models_for
 from fieldservice.knowledge.choices import ArticleStatus
 from fieldservice.knowledge.models import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
-from fieldservice.knowledge.selectors import fault_categories
 from fieldservice.workorders.models import FaultCategory
+from fieldservice.workorders.selectors import fault_categories
 
 
 class ArticleForm(forms.Form):

@@ -55,11 +55,6 @@ def get_article_for(actor: User, pk: int) -> Article:
     return get_object_or_404(articles_for(actor), pk=pk)
 
 
-def fault_categories() -> QuerySet[FaultCategory]:
-    """Reference data every reader of the knowledge base may pick from."""
-    return FaultCategory.objects.select_related("parent").filter(is_active=True)
-
-
 def filter_articles(
     articles: QuerySet[Article],
     *,

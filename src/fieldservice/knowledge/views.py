@@ -15,7 +15,7 @@ from fieldservice.core.listing import Column, render_list
 from fieldservice.knowledge import selectors, services
 from fieldservice.knowledge.forms import ArticleFilterForm, ArticleForm
 from fieldservice.knowledge.models import Article
-from fieldservice.workorders.selectors import get_work_order_for
+from fieldservice.workorders.selectors import fault_categories, get_work_order_for
 
 ARTICLE_COLUMNS = [
     Column(gettext_lazy("Title"), lambda a: a.title),
@@ -63,7 +63,7 @@ def suggest(request):
     category = None
     category_id = request.GET.get("fault_category", "")
     if category_id.isdigit():
-        category = selectors.fault_categories().filter(pk=int(category_id)).first()
+        category = fault_categories().filter(pk=int(category_id)).first()
     articles = selectors.search_articles(
         request.user, request.GET.get("q", ""), category, limit=selectors.SUGGEST_LIMIT
     )

@@ -25,7 +25,7 @@ from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
 from fieldservice.dispatch.selectors import my_assignments
 from fieldservice.workorders import selectors
 from fieldservice.workorders.choices import AttachmentKind, Channel, Priority, ServiceType
-from fieldservice.workorders.models import FaultCategory, ServiceRequest, WorkOrder
+from fieldservice.workorders.models import ServiceRequest, WorkOrder
 from fieldservice.workorders.services import intake, lifecycle
 
 router = Router(tags=["work-orders"])
@@ -251,11 +251,6 @@ def _lookup(queryset, pk, field: str):
     return obj
 
 
-def _fault_categories():
-    # Reference data every signed-in user may read.
-    return FaultCategory.objects.filter(is_active=True).select_related("parent")
-
-
 # Service requests
 
 
@@ -292,7 +287,7 @@ def file_request(request, payload: RequestIn):
     data["customer"] = _lookup(customers_for(user), data["customer"], "customer")
     data["contact"] = _lookup(contacts_for(user), data["contact"], "contact")
     data["equipment"] = _lookup(equipment_for(user), data["equipment"], "equipment")
-    data["fault_category"] = _lookup(_fault_categories(), data["fault_category"], "fault_category")
+    data["fault_category"] = _lookup(selectors.fault_categories(), data["fault_category"], "fault_category")
     return 201, intake.file_request(actor=user, **data)
 
 
@@ -456,4 +451,4 @@ def attach_to_work_order(request, order_id: int, file: File[UploadedFile], kind:
 
 @router.get("/fault-categories", response=list[FaultCategoryOut])
 def list_fault_categories(request):
-    return list(_fault_categories())
+    return list(selectors.fault_categories())

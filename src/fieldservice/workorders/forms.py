@@ -18,6 +18,7 @@ from fieldservice.workorders.choices import (
     WorkOrderStatus,
 )
 from fieldservice.workorders.models import FaultCategory
+from fieldservice.workorders.selectors import fault_categories
 
 # The channels an agent may record for a request taken at the desk.
 DESK_CHANNELS = [Channel.PHONE, Channel.EMAIL, Channel.PROVIDER, Channel.PORTAL]
@@ -72,7 +73,7 @@ def category_name(category: FaultCategory) -> str:
 
 def fault_category_choices() -> list[tuple]:
     """Active categories in tree order, children indented under their parent."""
-    categories = list(FaultCategory.objects.filter(is_active=True).order_by("code"))
+    categories = list(fault_categories().order_by("code"))
     known = {category.pk for category in categories}
     children: dict[int | None, list[FaultCategory]] = {}
     for category in categories:
@@ -106,9 +107,7 @@ class RequestForm(forms.Form):
     equipment = EquipmentChoiceField(label=_("Equipment"), queryset=Equipment.objects.none(), required=False)
     service_type = forms.ChoiceField(label=_("Service type"), choices=ServiceType.choices, initial=ServiceType.REPAIR)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
-    fault_category = forms.ModelChoiceField(
-        label=_("Fault category"), queryset=FaultCategory.objects.all(), required=False
-    )
+    fault_category = forms.ModelChoiceField(label=_("Fault category"), queryset=fault_categories(), required=False)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
     photos = PhotosField(label=_("Photos"), help_text=_("Up to 6 images."))
     resolution = forms.CharField(

@@ -7,7 +7,7 @@ from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.workorders.choices import TO_DISPATCH_STATUSES
-from fieldservice.workorders.models import ServiceRequest, WorkOrder, WorkOrderEvent
+from fieldservice.workorders.models import Attachment, FaultCategory, ServiceRequest, WorkOrder, WorkOrderEvent
 
 ACTIVE_OR_DONE_ASSIGNMENT = ["offered", "accepted"]
 
@@ -63,6 +63,17 @@ def get_request_for(actor: User, pk: int) -> ServiceRequest:
 def request_by_follow_token(token: str) -> ServiceRequest:
     """The customer's private follow link: no user, only the token."""
     return get_object_or_404(ServiceRequest.objects.select_related("customer", "equipment"), follow_token=token)
+
+
+def fault_categories() -> QuerySet[FaultCategory]:
+    """The fault tree is reference data: every signed-in user may read the active categories."""
+    return FaultCategory.objects.select_related("parent").filter(is_active=True)
+
+
+def get_attachment_for(actor: User, pk: int) -> Attachment:
+    """A photo, signature or document, visible with the request or work order it belongs to."""
+    visible = Q(request__in=requests_for(actor).values("pk")) | Q(work_order__in=work_orders_for(actor).values("pk"))
+    return get_object_or_404(Attachment.objects.filter(visible), pk=pk)
 
 
 def service_log(order: WorkOrder) -> QuerySet[WorkOrderEvent]:

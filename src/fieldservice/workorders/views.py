@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -45,7 +45,7 @@ from fieldservice.workorders.forms import (
     WorkOrderCreateForm,
     WorkOrderFilterForm,
 )
-from fieldservice.workorders.models import Attachment, ServiceRequest, WorkOrder
+from fieldservice.workorders.models import ServiceRequest, WorkOrder
 from fieldservice.workorders.public_views import follow_url
 from fieldservice.workorders.services import intake, lifecycle
 
@@ -527,18 +527,10 @@ def order_close(request, pk):
 INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"}
 
 
-def _get_attachment_for(user, pk: int) -> Attachment:
-    # Visible with the request or the work order it belongs to; 404 for anything else.
-    visible = Q(request__in=selectors.requests_for(user).values("pk")) | Q(
-        work_order__in=selectors.work_orders_for(user).values("pk")
-    )
-    return get_object_or_404(Attachment.objects.filter(visible), pk=pk)
-
-
 @login_required
 def attachment(request, pk):
     """Photos, signatures and documents are served through here, never from /media/."""
-    item = _get_attachment_for(request.user, pk)
+    item = selectors.get_attachment_for(request.user, pk)
     try:
         handle = item.file.open("rb")
     except FileNotFoundError:
