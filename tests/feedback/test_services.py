@@ -28,7 +28,8 @@ def test_a_completed_order_is_rated_and_the_service_log_says_so(make_order, eval
 
 def test_a_closed_order_can_be_rated(make_order, evaluate):
     order = make_order("closed")
-    assert evaluate(order).pk is not None
+    evaluation = evaluate(order)
+    assert list(Evaluation.objects.filter(work_order=order)) == [evaluation]
 
 
 def test_a_second_answer_is_refused_and_only_one_row_stays(make_order, evaluate):
