@@ -150,9 +150,9 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         ),
         Column(
             "site name",
-            "地点名称",
+            "站点名称",
             required=True,
-            aliases=("site", "name", "地点", "站点名称", "厂区"),
+            aliases=("site", "name", "地点", "地点名称", "厂区"),
             example_en="Plant 1",
             example_zh="一厂",
         ),
@@ -210,8 +210,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         ),
         Column(
             "site name",
-            "地点名称",
-            aliases=("site", "地点", "站点名称"),
+            "站点名称",
+            aliases=("site", "地点", "地点名称"),
             help=gettext_lazy("The name of one of that customer's sites."),
             example_en="Plant 1",
             example_zh="一厂",
