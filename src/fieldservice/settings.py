@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
     "fieldservice.core",
     "fieldservice.accounts",
     "fieldservice.customers",
@@ -70,6 +73,10 @@ INSTALLED_APPS = [
     "fieldservice.feedback",
     "fieldservice.knowledge",
     "fieldservice.portal",
+    "fieldservice.sla",
+    "fieldservice.contracts",
+    "fieldservice.notifications",
+    "fieldservice.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -226,3 +233,30 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "fieldservice@localhost")
+
+"""Background work: Django's tasks API (the django-tasks backport) and `fsm worker`.
+
+FSM_TASK_BACKEND   "database" (default: the tasks wait in this database; one or more `fsm worker`
+                   processes on this machine run them), "rq" (a Redis queue; any number of
+                   `fsm worker` processes on any number of machines) or "immediate" (run in the
+                   request that enqueues them, after its commit; for tests and one-off scripts)
+FSM_REDIS_URL      the Redis server for "rq" (default redis://127.0.0.1:6379/0)
+FSM_SCHEDULER_TICK seconds between two looks at the periodic checks by each worker (default 10)
+"""
+FSM_TASK_BACKEND = os.environ.get("FSM_TASK_BACKEND", "").strip().lower() or "database"
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if FSM_TASK_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"FSM_TASK_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, got {FSM_TASK_BACKEND!r}")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[FSM_TASK_BACKEND], "QUEUES": ["default"]}}
+FSM_REDIS_URL = os.environ.get("FSM_REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0"
+RQ_QUEUES = {"default": {"URL": FSM_REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+FSM_SCHEDULER_TICK = float(os.environ.get("FSM_SCHEDULER_TICK", "10"))
+if FSM_SCHEDULER_TICK <= 0:
+    raise ImproperlyConfigured("FSM_SCHEDULER_TICK must be a positive number of seconds")
+# Hosts that notifications and webhooks may reach although they are on this machine, e.g. an SMS
+# or IM gateway listening on loopback. Comma-separated host names or addresses.
+FSM_OUTGOING_ALLOWED_HOSTS = [h for h in os.environ.get("FSM_OUTGOING_ALLOWED_HOSTS", "").split(",") if h.strip()]

@@ -4,6 +4,8 @@ import os
 import tempfile
 
 os.environ.setdefault("FSM_TESTING", "1")
+# Tasks run right after the commit that enqueued them; the worker tests pick their backend.
+os.environ.setdefault("FSM_TASK_BACKEND", "immediate")
 
 from fieldservice.settings import *  # noqa: E402,F403
 

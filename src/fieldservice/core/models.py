@@ -86,3 +86,54 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class OutboxMessage(models.Model):
+    """A side effect to deliver after the transaction that wrote it commits.
+
+    Services write these in their transaction (`core.outbox.emit`); the worker hands each to the
+    consumers (notifications, webhooks), which fan it out into deliveries. A message with a `key`
+    is stored once however often it is emitted, so a periodic check that runs twice sends
+    nothing twice.
+    """
+
+    topic = models.CharField(_("topic"), max_length=60, db_index=True)
+    key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    available_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["available_at"],
+                name="outbox_pending",
+                condition=models.Q(processed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.pk}"
+
+
+class PeriodicCheck(models.Model):
+    """When a periodic task is next due. Workers claim a due check with a compare-and-set on
+    `next_due_at`, so however many workers run, one enqueues it, and a restart loses nothing."""
+
+    name = models.CharField(max_length=80, unique=True)
+    next_due_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("periodic check")
+        verbose_name_plural = _("periodic checks")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fieldservice.assets.models import Equipment
+from fieldservice.contracts.choices import Entitlement
 from fieldservice.customers.models import Contact, Customer, Site
 from fieldservice.workorders.choices import (
     AttachmentKind,
@@ -178,6 +179,26 @@ class WorkOrder(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(1000)],
+    )
+    # Decided when the order is created (contracts.services.decide_entitlement) and kept, so a
+    # later change of contract does not rewrite why an old visit was or was not charged.
+    entitlement = models.CharField(_("entitlement"), max_length=12, choices=Entitlement.choices, blank=True)
+    entitlement_reason = models.CharField(_("entitlement reason"), max_length=300, blank=True)
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        verbose_name=_("contract"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="work_orders",
+    )
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy",
+        verbose_name=_("SLA policy"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="work_orders",
     )
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     checked_out_at = models.DateTimeField(_("checked out"), null=True, blank=True)

@@ -1,0 +1,29 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ContractLevel(models.TextChoices):
+    GOLD = "gold", _("Gold")
+    SILVER = "silver", _("Silver")
+    BASIC = "basic", _("Basic")
+
+
+class ContractStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    TERMINATED = "terminated", _("Terminated")
+
+
+class PartsCoverage(models.TextChoices):
+    NONE = "none", _("Parts charged")
+    WEAR_EXCLUDED = "wear_excluded", _("Parts covered except wear parts")
+    ALL = "all", _("All parts covered")
+
+
+class Entitlement(models.TextChoices):
+    """Why a visit is or is not charged, decided when the order is created."""
+
+    WARRANTY = "warranty", _("In warranty")
+    CONTRACT = "contract", _("Under contract")
+    CHARGEABLE = "chargeable", _("Chargeable")

@@ -1,0 +1,123 @@
+"""The one door for side effects: an outbox row written in the caller's transaction.
+
+    emit("work_order.created", {"work_order": order.pk})
+
+After the commit, a task drains the outbox: each message goes to every consumer in CONSUMERS, in
+one transaction per message. Consumers only write rows (notifications, deliveries) and enqueue
+their own tasks after commit; anything that talks to the network runs in those tasks, so a slow
+or failing receiver never blocks or undoes the business transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from fieldservice.core.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+# Every consumer gets every message and ignores the topics it does not handle.
+CONSUMERS = (
+    "fieldservice.notifications.consumers.consume",
+    "fieldservice.webhooks.consumers.consume",
+)
+
+# A message whose consumer raised waits this long times 2**attempts before the next try.
+RETRY_BASE = timedelta(seconds=30)
+MAX_ATTEMPTS = 8
+
+
+def emit(topic: str, payload: dict | None = None, *, key: str | None = None) -> OutboxMessage | None:
+    """Store a message for after the commit. With `key`, a second emit of the same key stores
+    nothing and returns None."""
+    payload = payload or {}
+    if key is None:
+        message = OutboxMessage.objects.create(topic=topic, payload=payload)
+    else:
+        try:
+            with transaction.atomic():
+                message = OutboxMessage.objects.create(topic=topic, payload=payload, key=key)
+        except IntegrityError:
+            return None
+    _drain_after_commit()
+    return message
+
+
+def emit_many(messages: list[tuple[str, dict, str]]) -> int:
+    """Store many keyed messages at once (periodic checks). Returns how many were new."""
+    if not messages:
+        return 0
+    keys = [key for _topic, _payload, key in messages]
+    existing = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
+    rows = [
+        OutboxMessage(topic=topic, payload=payload, key=key)
+        for topic, payload, key in messages
+        if key not in existing
+    ]
+    # A concurrent check may have stored some of them since: those are skipped, not doubled.
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    if rows:
+        _drain_after_commit()
+    return len(rows)
+
+
+def _drain_after_commit() -> None:
+    # One drain per transaction is enough however many messages it wrote.
+    connection = transaction.get_connection()
+    if getattr(connection, "_fsm_outbox_drain_pending", False):
+        return
+    connection._fsm_outbox_drain_pending = True
+
+    def enqueue():
+        connection._fsm_outbox_drain_pending = False
+        from fieldservice.core.tasks import drain_outbox
+
+        try:
+            drain_outbox.enqueue()
+        except Exception:  # the periodic sweep drains what a failed enqueue left behind
+            logger.exception("Could not enqueue the outbox drain")
+
+    transaction.on_commit(enqueue)
+    if not connection.in_atomic_block:  # autocommit: on_commit ran at once
+        connection._fsm_outbox_drain_pending = False
+
+
+def _consumers():
+    return [import_string(path) for path in CONSUMERS]
+
+
+def drain(*, batch: int = 100, now=None) -> int:
+    """Hand every due message to the consumers. Safe to run in many workers at once: each
+    batch is locked with SKIP LOCKED, so two drains never take the same message."""
+    consumers = _consumers()
+    done = 0
+    while True:
+        now = timezone.now()
+        with transaction.atomic():
+            messages = list(
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(processed_at__isnull=True, available_at__lte=now, attempts__lt=MAX_ATTEMPTS)
+                .order_by("pk")[:batch]
+            )
+            if not messages:
+                return done
+            for message in messages:
+                try:
+                    with transaction.atomic():
+                        for consume in consumers:
+                            consume(message)
+                except Exception as error:
+                    logger.exception("Outbox message %s (%s) failed", message.pk, message.topic)
+                    message.attempts += 1
+                    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+                    message.available_at = now + RETRY_BASE * (2**message.attempts)
+                    message.save(update_fields=["attempts", "last_error", "available_at"])
+                else:
+                    message.processed_at = now
+                    message.save(update_fields=["processed_at"])
+                    done += 1
