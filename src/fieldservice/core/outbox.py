@@ -55,9 +55,7 @@ def emit_many(messages: list[tuple[str, dict, str]]) -> int:
     keys = [key for _topic, _payload, key in messages]
     existing = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
     rows = [
-        OutboxMessage(topic=topic, payload=payload, key=key)
-        for topic, payload, key in messages
-        if key not in existing
+        OutboxMessage(topic=topic, payload=payload, key=key) for topic, payload, key in messages if key not in existing
     ]
     # A concurrent check may have stored some of them since: those are skipped, not doubled.
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)

@@ -11,6 +11,7 @@ from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_created, record_event
+from fieldservice.core.outbox import emit
 from fieldservice.feedback.models import (
     CALLBACK_RESULT_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
@@ -98,6 +99,7 @@ def submit_evaluation(
         raise _already_evaluated(order) from None
     log_event(order, actor=None, action="evaluated", payload=scores)
     record_created(evaluation, actor=None, fields=[*SCORE_FIELDS, "needs_callback"], related=order)
+    emit("evaluation.received", {"work_order": order.pk, "evaluation": evaluation.pk})
     return evaluation
 
 

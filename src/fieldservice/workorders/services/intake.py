@@ -15,12 +15,15 @@ from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.models import Equipment
+from fieldservice.contracts.services import decide_entitlement
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_event
 from fieldservice.core.models import Event
+from fieldservice.core.outbox import emit
 from fieldservice.core.uploads import check_document, check_image
 from fieldservice.core.validation import normalise_email, normalise_phone
 from fieldservice.customers.models import Contact, Customer, Site
+from fieldservice.sla.services import start_clocks
 from fieldservice.workorders.choices import (
     OPEN_STATUSES,
     AttachmentKind,
@@ -412,7 +415,14 @@ def create_work_order(
         site = request.customer.sites.filter(is_active=True).order_by("pk").first()
     if site is not None and site.customer_id != request.customer_id:
         raise _error("site", _("The site belongs to another customer."), "invalid_choice")
+    entitlement = decide_entitlement(
+        customer=request.customer, equipment=equipment, priority=priority or request.priority
+    )
     order = WorkOrder.objects.create(
+        entitlement=entitlement.entitlement,
+        entitlement_reason=entitlement.reason,
+        contract=entitlement.contract,
+        sla_policy=entitlement.sla_policy,
         request=request,
         customer=request.customer,
         site=site,
@@ -428,6 +438,8 @@ def create_work_order(
     if request.status != RequestStatus.CONVERTED:
         ServiceRequest.objects.filter(pk=request.pk).update(status=RequestStatus.CONVERTED)
     log_event(order, actor=actor, action="created", to_status=order.status, note=request.number or "")
+    start_clocks(order)
+    emit("work_order.created", {"work_order": order.pk, "actor": actor.pk})
     return order
 
 

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
+from fieldservice.core.outbox import emit
+from fieldservice.sla.services import on_transition as sla_on_transition
 from fieldservice.workorders.choices import (
     TRANSITIONS,
     HoldReason,
@@ -80,6 +82,18 @@ def transition(
         latitude=latitude,
         longitude=longitude,
         payload=payload,
+    )
+    sla_on_transition(current, verb, at=now, hold_reason=fields.get("hold_reason", ""))
+    emit(
+        "work_order.transitioned",
+        {
+            "work_order": current.pk,
+            "verb": str(verb),
+            "from": current.status,
+            "to": target,
+            "actor": actor.pk if actor else None,
+            "note": note[:500],
+        },
     )
     order.refresh_from_db()
     return order

@@ -1,0 +1,5 @@
+"""notifications services (first cut)."""
+
+
+def requeue_stalled() -> int:
+    return 0

@@ -1,0 +1,5 @@
+"""Outbox consumer (first cut: the webhooks app fills it in)."""
+
+
+def consume(message) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""webhooks services (first cut)."""
+
+
+def requeue_stalled() -> int:
+    return 0
