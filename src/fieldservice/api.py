@@ -7,6 +7,7 @@ from ninja.security import django_auth
 
 from fieldservice.accounts.api import router as accounts_router
 from fieldservice.assets.api import router as assets_router
+from fieldservice.contracts.api import router as contracts_router
 from fieldservice.core.api import TokenAuth, validation_error_body
 from fieldservice.core.errors import DomainError
 from fieldservice.customers.api import router as customers_router
@@ -15,7 +16,10 @@ from fieldservice.feedback.api import router as feedback_router
 from fieldservice.field.api import router as field_router
 from fieldservice.inventory.api import router as inventory_router
 from fieldservice.knowledge.api import router as knowledge_router
+from fieldservice.notifications.api import router as notifications_router
 from fieldservice.portal.api import router as portal_router
+from fieldservice.sla.api import router as sla_router
+from fieldservice.webhooks.api import router as webhooks_router
 from fieldservice.workorders.api import router as workorders_router
 
 api = NinjaAPI(
@@ -55,3 +59,7 @@ api.add_router("/v1/", field_router)
 api.add_router("/v1/", feedback_router)
 api.add_router("/v1/", knowledge_router)
 api.add_router("/v1/", portal_router)
+api.add_router("/v1/", sla_router)
+api.add_router("/v1/", contracts_router)
+api.add_router("/v1/", notifications_router)
+api.add_router("/v1/", webhooks_router)

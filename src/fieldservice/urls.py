@@ -26,6 +26,10 @@ urlpatterns = [
     path("feedback/", include("fieldservice.feedback.urls")),
     path("knowledge/", include("fieldservice.knowledge.urls")),
     path("r/", include("fieldservice.portal.urls")),
+    path("sla/", include("fieldservice.sla.urls")),
+    path("contracts/", include("fieldservice.contracts.urls")),
+    path("notifications/", include("fieldservice.notifications.urls")),
+    path("webhooks/", include("fieldservice.webhooks.urls")),
     path("", include("fieldservice.core.urls")),
 ]
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

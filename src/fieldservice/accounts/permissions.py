@@ -29,11 +29,16 @@ class Capability(StrEnum):
     CALL_BACK = "feedback.call_back"
     MANAGE_KNOWLEDGE = "knowledge.manage"
     VIEW_KNOWLEDGE = "knowledge.view"
+    VIEW_CONTRACTS = "contracts.view"
+    MANAGE_CONTRACTS = "contracts.manage"
+    MANAGE_SLA = "sla.manage"
+    MANAGE_NOTIFICATIONS = "notifications.manage"
+    MANAGE_WEBHOOKS = "webhooks.manage"
 
 
 C = Capability
 ROLE_CAPABILITIES: dict[str, set[Capability]] = {
-    Role.CUSTOMER: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS, C.VIEW_WORK_ORDERS, C.FILE_REQUESTS},
+    Role.CUSTOMER: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS, C.VIEW_WORK_ORDERS, C.FILE_REQUESTS, C.VIEW_CONTRACTS},
     Role.AGENT: {
         C.VIEW_CUSTOMERS,
         C.CHANGE_CUSTOMERS,
@@ -49,6 +54,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.CALL_BACK,
         C.VIEW_KNOWLEDGE,
         C.MANAGE_KNOWLEDGE,
+        C.VIEW_CONTRACTS,
     },
     Role.DISPATCHER: {
         C.VIEW_CUSTOMERS,
@@ -61,6 +67,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.MANAGE_WORK_ORDERS,
         C.DISPATCH,
         C.VIEW_KNOWLEDGE,
+        C.VIEW_CONTRACTS,
     },
     Role.ENGINEER: {
         C.VIEW_CUSTOMERS,
@@ -90,6 +97,8 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_EVENTS,
         C.VIEW_WORK_ORDERS,
         C.VIEW_KNOWLEDGE,
+        C.VIEW_CONTRACTS,
+        C.MANAGE_CONTRACTS,
     },
     Role.ADMINISTRATOR: set(Capability),
 }
