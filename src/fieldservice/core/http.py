@@ -106,7 +106,9 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def post_signed(url: str, payload: dict, *, secret: str, event: str, delivery_id: str) -> Response:
+def post_signed(
+    url: str, payload: dict, *, secret: str, event: str, delivery_id: str, timeout: float = TIMEOUT_SECONDS
+) -> Response:
     """POST `payload` as JSON, signed. Raises DeliveryError unless the receiver answers 2xx.
     The address is checked again here: a name may resolve elsewhere than when it was saved."""
     try:
@@ -129,7 +131,7 @@ def post_signed(url: str, payload: dict, *, secret: str, event: str, delivery_id
         },
     )
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+        with _opener.open(request, timeout=timeout) as response:
             return Response(status=response.status, body=response.read(2000).decode(errors="replace"))
     except urllib.error.HTTPError as error:
         text = error.read(500).decode(errors="replace")

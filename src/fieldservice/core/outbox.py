@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 CONSUMERS = (
     "fieldservice.notifications.consumers.consume",
     "fieldservice.webhooks.consumers.consume",
+    "fieldservice.field.consumers.consume",
 )
 
 # A message whose consumer raised waits this long times 2**attempts before the next try.
@@ -64,25 +65,18 @@ def emit_many(messages: list[tuple[str, dict, str]]) -> int:
     return len(rows)
 
 
+def _enqueue_drain() -> None:
+    from fieldservice.core.tasks import drain_outbox
+
+    try:
+        drain_outbox.enqueue()
+    except Exception:  # the periodic sweep drains what a failed enqueue left behind
+        logger.exception("Could not enqueue the outbox drain")
+
+
 def _drain_after_commit() -> None:
-    # One drain per transaction is enough however many messages it wrote.
-    connection = transaction.get_connection()
-    if getattr(connection, "_fsm_outbox_drain_pending", False):
-        return
-    connection._fsm_outbox_drain_pending = True
-
-    def enqueue():
-        connection._fsm_outbox_drain_pending = False
-        from fieldservice.core.tasks import drain_outbox
-
-        try:
-            drain_outbox.enqueue()
-        except Exception:  # the periodic sweep drains what a failed enqueue left behind
-            logger.exception("Could not enqueue the outbox drain")
-
-    transaction.on_commit(enqueue)
-    if not connection.in_atomic_block:  # autocommit: on_commit ran at once
-        connection._fsm_outbox_drain_pending = False
+    # A drain that finds the messages already taken by another drain simply ends.
+    transaction.on_commit(_enqueue_drain)
 
 
 def _consumers():

@@ -7,7 +7,6 @@ anyone else gets PermissionDenied. Answering the offer itself goes through
 `workorders.services.lifecycle.transition`, the only writer of `WorkOrder.status`.
 """
 
-import functools
 import logging
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -27,6 +26,7 @@ from fieldservice.assets.services import add_fitted_part, replace_fitted_part
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_event
 from fieldservice.core.geo import great_circle_km
+from fieldservice.core.outbox import emit
 from fieldservice.core.uploads import check_image
 from fieldservice.dispatch.choices import AssignmentStatus
 from fieldservice.dispatch.models import Assignment
@@ -440,36 +440,33 @@ def complete_visit(order: WorkOrder, *, actor: User) -> WorkOrder:
     parts = current.part_usages.count()
     order = transition(current, Transition.COMPLETE, actor=actor, payload={"parts_used": parts})
     _apply_parts(order, actor)
-    language = translation.get_language()
-    transaction.on_commit(functools.partial(send_service_report, order.pk, language=language))
+    # The report goes out in the language the engineer worked in, through the outbox.
+    emit("work_order.report_ready", {"work_order": order.pk, "language": translation.get_language()})
     return order
 
 
 def send_service_report(order_pk: int, *, language: str | None = None) -> bool:
-    """E-mail the service report PDF to the customer's contact, if there is an address.
-
-    Runs after the completion has committed, so a mail failure never undoes the visit.
-    TODO: the project's outbox (queued, retried mail) comes in a later issue; until then the report
-    goes out directly and a failure is only logged."""
+    """E-mail the service report PDF to the customer's contact, if there is an address. Runs in
+    the worker (field.tasks.send_report) after the completion has committed, so a mail failure
+    never undoes the visit; the task retries. Returns False when there is nobody to send to or
+    the report went out already."""
     from fieldservice.field.report import render_service_report
 
-    try:
-        order = WorkOrder.objects.select_related("customer", "site__contact", "request__contact").get(pk=order_pk)
-        address = selectors.report_email_of(order)
-        if not address:
-            return False
-        with translation.override(language):
-            pdf = render_service_report(order)
-            message = EmailMessage(
-                subject=_("Service report %(number)s") % {"number": order.number},
-                body=_("Dear customer,\n\nthe service visit %(number)s is complete. The service report is attached.\n")
-                % {"number": order.number},
-                to=[address],
-            )
-            message.attach(f"service-report-{order.number}.pdf", pdf, "application/pdf")
-            message.send()
-        log_event(order, actor=None, action=FieldAction.REPORT_SENT, payload={"to": address})
-    except Exception:  # noqa: BLE001 - the visit is committed; a lost mail must not turn into an error page
-        logger.exception("Could not send the service report of work order %s", order_pk)
+    order = WorkOrder.objects.select_related("customer", "site__contact", "request__contact").get(pk=order_pk)
+    if order.events.filter(action=FieldAction.REPORT_SENT).exists():
         return False
+    address = selectors.report_email_of(order)
+    if not address:
+        return False
+    with translation.override(language):
+        pdf = render_service_report(order)
+        message = EmailMessage(
+            subject=_("Service report %(number)s") % {"number": order.number},
+            body=_("Dear customer,\n\nthe service visit %(number)s is complete. The service report is attached.\n")
+            % {"number": order.number},
+            to=[address],
+        )
+        message.attach(f"service-report-{order.number}.pdf", pdf, "application/pdf")
+        message.send()
+    log_event(order, actor=None, action=FieldAction.REPORT_SENT, payload={"to": address})
     return True

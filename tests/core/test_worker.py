@@ -1,0 +1,84 @@
+"""`fsm worker` on the database backend: it runs what the outbox enqueued, and the periodic checks."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
+
+from fieldservice.core import outbox
+from fieldservice.core.models import OutboxMessage, PeriodicCheck
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+@override_settings(TASKS=DATABASE_TASKS, FSM_TASK_BACKEND="database")
+def test_the_database_worker_runs_what_the_outbox_enqueued(monkeypatch):
+    seen = []
+    monkeypatch.setattr(outbox, "_consumers", lambda: [lambda message: seen.append(message.payload)])
+    with transaction.atomic():
+        outbox.emit("thing.happened", {"n": 1})
+        outbox.emit("thing.happened", {"n": 2})
+    # Committed and enqueued, not yet run: the worker does that.
+    assert seen == [] and DBTaskResult.objects.count() == 2
+    call_command("worker", "--burst", "--no-scheduler", verbosity=0)
+    assert seen == [{"n": 1}, {"n": 2}]
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
+    assert not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
+
+
+@override_settings(FSM_TASK_BACKEND="immediate")
+def test_there_is_no_worker_for_the_immediate_backend():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="immediate"):
+        call_command("worker", "--burst")
+
+
+def worker_env(**extra) -> dict:
+    settings_dict = connection.settings_dict
+    url = (
+        f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST'] or '127.0.0.1'}"
+        f":{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "fieldservice.settings",
+        "DATABASE_URL": url,
+        "SECRET_KEY": "worker-test",
+        "DEBUG": "false",
+        "FSM_TESTING": "1",
+        "EMAIL_HOST": "",
+    }
+    env.pop("FSM_TASK_BACKEND", None)
+    env.update(extra)
+    return env
+
+
+def test_a_worker_process_runs_the_due_periodic_checks():
+    """A separate `fsm worker` process on PostgreSQL: its scheduler finds the checks due (none
+    has run yet), the sweep drains a message that no drain was enqueued for."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs a database it can share: PostgreSQL")
+    stranded = OutboxMessage.objects.create(topic="nobody.listens", payload={})
+    result = subprocess.run(
+        [sys.executable, "-m", "fieldservice.cli", "worker", "--burst"],
+        env=worker_env(FSM_TASK_BACKEND="database"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "database backend" in result.stdout
+    stranded.refresh_from_db()
+    assert stranded.processed_at is not None
+    assert {"outbox.sweep", "sla.check"} <= set(PeriodicCheck.objects.values_list("name", flat=True))
+    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists(), list(
+        DBTaskResult.objects.values_list("task_path", "status", "exception_class_path")
+    )
