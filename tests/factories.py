@@ -137,3 +137,53 @@ def work_order(customer_obj=None, actor=None, **fields):
         fields["equipment"] = equipment(customer_obj, site=site(customer_obj))
     request = service_request(customer_obj, actor=actor, equipment=fields.pop("equipment"))
     return create_work_order(request, actor=actor or system_user(), **fields)
+
+
+# --- webhooks ---
+
+
+def webhook_subscription(actor=None, **fields):
+    """An active subscription to every event. The default address is a documentation network
+    (nothing answers there): pass `url=` for a test that sends."""
+    from fieldservice.webhooks.choices import WebhookEvent
+    from fieldservice.webhooks.services import create_subscription
+
+    fields.setdefault("name", f"Hook {seq()}")
+    fields.setdefault("url", "http://203.0.113.10/hook")
+    fields.setdefault("events", list(WebhookEvent.values))
+    return create_subscription(actor=actor or system_user(), **fields)
+
+
+# --- contracts ---
+
+
+def contract(customer_obj=None, machines=None, actor=None, activate=False, **fields):
+    """A contract from today for a year over `machines` (default: a new machine of the
+    customer), on the default SLA policy (one is made if there is none); `activate=True`
+    activates it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fieldservice.contracts import services as contract_services
+    from fieldservice.sla.models import BusinessCalendar, SlaPolicy
+
+    customer_obj = customer_obj or customer()
+    if machines is None:
+        machines = [equipment(customer_obj)]
+    if "sla_policy" not in fields:
+        policy = SlaPolicy.objects.filter(is_active=True, is_default=True).first()
+        if policy is None:
+            number = seq()
+            calendar = BusinessCalendar.objects.create(name=f"Calendar {number}")
+            policy = SlaPolicy.objects.create(code=f"policy-{number}", name=f"Policy {number}", calendar=calendar)
+        fields["sla_policy"] = policy
+    today = timezone.localdate()
+    fields.setdefault("starts_on", today)
+    fields.setdefault("ends_on", today + dt.timedelta(days=364))
+    made = contract_services.create_contract(
+        actor=actor or system_user(), customer=customer_obj, equipment=machines, **fields
+    )
+    if activate:
+        made = contract_services.activate_contract(made, actor=actor or system_user())
+    return made

@@ -230,6 +230,10 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+elif os.environ.get("EMAIL_FILE_PATH", "").strip():
+    # Mails written as files into this folder instead of sent: staging machines and tests.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"].strip()
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "fieldservice@localhost")
@@ -260,3 +264,21 @@ if FSM_SCHEDULER_TICK <= 0:
 # Hosts that notifications and webhooks may reach although they are on this machine, e.g. an SMS
 # or IM gateway listening on loopback. Comma-separated host names or addresses.
 FSM_OUTGOING_ALLOWED_HOSTS = [h for h in os.environ.get("FSM_OUTGOING_ALLOWED_HOSTS", "").split(",") if h.strip()]
+# Webhooks: a delivery that fails is retried with growing back-off (1 min, 2, 4, … at most 6 h)
+# and marked failed after this many attempts.
+_webhook_attempts = os.environ.get("FSM_WEBHOOK_MAX_ATTEMPTS", "").strip() or "8"
+if not _webhook_attempts.isdigit() or int(_webhook_attempts) < 1:
+    raise ImproperlyConfigured(f"FSM_WEBHOOK_MAX_ATTEMPTS must be a whole number from 1, got {_webhook_attempts!r}")
+FSM_WEBHOOK_MAX_ATTEMPTS = int(_webhook_attempts)
+
+"""Notifications (see notifications/tasks.py).
+
+FSM_DELIVERY_MAX_ATTEMPTS   tries of one e-mail, SMS or IM message before it is marked failed
+                            (default 6; waits 1, 2, 4 … minutes between them)
+FSM_DELIVERY_STALL_SECONDS  a due delivery enqueued this long ago and not yet run is enqueued
+                            again by the sweep: its task was lost with a killed worker (default 120)
+"""
+FSM_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("FSM_DELIVERY_MAX_ATTEMPTS", "").strip() or "6")
+FSM_DELIVERY_STALL_SECONDS = int(os.environ.get("FSM_DELIVERY_STALL_SECONDS", "").strip() or "120")
+if FSM_DELIVERY_MAX_ATTEMPTS < 1 or FSM_DELIVERY_STALL_SECONDS < 1:
+    raise ImproperlyConfigured("FSM_DELIVERY_MAX_ATTEMPTS and FSM_DELIVERY_STALL_SECONDS must be positive numbers")

@@ -22,6 +22,7 @@ NAVIGATION = [
     (_("Teams"), "accounts:team_list", Capability.VIEW_PEOPLE),
     (_("Users"), "accounts:user_list", Capability.MANAGE_PEOPLE),
     (_("Import"), "core:import", Capability.IMPORT_DATA),
+    (_("Webhooks"), "webhooks:list", Capability.MANAGE_WEBHOOKS),
 ]
 
 

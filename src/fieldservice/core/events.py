@@ -21,6 +21,8 @@ ACTION_LABELS = {
     UPDATED: _("updated"),
     DELETED: _("deleted"),
     "roles_changed": _("roles changed"),
+    "secret_rotated": _("secret rotated"),
+    "redelivered": _("redelivered"),
     "skills_changed": _("skills changed"),
     "bom_changed": _("bill of materials changed"),
     "document_added": _("document added"),

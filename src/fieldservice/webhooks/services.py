@@ -1,5 +1,342 @@
-"""webhooks services (first cut)."""
+"""Webhook subscriptions, and sending their deliveries.
+
+Deliveries are rows written by the outbox consumer (`consumers.py`) in the drain's transaction;
+the network is touched only by the `deliver` task after that commit, so a slow or failing
+receiver never blocks or undoes the business transaction that raised the event.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.errors import DomainError, require
+from fieldservice.core.events import DELETED, record_created, record_event, record_updated, snapshot
+from fieldservice.core.http import DeliveryError, check_outgoing_url, post_signed
+from fieldservice.webhooks.choices import PING, DeliveryStatus, WebhookEvent
+from fieldservice.webhooks.models import (
+    EXCERPT_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIPTION_FIELDS = ["name", "url", "events", "active"]
+# A claimed delivery belongs to its worker this long; then the sweep gives it to another.
+LEASE = timedelta(minutes=5)
+RETRY_BASE = timedelta(minutes=1)
+RETRY_CAP = timedelta(hours=6)
+# The "Send test" button waits for the receiver this long, inside the admin's request.
+TEST_TIMEOUT_SECONDS = 5
+ERROR_MAX_LENGTH = 2000
+REQUEUE_BATCH = 500
 
 
-def requeue_stalled() -> int:
-    return 0
+def may_manage_webhooks(actor: User) -> bool:
+    return can(actor, Capability.MANAGE_WEBHOOKS) and actor.is_own_staff
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def max_attempts() -> int:
+    return getattr(settings, "FSM_WEBHOOK_MAX_ATTEMPTS", 8)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed try: 1 min, 2, 4, … at most 6 h."""
+    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_CAP)
+
+
+def _invalid(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def _check_events(value) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise _invalid("events", _("Choose the events to send."), "invalid")
+    chosen = {str(item) for item in value}
+    unknown = sorted(chosen - set(WebhookEvent.values))
+    if unknown:
+        raise _invalid("events", _("Unknown event: %(events)s.") % {"events": ", ".join(unknown)}, "invalid_choice")
+    if not chosen:
+        raise _invalid("events", _("Choose at least one event."), "required")
+    return [event for event in WebhookEvent.values if event in chosen]
+
+
+def _check_fields(fields: dict) -> dict:
+    cleaned = {}
+    for name, value in fields.items():
+        if name == "name":
+            value = (value or "").strip()
+            if not value:
+                raise _invalid("name", _("This field is required."), "required")
+            if len(value) > NAME_MAX_LENGTH:
+                raise _invalid("name", _("At most %(n)d characters.") % {"n": NAME_MAX_LENGTH}, "max_length")
+        elif name == "url":
+            value = (value or "").strip()
+            if not value:
+                raise _invalid("url", _("This field is required."), "required")
+            if len(value) > URL_MAX_LENGTH:
+                raise _invalid("url", _("At most %(n)d characters.") % {"n": URL_MAX_LENGTH}, "max_length")
+            value = check_outgoing_url(value, field="url")
+        elif name == "events":
+            value = _check_events(value)
+        elif name == "active":
+            if not isinstance(value, bool):
+                raise _invalid("active", _("Choose yes or no."), "invalid")
+        else:
+            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+        cleaned[name] = value
+    return cleaned
+
+
+@transaction.atomic
+def create_subscription(
+    *, actor: User, name: str, url: str, events: list[str], active: bool = True
+) -> WebhookSubscription:
+    """A new subscription with a new secret. The caller shows `subscription.secret` once."""
+    require(may_manage_webhooks(actor))
+    cleaned = _check_fields({"name": name, "url": url, "events": events, "active": active})
+    subscription = WebhookSubscription.objects.create(created_by=actor, secret=new_secret(), **cleaned)
+    record_created(subscription, actor=actor, fields=SUBSCRIPTION_FIELDS)
+    return subscription
+
+
+@transaction.atomic
+def update_subscription(subscription: WebhookSubscription, *, actor: User, **fields) -> WebhookSubscription:
+    """Change name, URL, events or active; the secret changes only through `rotate_secret`."""
+    require(may_manage_webhooks(actor))
+    cleaned = _check_fields(fields)
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    before = snapshot(subscription, SUBSCRIPTION_FIELDS)
+    for name, value in cleaned.items():
+        setattr(subscription, name, value)
+    if cleaned:
+        subscription.save(update_fields=list(cleaned))
+    record_updated(subscription, actor=actor, before=before)
+    return subscription
+
+
+@transaction.atomic
+def rotate_secret(subscription: WebhookSubscription, *, actor: User) -> WebhookSubscription:
+    """A new secret; the old one stops working at once (also for retries still waiting). The
+    caller shows `subscription.secret` once."""
+    require(may_manage_webhooks(actor))
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription.secret = new_secret()
+    subscription.secret_rotated_at = timezone.now()
+    subscription.save(update_fields=["secret", "secret_rotated_at"])
+    record_event(subscription, actor=actor, action="secret_rotated")
+    return subscription
+
+
+@transaction.atomic
+def delete_subscription(subscription: WebhookSubscription, *, actor: User) -> None:
+    """Remove the subscription and its delivery log; nothing more is sent to it."""
+    require(may_manage_webhooks(actor))
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    record_event(subscription, actor=actor, action=DELETED, changes={"url": [subscription.url, None]})
+    subscription.delete()
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+def enqueue_delivery(delivery_id: int) -> None:
+    """Hand a delivery to a worker. A lost enqueue is not fatal: the sweep re-drives it."""
+    from fieldservice.webhooks.tasks import deliver
+
+    try:
+        deliver.enqueue(delivery_id)
+    except Exception:
+        logger.exception("Could not enqueue webhook delivery %s", delivery_id)
+
+
+def enqueue_after_commit(delivery_id: int) -> None:
+    transaction.on_commit(lambda: enqueue_delivery(delivery_id))
+
+
+def _defer(delivery_id: int, when) -> bool:
+    """Enqueue a retry to run at `when` where the task backend can wait; otherwise the sweep
+    sends it once it is due."""
+    from fieldservice.webhooks.tasks import deliver
+
+    try:
+        if not deliver.get_backend().supports_defer:
+            return False
+        deliver.using(run_after=when).enqueue(delivery_id)
+    except Exception:
+        logger.exception("Could not enqueue the retry of webhook delivery %s", delivery_id)
+        return False
+    return True
+
+
+def _excerpt(text: str) -> str:
+    return (text or "")[:EXCERPT_MAX_LENGTH]
+
+
+def attempt_delivery(delivery_id: int) -> str:
+    """Send one delivery if it is pending and due. Claimed by compare-and-set, so two workers
+    given the same delivery send it once. Returns what happened: skipped, sent, retry, failed."""
+    now = timezone.now()
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE)
+    if claimed != 1:
+        return "skipped"
+    delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+    subscription = delivery.subscription
+    mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
+    if not subscription.active:
+        mine.update(status=DeliveryStatus.FAILED, lease_until=None, last_error=_("The subscription is paused."))
+        return "failed"
+    try:
+        response = post_signed(
+            subscription.url,
+            delivery.payload,
+            secret=subscription.secret,
+            event=delivery.event,
+            delivery_id=delivery.key,
+        )
+    except DeliveryError as error:
+        return _record_failure(delivery, error)
+    mine.update(
+        status=DeliveryStatus.SENT,
+        sent_at=timezone.now(),
+        lease_until=None,
+        response_status=response.status,
+        response_excerpt=_excerpt(response.body),
+        last_error="",
+    )
+    return "sent"
+
+
+def _record_failure(delivery: WebhookDelivery, error: DeliveryError) -> str:
+    now = timezone.now()
+    fields = {
+        "lease_until": None,
+        "response_status": error.status,
+        "response_excerpt": "",
+        "last_error": str(error)[:ERROR_MAX_LENGTH],
+    }
+    mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
+    if delivery.attempts >= max_attempts():
+        mine.update(status=DeliveryStatus.FAILED, **fields)
+        return "failed"
+    when = now + backoff(delivery.attempts)
+    if mine.update(status=DeliveryStatus.PENDING, next_attempt_at=when, **fields) == 1 and _defer(delivery.pk, when):
+        # The deferred task is expected to start at `when`: the sweep counts the stall from then.
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(enqueued_at=when)
+    return "retry"
+
+
+def requeue_stalled(now=None) -> int:
+    """Re-drive what a dead worker or a lost enqueue left behind: a delivery still `sending`
+    when its lease ended goes back to pending, and a due pending delivery whose task was
+    enqueued more than FSM_DELIVERY_STALL_SECONDS ago is enqueued again. Returns how many."""
+    now = now or timezone.now()
+    WebhookDelivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now).update(
+        status=DeliveryStatus.PENDING, lease_until=None, enqueued_at=None
+    )
+    stalled_before = now - timedelta(seconds=getattr(settings, "FSM_DELIVERY_STALL_SECONDS", 120))
+    due = list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stalled_before))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", "enqueued_at")[:REQUEUE_BATCH]
+    )
+    requeued = 0
+    for pk, enqueued_at in due:
+        # Compare-and-set: of two sweeps at once, one enqueues it.
+        if WebhookDelivery.objects.filter(pk=pk, enqueued_at=enqueued_at).update(enqueued_at=now) == 1:
+            enqueue_delivery(pk)
+            requeued += 1
+    return requeued
+
+
+@transaction.atomic
+def redeliver(delivery: WebhookDelivery, *, actor: User) -> WebhookDelivery:
+    """Send a sent or failed delivery again: the same body and the same delivery id (so the
+    receiver can tell it is a repeat), with a fresh series of retries."""
+    require(may_manage_webhooks(actor))
+    delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery.pk)
+    if not delivery.subscription.active:
+        raise DomainError("subscription_paused", _("The subscription is paused; activate it before redelivering."))
+    now = timezone.now()
+    changed = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED]
+    ).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, lease_until=None, enqueued_at=now, sent_at=None
+    )
+    if changed != 1:
+        raise DomainError("not_finished", _("This delivery is still being sent; wait until it is sent or failed."))
+    record_event(delivery.subscription, actor=actor, action="redelivered", note=f"{delivery.key} {delivery.event}")
+    enqueue_after_commit(delivery.pk)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def ping_payload(subscription: WebhookSubscription, at) -> dict:
+    return {
+        "event": PING,
+        "occurred_at": at.isoformat(),
+        "data": {"subscription": {"id": subscription.pk, "name": subscription.name, "events": subscription.events}},
+    }
+
+
+def send_test(subscription: WebhookSubscription, *, actor: User) -> WebhookDelivery:
+    """Send a signed `ping` now and wait briefly for the answer; the result is in the log (and
+    returned). Not retried. Runs outside any transaction: it waits on the network."""
+    require(may_manage_webhooks(actor))
+    subscription = WebhookSubscription.objects.get(pk=subscription.pk)
+    now = timezone.now()
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription,
+        event=PING,
+        payload=ping_payload(subscription, now),
+        status=DeliveryStatus.SENDING,
+        attempts=1,
+        next_attempt_at=now,
+        enqueued_at=now,
+        lease_until=now + LEASE,
+    )
+    try:
+        response = post_signed(
+            subscription.url,
+            delivery.payload,
+            secret=subscription.secret,
+            event=PING,
+            delivery_id=delivery.key,
+            timeout=TEST_TIMEOUT_SECONDS,
+        )
+    except DeliveryError as error:
+        fields = {
+            "status": DeliveryStatus.FAILED,
+            "response_status": error.status,
+            "last_error": str(error)[:ERROR_MAX_LENGTH],
+        }
+    else:
+        fields = {
+            "status": DeliveryStatus.SENT,
+            "sent_at": timezone.now(),
+            "response_status": response.status,
+            "response_excerpt": _excerpt(response.body),
+        }
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(lease_until=None, **fields)
+    delivery.refresh_from_db()
+    return delivery

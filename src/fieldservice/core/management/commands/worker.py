@@ -94,4 +94,6 @@ class Command(BaseCommand):
         import django_rq
 
         worker = django_rq.get_worker("default", name=name, job_class="django_tasks_rq.backend.Job")
-        worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
+        # The RQ scheduler moves deferred tasks (retries with back-off) onto the queue; RQ lets one
+        # worker at a time do it.
+        worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")

@@ -1,0 +1,22 @@
+"""Demo data: one paused webhook, so the pages have something to show and nothing is sent.
+
+The address is on a documentation network (192.0.2.0/24): it passes the address check without
+DNS and, were the webhook activated, nothing there would answer."""
+
+from fieldservice.accounts.choices import Role
+from fieldservice.accounts.models import User
+from fieldservice.webhooks.choices import WebhookEvent
+from fieldservice.webhooks.services import create_subscription
+
+
+def seed(*, rng, now) -> None:
+    admin = User.objects.filter(roles__role=Role.ADMINISTRATOR, is_active=True).order_by("pk").first()
+    if admin is None:
+        return
+    create_subscription(
+        actor=admin,
+        name="ERP 对接（示例）",
+        url="http://192.0.2.10/fsm/hooks",
+        events=[WebhookEvent.WORK_ORDER_CREATED, WebhookEvent.WORK_ORDER_STATUS_CHANGED, WebhookEvent.SLA_BREACHED],
+        active=False,
+    )
