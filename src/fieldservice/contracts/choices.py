@@ -27,3 +27,33 @@ class Entitlement(models.TextChoices):
     WARRANTY = "warranty", _("In warranty")
     CONTRACT = "contract", _("Under contract")
     CHARGEABLE = "chargeable", _("Chargeable")
+
+
+class PriceItemKind(models.TextChoices):
+    LABOUR_HOUR = "labour_hour", _("Labour per hour")
+    CALL_OUT = "call_out", _("Call-out fee")
+    PART = "part", _("Part")
+
+
+class ReminderSubject(models.TextChoices):
+    """What ends: a service contract or a machine's warranty."""
+
+    CONTRACT = "contract", _("Contract end")
+    WARRANTY = "warranty", _("Warranty end")
+
+
+# Contracts that may still cover a machine (and so may not overlap on one).
+LIVE_STATUSES = frozenset({ContractStatus.DRAFT, ContractStatus.ACTIVE})
+
+STATUS_COLOURS = {
+    ContractStatus.DRAFT: "warn",
+    ContractStatus.ACTIVE: "ok",
+    ContractStatus.EXPIRED: "",
+    ContractStatus.TERMINATED: "bad",
+}
+
+ENTITLEMENT_COLOURS = {
+    Entitlement.WARRANTY: "ok",
+    Entitlement.CONTRACT: "ok",
+    Entitlement.CHARGEABLE: "warn",
+}

@@ -1,9 +1,16 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fieldservice.contracts.choices import ContractLevel, ContractStatus, PartsCoverage
+from fieldservice.contracts.choices import (
+    ContractLevel,
+    ContractStatus,
+    PartsCoverage,
+    PriceItemKind,
+    ReminderSubject,
+)
 
 
 class Contract(models.Model):
@@ -95,3 +102,105 @@ class PriceList(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PriceListItem(models.Model):
+    """One price: labour per hour, the call-out fee, or a part."""
+
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(_("kind"), max_length=20, choices=PriceItemKind.choices)
+    part = models.ForeignKey(
+        "inventory.Part", verbose_name=_("part"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
+        ordering = ["price_list", "kind", "part__part_number", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="price_item_not_negative"),
+            # A part price names its part; labour and call-out prices name none.
+            models.CheckConstraint(
+                condition=models.Q(kind=PriceItemKind.PART, part__isnull=False)
+                | (~models.Q(kind=PriceItemKind.PART) & models.Q(part__isnull=True)),
+                name="price_item_part_iff_kind_part",
+            ),
+            models.UniqueConstraint(
+                fields=["price_list", "part"], condition=models.Q(part__isnull=False), name="price_item_one_per_part"
+            ),
+            models.UniqueConstraint(
+                fields=["price_list", "kind"],
+                condition=~models.Q(kind=PriceItemKind.PART),
+                name="price_item_one_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = str(self.part) if self.part_id else self.get_kind_display()
+        return f"{label}: {self.unit_price}"
+
+
+class ReminderSetting(models.Model):
+    """How many days before a contract or warranty ends its reminder goes out. Administrators
+    edit these in the admin; the defaults are 60, 30 and 7 days for contracts and 30 for
+    warranties."""
+
+    subject = models.CharField(_("reminder for"), max_length=10, choices=ReminderSubject.choices)
+    days_before = models.PositiveSmallIntegerField(
+        _("days before the end"), validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("expiry reminder setting")
+        verbose_name_plural = _("expiry reminder settings")
+        ordering = ["subject", "-days_before"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "days_before"], name="reminder_setting_unique_days"),
+            models.CheckConstraint(
+                condition=models.Q(days_before__gte=1, days_before__lte=365), name="reminder_setting_days_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()}: {self.days_before}"
+
+
+class ExpiryReminder(models.Model):
+    """A reminder that went out, so it never goes out twice for the same end date and threshold
+    (even if old outbox messages are cleaned up)."""
+
+    subject = models.CharField(_("reminder for"), max_length=10, choices=ReminderSubject.choices)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    equipment = models.ForeignKey("assets.Equipment", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    ends_on = models.DateField(_("end"))
+    days_before = models.PositiveSmallIntegerField(_("days before the end"))
+    days_left = models.IntegerField(_("days left"))
+    recipients = models.JSONField(default=list, blank=True)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("expiry reminder")
+        verbose_name_plural = _("expiry reminders")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "ends_on", "days_before"],
+                condition=models.Q(subject=ReminderSubject.CONTRACT),
+                name="expiry_reminder_once_per_contract",
+            ),
+            models.UniqueConstraint(
+                fields=["equipment", "ends_on", "days_before"],
+                condition=models.Q(subject=ReminderSubject.WARRANTY),
+                name="expiry_reminder_once_per_warranty",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(subject=ReminderSubject.CONTRACT, contract__isnull=False)
+                | models.Q(subject=ReminderSubject.WARRANTY, equipment__isnull=False),
+                name="expiry_reminder_names_its_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()} {self.ends_on} −{self.days_before}"

@@ -15,6 +15,7 @@ NAVIGATION = [
     (_("Call backs"), "feedback:callbacks", Capability.CALL_BACK),
     (_("Knowledge base"), "knowledge:list", Capability.VIEW_KNOWLEDGE),
     (_("Customers"), "customers:list", Capability.VIEW_CUSTOMERS),
+    (_("Contracts"), "contracts:list", Capability.VIEW_CONTRACTS),
     (_("Equipment"), "assets:equipment_list", Capability.VIEW_ASSETS),
     (_("Product models"), "assets:product_model_list", Capability.VIEW_ASSETS),
     (_("Parts"), "inventory:part_list", Capability.VIEW_PARTS),
