@@ -23,6 +23,7 @@ NAVIGATION = [
     (_("Teams"), "accounts:team_list", Capability.VIEW_PEOPLE),
     (_("Users"), "accounts:user_list", Capability.MANAGE_PEOPLE),
     (_("Import"), "core:import", Capability.IMPORT_DATA),
+    (_("Notifications"), "notifications:manage", Capability.MANAGE_NOTIFICATIONS),
     (_("Webhooks"), "webhooks:list", Capability.MANAGE_WEBHOOKS),
 ]
 

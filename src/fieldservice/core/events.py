@@ -22,6 +22,7 @@ ACTION_LABELS = {
     DELETED: _("deleted"),
     "roles_changed": _("roles changed"),
     "secret_rotated": _("secret rotated"),
+    "retried": _("delivery retried"),
     "activated": _("activated"),
     "terminated": _("terminated"),
     "extended": _("extended"),

@@ -1,5 +1,286 @@
-"""Outbox consumer (first cut: the notifications app fills it in)."""
+"""Outbox consumer: turns messages into notifications and deliveries.
+
+Called by `core.outbox.drain` for every message, inside the message's transaction. It only
+writes rows and enqueues the new deliveries after the commit; the sending happens in
+`tasks.deliver`, so a slow or failing channel never touches the business transaction.
+
+Two kinds of message:
+- producer-addressed: the payload names the people ({"event", "recipients", "context", "url"});
+  used by the SLA and expiry checks;
+- workflow topics, where the recipients follow rules kept here (work_order.created,
+  work_order.transitioned with verb dispatch, reject or complete).
+
+A message consumed twice creates nothing twice: each notification has the key
+"<message key or m<message pk>>:<user id>" and each delivery is unique per channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from fieldservice.accounts.choices import OrganisationKind, Role
+from fieldservice.accounts.models import User
+from fieldservice.notifications import services
+from fieldservice.notifications.choices import Channel, Event
+from fieldservice.notifications.models import Delivery, ImEndpoint, Notification, SmsGateway
+
+logger = logging.getLogger(__name__)
+
+MAX_RECIPIENTS = 1000
+MAX_CONTEXT_VALUE = 500
+
+
+@dataclass
+class Plan:
+    """What one message becomes: an event for some people, with values for the text."""
+
+    event: str
+    recipient_ids: list[int]
+    # Called once per recipient, inside translation.override of their language, so labels
+    # (priority, service type) come out in it.
+    context: Callable[[], dict]
+    url: str | Callable[[User], str] = ""
+    actor_id: int | None = None
+    exclude: set[int] = field(default_factory=set)
 
 
 def consume(message) -> None:
-    pass
+    plan = plan_for(message)
+    if plan is None or not plan.recipient_ids:
+        return
+    notify(message, plan)
+
+
+def plan_for(message) -> Plan | None:
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    if "recipients" in payload:
+        return _producer_plan(payload)
+    if message.topic == "work_order.created":
+        return _order_plan(payload, Event.WORK_ORDER_CREATED, _dispatcher_ids)
+    if message.topic == "work_order.transitioned":
+        verb = payload.get("verb")
+        if verb == "dispatch":
+            return _assigned_plan(message, payload)
+        if verb == "reject":
+            return _order_plan(payload, Event.WORK_ORDER_REJECTED, _dispatcher_ids, url_name="dispatch:order")
+        if verb == "complete":
+            return _order_plan(payload, Event.WORK_ORDER_COMPLETED, _creator_ids)
+    return None
+
+
+# --- producer-addressed --------------------------------------------------------------------
+
+
+def _plain_value(value):
+    if isinstance(value, bool) or value is None:
+        return str(value) if value is not None else ""
+    if isinstance(value, int | float):
+        return value
+    return str(value)[:MAX_CONTEXT_VALUE]
+
+
+def _site_path(url) -> str:
+    # Only a path on this site: a link in a notification must not lead elsewhere.
+    url = url if isinstance(url, str) else ""
+    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url and len(url) <= 300 else ""
+
+
+def _producer_plan(payload: dict) -> Plan | None:
+    event = payload.get("event")
+    recipients = payload.get("recipients")
+    if not isinstance(event, str) or not event or len(event) > 60 or not isinstance(recipients, list):
+        logger.warning("Notification message without a usable event or recipients: %r", payload)
+        return None
+    ids = [pk for pk in recipients if isinstance(pk, int) and not isinstance(pk, bool)][:MAX_RECIPIENTS]
+    raw = payload.get("context") if isinstance(payload.get("context"), dict) else {}
+    values = {str(name): _plain_value(value) for name, value in raw.items()}
+    actor = payload.get("actor")
+    return Plan(
+        event=event,
+        recipient_ids=ids,
+        context=lambda: dict(values),
+        url=_site_path(payload.get("url")),
+        actor_id=actor if isinstance(actor, int) else None,
+    )
+
+
+# --- workflow topics -----------------------------------------------------------------------
+
+
+def _dispatcher_ids(order) -> list[int]:
+    return list(
+        User.objects.filter(is_active=True, roles__role=Role.DISPATCHER, organisation__kind=OrganisationKind.OWN)
+        .distinct()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _creator_ids(order) -> list[int]:
+    return [order.created_by_id] if order.created_by_id else []
+
+
+def _load_order(payload: dict):
+    from fieldservice.workorders.models import WorkOrder
+
+    pk = payload.get("work_order")
+    if not isinstance(pk, int):
+        return None
+    return WorkOrder.objects.select_related("customer", "site").filter(pk=pk).first()
+
+
+def _order_context(order, payload: dict) -> Callable[[], dict]:
+    actor_id = payload.get("actor")
+    actor = User.objects.filter(pk=actor_id).first() if isinstance(actor_id, int) else None
+
+    def build() -> dict:
+        return {
+            "number": order.number,
+            "customer": str(order.customer),
+            "site": str(order.site) if order.site_id else "",
+            "priority": str(order.get_priority_display()),
+            "service_type": str(order.get_service_type_display()),
+            "description": (order.description or "")[:MAX_CONTEXT_VALUE],
+            "actor": str(actor) if actor else "",
+            "note": str(payload.get("note") or "")[:MAX_CONTEXT_VALUE],
+        }
+
+    return build
+
+
+def _order_plan(payload: dict, event: str, recipients, url_name: str = "workorders:order_detail") -> Plan | None:
+    order = _load_order(payload)
+    if order is None:
+        return None
+    actor = payload.get("actor")
+    return Plan(
+        event=event,
+        recipient_ids=recipients(order),
+        context=_order_context(order, payload),
+        url=reverse(url_name, args=[order.pk]),
+        actor_id=actor if isinstance(actor, int) else None,
+    )
+
+
+def _assigned_plan(message, payload: dict) -> Plan | None:
+    """The lead that this dispatch offered: an engineer, or a provider whose admins pick one."""
+    from fieldservice.dispatch.choices import AssignmentRole
+    from fieldservice.dispatch.models import Assignment
+
+    order = _load_order(payload)
+    if order is None:
+        return None
+    assignment = (
+        Assignment.objects.filter(work_order=order, role=AssignmentRole.LEAD, assigned_at__lte=message.created_at)
+        .order_by("-assigned_at", "-pk")
+        .first()
+    )
+    if assignment is None:
+        return None
+    if assignment.engineer_id:
+        ids = [assignment.engineer_id]
+
+        def url(user: User) -> str:
+            # Engineers work from the phone pages; everyone else from the desk.
+            if user.has_role(Role.ENGINEER):
+                return reverse("field:order", args=[order.pk])
+            return reverse("workorders:order_detail", args=[order.pk])
+
+    else:
+        ids = list(
+            User.objects.filter(is_active=True, organisation_id=assignment.provider_id, roles__role=Role.PROVIDER_ADMIN)
+            .distinct()
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        url = reverse("dispatch:provider_queue")
+    actor = payload.get("actor")
+    return Plan(
+        event=Event.WORK_ORDER_ASSIGNED,
+        recipient_ids=ids,
+        context=_order_context(order, payload),
+        url=url,
+        actor_id=actor if isinstance(actor, int) else None,
+    )
+
+
+# --- fan-out -------------------------------------------------------------------------------
+
+
+def _possible_channels(user: User, *, sms_ready: bool, im_ready: bool) -> set[str]:
+    possible = {Channel.IN_APP}
+    if user.email:
+        possible.add(Channel.EMAIL)
+    if user.phone and sms_ready:
+        possible.add(Channel.SMS)
+    if im_ready:
+        possible.add(Channel.IM)
+    return possible
+
+
+def notify(message, plan: Plan) -> list[int]:
+    """Write the notifications and deliveries of `plan`; enqueue the new deliveries after the
+    commit. Returns the ids of the deliveries created now."""
+    message_key = message.key or f"m{message.pk}"
+    users = [
+        user
+        for user in User.objects.filter(pk__in=set(plan.recipient_ids), is_active=True).order_by("pk")
+        if user.pk != plan.actor_id  # never tell people about their own move
+    ]
+    if not users:
+        return []
+    keys = {user.pk: f"{message_key}:{user.pk}"[:240] for user in users}
+    existing = set(Notification.objects.filter(key__in=keys.values()).values_list("key", flat=True))
+    users = [user for user in users if keys[user.pk] not in existing]
+    if not users:
+        return []
+    now = timezone.now()
+    rows = []
+    for user in users:
+        language = services.language_of(user)
+        with translation.override(language):
+            values = plan.context()
+            url = plan.url(user) if callable(plan.url) else plan.url
+        title, body = services.render_notification(plan.event, language, values)
+        rows.append(
+            Notification(
+                recipient=user, event=plan.event, title=title, body=body, url=url, key=keys[user.pk], created_at=now
+            )
+        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    created = {n.key: n for n in Notification.objects.filter(key__in=[row.key for row in rows])}
+
+    preferences = services.preferences_for_users([user.pk for user in users], plan.event)
+    sms_ready = SmsGateway.objects.filter(is_active=True).exists()
+    im_ready = ImEndpoint.objects.filter(is_active=True).exists()
+    deliveries = []
+    for user in users:
+        notification = created.get(keys[user.pk])
+        if notification is None:  # pragma: no cover - bulk_create above made it or found it
+            continue
+        for channel in Channel.values:
+            if channel not in _possible_channels(user, sms_ready=sms_ready, im_ready=im_ready):
+                continue
+            if not services.is_enabled(preferences[user.pk], plan.event, channel):
+                continue
+            deliveries.append(
+                Delivery(notification=notification, channel=channel, next_attempt_at=now, enqueued_at=now)
+            )
+    notification_ids = [d.notification_id for d in deliveries]
+    before = set(
+        Delivery.objects.filter(notification_id__in=notification_ids).values_list("notification_id", "channel")
+    )
+    Delivery.objects.bulk_create(
+        [d for d in deliveries if (d.notification_id, d.channel) not in before], ignore_conflicts=True
+    )
+    rows_now = Delivery.objects.filter(notification_id__in=notification_ids).values_list(
+        "pk", "notification_id", "channel"
+    )
+    new_ids = [pk for pk, notification_id, channel in rows_now if (notification_id, channel) not in before]
+    services.enqueue_after_commit(new_ids)
+    return new_ids

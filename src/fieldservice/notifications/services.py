@@ -1,5 +1,457 @@
-"""notifications services (first cut)."""
+"""Notifications: templates, preferences, channel configuration, reading, and the sweep that
+re-drives deliveries a dead worker left behind.
+
+Templates are Django template syntax rendered by a bare engine (no loaders, no tag libraries)
+with a plain dict, so an administrator's text can format values but reach nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from uuid import uuid4
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.template import Context, Engine, TemplateSyntaxError
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.errors import DomainError, require
+from fieldservice.core.events import DELETED, record_created, record_event, record_updated, snapshot
+from fieldservice.core.http import DeliveryError, check_outgoing_url
+from fieldservice.notifications.choices import (
+    ALWAYS_IN_APP,
+    CHANNEL_DEFAULTS,
+    Channel,
+    DeliveryStatus,
+    Event,
+    ImKind,
+)
+from fieldservice.notifications.defaults import DEFAULT_TEMPLATES, FALLBACK_TEMPLATE, SAMPLE_CONTEXT
+from fieldservice.notifications.models import (
+    BODY_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    Delivery,
+    ImEndpoint,
+    Notification,
+    NotificationPreference,
+    NotificationTemplate,
+    SmsGateway,
+)
+
+logger = logging.getLogger(__name__)
+
+ENGINE = Engine(dirs=[], app_dirs=False, loaders=[], libraries={}, autoescape=False, debug=False)
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+ENDPOINT_FIELDS = ["name", "kind", "url", "is_active"]
+GATEWAY_FIELDS = ["name", "url", "is_active"]
+TEMPLATE_FIELDS = ["subject", "body"]
+SECRET_MAX_LENGTH = 200
+# How many due deliveries one sweep puts back in the queue.
+REQUEUE_BATCH = 500
 
 
-def requeue_stalled() -> int:
-    return 0
+def may_manage(actor: User) -> bool:
+    return can(actor, Capability.MANAGE_NOTIFICATIONS) and actor.is_own_staff
+
+
+def _invalid(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def max_attempts() -> int:
+    return settings.FSM_DELIVERY_MAX_ATTEMPTS
+
+
+def stall_after() -> timedelta:
+    return timedelta(seconds=settings.FSM_DELIVERY_STALL_SECONDS)
+
+
+# --- templates ---------------------------------------------------------------------------
+
+
+def language_of(user: User) -> str:
+    return user.language if user.language in LANGUAGE_CODES else settings.LANGUAGE_CODE
+
+
+def _context(event: str, values: dict) -> Context:
+    plain = {str(name): value for name, value in values.items()}
+    return Context({**plain, "event": event, "values": sorted(plain.items())}, autoescape=False)
+
+
+def render_text(source: str, event: str, values: dict) -> str:
+    return ENGINE.from_string(source).render(_context(event, values)).strip()
+
+
+def template_source(event: str, language: str) -> dict[str, str]:
+    """The text an event uses: the edited row, else the shipped default, else the fallback."""
+    row = NotificationTemplate.objects.filter(event=event, language=language).first()
+    if row is not None:
+        return {"subject": row.subject, "body": row.body}
+    return default_source(event, language)
+
+
+def default_source(event: str, language: str) -> dict[str, str]:
+    texts = DEFAULT_TEMPLATES.get(event) or FALLBACK_TEMPLATE
+    return dict(texts.get(language) or texts["en"])
+
+
+def _render(source: dict[str, str], event: str, values: dict) -> tuple[str, str]:
+    title = " ".join(render_text(source["subject"], event, values).split())
+    return title[:SUBJECT_MAX_LENGTH] or event, render_text(source["body"], event, values)[:BODY_MAX_LENGTH]
+
+
+def render_notification(event: str, language: str, values: dict) -> tuple[str, str]:
+    """(title, body) in `language`. An edited text that fails at render time falls back to the
+    shipped one: a bad template must not hold up the outbox."""
+    with translation.override(language):
+        try:
+            return _render(template_source(event, language), event, values)
+        except Exception:
+            logger.exception("Notification template %s (%s) failed; using the default", event, language)
+            return _render(default_source(event, language), event, values)
+
+
+def _check_template(source: str, field: str, event: str) -> str:
+    try:
+        render_text(source, event, SAMPLE_CONTEXT.get(event, {}))
+    except TemplateSyntaxError as error:
+        raise _invalid(field, _("Template error: %(error)s") % {"error": error}, "template_syntax") from None
+    except Exception as error:
+        raise _invalid(
+            field, _("The template fails with the sample values: %(error)s") % {"error": error}, "template_render"
+        ) from None
+    return source
+
+
+def _check_template_fields(event: str, language: str, subject: str, body: str) -> dict[str, str]:
+    if event not in Event.values:
+        raise _invalid("event", _("Choose an event."), "invalid_choice")
+    if language not in LANGUAGE_CODES:
+        raise _invalid("language", _("Choose a language."), "invalid_choice")
+    subject = (subject or "").strip()
+    body = (body or "").strip()
+    if not subject:
+        raise _invalid("subject", _("This field is required."), "required")
+    if len(subject) > SUBJECT_MAX_LENGTH:
+        raise _invalid("subject", _("At most %(n)d characters.") % {"n": SUBJECT_MAX_LENGTH}, "max_length")
+    if len(body) > BODY_MAX_LENGTH:
+        raise _invalid("body", _("At most %(n)d characters.") % {"n": BODY_MAX_LENGTH}, "max_length")
+    return {"subject": _check_template(subject, "subject", event), "body": _check_template(body, "body", event)}
+
+
+def preview_template(*, actor: User, event: str, language: str, subject: str, body: str) -> tuple[str, str]:
+    """What the text would say with the sample values. Raises ValidationError like saving."""
+    require(may_manage(actor))
+    fields = _check_template_fields(event, language, subject, body)
+    with translation.override(language):
+        return _render(fields, event, SAMPLE_CONTEXT.get(event, {}))
+
+
+@transaction.atomic
+def save_template(*, actor: User, event: str, language: str, subject: str, body: str) -> NotificationTemplate:
+    require(may_manage(actor))
+    fields = _check_template_fields(event, language, subject, body)
+    template = NotificationTemplate.objects.select_for_update().filter(event=event, language=language).first()
+    if template is None:
+        template = NotificationTemplate.objects.create(event=event, language=language, **fields)
+        record_created(template, actor=actor, fields=TEMPLATE_FIELDS)
+        return template
+    before = snapshot(template, TEMPLATE_FIELDS)
+    for name, value in fields.items():
+        setattr(template, name, value)
+    template.save()
+    record_updated(template, actor=actor, before=before)
+    return template
+
+
+def reset_template(*, actor: User, event: str, language: str) -> NotificationTemplate:
+    """Back to the text the product ships."""
+    require(may_manage(actor))
+    if event not in DEFAULT_TEMPLATES:
+        raise _invalid("event", _("Choose an event."), "invalid_choice")
+    return save_template(actor=actor, event=event, language=language, **default_source(event, language))
+
+
+# --- preferences -------------------------------------------------------------------------
+
+
+def preference_field(event: str, channel: str) -> str:
+    """The name a preference goes by in forms and errors: "<event or all>__<channel>"."""
+    return f"{event or 'all'}__{channel}"
+
+
+def is_enabled(rows: dict[tuple[str, str], bool], event: str, channel: str) -> bool:
+    """`rows`: {(event, channel): enabled} of one user. The event's row wins over the
+    all-events row, which wins over the default."""
+    if channel == Channel.IN_APP and event in ALWAYS_IN_APP:
+        return True
+    if (event, channel) in rows:
+        return rows[(event, channel)]
+    if ("", channel) in rows:
+        return rows[("", channel)]
+    return CHANNEL_DEFAULTS[channel]
+
+
+def preferences_of(user: User) -> dict[tuple[str, str], bool]:
+    return {
+        (row.event, row.channel): row.enabled
+        for row in NotificationPreference.objects.filter(user=user).only("event", "channel", "enabled")
+    }
+
+
+def preferences_for_users(user_ids, event: str) -> dict[int, dict[tuple[str, str], bool]]:
+    rows: dict[int, dict[tuple[str, str], bool]] = {pk: {} for pk in user_ids}
+    for user_id, row_event, channel, enabled in NotificationPreference.objects.filter(
+        user_id__in=list(user_ids), event__in=[event, ""]
+    ).values_list("user_id", "event", "channel", "enabled"):
+        rows[user_id][(row_event, channel)] = enabled
+    return rows
+
+
+@transaction.atomic
+def set_preferences(user: User, *, actor: User, choices: dict[tuple[str, str], bool | None]) -> None:
+    """Set the user's own choices. `choices`: {(event or "", channel): True / False, or None
+    for "as for all events" (the row goes)}. Nothing is saved if one choice is refused."""
+    require(actor.is_authenticated and actor.pk == user.pk)
+    for (event, channel), enabled in choices.items():
+        field = preference_field(event, channel)
+        if channel not in Channel.values or (event and event not in Event.values):
+            raise _invalid(field, _("There is no such notification setting."), "invalid_choice")
+        if enabled is None and not event:
+            raise _invalid(field, _("Choose on or off."), "required")
+        if enabled is False and channel == Channel.IN_APP and event in ALWAYS_IN_APP:
+            raise _invalid(
+                field,
+                _("A missed SLA deadline is always shown in the app: someone must act on it."),
+                "always_on",
+            )
+    for (event, channel), enabled in choices.items():
+        if enabled is None:
+            NotificationPreference.objects.filter(user=user, event=event, channel=channel).delete()
+        else:
+            NotificationPreference.objects.update_or_create(
+                user=user, event=event, channel=channel, defaults={"enabled": enabled}
+            )
+
+
+# --- IM endpoints and SMS gateways --------------------------------------------------------
+
+
+def _check_common(fields: dict) -> dict:
+    cleaned = {}
+    for name, value in fields.items():
+        if name == "name":
+            value = (value or "").strip()
+            if not value:
+                raise _invalid("name", _("This field is required."), "required")
+            if len(value) > 100:
+                raise _invalid("name", _("At most %(n)d characters.") % {"n": 100}, "max_length")
+        elif name == "url":
+            value = check_outgoing_url(value, field="url")
+            if len(value) > 500:
+                raise _invalid("url", _("At most %(n)d characters.") % {"n": 500}, "max_length")
+        elif name == "kind":
+            if value not in ImKind.values:
+                raise _invalid("kind", _("Choose a kind."), "invalid_choice")
+        elif name == "is_active":
+            value = bool(value)
+        elif name == "secret":
+            value = (value or "").strip()
+            if len(value) > SECRET_MAX_LENGTH:
+                raise _invalid("secret", _("At most %(n)d characters.") % {"n": SECRET_MAX_LENGTH}, "max_length")
+        else:
+            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+        cleaned[name] = value
+    return cleaned
+
+
+def _save_config(model, obj, *, actor: User, record_fields: list[str], fields: dict, secret: str | None):
+    """Create (obj None) or update. `secret` None keeps the stored one: it is never shown again,
+    so an empty field on the form means "unchanged"."""
+    require(may_manage(actor))
+    if "kind" in fields and model is not ImEndpoint:
+        raise _invalid("kind", _("This field cannot be set here."), "unknown_field")
+    cleaned = _check_common(fields)
+    if secret is not None:
+        cleaned["secret"] = _check_common({"secret": secret})["secret"]
+    note = _("secret changed") if "secret" in cleaned and (obj is None or cleaned["secret"] != obj.secret) else ""
+    if obj is None:
+        obj = model.objects.create(**cleaned)
+        record_created(obj, actor=actor, fields=record_fields, note=_("secret set") if obj.secret else "")
+        return obj
+    obj = model.objects.select_for_update().get(pk=obj.pk)
+    before = snapshot(obj, record_fields)
+    for name, value in cleaned.items():
+        setattr(obj, name, value)
+    obj.save()
+    if record_updated(obj, actor=actor, before=before, note=note) is None and note:
+        record_event(obj, actor=actor, action="updated", note=note)
+    return obj
+
+
+@transaction.atomic
+def create_im_endpoint(
+    *, actor: User, name: str, url: str, kind: str = ImKind.GENERIC, secret: str = "", is_active: bool = True
+) -> ImEndpoint:
+    return _save_config(
+        ImEndpoint,
+        None,
+        actor=actor,
+        record_fields=ENDPOINT_FIELDS,
+        fields={"name": name, "kind": kind, "url": url, "is_active": is_active},
+        secret=secret,
+    )
+
+
+@transaction.atomic
+def update_im_endpoint(endpoint: ImEndpoint, *, actor: User, secret: str | None = None, **fields) -> ImEndpoint:
+    return _save_config(ImEndpoint, endpoint, actor=actor, record_fields=ENDPOINT_FIELDS, fields=fields, secret=secret)
+
+
+@transaction.atomic
+def create_sms_gateway(*, actor: User, name: str, url: str, secret: str = "", is_active: bool = True) -> SmsGateway:
+    return _save_config(
+        SmsGateway,
+        None,
+        actor=actor,
+        record_fields=GATEWAY_FIELDS,
+        fields={"name": name, "url": url, "is_active": is_active},
+        secret=secret,
+    )
+
+
+@transaction.atomic
+def update_sms_gateway(gateway: SmsGateway, *, actor: User, secret: str | None = None, **fields) -> SmsGateway:
+    return _save_config(SmsGateway, gateway, actor=actor, record_fields=GATEWAY_FIELDS, fields=fields, secret=secret)
+
+
+@transaction.atomic
+def delete_channel_config(obj: ImEndpoint | SmsGateway, *, actor: User) -> None:
+    require(may_manage(actor))
+    record_event(obj, actor=actor, action=DELETED)
+    obj.delete()
+
+
+def _test_text(actor: User) -> str:
+    return _("Test message from fieldservice, sent by %(name)s.") % {"name": actor}
+
+
+def send_test_im(endpoint: ImEndpoint, *, actor: User) -> str:
+    """Send a test message now, not through the queue, and say what the receiver answered.
+    Raises DomainError("send_failed") with the reason."""
+    from fieldservice.notifications.channels import post_to_im
+
+    require(may_manage(actor))
+    try:
+        response = post_to_im(endpoint, _test_text(actor), event="test", delivery_id=f"test-{uuid4().hex}")
+    except DeliveryError as error:
+        raise DomainError("send_failed", _("The test message failed: %(error)s") % {"error": error}) from None
+    return _("The receiver answered HTTP %(status)s.") % {"status": response.status}
+
+
+def send_test_sms(gateway: SmsGateway, *, actor: User, phone: str) -> str:
+    from fieldservice.notifications.channels import post_to_sms
+
+    require(may_manage(actor))
+    phone = (phone or "").strip()
+    if not phone:
+        raise _invalid("phone", _("Enter the phone number to send the test to."), "required")
+    if len(phone) > 32:
+        raise _invalid("phone", _("At most %(n)d characters.") % {"n": 32}, "max_length")
+    try:
+        response = post_to_sms(gateway, phone, _test_text(actor), event="test", delivery_id=f"test-{uuid4().hex}")
+    except DeliveryError as error:
+        raise DomainError("send_failed", _("The test message failed: %(error)s") % {"error": error}) from None
+    return _("The receiver answered HTTP %(status)s.") % {"status": response.status}
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def mark_read(notification: Notification, *, actor: User) -> Notification:
+    """Mark one of the actor's own notifications read. Marking it again keeps the first time."""
+    require(actor.is_authenticated and notification.recipient_id == actor.pk)
+    Notification.objects.filter(pk=notification.pk, recipient=actor, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def mark_all_read(*, actor: User) -> int:
+    require(actor.is_authenticated)
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True, delivered_at__isnull=False).update(
+        read_at=timezone.now()
+    )
+
+
+# --- deliveries --------------------------------------------------------------------------
+
+
+def enqueue_after_commit(delivery_ids) -> None:
+    """Put a task run for each delivery in the queue once the current transaction commits.
+    A failed enqueue is left to the sweep (`requeue_stalled`)."""
+    from fieldservice.notifications.tasks import deliver
+
+    def enqueue(pk: int) -> None:
+        try:
+            deliver.enqueue(pk)
+        except Exception:
+            logger.exception("Could not enqueue notification delivery %s", pk)
+
+    for pk in delivery_ids:
+        transaction.on_commit(lambda pk=pk: enqueue(pk))
+
+
+@transaction.atomic
+def retry_delivery(delivery: Delivery, *, actor: User) -> Delivery:
+    """Try a failed delivery again, from a fresh count of attempts."""
+    require(may_manage(actor))
+    now = timezone.now()
+    changed = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, enqueued_at=now, lease_until=None
+    )
+    if changed != 1:
+        raise DomainError("not_failed", _("Only a failed delivery can be tried again."))
+    delivery.refresh_from_db()
+    record_event(delivery, actor=actor, action="retried", note=delivery.last_error[:200])
+    enqueue_after_commit([delivery.pk])
+    return delivery
+
+
+def requeue_stalled(now=None) -> int:
+    """Called by the periodic sweep. A delivery still "sending" after its lease belonged to a
+    worker that died mid-send: it goes back to pending (or failed, if that was its last try).
+    A pending delivery that is due and not in the queue (waiting for its retry, or enqueued
+    FSM_DELIVERY_STALL_SECONDS ago and never run: a killed worker lost it) is enqueued again.
+    Returns how many were enqueued."""
+    now = now or timezone.now()
+    sending = Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now)
+    sending.filter(attempts__gte=max_attempts()).update(
+        status=DeliveryStatus.FAILED,
+        lease_until=None,
+        last_error=_("The worker stopped while sending, on the last attempt."),
+    )
+    # Its next_attempt_at stays as it was when claimed: due, by the clock of whoever runs it.
+    sending.filter(attempts__lt=max_attempts()).update(
+        status=DeliveryStatus.PENDING, lease_until=None, enqueued_at=None
+    )
+    due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) & (
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - stall_after())
+    )
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(due)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:REQUEUE_BATCH]
+        )
+        Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
+        enqueue_after_commit(ids)
+    return len(ids)

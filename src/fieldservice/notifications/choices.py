@@ -1,0 +1,50 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", _("In the app")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    IM = "im", _("IM group")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class ImKind(models.TextChoices):
+    WECOM = "wecom", _("WeCom group robot")
+    DINGTALK = "dingtalk", _("DingTalk group robot")
+    FEISHU = "feishu", _("Feishu group robot")
+    GENERIC = "generic", _("Generic (signed JSON)")
+
+
+class Event(models.TextChoices):
+    """The notification events we ship templates for. Producers may address others; those
+    render with a plain fallback."""
+
+    WORK_ORDER_CREATED = "work_order.created", _("New work order")
+    WORK_ORDER_ASSIGNED = "work_order.assigned", _("Work order assigned to you")
+    WORK_ORDER_REJECTED = "work_order.rejected", _("Work order rejected")
+    WORK_ORDER_COMPLETED = "work_order.completed", _("Work order completed")
+    SLA_WARNING = "sla.warning", _("SLA deadline approaching")
+    SLA_BREACHED = "sla.breached", _("SLA deadline missed")
+    CONTRACT_EXPIRING = "contract.expiring", _("Contract expiring")
+    WARRANTY_EXPIRING = "warranty.expiring", _("Warranty expiring")
+
+
+# Without a preference row: in the app and by e-mail yes, SMS and IM no.
+CHANNEL_DEFAULTS: dict[str, bool] = {
+    Channel.IN_APP: True,
+    Channel.EMAIL: True,
+    Channel.SMS: False,
+    Channel.IM: False,
+}
+
+# Events nobody may silence in the app: a missed deadline must reach the people it is
+# addressed to, whatever else they turned off.
+ALWAYS_IN_APP = frozenset({Event.SLA_BREACHED})

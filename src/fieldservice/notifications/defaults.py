@@ -1,0 +1,153 @@
+"""The texts notifications ship with, per event and language (Django template syntax, rendered
+with a plain dict). The data migration copies them into NotificationTemplate rows for
+administrators to edit; a missing row falls back to these.
+
+Context every workflow event gets: number, customer, site, priority, service_type, description,
+actor, note. The producer-addressed events get what their producer puts in "context".
+"""
+
+DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
+    "work_order.created": {
+        "en": {
+            "subject": "New work order {{ number }}: {{ customer }}",
+            "body": "{{ customer }}{% if site %}, {{ site }}{% endif %}\n"
+            "Priority: {{ priority }} · {{ service_type }}\n{{ description }}",
+        },
+        "zh-hans": {
+            "subject": "新工单 {{ number }}：{{ customer }}",
+            "body": "{{ customer }}{% if site %}，{{ site }}{% endif %}\n"
+            "优先级：{{ priority }} · {{ service_type }}\n{{ description }}",
+        },
+    },
+    "work_order.assigned": {
+        "en": {
+            "subject": "Work order {{ number }} assigned to you",
+            "body": "{{ customer }}{% if site %}, {{ site }}{% endif %}\n"
+            "Priority: {{ priority }}\n{{ description }}{% if note %}\nNote from {{ actor }}: {{ note }}{% endif %}",
+        },
+        "zh-hans": {
+            "subject": "工单 {{ number }} 已派给您",
+            "body": "{{ customer }}{% if site %}，{{ site }}{% endif %}\n"
+            "优先级：{{ priority }}\n{{ description }}{% if note %}\n{{ actor }} 备注：{{ note }}{% endif %}",
+        },
+    },
+    "work_order.rejected": {
+        "en": {
+            "subject": "Work order {{ number }} rejected by {{ actor }}",
+            "body": "{{ customer }}\nReason: {{ note }}\nThe order is back in the dispatch queue.",
+        },
+        "zh-hans": {
+            "subject": "工单 {{ number }} 被 {{ actor }} 拒绝",
+            "body": "{{ customer }}\n原因：{{ note }}\n工单已回到派工队列。",
+        },
+    },
+    "work_order.completed": {
+        "en": {
+            "subject": "Work order {{ number }} completed",
+            "body": "{{ actor }} completed the visit at {{ customer }}{% if site %}, {{ site }}{% endif %}.",
+        },
+        "zh-hans": {
+            "subject": "工单 {{ number }} 已完工",
+            "body": "{{ actor }} 已完成 {{ customer }}{% if site %}（{{ site }}）{% endif %}的服务。",
+        },
+    },
+    "sla.warning": {
+        "en": {
+            "subject": "SLA warning: {{ number }} due {{ due_at }}",
+            "body": "{{ customer }} · priority {{ priority }}\n"
+            "The {{ target }} deadline ({{ rule }}) is at {{ due_at }}.",
+        },
+        "zh-hans": {
+            "subject": "SLA 预警：{{ number }} 将于 {{ due_at }} 到期",
+            "body": "{{ customer }} · 优先级 {{ priority }}\n{{ target }}时限（{{ rule }}）截止于 {{ due_at }}。",
+        },
+    },
+    "sla.breached": {
+        "en": {
+            "subject": "SLA breached: {{ number }}",
+            "body": "{{ customer }} · priority {{ priority }}\n"
+            "The {{ target }} deadline ({{ rule }}) passed at {{ due_at }}.",
+        },
+        "zh-hans": {
+            "subject": "SLA 已超时：{{ number }}",
+            "body": "{{ customer }} · 优先级 {{ priority }}\n{{ target }}时限（{{ rule }}）已于 {{ due_at }} 超时。",
+        },
+    },
+    "contract.expiring": {
+        "en": {
+            "subject": "Contract {{ contract }} ends in {{ days_left }} days",
+            "body": "The service contract {{ contract }} of {{ customer }} ends on {{ ends_on }}.",
+        },
+        "zh-hans": {
+            "subject": "合同 {{ contract }} 将在 {{ days_left }} 天后到期",
+            "body": "{{ customer }} 的服务合同 {{ contract }} 将于 {{ ends_on }} 到期。",
+        },
+    },
+    "warranty.expiring": {
+        "en": {
+            "subject": "Warranty of {{ serial }} ends in {{ days_left }} days",
+            "body": "The warranty of {{ model }} {{ serial }} at {{ customer }} ends on {{ ends_on }}.",
+        },
+        "zh-hans": {
+            "subject": "设备 {{ serial }} 的保修将在 {{ days_left }} 天后到期",
+            "body": "{{ customer }} 的 {{ model }}（{{ serial }}）保修将于 {{ ends_on }} 到期。",
+        },
+    },
+}
+
+# For an event nobody wrote a text for (a producer's new event).
+FALLBACK_TEMPLATE: dict[str, dict[str, str]] = {
+    "en": {"subject": "{{ event }}", "body": "{% for name, value in values %}{{ name }}: {{ value }}\n{% endfor %}"},
+    "zh-hans": {
+        "subject": "{{ event }}",
+        "body": "{% for name, value in values %}{{ name }}：{{ value }}\n{% endfor %}",
+    },
+}
+
+_WORK_ORDER_SAMPLE = {
+    "number": "WO0000123",
+    "customer": "宁波精密机械有限公司",
+    "site": "北仑工厂",
+    "priority": "High",
+    "service_type": "Repair",
+    "description": "Hydraulic oil temperature alarm",
+    "actor": "Li Wei",
+    "note": "Customer asks for a morning visit",
+}
+
+# What the template editor's preview renders with.
+SAMPLE_CONTEXT: dict[str, dict] = {
+    "work_order.created": _WORK_ORDER_SAMPLE,
+    "work_order.assigned": _WORK_ORDER_SAMPLE,
+    "work_order.rejected": {**_WORK_ORDER_SAMPLE, "note": "On leave tomorrow"},
+    "work_order.completed": _WORK_ORDER_SAMPLE,
+    "sla.warning": {
+        "number": "WO0000123",
+        "customer": "宁波精密机械有限公司",
+        "target": "response",
+        "due_at": "2025-06-01 14:00",
+        "rule": "Gold 4h",
+        "priority": "High",
+    },
+    "sla.breached": {
+        "number": "WO0000123",
+        "customer": "宁波精密机械有限公司",
+        "target": "resolution",
+        "due_at": "2025-06-01 18:00",
+        "rule": "Gold 8h",
+        "priority": "High",
+    },
+    "contract.expiring": {
+        "contract": "SC-2024-017",
+        "customer": "宁波精密机械有限公司",
+        "ends_on": "2025-06-30",
+        "days_left": 30,
+    },
+    "warranty.expiring": {
+        "serial": "SN-0001",
+        "model": "IM-200",
+        "customer": "宁波精密机械有限公司",
+        "ends_on": "2025-06-30",
+        "days_left": 30,
+    },
+}

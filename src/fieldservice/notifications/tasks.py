@@ -1,0 +1,122 @@
+"""The delivery task: one run tries one delivery once.
+
+A run claims the delivery with one compare-and-set (pending and due → sending, attempts + 1,
+a lease), so two runs of the same delivery (a duplicate enqueue, the sweep, a second worker)
+never both send. Every later write checks it still holds that claim (status "sending" and its
+attempt number): a run that outlived its lease, whose delivery the sweep gave to another run,
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from fieldservice.core.http import DeliveryError
+from fieldservice.notifications import channels
+from fieldservice.notifications.choices import Channel, DeliveryStatus
+from fieldservice.notifications.models import Delivery, Notification
+from fieldservice.notifications.services import language_of, max_attempts
+
+logger = logging.getLogger(__name__)
+
+# Longer than the slowest send (HTTP times out after 10 s, SMTP after 30 s).
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait after the `attempts`-th failure: 1, 2, 4, 8 … minutes, at most an hour."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+@task()
+def deliver(delivery_id: int) -> str:
+    return run_delivery(delivery_id)
+
+
+def _claim(delivery_id: int) -> Delivery | None:
+    now = timezone.now()
+    claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE, enqueued_at=None
+    )
+    if claimed != 1:
+        return None  # someone else has it, it is done, or it is not due yet
+    return Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
+
+
+def _held(delivery: Delivery):
+    return Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
+
+
+def run_delivery(delivery_id: int) -> str:
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return "skipped"
+    if delivery.channel == Channel.IN_APP:
+        return _deliver_in_app(delivery)
+    notification = delivery.notification
+    if not notification.recipient.is_active:
+        _held(delivery).update(
+            status=DeliveryStatus.FAILED, lease_until=None, last_error=_("The recipient's account is deactivated.")
+        )
+        return "failed"
+    try:
+        _send(delivery, notification)
+    except DeliveryError as error:
+        return _failed(delivery, str(error))
+    except Exception as error:  # a bug must not leave it "sending" until the lease runs out
+        logger.exception("Notification delivery %s failed unexpectedly", delivery.pk)
+        return _failed(delivery, f"{type(error).__name__}: {error}")
+    changed = _held(delivery).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+    )
+    return "sent" if changed else "lost"
+
+
+def _deliver_in_app(delivery: Delivery) -> str:
+    now = timezone.now()
+    with transaction.atomic():
+        changed = _held(delivery).update(status=DeliveryStatus.SENT, sent_at=now, lease_until=None, last_error="")
+        if changed == 1:
+            Notification.objects.filter(pk=delivery.notification_id, delivered_at__isnull=True).update(delivered_at=now)
+    return "sent" if changed else "lost"
+
+
+def _send(delivery: Delivery, notification: Notification) -> None:
+    if delivery.channel == Channel.EMAIL:
+        channels.send_email(notification, delivery_key=delivery.key, language=language_of(notification.recipient))
+    elif delivery.channel == Channel.SMS:
+        channels.send_sms(notification, delivery_key=delivery.key)
+    elif delivery.channel == Channel.IM:
+        sent_to = list(delivery.sent_to or [])
+
+        def on_sent(endpoint_pk: int) -> None:
+            sent_to.append(endpoint_pk)
+            _held(delivery).update(sent_to=sent_to)
+
+        channels.send_im(notification, delivery_key=delivery.key, skip=set(sent_to), on_sent=on_sent)
+    else:  # pragma: no cover - the choices allow no other
+        raise DeliveryError(f"unknown channel {delivery.channel}")
+
+
+def _failed(delivery: Delivery, error: str) -> str:
+    now = timezone.now()
+    if delivery.attempts >= max_attempts():
+        _held(delivery).update(status=DeliveryStatus.FAILED, lease_until=None, last_error=error[:2000])
+        return "failed"
+    # Not enqueued now: the sweep puts it back in the queue once it is due.
+    _held(delivery).update(
+        status=DeliveryStatus.PENDING,
+        lease_until=None,
+        enqueued_at=None,
+        next_attempt_at=now + backoff(delivery.attempts),
+        last_error=error[:2000],
+    )
+    return "retry"

@@ -1,0 +1,177 @@
+"""Many `fsm worker` processes on the Redis queue (RQ) and PostgreSQL: every notification is
+delivered exactly once, and a worker killed in the middle of a batch loses none.
+
+These run real worker processes against the test database and a real Redis server; CI's machine
+has both. On SQLite (no shared test database for other processes) they are skipped.
+"""
+
+import email
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from fieldservice.core import tasks as core_tasks
+from fieldservice.notifications.models import Delivery, Notification
+from fieldservice.notifications.tasks import deliver
+from tests import factories
+from tests.core.test_worker import worker_env
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BATCH = 1000
+
+
+@pytest.fixture
+def redis_url(worker_id):
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes need a database they can share: PostgreSQL")
+    import redis
+
+    # One Redis database per pytest-xdist worker, so parallel test processes never share a queue.
+    index = 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
+    url = f"redis://127.0.0.1:6379/{10 + index}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    client.flushdb()
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
+        RQ_QUEUES={"default": {"URL": url, "DEFAULT_TIMEOUT": 300}},
+        FSM_TASK_BACKEND="rq",
+    ):
+        yield url
+    client.flushdb()
+
+
+def make_deliveries(channel: str, count: int) -> list[int]:
+    """`count` notifications for one user, each with one pending delivery on `channel`."""
+    user = factories.user("dispatcher", username="watcher", email="watcher@example.com")
+    now = timezone.now()
+    notifications = Notification.objects.bulk_create(
+        Notification(recipient=user, event="test.batch", title=f"Batch {i}", body="…", key=f"batch:{i}")
+        for i in range(count)
+    )
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(notification=n, channel=channel, next_attempt_at=now, enqueued_at=now) for n in notifications
+    )
+    return [d.pk for d in deliveries]
+
+
+def start_workers(count: int, redis_url: str, **env) -> list[subprocess.Popen]:
+    environment = worker_env(FSM_TASK_BACKEND="rq", FSM_REDIS_URL=redis_url, **env)
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "fieldservice.cli", "worker", "--no-scheduler", "--name", f"test-{i}-{os.getpid()}"],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group: a kill takes its work horse too
+        )
+        for i in range(count)
+    ]
+
+
+def stop(workers):
+    for worker in workers:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+
+
+def wait_until(condition, timeout=180.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def wait_until_stalled(done, quiet=5.0, timeout=180.0) -> bool:
+    """Wait until `done()`, or until the sent count has not moved for `quiet` seconds."""
+    deadline = time.monotonic() + timeout
+    last, since = sent_count(), time.monotonic()
+    while time.monotonic() < deadline:
+        if done():
+            return True
+        now_count = sent_count()
+        if now_count != last:
+            last, since = now_count, time.monotonic()
+        elif time.monotonic() - since > quiet:
+            return False
+        time.sleep(0.2)
+    return False
+
+
+def sent_count() -> int:
+    return Delivery.objects.filter(status="sent").count()
+
+
+def test_two_workers_send_each_of_1000_mails_exactly_once(redis_url, tmp_path):
+    ids = make_deliveries("email", BATCH)
+    for pk in ids:
+        deliver.enqueue(pk)
+    workers = start_workers(2, redis_url, EMAIL_FILE_PATH=str(tmp_path))
+    try:
+        assert wait_until(lambda: sent_count() == BATCH), f"{sent_count()} of {BATCH} sent"
+    finally:
+        stop(workers)
+    # What left the building: every mail file the two workers wrote, read back.
+    keys = []
+    for path in Path(tmp_path).iterdir():
+        for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+            if raw.strip():
+                keys.append(email.message_from_bytes(raw.strip())["X-FSM-Delivery"])
+    assert len(keys) == BATCH
+    assert len(set(keys)) == BATCH
+    assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
+    # Both workers took a share of the batch.
+    assert Delivery.objects.filter(status="sent").count() == BATCH
+
+
+def test_a_killed_worker_loses_no_notification(redis_url):
+    ids = make_deliveries("in_app", BATCH)
+    for pk in ids:
+        deliver.enqueue(pk)
+    workers = start_workers(2, redis_url)
+    try:
+        assert wait_until(lambda: sent_count() >= BATCH // 5, timeout=120)
+        victim = workers[0]
+        os.killpg(victim.pid, signal.SIGKILL)  # mid-batch, work horse and all
+        victim.wait(timeout=30)
+        survivor_done = wait_until_stalled(lambda: sent_count() == BATCH)
+        # Whatever the killed worker held (dequeued, or claimed and not finished) is re-driven by
+        # the periodic sweep; run it as if its lease and the stall time had passed.
+        later = timezone.now() + timedelta(seconds=settings.FSM_DELIVERY_STALL_SECONDS + 600)
+        if not survivor_done:
+            with override_settings(FSM_DELIVERY_STALL_SECONDS=0):
+                from fieldservice.notifications.services import requeue_stalled
+
+                requeue_stalled(now=later)
+        assert wait_until(lambda: sent_count() == BATCH, timeout=120), f"{sent_count()} of {BATCH} delivered"
+        # Running the sweep again once all is done re-sends nothing.
+        core_tasks.sweep.call()
+        time.sleep(1)
+    finally:
+        stop(workers)
+    assert Notification.objects.filter(delivered_at__isnull=False).count() == BATCH
+    assert Delivery.objects.filter(status="sent").count() == BATCH
+    assert not Delivery.objects.filter(attempts__gt=2).exists()
