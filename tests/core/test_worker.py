@@ -82,3 +82,12 @@ def test_a_worker_process_runs_the_due_periodic_checks():
     assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists(), list(
         DBTaskResult.objects.values_list("task_path", "status", "exception_class_path")
     )
+
+
+def test_the_mail_intake_task_skips_a_machine_without_a_maildir(settings, tmp_path):
+    from fieldservice.workorders.tasks import fetch_mail
+
+    settings.FSM_MAIL_SOURCE = "maildir"
+    settings.FSM_MAILDIR = tmp_path / "absent"
+    assert "skipped" in fetch_mail.call()
+    assert not (tmp_path / "absent").exists()
