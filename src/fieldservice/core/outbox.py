@@ -11,6 +11,8 @@ or failing receiver never blocks or undoes the business transaction.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -74,9 +76,24 @@ def _enqueue_drain() -> None:
         logger.exception("Could not enqueue the outbox drain")
 
 
+_drain_suppressed: ContextVar[bool] = ContextVar("outbox_drain_suppressed", default=False)
+
+
+@contextmanager
+def drain_left_to_sweep():
+    """Store messages without enqueueing a drain for each transaction: bulk loads (the demo's
+    history) that would otherwise enqueue thousands of drains. The periodic sweep drains them."""
+    token = _drain_suppressed.set(True)
+    try:
+        yield
+    finally:
+        _drain_suppressed.reset(token)
+
+
 def _drain_after_commit() -> None:
     # A drain that finds the messages already taken by another drain simply ends.
-    transaction.on_commit(_enqueue_drain)
+    if not _drain_suppressed.get():
+        transaction.on_commit(_enqueue_drain)
 
 
 def _consumers():

@@ -21,12 +21,18 @@ from fieldservice.accounts import services as accounts
 from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 from fieldservice.accounts.models import Organisation, ServiceArea, Skill, User
 from fieldservice.assets import services as assets
+from fieldservice.contracts import demo as contracts_demo
+from fieldservice.contracts.models import Contract
+from fieldservice.core import outbox
 from fieldservice.core.demo_history import HistoryBuilder
+from fieldservice.core.models import OutboxMessage
 from fieldservice.core.validation import normalise_phone
 from fieldservice.customers import services as customers
 from fieldservice.customers.choices import CustomerTier
 from fieldservice.inventory import services as inventory
 from fieldservice.inventory.choices import Unit
+from fieldservice.sla import demo as sla_demo
+from fieldservice.webhooks import demo as webhooks_demo
 
 PASSWORD = "demo1234"  # demo only: printed on the console for anyone to use
 OWN_NAME = "宁波海瑞精机有限公司 Ningbo Hairui Precision Machinery"
@@ -415,14 +421,15 @@ class DemoBuilder:
         self.catalogue()
         self.customer_base()
         self.installed_base()
-        history = HistoryBuilder(
-            self.rng,
-            admin=self.admin,
-            agent=User.objects.get(username="agent"),
-            dispatcher=User.objects.get(username="dispatcher"),
-            count=self.orders if self.orders is not None else self.count(2000, 20),
-            progress=getattr(self, "progress", None),
-        ).build()
+        contracts_demo.seed(rng=self.rng, now=timezone.now())
+        webhooks_demo.seed(rng=self.rng, now=timezone.now())
+        with outbox.drain_left_to_sweep():
+            history = self.history()
+            # The history is the past: nobody is notified of a year-old dispatch now.
+            OutboxMessage.objects.filter(processed_at__isnull=True).update(processed_at=timezone.now())
+            # What is overdue today does alert: the SLA check runs once over the open orders,
+            # and the worker's first sweep delivers its alerts.
+            sla_demo.seed(rng=self.rng, now=timezone.now())
         return [
             ("engineers", len(self.engineers) + len(self.provider_engineers)),
             ("parts", len(self.parts)),
@@ -430,9 +437,20 @@ class DemoBuilder:
             ("customers", len(self.customers)),
             ("sites", sum(len(sites) for sites in self.sites.values())),
             ("machines", self.equipment_count),
+            ("contracts", Contract.objects.count()),
             ("work orders", sum(n for state, n in history.items() if state != "consultations")),
             ("consultations", history["consultations"]),
         ]
+
+    def history(self) -> dict:
+        return HistoryBuilder(
+            self.rng,
+            admin=self.admin,
+            agent=User.objects.get(username="agent"),
+            dispatcher=User.objects.get(username="dispatcher"),
+            count=self.orders if self.orders is not None else self.count(2000, 20),
+            progress=getattr(self, "progress", None),
+        ).build()
 
     def organisation_and_people(self):
         # No service creates the first organisation: creating one needs an administrator, who
