@@ -12,6 +12,7 @@ NAVIGATION = [
     (_("Work orders"), "workorders:order_list", Capability.VIEW_WORK_ORDERS),
     (_("Dispatch"), "dispatch:queue", Capability.DISPATCH),
     (_("Partner orders"), "dispatch:provider_queue", Capability.ASSIGN_PROVIDER_ENGINEERS),
+    (_("Overdue"), "sla:overdue", Capability.VIEW_EVENTS),
     (_("Call backs"), "feedback:callbacks", Capability.CALL_BACK),
     (_("Knowledge base"), "knowledge:list", Capability.VIEW_KNOWLEDGE),
     (_("Customers"), "customers:list", Capability.VIEW_CUSTOMERS),
@@ -23,6 +24,7 @@ NAVIGATION = [
     (_("Teams"), "accounts:team_list", Capability.VIEW_PEOPLE),
     (_("Users"), "accounts:user_list", Capability.MANAGE_PEOPLE),
     (_("Import"), "core:import", Capability.IMPORT_DATA),
+    (_("Service levels"), "sla:settings", Capability.MANAGE_SLA),
     (_("Notifications"), "notifications:manage", Capability.MANAGE_NOTIFICATIONS),
     (_("Webhooks"), "webhooks:list", Capability.MANAGE_WEBHOOKS),
 ]

@@ -22,6 +22,7 @@ ACTION_LABELS = {
     DELETED: _("deleted"),
     "roles_changed": _("roles changed"),
     "secret_rotated": _("secret rotated"),
+    "holidays_loaded": _("holidays loaded"),
     "retried": _("delivery retried"),
     "activated": _("activated"),
     "terminated": _("terminated"),

@@ -1,0 +1,65 @@
+"""Admin for support staff. The settings pages (MANAGE_SLA) are the place to edit; clocks are
+read-only here because only the work-order moves and the periodic check change them."""
+
+from django.contrib import admin
+
+from fieldservice.sla.models import (
+    BusinessCalendar,
+    EscalationRule,
+    Holiday,
+    SlaClock,
+    SlaPolicy,
+    SlaTarget,
+    WorkingPeriod,
+)
+
+
+class WorkingPeriodInline(admin.TabularInline):
+    model = WorkingPeriod
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "is_default"]
+    inlines = [WorkingPeriodInline, HolidayInline]
+
+
+class SlaTargetInline(admin.TabularInline):
+    model = SlaTarget
+    extra = 0
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "calendar", "customer_tier", "is_default", "is_active"]
+    list_filter = ["is_active", "customer_tier"]
+    inlines = [SlaTargetInline]
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "target", "after_minutes", "percent_used", "notify", "is_active", "position"]
+    list_filter = ["is_active", "target", "notify"]
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(admin.ModelAdmin):
+    list_display = ["work_order", "kind", "started_at", "due_at", "met_at", "breached_at", "paused_at", "stopped_at"]
+    list_filter = ["kind"]
+    list_select_related = ["work_order"]
+    search_fields = ["work_order__number"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

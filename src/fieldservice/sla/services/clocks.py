@@ -1,0 +1,233 @@
+"""The SLA clocks of a work order, driven by its moves.
+
+Creation starts one clock per target of the order's policy for its priority; dispatch, accept,
+check-in and complete meet the response, acceptance, arrival and resolution clocks; waiting for the
+customer pauses them and resuming moves their due time on by the business time spent waiting;
+cancelling stops them. Every function runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fieldservice.sla.calendar import (
+    CalendarSpec,
+    add_business_time,
+    business_time_between,
+    load_calendar,
+    load_calendars,
+)
+from fieldservice.sla.choices import TARGET_ORDER, TargetKind
+from fieldservice.sla.models import AT_RISK_PERCENT, EscalationRule, SlaClock, SlaTarget
+from fieldservice.workorders.choices import HoldReason, Transition
+from fieldservice.workorders.models import WorkOrder
+
+# The move that meets each target.
+MEETS = {
+    Transition.DISPATCH: TargetKind.RESPONSE,
+    Transition.ACCEPT: TargetKind.ACCEPTANCE,
+    Transition.CHECK_IN: TargetKind.ARRIVAL,
+    Transition.COMPLETE: TargetKind.RESOLUTION,
+}
+TARGET_FIELDS = {
+    TargetKind.RESPONSE: "response_minutes",
+    TargetKind.ACCEPTANCE: "acceptance_minutes",
+    TargetKind.ARRIVAL: "arrival_minutes",
+    TargetKind.RESOLUTION: "resolution_minutes",
+}
+# Rule thresholds are compared with business time worked out from datetimes; this absorbs the
+# microsecond rounding of a percentage of the target.
+TOLERANCE = timedelta(milliseconds=1)
+
+
+def share(minutes: int, percent: int) -> timedelta:
+    return timedelta(minutes=minutes) * percent / 100
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An active escalation rule, read once per check."""
+
+    pk: int
+    name: str
+    target: str
+    priorities: frozenset[str]
+    notify: str
+    after_minutes: int | None
+    percent_used: int | None
+
+    @property
+    def is_breach(self) -> bool:
+        return self.percent_used == 100
+
+    def applies(self, kind: str, priority: str) -> bool:
+        return (not self.target or self.target == kind) and (not self.priorities or priority in self.priorities)
+
+    def threshold(self, target_minutes: int) -> timedelta:
+        """Business time the clock has run when the rule fires."""
+        if self.after_minutes is not None:
+            return timedelta(minutes=self.after_minutes)
+        return share(target_minutes, self.percent_used or 0)
+
+
+def active_rules() -> list[Rule]:
+    return [
+        Rule(
+            pk=rule.pk,
+            name=rule.name,
+            target=rule.target,
+            priorities=frozenset(rule.priorities or ()),
+            notify=rule.notify,
+            after_minutes=rule.after_minutes,
+            percent_used=rule.percent_used,
+        )
+        for rule in EscalationRule.objects.filter(is_active=True).order_by("position", "pk")
+    ]
+
+
+def paused_time(clock: SlaClock) -> timedelta:
+    return timedelta(minutes=clock.paused_business_minutes)
+
+
+def time_used(spec: CalendarSpec, clock: SlaClock, now: datetime) -> timedelta:
+    """Business time the clock has run by `now`, pauses left out."""
+    end = min(now, clock.paused_at) if clock.paused_at else now
+    return business_time_between(spec, clock.started_at, end) - paused_time(clock)
+
+
+def evaluate(
+    spec: CalendarSpec, clock: SlaClock, rules: Iterable[Rule], priority: str, now: datetime
+) -> tuple[list[Rule], datetime | None]:
+    """The rules that have fired for the clock by `now`, and when it must next be looked at: its
+    first rule still to fire, or its due time while it is not breached (None: nothing left)."""
+    used = time_used(spec, clock, now)
+    fired, pending = [], []
+    for rule in rules:
+        if not rule.applies(clock.kind, priority):
+            continue
+        if rule.is_breach:
+            # The same moment as the due time, so a breach and its rule never disagree.
+            is_fired = now >= clock.due_at
+        else:
+            is_fired = used + TOLERANCE >= rule.threshold(clock.target_minutes)
+        if is_fired:
+            fired.append(rule)
+        else:
+            pending.append(rule.threshold(clock.target_minutes))
+    moments = []
+    if pending:
+        moments.append(add_business_time(spec, clock.started_at, min(pending) + paused_time(clock)))
+    if now < clock.due_at:
+        moments.append(clock.due_at)
+    return fired, (min(moments) if moments else None)
+
+
+def _new_clock(order: WorkOrder, spec: CalendarSpec, kind: str, minutes: int, rules: Sequence[Rule]) -> SlaClock:
+    start = order.created_at
+    clock = SlaClock(
+        work_order=order,
+        kind=kind,
+        calendar_id=spec.calendar_id,
+        target_minutes=minutes,
+        started_at=start,
+        due_at=add_business_time(spec, start, timedelta(minutes=minutes)),
+        at_risk_at=add_business_time(spec, start, share(minutes, AT_RISK_PERCENT)),
+    )
+    _fired, clock.next_check_at = evaluate(spec, clock, rules, order.priority, start)
+    return clock
+
+
+def start_clocks(order: WorkOrder) -> None:
+    """Start the order's clocks from its SLA policy's targets for its priority (none without a
+    policy or a target for that priority)."""
+    if order.sla_policy_id is None:
+        return
+    target = SlaTarget.objects.filter(policy_id=order.sla_policy_id, priority=order.priority).select_related("policy")
+    target = target.first()
+    if target is None:
+        return
+    minutes = {kind: getattr(target, field) for kind, field in TARGET_FIELDS.items() if getattr(target, field)}
+    if not minutes:
+        return
+    spec = load_calendar(target.policy.calendar_id)
+    rules = active_rules()
+    SlaClock.objects.bulk_create(
+        [_new_clock(order, spec, kind, minutes[kind], rules) for kind in TARGET_ORDER if kind in minutes]
+    )
+
+
+def _open_clocks(order: WorkOrder):
+    return SlaClock.objects.filter(work_order_id=order.pk, met_at__isnull=True, stopped_at__isnull=True)
+
+
+def _end_pause(spec: CalendarSpec, clock: SlaClock, at: datetime) -> None:
+    """Resume a paused clock at `at`: what was left of its target when the pause began is left
+    now (a clock already due when paused stays due then)."""
+    if clock.paused_at < clock.due_at:
+        remaining = business_time_between(spec, clock.paused_at, clock.due_at)
+        clock.due_at = add_business_time(spec, at, remaining)
+    spent = business_time_between(spec, clock.paused_at, at)
+    clock.paused_business_minutes += spent / timedelta(minutes=1)
+    clock.paused_at = None
+
+
+def _meet(order: WorkOrder, kind: str, at: datetime) -> None:
+    kinds = TARGET_ORDER[: TARGET_ORDER.index(kind) + 1]
+    clocks = list(_open_clocks(order).filter(kind__in=kinds))
+    if not clocks:
+        return
+    paused = [clock for clock in clocks if clock.paused_at]
+    specs = load_calendars({clock.calendar_id for clock in paused})
+    for clock in clocks:
+        if clock.paused_at:
+            _end_pause(specs[clock.calendar_id], clock, at)
+        clock.met_at = at
+        clock.next_check_at = None
+        if at > clock.due_at and clock.breached_at is None:
+            # Met late before the check saw it: it still counts as breached, at its due time.
+            clock.breached_at = clock.due_at
+    SlaClock.objects.bulk_update(
+        clocks, ["met_at", "next_check_at", "breached_at", "due_at", "paused_at", "paused_business_minutes"]
+    )
+
+
+def _pause(order: WorkOrder, at: datetime) -> None:
+    _open_clocks(order).filter(paused_at__isnull=True).update(paused_at=at, next_check_at=None)
+
+
+def _resume(order: WorkOrder, at: datetime) -> None:
+    clocks = list(_open_clocks(order).filter(paused_at__isnull=False))
+    if not clocks:
+        return
+    specs = load_calendars({clock.calendar_id for clock in clocks})
+    rules = active_rules()
+    for clock in clocks:
+        spec = specs[clock.calendar_id]
+        _end_pause(spec, clock, at)
+        clock.at_risk_at = add_business_time(
+            spec, clock.started_at, share(clock.target_minutes, AT_RISK_PERCENT) + paused_time(clock)
+        )
+        _fired, clock.next_check_at = evaluate(spec, clock, rules, order.priority, at)
+    SlaClock.objects.bulk_update(
+        clocks, ["due_at", "at_risk_at", "paused_at", "paused_business_minutes", "next_check_at"]
+    )
+
+
+def _stop(order: WorkOrder, at: datetime) -> None:
+    _open_clocks(order).update(stopped_at=at, next_check_at=None)
+
+
+def on_transition(order: WorkOrder, verb: str, *, at, hold_reason: str = "") -> None:
+    """Stop, pause or resume the order's clocks after a move. A hold pauses only when the order
+    waits for the customer: waiting for our own parts is our problem, so the clock runs on."""
+    if verb in MEETS:
+        _meet(order, MEETS[verb], at)
+    elif verb == Transition.CANCEL:
+        _stop(order, at)
+    elif verb == Transition.HOLD:
+        if hold_reason == HoldReason.WAITING_CUSTOMER:
+            _pause(order, at)
+    elif verb == Transition.RESUME:
+        _resume(order, at)

@@ -1,0 +1,624 @@
+"""The administrator's SLA settings: business calendars (working hours, holidays), SLA policies
+with their targets per priority, and escalation rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from zoneinfo import available_timezones
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.errors import require
+from fieldservice.core.events import DELETED, UPDATED, record_created, record_event, record_updated, snapshot
+from fieldservice.customers.choices import CustomerTier
+from fieldservice.sla.choices import HolidayKind, NotifyRole, TargetKind, Weekday
+from fieldservice.sla.models import BusinessCalendar, EscalationRule, Holiday, SlaClock, SlaPolicy, SlaTarget
+from fieldservice.sla.services.clocks import TARGET_FIELDS
+from fieldservice.workorders.choices import Priority
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SHIPPED_FILE = "cn_holidays_{year}.json"
+# A target longer than a year of business minutes is a typing mistake.
+MAX_TARGET_MINUTES = 60 * 24 * 366
+CALENDAR_FIELDS = ["name", "time_zone", "is_default"]
+POLICY_FIELDS = ["code", "name", "calendar", "customer_tier", "is_default", "is_active", "description"]
+RULE_FIELDS = ["name", "target", "after_minutes", "percent_used", "priorities", "notify", "is_active", "position"]
+
+HoursInput = dict[int, Iterable[tuple[dt.time, dt.time]]]
+
+
+def may_manage_sla(actor: User) -> bool:
+    return can(actor, Capability.MANAGE_SLA) and actor.is_own_staff
+
+
+def _invalid(field: str, message: str, code: str = "invalid") -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def _raise(errors: dict[str, list[ValidationError]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def weekday_field(weekday: int) -> str:
+    """The form field of a weekday's working hours ("monday")."""
+    return Weekday(weekday).name.lower()
+
+
+def hours_text(periods: Iterable[tuple[dt.time, dt.time]]) -> str:
+    return ", ".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in periods)
+
+
+# Calendars -------------------------------------------------------------------------------------
+
+
+def _check_text(value, field: str, limit: int, errors: dict) -> str:
+    value = (value or "").strip()
+    if not value:
+        errors.setdefault(field, []).append(ValidationError(_("This field is required."), code="required"))
+    elif len(value) > limit:
+        errors.setdefault(field, []).append(
+            ValidationError(_("At most %(n)d characters.") % {"n": limit}, code="max_length")
+        )
+    return value
+
+
+@cache
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _check_time_zone(value: str, errors: dict) -> str:
+    value = (value or "").strip()
+    if value not in _time_zone_names():
+        errors.setdefault("time_zone", []).append(
+            ValidationError(
+                _("“%(value)s” is not a time zone name such as Asia/Shanghai.") % {"value": value}, code="invalid"
+            )
+        )
+    return value
+
+
+def _check_hours(hours: HoursInput) -> dict[int, list[tuple[dt.time, dt.time]]]:
+    """Sorted periods per weekday; an error names the weekday's field."""
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned = {}
+    for weekday, periods in hours.items():
+        if weekday not in Weekday.values:
+            raise _invalid("hours", _("Unknown weekday."), "invalid_choice")
+        field = weekday_field(weekday)
+        spans = sorted(periods or ())
+        for start, end in spans:
+            if not isinstance(start, dt.time) or not isinstance(end, dt.time):
+                errors.setdefault(field, []).append(ValidationError(_("Enter times as HH:MM."), code="invalid"))
+                break
+            if end <= start:
+                errors.setdefault(field, []).append(
+                    ValidationError(
+                        _("%(start)s-%(end)s ends before it starts.")
+                        % {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}"},
+                        code="ends_before_start",
+                    )
+                )
+                break
+        else:
+            for (_start, previous_end), (start, end) in zip(spans, spans[1:], strict=False):
+                if start < previous_end:
+                    errors.setdefault(field, []).append(
+                        ValidationError(
+                            _("Working periods on %(day)s overlap (%(start)s-%(end)s).")
+                            % {"day": Weekday(weekday).label, "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"},
+                            code="overlap",
+                        )
+                    )
+                    break
+        cleaned[weekday] = spans
+    _raise(errors)
+    return cleaned
+
+
+def calendar_hours(calendar: BusinessCalendar) -> dict[int, list[tuple[dt.time, dt.time]]]:
+    hours: dict[int, list] = {weekday: [] for weekday in Weekday.values}
+    for period in calendar.periods.all():
+        hours[period.weekday].append((period.starts_at, period.ends_at))
+    return hours
+
+
+def _hours_summary(hours: dict[int, list]) -> str:
+    return "; ".join(f"{Weekday(day).label} {hours_text(spans)}" for day, spans in sorted(hours.items()) if spans)
+
+
+def _check_calendar(fields: dict, calendar: BusinessCalendar | None) -> dict:
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned = {}
+    for name, value in fields.items():
+        if name == "name":
+            value = _check_text(value, "name", 100, errors)
+            others = BusinessCalendar.objects.filter(name__iexact=value)
+            if value and others.exclude(pk=calendar.pk if calendar else None).exists():
+                errors.setdefault("name", []).append(
+                    ValidationError(_("A calendar with this name exists."), code="duplicate")
+                )
+        elif name == "time_zone":
+            value = _check_time_zone(value, errors)
+        elif name == "is_default":
+            value = bool(value)
+        else:
+            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+        cleaned[name] = value
+    _raise(errors)
+    return cleaned
+
+
+def _save_hours(calendar: BusinessCalendar, hours: dict[int, list]) -> None:
+    from fieldservice.sla.models import WorkingPeriod
+
+    calendar.periods.all().delete()
+    WorkingPeriod.objects.bulk_create(
+        WorkingPeriod(calendar=calendar, weekday=weekday, starts_at=start, ends_at=end)
+        for weekday, spans in hours.items()
+        for start, end in spans
+    )
+
+
+def _only_default(model, obj) -> None:
+    model.objects.filter(is_default=True).exclude(pk=obj.pk).update(is_default=False)
+
+
+@transaction.atomic
+def create_calendar(
+    *,
+    actor: User,
+    name: str,
+    time_zone: str = "Asia/Shanghai",
+    is_default: bool = False,
+    hours: HoursInput | None = None,
+) -> BusinessCalendar:
+    """A calendar with weekly working hours (none: 24×7). Made the default, it takes over."""
+    require(may_manage_sla(actor))
+    cleaned = _check_calendar({"name": name, "time_zone": time_zone, "is_default": is_default}, None)
+    cleaned_hours = _check_hours(hours or {})
+    if cleaned["is_default"]:
+        BusinessCalendar.objects.filter(is_default=True).update(is_default=False)
+    calendar = BusinessCalendar.objects.create(**cleaned)
+    _save_hours(calendar, cleaned_hours)
+    record_created(calendar, actor=actor, fields=CALENDAR_FIELDS, note=_hours_summary(cleaned_hours))
+    return calendar
+
+
+@transaction.atomic
+def update_calendar(
+    calendar: BusinessCalendar, *, actor: User, hours: HoursInput | None = None, **fields
+) -> BusinessCalendar:
+    """Change name, time zone, default and (given `hours`) the working hours, replacing them all.
+    Clocks already running keep their due times; new clocks follow the change."""
+    require(may_manage_sla(actor))
+    cleaned = _check_calendar(fields, calendar)
+    cleaned_hours = _check_hours(hours) if hours is not None else None
+    calendar = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+    if cleaned.get("is_default") is False and calendar.is_default:
+        raise _invalid("is_default", _("Make another calendar the default instead."), "default_required")
+    before = snapshot(calendar, CALENDAR_FIELDS)
+    for name, value in cleaned.items():
+        setattr(calendar, name, value)
+    if cleaned.get("is_default"):
+        _only_default(BusinessCalendar, calendar)
+    calendar.save()
+    record_updated(calendar, actor=actor, before=before)
+    if cleaned_hours is not None:
+        old = _hours_summary(calendar_hours(calendar))
+        new = _hours_summary({**{day: [] for day in Weekday.values}, **cleaned_hours})
+        if old != new:
+            _save_hours(calendar, cleaned_hours)
+            record_event(calendar, actor=actor, action=UPDATED, changes={"working_hours": [old, new]})
+    return calendar
+
+
+def _check_holiday(fields: dict, errors: dict, prefix: str = "") -> dict:
+    day = fields.get("date")
+    if isinstance(day, str):
+        try:
+            day = dt.date.fromisoformat(day)
+        except ValueError:
+            day = None
+    if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+        errors.setdefault("date", []).append(ValidationError(prefix + _("Enter a valid date."), code="invalid"))
+    kind = fields.get("kind") or HolidayKind.HOLIDAY
+    if kind not in HolidayKind.values:
+        errors.setdefault("kind", []).append(
+            ValidationError(prefix + _("Choose holiday or adjusted working day."), code="invalid_choice")
+        )
+    name = (fields.get("name") or "").strip()
+    if not name or len(name) > 100:
+        errors.setdefault("name", []).append(
+            ValidationError(prefix + _("Give a name of at most 100 characters."), code="invalid")
+        )
+    return {"date": day, "kind": kind, "name": name}
+
+
+@transaction.atomic
+def add_holiday(calendar: BusinessCalendar, *, actor: User, date, kind: str, name: str) -> Holiday:
+    """One public holiday or adjusted working day; one entry per date."""
+    require(may_manage_sla(actor))
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned = _check_holiday({"date": date, "kind": kind, "name": name}, errors)
+    _raise(errors)
+    existing = calendar.holidays.filter(date=cleaned["date"]).first()
+    if existing is not None:
+        raise _invalid(
+            "date",
+            _("%(date)s is already on this calendar as “%(name)s”.") % {"date": existing.date, "name": existing.name},
+            "duplicate",
+        )
+    holiday = Holiday.objects.create(calendar=calendar, **cleaned)
+    record_created(holiday, actor=actor, fields=["date", "kind", "name"], related=calendar)
+    return holiday
+
+
+@transaction.atomic
+def delete_holiday(holiday: Holiday, *, actor: User) -> None:
+    require(may_manage_sla(actor))
+    record_event(holiday, actor=actor, action=DELETED, related=holiday.calendar, note=str(holiday))
+    holiday.delete()
+
+
+def read_holiday_file(source) -> tuple[int | None, list[dict]]:
+    """(year, entries) from a holiday file: {"year": 2026, "holidays": [{"date", "kind", "name"}]}
+    or a bare list of entries. `source` is a path or text."""
+    try:
+        text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source
+        data = json.loads(text)
+    except (OSError, ValueError) as error:
+        raise _invalid("file", _("Cannot read the holiday file: %(error)s") % {"error": error}) from error
+    if isinstance(data, list):
+        return None, data
+    if not isinstance(data, dict) or not isinstance(data.get("holidays"), list):
+        raise _invalid("file", _("The file needs a “holidays” list of date, kind and name."))
+    year = data.get("year")
+    return (year if isinstance(year, int) else None), data["holidays"]
+
+
+@transaction.atomic
+def load_holidays(calendar: BusinessCalendar, *, actor: User | None, entries: list, year: int | None = None) -> int:
+    """Replace the calendar's holidays of the years in `entries` (or of `year`) with them. Every
+    entry is checked first: one bad entry loads nothing. `actor=None` is the command line."""
+    if actor is not None:
+        require(may_manage_sla(actor))
+    cleaned, problems, seen = [], [], set()
+    for number, entry in enumerate(entries, start=1):
+        errors: dict[str, list[ValidationError]] = {}
+        prefix = _("Entry %(n)d: ") % {"n": number}
+        item = _check_holiday(entry if isinstance(entry, dict) else {}, errors, prefix)
+        for messages in errors.values():
+            problems.extend(error.message for error in messages)
+        if item["date"] is not None and not errors:
+            if item["date"] in seen:
+                problems.append(prefix + _("%(date)s appears twice.") % {"date": item["date"]})
+            elif year is not None and item["date"].year != year:
+                problems.append(prefix + _("%(date)s is not in %(year)d.") % {"date": item["date"], "year": year})
+            seen.add(item["date"])
+            cleaned.append(item)
+    if not entries:
+        problems.append(_("The file has no holidays."))
+    if problems:
+        raise ValidationError({"file": [ValidationError(message, code="invalid") for message in problems[:20]]})
+    years = {item["date"].year for item in cleaned} | ({year} if year else set())
+    calendar.holidays.filter(date__year__in=years).delete()
+    Holiday.objects.bulk_create(Holiday(calendar=calendar, **item) for item in cleaned)
+    record_event(
+        calendar,
+        actor=actor,
+        action="holidays_loaded",
+        note=_("%(count)d entries for %(years)s")
+        % {"count": len(cleaned), "years": ", ".join(map(str, sorted(years)))},
+    )
+    return len(cleaned)
+
+
+def shipped_holiday_years() -> list[int]:
+    """Years of Chinese public holidays shipped with the application."""
+    years = []
+    for path in DATA_DIR.glob(SHIPPED_FILE.format(year="*")):
+        suffix = path.stem.rsplit("_", 1)[-1]
+        if suffix.isdigit():
+            years.append(int(suffix))
+    return sorted(years)
+
+
+def load_shipped_holidays(calendar: BusinessCalendar, *, actor: User | None, year: int) -> int:
+    if year not in shipped_holiday_years():
+        raise _invalid("year", _("No holiday list is shipped for %(year)s.") % {"year": year}, "invalid_choice")
+    _file_year, entries = read_holiday_file(DATA_DIR / SHIPPED_FILE.format(year=year))
+    return load_holidays(calendar, actor=actor, entries=entries, year=year)
+
+
+# Policies --------------------------------------------------------------------------------------
+
+
+def target_field(priority: str, kind: str) -> str:
+    """The form field of one target ("urgent_response")."""
+    return f"{priority}_{kind}"
+
+
+def _check_targets(targets: dict) -> dict[str, dict[str, int | None]]:
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned = {}
+    for priority, values in targets.items():
+        if priority not in Priority.values:
+            raise _invalid("targets", _("Unknown priority."), "invalid_choice")
+        row = {}
+        for kind in TargetKind.values:
+            value = (values or {}).get(kind)
+            if value in (None, ""):
+                row[kind] = None
+                continue
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                value = 0
+            if not 1 <= value <= MAX_TARGET_MINUTES:
+                errors.setdefault(target_field(priority, kind), []).append(
+                    ValidationError(
+                        _("Enter whole minutes from 1 to %(max)d, or leave it empty.") % {"max": MAX_TARGET_MINUTES},
+                        code="out_of_range",
+                    )
+                )
+            row[kind] = value
+        cleaned[priority] = row
+    _raise(errors)
+    return cleaned
+
+
+def _check_policy(fields: dict, policy: SlaPolicy | None) -> dict:
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned = {}
+    pk = policy.pk if policy else None
+    for name, value in fields.items():
+        if name == "code":
+            value = (value or "").strip()
+            if not value or slugify(value) != value or len(value) > 40:
+                errors.setdefault("code", []).append(
+                    ValidationError(_("Use lower-case letters, digits and hyphens."), code="invalid")
+                )
+            elif SlaPolicy.objects.filter(code=value).exclude(pk=pk).exists():
+                errors.setdefault("code", []).append(
+                    ValidationError(_("A policy with this code exists."), code="duplicate")
+                )
+        elif name == "name":
+            value = _check_text(value, "name", 100, errors)
+        elif name == "calendar":
+            if not isinstance(value, BusinessCalendar):
+                errors.setdefault("calendar", []).append(
+                    ValidationError(_("Choose a business calendar."), code="required")
+                )
+        elif name == "customer_tier":
+            value = value or ""
+            if value and value not in CustomerTier.values:
+                errors.setdefault(name, []).append(ValidationError(_("Choose a customer tier."), code="invalid_choice"))
+            elif value and SlaPolicy.objects.filter(customer_tier=value).exclude(pk=pk).exists():
+                other = SlaPolicy.objects.filter(customer_tier=value).exclude(pk=pk).first()
+                errors.setdefault(name, []).append(
+                    ValidationError(
+                        _("Policy “%(name)s” already serves this tier.") % {"name": other.name}, code="duplicate"
+                    )
+                )
+        elif name in ("is_default", "is_active"):
+            value = bool(value)
+        elif name == "description":
+            value = (value or "").strip()
+        else:
+            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+        cleaned[name] = value
+    is_default = cleaned.get("is_default", policy.is_default if policy else False)
+    is_active = cleaned.get("is_active", policy.is_active if policy else True)
+    if is_default and not is_active:
+        errors.setdefault("is_active", []).append(
+            ValidationError(_("The default policy must be active."), code="default_inactive")
+        )
+    _raise(errors)
+    return cleaned
+
+
+def _targets_summary(policy: SlaPolicy) -> dict[str, list]:
+    return {
+        target.priority: [getattr(target, field) for field in TARGET_FIELDS.values()]
+        for target in policy.targets.order_by("priority")
+    }
+
+
+def _save_targets(policy: SlaPolicy, targets: dict[str, dict[str, int | None]]) -> None:
+    for priority, row in targets.items():
+        values = {TARGET_FIELDS[kind]: minutes for kind, minutes in row.items()}
+        SlaTarget.objects.update_or_create(policy=policy, priority=priority, defaults=values)
+
+
+@transaction.atomic
+def create_policy(
+    *,
+    actor: User,
+    code: str,
+    name: str,
+    calendar: BusinessCalendar | None,
+    customer_tier: str = "",
+    is_default: bool = False,
+    is_active: bool = True,
+    description: str = "",
+    targets: dict | None = None,
+) -> SlaPolicy:
+    """A policy with business-minute targets per priority ({"urgent": {"response": 30, ...}})."""
+    require(may_manage_sla(actor))
+    fields = {
+        "code": code,
+        "name": name,
+        "calendar": calendar,
+        "customer_tier": customer_tier,
+        "is_default": is_default,
+        "is_active": is_active,
+        "description": description,
+    }
+    cleaned = _check_policy(fields, None)
+    cleaned_targets = _check_targets(targets or {})
+    if cleaned["is_default"]:
+        SlaPolicy.objects.filter(is_default=True).update(is_default=False)
+    policy = SlaPolicy.objects.create(**cleaned)
+    _save_targets(policy, cleaned_targets)
+    record_created(policy, actor=actor, fields=POLICY_FIELDS)
+    return policy
+
+
+@transaction.atomic
+def update_policy(policy: SlaPolicy, *, actor: User, targets: dict | None = None, **fields) -> SlaPolicy:
+    """Change a policy and (given `targets`) its targets. Orders already running keep the targets
+    their clocks started with."""
+    require(may_manage_sla(actor))
+    cleaned = _check_policy(fields, policy)
+    cleaned_targets = _check_targets(targets) if targets is not None else None
+    policy = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+    if cleaned.get("is_default") is False and policy.is_default:
+        raise _invalid("is_default", _("Make another policy the default instead."), "default_required")
+    before = snapshot(policy, POLICY_FIELDS)
+    for name, value in cleaned.items():
+        setattr(policy, name, value)
+    if cleaned.get("is_default"):
+        _only_default(SlaPolicy, policy)
+    policy.save()
+    record_updated(policy, actor=actor, before=before)
+    if cleaned_targets is not None:
+        old = _targets_summary(policy)
+        _save_targets(policy, cleaned_targets)
+        new = _targets_summary(policy)
+        if old != new:
+            record_event(policy, actor=actor, action=UPDATED, changes={"targets": [old, new]})
+    return policy
+
+
+# Escalation rules ------------------------------------------------------------------------------
+
+
+def _check_rule(fields: dict, rule: EscalationRule | None) -> dict:
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned = {}
+
+    def add(field, message, code="invalid"):
+        errors.setdefault(field, []).append(ValidationError(message, code=code))
+
+    for name, value in fields.items():
+        if name == "name":
+            value = _check_text(value, "name", 100, errors)
+        elif name == "target":
+            value = value or ""
+            if value and value not in TargetKind.values:
+                add(name, _("Choose a target."), "invalid_choice")
+        elif name in ("after_minutes", "percent_used", "position"):
+            if value in (None, ""):
+                value = 0 if name == "position" else None
+            else:
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    add(name, _("Enter a whole number."))
+                    continue
+        elif name == "priorities":
+            value = sorted(set(value or ()))
+            if any(item not in Priority.values for item in value):
+                add(name, _("Choose priorities from the list."), "invalid_choice")
+        elif name == "notify":
+            if value not in NotifyRole.values:
+                add(name, _("Choose whom to notify."), "invalid_choice")
+        elif name == "is_active":
+            value = bool(value)
+        else:
+            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+        cleaned[name] = value
+    after = cleaned.get("after_minutes", rule.after_minutes if rule else None)
+    percent = cleaned.get("percent_used", rule.percent_used if rule else None)
+    if "after_minutes" not in errors and "percent_used" not in errors:
+        if after is not None and percent is not None:
+            message = _("Give either minutes after the start or a percentage used, not both.")
+            add("after_minutes", message, "one_trigger")
+            add("percent_used", message, "one_trigger")
+        elif after is None and percent is None:
+            add("after_minutes", _("Give minutes after the start, or a percentage used."), "one_trigger")
+        elif after is not None and not 0 < after <= MAX_TARGET_MINUTES:
+            add("after_minutes", _("Enter at least one minute."), "out_of_range")
+        elif percent is not None and not 1 <= percent <= 100:
+            add("percent_used", _("Enter a percentage from 1 to 100."), "out_of_range")
+    if "position" in cleaned and not errors.get("position") and cleaned["position"] < 0:
+        add("position", _("Enter zero or more."), "out_of_range")
+    _raise(errors)
+    return cleaned
+
+
+def _recheck_running_clocks() -> int:
+    """A changed rule may fire earlier than what the clocks wait for: the next check looks at
+    every running clock again (keys keep it from repeating what was sent)."""
+    now = timezone.now()
+    return (
+        SlaClock.objects.filter(met_at__isnull=True, stopped_at__isnull=True, paused_at__isnull=True)
+        .exclude(next_check_at__lte=now)
+        .update(next_check_at=now)
+    )
+
+
+@transaction.atomic
+def create_rule(
+    *,
+    actor: User,
+    name: str,
+    notify: str,
+    target: str = "",
+    after_minutes: int | None = None,
+    percent_used: int | None = None,
+    priorities: Iterable[str] = (),
+    is_active: bool = True,
+    position: int = 0,
+) -> EscalationRule:
+    require(may_manage_sla(actor))
+    cleaned = _check_rule(
+        {
+            "name": name,
+            "target": target,
+            "after_minutes": after_minutes,
+            "percent_used": percent_used,
+            "priorities": list(priorities or ()),
+            "notify": notify,
+            "is_active": is_active,
+            "position": position,
+        },
+        None,
+    )
+    rule = EscalationRule.objects.create(**cleaned)
+    record_created(rule, actor=actor, fields=RULE_FIELDS)
+    _recheck_running_clocks()
+    return rule
+
+
+@transaction.atomic
+def update_rule(rule: EscalationRule, *, actor: User, **fields) -> EscalationRule:
+    require(may_manage_sla(actor))
+    cleaned = _check_rule(fields, rule)
+    rule = EscalationRule.objects.select_for_update().get(pk=rule.pk)
+    before = snapshot(rule, RULE_FIELDS)
+    for name, value in cleaned.items():
+        setattr(rule, name, value)
+    rule.save()
+    if record_updated(rule, actor=actor, before=before):
+        _recheck_running_clocks()
+    return rule
+
+
+@transaction.atomic
+def delete_rule(rule: EscalationRule, *, actor: User) -> None:
+    require(may_manage_sla(actor))
+    record_event(rule, actor=actor, action=DELETED, note=rule.name)
+    rule.delete()
