@@ -56,5 +56,5 @@ class ClockState(models.TextChoices):
 
 
 class OverdueState(models.TextChoices):
-    AT_RISK = "at_risk", _("At risk (80 % used)")
+    AT_RISK = "at_risk", _("At risk (80 percent used)")
     BREACHED = "breached", _("Breached")
