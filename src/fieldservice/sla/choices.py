@@ -24,7 +24,7 @@ class TargetKind(models.TextChoices):
     RESPONSE = "response", _("Response (dispatched)")
     ACCEPTANCE = "acceptance", _("Acceptance")
     ARRIVAL = "arrival", _("Arrival on site")
-    RESOLUTION = "resolution", _("Resolution")
+    RESOLUTION = "resolution", _("Resolution (fixed)")
 
 
 # The order in which an order passes its milestones: meeting one meets every earlier one still

@@ -30,7 +30,7 @@ OVERDUE_COLUMNS = [
     Column(gettext_lazy("Customer"), lambda c: c.work_order.customer.name),
     Column(gettext_lazy("Priority"), lambda c: c.work_order.get_priority_display()),
     Column(gettext_lazy("Target"), lambda c: c.get_kind_display()),
-    Column(gettext_lazy("Due"), lambda c: c.due_at),
+    Column(gettext_lazy("Due at"), lambda c: c.due_at),
     Column(gettext_lazy("State"), _state_label),
 ]
 
