@@ -282,3 +282,32 @@ FSM_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("FSM_DELIVERY_MAX_ATTEMPTS", "").
 FSM_DELIVERY_STALL_SECONDS = int(os.environ.get("FSM_DELIVERY_STALL_SECONDS", "").strip() or "120")
 if FSM_DELIVERY_MAX_ATTEMPTS < 1 or FSM_DELIVERY_STALL_SECONDS < 1:
     raise ImproperlyConfigured("FSM_DELIVERY_MAX_ATTEMPTS and FSM_DELIVERY_STALL_SECONDS must be positive numbers")
+
+"""Day-plan optimisation (dispatch/planning/travel.py).
+
+FSM_ROAD_FACTOR       road distance / great-circle distance, for travel estimated from coordinates (default 1.3)
+FSM_TRAVEL_SPEED_KMH  average driving speed of that estimate, km/h (default 40)
+FSM_OSRM_URL          an OSRM server (e.g. http://127.0.0.1:5000): travel times from its table service;
+                      when it fails, the plan falls back to the estimate and says so
+"""
+
+
+def _env_float(name: str, default: float, *, minimum: float, strict: bool) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if value != value or value in (float("inf"), float("-inf")) or value < minimum or (strict and value == minimum):
+        bound = f"greater than {minimum:g}" if strict else f"at least {minimum:g}"
+        raise ImproperlyConfigured(f"{name} must be {bound}, got {raw!r}")
+    return value
+
+
+FSM_ROAD_FACTOR = _env_float("FSM_ROAD_FACTOR", 1.3, minimum=1.0, strict=False)
+FSM_TRAVEL_SPEED_KMH = _env_float("FSM_TRAVEL_SPEED_KMH", 40.0, minimum=0.0, strict=True)
+FSM_OSRM_URL = os.environ.get("FSM_OSRM_URL", "").strip().rstrip("/")
+if FSM_OSRM_URL and not FSM_OSRM_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"FSM_OSRM_URL must start with http:// or https://, got {FSM_OSRM_URL!r}")
