@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/solomon.py --data ../shared/benchdata/solomon --time 10 [C101 R101 ...]
 
-An adapter turns each instance into the product's planning input (`dispatch.planning.Problem`): one job
+An adapter turns each instance into the product's planning input (`planning.optimiser.Problem`): one job
 per customer (window on the start of service, service time as duration, demand as used-up load), one
 engineer per vehicle of the instance's fleet (home at the depot, the depot's hours as the shift, the
 capacity as the load he can carry), and an explicit travel matrix: Euclidean distance truncated to one
@@ -70,7 +70,7 @@ def arc(a, b) -> int:
 def to_problem(instance: Instance):
     import numpy as np
 
-    from fieldservice.dispatch.planning import ExplicitMatrix, Job, Objective, Problem, Resource, TimeWindow
+    from fieldservice.planning.optimiser import ExplicitMatrix, Job, Objective, Problem, Resource, TimeWindow
 
     depot = instance.nodes[0]
     shift = TimeWindow(depot[4] * SCALE, depot[5] * SCALE)
@@ -145,7 +145,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from fieldservice.dispatch.planning import solve
+    from fieldservice.planning.optimiser import solve
 
     with (args.data / "bks.csv").open() as handle:
         best_known = {row["instance"]: float(row["distonly_trunc1_distance"]) for row in csv.DictReader(handle)}

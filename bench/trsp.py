@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/trsp.py --data ../shared/benchdata/trsp --time 30 [C101.100_25-5-5-5 ...]
 
-An adapter turns each instance into the product's planning input (`dispatch.planning.Problem`):
+An adapter turns each instance into the product's planning input (`planning.optimiser.Problem`):
 - node 0 is the central depot (a `Depot`: one visit gives every tool and refills the parts),
   nodes 1..25 are the technicians (an engineer each: home, the home's time window as the shift,
   skills, tools, spare parts as stock), the other nodes are requests (a job each: window on the start
@@ -111,7 +111,7 @@ def dist(a: Node, b: Node) -> float:
 def to_problem(instance: Instance):
     import numpy as np
 
-    from fieldservice.dispatch.planning import (
+    from fieldservice.planning.optimiser import (
         Depot,
         ExplicitMatrix,
         Job,
@@ -240,7 +240,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from fieldservice.dispatch.planning import VisitKind, solve
+    from fieldservice.planning.optimiser import VisitKind, solve
 
     with (args.data / "bks.csv").open() as handle:
         best_known = {row["instance"]: float(row["duration"]) for row in csv.DictReader(handle)}

@@ -7,6 +7,7 @@ from ninja.security import django_auth
 
 from fieldservice.accounts.api import router as accounts_router
 from fieldservice.assets.api import router as assets_router
+from fieldservice.board.api import router as board_router
 from fieldservice.contracts.api import router as contracts_router
 from fieldservice.core.api import TokenAuth, validation_error_body
 from fieldservice.core.errors import DomainError
@@ -17,7 +18,10 @@ from fieldservice.field.api import router as field_router
 from fieldservice.inventory.api import router as inventory_router
 from fieldservice.knowledge.api import router as knowledge_router
 from fieldservice.notifications.api import router as notifications_router
+from fieldservice.planning.api import router as planning_router
+from fieldservice.pool.api import router as pool_router
 from fieldservice.portal.api import router as portal_router
+from fieldservice.scheduling.api import router as scheduling_router
 from fieldservice.sla.api import router as sla_router
 from fieldservice.webhooks.api import router as webhooks_router
 from fieldservice.workorders.api import router as workorders_router
@@ -63,3 +67,7 @@ api.add_router("/v1/", sla_router)
 api.add_router("/v1/", contracts_router)
 api.add_router("/v1/", notifications_router)
 api.add_router("/v1/", webhooks_router)
+api.add_router("/v1/", pool_router)
+api.add_router("/v1/", scheduling_router)
+api.add_router("/v1/", planning_router)
+api.add_router("/v1/", board_router)

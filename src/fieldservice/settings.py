@@ -77,6 +77,10 @@ INSTALLED_APPS = [
     "fieldservice.contracts",
     "fieldservice.notifications",
     "fieldservice.webhooks",
+    "fieldservice.pool",
+    "fieldservice.scheduling",
+    "fieldservice.planning",
+    "fieldservice.board",
 ]
 
 MIDDLEWARE = [
@@ -283,7 +287,7 @@ FSM_DELIVERY_STALL_SECONDS = int(os.environ.get("FSM_DELIVERY_STALL_SECONDS", ""
 if FSM_DELIVERY_MAX_ATTEMPTS < 1 or FSM_DELIVERY_STALL_SECONDS < 1:
     raise ImproperlyConfigured("FSM_DELIVERY_MAX_ATTEMPTS and FSM_DELIVERY_STALL_SECONDS must be positive numbers")
 
-"""Day-plan optimisation (dispatch/planning/travel.py).
+"""Day-plan optimisation (planning/optimiser/travel.py).
 
 FSM_ROAD_FACTOR       road distance / great-circle distance, for travel estimated from coordinates (default 1.3)
 FSM_TRAVEL_SPEED_KMH  average driving speed of that estimate, km/h (default 40)

@@ -30,6 +30,10 @@ urlpatterns = [
     path("contracts/", include("fieldservice.contracts.urls")),
     path("notifications/", include("fieldservice.notifications.urls")),
     path("webhooks/", include("fieldservice.webhooks.urls")),
+    path("pool/", include("fieldservice.pool.urls")),
+    path("schedule/", include("fieldservice.scheduling.urls")),
+    path("planning/", include("fieldservice.planning.urls")),
+    path("board/", include("fieldservice.board.urls")),
     path("", include("fieldservice.core.urls")),
 ]
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

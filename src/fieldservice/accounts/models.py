@@ -114,12 +114,16 @@ class Skill(models.Model):
 
 
 class ServiceArea(models.Model):
-    """A region engineers cover, by province / city / district (polygons come with dispatch)."""
+    """A region engineers cover, by province / city / district, or by a polygon drawn round it.
+
+    `polygon` is a closed ring of [longitude, latitude] points (GeoJSON order, first = last);
+    when set, a site is inside the area when its coordinates are inside the ring."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     province = models.CharField(_("province"), max_length=50, blank=True)
     city = models.CharField(_("city"), max_length=50, blank=True)
     district = models.CharField(_("district"), max_length=50, blank=True)
+    polygon = models.JSONField(_("boundary"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("service area")

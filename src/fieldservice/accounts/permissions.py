@@ -34,6 +34,9 @@ class Capability(StrEnum):
     MANAGE_SLA = "sla.manage"
     MANAGE_NOTIFICATIONS = "notifications.manage"
     MANAGE_WEBHOOKS = "webhooks.manage"
+    MANAGE_DISPATCH_RULES = "dispatch.manage_rules"
+    GRAB_ORDERS = "pool.grab"
+    MANAGE_SCHEDULES = "scheduling.manage"
 
 
 C = Capability
@@ -66,6 +69,8 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.FILE_REQUESTS,
         C.MANAGE_WORK_ORDERS,
         C.DISPATCH,
+        C.MANAGE_DISPATCH_RULES,
+        C.MANAGE_SCHEDULES,
         C.VIEW_KNOWLEDGE,
         C.VIEW_CONTRACTS,
     },
@@ -75,6 +80,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_PARTS,
         C.VIEW_WORK_ORDERS,
         C.WORK_IN_FIELD,
+        C.GRAB_ORDERS,
         C.VIEW_KNOWLEDGE,
     },
     Role.PROVIDER_ADMIN: {

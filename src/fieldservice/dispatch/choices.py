@@ -15,3 +15,23 @@ class AssignmentStatus(models.TextChoices):
 
 
 ACTIVE_ASSIGNMENT_STATUSES = frozenset({AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED})
+
+
+class RuleAction(models.TextChoices):
+    ASSIGN = "assign", _("Assign")
+    POOL = "pool", _("Publish to the grab pool")
+
+
+class RuleTarget(models.TextChoices):
+    ENGINEER = "engineer", _("An engineer")
+    TEAM = "team", _("A team")
+    PROVIDER = "provider", _("A service provider")
+    ANYONE = "anyone", _("Any qualified engineer")
+
+
+class RuleStrategy(models.TextChoices):
+    FIXED = "fixed", _("Fixed")
+    ROUND_ROBIN = "round_robin", _("Round robin")
+    LEAST_OPEN = "least_open", _("Least open work")
+    NEAREST = "nearest", _("Nearest qualified available engineer")
+    BEST_MATCH = "best_match", _("Best match")

@@ -3,9 +3,67 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fieldservice.accounts.models import Organisation
-from fieldservice.dispatch.choices import AssignmentRole, AssignmentStatus
+from fieldservice.accounts.models import Organisation, ServiceTeam
+from fieldservice.dispatch.choices import AssignmentRole, AssignmentStatus, RuleAction, RuleStrategy, RuleTarget
 from fieldservice.workorders.models import WorkOrder
+
+
+class DispatchRule(models.Model):
+    """One line of the auto-dispatch table: conditions on the order, whom to give it to, and how
+    to choose among them. Rules are tried by `position`; the first whose conditions all hold wins.
+
+    `conditions` maps a condition field (see dispatch/rules.py CONDITION_FIELDS) to the values it
+    accepts, e.g. {"priority": ["urgent"], "area": [3]}; a field that is absent accepts anything.
+    `weights` are the best-match weights per factor (skill, distance, load, last_engineer, rating)."""
+
+    position = models.PositiveIntegerField(_("position"), default=0, db_index=True)
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    conditions = models.JSONField(_("conditions"), default=dict, blank=True)
+    action = models.CharField(_("action"), max_length=10, choices=RuleAction.choices, default=RuleAction.ASSIGN)
+    target_kind = models.CharField(_("target"), max_length=10, choices=RuleTarget.choices, default=RuleTarget.ANYONE)
+    target_engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("engineer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    target_team = models.ForeignKey(
+        ServiceTeam, verbose_name=_("team"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    target_provider = models.ForeignKey(
+        Organisation,
+        verbose_name=_("service provider"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    strategy = models.CharField(
+        _("strategy"), max_length=12, choices=RuleStrategy.choices, default=RuleStrategy.BEST_MATCH
+    )
+    weights = models.JSONField(_("best-match weights"), default=dict, blank=True)
+    pool_minutes = models.PositiveIntegerField(_("minutes in the pool"), null=True, blank=True)
+    pool_requires_approval = models.BooleanField(_("grabs need approval"), default=False)
+    # Round robin: the engineer this rule gave the last order to.
+    last_engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    matched_count = models.PositiveIntegerField(_("orders caught"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("dispatch rule")
+        verbose_name_plural = _("dispatch rules")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Assignment(models.Model):
@@ -36,6 +94,9 @@ class Assignment(models.Model):
         _("status"), max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.OFFERED
     )
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    rule = models.ForeignKey(
+        DispatchRule, verbose_name=_("rule"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned by"),

@@ -1,6 +1,6 @@
 """Day-plan optimisation: open orders and engineers in, routes out (see solver.py for the model).
 
-from fieldservice.dispatch.planning import Job, Problem, Resource, TimeWindow, solve
+from fieldservice.planning.optimiser import Job, Problem, Resource, TimeWindow, solve
 plan = solve(Problem(jobs, engineers), time_limit=10)
 """
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from fieldservice.core.errors import DomainError
-from fieldservice.dispatch.planning import (
+from fieldservice.planning.optimiser import (
     Break,
     Depot,
     ExplicitMatrix,

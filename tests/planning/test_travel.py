@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from django.test import override_settings
 
-from fieldservice.dispatch.planning import ExplicitMatrix, GeoPoint, GreatCircle, OsrmTable, TravelError
-from fieldservice.dispatch.planning.travel import UNREACHABLE, default_source, great_circle_m
+from fieldservice.planning.optimiser import ExplicitMatrix, GeoPoint, GreatCircle, OsrmTable, TravelError
+from fieldservice.planning.optimiser.travel import UNREACHABLE, default_source, great_circle_m
 
 NINGBO = GeoPoint(29.868336, 121.543990)
 CIXI = GeoPoint(30.17, 121.24)
