@@ -274,6 +274,11 @@ _webhook_attempts = os.environ.get("FSM_WEBHOOK_MAX_ATTEMPTS", "").strip() or "8
 if not _webhook_attempts.isdigit() or int(_webhook_attempts) < 1:
     raise ImproperlyConfigured(f"FSM_WEBHOOK_MAX_ATTEMPTS must be a whole number from 1, got {_webhook_attempts!r}")
 FSM_WEBHOOK_MAX_ATTEMPTS = int(_webhook_attempts)
+# Grab pool: minutes an order stays in the pool before it returns to the dispatchers (1 to 10080).
+_pool_minutes = os.environ.get("FSM_POOL_MINUTES", "").strip() or "30"
+if not (_pool_minutes.isascii() and _pool_minutes.isdigit() and 1 <= int(_pool_minutes) <= 10080):
+    raise ImproperlyConfigured(f"FSM_POOL_MINUTES must be a whole number from 1 to 10080, got {_pool_minutes!r}")
+FSM_POOL_MINUTES = int(_pool_minutes)
 
 """Notifications (see notifications/tasks.py).
 
