@@ -27,6 +27,7 @@ CHECKS: dict[str, tuple[str, int]] = {
     "sla.check": ("fieldservice.sla.tasks.check_sla", 60),
     "contracts.expiry_reminders": ("fieldservice.contracts.tasks.send_expiry_reminders", 3600),
     "workorders.fetch_mail": ("fieldservice.workorders.tasks.fetch_mail", 120),
+    "pool.expire": ("fieldservice.pool.tasks.expire_offers", 60),
 }
 
 

@@ -35,6 +35,7 @@ class Event(models.TextChoices):
     SLA_BREACHED = "sla.breached", _("SLA deadline missed")
     CONTRACT_EXPIRING = "contract.expiring", _("Contract expiring")
     WARRANTY_EXPIRING = "warranty.expiring", _("Warranty expiring")
+    POOL_EXPIRED = "pool.expired", _("Nobody grabbed a pool order")
 
 
 # Without a preference row: in the app and by e-mail yes, SMS and IM no.

@@ -93,6 +93,18 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "body": "{{ customer }} 的 {{ model }}（{{ serial }}）保修将于 {{ ends_on }} 到期。",
         },
     },
+    "pool.expired": {
+        "en": {
+            "subject": "Nobody grabbed {{ number }} from the pool",
+            "body": "{{ customer }} · priority {{ priority }}\n"
+            "Work order {{ number }} waited in the grab pool until {{ expired_at }} and nobody took it. "
+            "It is back in the dispatch queue.",
+        },
+        "zh-hans": {
+            "subject": "抢单池无人接单：{{ number }}",
+            "body": "{{ customer }} · 优先级 {{ priority }}\n工单 {{ number }} 在抢单池中等到 {{ expired_at }} 仍无人接单，已回到派工队列。",
+        },
+    },
 }
 
 # For an event nobody wrote a text for (a producer's new event).
@@ -149,5 +161,11 @@ SAMPLE_CONTEXT: dict[str, dict] = {
         "customer": "宁波精密机械有限公司",
         "ends_on": "2025-06-30",
         "days_left": 30,
+    },
+    "pool.expired": {
+        "number": "WO0000123",
+        "customer": "宁波精密机械有限公司",
+        "priority": "High",
+        "expired_at": "2025-06-01 14:30",
     },
 }
