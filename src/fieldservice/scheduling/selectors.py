@@ -10,9 +10,11 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fieldservice.accounts.choices import Role
 from fieldservice.accounts.models import EngineerProfile, User
+from fieldservice.accounts.permissions import Capability, can
 from fieldservice.scheduling.choices import VisitStatus
-from fieldservice.scheduling.models import Absence, Visit
+from fieldservice.scheduling.models import Absence, CalendarFeed, DurationDefault, Visit
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import work_orders_for
 
@@ -114,17 +116,24 @@ def slot_conflicts(
     start: dt.datetime,
     duration_minutes: int,
     ignore_visit: Visit | None = None,
+    window_start: dt.datetime | None = None,
+    window_end: dt.datetime | None = None,
 ) -> list[Conflict]:
     """What is wrong with giving `order` to `engineer` from `start` for `duration_minutes`:
-    skill, leave, overlap with his other visits, outside his shift, outside the customer's window."""
+    skill, leave, overlap with his other visits, outside his shift, outside the customer's window.
+    The window is `window_start`/`window_end` when given (a window being agreed now), else the
+    one stored on `ignore_visit`."""
     end = start + dt.timedelta(minutes=duration_minutes)
     conflicts: list[Conflict] = []
-    profile = EngineerProfile.objects.filter(user=engineer).prefetch_related("skills").first()
-    skill = order.fault_category.skill if order.fault_category_id else None
-    if profile is None:
+    # An engineer without a profile is still an engineer (dispatch accepts him): he works the
+    # default hours and has no skills. Only the role and the active flag decide.
+    if not engineer.is_active or not engineer.has_role(Role.ENGINEER):
         conflicts.append(Conflict("not_an_engineer", _("%(name)s is not an engineer.") % {"name": engineer}, True))
         return conflicts
-    if skill is not None and not any(s.skill_id == skill.pk for s in profile.skills.all()):
+    profile = EngineerProfile.objects.filter(user=engineer).prefetch_related("skills").first()
+    skill = order.fault_category.skill if order.fault_category_id else None
+    skills = {s.skill_id for s in profile.skills.all()} if profile is not None else set()
+    if skill is not None and skill.pk not in skills:
         conflicts.append(
             Conflict(
                 "skill",
@@ -162,9 +171,9 @@ def slot_conflicts(
     periods = shift_periods(profile, local_start.date())
     if not any(period_start <= start and end <= period_end for period_start, period_end in periods):
         conflicts.append(Conflict("outside_shift", _("Outside %(name)s's shift.") % {"name": engineer}, True))
-    visit = ignore_visit
-    outside_window = visit is not None and visit.window_start and visit.window_end
-    if outside_window and (start < visit.window_start or start > visit.window_end):
+    if window_start is None and window_end is None and ignore_visit is not None:
+        window_start, window_end = ignore_visit.window_start, ignore_visit.window_end
+    if window_start and window_end and not (window_start <= start <= window_end):
         conflicts.append(Conflict("window", _("Outside the time window agreed with the customer."), False))
     return conflicts
 
@@ -174,3 +183,60 @@ def visits_between(actor: User, start: dt.datetime, end: dt.datetime, engineers=
     if engineers is not None:
         visits = visits.filter(Q(engineer__in=engineers))
     return visits
+
+
+def visits_overlapping(engineer: User, start: dt.datetime, end: dt.datetime) -> list[Visit]:
+    """The engineer's planned visits that overlap [start, end): what an absence there hits."""
+    return [visit for visit in engineer_visits(engineer, start, end) if visit.planned_end > start]
+
+
+def engineer_schedule(engineer: User, start: dt.datetime, end: dt.datetime) -> QuerySet[Visit]:
+    """The engineer's own visits (any status) starting in [start, end), for his phone and feed:
+    only those where he is the visit's engineer, not every order he ever touched."""
+    return (
+        Visit.objects.filter(engineer=engineer, planned_start__gte=start, planned_start__lt=end)
+        .exclude(status=VisitStatus.CANCELLED)
+        .select_related("work_order__customer", "work_order__site", "work_order__fault_category")
+        .order_by("planned_start", "pk")
+    )
+
+
+# Absences -----------------------------------------------------------------------------------------
+
+
+def may_manage_schedules(actor: User) -> bool:
+    return actor.is_authenticated and actor.is_own_staff and can(actor, Capability.MANAGE_SCHEDULES)
+
+
+def absences_for(actor: User) -> QuerySet[Absence]:
+    """Schedulers see every engineer's absences; an engineer sees his own; nobody else any."""
+    absences = Absence.objects.select_related("engineer", "created_by")
+    if may_manage_schedules(actor):
+        return absences
+    if actor.is_authenticated and actor.has_role(Role.ENGINEER):
+        return absences.filter(engineer=actor)
+    return absences.none()
+
+
+def get_absence_for(actor: User, pk: int) -> Absence:
+    return get_object_or_404(absences_for(actor), pk=pk)
+
+
+def schedulable_engineers(actor: User) -> QuerySet[User]:
+    """Engineers a scheduler may give absences to: active users with the engineer role."""
+    if not may_manage_schedules(actor):
+        return User.objects.none()
+    return (
+        User.objects.filter(is_active=True, roles__role=Role.ENGINEER)
+        .select_related("organisation")
+        .distinct()
+        .order_by("username")
+    )
+
+
+def duration_defaults() -> QuerySet[DurationDefault]:
+    return DurationDefault.objects.select_related("product_model").order_by("service_type", "product_model__code")
+
+
+def feed_by_token(token: str) -> CalendarFeed:
+    return get_object_or_404(CalendarFeed.objects.select_related("user"), token=token, user__is_active=True)

@@ -1,0 +1,62 @@
+"""The appointment panel of a work order page: what is planned, what is wrong with it, and the
+form to agree it (for dispatchers and the order's lead engineer)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from fieldservice.scheduling.forms import VisitForm
+from fieldservice.scheduling.selectors import planned_visit, slot_conflicts
+from fieldservice.scheduling.services import default_duration_minutes, lead_engineer, may_schedule
+from fieldservice.workorders.choices import FINISHED_STATUSES
+
+
+def may_edit_visit(user, order) -> bool:
+    if order.status in FINISHED_STATUSES or not getattr(user, "is_authenticated", False):
+        return False
+    if may_schedule(user):
+        return True
+    lead = lead_engineer(order)
+    return lead is not None and lead.pk == user.pk
+
+
+def initial_for(order, visit) -> dict:
+    if visit is None:
+        return {"duration_minutes": default_duration_minutes(order), "version": 0}
+    local = timezone.localtime
+    return {
+        "planned_start": local(visit.planned_start),
+        "duration_minutes": visit.duration_minutes,
+        "window_start": local(visit.window_start) if visit.window_start else None,
+        "window_end": local(visit.window_end) if visit.window_end else None,
+        "is_pinned": visit.is_pinned,
+        "note": visit.note,
+        "version": visit.version,
+    }
+
+
+def panel_context(order, user, form: VisitForm | None = None) -> dict:
+    visit = planned_visit(order)
+    last = visit or order.visits.order_by("-planned_start", "-pk").first()
+    editable = may_edit_visit(user, order)
+    warnings = []
+    if visit is not None and visit.engineer_id is not None:
+        warnings = slot_conflicts(
+            order,
+            engineer=visit.engineer,
+            start=visit.planned_start,
+            duration_minutes=visit.duration_minutes,
+            ignore_visit=visit,
+        )
+    if editable and form is None:
+        form = VisitForm(initial=initial_for(order, visit), auto_id=f"visit-{order.pk}-%s")
+    return {
+        "order": order,
+        "visit": visit,
+        "last_visit": last if visit is None else None,
+        "warnings": warnings,
+        "editable": editable,
+        "form": form if editable else None,
+        "default_minutes": default_duration_minutes(order),
+        "lead": lead_engineer(order),
+    }
