@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fieldservice.board import views
 
 app_name = "board"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("data.json", views.data, name="data"),
+    path("queue/", views.queue, name="queue"),
+    path("check/", views.check, name="check"),
+    path("move/", views.move, name="move"),
+    path("events/", views.events, name="events"),
+    path("orders/<int:pk>/nearest.json", views.nearest, name="nearest"),
+]
