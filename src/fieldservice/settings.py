@@ -320,3 +320,9 @@ FSM_TRAVEL_SPEED_KMH = _env_float("FSM_TRAVEL_SPEED_KMH", 40.0, minimum=0.0, str
 FSM_OSRM_URL = os.environ.get("FSM_OSRM_URL", "").strip().rstrip("/")
 if FSM_OSRM_URL and not FSM_OSRM_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"FSM_OSRM_URL must start with http:// or https://, got {FSM_OSRM_URL!r}")
+
+# The dispatch board's map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (or a tile
+# server of your own); empty: the map draws the pins on a plain background, no network needed.
+FSM_MAP_TILE_URL = os.environ.get("FSM_MAP_TILE_URL", "").strip()
+if FSM_MAP_TILE_URL and not FSM_MAP_TILE_URL.startswith(("http://", "https://", "/")):
+    raise ImproperlyConfigured(f"FSM_MAP_TILE_URL must start with http://, https:// or /, got {FSM_MAP_TILE_URL!r}")

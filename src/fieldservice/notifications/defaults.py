@@ -102,7 +102,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
         },
         "zh-hans": {
             "subject": "抢单池无人接单：{{ number }}",
-            "body": "{{ customer }} · 优先级 {{ priority }}\n工单 {{ number }} 在抢单池中等到 {{ expired_at }} 仍无人接单，已回到派工队列。",
+            "body": "{{ customer }} · 优先级 {{ priority }}\n"
+            "工单 {{ number }} 在抢单池中等到 {{ expired_at }} 仍无人接单，已回到派工队列。",
         },
     },
 }

@@ -1,0 +1,106 @@
+"""50 engineers grab one pool order at the same moment, 200 times over (PostgreSQL): each time
+exactly one wins, and the 49 others are told clearly that the order is taken."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from fieldservice.accounts.models import User
+from fieldservice.core.errors import DomainError
+from fieldservice.core.outbox import drain_left_to_sweep
+from fieldservice.dispatch.choices import AssignmentStatus
+from fieldservice.dispatch.models import Assignment
+from fieldservice.dispatch.services import revoke_assignment
+from fieldservice.pool import services
+from fieldservice.pool.choices import OfferStatus
+from fieldservice.pool.models import PoolOffer
+from fieldservice.workorders.choices import WorkOrderStatus
+from fieldservice.workorders.models import WorkOrder
+from fieldservice.workorders.services.intake import create_work_order
+from tests import factories
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+GRABBERS = 50
+ROUNDS = int(__import__("os").environ.get("POOL_ROUNDS", "200"))
+WAIT = 60
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions are tested on PostgreSQL")
+
+
+def test_fifty_simultaneous_grabs_leave_exactly_one_winner(postgres_only):
+    root = factories.system_user()
+    own = factories.own_company()
+    skill = factories.skill("hydraulics")
+    category = factories.fault_category(skill=skill)
+    engineer_ids = [factories.engineer(own, skills={skill: 2}).pk for _ in range(GRABBERS)]
+    customer = factories.customer(actor=root)
+    site = factories.site(customer, actor=root)
+
+    # Each thread keeps its own connection for all rounds; the barriers release them together.
+    start, done = threading.Barrier(GRABBERS + 1), threading.Barrier(GRABBERS + 1)
+    offer_ids: list[int] = []
+    outcomes = [[None] * GRABBERS for _ in range(ROUNDS)]
+    index_of = {pk: index for index, pk in enumerate(engineer_ids)}
+
+    def rounds(engineer: User) -> None:
+        for round_ in range(ROUNDS):
+            start.wait(timeout=WAIT)
+            try:
+                services.grab(PoolOffer.objects.get(pk=offer_ids[round_]), actor=engineer)
+                outcomes[round_][index_of[engineer.pk]] = ("won", None)
+            except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+                outcomes[round_][index_of[engineer.pk]] = ("error", exc)
+            done.wait(timeout=WAIT)
+
+    def grabber(index: int) -> None:
+        try:
+            # What each win notifies is not measured here: the messages wait for the outbox sweep.
+            with drain_left_to_sweep():
+                rounds(User.objects.get(pk=engineer_ids[index]))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=grabber, args=(i,), daemon=True) for i in range(GRABBERS)]
+    for thread in threads:
+        thread.start()
+    try:
+        with drain_left_to_sweep():
+            request = factories.service_request(customer, actor=root, fault_category=category)
+            order = create_work_order(request, actor=root, site=site)
+            for round_ in range(ROUNDS):
+                if round_:
+                    # Give the order back to dispatch, so each round is a new offer of a NEW order
+                    # (cheaper than making 200 orders).
+                    lead = Assignment.objects.get(work_order=order, status=AssignmentStatus.ACCEPTED)
+                    revoke_assignment(lead, actor=root, reason="next round")
+                offer_ids.append(services.publish_to_pool(order, minutes=30).pk)
+                start.wait(timeout=WAIT)
+                done.wait(timeout=WAIT)
+
+                results = outcomes[round_]
+                winners = [engineer_ids[i] for i, (kind, _) in enumerate(results) if kind == "won"]
+                errors = [exc for kind, exc in results if kind == "error"]
+                assert len(winners) == 1, (round_, results)
+                assert len(errors) == GRABBERS - 1
+                for exc in errors:
+                    assert isinstance(exc, DomainError), (round_, exc)
+                    assert exc.code == "taken", (round_, exc.code, exc.message)
+                    assert "already been taken by another engineer" in exc.message
+                offer = PoolOffer.objects.get(pk=offer_ids[round_])
+                assert (offer.status, offer.grabbed_by_id) == (OfferStatus.AWARDED, winners[0])
+                [assignment] = Assignment.objects.filter(work_order=order, status__in=["offered", "accepted"])
+                assert (assignment.engineer_id, assignment.status) == (winners[0], AssignmentStatus.ACCEPTED)
+                assert WorkOrder.objects.get(pk=order.pk).status == WorkOrderStatus.ACCEPTED
+    finally:
+        # Free the threads if an assertion stopped the rounds early.
+        start.abort()
+        done.abort()
+        for thread in threads:
+            thread.join(timeout=WAIT)
+    assert len({o.grabbed_by_id for o in PoolOffer.objects.filter(pk__in=offer_ids)}) > 1  # not one lucky thread
