@@ -29,6 +29,8 @@ CONSUMERS = (
     "fieldservice.notifications.consumers.consume",
     "fieldservice.webhooks.consumers.consume",
     "fieldservice.field.consumers.consume",
+    "fieldservice.scheduling.consumers.consume",
+    "fieldservice.dispatch.consumers.consume",
 )
 
 # A message whose consumer raised waits this long times 2**attempts before the next try.

@@ -253,3 +253,9 @@ def assign_engineer(request, assignment_id: int, payload: EngineerIn):
     engineer = _engineer(request.user, payload.engineer)
     services.assign_provider_engineer(assignment, actor=request.user, engineer=engineer)
     return _assignment_out(request.user, assignment)
+
+
+# The rules' endpoints live in their own module; mounted here so the project API needs no change.
+from fieldservice.dispatch.rule_api import router as rules_router  # noqa: E402
+
+router.add_router("", rules_router)

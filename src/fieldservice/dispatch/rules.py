@@ -85,9 +85,7 @@ def validate_conditions(conditions) -> dict:
             allowed = set(CHOICES[name].values)
             bad = [v for v in values if v not in allowed]
             if bad:
-                raise _error(
-                    key, _("Unknown value “%(value)s”.") % {"value": bad[0]}, "invalid_choice"
-                )
+                raise _error(key, _("Unknown value “%(value)s”.") % {"value": bad[0]}, "invalid_choice")
             cleaned[name] = sorted(set(values))
         elif kind == "id":
             ids = []
@@ -128,9 +126,7 @@ def validate_polygon(polygon) -> list[list[float]]:
             or any(isinstance(v, bool) or not isinstance(v, int | float | Decimal) for v in point)
             or any(not math.isfinite(float(v)) for v in point)
         ):
-            raise _error(
-                "polygon", _("Point %(n)s is not a [longitude, latitude] pair of numbers.") % {"n": index}
-            )
+            raise _error("polygon", _("Point %(n)s is not a [longitude, latitude] pair of numbers.") % {"n": index})
         lng, lat = float(point[0]), float(point[1])
         if not -180 <= lng <= 180 or not -90 <= lat <= 90:
             raise _error(
@@ -185,7 +181,12 @@ class AreaShape:
 
     @classmethod
     def of(cls, area) -> AreaShape:
-        ring = tuple(tuple(map(float, p)) for p in (area.polygon or []))
+        try:
+            ring = tuple(tuple(p) for p in validate_polygon(area.polygon))
+        except ValidationError:
+            # A boundary saved around the services (the admin, a raw import) must not stop
+            # dispatch: the area falls back to its names.
+            ring = ()
         box = ()
         if ring:
             xs, ys = [p[0] for p in ring], [p[1] for p in ring]
@@ -239,6 +240,7 @@ class OrderFacts:
     contract_level: str = ""
     channel: str = ""
     areas: frozenset = field(default_factory=frozenset)  # the areas the site lies in
+    radians: tuple | None = None  # (latitude, longitude, cos latitude), for distances
 
 
 def compile_conditions(conditions: dict | None) -> dict[str, frozenset]:

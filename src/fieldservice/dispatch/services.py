@@ -105,6 +105,29 @@ def dispatch_to_provider(order: WorkOrder, *, actor: User, provider: Organisatio
     return assignment
 
 
+def rule_note(rule) -> str:
+    return _("Dispatched automatically by rule “%(rule)s”.") % {"rule": rule.name}
+
+
+@transaction.atomic
+def dispatch_by_rule(
+    order: WorkOrder, *, rule, engineer: User | None = None, provider: Organisation | None = None
+) -> Assignment:
+    """The rule engine's dispatch: no person acts, so there is no permission to check; the rule
+    is recorded on the assignment and named in the service log. Only `dispatch.autodispatch`
+    calls this (never a view or the API)."""
+    if engineer is not None:
+        _check_engineer_for_order(engineer, order)
+        fields = {"engineer": engineer}
+        payload = {"engineer": engineer.pk, "engineer_name": str(engineer)}
+    else:
+        fields = {"provider": provider}
+        payload = {"provider": provider.pk, "provider_name": str(provider)}
+    assignment = _create(order, role=AssignmentRole.LEAD, assigned_by=None, rule=rule, **fields)
+    transition(order, Transition.DISPATCH, actor=None, note=rule_note(rule), payload={**payload, "rule": rule.pk})
+    return assignment
+
+
 @transaction.atomic
 def assign_provider_engineer(assignment: Assignment, *, actor: User, engineer: User) -> Assignment:
     """The provider's admin names which of its engineers takes the order."""

@@ -168,7 +168,7 @@ def order(request, pk: int):
         "order": work_order,
         "forms": forms,
         "lead": lead,
-        "assignments": work_order.assignments.select_related("engineer", "provider", "assigned_by"),
+        "assignments": work_order.assignments.select_related("engineer", "provider", "assigned_by", "rule"),
         "helpers": forms["revoke_helper"].fields["assignment"].queryset,
         "candidates": selectors.candidates_for(work_order, request.user, limit=ORDER_CANDIDATES),
         "dispatchable": work_order.status in TO_DISPATCH_STATUSES,

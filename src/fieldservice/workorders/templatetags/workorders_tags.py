@@ -24,6 +24,7 @@ LOG_ACTIONS = {
     "helper_rejected": _("helper rejected"),
     "helper_revoked": _("helper revoked"),
     "email_reply": _("e-mail from the customer"),
+    "auto_dispatch": _("automatic dispatch"),
 }
 
 
