@@ -77,7 +77,8 @@ def test_a_grab_waiting_for_approval_does_not_expire(personas, pool):
 def test_an_offer_whose_order_moved_on_is_withdrawn(personas, pool):
     offer = services.publish_to_pool(pool.order_a, actor=personas.dispatcher)
     dispatch_to_engineer(pool.order_a, actor=personas.dispatcher, engineer=personas.engineer)
-    assert services.expire_offers() == {"expired": 0, "alerted": 0, "withdrawn": 1}
+    # The dispatch itself took the offer out of the pool; the check finds nothing left to do.
     offer.refresh_from_db()
     assert offer.status == OfferStatus.WITHDRAWN
+    assert services.expire_offers() == {"expired": 0, "alerted": 0, "withdrawn": 0}
     assert not OutboxMessage.objects.filter(topic="pool.expired").exists()

@@ -250,8 +250,8 @@ def test_an_order_dispatched_directly_cannot_be_grabbed(personas, pool):
     dispatch_to_engineer(pool.order_a, actor=personas.dispatcher, engineer=personas.provider_engineer)
     with pytest.raises(DomainError) as error:
         services.grab(offer, actor=personas.engineer)
-    assert error.value.code == "not_available"
-    assert _state(offer, pool.order_a) == (OfferStatus.OPEN, None, WorkOrderStatus.DISPATCHED, 1)
+    assert error.value.code == "withdrawn"
+    assert _state(offer, pool.order_a) == (OfferStatus.WITHDRAWN, None, WorkOrderStatus.DISPATCHED, 1)
 
 
 # --- withdraw ------------------------------------------------------------------------------------

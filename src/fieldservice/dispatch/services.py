@@ -56,10 +56,19 @@ def _check_engineer_for_order(engineer: User, order: WorkOrder) -> None:
     )
 
 
+def _close_pool_offers(order: WorkOrder, actor: User | None) -> None:
+    from fieldservice.pool.services import close_offers_of  # the pool builds on dispatch
+
+    close_offers_of(order, actor=actor)
+
+
 def _create(order: WorkOrder, **fields) -> Assignment:
     try:
         with transaction.atomic():
-            return Assignment.objects.create(work_order=order, **fields)
+            assignment = Assignment.objects.create(work_order=order, **fields)
+            if fields.get("role") == AssignmentRole.LEAD:
+                _close_pool_offers(order, fields.get("assigned_by"))
+            return assignment
     except IntegrityError:
         if fields.get("role") == AssignmentRole.LEAD:
             raise DomainError(
@@ -259,7 +268,8 @@ def add_helper(order: WorkOrder, *, actor: User, engineer: User) -> Assignment:
 
 
 def end_active_assignments(order: WorkOrder, *, actor: User, reason: str) -> int:
-    """When an order is cancelled, nobody stays assigned to it."""
+    """When an order is cancelled, nobody stays assigned to it and it leaves the pool."""
+    _close_pool_offers(order, actor)
     return Assignment.objects.filter(work_order=order, status__in=ACTIVE_ASSIGNMENT_STATUSES).update(
         status=AssignmentStatus.REVOKED, responded_at=timezone.now(), reason=reason[:500]
     )

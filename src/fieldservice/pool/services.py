@@ -155,6 +155,14 @@ def withdraw_offer(offer: PoolOffer, *, actor: User, reason: str) -> PoolOffer:
     return offer
 
 
+def close_offers_of(order: WorkOrder, *, actor: User | None = None) -> int:
+    """An order dispatched another way, or cancelled, leaves the pool at once (not at the next
+    expiry check), so nobody grabs what is already gone and the pool page stays true."""
+    return PoolOffer.objects.filter(work_order=order, status__in=ACTIVE_OFFER_STATUSES).update(
+        status=OfferStatus.WITHDRAWN, decided_by=actor, decided_at=timezone.now()
+    )
+
+
 def _not_active(offer: PoolOffer) -> DomainError:
     current = PoolOffer.objects.get(pk=offer.pk)
     return DomainError(

@@ -29,8 +29,14 @@ from fieldservice.core.models import OutboxMessage
 from fieldservice.core.validation import normalise_phone
 from fieldservice.customers import services as customers
 from fieldservice.customers.choices import CustomerTier
+from fieldservice.dispatch import demo as dispatch_demo
+from fieldservice.dispatch.models import DispatchRule
 from fieldservice.inventory import services as inventory
 from fieldservice.inventory.choices import Unit
+from fieldservice.pool import demo as pool_demo
+from fieldservice.pool.models import PoolOffer
+from fieldservice.scheduling import demo as scheduling_demo
+from fieldservice.scheduling.models import Visit
 from fieldservice.sla import demo as sla_demo
 from fieldservice.webhooks import demo as webhooks_demo
 
@@ -430,6 +436,10 @@ class DemoBuilder:
             # What is overdue today does alert: the SLA check runs once over the open orders,
             # and the worker's first sweep delivers its alerts.
             sla_demo.seed(rng=self.rng, now=timezone.now())
+            # Rules act on orders created from now on; the history was dispatched by hand.
+            dispatch_demo.seed(rng=self.rng, now=timezone.now())
+            scheduling_demo.seed(rng=self.rng, now=timezone.now())
+            pool_demo.seed(rng=self.rng, now=timezone.now())
         return [
             ("engineers", len(self.engineers) + len(self.provider_engineers)),
             ("parts", len(self.parts)),
@@ -440,6 +450,9 @@ class DemoBuilder:
             ("contracts", Contract.objects.count()),
             ("work orders", sum(n for state, n in history.items() if state != "consultations")),
             ("consultations", history["consultations"]),
+            ("dispatch rules", DispatchRule.objects.count()),
+            ("planned visits", Visit.objects.count()),
+            ("pool offers", PoolOffer.objects.count()),
         ]
 
     def history(self) -> dict:
