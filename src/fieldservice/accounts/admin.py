@@ -4,6 +4,7 @@ The pages are the everyday tool; the admin is for administrators fixing data. To
 only from the "My account" page, so the admin can list and revoke them but never create or show one.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
@@ -100,8 +101,24 @@ class SkillAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "name_en"]
 
 
+class ServiceAreaForm(forms.ModelForm):
+    class Meta:
+        model = ServiceArea
+        fields = ["name", "province", "city", "district", "polygon"]
+
+    def clean_polygon(self):
+        # The rules engine reads the boundary; a ring that does not close would silently match nothing.
+        from fieldservice.dispatch.rules import validate_polygon
+
+        try:
+            return validate_polygon(self.cleaned_data.get("polygon"))
+        except ValidationError as error:
+            raise ValidationError(error.message_dict.get("polygon", error.messages)) from None
+
+
 @admin.register(ServiceArea)
 class ServiceAreaAdmin(admin.ModelAdmin):
+    form = ServiceAreaForm
     list_display = ["name", "province", "city", "district"]
     list_filter = ["province"]
     search_fields = ["name", "province", "city", "district"]
