@@ -1,5 +1,95 @@
-"""HTTP API of the planning app (under /api/v1/)."""
+"""HTTP API of the planning app (under /api/v1/): start an optimisation run, read its status, progress and
+proposal, cancel it, discard or apply its proposal. Only our dispatchers; another company's run is a 404."""
 
-from ninja import Router
+from datetime import date, datetime
+
+from django.core.exceptions import PermissionDenied
+from ninja import Field, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import ConfigDict
+
+from fieldservice.core.api import idempotent
+from fieldservice.core.errors import require
+from fieldservice.planning import selectors, services
 
 router = Router(tags=["planning"])
+
+
+class PlanningRunIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    day: date
+    team: int | None = None
+    area: int | None = None
+    time_budget_seconds: int = 10
+
+
+class PlanningRunOut(Schema):
+    id: int
+    team: int | None = Field(validation_alias="team_id")
+    area: int | None = Field(validation_alias="area_id")
+    day: date
+    time_budget_seconds: int
+    status: str
+    progress: int
+    cancel_requested: bool
+    error: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    applied_at: datetime | None
+    proposal: dict
+
+
+def _require(request) -> None:
+    require(services.may_plan(request.user))
+
+
+@router.get("/planning/runs", response=list[PlanningRunOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_runs(request):
+    _require(request)
+    return selectors.runs_for(request.user)
+
+
+@router.post("/planning/runs", response={201: PlanningRunOut})
+@idempotent
+def start_run(request, payload: PlanningRunIn):
+    _require(request)
+    run = services.start_run(
+        actor=request.user,
+        day=payload.day,
+        team=payload.team,
+        area=payload.area,
+        time_budget_seconds=payload.time_budget_seconds,
+    )
+    run.refresh_from_db()  # the immediate task backend may have run it already
+    return 201, run
+
+
+@router.get("/planning/runs/{int:run_id}", response=PlanningRunOut)
+def get_run(request, run_id: int):
+    run = selectors.get_run_for(request.user, run_id)
+    _require(request)
+    return run
+
+
+def _act(request, run_id: int, action):
+    run = selectors.get_run_for(request.user, run_id)
+    if not services.may_plan(request.user):
+        raise PermissionDenied
+    return action(run, actor=request.user)
+
+
+@router.post("/planning/runs/{int:run_id}/cancel", response=PlanningRunOut)
+def cancel_run(request, run_id: int):
+    return _act(request, run_id, services.cancel_run)
+
+
+@router.post("/planning/runs/{int:run_id}/discard", response=PlanningRunOut)
+def discard_run(request, run_id: int):
+    return _act(request, run_id, services.discard_run)
+
+
+@router.post("/planning/runs/{int:run_id}/apply", response=PlanningRunOut)
+def apply_run(request, run_id: int):
+    return _act(request, run_id, services.apply_run)

@@ -31,6 +31,26 @@ def _reason(code: str) -> str:
     return messages[code]
 
 
+REASON_CODES = frozenset(
+    {
+        "no_location",
+        "no_engineer",
+        "no_window",
+        "pin_unknown",
+        "pin_not_qualified",
+        "pin_unreachable",
+        "pin_conflict",
+        "not_fitted",
+        "no_home",
+    }
+)
+
+
+def reason(code: str) -> str:
+    """The reason for `code` in the active language (a run keeps codes; pages translate them)."""
+    return _reason(code)
+
+
 def _unplannable(job: Job, code: str) -> Unplannable:
     return Unplannable(job=job, code=code, reason=_reason(code))
 

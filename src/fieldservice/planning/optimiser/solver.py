@@ -23,6 +23,10 @@ plan that serves everything, which finds feasible plans on tight windows far mor
 no feasible plan in half the time (or there is plainly more work than working time), the jobs become
 optional with their prizes and the search goes on from where it stopped.
 
+Code layout: prepare.py (who may do what, job copies per window, the reasons people read), pyvrp_model.py
+(the PyVRP ProblemData and the way back from its solution), routes.py (timing, repairing and checking
+routes; `check_plan`), and this module (the search and `solve`).
+
 The plan returned is timed from the travel matrix itself and checked before it is returned (skills,
 tools, stock, windows, shifts, pins, breaks); a visit the check rejects is dropped with a reason
 (this only happens when the search found no feasible plan in time, or around a break that does not
@@ -76,6 +80,7 @@ class _Stopper:
         self.iterations = 0
         self.cancelled = False
         self.give_up_at: float | None = None  # a share of the time (and of the iterations)
+        self.stop_when_feasible = False  # end this phase at the first feasible plan
         self._next_report = 0.0
         self._next_poll = 0.0
         self.best_cost: int | None = None
@@ -104,6 +109,8 @@ class _Stopper:
             if self.should_stop():
                 self.cancelled = True
                 return True
+        if self.stop_when_feasible and self.best_cost is not None:
+            return True
         if self.give_up_at is not None and self.best_cost is None:
             over_time = now >= self.give_up_at * self.time_limit
             over_count = self.max_iterations is not None and self.iterations >= self.give_up_at * self.max_iterations
@@ -117,7 +124,7 @@ class _Stopper:
         return False
 
 
-def _search_params(data):
+def _search_params(data, *, improving: bool = False):
     from pyvrp import SolveParams
     from pyvrp.IteratedLocalSearch import IteratedLocalSearchParams
     from pyvrp.search import NeighbourhoodParams, PerturbationParams
@@ -126,12 +133,17 @@ def _search_params(data):
     # default (made for long runs) does better. With one or two kinds of vehicle (Solomon) PyVRP's
     # perturbation and neighbourhood sizes are best; with many different engineers (own homes, skills,
     # stock: the TRSP, and real teams) every local search pass costs more, and smaller perturbations
-    # with a narrower neighbourhood make several times more iterations and better plans.
+    # with a narrower neighbourhood make several times more iterations and find a feasible plan sooner.
+    # Once one is found (`improving`), a wider neighbourhood and larger perturbations improve it better
+    # despite fewer iterations.
     many_kinds = data.num_vehicle_types > 2
+    neighbours, perturbations = (25, 8) if many_kinds and not improving else (50, 25)
+    if many_kinds and improving:
+        neighbours, perturbations = 40, 12
     return SolveParams(
         ils=IteratedLocalSearchParams(history_length=100),
-        neighbourhood=NeighbourhoodParams(num_neighbours=25 if many_kinds else 50),
-        perturbation=PerturbationParams(min_perturbations=1, max_perturbations=8 if many_kinds else 25),
+        neighbourhood=NeighbourhoodParams(num_neighbours=neighbours),
+        perturbation=PerturbationParams(min_perturbations=1, max_perturbations=perturbations),
     )
 
 
@@ -144,11 +156,24 @@ def _search(model: _Model, stopper: _Stopper, seed: int):
     from pyvrp import solve as pyvrp_solve
 
     params = _search_params(model.data)
+    improving = _search_params(model.data, improving=True)
     start = None
     if model.data_all is not None:
         stopper.give_up_at = 0.5
+        stopper.stop_when_feasible = improving != params
         result = pyvrp_solve(model.data_all, stopper, seed=seed, collect_stats=False, display=False, params=params)
         stopper.give_up_at = None
+        stopper.stop_when_feasible = False
+        if result.best.is_feasible() and not stopper.exhausted and improving != params:
+            result = pyvrp_solve(
+                model.data_all,
+                stopper,
+                seed=seed + 2,
+                collect_stats=False,
+                display=False,
+                params=improving,
+                initial_solution=result.best,
+            )
         if result.best.is_feasible() or stopper.exhausted:
             return result.best
         routes = [
