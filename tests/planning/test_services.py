@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from fieldservice.accounts.services import create_team
 from fieldservice.core.errors import DomainError
+from fieldservice.core.models import OutboxMessage
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.dispatch.models import Assignment
 from fieldservice.dispatch.services import dispatch_to_engineer
@@ -58,6 +59,8 @@ def test_a_team_run_plans_the_open_orders_and_apply_writes_visits_and_assignment
         assert visit.engineer == engineer
         assert visit.planned_start == start + dt.timedelta(seconds=move["to_start"])
         assert order.status == WorkOrderStatus.DISPATCHED and lead_of(order).engineer == engineer
+    changed = OutboxMessage.objects.filter(topic="visit.changed").values_list("payload__work_order", flat=True)
+    assert sorted(changed) == sorted(o.pk for o in orders)
     # Skills are never violated: the hydraulics order went to the only engineer who has the skill.
     assert lead_of(orders[2]).engineer == w.skilled
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import ServiceArea, ServiceTeam, User
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core import outbox
 from fieldservice.core.errors import DomainError, require
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.planning import inputs
@@ -312,6 +313,8 @@ def apply_run(run: PlanningRun, *, actor: User) -> PlanningRun:
             note=f"{local:%Y-%m-%d %H:%M} · {engineer} · {note}",
             payload={"visit": visit.pk, "engineer": engineer.pk, "planning_run": current.pk},
         )
+        # The same message scheduling.services sends for a hand-made change (board refresh, feeds).
+        outbox.emit("visit.changed", {"visit": visit.pk, "work_order": order.pk, "engineer": engineer.pk})
     PlanningRun.objects.filter(pk=current.pk).update(
         status=RunStatus.APPLIED, applied_by=actor, applied_at=timezone.now()
     )
