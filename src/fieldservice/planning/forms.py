@@ -8,7 +8,7 @@ from fieldservice.planning.services import MAX_BUDGET, MIN_BUDGET
 class StartRunForm(forms.Form):
     team = forms.ModelChoiceField(queryset=None, label=_("Team"), required=False)
     area = forms.ModelChoiceField(queryset=None, label=_("Service area"), required=False)
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     time_budget_seconds = forms.IntegerField(
         label=_("Time budget (seconds)"), min_value=MIN_BUDGET, max_value=MAX_BUDGET, initial=10
     )
