@@ -82,3 +82,21 @@ def test_an_offer_whose_order_moved_on_is_withdrawn(personas, pool):
     assert offer.status == OfferStatus.WITHDRAWN
     assert services.expire_offers() == {"expired": 0, "alerted": 0, "withdrawn": 0}
     assert not OutboxMessage.objects.filter(topic="pool.expired").exists()
+
+
+def test_a_grab_waiting_for_approval_alerts_the_dispatchers_and_a_decline_tells_the_engineer(personas, pool):
+    offer = services.publish_to_pool(pool.order_a, actor=personas.dispatcher, requires_approval=True)
+    services.grab(offer, actor=personas.engineer)
+    outbox.drain()
+    [alert] = Notification.objects.filter(event="pool.approval_needed")
+    assert alert.recipient == personas.dispatcher
+    assert pool.order_a.number in alert.title and str(personas.engineer) in alert.title
+    assert alert.url == "/pool/manage/"
+    assert not Notification.objects.filter(event="pool.grab_declined").exists()
+
+    services.decline_grab(offer, actor=personas.dispatcher, reason="The customer asked for Zhang.")
+    outbox.drain()
+    [declined] = Notification.objects.filter(event="pool.grab_declined")
+    assert declined.recipient == personas.engineer
+    assert pool.order_a.number in declined.title
+    assert "Zhang" in declined.body

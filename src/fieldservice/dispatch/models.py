@@ -21,7 +21,9 @@ class DispatchRule(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     conditions = models.JSONField(_("conditions"), default=dict, blank=True)
     action = models.CharField(_("action"), max_length=10, choices=RuleAction.choices, default=RuleAction.ASSIGN)
-    target_kind = models.CharField(_("target"), max_length=10, choices=RuleTarget.choices, default=RuleTarget.ANYONE)
+    target_kind = models.CharField(
+        _("dispatch to"), max_length=10, choices=RuleTarget.choices, default=RuleTarget.ANYONE
+    )
     target_engineer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("engineer"),

@@ -38,7 +38,7 @@ class RuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     action = forms.ChoiceField(label=_("Action"), choices=RuleAction.choices)
-    target_kind = forms.ChoiceField(label=_("Target"), choices=RuleTarget.choices, initial=RuleTarget.ANYONE)
+    target_kind = forms.ChoiceField(label=_("Dispatch to"), choices=RuleTarget.choices, initial=RuleTarget.ANYONE)
     target_engineer = EngineerChoiceField(label=_("Engineer"), queryset=User.objects.none(), required=False)
     target_team = forms.ModelChoiceField(label=_("Team"), queryset=ServiceTeam.objects.none(), required=False)
     target_provider = forms.ModelChoiceField(

@@ -36,6 +36,8 @@ class Event(models.TextChoices):
     CONTRACT_EXPIRING = "contract.expiring", _("Contract expiring")
     WARRANTY_EXPIRING = "warranty.expiring", _("Warranty expiring")
     POOL_EXPIRED = "pool.expired", _("Nobody grabbed a pool order")
+    POOL_APPROVAL_NEEDED = "pool.approval_needed", _("A grab waits for approval")
+    POOL_GRAB_DECLINED = "pool.grab_declined", _("Your grab was declined")
 
 
 # Without a preference row: in the app and by e-mail yes, SMS and IM no.

@@ -106,6 +106,28 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "工单 {{ number }} 在抢单池中等到 {{ expired_at }} 仍无人接单，已回到派工队列。",
         },
     },
+    "pool.approval_needed": {
+        "en": {
+            "subject": "{{ engineer }} grabbed {{ number }}: approve or decline",
+            "body": "{{ customer }} · priority {{ priority }}\n"
+            "{{ engineer }} grabbed work order {{ number }} from the pool. It needs your approval.",
+        },
+        "zh-hans": {
+            "subject": "{{ engineer }} 抢到了 {{ number }}，请审批",
+            "body": "{{ customer }} · 优先级 {{ priority }}\n"
+            "{{ engineer }} 从抢单池抢到了工单 {{ number }}，需要您审批。",
+        },
+    },
+    "pool.grab_declined": {
+        "en": {
+            "subject": "Your grab of {{ number }} was declined",
+            "body": "{{ customer }}\nThe dispatcher declined your grab of work order {{ number }}. {{ reason }}",
+        },
+        "zh-hans": {
+            "subject": "您抢的工单 {{ number }} 未获批准",
+            "body": "{{ customer }}\n派单员未批准您抢的工单 {{ number }}。{{ reason }}",
+        },
+    },
 }
 
 # For an event nobody wrote a text for (a producer's new event).
@@ -168,5 +190,19 @@ SAMPLE_CONTEXT: dict[str, dict] = {
         "customer": "宁波精密机械有限公司",
         "priority": "High",
         "expired_at": "2025-06-01 14:30",
+    },
+    "pool.approval_needed": {
+        "number": "WO0000123",
+        "customer": "宁波精密机械有限公司",
+        "priority": "High",
+        "engineer": "Li Wei",
+        "reason": "",
+    },
+    "pool.grab_declined": {
+        "number": "WO0000123",
+        "customer": "宁波精密机械有限公司",
+        "priority": "High",
+        "engineer": "Li Wei",
+        "reason": "The customer asked for Zhang.",
     },
 }

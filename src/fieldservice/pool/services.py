@@ -255,6 +255,8 @@ def grab(offer: PoolOffer, *, actor: User) -> PoolOffer:
     if offer.requires_approval:
         log_event(offer.work_order, actor=actor, action="pool_grabbed", payload={"offer": offer.pk})
         emit("pool.grabbed", {**_offer_payload(offer), "engineer": actor.pk, "actor": actor.pk})
+        # The grab waits on a dispatcher: tell them, or it waits unseen until the offer expires.
+        _notify(offer, "pool.approval_needed", _dispatcher_ids(), engineer=actor, url_name="pool:manage")
     else:
         log_event(offer.work_order, actor=actor, action="pool_grabbed", payload={"offer": offer.pk})
         _award(offer, engineer=actor, actor=actor, now=now)
@@ -320,7 +322,31 @@ def decline_grab(offer: PoolOffer, *, actor: User, reason: str = "") -> PoolOffe
         note=(reason or "").strip()[:500],
         payload={"offer": offer.pk, "engineer": engineer_id, "reopened": reopened},
     )
+    engineer = User.objects.get(pk=engineer_id)
+    _notify(offer, "pool.grab_declined", [engineer_id], engineer=engineer, url_name="pool:list", reason=reason)
     return offer
+
+
+def _notify(offer: PoolOffer, event: str, recipients: list[int], *, engineer: User, url_name: str, reason=""):
+    """A message the notifications consumer delivers to `recipients` (producer-addressed)."""
+    order = offer.work_order
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "number": order.number or "",
+            "customer": str(order.customer),
+            "priority": str(Priority(order.priority).label),
+            "engineer": str(engineer),
+            "reason": (reason or "").strip()[:300],
+        }
+    payload = {
+        "event": event,
+        "recipients": recipients,
+        "context": context,
+        "url": reverse(url_name),
+        "work_order": order.pk,
+        "offer": offer.pk,
+    }
+    emit(event, payload)
 
 
 # Expiry (the periodic check "pool.expire") -------------------------------------------------------
