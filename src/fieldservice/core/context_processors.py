@@ -45,7 +45,10 @@ def navigation(request):
     for label, url_name, capability in NAVIGATION:
         if capability is not None and not can(user, capability):
             continue
-        url = reverse(url_name)
-        active = current == url if url == "/" else current.startswith(url)
-        items.append({"label": label, "url": url, "active": active})
+        items.append({"label": label, "url": reverse(url_name), "active": False})
+    # Only the most specific entry is active: /dispatch/rules/ is "Dispatch rules", not also "Dispatch".
+    matches = [item for item in items if item["url"] != "/" and current.startswith(item["url"])]
+    matches += [item for item in items if item["url"] == "/" and current == "/"]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return {"navigation": items}
