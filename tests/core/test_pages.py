@@ -58,3 +58,10 @@ def test_the_start_page_counts_only_what_the_user_may_see(personas, client_for):
     assert response.context["cards"] == {"customers": 1, "equipment": 1}
     response = client_for(personas.agent).get("/")
     assert response.context["cards"]["equipment"] == 3
+
+
+def test_only_the_most_specific_navigation_entry_is_active(personas, client_for):
+    client = client_for(personas.dispatcher)
+    for path, expected in (("/dispatch/rules/", "/dispatch/rules/"), ("/dispatch/", "/dispatch/"), ("/", "/")):
+        navigation = client.get(path).context["navigation"]
+        assert [item["url"] for item in navigation if item["active"]] == [expected]
