@@ -51,7 +51,10 @@ def _radians(lat, lng) -> tuple | None:
 
 def any_of(ids):
     """A value for `__in`: on PostgreSQL one array literal instead of one parameter per id (a
-    10,000-id list costs more to send, and to adapt, than the query takes to run)."""
+    10,000-id list costs more to send, and to adapt, than the query takes to run). An `any_of`
+    result passes through, so several queries over one batch build the literal once."""
+    if isinstance(ids, RawSQL):
+        return ids
     ids = list(ids)
     if connection.vendor == "postgresql" and len(ids) > 50:
         return RawSQL("SELECT unnest(%s::bigint[])", ("{" + ",".join(str(int(i)) for i in ids) + "}",))
@@ -319,29 +322,39 @@ class Snapshot:
 
     def facts_for(self, orders) -> list[OrderFacts]:
         """The facts of the given orders (a queryset or ids), in one query."""
+        return self.facts_of(self.fact_rows(orders))
+
+    @staticmethod
+    def fact_rows(orders) -> list[tuple]:
+        """The query behind `facts_for`: one raw row an order, by pk. A batch reads them all at
+        once and builds the facts chunk by chunk, while the server writes the last chunk."""
         queryset = orders if hasattr(orders, "values_list") else WorkOrder.objects.filter(pk__in=any_of(orders))
-        rows = queryset.values_list(
-            "pk",
-            "number",
-            "status",
-            "customer_id",
-            "customer__service_provider_id",
-            "customer__tier",
-            "service_type",
-            "priority",
-            "fault_category_id",
-            "equipment_id",
-            "equipment__product_model_id",
-            "equipment__product_model__product_line",
-            "site_id",
-            "site__latitude",
-            "site__longitude",
-            "site__province",
-            "site__city",
-            "site__district",
-            "contract__level",
-            "request__channel",
-        ).order_by("pk")
+        return list(
+            queryset.values_list(
+                "pk",
+                "number",
+                "status",
+                "customer_id",
+                "customer__service_provider_id",
+                "customer__tier",
+                "service_type",
+                "priority",
+                "fault_category_id",
+                "equipment_id",
+                "equipment__product_model_id",
+                "equipment__product_model__product_line",
+                "site_id",
+                "site__latitude",
+                "site__longitude",
+                "site__province",
+                "site__city",
+                "site__district",
+                "contract__level",
+                "request__channel",
+            ).order_by("pk")
+        )
+
+    def facts_of(self, rows) -> list[OrderFacts]:
         facts = []
         for row in rows:
             (pk, number, status, customer, provider, tier, service_type, priority, category, equipment, model,
@@ -490,8 +503,12 @@ class Context:
 
 
 def load_context(facts: list[OrderFacts], rules: list[CompiledRule]) -> Context:
+    return context_for([f.pk for f in facts], {f.equipment_id for f in facts if f.equipment_id}, rules)
+
+
+def context_for(order_ids: list[int], equipment_ids: set[int], rules: list[CompiledRule]) -> Context:
+    """`load_context` from the orders' and machines' ids (a batch has them before the facts)."""
     context = Context(cursors={c.pk: c.rule.last_engineer_id for c in rules})
-    order_ids = [f.pk for f in facts]
     if order_ids:
         # Who gave the order back, and helpers already on it (one engineer, one active role).
         for order_id, engineer_id, provider_id in Assignment.objects.filter(
@@ -500,7 +517,6 @@ def load_context(facts: list[OrderFacts], rules: list[CompiledRule]) -> Context:
             work_order_id__in=any_of(order_ids),
         ).values_list("work_order_id", "engineer_id", "provider_id"):
             context.excluded.setdefault(order_id, set()).update(x for x in (engineer_id, provider_id) if x)
-    equipment_ids = {f.equipment_id for f in facts if f.equipment_id}
     if equipment_ids:
         rows = (
             Assignment.objects.filter(
