@@ -103,8 +103,15 @@ def test_an_optimisation_proposal_is_generated_with_a_visible_progress_bar_and_a
 
         def progress(state):
             report(state)
-            status = browser.find_element(By.ID, "run-status").text
-            seen.append((int(browser.find_element(By.ID, "run-progress-bar").get_attribute("value")), status))
+            # One script reads both: htmx swaps the fragment every second, so an element found in
+            # one call may be gone by the next.
+            value, status = browser.execute_script(
+                "const bar = document.getElementById('run-progress-bar');"
+                "const status = document.getElementById('run-status');"
+                "return [bar ? bar.value : null, status ? status.textContent : null];"
+            )
+            if value is not None:
+                seen.append((int(value), status))
 
         return real_solve(problem, progress=progress, **kwargs)
 
