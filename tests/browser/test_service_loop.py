@@ -5,11 +5,13 @@ gets a signature and completes; the customer downloads the PDF and rates the vis
 page shows the order in its history and the new part among its fitted parts."""
 
 import io
+import time
 import urllib.request
 from decimal import Decimal
 
 import pytest
 from PIL import Image
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -19,7 +21,7 @@ from fieldservice.accounts.choices import Role
 from fieldservice.accounts.models import User
 from fieldservice.assets.choices import FittedPartSource
 from fieldservice.feedback.models import Evaluation
-from fieldservice.field.models import PartUsage
+from fieldservice.field.models import PartUsage, Signature
 from fieldservice.workorders.choices import RequestStatus, WorkOrderStatus
 from fieldservice.workorders.models import ServiceRequest, WorkOrder
 from tests import factories
@@ -35,10 +37,19 @@ def wait_for(browser, condition, timeout=15):
         raise
 
 
-def click(browser, selector):
-    element = browser.find_element(By.CSS_SELECTOR, selector)
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    element.click()
+def click(browser, selector, attempts=5):
+    """Click what `selector` finds now. A page that is still being replaced (a form's redirect, an
+    htmx swap) can drop the element between the find and the click: find it again then."""
+    for attempt in range(attempts):
+        try:
+            element = browser.find_element(By.CSS_SELECTOR, selector)
+            browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+            element.click()
+            return
+        except StaleElementReferenceException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
 
 
 def sign_in(browser, base, username):
@@ -162,6 +173,8 @@ def test_the_whole_service_loop(browser, phone_browser, live_server, settings, w
         60, 30
     ).move_by_offset(60, -30).release().perform()
     click(phone, "#signature button[type=submit]")
+    # The signature's page load replaces the page the complete button is found on.
+    wait_for(phone, lambda _b: Signature.objects.filter(work_order=order).exists())
     wait_for(phone, ec.presence_of_element_located((By.CSS_SELECTOR, "#complete button[type=submit]")))
     click(phone, "#complete button[type=submit]")
     wait_for(phone, order_status(order.pk, WorkOrderStatus.COMPLETED))
