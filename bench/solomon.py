@@ -19,8 +19,6 @@ as infeasible and is left out of the mean).
 
 from __future__ import annotations
 
-import argparse
-import csv
 import math
 import os
 import sys
@@ -30,6 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+import gaplib  # noqa: E402 - beside this script
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldservice.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
 
@@ -135,24 +136,18 @@ def check(instance: Instance, routes: list[list[int]]) -> tuple[list[str], int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "benchdata" / "solomon")
-    parser.add_argument("--time", type=float, default=10.0, help="seconds per instance (default 10)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("instances", nargs="*", help="instance names (default: all in DATA/instances)")
-    args = parser.parse_args()
+    args = gaplib.arguments(__doc__.split("\n\n")[0], data="solomon", seconds=10.0)
 
     import django
 
     django.setup()
     from fieldservice.planning.optimiser import solve
 
-    with (args.data / "bks.csv").open() as handle:
-        best_known = {row["instance"]: float(row["distonly_trunc1_distance"]) for row in csv.DictReader(handle)}
-    names = args.instances or sorted(p.stem for p in (args.data / "instances").glob("*.txt"))
+    best_known = gaplib.best_known(args.data, "distonly_trunc1_distance")
+    names = gaplib.instance_names(args)
 
     print(f"{'instance':<10}{'distance':>10}{'best':>10}{'gap':>8}{'vehicles':>9}{'time s':>8}  check")
-    gaps, infeasible = [], 0
+    tally = gaplib.GapTally()
     for name in names:
         instance = read_instance(args.data / "instances" / f"{name}.txt")
         problem, matrix = to_problem(instance)
@@ -161,26 +156,20 @@ def main() -> int:
             plan = solve(problem, time_limit=args.time, seed=args.seed, travel=matrix)
         except Exception as error:  # one broken instance must not hide the others' figures
             print(f"{name:<10}{'-':>10}{'-':>10}{'-':>8}{'-':>9}{'-':>8}  NO ANSWER ({error})")
-            infeasible += 1
+            tally.no_answer()
             continue
         elapsed = time.perf_counter() - started
         routes = [[int(job_id) for job_id in route.job_ids] for route in plan.routes]
         problems, tenths = check(instance, routes)
         distance = tenths / SCALE
         best = best_known.get(name)
-        gap = 100 * (distance / best - 1) if best else float("nan")
-        verdict = "ok" if not problems else "INFEASIBLE: " + "; ".join(problems[:3])
-        if problems:
-            infeasible += 1
-        elif best:
-            gaps.append(gap)
+        gap, verdict = tally.record(distance, best, problems)
         print(
             f"{name:<10}{distance:>10.1f}{best or float('nan'):>10.1f}{gap:>7.2f}%{len(routes):>9}"
             f"{elapsed:>8.1f}  {verdict}",
             flush=True,
         )
-    mean = sum(gaps) / len(gaps) if gaps else float("nan")
-    print(f"mean gap: {mean:.2f}% over {len(gaps)} instances, infeasible: {infeasible}")
+    print(tally.summary())
     return 0
 
 

@@ -21,8 +21,6 @@ The script ends with `mean gap: X.XX% over N instances, infeasible: K`.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import math
 import os
 import re
@@ -33,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+import gaplib  # noqa: E402 - beside this script
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldservice.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
 
@@ -230,24 +231,18 @@ def check(instance: Instance, routes: dict[int, list[int]]) -> tuple[list[str], 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "benchdata" / "trsp")
-    parser.add_argument("--time", type=float, default=30.0, help="seconds per instance (default 30)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("instances", nargs="*", help="instance names (default: all in DATA/instances)")
-    args = parser.parse_args()
+    args = gaplib.arguments(__doc__.split("\n\n")[0], data="trsp", seconds=30.0)
 
     import django
 
     django.setup()
     from fieldservice.planning.optimiser import VisitKind, solve
 
-    with (args.data / "bks.csv").open() as handle:
-        best_known = {row["instance"]: float(row["duration"]) for row in csv.DictReader(handle)}
-    names = args.instances or sorted(p.name.removesuffix(".txt") for p in (args.data / "instances").glob("*.txt"))
+    best_known = gaplib.best_known(args.data, "duration")
+    names = gaplib.instance_names(args)
 
     print(f"{'instance':<20}{'duration':>10}{'best':>10}{'gap':>8}{'techs':>6}{'depot':>6}{'time s':>8}  check")
-    gaps, infeasible = [], 0
+    tally = gaplib.GapTally()
     for name in names:
         instance = read_instance(args.data / "instances" / f"{name}.txt")
         problem, matrix = to_problem(instance)
@@ -256,7 +251,7 @@ def main() -> int:
             plan = solve(problem, time_limit=args.time, seed=args.seed, travel=matrix)
         except Exception as error:  # one broken instance must not hide the others' figures
             print(f"{name:<20}{'-':>10}{'-':>10}{'-':>8}{'-':>6}{'-':>6}{'-':>8}  NO ANSWER ({error})")
-            infeasible += 1
+            tally.no_answer()
             continue
         elapsed = time.perf_counter() - started
         routes = {
@@ -270,19 +265,13 @@ def main() -> int:
         problems, duration, _distance = check(instance, routes)
         depot_trips = sum(route.count(0) for route in routes.values())
         best = best_known.get(name)
-        gap = 100 * (duration / best - 1) if best else float("nan")
-        verdict = "ok" if not problems else "INFEASIBLE: " + "; ".join(problems[:3])
-        if problems:
-            infeasible += 1
-        elif best:
-            gaps.append(gap)
+        gap, verdict = tally.record(duration, best, problems)
         print(
             f"{name:<20}{duration:>10.3f}{best or float('nan'):>10.3f}{gap:>7.2f}%{len(routes):>6}{depot_trips:>6}"
             f"{elapsed:>8.1f}  {verdict}",
             flush=True,
         )
-    mean = sum(gaps) / len(gaps) if gaps else float("nan")
-    print(f"mean gap: {mean:.2f}% over {len(gaps)} instances, infeasible: {infeasible}")
+    print(tally.summary())
     return 0
 
 
