@@ -7,11 +7,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ConfigDict
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets import labels, selectors, services
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.customers.selectors import customers_for, sites_for
 from fieldservice.inventory.selectors import parts_for
@@ -22,10 +21,6 @@ router = Router(tags=["assets"])
 # Schemas. Input schemas forbid unknown fields, so a client sending `status` learns (422) that
 # status changes go through the verb endpoints instead of having it silently ignored. In the Patch
 # schemas a field typed without None may be left out but not sent as null.
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class BomLineOut(Schema):

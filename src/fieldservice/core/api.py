@@ -5,10 +5,18 @@ from functools import wraps
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from ninja import Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
+from pydantic import ConfigDict
 
 from fieldservice.core.models import IdempotentRequest
+
+
+class StrictSchema(Schema):
+    """Request bodies: an unknown field is a 422 naming it, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class TokenAuth(HttpBearer):

@@ -8,21 +8,16 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ConfigDict
 
 from fieldservice.accounts.choices import Role
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.accounts.selectors import providers_for, users_for
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.dispatch import selectors, services
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["dispatch"])
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class AssignmentOut(Schema):

@@ -5,17 +5,13 @@ from datetime import date, datetime
 
 from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ConfigDict
 
 from fieldservice.accounts.selectors import get_engineer_for
+from fieldservice.core.api import StrictSchema
 from fieldservice.core.errors import require
 from fieldservice.feedback import selectors, services
 
 router = Router(tags=["feedback"])
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _internal(context) -> bool:

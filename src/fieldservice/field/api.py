@@ -12,9 +12,8 @@ from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
-from pydantic import ConfigDict
 
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import StrictSchema, idempotent
 from fieldservice.core.errors import DomainError
 from fieldservice.field import selectors, services
 from fieldservice.field.report import render_service_report
@@ -22,10 +21,6 @@ from fieldservice.inventory.selectors import parts_for
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["field"])
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class LocationIn(StrictSchema):

@@ -6,20 +6,15 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ConfigDict
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import product_models_for
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.knowledge import selectors, services
 from fieldservice.workorders.selectors import fault_categories, get_work_order_for
 
 router = Router(tags=["knowledge"])
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ArticleOut(Schema):

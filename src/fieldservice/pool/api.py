@@ -7,19 +7,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ConfigDict
 
 from fieldservice.accounts.selectors import providers_for
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.pool import selectors, services
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["pool"])
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class OfferOut(Schema):

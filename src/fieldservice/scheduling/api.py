@@ -9,19 +9,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ConfigDict
 
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.scheduling import selectors, services
 from fieldservice.scheduling.choices import VisitStatus
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["scheduling"])
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class VisitOut(Schema):

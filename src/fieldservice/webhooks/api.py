@@ -6,17 +6,12 @@ from datetime import datetime
 
 from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ConfigDict
 
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.webhooks import selectors, services
 
 router = Router(tags=["webhooks"])
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SubscriptionOut(Schema):

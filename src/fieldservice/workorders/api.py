@@ -13,11 +13,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ConfigDict
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.customers.selectors import contacts_for, customers_for, sites_for
 from fieldservice.dispatch.api import AssignmentOut
@@ -33,10 +32,6 @@ router = Router(tags=["work-orders"])
 
 # Schemas. Input schemas forbid unknown fields, so a client sending `status` learns (422) that
 # status changes go through the verb endpoints instead of having it silently ignored.
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class FaultCategoryOut(Schema):
