@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import urllib.error
 import urllib.request
 from collections.abc import Hashable, Sequence
@@ -23,6 +22,8 @@ from typing import Protocol
 
 import numpy as np
 from django.utils.translation import gettext as _
+
+from fieldservice.core.geo import EARTH_RADIUS_KM, great_circle_km
 
 from .model import GeoPoint
 
@@ -39,7 +40,7 @@ __all__ = [
     "great_circle_m",
 ]
 
-EARTH_RADIUS_M = 6_371_000.0
+EARTH_RADIUS_M = 1000 * EARTH_RADIUS_KM
 # Stands for "no road between these places" in a matrix; far beyond any working day.
 UNREACHABLE = 10**9
 
@@ -75,10 +76,8 @@ class TravelSource(Protocol):
 
 
 def great_circle_m(a: GeoPoint, b: GeoPoint) -> float:
-    """Haversine distance in metres."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+    """Haversine distance in metres (the project's one formula, core.geo)."""
+    return 1000 * great_circle_km(a.latitude, a.longitude, b.latitude, b.longitude)
 
 
 def _setting(name: str, default):
