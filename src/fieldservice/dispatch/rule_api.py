@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 from fieldservice.accounts.models import Organisation, ServiceArea, ServiceTeam, User
 from fieldservice.core.api import idempotent
 from fieldservice.core.errors import require
-from fieldservice.dispatch import rule_services
+from fieldservice.dispatch import rule_services, selectors
 from fieldservice.dispatch.autodispatch import explain
 from fieldservice.dispatch.models import DispatchRule
 from fieldservice.workorders.selectors import get_work_order_for
@@ -101,7 +101,7 @@ def _fields(payload: dict) -> dict:
 
 def _rule(request, pk: int) -> DispatchRule:
     require(rule_services.may_view_rules(request.user))
-    return get_object_or_404(DispatchRule, pk=pk)
+    return selectors.get_rule_for(request.user, pk)
 
 
 @router.get("/dispatch-rules", response=list[RuleOut])

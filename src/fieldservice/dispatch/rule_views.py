@@ -6,16 +6,15 @@ The tester only reads (`autodispatch.explain`)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
-from fieldservice.dispatch import rule_services
+from fieldservice.dispatch import rule_services, selectors
 from fieldservice.dispatch.autodispatch import explain
 from fieldservice.dispatch.engine import FACTORS, factor_labels
-from fieldservice.dispatch.models import DispatchRule
 from fieldservice.dispatch.rule_forms import RuleForm, TesterForm, condition_choices
 from fieldservice.dispatch.rules import CONDITION_FIELDS
 from fieldservice.workorders.selectors import work_orders_for
@@ -36,7 +35,7 @@ def _conditions_text(rule) -> list[tuple[str, str]]:
 @login_required
 def rule_list(request):
     require(rule_services.may_view_rules(request.user))
-    rules = list(DispatchRule.objects.select_related("target_engineer", "target_team", "target_provider"))
+    rules = list(selectors.rules_for(request.user))
     rows = [{"rule": rule, "conditions": _conditions_text(rule)} for rule in rules]
     return render(
         request,
@@ -73,14 +72,14 @@ def rule_new(request):
 @require_http_methods(["GET", "POST"])
 def rule_edit(request, pk: int):
     require(rule_services.may_manage_rules(request.user))
-    return _rule_form_page(request, get_object_or_404(DispatchRule, pk=pk))
+    return _rule_form_page(request, selectors.get_rule_for(request.user, pk))
 
 
 @login_required
 @require_POST
 def rule_move(request, pk: int):
     require(rule_services.may_manage_rules(request.user))
-    rule = get_object_or_404(DispatchRule, pk=pk)
+    rule = selectors.get_rule_for(request.user, pk)
     try:
         rule_services.move_rule(rule, actor=request.user, direction=request.POST.get("direction", ""))
     except (ValidationError, DomainError) as error:
@@ -92,7 +91,7 @@ def rule_move(request, pk: int):
 @require_POST
 def rule_toggle(request, pk: int):
     require(rule_services.may_manage_rules(request.user))
-    rule = get_object_or_404(DispatchRule, pk=pk)
+    rule = selectors.get_rule_for(request.user, pk)
     rule = rule_services.set_rule_active(rule, actor=request.user, is_active=not rule.is_active)
     if rule.is_active:
         messages.success(request, _("Rule “%(name)s” switched on.") % {"name": rule.name})
@@ -105,7 +104,7 @@ def rule_toggle(request, pk: int):
 @require_POST
 def rule_delete(request, pk: int):
     require(rule_services.may_manage_rules(request.user))
-    rule = get_object_or_404(DispatchRule, pk=pk)
+    rule = selectors.get_rule_for(request.user, pk)
     rule_services.delete_rule(rule, actor=request.user)
     messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
     return redirect("dispatch:rules")

@@ -10,7 +10,7 @@ from fieldservice.accounts.models import EngineerProfile, User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.geo import great_circle_km
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
-from fieldservice.dispatch.models import Assignment
+from fieldservice.dispatch.models import Assignment, DispatchRule
 from fieldservice.workorders.choices import OPEN_STATUSES
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import work_orders_for
@@ -122,3 +122,16 @@ def candidates_for(order: WorkOrder, actor: User, *, limit: int = 20) -> list[Ca
         key=lambda c: (not c.is_suitable, c.open_orders, c.distance_km if c.distance_km is not None else 1e9)
     )
     return candidates[:limit]
+
+
+def rules_for(actor: User) -> QuerySet[DispatchRule]:
+    """The auto-dispatch rules, in the order they are tried; none for who may not read them."""
+    from fieldservice.dispatch.rule_services import may_view_rules
+
+    if not may_view_rules(actor):
+        return DispatchRule.objects.none()
+    return DispatchRule.objects.select_related("target_engineer", "target_team", "target_provider")
+
+
+def get_rule_for(actor: User, pk: int) -> DispatchRule:
+    return get_object_or_404(rules_for(actor), pk=pk)
