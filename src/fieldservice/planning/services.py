@@ -14,13 +14,11 @@ import time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import ServiceArea, ServiceTeam, User
 from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core import outbox
 from fieldservice.core.errors import DomainError, require
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.planning import inputs
@@ -28,11 +26,11 @@ from fieldservice.planning.choices import ACTIVE_RUN_STATUSES, RunStatus
 from fieldservice.planning.models import PlanningRun
 from fieldservice.planning.optimiser import solve
 from fieldservice.planning.proposal import build_proposal, travel_of_current
+from fieldservice.scheduling import services as scheduling
 from fieldservice.scheduling.choices import VisitStatus
 from fieldservice.scheduling.models import Visit
 from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
-from fieldservice.workorders.services.log import log_event
 
 logger = logging.getLogger(__name__)
 
@@ -285,36 +283,18 @@ def apply_run(run: PlanningRun, *, actor: User) -> PlanningRun:
             dispatch.dispatch_to_engineer(order, actor=actor, engineer=engineer, note=note)
         elif lead is None or lead.engineer_id != engineer.pk:
             dispatch.reassign(order, actor=actor, engineer=engineer, reason=note)
-        visit = order.visits.select_for_update().filter(status=VisitStatus.PLANNED).first()
-        if visit is None:
-            visit = Visit.objects.create(
-                work_order=order,
-                engineer=engineer,
-                planned_start=planned_start,
-                duration_minutes=move["duration_minutes"],
-                created_by=actor,
-            )
-            action = "visit_scheduled"
-        else:
-            if visit.is_pinned:  # the snapshot guarantees it was not pinned when planned
-                raise DomainError("stale", _("A visit was pinned after the optimisation read it. Run it again."))
-            Visit.objects.filter(pk=visit.pk).update(
-                engineer=engineer,
-                planned_start=planned_start,
-                version=F("version") + 1,
-                updated_at=timezone.now(),
-            )
-            action = "visit_rescheduled"
-        local = timezone.localtime(planned_start)
-        log_event(
+        pinned = order.visits.filter(status=VisitStatus.PLANNED, is_pinned=True).exists()
+        if pinned:  # the snapshot guarantees it was not pinned when planned
+            raise DomainError("stale", _("A visit was pinned after the optimisation read it. Run it again."))
+        scheduling.place_planned_visit(
             order,
             actor=actor,
-            action=action,
-            note=f"{local:%Y-%m-%d %H:%M} · {engineer} · {note}",
-            payload={"visit": visit.pk, "engineer": engineer.pk, "planning_run": current.pk},
+            engineer=engineer,
+            planned_start=planned_start,
+            duration_minutes=move["duration_minutes"],
+            reason=note,
+            planning_run=current.pk,
         )
-        # The same message scheduling.services sends for a hand-made change (board refresh, feeds).
-        outbox.emit("visit.changed", {"visit": visit.pk, "work_order": order.pk, "engineer": engineer.pk})
     PlanningRun.objects.filter(pk=current.pk).update(
         status=RunStatus.APPLIED, applied_by=actor, applied_at=timezone.now()
     )

@@ -214,14 +214,54 @@ def move_visit(
     return current
 
 
-def _record(visit: Visit, *, actor: User | None, action: str) -> None:
+def place_planned_visit(
+    order: WorkOrder,
+    *,
+    actor: User,
+    engineer: User,
+    planned_start: dt.datetime,
+    duration_minutes: int,
+    reason: str,
+    **payload,
+) -> Visit:
+    """Create or move the order's planned visit as part of a whole plan applied at once (an
+    optimisation proposal). The slots were checked together by whoever made the plan; checked one
+    by one here, the first moves would clash with visits the later moves are about to clear. The
+    caller holds the order's lock and has already refused stale or pinned visits."""
+    visit = order.visits.select_for_update().filter(status=VisitStatus.PLANNED).first()
+    if visit is None:
+        visit = Visit.objects.create(
+            work_order=order,
+            engineer=engineer,
+            planned_start=planned_start,
+            duration_minutes=duration_minutes,
+            created_by=actor,
+        )
+        action = "visit_scheduled"
+    else:
+        Visit.objects.filter(pk=visit.pk).update(
+            engineer=engineer, planned_start=planned_start, version=F("version") + 1, updated_at=timezone.now()
+        )
+        visit.refresh_from_db()
+        action = "visit_rescheduled"
+    _record(visit, actor=actor, action=action, reason=reason, **payload)
+    return visit
+
+
+def _record(visit: Visit, *, actor: User | None, action: str, reason: str = "", **payload) -> None:
     start = timezone.localtime(visit.planned_start)
+    note = f"{start:%Y-%m-%d %H:%M} · {visit.engineer or '-'}"
     log_event(
         visit.work_order,
         actor=actor,
         action=action,
-        note=f"{start:%Y-%m-%d %H:%M} · {visit.engineer or '-'}",
-        payload={"visit": visit.pk, "engineer": visit.engineer_id, "planned_start": visit.planned_start.isoformat()},
+        note=f"{note} · {reason}" if reason else note,
+        payload={
+            "visit": visit.pk,
+            "engineer": visit.engineer_id,
+            "planned_start": visit.planned_start.isoformat(),
+            **payload,
+        },
     )
     outbox.emit(
         "visit.changed",
