@@ -29,11 +29,14 @@ from fieldservice.dispatch import services
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus, RuleStrategy
 from fieldservice.dispatch.engine import Decision, Snapshot, any_of, context_for, decide, load_context
 from fieldservice.dispatch.models import Assignment, DispatchRule
-from fieldservice.workorders.choices import TO_DISPATCH_STATUSES, Transition, WorkOrderStatus
+from fieldservice.workorders.choices import TRANSITIONS, Transition
 from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
 from fieldservice.workorders.services.log import log_event
 
 NOBODY_ACTION = "auto_dispatch"
+# The lifecycle's own move, written in bulk: lifecycle.transition row by row cannot meet the
+# batch's budget, so the batch applies the same table entry to many rows at once.
+DISPATCH_FROM, DISPATCHED = TRANSITIONS[Transition.DISPATCH]
 
 
 def _waiting(order_ids) -> list[int]:
@@ -45,7 +48,7 @@ def _waiting_rows(order_ids, *, flat: bool = False) -> list[tuple]:
     """`_waiting` with the orders' fact rows (`Snapshot.fact_rows`) read by the same query that
     locks them, by pk."""
     locked = WorkOrder.objects.select_for_update(of=("self",)).filter(
-        pk__in=any_of(order_ids), status__in=TO_DISPATCH_STATUSES
+        pk__in=any_of(order_ids), status__in=DISPATCH_FROM
     )
     rows = [(pk,) for pk in locked.order_by("pk").values_list("pk", flat=True)] if flat else Snapshot.fact_rows(locked)
     if not rows:
@@ -284,8 +287,8 @@ class _Writer:
                 ),
                 batch_size=2000,
             )
-            changed = WorkOrder.objects.filter(pk__in=any_of(given_ids), status__in=TO_DISPATCH_STATUSES).update(
-                status=WorkOrderStatus.DISPATCHED, updated_at=now
+            changed = WorkOrder.objects.filter(pk__in=any_of(given_ids), status__in=DISPATCH_FROM).update(
+                status=DISPATCHED, updated_at=now
             )
             assert changed == len(given_ids), "the orders are locked; their status cannot have moved"
         if events:
@@ -307,7 +310,7 @@ class _Writer:
 
     def rows(self, given, nobody) -> tuple[list[dict], list[tuple]]:
         events, messages, notes = [], [], self.notes
-        verb, dispatched, stamp = str(Transition.DISPATCH), str(WorkOrderStatus.DISPATCHED), self.stamp
+        verb, dispatched, stamp = str(Transition.DISPATCH), str(DISPATCHED), self.stamp
         engineers, providers = self.engineers, self.providers
         for d in given:
             rule_id = d.rule.id
@@ -462,10 +465,10 @@ class _PipelinedWriter(_Writer):
                 f"UPDATE {WorkOrder._meta.db_table} SET status = %s, updated_at = %s "
                 "WHERE id = ANY(%s::bigint[]) AND status = ANY(%s::text[])",
                 [
-                    WorkOrderStatus.DISPATCHED.value,
+                    DISPATCHED.value,
                     now,
                     _array(given_ids),
-                    [str(s) for s in TO_DISPATCH_STATUSES],
+                    [str(s) for s in DISPATCH_FROM],
                 ],
             )
             self.updates.append(update)
@@ -520,7 +523,7 @@ def explain(order: WorkOrder) -> dict:
     facts = snapshot.facts_for([order.pk])[0]
     context = load_context([facts], snapshot.rules)
     decision = decide(snapshot, facts, context, explain=True)
-    waiting = order.status in TO_DISPATCH_STATUSES and bool(_idle([order.pk]))
+    waiting = order.status in DISPATCH_FROM and bool(_idle([order.pk]))
     return {
         "facts": facts,
         "rules": [(c.rule, conditions_match(c.conditions, facts)) for c in snapshot.rules],
