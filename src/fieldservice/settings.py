@@ -185,7 +185,9 @@ X_FRAME_OPTIONS = "DENY"
 # Uploads: a hard ceiling per file; services check the per-kind limits.
 FSM_MAX_UPLOAD_BYTES = int(os.environ.get("FSM_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = FSM_MAX_UPLOAD_BYTES + 1024 * 1024
-FSM_PUBLIC_BASE_URL = os.environ.get("FSM_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# The address QR codes, links and e-mails point to. Unset, `fsm serve` and `fsm demo` set it to the
+# address they are given (cli.use_address), so a server on another port links to itself.
+FSM_PUBLIC_BASE_URL = os.environ.get("FSM_PUBLIC_BASE_URL", "").strip() or "http://127.0.0.1:8000"
 FSM_COMPANY_NAME = os.environ.get("FSM_COMPANY_NAME", "")
 
 LOGGING = {
@@ -225,8 +227,9 @@ FSM_IMAP_VERIFY_TLS = env_bool("FSM_IMAP_VERIFY_TLS", True)
 if FSM_MAIL_SOURCE == "imap" and not (FSM_IMAP_HOST and FSM_IMAP_USER):
     raise ImproperlyConfigured("FSM_MAIL_SOURCE=imap needs FSM_IMAP_HOST and FSM_IMAP_USER")
 
-# Outgoing mail (service reports, later notifications). Without EMAIL_HOST mails are printed to
-# the console, so a demo or a development machine never tries a mail server that is not there.
+# Outgoing mail (service reports, notifications). Without EMAIL_HOST mails are written as files,
+# one per mail, into EMAIL_FILE_PATH (default var/mail/outbox): a demo or a development machine
+# never tries a mail server that is not there, and its mails do not flood the console.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -234,12 +237,9 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-elif os.environ.get("EMAIL_FILE_PATH", "").strip():
-    # Mails written as files into this folder instead of sent: staging machines and tests.
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"].strip()
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", "").strip() or str(VAR_DIR / "mail" / "outbox")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "fieldservice@localhost")
 
 """Background work: Django's tasks API (the django-tasks backport) and `fsm worker`.

@@ -5,6 +5,7 @@ travel → check in → work → signature → complete → close → evaluation
 to when each step happened, so lists, timelines, SLA figures and ratings look lived-in.
 """
 
+import contextlib
 import datetime as dt
 import io
 import random
@@ -199,14 +200,23 @@ def _signature_png() -> bytes:
     return buffer.getvalue()
 
 
+class FutureStepError(Exception):
+    """The next step of an order would fall after the real now: the order stops before it."""
+
+
 @dataclass
 class Clock:
-    """The demo's notion of now for one order; each step moves it forward."""
+    """The demo's notion of now for one order; each step moves it forward, never past `limit`
+    (the real now): a history has no ratings or closes dated tomorrow."""
 
     now: dt.datetime
+    limit: dt.datetime
 
     def later(self, rng: random.Random, low_minutes: int, high_minutes: int) -> dt.datetime:
-        self.now += dt.timedelta(minutes=rng.randint(low_minutes, high_minutes))
+        moment = self.now + dt.timedelta(minutes=rng.randint(low_minutes, high_minutes))
+        if moment > self.limit:
+            raise FutureStepError
+        self.now = moment
         return self.now
 
 
@@ -224,14 +234,27 @@ def fault_tree(skills: dict[str, Skill]) -> list[tuple[FaultCategory, tuple]]:
 
 
 class HistoryBuilder:
-    def __init__(self, rng: random.Random, *, admin: User, agent: User, dispatcher: User, count: int, progress=None):
+    def __init__(
+        self,
+        rng: random.Random,
+        *,
+        admin: User,
+        agent: User,
+        dispatcher: User,
+        count: int,
+        days: int = 365,
+        progress=None,
+    ):
         self.rng = rng
+        self.days = days
         self.progress = progress or (lambda done, total: None)
         self._candidates: dict[tuple, list] = {}
         self.admin, self.agent, self.dispatcher = admin, agent, dispatcher
         self.count = count
         self.signature = _signature_png()
-        self.today = timezone.localdate()
+        # The history ends now: a step that would come later does not happen (Clock.limit).
+        self.now = timezone.now()
+        self.today = timezone.localdate(self.now)
 
     def build(self) -> dict[str, int]:
         skills = {skill.code: skill for skill in Skill.objects.all()}
@@ -245,12 +268,15 @@ class HistoryBuilder:
 
         self.candidates_for = candidates_for
         totals: dict[str, int] = {}
+        every = max(1, -(-self.count // 10))  # about ten progress lines, whatever the size
         for index in range(self.count):
-            days_ago = self.rng.triangular(0, 365, 30) if index % 10 else self.rng.uniform(0, 12)
+            days = self.days
+            days_ago = self.rng.triangular(0, days, min(30, days)) if index % 10 else self.rng.uniform(0, min(12, days))
             state = self.outcome(days_ago)
-            self.order(days_ago, state)
+            with contextlib.suppress(FutureStepError):  # the order stays where it is by now
+                self.order(days_ago, state)
             totals[state] = totals.get(state, 0) + 1
-            if (index + 1) % 250 == 0:
+            if (index + 1) % every == 0 or index + 1 == self.count:
                 self.progress(index + 1, self.count)
         totals["consultations"] = self.consultations(max(2, self.count // 20))
         return totals
@@ -279,7 +305,10 @@ class HistoryBuilder:
         day = self.today - dt.timedelta(days=int(days_ago))
         moment = dt.datetime.combine(day, dt.time(self.rng.randint(8, 16), self.rng.randint(0, 59)))
         moment = timezone.make_aware(moment)
-        return min(moment, timezone.now() - dt.timedelta(hours=6))
+        if moment > self.now - dt.timedelta(hours=1):
+            # Later today: reported in the last hours instead, so that it can have moved on.
+            moment = self.now - dt.timedelta(minutes=self.rng.randint(60, 600))
+        return moment
 
     def order(self, days_ago: float, state: str) -> None:
         from fieldservice.dispatch import services as dispatch
@@ -288,7 +317,7 @@ class HistoryBuilder:
         rng = self.rng
         machine = rng.choice(self.machines)
         leaf, (_code, _name, _en, descriptions, cause, action) = rng.choice(self.leaves)
-        clock = Clock(self.start(days_ago))
+        clock = Clock(self.start(days_ago), limit=self.now)
         contact = machine.customer.contacts.order_by("pk").first()
         with time_machine.travel(clock.now, tick=False):
             request = intake.file_request(
@@ -319,9 +348,8 @@ class HistoryBuilder:
         # engineers for a kind of fault are the same all year in the demo.
         key = (order.site_id, order.fault_category_id)
         if key not in self._candidates:
-            self._candidates[key] = self.candidates_for(order, self.dispatcher, limit=3)
-        candidates = self._candidates[key]
-        engineer = candidates[0].engineer if candidates else None
+            self._candidates[key] = self.engineer_for(order)
+        engineer = self._candidates[key]
         if engineer is None:
             return
         with time_machine.travel(clock.later(rng, 5, 90), tick=False):
@@ -339,6 +367,14 @@ class HistoryBuilder:
                 lifecycle.cancel_work_order(order, actor=self.agent, reason="客户取消报修")
             return
         self.visit(order, engineer, machine, clock, state, cause, action)
+
+    def engineer_for(self, order) -> User | None:
+        """The best ranked engineer whose service areas cover the site: a dispatcher does not send
+        a Ningbo engineer to Suzhou because he has the skill. Who is off today still did last
+        year's work; the skill counts, but an engineer of the area goes without it."""
+        ranked = [c for c in self.candidates_for(order, self.dispatcher, limit=1000) if c.covers_area]
+        ranked.sort(key=lambda c: (not c.has_skill, c.distance_km if c.distance_km is not None else 1e9))
+        return ranked[0].engineer if ranked else None
 
     def visit(self, order, engineer, machine, clock: Clock, state: str, cause: str, action: str) -> None:
         from fieldservice.feedback.services import record_callback, submit_evaluation
@@ -408,7 +444,7 @@ class HistoryBuilder:
 
         for _ in range(count):
             machine = self.rng.choice(self.machines)
-            with time_machine.travel(self.start(self.rng.uniform(1, 300)), tick=False):
+            with time_machine.travel(self.start(self.rng.uniform(1, max(1, self.days - 65))), tick=False):
                 request = intake.file_request(
                     actor=self.agent,
                     channel=Channel.PHONE,

@@ -8,10 +8,13 @@ from fieldservice.dispatch import rule_services
 from fieldservice.dispatch.choices import RuleAction, RuleStrategy, RuleTarget
 from fieldservice.workorders.models import FaultCategory
 
-# Roughly the city of Ningbo and its districts, [longitude, latitude].
+# Roughly the city of Ningbo and its districts and counties (down to Ninghai and Xiangshan, not
+# into Taizhou), [longitude, latitude].
 NINGBO_RING = [
     [121.05, 29.65],
-    [122.00, 29.65],
+    [121.25, 29.15],
+    [121.80, 29.10],
+    [122.05, 29.45],
     [122.05, 30.05],
     [121.55, 30.40],
     [121.05, 30.25],

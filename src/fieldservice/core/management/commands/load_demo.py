@@ -79,40 +79,42 @@ AREAS = [
     ("上海", "上海市", "上海市"),
 ]
 
-# team, areas, home bases (address, latitude, longitude)
+# team, areas, home bases (address, latitude, longitude, the areas an engineer based there covers).
+# An engineer covers the city he lives in and a neighbour at most; the team's leader covers all of
+# the team's areas (and so does every engineer of a team too small to split them).
 TEAMS = [
     (
         "宁波一队",
         ["宁波", "绍兴", "台州", "温州"],
         [
-            ("宁波市鄞州区", 29.8167, 121.5470),
-            ("宁波市北仑区", 29.9006, 121.8440),
-            ("宁波市镇海区", 29.9489, 121.7165),
-            ("余姚市", 30.0372, 121.1546),
-            ("慈溪市", 30.1693, 121.2664),
-            ("台州市黄岩区", 28.6496, 121.2620),
+            ("宁波市鄞州区", 29.8167, 121.5470, ["宁波"]),
+            ("台州市黄岩区", 28.6496, 121.2620, ["台州", "温州"]),
+            ("余姚市", 30.0372, 121.1546, ["宁波", "绍兴"]),
+            ("宁波市北仑区", 29.9006, 121.8440, ["宁波"]),
+            ("慈溪市", 30.1693, 121.2664, ["宁波"]),
+            ("宁波市镇海区", 29.9489, 121.7165, ["宁波"]),
         ],
     ),
     (
         "杭州队",
         ["杭州", "嘉兴", "湖州", "绍兴"],
         [
-            ("杭州市萧山区", 30.1839, 120.2645),
-            ("杭州市余杭区", 30.4193, 120.3017),
-            ("杭州市滨江区", 30.2084, 120.2119),
-            ("嘉兴市南湖区", 30.7479, 120.7837),
-            ("绍兴市柯桥区", 30.0820, 120.4950),
+            ("杭州市萧山区", 30.1839, 120.2645, ["杭州", "绍兴"]),
+            ("嘉兴市南湖区", 30.7479, 120.7837, ["嘉兴", "湖州"]),
+            ("杭州市余杭区", 30.4193, 120.3017, ["杭州", "湖州"]),
+            ("绍兴市柯桥区", 30.0820, 120.4950, ["绍兴", "杭州"]),
+            ("杭州市滨江区", 30.2084, 120.2119, ["杭州"]),
         ],
     ),
     (
         "苏沪队",
         ["苏州", "无锡", "常州", "上海"],
         [
-            ("苏州工业园区", 31.3170, 120.6720),
-            ("昆山市", 31.3856, 120.9807),
-            ("无锡市新吴区", 31.5500, 120.3567),
-            ("上海市嘉定区", 31.3747, 121.2655),
-            ("上海市松江区", 31.0322, 121.2275),
+            ("苏州工业园区", 31.3170, 120.6720, ["苏州"]),
+            ("上海市嘉定区", 31.3747, 121.2655, ["上海", "苏州"]),
+            ("无锡市新吴区", 31.5500, 120.3567, ["无锡", "常州"]),
+            ("昆山市", 31.3856, 120.9807, ["苏州", "上海"]),
+            ("上海市松江区", 31.0322, 121.2275, ["上海"]),
         ],
     ),
 ]
@@ -329,10 +331,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--orders", type=int, default=None, help="Historical work orders (default 2,000 × scale, at least 20)."
         )
+        parser.add_argument(
+            "--history-days", type=int, default=365, help="Days of service history before today (default 365)."
+        )
 
-    def handle(self, *args, scale: float, seed: int, orders: int | None = None, **options):
+    def handle(self, *args, scale: float, seed: int, orders: int | None = None, history_days: int = 365, **options):
         if not 0 < scale <= 10:
             raise CommandError("--scale must be more than 0 and at most 10.")
+        if not 1 <= history_days <= 3650:
+            raise CommandError("--history-days must be from 1 to 3650.")
         if Organisation.objects.filter(kind=OrganisationKind.OWN, name=OWN_NAME).exists():
             self.stdout.write("The demo data is already loaded; nothing was changed.")
             self._print_logins()
@@ -343,13 +350,20 @@ class Command(BaseCommand):
                 "Load the demo into an empty database (e.g. FSM_VAR_DIR=$(mktemp -d))."
             )
         started = time.monotonic()
+        self.step(f"Loading the demo data for {settings.FSM_PUBLIC_BASE_URL} …")
         with transaction.atomic():
-            builder = DemoBuilder(random.Random(seed), scale, orders)
-            builder.progress = lambda done, total: self.stdout.write(f"  service history: {done} of {total} orders")
+            builder = DemoBuilder(random.Random(seed), scale, orders, history_days)
+            builder.step = self.step
+            builder.progress = lambda done, total: self.step(f"  service history: {done} of {total} orders")
             summary = builder.build()
         seconds = time.monotonic() - started
         self.stdout.write(f"Demo data loaded in {seconds:.1f} s: " + ", ".join(f"{n} {what}" for what, n in summary))
         self._print_logins()
+
+    def step(self, line: str) -> None:
+        """One line per step, flushed: a log file or a pipe shows the progress as it happens."""
+        self.stdout.write(line)
+        self.stdout.flush()
 
     def _print_logins(self):
         users = {user.username: user for user in User.objects.filter(username__in=LOGIN_ORDER)}
@@ -371,19 +385,24 @@ class Command(BaseCommand):
         lines += [
             "",
             f"Every other demo user (engineers eng02…, provider engineers pe01…) also signs in with {PASSWORD}.",
-            "",
         ]
+        if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+            lines.append(f"E-mails are not sent: each is written as a file into {settings.EMAIL_FILE_PATH}")
+        lines.append("")
         self.stdout.write("\n".join(lines))
 
 
 class DemoBuilder:
-    def __init__(self, rng: random.Random, scale: float, orders: int | None = None):
+    def __init__(self, rng: random.Random, scale: float, orders: int | None = None, history_days: int = 365):
         self.rng = rng
         self.scale = scale
         self.orders = orders
+        self.history_days = history_days
         self.today = timezone.localdate()
         self.used_names: set[str] = set()
         self.serials: dict[str, int] = {}
+        self.step = lambda line: None
+        self.progress = None
 
     def count(self, full: int, minimum: int) -> int:
         return max(minimum, round(full * self.scale))
@@ -423,14 +442,21 @@ class DemoBuilder:
     # --- the build ---
 
     def build(self) -> list[tuple[str, int]]:
+        self.step("  organisation, staff, engineers and service areas")
         self.organisation_and_people()
+        self.step("  parts catalogue and product models")
         self.catalogue()
+        self.step("  customers, contacts and sites")
         self.customer_base()
+        self.step("  installed machines")
         self.installed_base()
+        self.step("  contracts and webhooks")
         contracts_demo.seed(rng=self.rng, now=timezone.now())
         webhooks_demo.seed(rng=self.rng, now=timezone.now())
         with outbox.drain_left_to_sweep():
+            self.step("  service history of the last year")
             history = self.history()
+            self.step("  SLA check, dispatch rules, planned visits and the grab pool")
             # The history is the past: nobody is notified of a year-old dispatch now.
             OutboxMessage.objects.filter(processed_at__isnull=True).update(processed_at=timezone.now())
             # What is overdue today does alert: the SLA check runs once over the open orders,
@@ -462,7 +488,8 @@ class DemoBuilder:
             agent=User.objects.get(username="agent"),
             dispatcher=User.objects.get(username="dispatcher"),
             count=self.orders if self.orders is not None else self.count(2000, 20),
-            progress=getattr(self, "progress", None),
+            days=self.history_days,
+            progress=self.progress,
         ).build()
 
     def organisation_and_people(self):
@@ -497,8 +524,10 @@ class DemoBuilder:
             team = accounts.create_team(actor=admin, name=team_name, organisation=own, leader=people[0])
             team.areas.set([self.areas[name] for name in area_names])  # no service sets team areas yet
             for position, user in enumerate(people):
-                address, lat, lng = bases[position % len(bases)]
-                self.profile(user, team, address, lat, lng, [self.areas[name] for name in area_names])
+                address, lat, lng, covered = bases[position % len(bases)]
+                if position == 0 or len(people) < 3:
+                    covered = area_names
+                self.profile(user, team, address, lat, lng, [self.areas[name] for name in covered])
 
         provider = accounts.create_organisation(
             actor=admin,
@@ -622,12 +651,15 @@ class DemoBuilder:
             site_names = ["一厂", "二厂"] if self.rng.random() < 0.3 else ["总厂"]
             for site_name in site_names:
                 place = location
-                if sites:  # a second plant: somewhere in the same province
-                    place = self.rng.choice([loc for loc in LOCATIONS if loc[1] == location[1]])
+                if sites:
+                    # A second plant: where the company's name says it is ("慈溪…" in Cixi,
+                    # "宁波…" in one of Ningbo's districts), not anywhere in the province.
+                    place = self.rng.choice([loc for loc in LOCATIONS if loc[0] == location[0]])
                 _short, province, city, district, lat, lng, _weight = place
                 latitude, longitude = self.near(lat, lng)
                 road = f"{self.rng.choice(ROADS)}{self.rng.choice(['路', '大道', '北路', '南路'])}"
-                address = f"{province if province != city else ''}{city}{district}{road}{self.rng.randint(1, 999)}号"
+                # Province, city and district have their own fields: the address is the street.
+                address = f"{road}{self.rng.randint(1, 999)}号"
                 sites.append(
                     customers.create_site(
                         customer,
