@@ -103,6 +103,9 @@ def test_the_completed_visit_shows_its_photos_and_signature_on_the_phone(
 ):
     """The images really load in the browser (an <img> of a URL that 404s is a broken image)."""
     import os
+    from urllib.parse import urlsplit
+
+    from django.urls import reverse
 
     from fieldservice.field import services
     from tests.field.conftest import png_file, ready_to_complete
@@ -122,8 +125,12 @@ def test_the_completed_visit_shows_its_photos_and_signature_on_the_phone(
     browser.get(f"{base}/m/orders/{visit.order.pk}/")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
     images = browser.find_elements(By.CSS_SELECTOR, "#photos img, #signature img")
+    scoped = reverse("workorders:attachment", args=[0]).removesuffix("0/")
     assert len(images) == 3
     for image in images:
+        # The live server serves /media/ (a real deployment does not), so check where the src points.
+        src = urlsplit(image.get_attribute("src")).path
+        assert src.startswith(scoped), src
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", image)
         wait_for(browser, lambda _b, image=image: browser.execute_script("return arguments[0].complete", image))
         assert browser.execute_script("return arguments[0].naturalWidth", image) > 0, image.get_attribute("src")
