@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -36,7 +34,6 @@ urlpatterns = [
     path("board/", include("fieldservice.board.urls")),
     path("", include("fieldservice.core.urls")),
 ]
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler403 = "fieldservice.core.views.error_403"
 handler404 = "fieldservice.core.views.error_404"

@@ -92,3 +92,52 @@ def test_engineer_walks_a_visit_on_the_phone(phone_browser, live_server, visit):
     click(browser, "#complete button[type=submit]")
     wait_for(browser, status_is(order, WorkOrderStatus.COMPLETED))
     wait_for(browser, ec.presence_of_element_located((By.CSS_SELECTOR, "#report a")))
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_completed_visit_shows_its_photos_and_signature_on_the_phone(
+    phone_browser,  # noqa: F811
+    live_server,
+    visit,
+    language,
+):
+    """The images really load in the browser (an <img> of a URL that 404s is a broken image)."""
+    import os
+    from urllib.parse import urlsplit
+
+    from django.urls import reverse
+
+    from fieldservice.field import services
+    from tests.field.conftest import png_file, ready_to_complete
+
+    ready_to_complete(visit)
+    services.add_photo(visit.order, actor=visit.engineer, file=png_file("second.png", size=(80, 60)))
+    services.complete_visit(visit.order, actor=visit.engineer)
+    browser, base = phone_browser, live_server.url
+    # The sign-in switches to the language the user chose under My account.
+    type(visit.engineer).objects.filter(pk=visit.engineer.pk).update(language=language)
+    browser.get(base + "/login/")
+    browser.find_element(By.ID, "id_username").send_keys("engineer")
+    browser.find_element(By.ID, "id_password").send_keys("pw-for-tests-1")
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    wait_for(browser, ec.url_to_be(base + "/"))
+
+    browser.get(f"{base}/m/orders/{visit.order.pk}/")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
+    images = browser.find_elements(By.CSS_SELECTOR, "#photos img, #signature img")
+    scoped = reverse("workorders:attachment", args=[0]).removesuffix("0/")
+    assert len(images) == 3
+    for image in images:
+        # The live server serves /media/ (a real deployment does not), so check where the src points.
+        src = urlsplit(image.get_attribute("src")).path
+        assert src.startswith(scoped), src
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", image)
+        wait_for(browser, lambda _b, image=image: browser.execute_script("return arguments[0].complete", image))
+        assert browser.execute_script("return arguments[0].naturalWidth", image) > 0, image.get_attribute("src")
+    assert browser.find_element(By.ID, "work-record").is_displayed()
+    # FSM_SCREENSHOTS=<dir> keeps what the engineer sees, for a person to look at.
+    folder = os.environ.get("FSM_SCREENSHOTS")
+    if folder:
+        for anchor in ("work-record", "photos"):
+            browser.execute_script(f"document.getElementById('{anchor}').scrollIntoView(); window.scrollBy(0, -70);")
+            browser.save_screenshot(os.path.join(folder, f"phone-{language}-{anchor}.png"))

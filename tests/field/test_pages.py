@@ -143,7 +143,7 @@ def test_the_visit_through_the_forms(visit, client_for, django_capture_on_commit
     assert response.status_code == 302
     page = client.get(order_url, {"part_q": "油封"}).content.decode()
     assert f'<option value="{visit.seal.pk}">SEAL-9 油封</option>' in page
-    assert f'<option value="{visit.belt.pk}">BELT-1 Drive belt</option>' not in page
+    assert part_groups(page)[1] == ("Other parts matching “油封”", ["SEAL-9 油封"])
     response = client.post(url("use_part", visit.order.pk), {"part": visit.seal.pk, "quantity": "0", "part_q": "油封"})
     assert response.status_code == 200 and "quantity" in response.context["part_form"].errors
     client.post(url("use_part", visit.order.pk), {"part": visit.seal.pk, "quantity": "2", "part_q": "油封"})
@@ -287,3 +287,88 @@ def test_the_order_page_shows_the_service_log(visit, client_for, monkeypatch, pa
     assert response.context["service_log_partial"] == (None if "no_such" in partial else partial)
     assert 'id="service-log"' in page
     assert "check in" in page and "dispatch" in page and "dispatcher" in page
+
+
+# After completion the phone page still shows the whole work record, read-only
+
+
+def test_the_completed_page_shows_the_work_record(visit, client_for):
+    from fieldservice.field import services
+
+    ready_to_complete(visit)
+    services.complete_visit(visit.order, actor=visit.engineer)
+    response = client_for(visit.engineer).get(url("order", visit.order.pk))
+    assert response.status_code == 200
+    page = response.content.decode()
+    for expected in (
+        'id="work-record"',
+        "Replace part",  # the resolution
+        "冷却器堵塞",  # fault cause
+        "清洗冷却器，更换伺服电机",  # work done
+        "2.5",  # labour hours
+        "MOTOR-1",
+        "M-NEW-1",
+        "SEAL-9",
+        "Signed by 王经理",
+    ):
+        assert expected in page, expected
+    for item in Attachment.objects.filter(work_order=visit.order):
+        assert reverse("workorders:attachment", args=[item.pk]) in page
+    # Read-only: nothing of the visit can be changed any more.
+    for action in ("record_work", "use_part", "add_photos", "capture_signature", "complete"):
+        assert url(action, visit.order.pk) not in page, action
+    assert "/remove/" not in page
+
+
+def test_the_work_record_is_not_shown_twice_while_on_site(visit, client_for):
+    from tests.field.conftest import record
+
+    on_site(visit)
+    record(visit)
+    page = client_for(visit.engineer).get(url("order", visit.order.pk)).content.decode()
+    assert url("record_work", visit.order.pk) in page and 'id="work-record"' not in page
+
+
+# The part picker: the machine's BOM first, then the rest of the catalogue by search
+
+
+def part_groups(page: str) -> list[tuple[str, list[str]]]:
+    """(group label, [option texts]) of the part picker, in page order."""
+    import re
+
+    select = re.search(r'<select name="part" id="id_part">(.*?)</select>', page, re.S).group(1)
+    return [
+        (label, re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', body))
+        for label, body in re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', select, re.S)
+    ]
+
+
+def test_the_part_picker_offers_the_machines_bom_first(visit, client_for):
+    factories.part(part_number="AAA-0", name="Not on this machine")
+    on_site(visit)
+    client = client_for(visit.engineer)
+    page = client.get(url("order", visit.order.pk)).content.decode()
+    # Without a search: only the BOM, in a group of its own, and a prompt to search for the rest.
+    assert part_groups(page) == [("Parts of this machine (BOM)", ["BELT-1 Drive belt", "MOTOR-1 伺服电机"])]
+    assert "Search the catalogue for other parts." in page
+
+    # A search adds the other matching parts below; the BOM stays whole and first.
+    page = client.get(url("order", visit.order.pk), {"part_q": "1"}).content.decode()
+    assert part_groups(page) == [("Parts of this machine (BOM)", ["BELT-1 Drive belt", "MOTOR-1 伺服电机"])]
+    assert "No other part matches the search." in page
+
+    page = client.get(url("order", visit.order.pk), {"part_q": "-"}).content.decode()
+    assert part_groups(page) == [
+        ("Parts of this machine (BOM)", ["BELT-1 Drive belt", "MOTOR-1 伺服电机"]),
+        ("Other parts matching “-”", ["AAA-0 Not on this machine", "SEAL-9 油封"]),
+    ]
+
+
+def test_without_a_machine_the_picker_searches_the_catalogue(visit, client_for):
+    WorkOrder.objects.filter(pk=visit.order.pk).update(equipment=None)
+    on_site(visit)
+    client = client_for(visit.engineer)
+    page = client.get(url("order", visit.order.pk)).content.decode()
+    assert part_groups(page) == [("Parts catalogue", ["BELT-1 Drive belt", "MOTOR-1 伺服电机", "SEAL-9 油封"])]
+    page = client.get(url("order", visit.order.pk), {"part_q": "油封"}).content.decode()
+    assert part_groups(page) == [("Parts matching “油封”", ["SEAL-9 油封"])]

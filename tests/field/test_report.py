@@ -1,5 +1,6 @@
 """The service report PDF: a valid PDF whose text (Chinese included) says what was done."""
 
+import os
 import shutil
 import subprocess
 from io import BytesIO
@@ -23,15 +24,6 @@ def completed(visit, django_capture_on_commit_callbacks):
         services.complete_visit(visit.order, actor=visit.engineer)
     visit.order.refresh_from_db()
     return visit
-
-
-@pytest.fixture
-def fallback_font(monkeypatch):
-    """Pretend the system has no TrueType CJK font."""
-    monkeypatch.setattr(report, "FONT_CANDIDATES", [("/nonexistent/font.ttc", 0)])
-    report.report_font.cache_clear()
-    yield
-    report.report_font.cache_clear()
 
 
 def test_the_report_says_what_was_done(completed, settings):
@@ -92,32 +84,99 @@ def test_the_report_follows_the_active_language(completed):
     assert "SN-宁波-0001" in text
 
 
-def test_a_truetype_cjk_font_is_embedded_when_the_system_has_one(completed):
-    import os
+def poppler(tool: str) -> str:
+    """The path of a poppler-utils tool. CI must have it (./dev installs it); elsewhere the
+    test is skipped without it."""
+    path = shutil.which(tool)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{tool} is missing: install the Debian package poppler-utils")
+        pytest.skip(f"{tool} not installed (Debian: poppler-utils)")
+    return path
 
-    if not any(os.path.exists(path) for path, _index in report.FONT_CANDIDATES):
-        pytest.skip("no TrueType CJK font on this machine (Debian: fonts-wqy-microhei)")
+
+def pdf_fonts(pdf) -> list[dict]:
+    """pdffonts' table, one dict per font: name, type, emb."""
+    output = subprocess.run([poppler("pdffonts"), str(pdf)], check=True, capture_output=True, text=True).stdout
+    lines = output.splitlines()
+    header, rule = lines[0], lines[1]
+    # Columns are fixed-width: cut each row where the dashes of the rule line break.
+    cuts = [0] + [i + 1 for i, char in enumerate(rule) if char == " "] + [len(rule) + 50]
+    columns = [header[a:b].strip() for a, b in zip(cuts, cuts[1:], strict=False)]
+    return [
+        dict(zip(columns, (row[a:b].strip() for a, b in zip(cuts, cuts[1:], strict=False)), strict=False))
+        for row in lines[2:]
+    ]
+
+
+@pytest.fixture
+def fault_tree(completed):
+    """A fault under a parent, so the report shows the "parent › child" path."""
+    from tests import factories
+
+    completed.fault.parent = factories.fault_category("hydraulic", name="液压系统")
+    completed.fault.save()
+    return completed
+
+
+@pytest.mark.parametrize(("language", "label"), [("zh-hans", "序列号"), ("en", "Serial number")])
+def test_every_font_is_embedded_and_chinese_and_symbols_come_back(fault_tree, tmp_path, language, label):
+    from django.utils import translation
+
+    pdf = tmp_path / "report.pdf"
+    with translation.override(language):
+        pdf.write_bytes(report.render_service_report(fault_tree.order))
+    fonts = pdf_fonts(pdf)
+    assert fonts, "the report uses no font at all?"
+    for font in fonts:
+        # Not embedded means the reader substitutes whatever it has: boxes for "›" and "·".
+        assert font["emb"] == "yes", font
+        assert "Helvetica" not in font["name"] and "STSong" not in font["name"], font
+    text = subprocess.run(
+        [poppler("pdftotext"), "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    for expected in (
+        label,
+        "宁波精密机械有限公司",
+        "液压系统 › 油温过高",
+        f"· {fault_tree.order.number}",
+        "SN-宁波-0001",
+    ):
+        assert expected in text, expected
+
+
+def test_the_font_comes_with_the_python_dependencies(completed, settings):
+    """No system font is needed: the report must look the same on any machine ./dev sets up."""
+    settings.FSM_REPORT_FONT = ""
     report.report_font.cache_clear()
-    data = report.render_service_report(completed.order)
-    assert report.report_font() == report.EMBEDDED_FONT
+    try:
+        path, _index = report.font_file()
+        assert not str(path).startswith("/usr/share/fonts")
+        assert path.is_file()
+        data = report.render_service_report(completed.order)
+    finally:
+        report.report_font.cache_clear()
     assert b"/FontFile2" in data  # an embedded TrueType font program
     assert "宁波精密机械有限公司" in pdf_text(data)
 
 
-def test_without_a_truetype_font_the_standard_cid_font_still_renders_chinese(completed, fallback_font):
-    data = report.render_service_report(completed.order)
-    assert report.report_font() == "STSong-Light"
-    assert b"/STSong-Light" in data
-    text = pdf_text(data)
-    assert "宁波精密机械有限公司" in text and "SN-宁波-0001" in text
+def test_a_configured_font_that_cannot_be_embedded_is_not_used(completed, settings, caplog):
+    settings.FSM_REPORT_FONT = "/nonexistent/font.ttc:0"
+    report.report_font.cache_clear()
+    try:
+        data = report.render_service_report(completed.order)
+    finally:
+        report.report_font.cache_clear()
+    assert "/nonexistent/font.ttc" in caplog.text
+    assert b"/FontFile2" in data
+    assert "宁波精密机械有限公司" in pdf_text(data)
 
 
 def test_the_first_page_renders_as_an_image(completed, tmp_path):
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("poppler-utils (pdftoppm) not installed")
+    pdftoppm = poppler("pdftoppm")
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(report.render_service_report(completed.order))
-    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    subprocess.run([pdftoppm, "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
     (page,) = tmp_path.glob("page*.png")
     assert page.read_bytes().startswith(b"\x89PNG") and page.stat().st_size > 5000
 

@@ -2,19 +2,24 @@
 
 `render_service_report(order)` is also what the customer portal serves for download.
 
-Chinese text needs a CJK font. We embed (a subset of) a TrueType CJK font when the system has one
-(WenQuanYi, AR PL, Droid Sans Fallback; `settings.FSM_REPORT_FONT` may name another). Noto Sans
-CJK (Debian fonts-noto-cjk) has PostScript outlines, which reportlab cannot embed, so without a
-TrueType font we fall back to the standard CID font STSong-Light: not embedded, every PDF reader
-has or substitutes it.
+Every glyph comes from one embedded (subset) TrueType font, so the PDF looks the same in every
+reader: Chinese, Latin and symbols such as "›" and "·". The font is WenQuanYi Micro Hei (Apache
+2.0 / GPLv3 with the font exception), shipped by the paperang-p2-fonts-cjk package, a dependency,
+so no system font is needed. `settings.FSM_REPORT_FONT` ("path" or "path:index" of a collection)
+may name another TrueType font; reportlab cannot embed PostScript (CFF) outlines such as Noto Sans
+CJK's. The standard fonts (Helvetica, STSong-Light) are never used: a reader without them draws
+boxes.
 """
 
 import functools
 import io
 import logging
+from importlib import resources
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
@@ -25,7 +30,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -35,15 +39,9 @@ from fieldservice.workorders.models import WorkOrder
 
 logger = logging.getLogger(__name__)
 
-# (path, index of the face in a collection). TrueType outlines only: see the module docstring.
-FONT_CANDIDATES = [
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
-    ("/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", 0),
-]
-FALLBACK_FONT = "STSong-Light"
+# The package that ships the font, and the font file inside it (face 0 of the collection).
+FONT_PACKAGE = "paperang_p2_fonts_cjk"
+FONT_RESOURCE = ("fonts", "wqy-microhei.ttc")
 EMBEDDED_FONT = "FSMReportCJK"
 PHOTO_BOX = (54 * mm, 38 * mm)
 PHOTO_PIXELS = 900
@@ -54,23 +52,31 @@ LINE = colors.HexColor("#bcccdc")
 SHADE = colors.HexColor("#f0f4f8")
 
 
+def font_file() -> tuple[Path, int]:
+    """(path, face index) of the font the dependencies ship."""
+    path = resources.files(FONT_PACKAGE).joinpath(*FONT_RESOURCE)
+    return Path(str(path)), 0
+
+
 @functools.cache
 def report_font() -> str:
-    """The registered name of the font the report uses (looked up once per process)."""
-    candidates = list(FONT_CANDIDATES)
+    """The registered name of the embedded font the report uses (looked up once per process)."""
+    candidates = []
     configured = getattr(settings, "FSM_REPORT_FONT", "")
     if configured:
         path, _sep, index = str(configured).partition(":")
-        candidates.insert(0, (path, int(index or 0)))
+        candidates.append((Path(path), int(index or 0)))
+    candidates.append(font_file())
     for path, index in candidates:
         try:
-            pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, path, subfontIndex=index))
-        except Exception:  # noqa: BLE001 - missing file or unsupported outlines: try the next one
+            pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, str(path), subfontIndex=index))
+        except Exception:  # noqa: BLE001 - a missing file or outlines reportlab cannot embed
+            logger.warning("Service report: cannot embed the font %s (face %d); trying the next", path, index)
             continue
         return EMBEDDED_FONT
-    logger.info("No TrueType CJK font found; the service report uses the standard font %s", FALLBACK_FONT)
-    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
-    return FALLBACK_FONT
+    raise ImproperlyConfigured(
+        "The service report needs a TrueType font; install the dependencies again (pip install -e .)."
+    )
 
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:
@@ -133,6 +139,11 @@ def _image_flowable(field_file, box: tuple[float, float], *, photo: bool) -> Ima
     return Image(buffer, width=width, height=height)
 
 
+def _table_style(font: str, commands: list) -> TableStyle:
+    # A table draws its cells in its own default font (Helvetica) unless told otherwise.
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), font), *commands])
+
+
 def _details_table(rows: list[tuple[str, object]], styles, widths=(38 * mm, 142 * mm)) -> Table:
     data = [
         [_p(label, styles["label"]), value if isinstance(value, Paragraph) else _p(value, styles["base"])]
@@ -140,14 +151,15 @@ def _details_table(rows: list[tuple[str, object]], styles, widths=(38 * mm, 142 
     ]
     table = Table(data, colWidths=list(widths), hAlign="LEFT")
     table.setStyle(
-        TableStyle(
+        _table_style(
+            styles["base"].fontName,
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.3, LINE),
                 ("TOPPADDING", (0, 0), (-1, -1), 3),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
                 ("LEFTPADDING", (0, 0), (-1, -1), 2),
-            ]
+            ],
         )
     )
     return table
@@ -173,20 +185,21 @@ def _parts_table(usages, styles) -> Table:
         )
     table = Table(data, colWidths=[32 * mm, 52 * mm, 24 * mm, 40 * mm, 32 * mm], hAlign="LEFT", repeatRows=1)
     table.setStyle(
-        TableStyle(
+        _table_style(
+            styles["base"].fontName,
             [
                 ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("GRID", (0, 0), (-1, -1), 0.3, LINE),
                 ("TOPPADDING", (0, 0), (-1, -1), 2),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ]
+            ],
         )
     )
     return table
 
 
-def _photo_grid(order: WorkOrder) -> Table | None:
+def _photo_grid(order: WorkOrder, font: str) -> Table | None:
     images = [
         image
         for image in (_image_flowable(a.file, PHOTO_BOX, photo=True) for a in selectors.photos_of(order))
@@ -195,9 +208,10 @@ def _photo_grid(order: WorkOrder) -> Table | None:
     if not images:
         return None
     rows = [images[i : i + 3] for i in range(0, len(images), 3)]
-    rows[-1] += [""] * (3 - len(rows[-1]))
+    # Flowables, not "": a text cell would switch to the table's default font, Helvetica.
+    rows[-1] += [Spacer(1, 1) for _i in range(3 - len(rows[-1]))]
     table = Table(rows, colWidths=[60 * mm] * 3, hAlign="LEFT")
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
+    table.setStyle(_table_style(font, [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
     return table
 
 
@@ -228,14 +242,15 @@ def render_service_report(order: WorkOrder) -> bytes:
         colWidths=[100 * mm, 80 * mm],
     )
     head.setStyle(
-        TableStyle(
+        _table_style(
+            font,
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, 0), 1, INK),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-            ]
+            ],
         )
     )
     story += [head, Spacer(1, 4 * mm)]
@@ -296,7 +311,7 @@ def render_service_report(order: WorkOrder) -> bytes:
         )
     )
 
-    photos = _photo_grid(order)
+    photos = _photo_grid(order, font)
     if photos is not None:
         story += [_p(_("Photos"), styles["heading"]), photos]
 
@@ -346,6 +361,8 @@ def render_service_report(order: WorkOrder) -> bytes:
         rightMargin=15 * mm,
         topMargin=14 * mm,
         bottomMargin=16 * mm,
+        # Without this every page starts with an unused, unembedded Helvetica.
+        initialFontName=font,
         title=_("Service report %(number)s") % {"number": order.number},
         author=company.name if company else "",
         creator="fieldservice",

@@ -8,11 +8,13 @@ from django.utils import timezone
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import User
 from fieldservice.assets.models import FittedPart
-from fieldservice.assets.selectors import fitted_parts_of
+from fieldservice.assets.selectors import bom_lines_of, fitted_parts_of
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
 from fieldservice.dispatch.selectors import my_assignments
 from fieldservice.field.models import PartUsage, Signature
+from fieldservice.inventory.models import Part
+from fieldservice.inventory.selectors import parts_for
 from fieldservice.workorders.choices import AttachmentKind, Transition, WorkOrderStatus
 from fieldservice.workorders.models import Attachment, WorkOrder, WorkOrderEvent
 from fieldservice.workorders.selectors import get_work_order_for
@@ -94,6 +96,18 @@ def fitted_parts_for_order(order: WorkOrder) -> QuerySet[FittedPart]:
     if order.equipment_id is None:
         return FittedPart.objects.none()
     return fitted_parts_of(order.equipment)
+
+
+def bom_parts_for_order(actor: User, order: WorkOrder) -> QuerySet[Part]:
+    """The active parts of the BOM of the order's machine: what an engineer most likely fits."""
+    if order.equipment_id is None:
+        return Part.objects.none()
+    bom = bom_lines_of(order.equipment.product_model).values("part_id")
+    return parts_for(actor).filter(is_active=True, pk__in=bom).order_by("part_number")
+
+
+def has_work_record(order: WorkOrder) -> bool:
+    return bool(order.resolution_type or order.fault_cause or order.actions_taken or order.labour_hours is not None)
 
 
 def photos_of(order: WorkOrder) -> QuerySet[Attachment]:

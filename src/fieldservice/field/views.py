@@ -145,17 +145,28 @@ def _shared_log_partial() -> bool:
     return True
 
 
-def _part_options(request):
+def _part_options(request, order: WorkOrder) -> dict:
+    """The part picker: the machine's BOM first; the rest of the catalogue by search (listed
+    without one only when there is no BOM to offer)."""
     text = (request.GET.get("part_q") or request.POST.get("part_q") or "").strip()
-    parts = parts_for(request.user, text).filter(is_active=True)
-    return text, list(parts[:PART_OPTIONS_LIMIT])
+    bom = list(selectors.bom_parts_for_order(request.user, order))
+    others = []
+    if text or not bom:
+        matches = parts_for(request.user, text).filter(is_active=True).exclude(pk__in=[part.pk for part in bom])
+        others = list(matches[:PART_OPTIONS_LIMIT])
+    if not text:
+        label = _("Parts catalogue")
+    elif bom:
+        label = _("Other parts matching “%(text)s”") % {"text": text}
+    else:
+        label = _("Parts matching “%(text)s”") % {"text": text}
+    return {"part_q": text, "bom_parts": bom, "other_parts": others, "other_parts_label": label}
 
 
 def _order_page(request, order: WorkOrder, forms: dict | None = None):
     forms = forms or {}
     assignment = selectors.assignment_of(request.user, order)
     accepted = assignment is not None and assignment.status == AssignmentStatus.ACCEPTED
-    part_q, part_options = _part_options(request)
     check_in_event = selectors.last_check_in(order)
     log_partial = SERVICE_LOG_PARTIAL if _shared_log_partial() else None
     context = {
@@ -166,6 +177,7 @@ def _order_page(request, order: WorkOrder, forms: dict | None = None):
         "can_travel": accepted and order.status == S.ACCEPTED,
         "can_check_in": accepted and order.status in (S.ACCEPTED, S.TRAVELLING),
         "on_site": accepted and order.status == S.ON_SITE,
+        "has_work_record": selectors.has_work_record(order),
         "report_ready": order.status in (S.COMPLETED, S.CLOSED),
         "contact": selectors.contact_of(order),
         "maps": map_links(order.site),
@@ -183,8 +195,7 @@ def _order_page(request, order: WorkOrder, forms: dict | None = None):
             }
         ),
         "part_form": forms.get("part") or PartForm(actor=request.user, order=order),
-        "part_q": part_q,
-        "part_options": part_options,
+        **_part_options(request, order),
         "photo_form": forms.get("photo") or PhotoForm(),
         "signature_form": forms.get("signature") or SignatureForm(),
         "fitted_parts": list(selectors.fitted_parts_for_order(order)),

@@ -527,9 +527,12 @@ def order_close(request, pk):
 INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"}
 
 
-@login_required
 def attachment(request, pk):
     """Photos, signatures and documents are served through here, never from /media/."""
+    # Not found rather than a redirect to the login page: an <img> cannot follow it, and the
+    # answer must not tell an anonymous caller that the attachment exists.
+    if not request.user.is_authenticated:
+        raise Http404
     item = selectors.get_attachment_for(request.user, pk)
     try:
         handle = item.file.open("rb")
