@@ -372,3 +372,16 @@ def test_without_a_machine_the_picker_searches_the_catalogue(visit, client_for):
     assert part_groups(page) == [("Parts catalogue", ["BELT-1 Drive belt", "MOTOR-1 伺服电机", "SEAL-9 油封"])]
     page = client.get(url("order", visit.order.pk), {"part_q": "油封"}).content.decode()
     assert part_groups(page) == [("Parts matching “油封”", ["SEAL-9 油封"])]
+
+
+def test_a_site_without_coordinates_is_found_by_its_whole_address(visit, client_for):
+    # The demo keeps the street in `address` and the region in its own fields: navigation by the
+    # street alone would search the whole country.
+    from fieldservice.customers.models import Site
+
+    Site.objects.filter(pk=visit.site_cn.pk).update(
+        latitude=None, longitude=None, province="浙江省", city="宁波市", district="北仑区", address="港口路88号"
+    )
+    page = client_for(visit.engineer).get(url("today")).content.decode()
+    assert "浙江省宁波市北仑区港口路88号" in page
+    assert "https://uri.amap.com/search?keyword=%E6%B5%99%E6%B1%9F%E7%9C%81" in page

@@ -129,3 +129,9 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.name}"
+
+    @property
+    def full_address(self) -> str:
+        """Province, city, district and street as a Chinese address is written: the street alone is
+        ambiguous for navigation and on a report."""
+        return "".join(part for part in (self.province, self.city, self.district, self.address) if part)

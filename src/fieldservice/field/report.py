@@ -262,7 +262,7 @@ def render_service_report(order: WorkOrder) -> bytes:
     story.append(_p(_("Customer and machine"), styles["heading"]))
     rows = [
         (_("Customer"), order.customer.name),
-        (_("Site"), f"{site.name}\n{site.address}" if site else "—"),
+        (_("Site"), f"{site.name}\n{site.full_address}" if site else "—"),
         (_("Contact"), f"{contact.name}  {contact.phone}" if contact else "—"),
     ]
     if equipment is not None:

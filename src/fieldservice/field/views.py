@@ -52,8 +52,8 @@ def map_links(site) -> dict:
         }
     if site.address:
         return {
-            "amap": "https://uri.amap.com/search?" + urlencode({"keyword": site.address}, quote_via=quote),
-            "geo": f"geo:0,0?q={quote(site.address)}",
+            "amap": "https://uri.amap.com/search?" + urlencode({"keyword": site.full_address}, quote_via=quote),
+            "geo": f"geo:0,0?q={quote(site.full_address)}",
         }
     return {}
 

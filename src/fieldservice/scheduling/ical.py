@@ -56,8 +56,7 @@ def site_address(order) -> str:
     site = order.site
     if site is None:
         return ""
-    parts = [site.province, site.city, site.district, site.address]
-    address = "".join(part for part in parts if part)
+    address = site.full_address
     return f"{site.name}, {address}" if site.name else address
 
 
