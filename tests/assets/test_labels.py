@@ -51,3 +51,14 @@ def test_svg_label_names_the_machine_and_the_url_and_escapes_text(world):
     # segno's code is nested in the label.
     assert svg.count("<svg") == 2
     assert 'class="qrline"' in svg
+
+
+def test_chinese_on_a_label_is_drawn_with_real_glyphs():
+    # Without a CJK font every Chinese character is the same missing-glyph box; the font that the
+    # dependencies ship draws each its own shape, on any machine.
+    from fieldservice.assets.labels import _font
+
+    font = _font(30)
+    assert not str(font.path).startswith("/usr/share/fonts")  # the machine may have none
+    masks = {bytes(font.getmask(char)) for char in "宁波机械"}
+    assert len(masks) == 4

@@ -8,6 +8,7 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
+from fieldservice.core.fonts import cjk_font_file
 from fieldservice.field import report, services
 from tests.field.conftest import ready_to_complete, with_helper
 
@@ -150,7 +151,7 @@ def test_the_font_comes_with_the_python_dependencies(completed, settings):
     settings.FSM_REPORT_FONT = ""
     report.report_font.cache_clear()
     try:
-        path, _index = report.font_file()
+        path, _index = cjk_font_file()
         assert not str(path).startswith("/usr/share/fonts")
         assert path.is_file()
         data = report.render_service_report(completed.order)

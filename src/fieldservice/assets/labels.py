@@ -4,7 +4,6 @@ machine the label belongs to, so a label stuck on the wrong machine is easy to s
 import html
 from functools import lru_cache
 from io import BytesIO
-from pathlib import Path
 
 import segno
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.urls import reverse
 from PIL import Image, ImageDraw, ImageFont
 
 from fieldservice.assets.models import Equipment
+from fieldservice.core.fonts import cjk_font_file
 
 LABEL_WIDTH = 600
 LABEL_HEIGHT = 760
@@ -21,13 +21,6 @@ QR_BORDER = 4
 QR_ERROR = "m"  # medium correction survives a scratched or dirty label
 TITLE_SIZE = 30
 URL_SIZE = 16
-# Fonts with Chinese glyphs, used when installed; Pillow's own font has Latin only.
-CJK_FONTS = [
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-]
 
 
 def public_url(equipment: Equipment) -> str:
@@ -60,10 +53,10 @@ def _layout(qr: segno.QRCode) -> tuple[int, int, int]:
 
 @lru_cache(maxsize=8)
 def _font(size: int):
-    for path in CJK_FONTS:
-        if Path(path).exists():
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size=size)
+    # The dependencies' CJK font: Pillow's own font has Latin only and would draw the Chinese
+    # customer and model names as boxes.
+    path, index = cjk_font_file()
+    return ImageFont.truetype(str(path), size, index=index)
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:

@@ -14,7 +14,6 @@ boxes.
 import functools
 import io
 import logging
-from importlib import resources
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -34,14 +33,12 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from fieldservice.accounts.selectors import own_company
+from fieldservice.core.fonts import cjk_font_file
 from fieldservice.field import selectors
 from fieldservice.workorders.models import WorkOrder
 
 logger = logging.getLogger(__name__)
 
-# The package that ships the font, and the font file inside it (face 0 of the collection).
-FONT_PACKAGE = "paperang_p2_fonts_cjk"
-FONT_RESOURCE = ("fonts", "wqy-microhei.ttc")
 EMBEDDED_FONT = "FSMReportCJK"
 PHOTO_BOX = (54 * mm, 38 * mm)
 PHOTO_PIXELS = 900
@@ -52,12 +49,6 @@ LINE = colors.HexColor("#bcccdc")
 SHADE = colors.HexColor("#f0f4f8")
 
 
-def font_file() -> tuple[Path, int]:
-    """(path, face index) of the font the dependencies ship."""
-    path = resources.files(FONT_PACKAGE).joinpath(*FONT_RESOURCE)
-    return Path(str(path)), 0
-
-
 @functools.cache
 def report_font() -> str:
     """The registered name of the embedded font the report uses (looked up once per process)."""
@@ -66,7 +57,7 @@ def report_font() -> str:
     if configured:
         path, _sep, index = str(configured).partition(":")
         candidates.append((Path(path), int(index or 0)))
-    candidates.append(font_file())
+    candidates.append(cjk_font_file())
     for path, index in candidates:
         try:
             pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, str(path), subfontIndex=index))
