@@ -29,6 +29,24 @@ def minutes(seconds: int) -> int:
     return round(seconds / 60)
 
 
+def left_out_visit_text(visit: dict | None) -> str:
+    """What applying does to the visit of an order the plan leaves out (see proposal._decide_left_out_visits)."""
+    if not visit:
+        return _("It has no visit that day: applying changes nothing for it.")
+    values = {"engineer": visit["engineer"], "start": clock(visit["start"]), "end": clock(visit["end"])}
+    if visit["action"] == "unscheduled":
+        values["orders"] = ", ".join(visit["clashes"])
+        return (
+            _(
+                "Applying takes its visit (%(engineer)s, %(start)s–%(end)s) off the calendar: it overlaps "
+                "%(orders)s in the proposal. The order keeps its engineer and needs a new date."
+            )
+            % values
+        )
+    kept = _("Its visit (%(engineer)s, %(start)s–%(end)s) is kept as it is: it overlaps nothing in the proposal.")
+    return kept % values
+
+
 def _bars(items, start: int, span: int, *, current: bool) -> list[dict]:
     bars = []
     for item in items:
@@ -81,7 +99,13 @@ def describe(run) -> dict | None:
         for m in proposal.get("moves", [])
     ]
     unplannable = [
-        {"number": u["number"], "order_id": u["order_id"], "reason": reason_text(u["code"], u["reason"])}
+        {
+            "number": u["number"],
+            "order_id": u["order_id"],
+            "reason": reason_text(u["code"], u["reason"]),
+            "visit": left_out_visit_text(u.get("visit")),
+            "unscheduled": (u.get("visit") or {}).get("action") == "unscheduled",
+        }
         for u in proposal.get("unplannable", [])
     ]
     skipped = [

@@ -37,6 +37,37 @@ def travel_of_current(built: Built, source: TravelSource | None = None) -> dict[
     }
 
 
+def _decide_left_out_visits(built: Built, engineers: list[dict], unplannable: list[dict]) -> None:
+    """What applying does to the visit an order left out of the plan already has that day.
+
+    The optimiser was free to use that time (the order was one of its jobs), so keeping the visit can
+    put the engineer in two places at once. A visit that overlaps nothing in its engineer's new day
+    (planned, fixed, or another left-out visit kept before it) is kept as it is; one that does is taken
+    off the calendar and the order waits, with its engineer, for a new date. A visit of an engineer
+    outside the run is kept: the plan does not touch his day."""
+    current = {item["order_id"]: (rid, item) for rid, items in built.current.items() for item in items}
+    busy = {
+        e["key"]: [(s["start"], s["end"], s["number"]) for s in e["proposed"] if s["kind"] == "job"] for e in engineers
+    }
+    names = {f"e{engineer.pk}": str(engineer) for engineer in built.off_engineers}
+    names.update((rid, str(engineer)) for rid, engineer in built.engineers.items())
+    for entry in sorted(unplannable, key=lambda u: current.get(u["order_id"], ("", {"start": 0}))[1]["start"]):
+        if entry["order_id"] not in current:
+            continue
+        rid, visit = current[entry["order_id"]]
+        taken = busy.setdefault(rid, [])
+        clashes = sorted({n for s, e, n in taken if s < visit["end"] and e > visit["start"]})
+        if not clashes:
+            taken.append((visit["start"], visit["end"], entry["number"]))
+        entry["visit"] = {
+            "action": "unscheduled" if clashes else "kept",
+            "engineer": names.get(rid, ""),
+            "start": visit["start"],
+            "end": visit["end"],
+            "clashes": clashes,
+        }
+
+
 def build_proposal(built: Built, plan: Plan, travel_before: dict[str, int]) -> dict:
     engineers = []
     proposed_at: dict[int, tuple[str, int]] = {}
@@ -114,9 +145,11 @@ def build_proposal(built: Built, plan: Plan, travel_before: dict[str, int]) -> d
             "number": built.jobs[item.job_id].number,
             "code": item.code,
             "reason": item.reason,
+            "visit": None,
         }
         for item in plan.unplanned
     ]
+    _decide_left_out_visits(built, engineers, unplannable)
     skipped = [
         {"name": names.get(item.resource_id, item.resource_id), "code": item.code, "reason": item.reason}
         for item in plan.skipped_resources
