@@ -5,6 +5,7 @@ language (the run keeps codes, so a page in Chinese reads Chinese whoever ran it
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fieldservice.planning.optimiser.prepare import REASON_CODES, reason
 
@@ -66,6 +67,63 @@ def _bars(items, start: int, span: int, *, current: bool) -> list[dict]:
     return bars
 
 
+def model_text(model: dict) -> str:
+    if model.get("kind") == "great_circle":
+        return _("straight-line distance × %(factor)s (road factor), driven at %(speed)s km/h") % {
+            "factor": f"{model['road_factor']:g}",
+            "speed": f"{model['speed_kmh']:g}",
+        }
+    if model.get("kind") == "osrm":
+        return _("driving times of the road network (OSRM)")
+    return _("the configured travel times")
+
+
+def comparison_notes(comparison: dict) -> dict:
+    """The sentences that say what each travel figure counts (see proposal.compare_travel)."""
+    count = comparison["orders"]
+    counted = ngettext(
+        "counting the same %(count)s order in both",
+        "counting the same %(count)s orders in both",
+        count,
+    ) % {"count": count}
+    apart = []
+    if comparison["new_orders"]:
+        apart.append(
+            ngettext(
+                "%(count)s order the proposal adds (it has no visit now)",
+                "%(count)s orders the proposal adds (they have no visit now)",
+                comparison["new_orders"],
+            )
+            % {"count": comparison["new_orders"]}
+        )
+    if comparison["dropped_orders"]:
+        apart.append(
+            ngettext(
+                "%(count)s order whose visit applying takes off the calendar",
+                "%(count)s orders whose visits applying takes off the calendar",
+                comparison["dropped_orders"],
+            )
+            % {"count": comparison["dropped_orders"]}
+        )
+    if comparison["no_location"]:
+        apart.append(
+            ngettext(
+                "%(count)s order at a site without coordinates",
+                "%(count)s orders at sites without coordinates",
+                comparison["no_location"],
+            )
+            % {"count": comparison["no_location"]}
+        )
+    return {
+        "counted": counted,
+        "apart": "; ".join(apart),
+        "before_all": minutes(comparison["before_all"]),
+        "after_all": minutes(comparison["after_all"]),
+        "model": model_text(comparison.get("model", {})),
+        "warnings": comparison.get("warnings", []),
+    }
+
+
 def describe(run) -> dict | None:
     proposal = run.proposal or {}
     if not proposal.get("engineers"):
@@ -121,8 +179,11 @@ def describe(run) -> dict | None:
         "warnings": proposal.get("warnings", []),
         "travel_before": minutes(before),
         "travel_after": minutes(after),
-        # Without a current plan there is nothing to save: the page says so instead of a negative saving.
-        "has_current": any(e["current"] for e in proposal["engineers"]),
+        # Without an order in both days there is nothing to compare: the page says so instead of a saving.
+        "has_current": (proposal["comparison"]["orders"] > 0)
+        if "comparison" in proposal
+        else any(e["current"] for e in proposal["engineers"]),
+        "comparison": comparison_notes(proposal["comparison"]) if "comparison" in proposal else None,
         "travel_saved": minutes(before - after),
         "served": proposal.get("served", 0),
     }

@@ -24,8 +24,8 @@ from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, Assignment
 from fieldservice.planning import inputs
 from fieldservice.planning.choices import ACTIVE_RUN_STATUSES, RunStatus
 from fieldservice.planning.models import PlanningRun
-from fieldservice.planning.optimiser import solve
-from fieldservice.planning.proposal import build_proposal, travel_of_current
+from fieldservice.planning.optimiser import default_source, solve
+from fieldservice.planning.proposal import build_proposal
 from fieldservice.scheduling import services as scheduling
 from fieldservice.scheduling.choices import VisitStatus
 from fieldservice.scheduling.models import Visit
@@ -174,8 +174,10 @@ def execute_run(run_id: int) -> str:
                 state["stop"] = PlanningRun.objects.filter(pk=run_id, cancel_requested=True).exists()
             return state["stop"]
 
+        source = default_source()  # one travel model for the plan and for both figures compared
         plan = solve(
             built.problem,
+            travel=source,
             time_limit=run.time_budget_seconds,
             progress=progress,
             should_stop=should_stop,
@@ -184,7 +186,7 @@ def execute_run(run_id: int) -> str:
         if plan.cancelled:
             PlanningRun.objects.filter(pk=run_id).update(status=RunStatus.CANCELLED, finished_at=timezone.now())
             return "cancelled"
-        proposal = build_proposal(built, plan, travel_of_current(built))
+        proposal = build_proposal(built, plan, source)
     except DomainError as error:
         _fail(run_id, error.message)
         return "failed"
