@@ -401,7 +401,58 @@
     return { x: (lng + 180) / 360 * scale, y: (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * scale };
   }
 
+  function unproject(x, y, zoom) {
+    var scale = TILE * Math.pow(2, zoom);
+    var n = Math.PI - 2 * Math.PI * y / scale;
+    return { lat: 180 / Math.PI * Math.atan(0.5 * (Math.exp(n) - Math.exp(-n))), lng: x / scale * 360 - 180 };
+  }
+
+  // The base layer: province, city and district borders with names for the area in view, from the
+  // server (an installed data package, no network). Kept per area and zoom; a redraw of the same view
+  // draws from memory at once.
+  var boundaryCache = {};
+  var mapRender = 0;
+
+  function drawBoundaries(layer, payload, place) {
+    var levels = payload.levels || [];
+    var finest = levels[levels.length - 1];
+    var labels = svg("g", { "class": "map-labels" });
+    payload.features.forEach(function (feature) {
+      var d = feature.paths.map(function (line) {
+        return line.map(function (point, i) {
+          var at = place(point[1], point[0]);
+          return (i ? "L" : "M") + at.x.toFixed(1) + " " + at.y.toFixed(1);
+        }).join("");
+      }).join("");
+      var path = svg("path", { d: d, "class": "map-border map-border-" + feature.level, "data-code": feature.code });
+      layer.appendChild(path);
+      // Name the finest divisions shown (a coarser one is named when nothing finer is drawn).
+      if (feature.level === finest) {
+        var at = place(feature.label[1], feature.label[0]);
+        var text = svg("text", { x: at.x.toFixed(1), y: at.y.toFixed(1), "text-anchor": "middle", "class": "map-label map-label-" + feature.level });
+        text.textContent = feature.name;
+        labels.appendChild(text);
+      }
+    });
+    layer.appendChild(labels);
+  }
+
+  function loadBoundaries(layer, bbox, zoom, place, render) {
+    if (!urls.boundaries) return;
+    var key = bbox.map(function (v) { return v.toFixed(3); }).join(",") + "/" + zoom;
+    if (boundaryCache[key]) { drawBoundaries(layer, boundaryCache[key], place); return; }
+    fetch(urls.boundaries + "?bbox=" + key.split("/")[0] + "&zoom=" + zoom, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (payload) {
+        if (!payload) return;
+        boundaryCache[key] = payload;
+        if (render === mapRender) drawBoundaries(layer, payload, place);
+      })
+      .catch(function () { /* the pins do without a base layer */ });
+  }
+
   function renderMap() {
+    var render = ++mapRender;
     var data = state.data;
     var map = document.getElementById("map");
     var width = map.clientWidth || 800, height = map.clientHeight || 520;
@@ -448,6 +499,10 @@
         }
       }
     }
+    var base = svg("g", { "class": "map-base", id: "map-base" });
+    map.appendChild(base);
+    var corner = unproject(originX, originY + height, zoom), far = unproject(originX + width, originY, zoom);
+    loadBoundaries(base, [corner.lng, corner.lat, far.lng, far.lat], zoom, place, render);
     data.engineers.forEach(function (engineer) {
       if (!engineer.location) return;
       var at = place(engineer.location.lat, engineer.location.lng);
