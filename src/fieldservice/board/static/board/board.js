@@ -480,10 +480,18 @@
     var maxX = Math.max.apply(null, projected.map(function (p) { return p.x; }));
     var minY = Math.min.apply(null, projected.map(function (p) { return p.y; }));
     var maxY = Math.max.apply(null, projected.map(function (p) { return p.y; }));
-    var originX = (minX + maxX) / 2 - width / 2, originY = (minY + maxY) / 2 - height / 2;
+    var centre = unproject((minX + maxX) / 2, (minY + maxY) / 2, zoom);
+    // Zoomed or dragged by the user: his view stays until he asks to fit the pins again.
+    if (state.mapView) { zoom = state.mapView.zoom; centre = state.mapView; }
+    else state.mapFit = { zoom: zoom, lat: centre.lat, lng: centre.lng };
+    var middle = project(centre.lat, centre.lng, zoom);
+    var originX = middle.x - width / 2, originY = middle.y - height / 2;
+    mapFrame = { zoom: zoom, originX: originX, originY: originY, width: width, height: height };
     function place(lat, lng) { var p = project(lat, lng, zoom); return { x: p.x - originX, y: p.y - originY }; }
 
     map.appendChild(svg("rect", { x: 0, y: 0, width: width, height: height, "class": "map-bg" }));
+    var content = svg("g", { id: "map-content" });
+    map.appendChild(content);
     if (tileUrl) {
       var count = Math.pow(2, zoom);
       for (var tx = Math.floor(originX / TILE); tx <= Math.floor((originX + width) / TILE); tx++) {
@@ -495,12 +503,12 @@
           image.setAttribute("href", href);
           // A tile that fails (no network, bad URL) just is not there; the pins still are.
           image.addEventListener("error", function () { this.remove(); });
-          map.appendChild(image);
+          content.appendChild(image);
         }
       }
     }
     var base = svg("g", { "class": "map-base", id: "map-base" });
-    map.appendChild(base);
+    content.appendChild(base);
     var corner = unproject(originX, originY + height, zoom), far = unproject(originX + width, originY, zoom);
     loadBoundaries(base, [corner.lng, corner.lat, far.lng, far.lat], zoom, place, render);
     data.engineers.forEach(function (engineer) {
@@ -511,7 +519,7 @@
       var title = svg("title");
       title.textContent = engineer.name + " · " + (engineer.location.source === "check_in" ? T.from_check_in : T.from_home);
       group.appendChild(title);
-      map.appendChild(group);
+      content.appendChild(group);
     });
     // Orders at one site would hide each other: spread pins that fall on the same spot round it.
     var spots = {};
@@ -546,9 +554,59 @@
       group.appendChild(title);
       group.addEventListener("click", function () { pickOrder(order); });
       group.addEventListener("keydown", function (event) { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); pickOrder(order); } });
-      map.appendChild(group);
+      content.appendChild(group);
     });
   }
+
+  // Zoom and drag: the view is kept as a zoom and a centre; a redraw (new data) keeps it.
+  var mapFrame = null;
+  function setMapView(zoom, lat, lng) {
+    state.mapView = { zoom: Math.max(3, Math.min(16, zoom)), lat: lat, lng: lng };
+    renderMap();
+  }
+  function zoomMap(step) {
+    var view = state.mapView || state.mapFit;
+    if (view) setMapView(view.zoom + step, view.lat, view.lng);
+  }
+  (function () {
+    var map = document.getElementById("map");
+    if (!map) return;
+    var zoomIn = document.getElementById("map-zoom-in"), zoomOut = document.getElementById("map-zoom-out");
+    var fit = document.getElementById("map-fit");
+    if (zoomIn) zoomIn.addEventListener("click", function () { zoomMap(1); });
+    if (zoomOut) zoomOut.addEventListener("click", function () { zoomMap(-1); });
+    if (fit) fit.addEventListener("click", function () { state.mapView = null; renderMap(); });
+    var lastWheel = 0;
+    map.addEventListener("wheel", function (event) {
+      if (!mapFrame) return;
+      event.preventDefault();
+      // One step per flick of the wheel, not one per event (each step loads the borders in view).
+      if (event.timeStamp - lastWheel < 300) return;
+      lastWheel = event.timeStamp;
+      zoomMap(event.deltaY < 0 ? 1 : -1);
+    }, { passive: false });
+    var drag = null;
+    map.addEventListener("pointerdown", function (event) {
+      if (!mapFrame || event.target.closest(".map-order")) return;
+      drag = { x: event.clientX, y: event.clientY, moved: false };
+      map.setPointerCapture(event.pointerId);
+    });
+    map.addEventListener("pointermove", function (event) {
+      if (!drag) return;
+      var dx = event.clientX - drag.x, dy = event.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+      var content = document.getElementById("map-content");
+      if (content && drag.moved) content.setAttribute("transform", "translate(" + dx + "," + dy + ")");
+    });
+    map.addEventListener("pointerup", function (event) {
+      if (!drag) return;
+      var moved = drag.moved, dx = event.clientX - drag.x, dy = event.clientY - drag.y;
+      drag = null;
+      if (!moved) return;
+      var f = mapFrame, centre = unproject(f.originX + f.width / 2 - dx, f.originY + f.height / 2 - dy, f.zoom);
+      setMapView(f.zoom, centre.lat, centre.lng);
+    });
+  })();
 
   function pickOrder(order) {
     var aside = document.getElementById("map-panel");
