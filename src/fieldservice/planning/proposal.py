@@ -100,6 +100,22 @@ def _decide_left_out_visits(built: Built, engineers: list[dict], unplannable: li
         clashes = sorted({n for s, e, n in taken if s < visit["end"] and e > visit["start"]})
         if not clashes:
             taken.append((visit["start"], visit["end"], entry["number"]))
+            # The kept visit is part of the engineer's new day: the proposal's Gantt row shows it.
+            for engineer in engineers:
+                if engineer["key"] == rid:
+                    engineer["proposed"].append(
+                        {
+                            "kind": "job",
+                            "order_id": entry["order_id"],
+                            "number": entry["number"],
+                            "start": visit["start"],
+                            "end": visit["end"],
+                            "travel": 0,
+                            "fixed": True,
+                            "kept": True,
+                        }
+                    )
+                    engineer["proposed"].sort(key=lambda stop: stop["start"])
         entry["visit"] = {
             "action": "unscheduled" if clashes else "kept",
             "engineer": names.get(rid, ""),
