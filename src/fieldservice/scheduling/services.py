@@ -225,9 +225,10 @@ def place_planned_visit(
     **payload,
 ) -> Visit:
     """Create or move the order's planned visit as part of a whole plan applied at once (an
-    optimisation proposal). The slots were checked together by whoever made the plan; checked one
-    by one here, the first moves would clash with visits the later moves are about to clear. The
-    caller holds the order's lock and has already refused stale or pinned visits."""
+    optimisation proposal). Checked one by one here, the first moves would clash with visits the
+    later moves are about to clear; so the caller checks the whole result once every visit is
+    written (`blocking_conflicts`) and rolls back on any conflict. The caller holds the order's
+    lock and has already refused stale or pinned visits."""
     visit = order.visits.select_for_update().filter(status=VisitStatus.PLANNED).first()
     if visit is None:
         visit = Visit.objects.create(
