@@ -64,7 +64,7 @@ def test_the_saving_is_measured_over_the_same_orders_with_the_same_travel_model(
     html = client_for(w.dispatcher).get(f"/planning/runs/{run.pk}/").content.decode()
     assert "46 min" in html and "30 min" in html and "16 min" in html
     assert "counting the same 3 orders" in html
-    assert "1 order the proposal adds" in html
+    assert "1 order the proposal adds to these engineers&#x27; day" in html
 
 
 def test_a_far_pinned_visit_counts_in_both_figures(team_world, django_capture_on_commit_callbacks, monkeypatch):

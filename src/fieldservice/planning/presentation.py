@@ -90,8 +90,8 @@ def comparison_notes(comparison: dict) -> dict:
     if comparison["new_orders"]:
         apart.append(
             ngettext(
-                "%(count)s order the proposal adds (it has no visit now)",
-                "%(count)s orders the proposal adds (they have no visit now)",
+                "%(count)s order the proposal adds to these engineers' day",
+                "%(count)s orders the proposal adds to these engineers' day",
                 comparison["new_orders"],
             )
             % {"count": comparison["new_orders"]}
