@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from fieldservice.scheduling.models import Visit
 
-GETS = ["board:board", "board:data", "board:queue", "board:events"]
+GETS = ["board:board", "board:data", "board:queue", "board:events", "board:boundaries"]
 
 
 def snapshot(visit):

@@ -156,3 +156,28 @@ def test_the_board_redraws_itself_when_a_visit_is_planned_elsewhere(browser, liv
     other = schedule_visit(order, actor=visit.created_by, planned_start=at(day, "15:00"), duration_minutes=60)
     # Well before the 15-second polling fallback would have fetched it.
     wait_for(browser, ec.presence_of_element_located((By.CSS_SELECTOR, f'.g-bar[data-visit="{other.pk}"]')), 8)
+
+
+def names(browser, selector) -> list[str]:
+    return [e.get_attribute("textContent") for e in browser.find_elements(By.CSS_SELECTOR, selector)]
+
+
+def test_the_map_draws_borders_and_names_offline_and_districts_only_when_zoomed_in(
+    browser, live_server, settings, planned_visit
+):
+    """Issue 10, item 12: with no tile server the map still reads: district borders and names round
+    the pins when zoomed in, city names once zoomed out."""
+    settings.FSM_MAP_TILE_URL = ""
+    base = live_server.url
+    day = timezone.localtime(planned_visit.planned_start).date()
+    sign_in(browser, base, "dispatcher")
+    browser.get(f"{base}/board/?view=map&date={day:%Y-%m-%d}")
+    wait_for(browser, ec.presence_of_element_located((By.CSS_SELECTOR, ".map-engineer")))
+    # One pin: the map zooms right in, onto the district round the engineer's home in Ningbo.
+    wait_for(browser, ec.presence_of_element_located((By.CSS_SELECTOR, "path.map-border-district")))
+    labels = names(browser, ".map-label-district")
+    assert "鄞州区" in labels
+    for _ in range(8):
+        click(browser, "#map-zoom-out")
+    wait_for(browser, lambda b: "宁波市" in names(b, ".map-label-city"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "path.map-border-district")

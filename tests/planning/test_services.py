@@ -130,6 +130,7 @@ def test_a_site_without_coordinates_is_unplannable_with_the_reason_and_the_rest_
             "number": nowhere.number,
             "code": "no_location",
             "reason": "The site has no coordinates.",
+            "visit": None,
         }
     ]
     assert {m["order_id"] for m in run.proposal["moves"]} == {o.pk for o in good}

@@ -11,4 +11,5 @@ urlpatterns = [
     path("move/", views.move, name="move"),
     path("events/", views.events, name="events"),
     path("orders/<int:pk>/nearest.json", views.nearest, name="nearest"),
+    path("boundaries.json", views.boundaries_json, name="boundaries"),
 ]

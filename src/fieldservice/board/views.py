@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from fieldservice.board import boundaries as map_boundaries
 from fieldservice.board import selectors
 from fieldservice.board.forms import SPANS, VIEWS, BoardFilterForm, SlotForm
 from fieldservice.core.errors import DomainError, require
@@ -98,6 +99,7 @@ def board(request):
             "events": reverse("board:events"),
             "queue": reverse("board:queue"),
             "nearest": reverse("board:nearest", args=[0]),
+            "boundaries": reverse("board:boundaries"),
         },
     }
     return render(request, "board/board.html", context)
@@ -133,6 +135,36 @@ def nearest(request, pk: int):
             "engineers": selectors.nearest_engineers(order, request.user),
         }
     )
+
+
+def _bad_boundaries_request(field: str, message: str) -> JsonResponse:
+    return JsonResponse({"errors": {field: [message]}}, status=400)
+
+
+@login_required
+@require_GET
+def boundaries_json(request):
+    """The map's base layer for the area in view: province, city and district borders with their names
+    (board.boundaries), from the installed data package, so the map reads without a network."""
+    _require_board(request.user)
+    try:
+        west, south, east, north = (float(part) for part in request.GET.get("bbox", "").split(","))
+    except ValueError:
+        return _bad_boundaries_request("bbox", _("Give the area as west,south,east,north in degrees."))
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        return _bad_boundaries_request("bbox", _("Give the area as west,south,east,north in degrees."))
+    try:
+        zoom = int(request.GET.get("zoom", ""))
+    except ValueError:
+        return _bad_boundaries_request("zoom", _("Give the zoom as a whole number."))
+    try:
+        payload = map_boundaries.boundaries(west=west, south=south, east=east, north=north, zoom=zoom)
+    except map_boundaries.BoundariesUnavailableError:
+        payload = {"zoom": zoom, "levels": [], "features": [], "unavailable": True}
+    response = JsonResponse(payload)
+    # The borders do not change while the server runs: let the browser keep them for the day.
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 def _form_errors(form) -> JsonResponse:

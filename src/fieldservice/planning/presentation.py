@@ -5,6 +5,7 @@ language (the run keeps codes, so a page in Chinese reads Chinese whoever ran it
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fieldservice.planning.optimiser.prepare import REASON_CODES, reason
 
@@ -29,6 +30,24 @@ def minutes(seconds: int) -> int:
     return round(seconds / 60)
 
 
+def left_out_visit_text(visit: dict | None) -> str:
+    """What applying does to the visit of an order the plan leaves out (see proposal._decide_left_out_visits)."""
+    if not visit:
+        return _("It has no visit that day: applying changes nothing for it.")
+    values = {"engineer": visit["engineer"], "start": clock(visit["start"]), "end": clock(visit["end"])}
+    if visit["action"] == "unscheduled":
+        values["orders"] = ", ".join(visit["clashes"])
+        return (
+            _(
+                "Applying takes its visit (%(engineer)s, %(start)s–%(end)s) off the calendar: it overlaps "
+                "%(orders)s in the proposal. The order keeps its engineer and needs a new date."
+            )
+            % values
+        )
+    kept = _("Its visit (%(engineer)s, %(start)s–%(end)s) is kept as it is: it overlaps nothing in the proposal.")
+    return kept % values
+
+
 def _bars(items, start: int, span: int, *, current: bool) -> list[dict]:
     bars = []
     for item in items:
@@ -46,6 +65,63 @@ def _bars(items, start: int, span: int, *, current: bool) -> list[dict]:
             }
         )
     return bars
+
+
+def model_text(model: dict) -> str:
+    if model.get("kind") == "great_circle":
+        return _("straight-line distance × %(factor)s (road factor), driven at %(speed)s km/h") % {
+            "factor": f"{model['road_factor']:g}",
+            "speed": f"{model['speed_kmh']:g}",
+        }
+    if model.get("kind") == "osrm":
+        return _("driving times of the road network (OSRM)")
+    return _("the configured travel times")
+
+
+def comparison_notes(comparison: dict) -> dict:
+    """The sentences that say what each travel figure counts (see proposal.compare_travel)."""
+    count = comparison["orders"]
+    counted = ngettext(
+        "counting the same %(count)s order in both",
+        "counting the same %(count)s orders in both",
+        count,
+    ) % {"count": count}
+    apart = []
+    if comparison["new_orders"]:
+        apart.append(
+            ngettext(
+                "%(count)s order the proposal adds to these engineers' day",
+                "%(count)s orders the proposal adds to these engineers' day",
+                comparison["new_orders"],
+            )
+            % {"count": comparison["new_orders"]}
+        )
+    if comparison["dropped_orders"]:
+        apart.append(
+            ngettext(
+                "%(count)s order whose visit applying takes off the calendar",
+                "%(count)s orders whose visits applying takes off the calendar",
+                comparison["dropped_orders"],
+            )
+            % {"count": comparison["dropped_orders"]}
+        )
+    if comparison["no_location"]:
+        apart.append(
+            ngettext(
+                "%(count)s order at a site without coordinates",
+                "%(count)s orders at sites without coordinates",
+                comparison["no_location"],
+            )
+            % {"count": comparison["no_location"]}
+        )
+    return {
+        "counted": counted,
+        "apart": "; ".join(apart),
+        "before_all": minutes(comparison["before_all"]),
+        "after_all": minutes(comparison["after_all"]),
+        "model": model_text(comparison.get("model", {})),
+        "warnings": comparison.get("warnings", []),
+    }
 
 
 def describe(run) -> dict | None:
@@ -81,7 +157,13 @@ def describe(run) -> dict | None:
         for m in proposal.get("moves", [])
     ]
     unplannable = [
-        {"number": u["number"], "order_id": u["order_id"], "reason": reason_text(u["code"], u["reason"])}
+        {
+            "number": u["number"],
+            "order_id": u["order_id"],
+            "reason": reason_text(u["code"], u["reason"]),
+            "visit": left_out_visit_text(u.get("visit")),
+            "unscheduled": (u.get("visit") or {}).get("action") == "unscheduled",
+        }
         for u in proposal.get("unplannable", [])
     ]
     skipped = [
@@ -97,8 +179,11 @@ def describe(run) -> dict | None:
         "warnings": proposal.get("warnings", []),
         "travel_before": minutes(before),
         "travel_after": minutes(after),
-        # Without a current plan there is nothing to save: the page says so instead of a negative saving.
-        "has_current": any(e["current"] for e in proposal["engineers"]),
+        # Without an order in both days there is nothing to compare: the page says so instead of a saving.
+        "has_current": (proposal["comparison"]["orders"] > 0)
+        if "comparison" in proposal
+        else any(e["current"] for e in proposal["engineers"]),
+        "comparison": comparison_notes(proposal["comparison"]) if "comparison" in proposal else None,
         "travel_saved": minutes(before - after),
         "served": proposal.get("served", 0),
     }

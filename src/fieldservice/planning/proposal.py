@@ -6,38 +6,127 @@ from __future__ import annotations
 
 from fieldservice.planning.inputs import Built
 from fieldservice.planning.optimiser import GeoPoint, Plan, VisitKind, default_source
-from fieldservice.planning.optimiser.travel import TravelSource
+from fieldservice.planning.optimiser.travel import GreatCircle, OsrmTable, TravelSource
 
 
-def travel_of_current(built: Built, source: TravelSource | None = None) -> dict[str, int]:
-    """Seconds of driving per engineer for his planned visits that day as they stand (home, the visits in
-    time order, home); a visit without coordinates is skipped."""
-    resources = {r.id: r for r in built.problem.resources}
-    points: dict = {}
-    legs: dict[str, list] = {}
-    for rid, visits in built.current.items():
-        resource = resources.get(rid)
-        if resource is None or resource.start is None:
-            continue
-        places = [GeoPoint(*v["location"]) for v in visits if v["location"] is not None]
+def travel_model(source: TravelSource) -> dict:
+    """What the travel figures were computed with, for the page to say."""
+    if isinstance(source, GreatCircle):
+        return {"kind": "great_circle", "road_factor": source.road_factor, "speed_kmh": source.speed_kmh}
+    if isinstance(source, OsrmTable):
+        return {"kind": "osrm"}
+    return {"kind": "other"}
+
+
+def compare_travel(built: Built, moves: list[dict], unplannable: list[dict], source: TravelSource) -> dict:
+    """The driving of the day as it stands and of the day as applying would leave it, like with like.
+
+    Both days are built the way apply writes them: every planned visit of the run's engineers that day,
+    the moves at their new engineer and start, the visits applying takes off the calendar gone. An
+    engineer's driving is from his home base through his visits in time order and back home (between
+    his visits only, when he has no home base). The saving compares the two over the same orders, those
+    with a site with coordinates that have a visit in both days, with one travel matrix; the orders only
+    one day has (new in the proposal, or taken off) are counted apart."""
+    where: dict[int, GeoPoint] = {}
+    for job in built.problem.jobs:
+        if job.location is not None:
+            where[built.jobs[job.id].order_id] = job.location
+    for items in built.current.values():
+        for item in items:
+            if item["location"] is not None:
+                where.setdefault(item["order_id"], GeoPoint(*item["location"]))
+    homes = {r.id: (r.start, r.end_location) for r in built.problem.resources if r.start is not None}
+    now = {rid: [(item["start"], item["order_id"]) for item in items] for rid, items in built.current.items()}
+    moved = {m["order_id"]: (m["to_engineer_key"], m["to_start"]) for m in moves}
+    dropped = {u["order_id"] for u in unplannable if (u.get("visit") or {}).get("action") == "unscheduled"}
+    after: dict[str, list[tuple[int, int]]] = {}
+    for rid, items in now.items():
+        after.setdefault(rid, []).extend(item for item in items if item[1] not in moved and item[1] not in dropped)
+    for order_id, (rid, start) in moved.items():
+        after.setdefault(rid, []).append((start, order_id))
+    in_now = {order_id for items in now.values() for _start, order_id in items}
+    in_after = {order_id for items in after.values() for _start, order_id in items}
+    common = in_now & in_after & set(where)
+    keys = list(dict.fromkeys([*(p for pair in homes.values() for p in pair if p is not None), *where.values()]))
+    matrix = source.matrix(keys) if keys else None
+    index = {point: i for i, point in enumerate(keys)}
+
+    def drive(rid: str, stops: list[tuple[int, int]], counted: set[int]) -> int:
+        places = [where[order_id] for _start, order_id in sorted(stops) if order_id in counted]
         if not places:
-            continue
-        route = [resource.start, *places, resource.end_location]
-        legs[rid] = route
-        for point in route:
-            points[point] = None
-    if not points:
-        return {}
-    keys = list(points)
-    index = {p: i for i, p in enumerate(keys)}
-    matrix = (source or default_source()).matrix(keys)
+            return 0
+        home, back = homes.get(rid, (None, None))
+        route = [*([home] if home else []), *places, *([back] if back else [])]
+        return int(sum(matrix.durations[index[a], index[b]] for a, b in zip(route, route[1:], strict=False)))
+
+    per_engineer = {
+        rid: [drive(rid, now.get(rid, []), common), drive(rid, after.get(rid, []), common)] for rid in built.engineers
+    }
+    everyone = set(now) | set(after)
     return {
-        rid: int(sum(matrix.durations[index[a], index[b]] for a, b in zip(route, route[1:], strict=False)))
-        for rid, route in legs.items()
+        "orders": len(common),
+        "before": sum(drive(rid, now.get(rid, []), common) for rid in everyone),
+        "after": sum(drive(rid, after.get(rid, []), common) for rid in everyone),
+        "per_engineer": per_engineer,
+        "new_orders": len((in_after - in_now) & set(where)),
+        "after_all": sum(drive(rid, after.get(rid, []), set(where)) for rid in everyone),
+        "dropped_orders": len((in_now - in_after) & set(where)),
+        "before_all": sum(drive(rid, now.get(rid, []), set(where)) for rid in everyone),
+        "no_location": len((in_now | in_after) - set(where)),
+        "model": travel_model(source),
+        "warnings": list(matrix.warnings) if matrix is not None else [],
     }
 
 
-def build_proposal(built: Built, plan: Plan, travel_before: dict[str, int]) -> dict:
+def _decide_left_out_visits(built: Built, engineers: list[dict], unplannable: list[dict]) -> None:
+    """What applying does to the visit an order left out of the plan already has that day.
+
+    The optimiser was free to use that time (the order was one of its jobs), so keeping the visit can
+    put the engineer in two places at once. A visit that overlaps nothing in its engineer's new day
+    (planned, fixed, or another left-out visit kept before it) is kept as it is; one that does is taken
+    off the calendar and the order waits, with its engineer, for a new date. A visit of an engineer
+    outside the run is kept: the plan does not touch his day."""
+    current = {item["order_id"]: (rid, item) for rid, items in built.current.items() for item in items}
+    busy = {
+        e["key"]: [(s["start"], s["end"], s["number"]) for s in e["proposed"] if s["kind"] == "job"] for e in engineers
+    }
+    names = {f"e{engineer.pk}": str(engineer) for engineer in built.off_engineers}
+    names.update((rid, str(engineer)) for rid, engineer in built.engineers.items())
+    for entry in sorted(unplannable, key=lambda u: current.get(u["order_id"], ("", {"start": 0}))[1]["start"]):
+        if entry["order_id"] not in current:
+            continue
+        rid, visit = current[entry["order_id"]]
+        taken = busy.setdefault(rid, [])
+        clashes = sorted({n for s, e, n in taken if s < visit["end"] and e > visit["start"]})
+        if not clashes:
+            taken.append((visit["start"], visit["end"], entry["number"]))
+            # The kept visit is part of the engineer's new day: the proposal's Gantt row shows it.
+            for engineer in engineers:
+                if engineer["key"] == rid:
+                    engineer["proposed"].append(
+                        {
+                            "kind": "job",
+                            "order_id": entry["order_id"],
+                            "number": entry["number"],
+                            "start": visit["start"],
+                            "end": visit["end"],
+                            "travel": 0,
+                            "fixed": True,
+                            "kept": True,
+                        }
+                    )
+                    engineer["proposed"].sort(key=lambda stop: stop["start"])
+        entry["visit"] = {
+            "action": "unscheduled" if clashes else "kept",
+            "engineer": names.get(rid, ""),
+            "start": visit["start"],
+            "end": visit["end"],
+            "clashes": clashes,
+        }
+
+
+def build_proposal(built: Built, plan: Plan, source: TravelSource | None = None) -> dict:
+    """`source` must be the travel model the plan was made with: the comparison measures both days with it."""
     engineers = []
     proposed_at: dict[int, tuple[str, int]] = {}
     for rid, engineer in built.engineers.items():
@@ -77,8 +166,6 @@ def build_proposal(built: Built, plan: Plan, travel_before: dict[str, int]) -> d
                 "shift": list(shift),
                 "current": [{k: v for k, v in item.items() if k != "location"} for item in built.current.get(rid, [])],
                 "proposed": stops,
-                "travel_before": travel_before.get(rid, 0),
-                "travel_after": route.travel_time if route is not None else 0,
             }
         )
     names = {rid: str(e) for rid, e in built.engineers.items()}
@@ -114,9 +201,14 @@ def build_proposal(built: Built, plan: Plan, travel_before: dict[str, int]) -> d
             "number": built.jobs[item.job_id].number,
             "code": item.code,
             "reason": item.reason,
+            "visit": None,
         }
         for item in plan.unplanned
     ]
+    _decide_left_out_visits(built, engineers, unplannable)
+    comparison = compare_travel(built, moves, unplannable, source or default_source())
+    for engineer in engineers:
+        engineer["travel_before"], engineer["travel_after"] = comparison["per_engineer"].get(engineer["key"], (0, 0))
     skipped = [
         {"name": names.get(item.resource_id, item.resource_id), "code": item.code, "reason": item.reason}
         for item in plan.skipped_resources
@@ -132,7 +224,9 @@ def build_proposal(built: Built, plan: Plan, travel_before: dict[str, int]) -> d
         "unplannable": unplannable,
         "skipped_engineers": skipped,
         "warnings": list(plan.warnings),
-        "travel_before": sum(travel_before.values()),
-        "travel_after": plan.travel_time,
+        # The figures the page compares (see compare_travel): the same orders, one travel model.
+        "travel_before": comparison["before"],
+        "travel_after": comparison["after"],
+        "comparison": comparison,
         "served": sum(len(route.job_ids) for route in plan.routes),
     }

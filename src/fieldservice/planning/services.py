@@ -24,8 +24,8 @@ from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, Assignment
 from fieldservice.planning import inputs
 from fieldservice.planning.choices import ACTIVE_RUN_STATUSES, RunStatus
 from fieldservice.planning.models import PlanningRun
-from fieldservice.planning.optimiser import solve
-from fieldservice.planning.proposal import build_proposal, travel_of_current
+from fieldservice.planning.optimiser import default_source, solve
+from fieldservice.planning.proposal import build_proposal
 from fieldservice.scheduling import services as scheduling
 from fieldservice.scheduling.choices import VisitStatus
 from fieldservice.scheduling.models import Visit
@@ -174,8 +174,10 @@ def execute_run(run_id: int) -> str:
                 state["stop"] = PlanningRun.objects.filter(pk=run_id, cancel_requested=True).exists()
             return state["stop"]
 
+        source = default_source()  # one travel model for the plan and for both figures compared
         plan = solve(
             built.problem,
+            travel=source,
             time_limit=run.time_budget_seconds,
             progress=progress,
             should_stop=should_stop,
@@ -184,7 +186,7 @@ def execute_run(run_id: int) -> str:
         if plan.cancelled:
             PlanningRun.objects.filter(pk=run_id).update(status=RunStatus.CANCELLED, finished_at=timezone.now())
             return "cancelled"
-        proposal = build_proposal(built, plan, travel_of_current(built))
+        proposal = build_proposal(built, plan, source)
     except DomainError as error:
         _fail(run_id, error.message)
         return "failed"
@@ -256,8 +258,10 @@ def _stale_orders(run: PlanningRun) -> list[str]:
 @transaction.atomic
 def apply_run(run: PlanningRun, *, actor: User) -> PlanningRun:
     """Write the proposal: each moved order gets its visit (created or moved, version + 1) and its lead
-    engineer (dispatched, or reassigned when the engineer changes). Pinned visits and work under way are
-    never touched. Refused whole when any order or visit changed since the run read them."""
+    engineer (dispatched, or reassigned when the engineer changes); an order left out keeps its visit,
+    unless the proposal says it clashes with the new day, when the visit is taken off the calendar.
+    Pinned visits and work under way are never touched. Refused whole when any order or visit changed
+    since the run read them, or when the board's conflict check finds a conflict in the result."""
     from fieldservice.dispatch import services as dispatch
 
     require(may_plan(actor))
@@ -274,6 +278,16 @@ def apply_run(run: PlanningRun, *, actor: User) -> PlanningRun:
     day_start = dt.datetime.fromisoformat(current.proposal["day_start"])
     engineers = {f"e{u.pk}": u for u in User.objects.filter(pk__in=[e["id"] for e in current.proposal["engineers"]])}
     note = _("Day-plan optimisation")
+    # First clear the visits of left-out orders that the page said would go, then write the moves.
+    for left_out in current.proposal.get("unplannable", []):
+        if (left_out.get("visit") or {}).get("action") != "unscheduled":
+            continue
+        order = WorkOrder.objects.select_for_update().get(pk=left_out["order_id"])
+        if order.visits.filter(status=VisitStatus.PLANNED, is_pinned=True).exists():
+            raise DomainError("stale", _("A visit was pinned after the optimisation read it. Run it again."))
+        reason = _("%(note)s: not planned, and its visit clashed with the new day") % {"note": note}
+        scheduling.unschedule_planned_visit(order, actor=actor, reason=reason, planning_run=current.pk)
+    written = []
     for move in current.proposal.get("moves", []):
         order = WorkOrder.objects.select_for_update().get(pk=move["order_id"])
         engineer = engineers[move["to_engineer_key"]]
@@ -286,14 +300,26 @@ def apply_run(run: PlanningRun, *, actor: User) -> PlanningRun:
         pinned = order.visits.filter(status=VisitStatus.PLANNED, is_pinned=True).exists()
         if pinned:  # the snapshot guarantees it was not pinned when planned
             raise DomainError("stale", _("A visit was pinned after the optimisation read it. Run it again."))
-        scheduling.place_planned_visit(
-            order,
-            actor=actor,
-            engineer=engineer,
-            planned_start=planned_start,
-            duration_minutes=move["duration_minutes"],
-            reason=note,
-            planning_run=current.pk,
+        written.append(
+            scheduling.place_planned_visit(
+                order,
+                actor=actor,
+                engineer=engineer,
+                planned_start=planned_start,
+                duration_minutes=move["duration_minutes"],
+                reason=note,
+                planning_run=current.pk,
+            )
+        )
+    # The board's own check, on the day as it now stands: every visit the plan wrote must be free of
+    # overlaps (with each other, with the visits kept) and of the other blocking conflicts a drag would
+    # meet. Any one refuses the whole plan; the transaction rolls back every write above.
+    problems = scheduling.blocking_conflicts(written)
+    if problems:
+        raise DomainError(
+            "overlap",
+            _("Applying would leave these conflicts, so nothing was changed: %(problems)s. Run it again.")
+            % {"problems": "; ".join(problems)},
         )
     PlanningRun.objects.filter(pk=current.pk).update(
         status=RunStatus.APPLIED, applied_by=actor, applied_at=timezone.now()

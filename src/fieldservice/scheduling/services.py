@@ -225,9 +225,10 @@ def place_planned_visit(
     **payload,
 ) -> Visit:
     """Create or move the order's planned visit as part of a whole plan applied at once (an
-    optimisation proposal). The slots were checked together by whoever made the plan; checked one
-    by one here, the first moves would clash with visits the later moves are about to clear. The
-    caller holds the order's lock and has already refused stale or pinned visits."""
+    optimisation proposal). Checked one by one here, the first moves would clash with visits the
+    later moves are about to clear; so the caller checks the whole result once every visit is
+    written (`blocking_conflicts`) and rolls back on any conflict. The caller holds the order's
+    lock and has already refused stale or pinned visits."""
     visit = order.visits.select_for_update().filter(status=VisitStatus.PLANNED).first()
     if visit is None:
         visit = Visit.objects.create(
@@ -246,6 +247,40 @@ def place_planned_visit(
         action = "visit_rescheduled"
     _record(visit, actor=actor, action=action, reason=reason, **payload)
     return visit
+
+
+def unschedule_planned_visit(order: WorkOrder, *, actor: User, reason: str, **payload) -> Visit | None:
+    """Take the order's planned visit off the calendar as part of a whole plan applied at once (an order
+    the plan leaves out whose visit clashes with the new day). The order keeps its engineer and waits
+    for a new date. The caller holds the order's lock and has already refused a stale or pinned visit."""
+    visit = order.visits.select_for_update().filter(status=VisitStatus.PLANNED).first()
+    if visit is None:
+        return None
+    Visit.objects.filter(pk=visit.pk).update(
+        status=VisitStatus.CANCELLED, version=F("version") + 1, updated_at=timezone.now()
+    )
+    visit.refresh_from_db()
+    _record(visit, actor=actor, action="visit_unscheduled", reason=reason, **payload)
+    return visit
+
+
+def blocking_conflicts(visits: list[Visit]) -> list[str]:
+    """The board's conflict check run on visits where they now stand (after a whole plan was written):
+    the message of every blocking conflict, each naming its order."""
+    found = []
+    for visit in visits:
+        if visit.engineer is None:
+            continue
+        for conflict in slot_conflicts(
+            visit.work_order,
+            engineer=visit.engineer,
+            start=visit.planned_start,
+            duration_minutes=visit.duration_minutes,
+            ignore_visit=visit,
+        ):
+            if conflict.blocking:
+                found.append(f"{visit.work_order.number}: {conflict.message}")
+    return found
 
 
 def _record(visit: Visit, *, actor: User | None, action: str, reason: str = "", **payload) -> None:

@@ -401,7 +401,58 @@
     return { x: (lng + 180) / 360 * scale, y: (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * scale };
   }
 
+  function unproject(x, y, zoom) {
+    var scale = TILE * Math.pow(2, zoom);
+    var n = Math.PI - 2 * Math.PI * y / scale;
+    return { lat: 180 / Math.PI * Math.atan(0.5 * (Math.exp(n) - Math.exp(-n))), lng: x / scale * 360 - 180 };
+  }
+
+  // The base layer: province, city and district borders with names for the area in view, from the
+  // server (an installed data package, no network). Kept per area and zoom; a redraw of the same view
+  // draws from memory at once.
+  var boundaryCache = {};
+  var mapRender = 0;
+
+  function drawBoundaries(layer, payload, place) {
+    var levels = payload.levels || [];
+    var finest = levels[levels.length - 1];
+    var labels = svg("g", { "class": "map-labels" });
+    payload.features.forEach(function (feature) {
+      var d = feature.paths.map(function (line) {
+        return line.map(function (point, i) {
+          var at = place(point[1], point[0]);
+          return (i ? "L" : "M") + at.x.toFixed(1) + " " + at.y.toFixed(1);
+        }).join("");
+      }).join("");
+      var path = svg("path", { d: d, "class": "map-border map-border-" + feature.level, "data-code": feature.code });
+      layer.appendChild(path);
+      // Name the finest divisions shown (a coarser one is named when nothing finer is drawn).
+      if (feature.level === finest) {
+        var at = place(feature.label[1], feature.label[0]);
+        var text = svg("text", { x: at.x.toFixed(1), y: at.y.toFixed(1), "text-anchor": "middle", "class": "map-label map-label-" + feature.level });
+        text.textContent = feature.name;
+        labels.appendChild(text);
+      }
+    });
+    layer.appendChild(labels);
+  }
+
+  function loadBoundaries(layer, bbox, zoom, place, render) {
+    if (!urls.boundaries) return;
+    var key = bbox.map(function (v) { return v.toFixed(3); }).join(",") + "/" + zoom;
+    if (boundaryCache[key]) { drawBoundaries(layer, boundaryCache[key], place); return; }
+    fetch(urls.boundaries + "?bbox=" + key.split("/")[0] + "&zoom=" + zoom, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (payload) {
+        if (!payload) return;
+        boundaryCache[key] = payload;
+        if (render === mapRender) drawBoundaries(layer, payload, place);
+      })
+      .catch(function () { /* the pins do without a base layer */ });
+  }
+
   function renderMap() {
+    var render = ++mapRender;
     var data = state.data;
     var map = document.getElementById("map");
     var width = map.clientWidth || 800, height = map.clientHeight || 520;
@@ -429,10 +480,18 @@
     var maxX = Math.max.apply(null, projected.map(function (p) { return p.x; }));
     var minY = Math.min.apply(null, projected.map(function (p) { return p.y; }));
     var maxY = Math.max.apply(null, projected.map(function (p) { return p.y; }));
-    var originX = (minX + maxX) / 2 - width / 2, originY = (minY + maxY) / 2 - height / 2;
+    var centre = unproject((minX + maxX) / 2, (minY + maxY) / 2, zoom);
+    // Zoomed or dragged by the user: his view stays until he asks to fit the pins again.
+    if (state.mapView) { zoom = state.mapView.zoom; centre = state.mapView; }
+    else state.mapFit = { zoom: zoom, lat: centre.lat, lng: centre.lng };
+    var middle = project(centre.lat, centre.lng, zoom);
+    var originX = middle.x - width / 2, originY = middle.y - height / 2;
+    mapFrame = { zoom: zoom, originX: originX, originY: originY, width: width, height: height };
     function place(lat, lng) { var p = project(lat, lng, zoom); return { x: p.x - originX, y: p.y - originY }; }
 
     map.appendChild(svg("rect", { x: 0, y: 0, width: width, height: height, "class": "map-bg" }));
+    var content = svg("g", { id: "map-content" });
+    map.appendChild(content);
     if (tileUrl) {
       var count = Math.pow(2, zoom);
       for (var tx = Math.floor(originX / TILE); tx <= Math.floor((originX + width) / TILE); tx++) {
@@ -444,10 +503,14 @@
           image.setAttribute("href", href);
           // A tile that fails (no network, bad URL) just is not there; the pins still are.
           image.addEventListener("error", function () { this.remove(); });
-          map.appendChild(image);
+          content.appendChild(image);
         }
       }
     }
+    var base = svg("g", { "class": "map-base", id: "map-base" });
+    content.appendChild(base);
+    var corner = unproject(originX, originY + height, zoom), far = unproject(originX + width, originY, zoom);
+    loadBoundaries(base, [corner.lng, corner.lat, far.lng, far.lat], zoom, place, render);
     data.engineers.forEach(function (engineer) {
       if (!engineer.location) return;
       var at = place(engineer.location.lat, engineer.location.lng);
@@ -456,7 +519,7 @@
       var title = svg("title");
       title.textContent = engineer.name + " · " + (engineer.location.source === "check_in" ? T.from_check_in : T.from_home);
       group.appendChild(title);
-      map.appendChild(group);
+      content.appendChild(group);
     });
     // Orders at one site would hide each other: spread pins that fall on the same spot round it.
     var spots = {};
@@ -491,9 +554,59 @@
       group.appendChild(title);
       group.addEventListener("click", function () { pickOrder(order); });
       group.addEventListener("keydown", function (event) { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); pickOrder(order); } });
-      map.appendChild(group);
+      content.appendChild(group);
     });
   }
+
+  // Zoom and drag: the view is kept as a zoom and a centre; a redraw (new data) keeps it.
+  var mapFrame = null;
+  function setMapView(zoom, lat, lng) {
+    state.mapView = { zoom: Math.max(3, Math.min(16, zoom)), lat: lat, lng: lng };
+    renderMap();
+  }
+  function zoomMap(step) {
+    var view = state.mapView || state.mapFit;
+    if (view) setMapView(view.zoom + step, view.lat, view.lng);
+  }
+  (function () {
+    var map = document.getElementById("map");
+    if (!map) return;
+    var zoomIn = document.getElementById("map-zoom-in"), zoomOut = document.getElementById("map-zoom-out");
+    var fit = document.getElementById("map-fit");
+    if (zoomIn) zoomIn.addEventListener("click", function () { zoomMap(1); });
+    if (zoomOut) zoomOut.addEventListener("click", function () { zoomMap(-1); });
+    if (fit) fit.addEventListener("click", function () { state.mapView = null; renderMap(); });
+    var lastWheel = 0;
+    map.addEventListener("wheel", function (event) {
+      if (!mapFrame) return;
+      event.preventDefault();
+      // One step per flick of the wheel, not one per event (each step loads the borders in view).
+      if (event.timeStamp - lastWheel < 300) return;
+      lastWheel = event.timeStamp;
+      zoomMap(event.deltaY < 0 ? 1 : -1);
+    }, { passive: false });
+    var drag = null;
+    map.addEventListener("pointerdown", function (event) {
+      if (!mapFrame || event.target.closest(".map-order")) return;
+      drag = { x: event.clientX, y: event.clientY, moved: false };
+      map.setPointerCapture(event.pointerId);
+    });
+    map.addEventListener("pointermove", function (event) {
+      if (!drag) return;
+      var dx = event.clientX - drag.x, dy = event.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+      var content = document.getElementById("map-content");
+      if (content && drag.moved) content.setAttribute("transform", "translate(" + dx + "," + dy + ")");
+    });
+    map.addEventListener("pointerup", function (event) {
+      if (!drag) return;
+      var moved = drag.moved, dx = event.clientX - drag.x, dy = event.clientY - drag.y;
+      drag = null;
+      if (!moved) return;
+      var f = mapFrame, centre = unproject(f.originX + f.width / 2 - dx, f.originY + f.height / 2 - dy, f.zoom);
+      setMapView(f.zoom, centre.lat, centre.lng);
+    });
+  })();
 
   function pickOrder(order) {
     var aside = document.getElementById("map-panel");
