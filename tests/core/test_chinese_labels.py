@@ -15,10 +15,11 @@ from django.utils import translation
 
 import fieldservice
 from fieldservice.core.events import action_label, action_labels
+from tests import factories
 
 SRC = Path(fieldservice.__file__).parent
 # Words that stay in Latin letters in Chinese text because people say them so.
-ALLOWED_WORDS = {"SLA", "API", "QR", "IoT", "Excel", "PDF", "iCal", "BOM", "KPI", "SMS", "ID", "Webhook"}
+ALLOWED_WORDS = {"SLA", "API", "QR", "IoT", "Excel", "PDF", "iCal", "BOM", "KPI", "SMS", "ID", "URL", "Webhook"}
 WORD = re.compile(r"[A-Za-z][A-Za-z_\-]*[A-Za-z]|[A-Za-z]")
 
 
@@ -200,3 +201,197 @@ def test_every_marked_string_reaches_the_catalogue():
                 missing.append(f"{path.relative_to(SRC)}: {key[1]!r}")
     assert len(known) > 1000
     assert not missing, f"marked for translation but not in the catalogue: {missing[:20]}"
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+ZH = {"accept-language": "zh-hans"}
+EN = {"accept-language": "en"}
+
+
+def _text(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def _section(html: str, pattern: str) -> str:
+    match = re.search(pattern, html, re.S)
+    assert match, f"no {pattern} on the page"
+    return match.group(0)
+
+
+@pytest.fixture
+def logged_order(personas):
+    """A dispatched order whose service log holds one line of every registered action."""
+    from fieldservice.dispatch.services import dispatch_to_engineer
+    from fieldservice.workorders.models import WorkOrderEvent
+
+    engineer = factories.engineer(personas.own)
+    order = factories.work_order(personas.customer_a, actor=personas.agent)
+    dispatch_to_engineer(order, actor=personas.dispatcher, engineer=engineer)
+    for code in action_labels():
+        WorkOrderEvent.objects.create(work_order=order, action=code)
+    return order
+
+
+@pytest.mark.parametrize(("who", "url"), [("agent", "/orders/{pk}/"), ("dispatcher", "/dispatch/orders/{pk}/")])
+def test_service_logs_show_every_action_in_the_language_of_the_page(personas, client_for, logged_order, who, url):
+    client = client_for(getattr(personas, who))
+
+    def actions(language_headers) -> list[str]:
+        html = client.get(url.format(pk=logged_order.pk), headers=language_headers).content.decode()
+        log = _section(html, r'<section class="service-log".*?</section>')
+        # The action and its move; names, numbers and notes are data, not text of the page.
+        return [
+            _text(part)
+            for part in re.findall(r'<strong>(.*?)</strong>|<span class="transition">(.*?)</span>', log)
+            for part in part
+            if part
+        ]
+
+    chinese = actions(ZH)
+    assert len(chinese) > len(action_labels())
+    assert "已预约上门" in chinese and "客户已签字" in chinese
+    left = {text for text in chinese if english_left(text)}
+    assert not left, f"English left in the Chinese service log: {sorted(left)}"
+    english = actions(EN)
+    assert "visit scheduled" in english
+    raw = {text for text in english if "_" in text or text in action_labels() and "_" in text}
+    assert not raw, f"raw action codes in the English service log: {sorted(raw)}"
+
+
+def _urls_without_arguments(patterns=None, prefix=""):
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        route = str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _urls_without_arguments(entry.url_patterns, prefix + route)
+        elif isinstance(entry, URLPattern) and "<" not in route and "(?P" not in route:
+            yield "/" + (prefix + route).lstrip("^").rstrip("$").replace("\\", "")
+
+
+def test_every_export_names_its_sheet_and_columns_in_chinese(personas, client_for):
+    """Every list page with an Excel export, found from the URL table, exported in Chinese."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from fieldservice.core.listing import XLSX_TYPE
+
+    client = client_for(personas.admin)
+    sheets, wrong = {}, {}
+    # Lists inside a detail page: a subscription's deliveries.
+    subscription = factories.webhook_subscription(actor=personas.admin)
+    for url in [*sorted(set(_urls_without_arguments())), f"/webhooks/{subscription.pk}/"]:
+        if url.startswith(("/api/", "/admin/", "/static/", "/media/")):
+            continue
+        response = client.get(url, {"export": "xlsx"}, headers=ZH)
+        if response.status_code != 200 or response.get("Content-Type") != XLSX_TYPE:
+            continue
+        sheet = load_workbook(BytesIO(response.content)).worksheets[0]
+        headers = [cell.value for cell in sheet[1]]
+        sheets[url] = sheet.title
+        left = english_left(sheet.title) + [word for header in headers for word in english_left(str(header))]
+        if left:
+            wrong[url] = (sheet.title, left)
+    # The product's 19 list exports: the enumeration must find them all, or it tests little.
+    assert len(sheets) >= 19, sorted(sheets)
+    assert sheets["/orders/"] == "工单"
+    assert not wrong, f"English in the Chinese exports: {wrong}"
+
+
+def test_import_templates_name_their_sheet_in_the_language_of_the_headers(personas, client_for):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from fieldservice.core.importing import ImportKind
+
+    client = client_for(personas.admin)
+    for kind in ImportKind.values:
+        chinese = load_workbook(BytesIO(client.get(f"/import/template/{kind}.xlsx", headers=ZH).content)).worksheets[0]
+        assert not english_left(chinese.title), chinese.title
+        english = load_workbook(BytesIO(client.get(f"/import/template/{kind}.xlsx", headers=EN).content)).worksheets[0]
+        assert english.title == str(ImportKind(kind).label)[:31]
+
+
+# --- the menu ------------------------------------------------------------------------------------
+
+PERSONAS = [
+    "admin",
+    "agent",
+    "dispatcher",
+    "director",
+    "parts_keeper",
+    "engineer",
+    "provider_admin",
+    "provider_engineer",
+    "customer_user_a",
+]
+
+
+def _menu(client, headers=ZH) -> tuple[list[str], list[tuple[str, str]]]:
+    """The menu's top-level entries (group names and lone links) and every link in it."""
+    html = client.get("/", headers=headers).content.decode()
+    nav = _section(html, r'<nav class="mainnav".*?</nav>')
+    top = [_text(s) for s in re.findall(r"<summary>(.*?)</summary>", nav, re.S)]
+    outside = re.sub(r"<details.*?</details>", "", nav, flags=re.S)
+    top += [_text(a) for a in re.findall(r"<a [^>]*>(.*?)</a>", outside, re.S)]
+    links = [(href, _text(label)) for href, label in re.findall(r'<a href="([^"]+)"[^>]*>(.*?)</a>', nav, re.S)]
+    return top, links
+
+
+@pytest.mark.parametrize("who", PERSONAS)
+def test_every_menu_entry_is_chinese_and_opens(personas, client_for, who):
+    client = client_for(getattr(personas, who))
+    top, links = _menu(client)
+    assert links
+    left = {text for text in top + [label for _href, label in links] if english_left(text)}
+    assert not left, f"English in the Chinese menu of {who}: {sorted(left)}"
+    # A menu entry that answers 403 (or fails) is a dead end for this persona.
+    broken = {href: client.get(href).status_code for href, _label in links}
+    assert all(status == 200 for status in broken.values()), broken
+
+
+def test_the_administrators_menu_is_grouped_by_area(personas, client_for):
+    top, links = _menu(client_for(personas.admin))
+    assert len(links) >= 28
+    assert len(top) <= 9, top
+    assert {"服务", "调度", "设备台账", "客户与合同", "人员", "设置"} <= set(top)
+    english_top, _links = _menu(client_for(personas.admin), headers=EN)
+    assert {"Service", "Dispatch", "Installed base", "Settings"} <= set(english_top)
+
+
+def test_the_director_finds_the_ratings_in_the_menu(personas, client_for):
+    _top, links = _menu(client_for(personas.director))
+    assert ("/feedback/", "评价") in links
+
+
+# --- short words that mean different things in different places -------------------------------------
+
+
+def test_start_and_day_get_the_word_of_their_place(personas, client_for):
+    """ "Start" is the home page, a visit's start time and a contract's start date; "Day" is a
+    plan's date and a span of the board. Contexts give each its own Chinese word."""
+    from fieldservice.board.forms import SPANS
+
+    board = client_for(personas.dispatcher).get("/board/", headers=ZH).content.decode()
+    assert re.search(r'<label for="move-start">开始时间</label>', board)
+    assert '<option value="day" selected>日</option>' in board or '<option value="day">日</option>' in board
+    assert "<title>首页" in client_for(personas.agent).get("/", headers=ZH).content.decode()
+    with translation.override("zh-hans"):
+        assert [str(label) for _value, label in SPANS] == ["日", "周"]
+        from fieldservice.contracts.views import CONTRACT_COLUMNS
+
+        assert "开始日期" in [str(column.label) for column in CONTRACT_COLUMNS]
+
+
+def test_the_account_page_is_chinese(personas, client_for):
+    html = client_for(personas.agent).get("/me/", headers=ZH).content.decode()
+    for text in ("页面以此语言显示。", "令牌名称", "以使用它的设备或系统命名。"):
+        assert text in html
+    main = _text(_section(html, r"<main.*?</main>"))
+    for data in (personas.agent.username, str(personas.agent), str(personas.own)):  # names, not page text
+        main = main.replace(data, "")
+    assert not english_left(main), english_left(main)
