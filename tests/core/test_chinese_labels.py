@@ -395,3 +395,17 @@ def test_the_account_page_is_chinese(personas, client_for):
     for data in (personas.agent.username, str(personas.agent), str(personas.own)):  # names, not page text
         main = main.replace(data, "")
     assert not english_left(main), english_left(main)
+
+
+def test_no_translation_is_a_copy_of_the_english():
+    """A msgstr that repeats its English msgid ("Webhooks") passes the completeness check but
+    shows English on a Chinese page; only the allowed abbreviations may stay."""
+    import polib
+
+    catalogue = polib.pofile(str(SRC / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
+    copies = [
+        entry.msgid
+        for entry in catalogue.translated_entries()
+        if entry.msgstr == entry.msgid and english_left(entry.msgstr)
+    ]
+    assert not copies, f"left in English: {copies}"
