@@ -10,7 +10,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _lazy
 
 from fieldservice.accounts.choices import ROLES_BY_ORGANISATION_KIND, OrganisationKind, Role
 from fieldservice.accounts.models import (
@@ -63,14 +63,14 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (
-            gettext_lazy("Person"),
+            _lazy("Person"),
             {"fields": ["display_name", "first_name", "last_name", "email", "phone", "organisation", "language"]},
         ),
         (
-            gettext_lazy("Permissions"),
+            _lazy("Permissions"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
         ),
-        (gettext_lazy("Important dates"), {"fields": ["last_login", "date_joined"]}),
+        (_lazy("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["username", "organisation", "password1", "password2"]}),
@@ -154,7 +154,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=gettext_lazy("Revoke the selected tokens"), permissions=["change"])
+    @admin.action(description=_lazy("Revoke the selected tokens"), permissions=["change"])
     def revoke(self, request, queryset):
         revoked = 0
         for token in queryset.select_related("user"):

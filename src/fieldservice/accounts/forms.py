@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _lazy
 
 from fieldservice.accounts.choices import WEEKDAY_LABELS, WEEKDAYS, Availability, OrganisationKind, Role
 from fieldservice.accounts.services import check_working_hours
@@ -45,10 +45,8 @@ def parse_hours(text: str, day: str) -> list[list[str]]:
 def _password_fields() -> tuple[forms.CharField, forms.CharField]:
     widget = {"autocomplete": "new-password"}
     return (
-        forms.CharField(label=gettext_lazy("Initial password"), strip=False, widget=forms.PasswordInput(attrs=widget)),
-        forms.CharField(
-            label=gettext_lazy("Initial password again"), strip=False, widget=forms.PasswordInput(attrs=widget)
-        ),
+        forms.CharField(label=_lazy("Initial password"), strip=False, widget=forms.PasswordInput(attrs=widget)),
+        forms.CharField(label=_lazy("Initial password again"), strip=False, widget=forms.PasswordInput(attrs=widget)),
     )
 
 
@@ -66,36 +64,36 @@ class PasswordPairMixin:
 
 
 class MyAccountForm(forms.Form):
-    display_name = forms.CharField(label=gettext_lazy("Display name"), max_length=100, required=False)
-    email = forms.CharField(label=gettext_lazy("E-mail"), max_length=254, required=False)
-    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=32, required=False)
+    display_name = forms.CharField(label=_lazy("Display name"), max_length=100, required=False)
+    email = forms.CharField(label=_lazy("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_lazy("Phone"), max_length=32, required=False)
     language = forms.ChoiceField(
-        label=gettext_lazy("Language"),
+        label=_lazy("Language"),
         choices=settings.LANGUAGES,
-        help_text=gettext_lazy("Pages are shown in this language."),
+        help_text=_lazy("Pages are shown in this language."),
     )
 
 
 class AvailabilityForm(forms.Form):
-    availability = forms.ChoiceField(label=gettext_lazy("Availability"), choices=Availability.choices)
+    availability = forms.ChoiceField(label=_lazy("Availability"), choices=Availability.choices)
 
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        label=gettext_lazy("Token name"),
+        label=_lazy("Token name"),
         max_length=100,
-        help_text=gettext_lazy("Name it after the device or system that will use it."),
+        help_text=_lazy("Name it after the device or system that will use it."),
     )
 
 
 class UserCreateForm(PasswordPairMixin, forms.Form):
-    username = forms.CharField(label=gettext_lazy("User name"), max_length=150)
-    display_name = forms.CharField(label=gettext_lazy("Display name"), max_length=100, required=False)
-    email = forms.CharField(label=gettext_lazy("E-mail"), max_length=254, required=False)
-    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=32, required=False)
-    organisation = forms.ModelChoiceField(label=gettext_lazy("Organisation"), queryset=None)
+    username = forms.CharField(label=_lazy("User name"), max_length=150)
+    display_name = forms.CharField(label=_lazy("Display name"), max_length=100, required=False)
+    email = forms.CharField(label=_lazy("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_lazy("Phone"), max_length=32, required=False)
+    organisation = forms.ModelChoiceField(label=_lazy("Organisation"), queryset=None)
     roles = forms.MultipleChoiceField(
-        label=gettext_lazy("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False
+        label=_lazy("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
     password, password2 = _password_fields()
 
@@ -107,11 +105,11 @@ class UserCreateForm(PasswordPairMixin, forms.Form):
 class EngineerCreateForm(PasswordPairMixin, forms.Form):
     """A new field engineer. Administrators pick the company; a provider admin's is their own."""
 
-    username = forms.CharField(label=gettext_lazy("User name"), max_length=150)
-    display_name = forms.CharField(label=gettext_lazy("Display name"), max_length=100, required=False)
-    email = forms.CharField(label=gettext_lazy("E-mail"), max_length=254, required=False)
-    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=32, required=False)
-    organisation = forms.ModelChoiceField(label=gettext_lazy("Organisation"), queryset=None)
+    username = forms.CharField(label=_lazy("User name"), max_length=150)
+    display_name = forms.CharField(label=_lazy("Display name"), max_length=100, required=False)
+    email = forms.CharField(label=_lazy("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_lazy("Phone"), max_length=32, required=False)
+    organisation = forms.ModelChoiceField(label=_lazy("Organisation"), queryset=None)
     password, password2 = _password_fields()
 
     def __init__(self, *args, organisations=None, **kwargs):
@@ -123,24 +121,22 @@ class EngineerCreateForm(PasswordPairMixin, forms.Form):
 
 
 class UserEditForm(forms.Form):
-    display_name = forms.CharField(label=gettext_lazy("Display name"), max_length=100, required=False)
-    email = forms.CharField(label=gettext_lazy("E-mail"), max_length=254, required=False)
-    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=32, required=False)
-    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=settings.LANGUAGES)
+    display_name = forms.CharField(label=_lazy("Display name"), max_length=100, required=False)
+    email = forms.CharField(label=_lazy("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_lazy("Phone"), max_length=32, required=False)
+    language = forms.ChoiceField(label=_lazy("Language"), choices=settings.LANGUAGES)
     is_active = forms.BooleanField(
-        label=gettext_lazy("Active"),
-        required=False,
-        help_text=gettext_lazy("Inactive users cannot sign in or use API tokens."),
+        label=_lazy("Active"), required=False, help_text=_lazy("Inactive users cannot sign in or use API tokens.")
     )
     roles = forms.MultipleChoiceField(
-        label=gettext_lazy("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False
+        label=_lazy("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
 
 
 class TeamForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
-    organisation = forms.ModelChoiceField(label=gettext_lazy("Organisation"), queryset=None)
-    leader = forms.ModelChoiceField(label=gettext_lazy("Team lead"), queryset=None, required=False)
+    name = forms.CharField(label=_lazy("Name"), max_length=100)
+    organisation = forms.ModelChoiceField(label=_lazy("Organisation"), queryset=None)
+    leader = forms.ModelChoiceField(label=_lazy("Team lead"), queryset=None, required=False)
 
     def __init__(self, *args, organisations, leaders, **kwargs):
         super().__init__(*args, **kwargs)
@@ -151,15 +147,12 @@ class TeamForm(forms.Form):
 class EngineerProfileForm(forms.Form):
     """Team, home base, areas, a level per skill (0 = none) and a line of hours per weekday."""
 
-    team = forms.ModelChoiceField(label=gettext_lazy("Team"), queryset=None, required=False)
-    home_address = forms.CharField(label=gettext_lazy("Home base"), max_length=300, required=False)
-    home_latitude = forms.DecimalField(label=gettext_lazy("Home latitude"), required=False)
-    home_longitude = forms.DecimalField(label=gettext_lazy("Home longitude"), required=False)
+    team = forms.ModelChoiceField(label=_lazy("Team"), queryset=None, required=False)
+    home_address = forms.CharField(label=_lazy("Home base"), max_length=300, required=False)
+    home_latitude = forms.DecimalField(label=_lazy("Home latitude"), required=False)
+    home_longitude = forms.DecimalField(label=_lazy("Home longitude"), required=False)
     areas = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Service areas"),
-        queryset=None,
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        label=_lazy("Service areas"), queryset=None, required=False, widget=forms.SelectMultiple(attrs={"size": 6})
     )
 
     def __init__(self, *args, teams, areas, skills, profile=None, **kwargs):

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -173,14 +173,14 @@ password_change = PasswordChange.as_view()
 # --- users (administrators) ---------------------------------------------------------------------
 
 USER_COLUMNS = [
-    Column(gettext_lazy("User name"), lambda u: u.username),
-    Column(gettext_lazy("Name"), lambda u: u.display_name or u.get_full_name()),
-    Column(gettext_lazy("Organisation"), lambda u: u.organisation),
-    Column(gettext_lazy("Roles"), role_labels),
-    Column(gettext_lazy("Phone"), lambda u: u.phone),
-    Column(gettext_lazy("E-mail"), lambda u: u.email),
-    Column(gettext_lazy("Active"), lambda u: u.is_active),
-    Column(gettext_lazy("Last sign-in"), lambda u: u.last_login),
+    Column(_lazy("User name"), lambda u: u.username),
+    Column(_lazy("Name"), lambda u: u.display_name or u.get_full_name()),
+    Column(_lazy("Organisation"), lambda u: u.organisation),
+    Column(_lazy("Roles"), role_labels),
+    Column(_lazy("Phone"), lambda u: u.phone),
+    Column(_lazy("E-mail"), lambda u: u.email),
+    Column(_lazy("Active"), lambda u: u.is_active),
+    Column(_lazy("Last sign-in"), lambda u: u.last_login),
 ]
 
 
@@ -274,15 +274,15 @@ def user_edit(request, pk: int):
 # --- engineers ----------------------------------------------------------------------------------
 
 ENGINEER_COLUMNS = [
-    Column(gettext_lazy("Engineer"), lambda p: p.user),
-    Column(gettext_lazy("User name"), lambda p: p.user.username),
-    Column(gettext_lazy("Organisation"), lambda p: p.user.organisation),
-    Column(gettext_lazy("Team"), lambda p: p.team),
-    Column(gettext_lazy("Skills"), skill_levels),
-    Column(gettext_lazy("Service areas"), area_names),
-    Column(gettext_lazy("Availability"), lambda p: p.get_availability_display()),
-    Column(gettext_lazy("Home base"), lambda p: p.home_address),
-    Column(gettext_lazy("Phone"), lambda p: p.user.phone),
+    Column(_lazy("Engineer"), lambda p: p.user),
+    Column(_lazy("User name"), lambda p: p.user.username),
+    Column(_lazy("Organisation"), lambda p: p.user.organisation),
+    Column(_lazy("Team"), lambda p: p.team),
+    Column(_lazy("Skills"), skill_levels),
+    Column(_lazy("Service areas"), area_names),
+    Column(_lazy("Availability"), lambda p: p.get_availability_display()),
+    Column(_lazy("Home base"), lambda p: p.home_address),
+    Column(_lazy("Phone"), lambda p: p.user.phone),
 ]
 
 
@@ -412,10 +412,10 @@ def engineer_availability(request, pk: int):
 # --- teams --------------------------------------------------------------------------------------
 
 TEAM_COLUMNS = [
-    Column(gettext_lazy("Name"), lambda t: t.name),
-    Column(gettext_lazy("Organisation"), lambda t: t.organisation),
-    Column(gettext_lazy("Team lead"), lambda t: t.leader),
-    Column(gettext_lazy("Engineers"), lambda t: t.engineer_count),
+    Column(_lazy("Name"), lambda t: t.name),
+    Column(_lazy("Organisation"), lambda t: t.organisation),
+    Column(_lazy("Team lead"), lambda t: t.leader),
+    Column(_lazy("Engineers"), lambda t: t.engineer_count),
 ]
 
 
