@@ -64,4 +64,6 @@ def test_only_the_most_specific_navigation_entry_is_active(personas, client_for)
     client = client_for(personas.dispatcher)
     for path, expected in (("/dispatch/rules/", "/dispatch/rules/"), ("/dispatch/", "/dispatch/"), ("/", "/")):
         navigation = client.get(path).context["navigation"]
-        assert [item["url"] for item in navigation if item["active"]] == [expected]
+        items = [item for group in navigation for item in group["items"]]
+        assert [item["url"] for item in items if item["active"]] == [expected]
+        assert [group["active"] for group in navigation].count(True) == 1

@@ -299,3 +299,19 @@ def test_provider_queue_is_for_provider_admins(client_for, world, who):
     response = client.post(reverse("dispatch:provider_reject", args=[assignment.pk]), {f"r{assignment.pk}-reason": "x"})
     assert response.status_code == 403
     assert WorkOrder.objects.get(pk=world.order.pk).status == S.DISPATCHED
+
+
+def test_all_candidates_is_a_visible_button_on_the_queue(client_for, world):
+    """It was a text-styled button in the top bar's pale grey: invisible on a white page."""
+    from pathlib import Path
+
+    import fieldservice
+
+    body = client_for(world.dispatcher).get(QUEUE).content.decode()
+    url = reverse("dispatch:candidates", args=[world.order.pk])
+    button = re.search(rf'<button [^>]*hx-get="{url}"[^>]*>', body).group(0)
+    assert 'class="link"' not in button
+    css = (Path(fieldservice.__file__).parent / "static" / "fieldservice" / "app.css").read_text()
+    # The pale link colour belongs to the dark top bar only.
+    rule = re.search(r"^button\.link \{[^}]*\}", css, re.M).group(0)
+    assert "#d9e2ec" not in rule

@@ -1,6 +1,8 @@
 """The call-back queue and the evaluation list: who may open them, what they show, and that a
 call back is recorded once from the page. And the engineer score tag."""
 
+import re
+
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
@@ -113,3 +115,19 @@ def test_the_engineer_score_tag(make_order, evaluate, world):
     assert "4.5 ★ (2)" in render_score(world.wang.engineer_profile)
     assert "—" in render_score(world.chen)
     assert Evaluation.objects.count() == 2
+
+
+@pytest.mark.parametrize(("who", "may_call_back"), [("director", False), ("dispatcher", False), ("agent", True)])
+def test_the_evaluation_list_links_to_call_backs_only_for_those_who_may_make_them(
+    client_for, make_order, evaluate, world, who, may_call_back
+):
+    """The role table gives directors the ratings to read and agents the calls to make: a
+    director sees what is due but gets no button that would answer 403."""
+    due = evaluate(make_order("completed"), overall=1)
+    client = client_for(getattr(world, who))
+    body = client.get(EVALUATIONS).content.decode()
+    callback_links = [CALLBACKS, reverse("feedback:callback", args=[due.pk])]
+    assert all((f'href="{link}"' in body) == may_call_back for link in callback_links)
+    assert 'class="badge warn"' in body  # the call back still shows as due
+    for link in re.findall(r'href="(/feedback/[^"]*)"', body):
+        assert client.get(link).status_code == 200, link

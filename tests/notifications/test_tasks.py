@@ -328,3 +328,18 @@ def test_a_sweep_run_with_a_later_clock_still_leaves_the_delivery_due(make_deliv
     later = timezone.now() + timedelta(minutes=20)
     assert on_commit(services.requeue_stalled, now=later) == 1
     assert Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SENT
+
+
+@pytest.mark.parametrize(
+    ("language", "link_line", "footer"),
+    [
+        ("zh-hans", "在系统中打开：http://127.0.0.1:8000/orders/42/", "通知设置"),
+        ("en", "Open in fieldservice: http://127.0.0.1:8000/orders/42/", "notification settings"),
+    ],
+)
+def test_email_text_is_in_the_recipients_language(make_delivery, language, link_line, footer):
+    delivery = make_delivery(Channel.EMAIL, email="disp@example.com", language=language)
+    assert run_delivery(delivery.pk) == "sent"
+    (sent,) = mail.outbox
+    assert link_line in sent.body.splitlines()
+    assert footer in sent.body

@@ -187,3 +187,19 @@ def test_the_panel_publishes_or_shows_the_active_offer(personas, pool):
     html = _panel(personas.dispatcher, pool.order_a)
     assert f'action="/pool/offers/{offer.pk}/withdraw/"' in html and "publish" not in html
     assert _panel(personas.engineer, pool.order_a).strip() == ""
+
+
+def test_no_empty_pool_panel_on_an_order_that_was_never_in_the_pool_and_is_dispatched(personas, pool, client_for):
+    """A dispatched order cannot be published and has no offer: a "Grab pool" heading alone
+    would be an empty panel."""
+    from fieldservice.dispatch.services import dispatch_to_engineer
+
+    dispatch_to_engineer(pool.order_a, actor=personas.dispatcher, engineer=personas.engineer)
+    assert _panel(personas.dispatcher, pool.order_a).strip() == ""
+    page = client_for(personas.dispatcher).get(f"/dispatch/orders/{pool.order_a.pk}/").content.decode()
+    assert 'id="pool-panel"' not in page
+    # An order that was in the pool still says how its last offer ended.
+    offer = services.publish_to_pool(pool.order_z, actor=personas.dispatcher)
+    services.withdraw_offer(offer, actor=personas.dispatcher, reason="customer called")
+    dispatch_to_engineer(pool.order_z, actor=personas.dispatcher, engineer=personas.engineer)
+    assert 'id="pool-panel"' in _panel(personas.dispatcher, pool.order_z)

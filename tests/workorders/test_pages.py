@@ -550,3 +550,48 @@ def test_a_request_from_an_unknown_sender_gets_its_customer_then_confirmation(cl
     client.post(reverse("workorders:request_confirm", args=[request.pk]), {"contact": world.contact_a.pk})
     request.refresh_from_db()
     assert (request.status, request.contact) == (RequestStatus.OPEN, world.contact_a)
+
+
+def test_the_order_export_has_engineer_fault_category_hours_and_sla_result(
+    client_for, world, work_order, service_request
+):
+    """What a service manager sums up in Excel: who did it, what was wrong, how long it took and
+    whether the SLA was kept; columns from dispatch and sla come in through the export's hook."""
+    from decimal import Decimal
+
+    from fieldservice.dispatch.services import accept_assignment, dispatch_to_engineer
+    from fieldservice.field import services as field_services
+
+    fault = factories.fault_category("oil-hot", name="油温过高", name_en="Oil too hot")
+    done = intake.create_work_order(service_request(fault_category=fault), actor=world.agent)
+    accept_assignment(dispatch_to_engineer(done, actor=world.dispatcher, engineer=world.engineer), actor=world.engineer)
+    field_services.check_in(done, actor=world.engineer, latitude=None, longitude=None)
+    field_services.record_work(
+        done,
+        actor=world.engineer,
+        resolution_type="remote_fix",
+        fault_cause="Cooler blocked",
+        actions_taken="Cleaned the cooler",
+        labour_hours="2.5",
+    )
+    field_services.complete_visit(done, actor=world.engineer)
+    waiting = work_order()
+    url = reverse("workorders:order_list")
+
+    def export(language):
+        response = client_for(world.agent).get(url, {"export": "xlsx"}, headers={"accept-language": language})
+        rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
+        return rows[0], {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+
+    header, rows = export("en")
+    assert {"Engineer", "Fault category", "Labour hours", "SLA result"} <= set(header)
+    assert rows[done.number]["Engineer"] == str(world.engineer)
+    assert rows[done.number]["Fault category"] == "Oil too hot"
+    assert Decimal(str(rows[done.number]["Labour hours"])) == Decimal("2.5")
+    assert rows[done.number]["SLA result"] == "Met"  # every target met within minutes
+    assert rows[waiting.number]["Engineer"] in ("", None)
+    assert rows[waiting.number]["SLA result"] == "Running"
+    header, rows = export("zh-hans")
+    assert {"工程师", "故障分类", "工时", "SLA 结果"} <= set(header)
+    assert rows[done.number]["故障分类"] == "油温过高"
+    assert rows[done.number]["SLA 结果"] == "已达成"

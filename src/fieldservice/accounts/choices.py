@@ -50,3 +50,12 @@ WEEKDAY_LABELS = {
     "sat": _("Saturday"),
     "sun": _("Sunday"),
 }
+
+
+# Labels of the actions this app records in the event log and the service log
+# (registered with core.events in apps.py).
+ACTION_LABELS = {
+    "roles_changed": _("roles changed"),
+    "skills_changed": _("skills changed"),
+    "revoked": _("revoked"),
+}

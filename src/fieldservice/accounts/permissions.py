@@ -27,6 +27,7 @@ class Capability(StrEnum):
     ASSIGN_PROVIDER_ENGINEERS = "dispatch.assign_provider_engineers"
     WORK_IN_FIELD = "field.work"
     CALL_BACK = "feedback.call_back"
+    REVIEW_EVALUATIONS = "feedback.review_evaluations"
     MANAGE_KNOWLEDGE = "knowledge.manage"
     VIEW_KNOWLEDGE = "knowledge.view"
     VIEW_CONTRACTS = "contracts.view"
@@ -55,6 +56,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.FILE_REQUESTS,
         C.MANAGE_WORK_ORDERS,
         C.CALL_BACK,
+        C.REVIEW_EVALUATIONS,
         C.VIEW_KNOWLEDGE,
         C.MANAGE_KNOWLEDGE,
         C.VIEW_CONTRACTS,
@@ -71,6 +73,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.DISPATCH,
         C.MANAGE_DISPATCH_RULES,
         C.MANAGE_SCHEDULES,
+        C.REVIEW_EVALUATIONS,
         C.VIEW_KNOWLEDGE,
         C.VIEW_CONTRACTS,
     },
@@ -105,6 +108,8 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_KNOWLEDGE,
         C.VIEW_CONTRACTS,
         C.MANAGE_CONTRACTS,
+        # Directors read the ratings; calling customers back is the agents' job.
+        C.REVIEW_EVALUATIONS,
     },
     Role.ADMINISTRATOR: set(Capability),
 }

@@ -200,6 +200,7 @@ def user_list(request):
         users,
         columns=USER_COLUMNS,
         export_name="users",
+        export_title=_("Users"),
         context={
             "organisations": selectors.organisations_for(request.user),
             "roles": Role.choices,
@@ -306,6 +307,7 @@ def engineer_list(request):
         profiles,
         columns=ENGINEER_COLUMNS,
         export_name="engineers",
+        export_title=_("Engineers"),
         context={
             "teams": selectors.teams_for(actor),
             "skills": selectors.skills(),
@@ -433,6 +435,7 @@ def team_list(request):
         teams,
         columns=TEAM_COLUMNS,
         export_name="teams",
+        export_title=_("Teams"),
         context={
             "organisations": _staff_organisations(request.user),
             "selected_organisation": organisation,

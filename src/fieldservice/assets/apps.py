@@ -6,3 +6,9 @@ class AssetsConfig(AppConfig):
     name = "fieldservice.assets"
     label = "assets"
     verbose_name = _("Installed base")
+
+    def ready(self):
+        from fieldservice.assets.choices import ACTION_LABELS
+        from fieldservice.core.events import register_action_labels
+
+        register_action_labels(self.label, ACTION_LABELS)

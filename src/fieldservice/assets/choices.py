@@ -18,3 +18,12 @@ class WarrantyState(models.TextChoices):
     EXPIRED = "expired", _("Out of warranty")
     NOT_STARTED = "not_started", _("Warranty not started")
     UNKNOWN = "unknown", _("Warranty unknown")
+
+
+# Labels of the actions this app records in the event log and the service log
+# (registered with core.events in apps.py).
+ACTION_LABELS = {
+    "bom_changed": _("bill of materials changed"),
+    "document_added": _("document added"),
+    "qr_token_renewed": _("QR code renewed"),
+}

@@ -86,6 +86,7 @@ def equipment_list(request):
         equipment,
         columns=EQUIPMENT_COLUMNS,
         export_name="equipment",
+        export_title=_("Equipment"),
         context={"filter_form": filter_form, "may_change": services.may_change_assets(request.user)},
     )
 
@@ -293,6 +294,7 @@ def product_model_list(request):
         models,
         columns=PRODUCT_MODEL_COLUMNS,
         export_name="product-models",
+        export_title=_("Product models"),
         context={"may_change": services.may_change_models(request.user)},
     )
 

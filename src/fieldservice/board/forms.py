@@ -3,13 +3,15 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fieldservice.accounts.models import User
 from fieldservice.accounts.selectors import engineers_for, service_areas, teams_for
 from fieldservice.board.selectors import BoardFilter
 
 VIEWS = [("gantt", _("Gantt")), ("map", _("Map")), ("list", _("List"))]
-SPANS = [("day", _("Day")), ("week", _("Week"))]
+# "Day" alone is also a date field elsewhere; the context makes this one "one day" (日), not "date".
+SPANS = [("day", pgettext_lazy("board span", "Day")), ("week", pgettext_lazy("board span", "Week"))]
 
 
 class BoardFilterForm(forms.Form):
@@ -53,7 +55,8 @@ class SlotForm(forms.Form):
     visit = forms.IntegerField(min_value=1)
     engineer = forms.ModelChoiceField(label=_("Engineer"), queryset=None)
     planned_start = forms.DateTimeField(
-        label=_("Start"), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+        label=pgettext_lazy("start time", "Start"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
     version = forms.IntegerField(min_value=1)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=300)

@@ -6,3 +6,9 @@ class ContractsConfig(AppConfig):
     name = "fieldservice.contracts"
     label = "contracts"
     verbose_name = _("Contracts")
+
+    def ready(self):
+        from fieldservice.contracts.choices import ACTION_LABELS
+        from fieldservice.core.events import register_action_labels
+
+        register_action_labels(self.label, ACTION_LABELS)

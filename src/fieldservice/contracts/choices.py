@@ -57,3 +57,16 @@ ENTITLEMENT_COLOURS = {
     Entitlement.CONTRACT: "ok",
     Entitlement.CHARGEABLE: "warn",
 }
+
+
+# Labels of the actions this app records in the event log and the service log
+# (registered with core.events in apps.py).
+ACTION_LABELS = {
+    "activated": _("activated"),
+    "terminated": _("terminated"),
+    "extended": _("extended"),
+    "expired": _("expired"),
+    "equipment_changed": _("covered machines changed"),
+    "price_set": _("price set"),
+    "price_removed": _("price removed"),
+}

@@ -76,6 +76,7 @@ def contract_list(request):
         contracts,
         columns=CONTRACT_COLUMNS,
         export_name="contracts",
+        export_title=_("Contracts"),
         context={"filter_form": filter_form, "may_manage": services.may_manage_contracts(request.user)},
     )
 

@@ -1,54 +1,101 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fieldservice.accounts.permissions import Capability, can
 
-# (label, url name, capability needed, extra check on the user)
+# The desk menu, grouped by area so that 30 pages stay findable. Each entry is (label, url name,
+# capability needed); a group the user sees only one entry of shows as that entry.
 NAVIGATION = [
-    (_("Home"), "home", None),
-    (_("My work"), "field:today", Capability.WORK_IN_FIELD),
-    (_("Service desk"), "workorders:desk", Capability.MANAGE_WORK_ORDERS),
-    (_("Requests"), "workorders:request_list", Capability.VIEW_WORK_ORDERS),
-    (_("Work orders"), "workorders:order_list", Capability.VIEW_WORK_ORDERS),
-    (_("Dispatch"), "dispatch:queue", Capability.DISPATCH),
-    (_("Dispatch board"), "board:board", Capability.DISPATCH),
-    (_("Grab pool"), "pool:manage", Capability.DISPATCH),
-    (_("Day plans"), "planning:runs", Capability.DISPATCH),
-    (_("Partner orders"), "dispatch:provider_queue", Capability.ASSIGN_PROVIDER_ENGINEERS),
-    (_("Overdue"), "sla:overdue", Capability.VIEW_EVENTS),
-    (_("Absences"), "scheduling:absences", Capability.MANAGE_SCHEDULES),
-    (_("Call backs"), "feedback:callbacks", Capability.CALL_BACK),
-    (_("Knowledge base"), "knowledge:list", Capability.VIEW_KNOWLEDGE),
-    (_("Customers"), "customers:list", Capability.VIEW_CUSTOMERS),
-    (_("Contracts"), "contracts:list", Capability.VIEW_CONTRACTS),
-    (_("Equipment"), "assets:equipment_list", Capability.VIEW_ASSETS),
-    (_("Product models"), "assets:product_model_list", Capability.VIEW_ASSETS),
-    (_("Parts"), "inventory:part_list", Capability.VIEW_PARTS),
-    (_("Engineers"), "accounts:engineer_list", Capability.VIEW_PEOPLE),
-    (_("Teams"), "accounts:team_list", Capability.VIEW_PEOPLE),
-    (_("Users"), "accounts:user_list", Capability.MANAGE_PEOPLE),
-    (_("Import"), "core:import", Capability.IMPORT_DATA),
-    (_("Dispatch rules"), "dispatch:rules", Capability.MANAGE_DISPATCH_RULES),
-    (_("Visit durations"), "scheduling:durations", Capability.MANAGE_SCHEDULES),
-    (_("Service levels"), "sla:settings", Capability.MANAGE_SLA),
-    (_("Notifications"), "notifications:manage", Capability.MANAGE_NOTIFICATIONS),
-    (_("Webhooks"), "webhooks:list", Capability.MANAGE_WEBHOOKS),
+    (
+        None,
+        [
+            (_("Home"), "home", None),
+            (_("My work"), "field:today", Capability.WORK_IN_FIELD),
+        ],
+    ),
+    (
+        pgettext_lazy("menu group", "Service"),
+        [
+            (_("Service desk"), "workorders:desk", Capability.MANAGE_WORK_ORDERS),
+            (_("Requests"), "workorders:request_list", Capability.VIEW_WORK_ORDERS),
+            (_("Work orders"), "workorders:order_list", Capability.VIEW_WORK_ORDERS),
+            (_("Evaluations"), "feedback:evaluations", Capability.REVIEW_EVALUATIONS),
+            (_("Call backs"), "feedback:callbacks", Capability.CALL_BACK),
+            (_("Knowledge base"), "knowledge:list", Capability.VIEW_KNOWLEDGE),
+        ],
+    ),
+    (
+        pgettext_lazy("menu group", "Dispatch"),
+        [
+            (_("Dispatch"), "dispatch:queue", Capability.DISPATCH),
+            (_("Dispatch board"), "board:board", Capability.DISPATCH),
+            (_("Grab pool"), "pool:manage", Capability.DISPATCH),
+            (_("Day plans"), "planning:runs", Capability.DISPATCH),
+            (_("Partner orders"), "dispatch:provider_queue", Capability.ASSIGN_PROVIDER_ENGINEERS),
+            (_("Overdue"), "sla:overdue", Capability.VIEW_EVENTS),
+            (_("Absences"), "scheduling:absences", Capability.MANAGE_SCHEDULES),
+        ],
+    ),
+    (
+        pgettext_lazy("menu group", "Installed base"),
+        [
+            (_("Equipment"), "assets:equipment_list", Capability.VIEW_ASSETS),
+            (_("Product models"), "assets:product_model_list", Capability.VIEW_ASSETS),
+            (_("Parts"), "inventory:part_list", Capability.VIEW_PARTS),
+        ],
+    ),
+    (
+        pgettext_lazy("menu group", "Customers and contracts"),
+        [
+            (_("Customers"), "customers:list", Capability.VIEW_CUSTOMERS),
+            (_("Contracts"), "contracts:list", Capability.VIEW_CONTRACTS),
+        ],
+    ),
+    (
+        pgettext_lazy("menu group", "People"),
+        [
+            (_("Engineers"), "accounts:engineer_list", Capability.VIEW_PEOPLE),
+            (_("Teams"), "accounts:team_list", Capability.VIEW_PEOPLE),
+            (_("Users"), "accounts:user_list", Capability.MANAGE_PEOPLE),
+        ],
+    ),
+    (
+        pgettext_lazy("menu group", "Settings"),
+        [
+            (_("Import"), "core:import", Capability.IMPORT_DATA),
+            (_("Dispatch rules"), "dispatch:rules", Capability.MANAGE_DISPATCH_RULES),
+            (_("Visit durations"), "scheduling:durations", Capability.MANAGE_SCHEDULES),
+            (_("Service levels"), "sla:settings", Capability.MANAGE_SLA),
+            (_("Notifications"), "notifications:manage", Capability.MANAGE_NOTIFICATIONS),
+            (_("Webhooks"), "webhooks:list", Capability.MANAGE_WEBHOOKS),
+        ],
+    ),
 ]
 
 
 def navigation(request):
+    """`navigation`: the groups the user sees, each {"label", "items", "active"}; a group
+    without a label (or with one item) is drawn as plain links."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation": []}
     current = request.path
-    items = []
-    for label, url_name, capability in NAVIGATION:
-        if capability is not None and not can(user, capability):
-            continue
-        items.append({"label": label, "url": reverse(url_name), "active": False})
+    groups = []
+    for label, entries in NAVIGATION:
+        items = [
+            {"label": item_label, "url": reverse(url_name), "active": False}
+            for item_label, url_name, capability in entries
+            if capability is None or can(user, capability)
+        ]
+        if items:
+            groups.append({"label": label if len(items) > 1 else None, "items": items, "active": False})
+    items = [item for group in groups for item in group["items"]]
     # Only the most specific entry is active: /dispatch/rules/ is "Dispatch rules", not also "Dispatch".
     matches = [item for item in items if item["url"] != "/" and current.startswith(item["url"])]
     matches += [item for item in items if item["url"] == "/" and current == "/"]
     if matches:
         max(matches, key=lambda item: len(item["url"]))["active"] = True
-    return {"navigation": items}
+    for group in groups:
+        group["active"] = any(item["active"] for item in group["items"])
+    return {"navigation": groups}

@@ -1,11 +1,12 @@
 """Writers for the generic event log. Services call these; nothing else does."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -15,37 +16,45 @@ CREATED = "created"
 UPDATED = "updated"
 DELETED = "deleted"
 
-# Labels for the actions services record; an action missing here shows its code.
-ACTION_LABELS = {
-    CREATED: _("created"),
-    UPDATED: _("updated"),
-    DELETED: _("deleted"),
-    "roles_changed": _("roles changed"),
-    "secret_rotated": _("secret rotated"),
-    "holidays_loaded": _("holidays loaded"),
-    "retried": _("delivery retried"),
-    "activated": _("activated"),
-    "terminated": _("terminated"),
-    "extended": _("extended"),
-    "expired": _("expired"),
-    "equipment_changed": _("covered machines changed"),
-    "price_set": _("price set"),
-    "price_removed": _("price removed"),
-    "redelivered": _("redelivered"),
-    "skills_changed": _("skills changed"),
-    "bom_changed": _("bill of materials changed"),
-    "document_added": _("document added"),
-    "qr_token_renewed": _("QR code renewed"),
-    "revoked": _("revoked"),
-    "imported": _("imported"),
-    "confirmed": _("confirmed"),
-    "resolved": _("resolved without a visit"),
-    "discarded": _("discarded"),
-    "email_reply": _("e-mail reply received"),
-    "published": _("published"),
-    "callback_recorded": _("call back recorded"),
-    "parts_replaced": _("parts replaced"),
-}
+SECRET_ROTATED = "secret_rotated"
+
+# The one registry of labels for the actions recorded in the event log and the service log. Core
+# labels the generic actions; every app registers its own codes in its AppConfig.ready(), so no
+# app's vocabulary lives here. An action without a label shows its code (tests forbid that).
+_ACTION_LABELS: dict[str, tuple[str, Any]] = {}
+
+
+def register_action_labels(owner: str, labels: Mapping[str, Any]) -> None:
+    """Label action codes for the logs. `owner` is the registering app's label; a code belongs
+    to one app, so a second app labelling it (with another meaning, likely) is a mistake."""
+    for code, label in labels.items():
+        code = str(code)
+        known = _ACTION_LABELS.get(code)
+        if known is not None and known[0] != owner:
+            raise ImproperlyConfigured(f"Action {code!r} is labelled by both {known[0]} and {owner}.")
+        _ACTION_LABELS[code] = (owner, label)
+
+
+def action_label(code: str) -> str:
+    known = _ACTION_LABELS.get(code)
+    return str(known[1]) if known is not None else code
+
+
+def action_labels() -> dict[str, Any]:
+    """Every registered code and its (lazy) label."""
+    return {code: label for code, (_owner, label) in _ACTION_LABELS.items()}
+
+
+register_action_labels(
+    "core",
+    {
+        CREATED: _("created"),
+        UPDATED: _("updated"),
+        DELETED: _("deleted"),
+        # Several apps rotate secrets (calendar feeds, webhook subscriptions).
+        SECRET_ROTATED: _("secret rotated"),
+    },
+)
 
 
 def _plain(value: Any) -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, models, transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
@@ -30,6 +31,7 @@ from fieldservice.accounts.selectors import providers_for
 from fieldservice.assets import services as asset_services
 from fieldservice.assets.selectors import product_models_for
 from fieldservice.core.errors import DomainError
+from fieldservice.core.listing import sheet_title
 from fieldservice.customers import services as customer_services
 from fieldservice.customers.choices import CustomerKind, CustomerTier
 from fieldservice.customers.selectors import customers_for, sites_for
@@ -774,7 +776,9 @@ def template_workbook(kind: str, *, chinese: bool) -> bytes:
     """An .xlsx with the header row and one example row for `kind`."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = kind
+    # The sheet is named in the language of the headers; the importer reads the first sheet whatever its name.
+    with translation.override("zh-hans" if chinese else "en"):
+        sheet.title = sheet_title(ImportKind(kind).label)
     columns = COLUMNS[kind]
     sheet.append([header_for(column, chinese) for column in columns])
     sheet.append([column.example(chinese) for column in columns])

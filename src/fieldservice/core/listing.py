@@ -5,6 +5,7 @@ same columns feed the Excel export, so what a user exports is what they see.
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,6 +23,7 @@ from openpyxl.utils import get_column_letter
 PAGE_SIZE = 25
 EXPORT_LIMIT = 100_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+INVALID_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,16 @@ def _cell(value: Any) -> Any:
     return force_str(value)
 
 
-def xlsx_response(filename: str, columns: Sequence[Column], rows) -> HttpResponse:
+def sheet_title(title: Any) -> str:
+    """A translated sheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
+    return INVALID_SHEET_CHARACTERS.sub(" ", force_str(title)).strip()[:31] or "Sheet"
+
+
+def xlsx_response(filename: str, columns: Sequence[Column], rows, *, title: Any) -> HttpResponse:
+    """The rows as a workbook. `filename` names the download (ASCII, safe in any browser);
+    `title`, in the user's language, names the sheet people see in Excel."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=filename[:31])
+    sheet = workbook.create_sheet(title=sheet_title(title))
     sheet.append([force_str(column.label) for column in columns])
     for index, row in enumerate(rows.iterator(chunk_size=2000) if hasattr(rows, "iterator") else rows):
         if index >= EXPORT_LIMIT:
@@ -72,12 +81,13 @@ def render_list(
     *,
     columns: Sequence[Column],
     export_name: str,
+    export_title: Any,
     context: dict | None = None,
     per_page: int = PAGE_SIZE,
 ):
     """Render a list page, its `results` partial for htmx, or its Excel export (?export=xlsx)."""
     if request.GET.get("export") == "xlsx":
-        return xlsx_response(export_name, columns, queryset)
+        return xlsx_response(export_name, columns, queryset, title=export_title)
     page = paginate(request, queryset, per_page)
     data = {
         "page": page,

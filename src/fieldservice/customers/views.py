@@ -56,6 +56,7 @@ def customer_list(request):
         customers,
         columns=CUSTOMER_COLUMNS,
         export_name="customers",
+        export_title=_("Customers"),
         context={"filters": filters, "may_change": services.can_change_customers(request.user)},
     )
 

@@ -6,3 +6,12 @@ class DispatchConfig(AppConfig):
     name = "fieldservice.dispatch"
     label = "dispatch"
     verbose_name = _("Dispatch")
+
+    def ready(self):
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.dispatch.choices import ACTION_LABELS
+        from fieldservice.dispatch.exports import ENGINEER, with_lead
+        from fieldservice.workorders.exports import register_order_column
+
+        register_action_labels(self.label, ACTION_LABELS)
+        register_order_column(ENGINEER, prepare=with_lead)

@@ -35,3 +35,16 @@ class RuleStrategy(models.TextChoices):
     LEAST_OPEN = "least_open", _("Least open work")
     NEAREST = "nearest", _("Nearest qualified available engineer")
     BEST_MATCH = "best_match", _("Best match")
+
+
+# Labels of the actions this app records in the event log and the service log
+# (registered with core.events in apps.py).
+ACTION_LABELS = {
+    "provider_assigned": _("engineer of the provider assigned"),
+    "helper_added": _("helper added"),
+    "helper_accepted": _("helper accepted"),
+    "helper_rejected": _("helper rejected"),
+    "helper_revoked": _("helper revoked"),
+    "auto_dispatch": _("automatic dispatch"),
+    "moved": _("moved"),
+}

@@ -33,7 +33,7 @@ def get_evaluation_for(actor: User, pk: int) -> Evaluation:
 
 def may_review_evaluations(actor: User) -> bool:
     """The evaluation list with its averages is for our desk (agents, directors, dispatchers)."""
-    return actor.is_own_staff and (can(actor, Capability.CALL_BACK) or can(actor, Capability.VIEW_PEOPLE))
+    return actor.is_own_staff and can(actor, Capability.REVIEW_EVALUATIONS)
 
 
 def callbacks_due_for(actor: User) -> QuerySet[Evaluation]:

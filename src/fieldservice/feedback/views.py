@@ -58,6 +58,7 @@ def callbacks(request):
         selectors.callbacks_due_for(request.user),
         columns=CALLBACK_COLUMNS,
         export_name="callbacks",
+        export_title=_("Call backs"),
         context={"callback_form": CallbackForm()},
     )
 
@@ -108,5 +109,11 @@ def evaluations(request):
         found,
         columns=EVALUATION_COLUMNS,
         export_name="evaluations",
-        context={"filter_form": filter_form, "averages": selectors.average_scores(found)},
+        export_title=_("Evaluations"),
+        context={
+            "filter_form": filter_form,
+            "averages": selectors.average_scores(found),
+            # Directors review ratings but do not call customers: no link to a page they may not open.
+            "may_call_back": services.may_call_back(request.user),
+        },
     )

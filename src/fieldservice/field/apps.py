@@ -6,3 +6,9 @@ class FieldConfig(AppConfig):
     name = "fieldservice.field"
     label = "field"
     verbose_name = _("Field work")
+
+    def ready(self):
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.field.choices import ACTION_LABELS
+
+        register_action_labels(self.label, ACTION_LABELS)

@@ -15,3 +15,11 @@ class FieldAction(models.TextChoices):
 
 # Equipment history (core event log) action for parts changed by a visit.
 PARTS_REPLACED = "parts_replaced"
+
+
+# Labels of the actions this app records in the event log and the service log
+# (registered with core.events in apps.py).
+ACTION_LABELS = {
+    **{action.value: action.label for action in FieldAction},
+    PARTS_REPLACED: _("parts replaced"),
+}

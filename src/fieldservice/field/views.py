@@ -17,16 +17,16 @@ from django.views.decorators.http import require_POST
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
+from fieldservice.core.events import action_label
 from fieldservice.core.forms import add_service_errors
 from fieldservice.dispatch.choices import AssignmentStatus
 from fieldservice.dispatch.selectors import get_assignment_for
 from fieldservice.dispatch.services import accept_assignment, reject_assignment
 from fieldservice.field import selectors, services
-from fieldservice.field.choices import FieldAction
 from fieldservice.field.forms import LocationForm, PartForm, PhotoForm, RejectForm, SignatureForm, WorkForm
 from fieldservice.field.report import render_service_report
 from fieldservice.inventory.selectors import parts_for
-from fieldservice.workorders.choices import Transition, WorkOrderStatus
+from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import get_work_order_for, service_log
 
@@ -112,26 +112,9 @@ def reject(request, pk):
 # The order page -----------------------------------------------------------------------------------------
 
 
-def _log_labels() -> dict:
-    labels = {verb.value: verb.label for verb in Transition}
-    labels.update({action.value: action.label for action in FieldAction})
-    labels.update(
-        {
-            "created": _("created"),
-            "helper_added": _("helper added"),
-            "helper_accepted": _("helper accepted"),
-            "helper_rejected": _("helper rejected"),
-            "helper_revoked": _("helper revoked"),
-            "provider_assigned": _("engineer named by the provider"),
-        }
-    )
-    return labels
-
-
 def _timeline(order: WorkOrder) -> list[dict]:
-    labels = _log_labels()
     return [
-        {"event": event, "label": labels.get(event.action, event.action)}
+        {"event": event, "label": action_label(event.action)}
         for event in service_log(order).order_by("-at", "-pk")[:50]
     ]
 

@@ -32,6 +32,7 @@ def part_list(request):
         selectors.parts_for(request.user, request.GET.get("q", "")),
         columns=PART_COLUMNS,
         export_name="parts",
+        export_title=_("Parts"),
         context={"may_change": can(request.user, Capability.CHANGE_PARTS)},
     )
 

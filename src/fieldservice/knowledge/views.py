@@ -52,6 +52,7 @@ def article_list(request):
         articles,
         columns=ARTICLE_COLUMNS,
         export_name="knowledge",
+        export_title=_("Knowledge base"),
         context={"filter_form": filter_form, "may_manage": may_manage},
     )
 

@@ -6,3 +6,9 @@ class NotificationsConfig(AppConfig):
     name = "fieldservice.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.notifications.choices import ACTION_LABELS
+
+        register_action_labels(self.label, ACTION_LABELS)

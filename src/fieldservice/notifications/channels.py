@@ -61,7 +61,9 @@ def send_email(notification: Notification, *, delivery_key: str, language: str) 
     with translation.override(language):
         body = notification.body
         if notification.url:
-            body = f"{body}\n\n{_('Open in fieldservice')}: {absolute_url(notification.url)}"
+            # Outside the f-string, or makemessages never sees the text.
+            link_text = _("Open in fieldservice: %(url)s") % {"url": absolute_url(notification.url)}
+            body = f"{body}\n\n{link_text}"
         footer = _("You get this because of your notification settings in fieldservice.")
     connection = get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or EMAIL_TIMEOUT_SECONDS)
     message = EmailMessage(

@@ -51,3 +51,10 @@ CHANNEL_DEFAULTS: dict[str, bool] = {
 # Events nobody may silence in the app: a missed deadline must reach the people it is
 # addressed to, whatever else they turned off.
 ALWAYS_IN_APP = frozenset({Event.SLA_BREACHED})
+
+
+# Labels of the actions this app records in the event log and the service log
+# (registered with core.events in apps.py).
+ACTION_LABELS = {
+    "retried": _("delivery retried"),
+}

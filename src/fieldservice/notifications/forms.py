@@ -36,7 +36,7 @@ class PreferencesForm(forms.Form):
                 label=label,
                 required=False,
                 initial=enabled,
-                widget=forms.CheckboxInput(attrs={"aria-label": f"{_('All events')} · {label}"}),
+                widget=forms.CheckboxInput(attrs={"aria-label": _("All events · %(label)s") % {"label": label}}),
             )
             all_cells.append({"name": name, "channel": channel})
         self.grid.append({"event": "", "label": _("All events"), "cells": all_cells})

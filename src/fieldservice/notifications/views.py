@@ -83,6 +83,7 @@ def notification_list(request):
         notifications,
         columns=NOTIFICATION_COLUMNS,
         export_name="notifications",
+        export_title=_("Notifications"),
         context={
             "unread_only": unread_only,
             "unread_count": selectors.unread_count(request.user),
@@ -397,6 +398,7 @@ def delivery_list(request):
         selectors.deliveries_for(request.user, **filters),
         columns=DELIVERY_COLUMNS,
         export_name="deliveries",
+        export_title=_("Deliveries"),
         context={"filter_form": filter_form},
     )
 

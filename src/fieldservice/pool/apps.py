@@ -6,3 +6,9 @@ class PoolConfig(AppConfig):
     name = "fieldservice.pool"
     label = "pool"
     verbose_name = _("Grab pool")
+
+    def ready(self):
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.pool.choices import ACTION_LABELS
+
+        register_action_labels(self.label, ACTION_LABELS)

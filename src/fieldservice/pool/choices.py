@@ -12,3 +12,14 @@ class OfferStatus(models.TextChoices):
 
 
 ACTIVE_OFFER_STATUSES = frozenset({OfferStatus.OPEN, OfferStatus.GRABBED})
+
+
+# Labels of the actions this app records in the event log and the service log
+# (registered with core.events in apps.py).
+ACTION_LABELS = {
+    "pool_published": _("offered in the grab pool"),
+    "pool_withdrawn": _("withdrawn from the grab pool"),
+    "pool_grabbed": _("grabbed from the grab pool"),
+    "pool_grab_declined": _("grab declined"),
+    "pool_expired": _("grab pool offer expired"),
+}

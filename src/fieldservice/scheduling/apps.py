@@ -6,3 +6,9 @@ class SchedulingConfig(AppConfig):
     name = "fieldservice.scheduling"
     label = "scheduling"
     verbose_name = _("Appointments and calendars")
+
+    def ready(self):
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.scheduling.choices import ACTION_LABELS
+
+        register_action_labels(self.label, ACTION_LABELS)

@@ -14,3 +14,11 @@ class AbsenceKind(models.TextChoices):
     TRAINING = "training", _("Training")
     BREAK = "break", _("Break")
     OTHER = "other", _("Other")
+
+
+# Labels of the actions this app records in the event log and the service log
+# (registered with core.events in apps.py).
+ACTION_LABELS = {
+    "visit_scheduled": _("visit scheduled"),
+    "visit_rescheduled": _("visit rescheduled"),
+}

@@ -142,6 +142,7 @@ def absences(request):
         items.order_by("starts_at", "pk"),
         columns=ABSENCE_COLUMNS,
         export_name="absences",
+        export_title=_("Absences"),
         context={"form": form, "filter_form": filter_form, "manage": manage},
     )
 

@@ -6,3 +6,12 @@ class SlaConfig(AppConfig):
     name = "fieldservice.sla"
     label = "sla"
     verbose_name = _("Service levels")
+
+    def ready(self):
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.sla.choices import ACTION_LABELS
+        from fieldservice.sla.exports import SLA_RESULT, with_clocks
+        from fieldservice.workorders.exports import register_order_column
+
+        register_action_labels(self.label, ACTION_LABELS)
+        register_order_column(SLA_RESULT, prepare=with_clocks)

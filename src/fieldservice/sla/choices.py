@@ -58,3 +58,10 @@ class ClockState(models.TextChoices):
 class OverdueState(models.TextChoices):
     AT_RISK = "at_risk", _("At risk (80 percent used)")
     BREACHED = "breached", _("Breached")
+
+
+# Labels of the actions this app records in the event log and the service log
+# (registered with core.events in apps.py).
+ACTION_LABELS = {
+    "holidays_loaded": _("holidays loaded"),
+}

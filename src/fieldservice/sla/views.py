@@ -48,6 +48,7 @@ def overdue(request):
         clocks,
         columns=OVERDUE_COLUMNS,
         export_name="sla-overdue",
+        export_title=_("Overdue"),
         context={"filter_form": filter_form, "now": now},
     )
 

@@ -6,3 +6,9 @@ class WebhooksConfig(AppConfig):
     name = "fieldservice.webhooks"
     label = "webhooks"
     verbose_name = _("Webhooks")
+
+    def ready(self):
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.webhooks.choices import ACTION_LABELS
+
+        register_action_labels(self.label, ACTION_LABELS)

@@ -61,6 +61,7 @@ def subscription_list(request):
         subscriptions,
         columns=SUBSCRIPTION_COLUMNS,
         export_name="webhooks",
+        export_title=_("Webhooks"),
         context={"filter_form": filter_form},
     )
 
@@ -101,6 +102,7 @@ def subscription_detail(request, pk: int):
         deliveries,
         columns=DELIVERY_COLUMNS,
         export_name="webhook-deliveries",
+        export_title=_("Webhook deliveries"),
         context={
             "subscription": subscription,
             "event_labels": event_labels(subscription),

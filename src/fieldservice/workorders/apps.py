@@ -6,3 +6,9 @@ class WorkOrdersConfig(AppConfig):
     name = "fieldservice.workorders"
     label = "workorders"
     verbose_name = _("Work orders")
+
+    def ready(self):
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.workorders.choices import ACTION_LABELS
+
+        register_action_labels(self.label, ACTION_LABELS)

@@ -126,3 +126,14 @@ class AttachmentKind(models.TextChoices):
     PHOTO = "photo", _("Photo")
     SIGNATURE = "signature", _("Customer signature")
     DOCUMENT = "document", _("Document")
+
+
+# Labels of the actions this app records in the event log and the service log
+# (registered with core.events in apps.py).
+ACTION_LABELS = {
+    **{verb.value: verb.label for verb in Transition},
+    "confirmed": _("confirmed"),
+    "resolved": _("resolved without a visit"),
+    "discarded": _("discarded"),
+    "email_reply": _("e-mail from the customer"),
+}

@@ -22,7 +22,7 @@ from fieldservice.core.listing import Column, render_list
 from fieldservice.customers.selectors import contacts_for, get_customer_for, search_customers, sites_for
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
 from fieldservice.dispatch.selectors import assignments_for
-from fieldservice.workorders import selectors
+from fieldservice.workorders import exports, selectors
 from fieldservice.workorders.choices import (
     OPEN_STATUSES,
     TO_DISPATCH_STATUSES,
@@ -61,20 +61,6 @@ REQUEST_COLUMNS = [
     Column(gettext_lazy("Reporter"), lambda r: r.reporter_name),
     Column(gettext_lazy("Reporter's phone"), lambda r: r.reporter_phone),
     Column(gettext_lazy("Description"), lambda r: r.description),
-]
-
-ORDER_COLUMNS = [
-    Column(gettext_lazy("Work order number"), lambda o: o.number),
-    Column(gettext_lazy("Created"), lambda o: o.created_at),
-    Column(gettext_lazy("Status"), lambda o: o.get_status_display()),
-    Column(gettext_lazy("Priority"), lambda o: o.get_priority_display()),
-    Column(gettext_lazy("Service type"), lambda o: o.get_service_type_display()),
-    Column(gettext_lazy("Customer"), lambda o: o.customer.name),
-    Column(gettext_lazy("Site"), lambda o: o.site.name if o.site else ""),
-    Column(gettext_lazy("Equipment"), lambda o: o.equipment.serial_number if o.equipment else ""),
-    Column(gettext_lazy("Service request"), lambda o: o.request.number),
-    Column(gettext_lazy("Completed"), lambda o: o.completed_at),
-    Column(gettext_lazy("Closed"), lambda o: o.closed_at),
 ]
 
 
@@ -231,6 +217,7 @@ def request_list(request):
         requests,
         columns=REQUEST_COLUMNS,
         export_name="service-requests",
+        export_title=_("Requests"),
         context={
             "filter_form": filter_form,
             "may_file": can(user, Capability.FILE_REQUESTS),
@@ -403,9 +390,10 @@ def order_list(request):
     return render_list(
         request,
         "workorders/order_list.html",
-        orders,
-        columns=ORDER_COLUMNS,
+        exports.prepare_orders(orders),
+        columns=exports.order_columns(),
         export_name="work-orders",
+        export_title=_("Work orders"),
         context={"filter_form": filter_form, "to_dispatch": TO_DISPATCH},
     )
 

@@ -41,6 +41,6 @@ def get_item(mapping, key):
 
 @register.filter
 def action_label(action):
-    from fieldservice.core.events import ACTION_LABELS
+    from fieldservice.core.events import action_label as label
 
-    return ACTION_LABELS.get(action, action)
+    return label(action)

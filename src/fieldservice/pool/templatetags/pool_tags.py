@@ -29,10 +29,13 @@ def pool_panel(context, order):
         has_lead = order.assignments.filter(role=AssignmentRole.LEAD, status__in=ACTIVE_ASSIGNMENT_STATUSES).exists()
         if not has_lead:
             form = PublishForm(actor=user, auto_id="pool-%s")
+    last = None if active else offers.first()
+    if active is None and form is None and last is None:
+        return {"hidden": True}  # never in the pool and no longer offerable: no empty panel
     return {
         "order": order,
         "active": active,
-        "last": None if active else offers.first(),
+        "last": last,
         "form": form,
         "next": request.get_full_path(),
         "csrf_token": context.get("csrf_token"),

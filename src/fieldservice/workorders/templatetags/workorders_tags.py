@@ -1,7 +1,7 @@
 from django import template
-from django.utils.translation import gettext_lazy as _
 
-from fieldservice.workorders.choices import STATUS_COLOURS, RequestStatus, Transition
+from fieldservice.core.events import action_label
+from fieldservice.workorders.choices import STATUS_COLOURS, RequestStatus
 from fieldservice.workorders.forms import QrReportForm, category_name
 from fieldservice.workorders.selectors import work_orders_for
 
@@ -13,18 +13,6 @@ REQUEST_COLOURS = {
     RequestStatus.CONVERTED: "ok",
     RequestStatus.RESOLVED: "ok",
     RequestStatus.DISCARDED: "",
-}
-
-# Service log actions that are not transitions (facts recorded on the order).
-LOG_ACTIONS = {
-    "created": _("created"),
-    "provider_assigned": _("engineer of the provider assigned"),
-    "helper_added": _("helper added"),
-    "helper_accepted": _("helper accepted"),
-    "helper_rejected": _("helper rejected"),
-    "helper_revoked": _("helper revoked"),
-    "email_reply": _("e-mail from the customer"),
-    "auto_dispatch": _("automatic dispatch"),
 }
 
 
@@ -40,10 +28,8 @@ def request_status(service_request):
 
 @register.filter
 def log_action(action: str):
-    """The label of a service log action: a transition verb or a recorded fact."""
-    if action in Transition.values:
-        return Transition(action).label
-    return LOG_ACTIONS.get(action, action.replace("_", " "))
+    """The label of a service log action: a transition verb or a fact an app recorded."""
+    return action_label(action)
 
 
 @register.filter
