@@ -21,4 +21,5 @@ class AbsenceKind(models.TextChoices):
 ACTION_LABELS = {
     "visit_scheduled": _("visit scheduled"),
     "visit_rescheduled": _("visit rescheduled"),
+    "visit_unscheduled": _("visit taken off the calendar"),
 }
