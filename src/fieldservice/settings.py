@@ -344,6 +344,7 @@ FSM_CSP_REPORT_URI           where browsers report violations (default: none)
 SESSION_COOKIE_AGE           seconds a sign-in lasts (default 1209600, two weeks)
 FSM_LOGIN_FAILURE_LIMIT      wrong passwords before an account, or an address, is locked (default 5)
 FSM_LOGIN_LOCKOUT_MINUTES    how long that lock lasts (default 15)
+FSM_MAX_REQUEST_BYTES        the largest upload request (all its files together), default 50 MB
 FSM_TRUSTED_PROXIES          comma-separated addresses or networks of the reverse proxies in front
                              of this server; only from them is X-Forwarded-For believed, for the
                              client address of sign-in throttling and the public QR form's limits
@@ -389,6 +390,15 @@ def env_networks(name: str) -> list:
 
 
 FSM_TRUSTED_PROXIES = env_networks("FSM_TRUSTED_PROXIES")
+
+# The whole multipart body of one request (all files of a form together), refused as it streams in;
+# the default fits the public fault report's six photos of 8 MB.
+FSM_MAX_REQUEST_BYTES = env_int("FSM_MAX_REQUEST_BYTES", 50 * 1024 * 1024, minimum=1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "fieldservice.core.uploads.CappedRequestUpload",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Content-Security-Policy (django-csp). Scripts only from this site: the pages carry no inline
 # script nor event handler attribute. Inline styles stay allowed: the Gantt bars are positioned
