@@ -62,3 +62,37 @@ def api_client_for():
         return Client(headers={"Authorization": f"Bearer {plain}"})
 
     return make
+
+
+# What the outgoing-HTTP guard sees as a public address in tests: names under example.com resolve
+# to it, and nothing ever connects to it (see offline_network).
+PUBLIC_TEST_ADDRESS = "93.184.215.14"
+
+
+@pytest.fixture(autouse=True)
+def offline_network(monkeypatch):
+    """Tests never use real DNS nor leave this machine: example.com names resolve to a public
+    address without a lookup, and a connection anywhere but loopback fails at once."""
+    import ipaddress
+    import socket
+
+    from fieldservice.core import http
+
+    def resolve(host, port):
+        if host == "example.com" or host.endswith(".example.com"):
+            return [PUBLIC_TEST_ADDRESS]
+        if host == "localhost":
+            return ["127.0.0.1"]
+        # Numeric forms (2130706433, 0x7f.1) as the system resolver reads them; no name is looked up.
+        infos = socket.getaddrinfo(host, port, flags=socket.AI_NUMERICHOST, type=socket.SOCK_STREAM)
+        return [info[4][0] for info in infos]
+
+    real_open = http.open_socket
+
+    def open_socket(address, port, timeout, source_address=None):
+        if not ipaddress.ip_address(address.split("%")[0]).is_loopback:
+            raise ConnectionRefusedError(f"tests do not connect to {address}")
+        return real_open(address, port, timeout, source_address)
+
+    monkeypatch.setattr(http, "resolve", resolve)
+    monkeypatch.setattr(http, "open_socket", open_socket)

@@ -149,7 +149,7 @@ def webhook_subscription(actor=None, **fields):
     from fieldservice.webhooks.services import create_subscription
 
     fields.setdefault("name", f"Hook {seq()}")
-    fields.setdefault("url", "http://203.0.113.10/hook")
+    fields.setdefault("url", "http://hooks10.example.com/hook")
     fields.setdefault("events", list(WebhookEvent.values))
     return create_subscription(actor=actor or system_user(), **fields)
 

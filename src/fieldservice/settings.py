@@ -5,6 +5,7 @@ meaning False.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -326,3 +327,125 @@ if FSM_OSRM_URL and not FSM_OSRM_URL.startswith(("http://", "https://")):
 FSM_MAP_TILE_URL = os.environ.get("FSM_MAP_TILE_URL", "").strip()
 if FSM_MAP_TILE_URL and not FSM_MAP_TILE_URL.startswith(("http://", "https://", "/")):
     raise ImproperlyConfigured(f"FSM_MAP_TILE_URL must start with http://, https:// or /, got {FSM_MAP_TILE_URL!r}")
+
+"""Security: HTTPS, browser protections, sign-in throttling, sessions, proxies (issue 10).
+
+SECURE_SSL_REDIRECT          true: plain-HTTP requests are redirected to HTTPS (default false)
+SECURE_HSTS_SECONDS          Strict-Transport-Security max-age in seconds (default 0: not sent);
+                             31536000 (one year) once HTTPS works everywhere
+SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD   booleans, default false
+SECURE_PROXY_SSL_HEADER      the header by which the reverse proxy says the client used HTTPS, as
+                             "Header-Name: value", e.g. "X-Forwarded-Proto: https"; set it only
+                             behind a proxy that always sets (or strips) that header
+SECURE_COOKIES               true: session and CSRF cookies only over HTTPS (above)
+FSM_CSP                      true (default): send a Content-Security-Policy (scripts and styles
+                             from this site only; images also from FSM_MAP_TILE_URL's origin)
+FSM_CSP_REPORT_URI           where browsers report violations (default: none)
+SESSION_COOKIE_AGE           seconds a sign-in lasts (default 1209600, two weeks)
+FSM_LOGIN_FAILURE_LIMIT      wrong passwords before an account, or an address, is locked (default 5)
+FSM_LOGIN_LOCKOUT_MINUTES    how long that lock lasts (default 15)
+FSM_MAX_REQUEST_BYTES        the largest upload request (all its files together), default 50 MB
+FSM_TRUSTED_PROXIES          comma-separated addresses or networks of the reverse proxies in front
+                             of this server; only from them is X-Forwarded-For believed, for the
+                             client address of sign-in throttling and the public QR form's limits
+"""
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number from {minimum}, got {raw!r}")
+    return int(raw)
+
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+_proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_header:
+    _name, _sep, _value = _proxy_header.partition(":")
+    _name, _value = _name.strip(), _value.strip()
+    if not _sep or not _value or not _name.replace("-", "").replace("_", "").isalnum():
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', got {_proxy_header!r}"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.upper().replace("-", "_"), _value)
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=60)
+
+
+def env_networks(name: str) -> list:
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list addresses or networks, got {item!r}") from None
+    return networks
+
+
+FSM_TRUSTED_PROXIES = env_networks("FSM_TRUSTED_PROXIES")
+
+# The whole multipart body of one request (all files of a form together), refused as it streams in;
+# the default fits the public fault report's six photos of 8 MB.
+FSM_MAX_REQUEST_BYTES = env_int("FSM_MAX_REQUEST_BYTES", 50 * 1024 * 1024, minimum=1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "fieldservice.core.uploads.CappedRequestUpload",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Content-Security-Policy (django-csp). Scripts only from this site: the pages carry no inline
+# script nor event handler attribute. Inline styles stay allowed: the Gantt bars are positioned
+# with style attributes, and a style cannot run code.
+FSM_CSP = env_bool("FSM_CSP", True)
+_img_src = ["'self'", "data:"]
+if FSM_MAP_TILE_URL.startswith(("http://", "https://")):
+    from urllib.parse import urlsplit as _urlsplit
+
+    _tiles = _urlsplit(FSM_MAP_TILE_URL.replace("{s}", "a").replace("{", "").replace("}", ""))
+    _img_src.append(f"{_tiles.scheme}://{_tiles.netloc}")
+    if "{s}" in FSM_MAP_TILE_URL:
+        _img_src.append(f"{_tiles.scheme}://*.{_tiles.netloc.partition('.')[2]}")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": _img_src,
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if os.environ.get("FSM_CSP_REPORT_URI", "").strip():
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [os.environ["FSM_CSP_REPORT_URI"].strip()]
+if FSM_CSP:
+    INSTALLED_APPS.append("csp")
+    MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+
+# Sign-in throttling (django-axes): failed sign-ins are counted per account and, separately, per
+# client address; at the limit further tries are refused until the lock expires. API tokens are
+# not passwords and are not counted.
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "fieldservice.accounts.backends.ThrottledSignIn",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("FSM_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("FSM_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "fieldservice.core.clients.client_address"
+AXES_LOCKOUT_CALLABLE = "fieldservice.accounts.views.signin_locked"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False

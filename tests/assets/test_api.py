@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from fieldservice.assets import services
@@ -291,3 +293,20 @@ def test_product_model_changes_need_the_capability(api_client_for, world, who):
 
 def test_unknown_product_model_is_404(api_client_for, world):
     assert api_client_for(world.agent).get(f"{API}/product-models/999999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "who", ["agent", "dispatcher", "director", "engineer", "parts_keeper", "provider_admin", "customer_user_a"]
+)
+def test_only_administrators_change_product_models_and_boms(api_client_for, world, who):
+    client = api_client_for(getattr(world, who))
+    assert post(client, f"{API}/product-models", {"code": "HP-1", "name": "Press"}).status_code == 403
+    assert patch(client, f"{API}/product-models/{world.model.pk}", {"name": "Hacked"}).status_code == 403
+    bom = {"lines": [{"part": world.motor.pk, "quantity": "9"}]}
+    assert put(client, f"{API}/product-models/{world.model.pk}/bom", bom).status_code == 403
+    world.model.refresh_from_db()
+    assert world.model.name == "Injection moulder 200" and not ProductModel.objects.filter(code="HP-1").exists()
+    assert {(line.part_id, line.quantity) for line in world.model.bom_lines.all()} == {
+        (world.motor.pk, 1),
+        (world.belt.pk, Decimal("2.5")),
+    }

@@ -494,7 +494,9 @@ def test_bom_editor_adds_changes_and_removes_lines(client_for, world):
     assert client.post(remove).status_code == 404
 
 
-@pytest.mark.parametrize("who", ["engineer", "parts_keeper", "provider_admin", "customer_user_a"])
+@pytest.mark.parametrize(
+    "who", ["agent", "dispatcher", "director", "engineer", "parts_keeper", "provider_admin", "customer_user_a"]
+)
 def test_roles_without_capability_may_not_change_models(client_for, world, who):
     client = client_for(getattr(world, who))
     assert client.get(reverse("assets:product_model_create")).status_code == 403

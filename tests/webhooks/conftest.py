@@ -33,7 +33,7 @@ OTHERS = [
     "customer_user_z",
 ]
 # A documentation network address: accepted without DNS, and nothing there ever answers.
-PUBLIC_URL = "http://203.0.113.10/hook"
+PUBLIC_URL = "http://hooks10.example.com/hook"
 
 
 class Receiver:

@@ -105,7 +105,7 @@ def test_deliveries_and_redeliver(api_client_for, personas, hook, django_capture
     assert response.status_code == 200 and response.json()["status"] == "pending"
     again = post(client, f"{API}/{hook.pk}/deliveries/{failed.pk}/redeliver")
     assert again.status_code == 409 and again.json()["code"] == "not_finished"
-    other = factories.webhook_subscription(actor=personas.admin, url="http://203.0.113.40/in")
+    other = factories.webhook_subscription(actor=personas.admin, url="http://hooks40.example.com/in")
     assert post(client, f"{API}/{other.pk}/deliveries/{sent.pk}/redeliver").status_code == 404
     assert WebhookDelivery.objects.get(pk=sent.pk).status == DeliveryStatus.SENT
 
@@ -123,7 +123,7 @@ def test_the_test_endpoint(api_client_for, personas, receiver):
 def test_only_administrators_use_the_api(api_client_for, personas, hook, who):
     (delivery,) = deliveries(1, DeliveryStatus.FAILED)
     client = api_client_for(getattr(personas, who))
-    body = {"name": "x", "url": "http://203.0.113.99/x", "events": ["sla.breached"]}
+    body = {"name": "x", "url": "http://hooks99.example.com/x", "events": ["sla.breached"]}
     responses = [
         client.get(API),
         post(client, API, body),

@@ -35,7 +35,7 @@ def urls(hook, delivery) -> list[tuple[str, str]]:
 def test_only_administrators_see_the_pages(client_for, personas, hook, who):
     (delivery,) = deliveries(1, DeliveryStatus.FAILED)
     client = client_for(getattr(personas, who))
-    data = {"name": "taken", "url": "http://203.0.113.99/x", "events": ["sla.breached"], "active": "on"}
+    data = {"name": "taken", "url": "http://hooks99.example.com/x", "events": ["sla.breached"], "active": "on"}
     for method, url in urls(hook, delivery):
         response = getattr(client, method)(url, data) if method == "post" else client.get(url)
         assert response.status_code == 403, (method, url)
@@ -99,13 +99,14 @@ def test_editing_changes_everything_but_the_secret(client_for, personas, hook):
     assert response.context["form"].errors == {"url": ["This address points to this server itself."]}
     assert WebhookSubscription.objects.get().url == PUBLIC_URL
     response = client.post(
-        url, {"name": "ERP prod", "url": "http://203.0.113.20/in", "events": ["evaluation.received"], "secret": "x"}
+        url,
+        {"name": "ERP prod", "url": "http://hooks20.example.com/in", "events": ["evaluation.received"], "secret": "x"},
     )
     assert response.status_code == 302
     after = WebhookSubscription.objects.get()
     assert (after.name, after.url, after.events, after.active) == (
         "ERP prod",
-        "http://203.0.113.20/in",
+        "http://hooks20.example.com/in",
         ["evaluation.received"],
         False,
     )
@@ -134,11 +135,13 @@ def test_rotating_shows_the_new_secret_once(client_for, personas, hook):
 
 
 def test_the_list_searches_and_shows_an_empty_state(client_for, personas, hook):
-    factories.webhook_subscription(actor=personas.admin, name="Data lake", url="http://203.0.113.30/in", active=False)
+    factories.webhook_subscription(
+        actor=personas.admin, name="Data lake", url="http://hooks30.example.com/in", active=False
+    )
     client = client_for(personas.admin)
     assert [s.name for s in client.get(LIST).context["objects"]] == ["Data lake", "ERP"]
     assert [s.name for s in client.get(LIST, {"q": "lake"}).context["objects"]] == ["Data lake"]
-    assert [s.name for s in client.get(LIST, {"q": "203.0.113.10"}).context["objects"]] == ["ERP"]
+    assert [s.name for s in client.get(LIST, {"q": "hooks10.example.com"}).context["objects"]] == ["ERP"]
     assert [s.name for s in client.get(LIST, {"active": "yes"}).context["objects"]] == ["ERP"]
     assert "No webhooks match this search." in client.get(LIST, {"q": "nothing"}).content.decode()
     WebhookSubscription.objects.all().delete()
@@ -163,7 +166,9 @@ def test_the_delivery_log_filters_and_pages(client_for, personas, hook):
     assert "No deliveries match these filters." in client.get(url, {"event": "ping"}).content.decode()
     assert client.get(url, {"export": "xlsx"}).status_code == 200
     # Another subscription's log is its own.
-    other = factories.webhook_subscription(actor=personas.admin, url="http://203.0.113.40/in", events=["sla.breached"])
+    other = factories.webhook_subscription(
+        actor=personas.admin, url="http://hooks40.example.com/in", events=["sla.breached"]
+    )
     assert client.get(reverse("webhooks:detail", args=[other.pk])).context["page"].paginator.count == 0
 
 
@@ -178,7 +183,7 @@ def test_redeliver_button(client_for, personas, hook, django_capture_on_commit_c
     response = client.post(reverse("webhooks:redeliver", args=[hook.pk, pending.pk]), follow=True)
     assert "still being sent" in response.content.decode()
     # A delivery of another subscription is not found through this one.
-    other = factories.webhook_subscription(actor=personas.admin, url="http://203.0.113.40/in")
+    other = factories.webhook_subscription(actor=personas.admin, url="http://hooks40.example.com/in")
     assert client.post(reverse("webhooks:redeliver", args=[other.pk, failed.pk])).status_code == 404
     assert client.get(reverse("webhooks:redeliver", args=[hook.pk, failed.pk])).status_code == 405
 

@@ -3,8 +3,17 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView, PasswordChangeView
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import (
+    LoginView,
+    PasswordChangeView,
+    PasswordResetCompleteView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+)
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -77,6 +86,44 @@ class SignInView(LoginView):
         if language:
             _set_language(response, language)
         return response
+
+
+def signin_locked(request, original_response=None, credentials=None):
+    """What django-axes answers while an account or address is locked: the sign-in page again,
+    with the reason, and 429 so scripts see they are being throttled."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    form = AuthenticationForm(request, data=request.POST or None)
+    return render(
+        request,
+        "registration/login.html",
+        {"form": form, "locked_minutes": minutes, "next": request.POST.get("next", "")},
+        status=429,
+    )
+
+
+class PasswordReset(PasswordResetView):
+    """Ask for a reset link by e-mail. The answer is the same whether or not the address is known."""
+
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        # The link points at the public address of this installation, never at the Host header.
+        self.extra_email_context = {"public_base_url": settings.FSM_PUBLIC_BASE_URL.rstrip("/")}
+        return super().form_valid(form)
+
+
+class PasswordResetConfirm(PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+
+password_reset = PasswordReset.as_view()
+password_reset_done = PasswordResetDoneView.as_view(template_name="registration/password_reset_done.html")
+password_reset_confirm = PasswordResetConfirm.as_view()
+password_reset_complete = PasswordResetCompleteView.as_view(template_name="registration/password_reset_complete.html")
 
 
 @never_cache
@@ -164,6 +211,24 @@ class PasswordChange(PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)
         messages.success(self.request, _("Your password was changed."))
+        user = self.request.user
+        if user.email:
+            # Tells the owner at once if someone else changed it in an open session.
+            with translation.override(user.language or settings.LANGUAGE_CODE):
+                send_mail(
+                    _("Your fieldservice password was changed"),
+                    _(
+                        "The password of your account %(username)s was changed. If it was not you, "
+                        "reset it at once: %(url)s"
+                    )
+                    % {
+                        "username": user.get_username(),
+                        "url": settings.FSM_PUBLIC_BASE_URL.rstrip("/") + str(reverse_lazy("password_reset")),
+                    },
+                    None,
+                    [user.email],
+                    fail_silently=True,
+                )
         return response
 
 

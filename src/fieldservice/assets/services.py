@@ -87,7 +87,9 @@ def may_change_assets(actor: User) -> bool:
 
 
 def may_change_models(actor: User) -> bool:
-    return can(actor, Capability.CHANGE_PRODUCT_MODELS) or may_change_assets(actor)
+    """Product models and their BOMs are catalogue settings: administrators only (the role table),
+    not everyone who registers machines."""
+    return can(actor, Capability.CHANGE_PRODUCT_MODELS)
 
 
 def _check_product_model_fields(fields: dict, product_model: ProductModel | None = None) -> dict:

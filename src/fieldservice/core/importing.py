@@ -408,7 +408,9 @@ def _csv_rows(data: bytes) -> Iterator[list[Any]]:
 def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
     invalid = _("The file is not a valid Excel workbook (.xlsx). Open it in Excel and save it as .xlsx again.")
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Not data_only: a formula cell is read as its text ("=1+2"), never as the result a
+        # spreadsheet program computed; a formula in a name must not turn into something else.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 - a broken upload can fail anywhere inside openpyxl/zipfile
         raise ImportFileError(invalid) from None
     try:
@@ -419,7 +421,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         sheet.reset_dimensions()
         try:
             for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
-                yield list(row)
+                yield [getattr(value, "text", value) for value in row]  # an array formula: its text
         except Exception:  # noqa: BLE001 - e.g. broken XML inside the sheet
             raise ImportFileError(invalid) from None
     finally:

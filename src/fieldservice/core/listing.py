@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.encoding import force_str
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 PAGE_SIZE = 25
@@ -44,6 +45,18 @@ def _cell(value: Any) -> Any:
     return force_str(value)
 
 
+def _sheet_cell(sheet, value: Any) -> Any:
+    """Text is written as a text cell, whatever it starts with: openpyxl would store "=…" as a
+    formula, and a customer named "=cmd|' /C calc'!A0" must stay a name when the file is opened
+    (formula injection). The text itself is kept unchanged, so an export can be imported again."""
+    value = _cell(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
 def sheet_title(title: Any) -> str:
     """A translated sheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
     return INVALID_SHEET_CHARACTERS.sub(" ", force_str(title)).strip()[:31] or "Sheet"
@@ -54,11 +67,11 @@ def xlsx_response(filename: str, columns: Sequence[Column], rows, *, title: Any)
     `title`, in the user's language, names the sheet people see in Excel."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title(title))
-    sheet.append([force_str(column.label) for column in columns])
+    sheet.append([_sheet_cell(sheet, force_str(column.label)) for column in columns])
     for index, row in enumerate(rows.iterator(chunk_size=2000) if hasattr(rows, "iterator") else rows):
         if index >= EXPORT_LIMIT:
             break
-        sheet.append([_cell(column.value(row)) for column in columns])
+        sheet.append([_sheet_cell(sheet, column.value(row)) for column in columns])
     for index in range(1, len(columns) + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 18
     buffer = BytesIO()

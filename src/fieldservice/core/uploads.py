@@ -1,7 +1,8 @@
 """Checks for uploaded files: size and real content type, not the file name."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.files.uploadhandler import FileUploadHandler
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
@@ -51,3 +52,24 @@ def check_document(upload, field: str, max_bytes: int | None = None) -> None:
         check_image(upload, field, max_bytes)
     except ValidationError:
         raise _refuse(field, _("Documents must be PDF files or images."), "unsupported_document") from None
+
+
+class CappedRequestUpload(FileUploadHandler):
+    """First of the upload handlers: refuses a multipart body larger than FSM_MAX_REQUEST_BYTES
+    before any of it is read (by its Content-Length), and counts what actually streams in, so a
+    huge upload is never read whole, to memory or disk, before the size checks above."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # noqa: N803 - Django names it
+        self.received = 0
+        self.limit = settings.FSM_MAX_REQUEST_BYTES
+        if content_length > self.limit:
+            raise RequestDataTooBig(f"Request body of {content_length} bytes exceeds FSM_MAX_REQUEST_BYTES")
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            raise RequestDataTooBig("Uploaded files exceed FSM_MAX_REQUEST_BYTES")
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None

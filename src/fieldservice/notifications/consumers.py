@@ -50,6 +50,9 @@ class Plan:
 
 
 def consume(message) -> None:
+    if message.topic == "public.phone_code":
+        _send_phone_code(message)
+        return
     plan = plan_for(message)
     if plan is None or not plan.recipient_ids:
         return
@@ -284,3 +287,16 @@ def notify(message, plan: Plan) -> list[int]:
     new_ids = [pk for pk, notification_id, channel in rows_now if (notification_id, channel) not in before]
     services.enqueue_after_commit(new_ids)
     return new_ids
+
+
+def _send_phone_code(message) -> None:
+    """The code a QR reporter asked for (workorders.services.intake.issue_phone_code): one SMS,
+    sent by a task after this commit. Not a Notification: the reporter is not a user."""
+    from django.db import transaction
+
+    from fieldservice.notifications.tasks import send_phone_code
+
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    phone, code = payload.get("phone"), payload.get("code")
+    if phone and code:
+        transaction.on_commit(lambda: send_phone_code.enqueue(message.pk, phone, code))

@@ -120,3 +120,24 @@ def _failed(delivery: Delivery, error: str) -> str:
         last_error=error[:2000],
     )
     return "retry"
+
+
+@task()
+def send_phone_code(message_id: int, phone: str, code: str) -> str:
+    """Send a QR reporter's phone code through the active SMS gateway. Tried once: a code that
+    comes late is of no use, and the reporter can ask for another."""
+    from django.conf import settings
+    from django.utils import translation
+
+    gateway = channels.active_sms_gateway()
+    if gateway is None:
+        logger.warning("A phone code was asked for, but no SMS gateway is active")
+        return "no_gateway"
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("Your fieldservice code is %(code)s. It is valid for 10 minutes.") % {"code": code}
+    try:
+        channels.post_to_sms(gateway, phone, text, event="public.phone_code", delivery_id=f"code-{message_id}")
+    except DeliveryError as error:
+        logger.warning("The phone code could not be sent: %s", error)
+        return "failed"
+    return "sent"

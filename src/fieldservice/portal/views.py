@@ -17,6 +17,7 @@ from fieldservice.feedback.forms import EvaluationForm
 from fieldservice.feedback.models import Evaluation
 from fieldservice.feedback.services import EVALUABLE_STATUSES, submit_evaluation
 from fieldservice.portal import progress
+from fieldservice.workorders.choices import RequestStatus
 from fieldservice.workorders.models import ServiceRequest, WorkOrder
 from fieldservice.workorders.selectors import request_by_follow_token
 
@@ -57,6 +58,14 @@ def _order_card(order: WorkOrder, form: EvaluationForm | None = None) -> dict:
     }
 
 
+def _public_status(service_request: ServiceRequest) -> str:
+    """The request's status as its follower sees it. "Open" and "waiting for confirmation" differ
+    only in whether the reporter's phone is a registered contact, which a public page must not tell."""
+    if service_request.status in (RequestStatus.OPEN, RequestStatus.UNCONFIRMED):
+        return _("Received")
+    return service_request.get_status_display()
+
+
 def _follow_page(request, service_request: ServiceRequest, forms: dict | None = None):
     forms = forms or {}
     orders = service_request.work_orders.select_related("equipment__product_model").order_by("created_at", "pk")
@@ -66,6 +75,7 @@ def _follow_page(request, service_request: ServiceRequest, forms: dict | None = 
         "portal/follow.html",
         {
             "service_request": service_request,
+            "status": _public_status(service_request),
             "equipment": equipment,
             "cards": [_order_card(order, forms.get(order.pk)) for order in orders],
         },

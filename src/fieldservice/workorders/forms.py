@@ -317,3 +317,19 @@ class QrReportForm(forms.Form):
         help_text=_("Up to 6 images."),
         widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
+    # Shown once a code was sent (see public_views.report): it lets a genuine reporter through
+    # while the machine's report limit is reached.
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=6,
+        required=False,
+        widget=forms.HiddenInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+    def offer_code(self, *, sent: bool) -> None:
+        self.code_offered = True
+        self.code_sent = sent
+        if sent:
+            self.fields["code"].widget = forms.TextInput(
+                attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}
+            )

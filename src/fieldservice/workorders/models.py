@@ -104,6 +104,8 @@ class ServiceRequest(models.Model):
     follow_token = models.CharField(max_length=32, unique=True, default=new_follow_token, editable=False)
     email_message_id = models.CharField(max_length=300, blank=True, db_index=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
+    # The QR reporter proved they hold reporter_phone with a code sent to it by SMS.
+    phone_verified = models.BooleanField(_("phone verified"), default=False)
     resolution_note = models.TextField(_("resolution"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

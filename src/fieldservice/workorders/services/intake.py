@@ -1,9 +1,13 @@
 """Service requests from every channel, and the work orders made from them."""
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
 import uuid
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,7 +22,7 @@ from fieldservice.assets.models import Equipment
 from fieldservice.contracts.services import decide_entitlement
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_event
-from fieldservice.core.models import Event
+from fieldservice.core.models import Event, OutboxMessage
 from fieldservice.core.outbox import emit
 from fieldservice.core.uploads import check_document, check_image
 from fieldservice.core.validation import normalise_email, normalise_phone
@@ -225,8 +229,10 @@ def file_consultation(*, actor: User, resolution: str, **fields) -> ServiceReque
 
 
 def _check_rate(equipment: Equipment, ip: str | None) -> None:
+    # Reports whose phone was proven by an SMS code are neither counted nor limited: a flood of
+    # bogus reports must not lock the real customer out.
     since = timezone.now() - dt.timedelta(hours=1)
-    recent = ServiceRequest.objects.filter(channel=Channel.QR, created_at__gte=since)
+    recent = ServiceRequest.objects.filter(channel=Channel.QR, created_at__gte=since, phone_verified=False)
     if recent.filter(equipment=equipment).count() >= QR_REPORTS_PER_TOKEN_PER_HOUR:
         raise DomainError(
             "rate_limited",
@@ -241,13 +247,50 @@ def _check_rate(equipment: Equipment, ip: str | None) -> None:
         )
 
 
+PHONE_CODE_TOPIC = "public.phone_code"
+PHONE_CODE_MINUTES = 10
+PHONE_CODES_PER_PHONE_PER_HOUR = 3
+PHONE_CODES_PER_IP_PER_HOUR = 10
+
+
+def phone_code_digest(phone: str, code: str) -> str:
+    """What is kept of a code (in the reporter's session): never the code itself."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def issue_phone_code(equipment: Equipment, *, phone: str, ip: str | None = None) -> tuple[str, str]:
+    """Send a six-digit code by SMS to `phone` (the notifications app sends it after the commit),
+    so a QR reporter can prove the phone is theirs. Limited per phone and per address, so the form
+    cannot be used to send SMS floods. Returns (the normalised phone, the digest of the code)."""
+    if not equipment.is_registered:
+        raise _error("equipment", _("This machine is no longer registered for service."), "not_registered")
+    phone = normalise_phone(phone, field="phone")
+    since = timezone.now() - dt.timedelta(hours=1)
+    recent = OutboxMessage.objects.filter(topic=PHONE_CODE_TOPIC, created_at__gte=since)
+    if recent.filter(key__startswith=f"{phone}|").count() >= PHONE_CODES_PER_PHONE_PER_HOUR or (
+        ip and recent.filter(key__endswith=f"|{ip}").count() >= PHONE_CODES_PER_IP_PER_HOUR
+    ):
+        raise DomainError("rate_limited", _("Too many codes were sent in the last hour. Please call us."))
+    code = f"{secrets.randbelow(10**6):06d}"
+    emit(PHONE_CODE_TOPIC, {"phone": phone, "code": code}, key=f"{phone}|{uuid.uuid4().hex}|{ip or ''}")
+    return phone, phone_code_digest(phone, code)
+
+
 @transaction.atomic
 def report_fault_by_qr(
-    equipment: Equipment, *, phone: str, description: str, name: str = "", photos=(), ip: str | None = None
+    equipment: Equipment,
+    *,
+    phone: str,
+    description: str,
+    name: str = "",
+    photos=(),
+    ip: str | None = None,
+    phone_verified: bool = False,
 ) -> ServiceRequest:
     """A report from the machine's public page, by anyone holding its QR code. A phone that
     matches one of the customer's contacts links the request to them; otherwise it waits for
-    an agent to confirm it."""
+    an agent to confirm it. `phone_verified`: the reporter entered the code sent to `phone`."""
     if not equipment.is_registered:
         raise _error("equipment", _("This machine is no longer registered for service."), "not_registered")
     phone = normalise_phone(phone, field="phone")
@@ -263,7 +306,8 @@ def report_fault_by_qr(
     photos = _check_photos(photos)
     # Serialise reports for one machine so the rate limit holds under concurrent submissions.
     Equipment.objects.select_for_update().filter(pk=equipment.pk).first()
-    _check_rate(equipment, ip)
+    if not phone_verified:
+        _check_rate(equipment, ip)
     contact = equipment.customer.contacts.filter(phone=phone).first()
     request = ServiceRequest.objects.create(
         channel=Channel.QR,
@@ -276,6 +320,7 @@ def report_fault_by_qr(
         reporter_name=(name or (contact.name if contact else "")).strip()[:100],
         reporter_phone=phone,
         source_ip=ip,
+        phone_verified=phone_verified,
         confirmed_at=timezone.now() if contact else None,
     )
     _number(request)
