@@ -64,6 +64,18 @@ def api_client_for():
     return make
 
 
+@pytest.fixture(autouse=True)
+def language_of_the_settings():
+    """Each test starts in the default language: a request or command in an earlier test of the same
+    worker leaves its language active in the thread, and labels written to the log would follow it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 # What the outgoing-HTTP guard sees as a public address in tests: names under example.com resolve
 # to it, and nothing ever connects to it (see offline_network).
 PUBLIC_TEST_ADDRESS = "93.184.215.14"

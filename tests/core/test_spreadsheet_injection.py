@@ -23,7 +23,9 @@ def cells(response):
 
 def test_every_text_is_a_text_cell_with_its_value_unchanged():
     rows = [{"text": payload, "n": 3} for payload in PAYLOADS]
-    response = xlsx_response("x", [Column("=label", lambda r: r["text"]), Column("n", lambda r: r["n"])], rows)
+    response = xlsx_response(
+        "x", [Column("=label", lambda r: r["text"]), Column("n", lambda r: r["n"])], rows, title="=sheet"
+    )
     sheet = cells(response)
     texts = [cell for cell in sheet if cell.column == 1]
     assert [(cell.value, cell.data_type) for cell in texts] == [(v, "s") for v in ["=label", *PAYLOADS]]
