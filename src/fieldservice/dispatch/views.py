@@ -200,7 +200,11 @@ def _provider_queue_page(request, bound: dict | None = None):
         )
     in_progress = (
         selectors.assignments_for(user)
-        .filter(provider_id=user.organisation_id, engineer__isnull=False, status__in=ACTIVE_ASSIGNMENT_STATUSES)
+        .filter(
+            selectors.held_by_provider(user.organisation_id),
+            engineer__isnull=False,
+            status__in=ACTIVE_ASSIGNMENT_STATUSES,
+        )
         .select_related("work_order__customer", "work_order__site")
         .order_by("-assigned_at", "-pk")
     )
