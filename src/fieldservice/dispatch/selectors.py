@@ -65,36 +65,43 @@ def candidates_for(order: WorkOrder, actor: User, *, limit: int = 20) -> list[Ca
     """Engineers of our company and of the order's customer's provider, ranked as the rules rank
     them (`engine.suggest`): first whom a best-match rule would pick, then the other qualified
     engineers, then the rest, each by the best-match score (skill, distance, load, ...)."""
+    return candidates_for_orders([order], actor, limit=limit).get(order.pk, [])
+
+
+def candidates_for_orders(orders, actor: User, *, limit: int = 20) -> dict[int, list[Candidate]]:
+    """`candidates_for` of several orders (a queue page) from one snapshot of the engineers."""
     if not can(actor, Capability.DISPATCH):
-        return []
+        return {}
     snapshot = Snapshot()
-    facts = snapshot.facts_for([order.pk])[0]
-    ranked = suggest(snapshot, facts, load_context([facts], snapshot.rules))[:limit]
+    facts = snapshot.facts_for([order.pk for order in orders])
+    context = load_context(facts, snapshot.rules)
+    ranked = {f.pk: suggest(snapshot, f, context)[:limit] for f in facts}
+    wanted = {s.scored.engineer.pk for suggestions in ranked.values() for s in suggestions}
     profiles = {
         p.user_id: p
-        for p in EngineerProfile.objects.filter(user_id__in=[s.scored.engineer.pk for s in ranked]).select_related(
-            "user__organisation", "team"
-        )
+        for p in EngineerProfile.objects.filter(user_id__in=wanted).select_related("user__organisation", "team")
     }
-    candidates = []
-    for suggestion in ranked:
-        scored = suggestion.scored
-        profile = profiles[scored.engineer.pk]
-        candidates.append(
-            Candidate(
-                engineer=profile.user,
-                profile=profile,
-                has_skill=suggestion.has_skill,
-                skill_level=scored.engineer.skills.get(facts.skill_id) if facts.skill_id is not None else None,
-                covers_area=suggestion.covers_area,
-                on_duty=profile.availability == Availability.ON_DUTY,
-                open_orders=scored.engineer.open_orders,
-                distance_km=round(scored.distance_km, 1) if scored.distance_km is not None else None,
-                score=scored.total,
-                qualified=suggestion.qualified,
-            )
-        )
-    return candidates
+    skill_of = {f.pk: f.skill_id for f in facts}
+    return {
+        order_id: [_candidate(s, profiles[s.scored.engineer.pk], skill_of[order_id]) for s in suggestions]
+        for order_id, suggestions in ranked.items()
+    }
+
+
+def _candidate(suggestion, profile: EngineerProfile, skill_id: int | None) -> Candidate:
+    scored = suggestion.scored
+    return Candidate(
+        engineer=profile.user,
+        profile=profile,
+        has_skill=suggestion.has_skill,
+        skill_level=scored.engineer.skills.get(skill_id) if skill_id is not None else None,
+        covers_area=suggestion.covers_area,
+        on_duty=profile.availability == Availability.ON_DUTY,
+        open_orders=scored.engineer.open_orders,
+        distance_km=round(scored.distance_km, 1) if scored.distance_km is not None else None,
+        score=scored.total,
+        qualified=suggestion.qualified,
+    )
 
 
 def rules_for(actor: User) -> QuerySet[DispatchRule]:

@@ -108,10 +108,12 @@ class RequestForm(forms.Form):
     service_type = forms.ChoiceField(label=_("Service type"), choices=ServiceType.choices, initial=ServiceType.REPAIR)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
     urgency = forms.CharField(
-        label=_("How urgent is it?"),
+        label=_("Urgency"),
         max_length=300,
         required=False,
-        help_text=_("For example: the line is stopped, or it can wait until next week."),
+        help_text=_(
+            "How urgent is it, in your words? For example: the line is stopped, or it can wait until next week."
+        ),
     )
     fault_category = forms.ModelChoiceField(label=_("Fault category"), queryset=fault_categories(), required=False)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
