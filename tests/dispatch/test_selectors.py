@@ -62,13 +62,19 @@ def test_without_site_coordinates_there_is_no_distance(world):
     assert {c.distance_km for c in candidates_for(order, world.dispatcher)} == {None}
 
 
-def test_open_orders_push_an_engineer_down(world):
+def test_open_orders_weigh_against_distance_as_in_the_best_match_rule(world):
     other = order_for(world)
     services.dispatch_to_engineer(other, actor=world.dispatcher, engineer=world.engineer)
     ranked = candidates_for(world.order, world.dispatcher)
-    # Fewer open orders beats distance among the suitable.
-    assert [c.engineer for c in ranked[:3]] == [world.provider_engineer, world.far, world.engineer]
+    # One more open order does not outweigh living 40 km nearer than the next one.
+    suitable = [c.engineer for c in ranked if c.is_suitable]
+    assert suitable[:3] == [world.engineer, world.provider_engineer, world.far]
     assert by_engineer(ranked)[world.engineer].open_orders == 1
+    # With three more, it does.
+    for _ in range(3):
+        services.dispatch_to_engineer(order_for(world), actor=world.dispatcher, engineer=world.engineer)
+    suitable = [c.engineer for c in candidates_for(world.order, world.dispatcher) if c.is_suitable]
+    assert suitable[:2] == [world.provider_engineer, world.engineer]
 
 
 def test_a_fault_without_a_skill_needs_none(world):

@@ -46,7 +46,7 @@ def test_engineer_walks_a_visit_on_the_phone(phone_browser, live_server, visit):
     browser.find_element(By.ID, "id_username").send_keys("engineer")
     browser.find_element(By.ID, "id_password").send_keys("pw-for-tests-1")
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    wait_for(browser, ec.url_to_be(base + "/"))
+    wait_for(browser, ec.url_to_be(base + "/m/"))
 
     browser.get(base + "/m/")
     assert order.number in browser.page_source and "uri.amap.com/marker" in browser.page_source

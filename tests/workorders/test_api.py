@@ -69,7 +69,7 @@ def test_agent_files_a_request(api_client_for, world):
 
 
 def test_the_channel_defaults_to_api(api_client_for, world):
-    response = post(api_client_for(world.customer_user_a), f"{API}/requests", new_request(world))
+    response = post(api_client_for(world.customer_user_a), f"{API}/requests", new_request(world, priority="normal"))
     assert response.status_code == 201
     assert response.json()["channel"] == "api"
 

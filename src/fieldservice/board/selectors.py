@@ -18,7 +18,7 @@ from django.utils import timezone
 from fieldservice.accounts.models import EngineerProfile, ServiceArea, ServiceTeam, User
 from fieldservice.accounts.selectors import engineers_for
 from fieldservice.dispatch.rules import AreaShape
-from fieldservice.dispatch.selectors import Candidate, candidates_for
+from fieldservice.dispatch.selectors import Candidate, candidates_for, candidates_for_orders
 from fieldservice.planning.optimiser.model import GeoPoint
 from fieldservice.planning.optimiser.travel import GreatCircle
 from fieldservice.scheduling.choices import VisitStatus
@@ -436,7 +436,6 @@ def queue_rows(actor: User, board: BoardFilter, *, suggestions: int = 3) -> list
     chosen = [order for order in orders[: MAX_QUEUE_ROWS * 2] if _in_areas(order, shapes)][:MAX_QUEUE_ROWS]
     sla = sla_states([order.pk for order in chosen])
     chosen.sort(key=lambda o: (PRIORITY_RANK.get(o.priority, 9), -SLA_SEVERITY.get(sla.get(o.pk, ""), 0), o.created_at))
-    return [
-        {"order": order, "sla": sla.get(order.pk, ""), "candidates": candidates_for(order, actor, limit=suggestions)}
-        for order in chosen
-    ]
+    # One snapshot of the engineers for the whole list.
+    ranked = candidates_for_orders(chosen, actor, limit=suggestions)
+    return [{"order": order, "sla": sla.get(order.pk, ""), "candidates": ranked.get(order.pk, [])} for order in chosen]

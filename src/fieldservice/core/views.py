@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from fieldservice.accounts.permissions import Capability, can
 
@@ -11,6 +11,9 @@ def home(request):
     from fieldservice.customers.selectors import customers_for
 
     user = request.user
+    if not user.is_superuser and user.role_codes == {"engineer"}:
+        # An engineer's home is his phone work list, whatever device he signed in on.
+        return redirect("field:today")
     cards = []
     if can(user, Capability.VIEW_CUSTOMERS):
         cards.append(("customers", customers_for(user).count()))

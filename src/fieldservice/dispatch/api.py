@@ -210,7 +210,7 @@ def list_my_assignments(request, status: str = ""):
     user = request.user
     mine = Q(engineer=user)
     if can(user, Capability.ASSIGN_PROVIDER_ENGINEERS) and user.organisation_id:
-        mine |= Q(provider_id=user.organisation_id)
+        mine |= selectors.held_by_provider(user.organisation_id)
     assignments = selectors.assignments_for(user).filter(mine).order_by("-assigned_at", "-pk")
     if status:
         assignments = assignments.filter(status=status)

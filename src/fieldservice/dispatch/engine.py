@@ -498,7 +498,9 @@ class Context:
     """What changes while a batch is decided, and what the orders' history says."""
 
     cursors: dict = field(default_factory=dict)  # rule pk -> last engineer (round robin)
-    excluded: dict = field(default_factory=dict)  # order pk -> engineers / providers that gave it back
+    excluded: dict = field(default_factory=dict)  # order pk -> engineers that gave it back or help on it
+    # order pk -> providers that gave it back: kept apart, a user's pk may equal a company's.
+    excluded_providers: dict = field(default_factory=dict)
     last_engineers: dict = field(default_factory=dict)  # equipment pk -> engineer who served it last
 
 
@@ -516,7 +518,10 @@ def context_for(order_ids: list[int], equipment_ids: set[int], rules: list[Compi
             | Q(role=AssignmentRole.HELPER, status__in=ACTIVE_ASSIGNMENT_STATUSES),
             work_order_id__in=any_of(order_ids),
         ).values_list("work_order_id", "engineer_id", "provider_id"):
-            context.excluded.setdefault(order_id, set()).update(x for x in (engineer_id, provider_id) if x)
+            if engineer_id:
+                context.excluded.setdefault(order_id, set()).add(engineer_id)
+            if provider_id:
+                context.excluded_providers.setdefault(order_id, set()).add(provider_id)
     if equipment_ids:
         rows = (
             Assignment.objects.filter(
@@ -532,6 +537,13 @@ def context_for(order_ids: list[int], equipment_ids: set[int], rules: list[Compi
         for equipment_id, engineer_id in rows:
             context.last_engineers.setdefault(equipment_id, engineer_id)
     return context
+
+
+def _give(decision: Decision, engineer: Engineer) -> None:
+    """A provider's engineer takes the order for the provider: the batch writes `provider_id`
+    as decided here, as `services.dispatch_by_rule` does for one order."""
+    decision.engineer_id = engineer.pk
+    decision.provider_id = None if engineer.own else engineer.organisation_id
 
 
 def decide(
@@ -552,7 +564,7 @@ def decide(
     if rule.target_kind == RuleTarget.PROVIDER:
         if rule.target_provider_id not in snapshot.active_providers:
             decision.reason = _("The rule's service provider is not active.")
-        elif rule.target_provider_id in excluded:
+        elif rule.target_provider_id in context.excluded_providers.get(facts.pk, ()):
             decision.reason = _("The rule's service provider already gave this order back.")
         else:
             decision.provider_id = rule.target_provider_id
@@ -566,7 +578,7 @@ def decide(
         elif engineer.pk in excluded:
             decision.reason = _("The rule's engineer gave this order back or is already on it.")
         else:
-            decision.engineer_id = engineer.pk
+            _give(decision, engineer)
             if explain:
                 scored = snapshot.score(
                     engineer, facts, compiled.weights, context.last_engineers.get(facts.equipment_id)
@@ -601,8 +613,63 @@ def decide(
         chosen = min(known)[2] if known else engineers[0]
     else:
         chosen = snapshot.best(compiled, engineers, facts, last)
-    decision.engineer_id = chosen.pk
+    _give(decision, chosen)
     for item in scored:
         item.chosen = item.engineer.pk == chosen.pk
     decision.candidates = sorted(scored, key=lambda s: (not s.chosen, -s.total, s.engineer.pk))
     return decision
+
+
+@dataclass
+class Suggestion:
+    scored: Scored
+    qualified: bool  # has the skill, covers the area and did not give the order back
+    has_skill: bool
+    covers_area: bool
+
+
+def suggest(snapshot: Snapshot, facts: OrderFacts, context: Context) -> list[Suggestion]:
+    """Everyone who may take the order (our engineers and those of the customer's provider),
+    ranked by the best-match score: first the engineer a best-match rule would pick, then the
+    other qualified engineers (on duty first), then the rest, each best first. The weights are those of the
+    best-match rule that catches the order, else the defaults; one scoring function (`score`,
+    `best`) serves the order page and the rules, so they cannot disagree."""
+    compiled = snapshot.first_rule(facts)
+    weights = (
+        compiled.weights
+        if compiled is not None and compiled.rule.strategy == RuleStrategy.BEST_MATCH
+        else effective_weights(None)
+    )
+    anyone = CompiledRule(DispatchRule(target_kind=RuleTarget.ANYONE, strategy=RuleStrategy.BEST_MATCH), {}, weights)
+    excluded = context.excluded.get(facts.pk, set())
+    qualified = [e for e in snapshot.qualified(anyone, facts) if e.pk not in excluded]
+    qualified_ids = {e.pk for e in qualified}
+    last = context.last_engineers.get(facts.equipment_id)
+    pick = snapshot.best(anyone, qualified, facts, last) if qualified else None
+    placeable = facts.site_id is not None and (
+        facts.latitude is not None or facts.province or facts.city or facts.district
+    )
+    found = []
+    for pk in sorted(snapshot.own | snapshot.by_org.get(facts.provider_id, set())):
+        engineer = snapshot.engineers[pk]
+        found.append(
+            Suggestion(
+                scored=snapshot.score(engineer, facts, weights, last),
+                qualified=pk in qualified_ids,
+                has_skill=facts.skill_id is None or facts.skill_id in engineer.skills,
+                covers_area=not placeable or bool(engineer.areas & facts.areas),
+            )
+        )
+    # After the pick, those on duty before those who are not: a dispatcher looks for who can go now.
+    found.sort(
+        key=lambda s: (
+            s.scored.engineer is not pick,
+            not s.qualified,
+            not s.scored.engineer.on_duty,
+            -s.scored.total,
+            s.scored.engineer.pk,
+        )
+    )
+    if pick is not None:
+        found[0].scored.chosen = True
+    return found

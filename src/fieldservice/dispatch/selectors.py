@@ -2,16 +2,15 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from fieldservice.accounts.choices import Availability, OrganisationKind, Role
+from fieldservice.accounts.choices import Availability
 from fieldservice.accounts.models import EngineerProfile, User
 from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core.geo import great_circle_km
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
+from fieldservice.dispatch.engine import Snapshot, load_context, suggest
 from fieldservice.dispatch.models import Assignment, DispatchRule
-from fieldservice.workorders.choices import OPEN_STATUSES
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import work_orders_for
 
@@ -19,6 +18,11 @@ from fieldservice.workorders.selectors import work_orders_for
 def assignments_for(actor: User) -> QuerySet[Assignment]:
     assignments = Assignment.objects.select_related("work_order", "engineer", "provider")
     return assignments.filter(work_order__in=work_orders_for(actor))
+
+
+def held_by_provider(organisation_id: int) -> Q:
+    """Assignments that are a provider's: given to it, or to one of its engineers."""
+    return Q(provider_id=organisation_id) | Q(engineer__organisation_id=organisation_id)
 
 
 def my_assignments(actor: User) -> QuerySet[Assignment]:
@@ -49,6 +53,8 @@ class Candidate:
     on_duty: bool
     open_orders: int
     distance_km: float | None
+    score: float = 0.0
+    qualified: bool = False  # what a rule asks: the skill and the area, and not given back
 
     @property
     def is_suitable(self) -> bool:
@@ -56,72 +62,46 @@ class Candidate:
 
 
 def candidates_for(order: WorkOrder, actor: User, *, limit: int = 20) -> list[Candidate]:
-    """Engineers of our company and of the order's customer's provider, best first: suitable
-    (skill, area, on duty) before the rest, then fewer open orders, then nearer home bases."""
+    """Engineers of our company and of the order's customer's provider, ranked as the rules rank
+    them (`engine.suggest`): first whom a best-match rule would pick, then the other qualified
+    engineers, then the rest, each by the best-match score (skill, distance, load, ...)."""
+    return candidates_for_orders([order], actor, limit=limit).get(order.pk, [])
+
+
+def candidates_for_orders(orders, actor: User, *, limit: int = 20) -> dict[int, list[Candidate]]:
+    """`candidates_for` of several orders (a queue page) from one snapshot of the engineers."""
     if not can(actor, Capability.DISPATCH):
-        return []
-    skill = order.fault_category.skill if order.fault_category_id else None
-    site = order.site
-    # Our company's engineers (by kind, not the actor's organisation: a superuser may have none)
-    # and those of the provider that serves this customer.
-    employers = Q(user__organisation__kind=OrganisationKind.OWN)
-    if order.customer.service_provider_id:
-        employers |= Q(user__organisation_id=order.customer.service_provider_id)
-    profiles = (
-        EngineerProfile.objects.filter(employers, user__is_active=True, user__roles__role=Role.ENGINEER)
-        .exclude(availability=Availability.ON_LEAVE)
-        .select_related("user", "team")
-        .prefetch_related("skills__skill", "areas")
-        .annotate(
-            open_orders=Count(
-                "user__assignments",
-                filter=Q(
-                    user__assignments__status__in=ACTIVE_ASSIGNMENT_STATUSES,
-                    user__assignments__work_order__status__in=OPEN_STATUSES,
-                ),
-                distinct=True,
-            )
-        )
-        .distinct()
+        return {}
+    snapshot = Snapshot()
+    facts = snapshot.facts_for([order.pk for order in orders])
+    context = load_context(facts, snapshot.rules)
+    ranked = {f.pk: suggest(snapshot, f, context)[:limit] for f in facts}
+    wanted = {s.scored.engineer.pk for suggestions in ranked.values() for s in suggestions}
+    profiles = {
+        p.user_id: p
+        for p in EngineerProfile.objects.filter(user_id__in=wanted).select_related("user__organisation", "team")
+    }
+    skill_of = {f.pk: f.skill_id for f in facts}
+    return {
+        order_id: [_candidate(s, profiles[s.scored.engineer.pk], skill_of[order_id]) for s in suggestions]
+        for order_id, suggestions in ranked.items()
+    }
+
+
+def _candidate(suggestion, profile: EngineerProfile, skill_id: int | None) -> Candidate:
+    scored = suggestion.scored
+    return Candidate(
+        engineer=profile.user,
+        profile=profile,
+        has_skill=suggestion.has_skill,
+        skill_level=scored.engineer.skills.get(skill_id) if skill_id is not None else None,
+        covers_area=suggestion.covers_area,
+        on_duty=profile.availability == Availability.ON_DUTY,
+        open_orders=scored.engineer.open_orders,
+        distance_km=round(scored.distance_km, 1) if scored.distance_km is not None else None,
+        score=scored.total,
+        qualified=suggestion.qualified,
     )
-    candidates = []
-    for profile in profiles:
-        levels = {s.skill_id: s.level for s in profile.skills.all()}
-        areas = list(profile.areas.all())
-        covers = (
-            site is None
-            or not site.city
-            or any(
-                (area.city and area.city in site.city)
-                or (not area.city and area.province and area.province in site.province)
-                for area in areas
-            )
-        )
-        distance = None
-        if (
-            site is not None
-            and None not in (site.latitude, site.longitude)
-            and None not in (profile.home_latitude, profile.home_longitude)
-        ):
-            distance = round(
-                great_circle_km(site.latitude, site.longitude, profile.home_latitude, profile.home_longitude), 1
-            )
-        candidates.append(
-            Candidate(
-                engineer=profile.user,
-                profile=profile,
-                has_skill=skill is None or skill.pk in levels,
-                skill_level=levels.get(skill.pk) if skill else None,
-                covers_area=covers,
-                on_duty=profile.availability == Availability.ON_DUTY,
-                open_orders=profile.open_orders,
-                distance_km=distance,
-            )
-        )
-    candidates.sort(
-        key=lambda c: (not c.is_suitable, c.open_orders, c.distance_km if c.distance_km is not None else 1e9)
-    )
-    return candidates[:limit]
 
 
 def rules_for(actor: User) -> QuerySet[DispatchRule]:

@@ -56,6 +56,17 @@ def _check_engineer_for_order(engineer: User, order: WorkOrder) -> None:
     )
 
 
+def provider_of(engineer: User | None) -> Organisation | None:
+    """The partner company an engineer works for, if any: whatever gives an order to one of a
+    provider's engineers gives it to the provider too, so the provider sees and manages it."""
+    if engineer is None:
+        return None
+    organisation = engineer.organisation
+    if organisation is not None and organisation.kind == OrganisationKind.PROVIDER:
+        return organisation
+    return None
+
+
 def _close_pool_offers(order: WorkOrder, actor: User | None) -> None:
     from fieldservice.pool.services import close_offers_of  # the pool builds on dispatch
 
@@ -63,6 +74,8 @@ def _close_pool_offers(order: WorkOrder, actor: User | None) -> None:
 
 
 def _create(order: WorkOrder, **fields) -> Assignment:
+    if fields.get("provider") is None:
+        fields["provider"] = provider_of(fields.get("engineer"))
     try:
         with transaction.atomic():
             assignment = Assignment.objects.create(work_order=order, **fields)

@@ -52,10 +52,8 @@ def queue(request):
     filters = QueueFilterForm(request.GET or None, orders=orders)
     orders = filters.filter(orders).annotate(priority_rank=PRIORITY_RANK).order_by("priority_rank", "created_at", "pk")
     page = paginate(request, orders)
-    rows = [
-        {"order": order, "candidates": selectors.candidates_for(order, request.user, limit=QUEUE_SUGGESTIONS)}
-        for order in page.object_list
-    ]
+    suggestions = selectors.candidates_for_orders(page.object_list, request.user, limit=QUEUE_SUGGESTIONS)
+    rows = [{"order": order, "candidates": suggestions.get(order.pk, [])} for order in page.object_list]
     context = {"page": page, "rows": rows, "filters": filters, "filtered": bool(filters.data)}
     if getattr(request, "htmx", False) and not request.htmx.boosted:
         return render(request, "dispatch/queue.html#results", context)
@@ -200,7 +198,11 @@ def _provider_queue_page(request, bound: dict | None = None):
         )
     in_progress = (
         selectors.assignments_for(user)
-        .filter(provider_id=user.organisation_id, engineer__isnull=False, status__in=ACTIVE_ASSIGNMENT_STATUSES)
+        .filter(
+            selectors.held_by_provider(user.organisation_id),
+            engineer__isnull=False,
+            status__in=ACTIVE_ASSIGNMENT_STATUSES,
+        )
         .select_related("work_order__customer", "work_order__site")
         .order_by("-assigned_at", "-pk")
     )

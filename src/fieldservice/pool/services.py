@@ -23,7 +23,7 @@ from fieldservice.core.errors import DomainError, require
 from fieldservice.core.outbox import emit, emit_many
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.services import may_dispatch
+from fieldservice.dispatch.services import may_dispatch, provider_of
 from fieldservice.pool import selectors
 from fieldservice.pool.choices import ACTIVE_OFFER_STATUSES, OfferStatus
 from fieldservice.pool.models import PoolOffer
@@ -194,6 +194,7 @@ def _award(offer: PoolOffer, *, engineer: User, actor: User, now: datetime) -> A
             assignment = Assignment.objects.create(
                 work_order=order,
                 engineer=engineer,
+                provider=provider_of(engineer),
                 role=AssignmentRole.LEAD,
                 rule=offer.rule,
                 assigned_by=actor,

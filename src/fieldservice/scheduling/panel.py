@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.scheduling.forms import VisitForm
 from fieldservice.scheduling.selectors import planned_visit, slot_conflicts
 from fieldservice.scheduling.services import default_duration_minutes, lead_engineer, may_schedule
@@ -58,5 +59,18 @@ def panel_context(order, user, form: VisitForm | None = None) -> dict:
         "editable": editable,
         "form": form if editable else None,
         "default_minutes": default_duration_minutes(order),
-        "lead": lead_engineer(order),
+        **_lead(order),
     }
+
+
+def _lead(order) -> dict:
+    """Who holds the order: an engineer, or a provider that has not named one yet (dispatched all
+    the same, so the panel must not say it is not)."""
+    assignment = (
+        order.assignments.filter(role=AssignmentRole.LEAD, status__in=ACTIVE_ASSIGNMENT_STATUSES)
+        .select_related("engineer", "provider")
+        .first()
+    )
+    if assignment is None:
+        return {"lead": None, "lead_provider": None}
+    return {"lead": assignment.engineer, "lead_provider": assignment.provider if assignment.engineer is None else None}

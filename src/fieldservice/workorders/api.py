@@ -64,6 +64,7 @@ class RequestOut(Schema):
     equipment_serial: str | None
     service_type: str
     priority: str
+    urgency: str
     fault_category: int | None = Field(validation_alias="fault_category_id")
     description: str
     reporter_name: str
@@ -102,6 +103,7 @@ class RequestIn(StrictSchema):
     equipment: int | None = None
     service_type: str = ServiceType.REPAIR
     priority: str = Priority.NORMAL
+    urgency: str = ""
     fault_category: int | None = None
     description: str
     reporter_name: str = ""

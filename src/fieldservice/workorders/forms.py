@@ -107,6 +107,14 @@ class RequestForm(forms.Form):
     equipment = EquipmentChoiceField(label=_("Equipment"), queryset=Equipment.objects.none(), required=False)
     service_type = forms.ChoiceField(label=_("Service type"), choices=ServiceType.choices, initial=ServiceType.REPAIR)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
+    urgency = forms.CharField(
+        label=_("Urgency"),
+        max_length=300,
+        required=False,
+        help_text=_(
+            "How urgent is it, in your words? For example: the line is stopped, or it can wait until next week."
+        ),
+    )
     fault_category = forms.ModelChoiceField(label=_("Fault category"), queryset=fault_categories(), required=False)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
     photos = PhotosField(label=_("Photos"), help_text=_("Up to 6 images."))
@@ -137,8 +145,17 @@ class RequestForm(forms.Form):
             del self.fields["resolution"]
             del self.fields["reporter_name"]
             del self.fields["reporter_phone"]
+            # They say how urgent it is; our staff set the priority.
+            del self.fields["priority"]
+            own_companies = list(self.fields["customer"].queryset[:2]) if kind == OrganisationKind.CUSTOMER else []
+            if own_companies and not self.is_bound and not self.initial.get("customer"):
+                self.initial["customer"] = own_companies[0].pk
+            if len(own_companies) == 1:
+                # A customer files for his own company: nothing to choose.
+                self.fields["customer"].widget = forms.HiddenInput()
         else:
             self.fields["channel"].initial = Channel.PHONE
+            del self.fields["urgency"]
         chosen = customer or self._chosen_customer()
         if chosen is not None:
             _limit(self.fields["contact"], contacts_for(actor).filter(customer=chosen), "—")

@@ -89,6 +89,8 @@ class ServiceRequest(models.Model):
         _("service type"), max_length=20, choices=ServiceType.choices, default=ServiceType.REPAIR
     )
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    # A customer says how urgent it is in his own words; our staff set the priority from it.
+    urgency = models.CharField(_("urgency"), max_length=300, blank=True)
     fault_category = models.ForeignKey(
         FaultCategory,
         verbose_name=_("fault category"),

@@ -14,7 +14,7 @@ ACTIVE_OR_DONE_ASSIGNMENT = ["offered", "accepted"]
 
 def work_orders_for(actor: User) -> QuerySet[WorkOrder]:
     """Desk staff: all. Engineers: orders offered to or accepted by them. Providers' admins:
-    orders given to their company. Customers: their company's orders."""
+    orders given to their company or held by any of its engineers. Customers: their company's orders."""
     orders = WorkOrder.objects.select_related("customer", "site", "equipment__product_model", "request")
     if not can(actor, Capability.VIEW_WORK_ORDERS):
         return orders.none()
@@ -25,7 +25,11 @@ def work_orders_for(actor: User) -> QuerySet[WorkOrder]:
         return orders.filter(customer__organisation_id=actor.organisation_id)
     mine = Q(assignments__engineer=actor, assignments__status__in=ACTIVE_OR_DONE_ASSIGNMENT)
     if kind == OrganisationKind.PROVIDER and can(actor, Capability.ASSIGN_PROVIDER_ENGINEERS):
-        mine |= Q(assignments__provider_id=actor.organisation_id)
+        # Also by the engineer's employer, not only the recorded provider: an order a dispatcher
+        # gave straight to one of the provider's engineers is the provider's as well.
+        mine |= Q(assignments__provider_id=actor.organisation_id) | Q(
+            assignments__engineer__organisation_id=actor.organisation_id
+        )
     return orders.filter(mine).distinct()
 
 
@@ -52,7 +56,8 @@ def requests_for(actor: User) -> QuerySet[ServiceRequest]:
         return requests.filter(
             Q(customer__service_provider_id=actor.organisation_id)
             | Q(created_by__organisation_id=actor.organisation_id)
-        )
+            | Q(work_orders__in=work_orders_for(actor).values("pk"))
+        ).distinct()
     return requests.filter(work_orders__in=work_orders_for(actor)).distinct()
 
 

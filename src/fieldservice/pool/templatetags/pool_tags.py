@@ -40,3 +40,12 @@ def pool_panel(context, order):
         "next": request.get_full_path(),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def open_pool_offer(order, user):
+    """The order's offer still in the pool, for our staff's pages that would otherwise say "not
+    dispatched yet" of an order a rule or a dispatcher put there."""
+    if not getattr(user, "is_own_staff", False):
+        return None
+    return order.pool_offers.filter(status__in=ACTIVE_OFFER_STATUSES).order_by("-published_at", "-pk").first()

@@ -45,6 +45,7 @@ MAX_PHOTOS = 6
 # Public QR reports: per machine and per address, in a sliding hour.
 QR_REPORTS_PER_TOKEN_PER_HOUR = 3
 QR_REPORTS_PER_IP_PER_HOUR = 10
+URGENCY_MAX_LENGTH = 300
 
 
 def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
@@ -158,6 +159,7 @@ def file_request(
     equipment: Equipment | None = None,
     service_type: str = ServiceType.REPAIR,
     priority: str = Priority.NORMAL,
+    urgency: str = "",
     fault_category: FaultCategory | None = None,
     reporter_name: str = "",
     reporter_phone: str = "",
@@ -165,10 +167,16 @@ def file_request(
     photos=(),
 ) -> ServiceRequest:
     """A request filed by a signed-in user: an agent on the phone, a customer in the portal,
-    a provider on a customer's behalf, or an API client."""
+    a provider on a customer's behalf, or an API client. Customers and providers say how urgent
+    it is (`urgency`, in their words); only our staff set the priority."""
     require(can(actor, Capability.FILE_REQUESTS))
     if channel not in Channel.values:
         raise _error("channel", _("Unknown channel."), "invalid_choice")
+    if not actor.is_own_staff and priority != Priority.NORMAL:
+        raise _error("priority", _("Our staff set the priority; say how urgent it is instead."), "not_yours_to_set")
+    urgency = (urgency or "").strip()
+    if len(urgency) > URGENCY_MAX_LENGTH:
+        raise _error("urgency", _("At most %(n)d characters.") % {"n": URGENCY_MAX_LENGTH}, "max_length")
     kind = actor.organisation_kind
     if (
         not actor.is_superuser
@@ -200,6 +208,7 @@ def file_request(
         equipment=equipment,
         service_type=service_type,
         priority=priority,
+        urgency=urgency,
         fault_category=fault_category,
         description=description,
         reporter_name=(reporter_name or (contact.name if contact else "")).strip()[:100],
