@@ -333,7 +333,8 @@ PERSONAS = [
 
 def _menu(client, headers=ZH) -> tuple[list[str], list[tuple[str, str]]]:
     """The menu's top-level entries (group names and lone links) and every link in it."""
-    html = client.get("/", headers=headers).content.decode()
+    # The account page is a desk page for every role; "/" sends an engineer to his phone list.
+    html = client.get("/me/", headers=headers).content.decode()
     nav = _section(html, r'<nav class="mainnav".*?</nav>')
     top = [_text(s) for s in re.findall(r"<summary>(.*?)</summary>", nav, re.S)]
     outside = re.sub(r"<details.*?</details>", "", nav, flags=re.S)

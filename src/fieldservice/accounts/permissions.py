@@ -115,6 +115,11 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
 }
 
 
+def works_only_in_field(user) -> bool:
+    """An engineer and nothing else: his home is the phone work list, not the desk."""
+    return bool(user.is_authenticated and not user.is_superuser and user.role_codes == {"engineer"})
+
+
 def can(user, capability: Capability) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False

@@ -2,7 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fieldservice.accounts.permissions import Capability, can
+from fieldservice.accounts.permissions import Capability, can, works_only_in_field
 
 # The desk menu, grouped by area so that 30 pages stay findable. Each entry is (label, url name,
 # capability needed); a group the user sees only one entry of shows as that entry.
@@ -81,12 +81,14 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"navigation": []}
     current = request.path
+    # "Home" would only lead an engineer to "My work" a second time.
+    hidden = {"home"} if works_only_in_field(user) else set()
     groups = []
     for label, entries in NAVIGATION:
         items = [
             {"label": item_label, "url": reverse(url_name), "active": False}
             for item_label, url_name, capability in entries
-            if capability is None or can(user, capability)
+            if (capability is None or can(user, capability)) and url_name not in hidden
         ]
         if items:
             groups.append({"label": label if len(items) > 1 else None, "items": items, "active": False})

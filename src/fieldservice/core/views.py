@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from fieldservice.accounts.permissions import Capability, can
+from fieldservice.accounts.permissions import Capability, can, works_only_in_field
 
 
 @login_required
@@ -11,7 +11,7 @@ def home(request):
     from fieldservice.customers.selectors import customers_for
 
     user = request.user
-    if not user.is_superuser and user.role_codes == {"engineer"}:
+    if works_only_in_field(user):
         # An engineer's home is his phone work list, whatever device he signed in on.
         return redirect("field:today")
     cards = []
