@@ -120,7 +120,7 @@ def test_the_completed_visit_shows_its_photos_and_signature_on_the_phone(
     browser.find_element(By.ID, "id_username").send_keys("engineer")
     browser.find_element(By.ID, "id_password").send_keys("pw-for-tests-1")
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    wait_for(browser, ec.url_to_be(base + "/"))
+    wait_for(browser, ec.url_to_be(base + "/m/"))
 
     browser.get(f"{base}/m/orders/{visit.order.pk}/")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
