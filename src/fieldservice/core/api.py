@@ -1,5 +1,7 @@
 """Shared pieces of the HTTP API: auth, error mapping, idempotent creates."""
 
+import hashlib
+import json
 from functools import wraps
 
 from django.contrib.contenttypes.models import ContentType
@@ -47,9 +49,35 @@ def validation_error_body(exc) -> dict:
     return {"detail": details}
 
 
+def _fingerprint(request) -> str:
+    """A digest of what the request asks for: the JSON body with keys sorted (so the same object
+    written in another key order is the same request), or the form fields and files' contents."""
+    digest = hashlib.sha256()
+    if request.content_type == "multipart/form-data":
+        # The raw body holds a boundary a client picks anew for each attempt; hash what it carries.
+        for name in sorted(request.POST):
+            digest.update(json.dumps([name, request.POST.getlist(name)]).encode())
+        for name in sorted(request.FILES):
+            for upload in request.FILES.getlist(name):
+                digest.update(json.dumps([name, upload.name, upload.size]).encode())
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+        return digest.hexdigest()
+    body = request.body
+    try:
+        body = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        pass
+    digest.update(body)
+    return digest.hexdigest()
+
+
 def idempotent(view):
     """For create endpoints returning `(201, obj)`. With an `Idempotency-Key` header, a repeat
-    of the call returns the object the first call created; a concurrent repeat gets 409."""
+    of the call returns the object the first call created; a concurrent repeat gets 409; the
+    key sent again with another body, or to another endpoint, gets 422 (as Stripe does); the key
+    of an object deleted since gets 410."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -59,17 +87,26 @@ def idempotent(view):
         if len(key) > 100:
             raise HttpError(422, _("The Idempotency-Key header is longer than 100 characters."))
         endpoint = f"{request.method} {request.path}"[:300]
+        fingerprint = _fingerprint(request)
         try:
             with transaction.atomic():
-                record = IdempotentRequest.objects.create(user=request.user, key=key, endpoint=endpoint)
+                record = IdempotentRequest.objects.create(
+                    user=request.user, key=key, endpoint=endpoint, fingerprint=fingerprint
+                )
         except IntegrityError:
             record = IdempotentRequest.objects.get(user=request.user, key=key)
-            if record.endpoint != endpoint:
+            # A record from before fingerprints were kept has none: only its endpoint can be compared.
+            if record.endpoint != endpoint or (record.fingerprint and record.fingerprint != fingerprint):
                 raise HttpError(422, _("This Idempotency-Key was used for a different request.")) from None
             if record.status_code is None:
                 raise HttpError(409, _("A request with this Idempotency-Key is still in progress.")) from None
             model = record.content_type.model_class()
-            return record.status_code, model._default_manager.get(pk=record.object_pk)
+            obj = model._default_manager.filter(pk=record.object_pk).first()
+            if obj is None:
+                raise HttpError(
+                    410, _("What this Idempotency-Key created has been deleted since; use a new key.")
+                ) from None
+            return record.status_code, obj
         try:
             status, obj = view(request, *args, **kwargs)
         except BaseException:
