@@ -1,5 +1,6 @@
 """Shared pieces of the HTTP API: auth, error mapping, idempotent creates."""
 
+import contextlib
 import hashlib
 import json
 from functools import wraps
@@ -65,10 +66,8 @@ def _fingerprint(request) -> str:
                 upload.seek(0)
         return digest.hexdigest()
     body = request.body
-    try:
+    with contextlib.suppress(ValueError):  # not JSON: the bytes as sent
         body = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        pass
     digest.update(body)
     return digest.hexdigest()
 
