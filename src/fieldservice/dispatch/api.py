@@ -121,7 +121,7 @@ class ReassignIn(StrictSchema):
     reason: str
 
 
-class ReasonIn(StrictSchema):
+class AssignmentReasonIn(StrictSchema):
     reason: str
 
 
@@ -224,7 +224,7 @@ def accept_assignment(request, assignment_id: int):
 
 
 @router.post("/assignments/{int:assignment_id}/reject", response=AssignmentOut)
-def reject_assignment(request, assignment_id: int, payload: ReasonIn):
+def reject_assignment(request, assignment_id: int, payload: AssignmentReasonIn):
     assignment = selectors.get_assignment_for(request.user, assignment_id)
     services.reject_assignment(assignment, actor=request.user, reason=payload.reason)
     # The rejecting engineer no longer sees the order, so no read-back through the selector.
@@ -234,7 +234,7 @@ def reject_assignment(request, assignment_id: int, payload: ReasonIn):
 
 
 @router.post("/assignments/{int:assignment_id}/revoke", response=AssignmentOut)
-def revoke_assignment(request, assignment_id: int, payload: ReasonIn):
+def revoke_assignment(request, assignment_id: int, payload: AssignmentReasonIn):
     assignment = selectors.get_assignment_for(request.user, assignment_id)
     require(services.may_dispatch(request.user))
     services.revoke_assignment(assignment, actor=request.user, reason=payload.reason)

@@ -43,7 +43,7 @@ class RuleOut(Schema):
     updated_at: datetime
 
 
-class MoveIn(Schema):
+class RuleMoveIn(Schema):
     model_config = ConfigDict(extra="forbid")
     direction: str
 
@@ -131,7 +131,7 @@ def update_rule(request, rule_id: int, payload: AnyBody):
 
 
 @router.post("/dispatch-rules/{int:rule_id}/move", response=RuleOut)
-def move_rule(request, rule_id: int, payload: MoveIn):
+def move_rule(request, rule_id: int, payload: RuleMoveIn):
     rule = _rule(request, rule_id)
     rule_services.move_rule(rule, actor=request.user, direction=payload.direction)
     return DispatchRule.objects.get(pk=rule.pk)

@@ -18,6 +18,7 @@ from fieldservice.core.errors import DomainError
 from fieldservice.field import selectors, services
 from fieldservice.field.report import render_service_report
 from fieldservice.inventory.selectors import parts_for
+from fieldservice.workorders.api import AttachmentOut
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["field"])
@@ -44,14 +45,14 @@ class WorkIn(StrictSchema):
     labour_hours: Decimal | str
 
 
-class PartIn(StrictSchema):
+class PartUsageIn(StrictSchema):
     part: int | None = None
     quantity: Decimal | str
     replaces: int | None = None
     new_serial: str = ""
 
 
-class VisitOut(Schema):
+class VisitStepsOut(Schema):
     id: int
     number: str
     status: str
@@ -64,7 +65,7 @@ class VisitOut(Schema):
     completed_at: datetime | None
 
 
-class CheckInOut(VisitOut):
+class CheckInOut(VisitStepsOut):
     distance_km: float | None
     location_missing: bool
 
@@ -92,14 +93,6 @@ class PartUsageOut(Schema):
         return obj.part.name
 
 
-class AttachmentOut(Schema):
-    id: int
-    kind: str
-    content_type: str
-    size: int
-    created_at: datetime
-
-
 class SignatureOut(Schema):
     id: int
     signer_name: str
@@ -122,7 +115,7 @@ def _lookup(queryset, pk, field: str):
     return obj
 
 
-@router.post("/work-orders/{int:work_order_id}/start-travel", response=VisitOut)
+@router.post("/work-orders/{int:work_order_id}/start-travel", response=VisitStepsOut)
 def start_travel(request, work_order_id: int, payload: LocationIn | None = None):
     order = _order(request, work_order_id)
     location = payload.dict() if payload is not None else {}
@@ -139,7 +132,7 @@ def check_in(request, work_order_id: int, payload: CheckInIn):
     return order
 
 
-@router.post("/work-orders/{int:work_order_id}/work", response=VisitOut)
+@router.post("/work-orders/{int:work_order_id}/work", response=VisitStepsOut)
 def record_work(request, work_order_id: int, payload: WorkIn):
     order = _order(request, work_order_id)
     return services.record_work(order, actor=request.user, **payload.dict())
@@ -153,7 +146,7 @@ def list_parts(request, work_order_id: int):
 
 @router.post("/work-orders/{int:work_order_id}/parts", response={201: PartUsageOut})
 @idempotent
-def use_part(request, work_order_id: int, payload: PartIn):
+def use_part(request, work_order_id: int, payload: PartUsageIn):
     order = _order(request, work_order_id)
     part = _lookup(parts_for(request.user), payload.part, "part")
     replaces = _lookup(selectors.fitted_parts_for_order(order), payload.replaces, "replaces")
@@ -182,7 +175,7 @@ def capture_signature(request, work_order_id: int, image: File[UploadedFile], si
     return 201, services.capture_signature(order, actor=request.user, image_file=image, signer_name=signer_name)
 
 
-@router.post("/work-orders/{int:work_order_id}/complete", response=VisitOut)
+@router.post("/work-orders/{int:work_order_id}/complete", response=VisitStepsOut)
 def complete(request, work_order_id: int):
     order = _order(request, work_order_id)
     return services.complete_visit(order, actor=request.user)

@@ -80,7 +80,7 @@ class PublishIn(StrictSchema):
     note: str = ""
 
 
-class ReasonIn(StrictSchema):
+class OfferReasonIn(StrictSchema):
     reason: str = ""
 
 
@@ -156,12 +156,12 @@ def approve(request, offer_id: int):
 
 
 @router.post("/pool/offers/{int:offer_id}/decline", response=OfferOut)
-def decline(request, offer_id: int, payload: ReasonIn):
+def decline(request, offer_id: int, payload: OfferReasonIn):
     offer = selectors.get_offer_for(request.user, offer_id)
     return _out(request.user, services.decline_grab(offer, actor=request.user, reason=payload.reason))
 
 
 @router.post("/pool/offers/{int:offer_id}/withdraw", response=OfferOut)
-def withdraw(request, offer_id: int, payload: ReasonIn):
+def withdraw(request, offer_id: int, payload: OfferReasonIn):
     offer = selectors.get_offer_for(request.user, offer_id)
     return _out(request.user, services.withdraw_offer(offer, actor=request.user, reason=payload.reason))

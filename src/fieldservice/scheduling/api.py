@@ -54,7 +54,7 @@ class ScheduleIn(StrictSchema):
     version: int | None = None
 
 
-class MoveIn(StrictSchema):
+class VisitMoveIn(StrictSchema):
     engineer: int
     planned_start: datetime
     version: int
@@ -154,7 +154,7 @@ def schedule_order_visit(request, order_id: int, payload: ScheduleIn):
 
 
 @router.post("/visits/{int:visit_id}/move", response=VisitOut)
-def move_visit(request, visit_id: int, payload: MoveIn):
+def move_visit(request, visit_id: int, payload: VisitMoveIn):
     visit = selectors.get_visit_for(request.user, visit_id)
     require(services.may_schedule(request.user))
     engineer = _engineer(request.user, payload.engineer)

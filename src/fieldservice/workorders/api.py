@@ -118,7 +118,7 @@ class ResolveIn(StrictSchema):
     resolution: str
 
 
-class ReasonIn(StrictSchema):
+class WorkOrderReasonIn(StrictSchema):
     reason: str
 
 
@@ -314,7 +314,7 @@ def resolve_request(request, request_id: int, payload: ResolveIn):
 
 
 @router.post("/requests/{int:request_id}/discard", response=RequestDetailOut)
-def discard_request(request, request_id: int, payload: ReasonIn):
+def discard_request(request, request_id: int, payload: WorkOrderReasonIn):
     service_request = selectors.get_request_for(request.user, request_id)
     intake.discard_request(service_request, actor=request.user, reason=payload.reason)
     return selectors.get_request_for(request.user, request_id)
@@ -419,7 +419,7 @@ def resume_work_order(request, order_id: int, payload: NoteIn | None = None):
 
 
 @router.post("/work-orders/{int:order_id}/cancel", response=WorkOrderDetailOut)
-def cancel_work_order(request, order_id: int, payload: ReasonIn):
+def cancel_work_order(request, order_id: int, payload: WorkOrderReasonIn):
     order = selectors.get_work_order_for(request.user, order_id)
     lifecycle.cancel_work_order(order, actor=request.user, reason=payload.reason)
     return selectors.get_work_order_for(request.user, order_id)
