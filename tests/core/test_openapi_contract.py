@@ -3,10 +3,13 @@ answer is the schema the server validates, no two schema classes share a compone
 refuses unknown fields, over-long strings and NUL bytes, naming the field. The operations are read
 from the document itself, so a new endpoint is covered without a new test."""
 
+import json
 from collections import defaultdict
 from copy import deepcopy
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from ninja import Schema
 from ninja.openapi.schema import OpenAPISchema
 
@@ -80,3 +83,101 @@ def test_every_operation_is_documented_with_the_schemas_the_server_uses(operatio
         assert _resolve(deepcopy(documented.get(part)), COMPONENTS) == _resolve(alone.get(part), definitions), (
             f"{method.upper()} {path}: the document's {part} is not what the server validates"
         )
+
+
+# Inputs: every operation with a body, as the document lists them.
+
+WRITES = [
+    (path, method, details)
+    for path, method, details in _documented()
+    if method in ("post", "put", "patch") and "requestBody" in details
+]
+
+
+def _ids(writes):
+    return [f"{method.upper()} {path}" for path, method, _details in writes]
+
+
+def _media(details) -> tuple[str, dict]:
+    content_type, media = next(iter(details["requestBody"]["content"].items()))
+    return content_type, _resolve(media["schema"], COMPONENTS)
+
+
+def _url(path: str, ids: dict) -> str:
+    for name in {part.split("}")[0] for part in path.split("{")[1:]}:
+        path = path.replace("{" + name + "}", str(ids.get(name, 1)))
+    return path
+
+
+@pytest.fixture
+def admin_api(api_client_for, personas):
+    from fieldservice.dispatch import rule_services
+
+    rule = rule_services.create_rule(actor=personas.admin, name="Any order")
+    client = api_client_for(personas.admin)
+    client.ids = {"rule_id": rule.pk}
+    return client
+
+
+def _send(client, path, method, details, body: dict):
+    content_type, schema = _media(details)
+    url = _url(path, client.ids)
+    if content_type == "multipart/form-data":
+        files = {
+            name: SimpleUploadedFile(f"{name}.png", b"\x89PNG\r\n", content_type="image/png")
+            for name, prop in schema["properties"].items()
+            if prop.get("format") == "binary"
+        }
+        return client.generic(method.upper(), url, **_multipart({**files, **body}))
+    return client.generic(method.upper(), url, json.dumps(body), content_type="application/json")
+
+
+def _multipart(data: dict) -> dict:
+    return {"data": encode_multipart(BOUNDARY, data), "content_type": MULTIPART_CONTENT}
+
+
+def _named(response) -> set:
+    return {str(item["loc"][-1]) for item in response.json()["detail"]}
+
+
+@pytest.mark.parametrize(("path", "method", "details"), WRITES, ids=_ids(WRITES))
+def test_an_unknown_field_is_422_naming_it(admin_api, path, method, details):
+    response = _send(admin_api, path, method, details, {"bogus_field": "x"})
+    assert response.status_code == 422, response.content
+    assert "bogus_field" in _named(response), response.json()
+
+
+def _integers(schema, where: str):
+    """Every integer in a (resolved) schema, with where it is."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "integer":
+            yield where, schema
+        for key in ("anyOf", "oneOf", "allOf"):
+            for option in schema.get(key, []):
+                yield from _integers(option, where)
+        for name, prop in schema.get("properties", {}).items():
+            yield from _integers(prop, f"{where}.{name}")
+        if "items" in schema:
+            yield from _integers(schema["items"], f"{where}[]")
+
+
+INPUT_INTEGERS = [
+    (f"{method.upper()} {path} {where}", schema)
+    for path, method, details in _documented()
+    for where, schema in [
+        *(
+            item
+            for parameter in details.get("parameters", [])
+            for item in _integers(_resolve(parameter["schema"], COMPONENTS), parameter["name"])
+        ),
+        *(_integers(_media(details)[1], "body") if "requestBody" in details else []),
+    ]
+]
+
+
+@pytest.mark.parametrize(("where", "schema"), INPUT_INTEGERS, ids=[where for where, _schema in INPUT_INTEGERS])
+def test_every_integer_input_is_bounded(where, schema):
+    """An unbounded integer reaches the database as an overflow (a 500): each has a documented range
+    that a database integer holds."""
+    assert "minimum" in schema and "maximum" in schema, schema
+    assert schema["minimum"] >= -(2**63) and schema["maximum"] <= 2**63 - 1

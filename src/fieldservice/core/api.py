@@ -2,24 +2,73 @@
 
 import contextlib
 import hashlib
+import inspect
 import json
+import typing
 from functools import wraps
+from typing import Annotated
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.errors import HttpError
+from ninja.pagination import PageNumberPagination as NinjaPageNumberPagination
+from ninja.params.models import File, Form
 from ninja.security import HttpBearer
 from pydantic import ConfigDict
 
 from fieldservice.core.models import IdempotentRequest
+
+# An id or number beyond what a database integer holds cannot name a row or be stored in one; let
+# through, it reaches the database as an overflow (a 500) instead of a 422 naming the parameter.
+MAX_DB_INT = 2**63 - 1
+MAX_INT32 = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+# Counts and minutes whose meaningful range the service checks (naming the field); this only keeps
+# them within a database integer column (PostgreSQL's `integer`).
+Int32 = Annotated[int, Field(ge=-MAX_INT32 - 1, le=MAX_INT32)]
+MAX_PAGE = 1_000_000
+
+
+class PageNumberPagination(NinjaPageNumberPagination):
+    """Ninja's page-number pagination with the page number bounded: a page far past the end is
+    an empty page, and one beyond a database offset a 422, never an overflow."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page_size: int | None = Field(None, ge=1, le=MAX_INT32)
 
 
 class StrictSchema(Schema):
     """Request bodies: an unknown field is a 422 naming it, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def strict_form(view):
+    """Multipart uploads: a form field or file the operation does not declare is a 422 naming it,
+    as StrictSchema makes it for JSON bodies (Ninja would drop it unseen). Put it above @idempotent."""
+    declared = {
+        name
+        for name, parameter in inspect.signature(view).parameters.items()
+        if any(isinstance(marker, File | Form) for marker in typing.get_args(parameter.annotation)[1:])
+    }
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        unknown = sorted((set(request.POST) | set(request.FILES)) - declared)
+        if unknown:
+            raise ValidationError(
+                {
+                    name: ValidationError(_("Unknown field “%(field)s”.") % {"field": name}, code="extra_forbidden")
+                    for name in unknown
+                }
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 class TokenAuth(HttpBearer):

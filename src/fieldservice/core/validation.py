@@ -1,14 +1,62 @@
 """Field checks shared by every app's services, so a phone number or a coordinate
 means the same thing in customers, sites and engineer profiles."""
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 DEFAULT_PHONE_REGION = "CN"
+# The largest value a database integer column holds (PostgreSQL's bigint, SQLite's INTEGER).
+MAX_DB_INT = 2**63 - 1
+
+
+# The dates anyone of ours can mean: a machine installed, a contract run, a visit planned. Outside
+# them a date is a typo (1800 for 2018) or a probe (9999-12-31), and near the calendar's ends date
+# arithmetic (a contract's next day, a plan's week) overflows.
+EARLIEST_DATE = dt.date(1950, 1, 1)
+YEARS_AHEAD = 50
+
+
+def date_bounds() -> tuple[dt.date, dt.date]:
+    today = timezone.localdate()
+    return EARLIEST_DATE, today.replace(year=today.year + YEARS_AHEAD, day=min(today.day, 28))
+
+
+def check_date(value, *, field: str):
+    """Refuse a date (or a datetime, by its date) outside `date_bounds()`, naming `field`; None passes."""
+    if value is None:
+        return value
+    day = value
+    if isinstance(value, dt.datetime):
+        day = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    earliest, latest = date_bounds()
+    if not earliest <= day <= latest:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    _("Enter a date between %(earliest)s and %(latest)s.")
+                    % {"earliest": earliest.isoformat(), "latest": latest.isoformat()},
+                    code="out_of_range",
+                )
+            }
+        )
+    return value
+
+
+def parse_id(value) -> int | None:
+    """An id from a query string or form value, or None: only ASCII digits (`"²".isdigit()` is true,
+    `int("²")` fails) and no larger than a database integer, which would reach the database as an
+    overflow."""
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_DB_INT else None
 
 
 def normalise_phone(raw: str, *, field: str = "phone") -> str:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
-from fieldservice.core.api import StrictSchema, idempotent
+from fieldservice.core.api import Id, StrictSchema, idempotent, strict_form
 from fieldservice.core.errors import DomainError
 from fieldservice.field import selectors, services
 from fieldservice.field.report import render_service_report
@@ -46,9 +46,9 @@ class WorkIn(StrictSchema):
 
 
 class PartUsageIn(StrictSchema):
-    part: int | None = None
+    part: Id | None = None
     quantity: Decimal | str
-    replaces: int | None = None
+    replaces: Id | None = None
     new_serial: str = ""
 
 
@@ -100,7 +100,7 @@ class SignatureOut(Schema):
     captured_at: datetime
 
 
-def _order(request, work_order_id: int):
+def _order(request, work_order_id: Id):
     return get_work_order_for(request.user, work_order_id)
 
 
@@ -116,14 +116,14 @@ def _lookup(queryset, pk, field: str):
 
 
 @router.post("/work-orders/{int:work_order_id}/start-travel", response=VisitStepsOut)
-def start_travel(request, work_order_id: int, payload: LocationIn | None = None):
+def start_travel(request, work_order_id: Id, payload: LocationIn | None = None):
     order = _order(request, work_order_id)
     location = payload.dict() if payload is not None else {}
     return services.start_travel(order, actor=request.user, **location)
 
 
 @router.post("/work-orders/{int:work_order_id}/check-in", response=CheckInOut)
-def check_in(request, work_order_id: int, payload: CheckInIn):
+def check_in(request, work_order_id: Id, payload: CheckInIn):
     order = _order(request, work_order_id)
     order = services.check_in(order, actor=request.user, **payload.dict())
     event = selectors.last_check_in(order)
@@ -133,20 +133,20 @@ def check_in(request, work_order_id: int, payload: CheckInIn):
 
 
 @router.post("/work-orders/{int:work_order_id}/work", response=VisitStepsOut)
-def record_work(request, work_order_id: int, payload: WorkIn):
+def record_work(request, work_order_id: Id, payload: WorkIn):
     order = _order(request, work_order_id)
     return services.record_work(order, actor=request.user, **payload.dict())
 
 
 @router.get("/work-orders/{int:work_order_id}/parts", response=list[PartUsageOut])
-def list_parts(request, work_order_id: int):
+def list_parts(request, work_order_id: Id):
     order = _order(request, work_order_id)
     return list(selectors.part_usages_of(order))
 
 
 @router.post("/work-orders/{int:work_order_id}/parts", response={201: PartUsageOut})
 @idempotent
-def use_part(request, work_order_id: int, payload: PartUsageIn):
+def use_part(request, work_order_id: Id, payload: PartUsageIn):
     order = _order(request, work_order_id)
     part = _lookup(parts_for(request.user), payload.part, "part")
     replaces = _lookup(selectors.fitted_parts_for_order(order), payload.replaces, "replaces")
@@ -162,27 +162,29 @@ def use_part(request, work_order_id: int, payload: PartUsageIn):
 
 
 @router.post("/work-orders/{int:work_order_id}/photos", response={201: AttachmentOut})
+@strict_form
 @idempotent
-def add_photo(request, work_order_id: int, file: File[UploadedFile]):
+def add_photo(request, work_order_id: Id, file: File[UploadedFile]):
     order = _order(request, work_order_id)
     return 201, services.add_photo(order, actor=request.user, file=file)
 
 
 @router.post("/work-orders/{int:work_order_id}/signature", response={201: SignatureOut})
+@strict_form
 @idempotent
-def capture_signature(request, work_order_id: int, image: File[UploadedFile], signer_name: Form[str] = ""):
+def capture_signature(request, work_order_id: Id, image: File[UploadedFile], signer_name: Form[str] = ""):
     order = _order(request, work_order_id)
     return 201, services.capture_signature(order, actor=request.user, image_file=image, signer_name=signer_name)
 
 
 @router.post("/work-orders/{int:work_order_id}/complete", response=VisitStepsOut)
-def complete(request, work_order_id: int):
+def complete(request, work_order_id: Id):
     order = _order(request, work_order_id)
     return services.complete_visit(order, actor=request.user)
 
 
 @router.get("/work-orders/{int:work_order_id}/report.pdf")
-def report_pdf(request, work_order_id: int):
+def report_pdf(request, work_order_id: Id):
     """The service report PDF of a completed (or closed) visit."""
     order = _order(request, work_order_id)
     if not selectors.may_download_report(request.user, order):
