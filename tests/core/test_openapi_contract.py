@@ -181,3 +181,64 @@ def test_every_integer_input_is_bounded(where, schema):
     that a database integer holds."""
     assert "minimum" in schema and "maximum" in schema, schema
     assert schema["minimum"] >= -(2**63) and schema["maximum"] <= 2**63 - 1
+
+
+def _strings(schema, where: str = ""):
+    """Every text property of a (resolved) body schema: (name, schema of the string)."""
+    for name, prop in schema.get("properties", {}).items():
+        options = prop.get("anyOf", [prop])
+        # A number also accepted as text ("12.5") is parsed by the service, which names a bad one.
+        if any(option.get("type") in ("number", "integer") or "pattern" in option for option in options):
+            continue
+        for option in options:
+            if option.get("type") == "string" and "format" not in option:
+                yield name, option
+
+
+BODY_STRINGS = [
+    (path, method, details, name, string)
+    for path, method, details in WRITES
+    for name, string in _strings(_media(details)[1])
+]
+BODY_STRING_IDS = [f"{method.upper()} {path} {name}" for path, method, _details, name, _string in BODY_STRINGS]
+
+
+@pytest.mark.parametrize(("path", "method", "details", "name", "string"), BODY_STRINGS, ids=BODY_STRING_IDS)
+def test_every_text_input_has_a_documented_maximum_length(path, method, details, name, string):
+    if "enum" in string:  # a choice is bounded by its choices
+        return
+    assert 0 < string.get("maxLength", 0) <= 10_000, f"{method.upper()} {path} {name} has no maxLength"
+
+
+@pytest.mark.parametrize(("path", "method", "details", "name", "string"), BODY_STRINGS, ids=BODY_STRING_IDS)
+def test_text_longer_than_its_maximum_is_422_naming_the_field(admin_api, path, method, details, name, string):
+    """Never cut silently (a 5,000-character reporter name stored as 100) nor passed to the database."""
+    if "maxLength" not in string:
+        pytest.skip("a choice")
+    response = _send(admin_api, path, method, details, {name: "x" * (string["maxLength"] + 1)})
+    assert response.status_code == 422, response.content
+    assert name in _named(response), response.json()
+
+
+@pytest.mark.parametrize(("path", "method", "details", "name", "string"), BODY_STRINGS, ids=BODY_STRING_IDS)
+def test_a_nul_byte_in_text_is_422_naming_the_field(admin_api, path, method, details, name, string):
+    response = _send(admin_api, path, method, details, {name: "a\x00b"})
+    assert response.status_code == 422, response.content
+    assert name in _named(response), response.json()
+
+
+QUERY_STRINGS = [
+    (path, parameter["name"])
+    for path, method, details in _documented()
+    if method == "get"
+    for parameter in details.get("parameters", [])
+    if parameter["in"] == "query" and "string" in json.dumps(_resolve(parameter["schema"], COMPONENTS))
+]
+
+
+@pytest.mark.parametrize(("path", "name"), QUERY_STRINGS, ids=[f"{path} {name}" for path, name in QUERY_STRINGS])
+def test_a_nul_byte_in_a_query_parameter_is_422_naming_it(admin_api, path, name):
+    """PostgreSQL cannot compare text holding NUL: it would be a 500 there."""
+    response = admin_api.get(_url(path, admin_api.ids), {name: "a\x00b"})
+    assert response.status_code == 422, response.content
+    assert response.json()["detail"][0]["loc"] == ["query", name]

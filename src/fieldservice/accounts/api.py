@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 
 from fieldservice.accounts import selectors, services
 from fieldservice.accounts.choices import Availability, OrganisationKind
+from fieldservice.accounts.models import EngineerProfile
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.accounts.templatetags.people import skill_name
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema
@@ -104,6 +105,7 @@ class EngineerDetailOut(EngineerOut):
 
 
 class AvailabilityIn(StrictSchema):
+    __model__ = EngineerProfile
     # A plain string so an unknown value gets the service's field error, not a schema error.
     availability: str
 

@@ -10,6 +10,7 @@ from ninja.pagination import paginate
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets import labels, selectors, services
+from fieldservice.assets.models import Equipment, ProductModel
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.customers.selectors import customers_for, sites_for
@@ -62,6 +63,7 @@ class ProductModelDetailOut(ProductModelOut):
 
 
 class ProductModelIn(StrictSchema):
+    __model__ = ProductModel
     code: str
     name: str
     product_line: str = ""
@@ -71,6 +73,7 @@ class ProductModelIn(StrictSchema):
 
 
 class ProductModelPatch(StrictSchema):
+    __model__ = ProductModel
     code: str = None
     name: str = None
     product_line: str = None
@@ -126,6 +129,7 @@ class EquipmentOut(Schema):
 
 
 class EquipmentIn(StrictSchema):
+    __model__ = Equipment
     product_model: Id
     serial_number: str
     customer: Id
@@ -138,6 +142,7 @@ class EquipmentIn(StrictSchema):
 
 
 class EquipmentPatch(StrictSchema):
+    __model__ = Equipment
     serial_number: str = None
     lot_number: str = None
     customer: Id = None
@@ -149,6 +154,7 @@ class EquipmentPatch(StrictSchema):
 
 
 class InvalidateIn(StrictSchema):
+    __columns__ = {"reason": (Equipment, "invalidated_reason")}
     reason: str
 
 

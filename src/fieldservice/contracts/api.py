@@ -15,6 +15,7 @@ from ninja.pagination import paginate
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.contracts import selectors, services
+from fieldservice.contracts.models import Contract
 from fieldservice.contracts.selectors import contracts_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
@@ -63,6 +64,7 @@ class ContractOut(Schema):
 
 
 class ContractIn(StrictSchema):
+    __model__ = Contract
     customer: Id
     starts_on: dt.date
     ends_on: dt.date
@@ -80,6 +82,7 @@ class ContractIn(StrictSchema):
 
 
 class ContractPatch(StrictSchema):
+    __model__ = Contract
     starts_on: dt.date = None
     ends_on: dt.date = None
     equipment: list[Id] = None
@@ -95,10 +98,12 @@ class ContractPatch(StrictSchema):
 
 
 class TerminateIn(StrictSchema):
+    __columns__ = {"reason": (Contract, "terminated_reason")}
     reason: str
 
 
 class ExtendIn(StrictSchema):
+    __model__ = Contract
     ends_on: dt.date
     level: str = None
     sla_policy: Id = None

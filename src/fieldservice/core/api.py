@@ -8,6 +8,7 @@ import typing
 from functools import wraps
 from typing import Annotated
 
+from annotated_types import MaxLen
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -17,13 +18,14 @@ from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination as NinjaPageNumberPagination
 from ninja.params.models import File, Form
 from ninja.security import HttpBearer
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
 
 from fieldservice.core.models import IdempotentRequest
+from fieldservice.core.validation import MAX_DB_INT, has_nul
 
 # An id or number beyond what a database integer holds cannot name a row or be stored in one; let
 # through, it reaches the database as an overflow (a 500) instead of a 422 naming the parameter.
-MAX_DB_INT = 2**63 - 1
 MAX_INT32 = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
 # Counts and minutes whose meaningful range the service checks (naming the field); this only keeps
@@ -41,15 +43,64 @@ class PageNumberPagination(NinjaPageNumberPagination):
         page_size: int | None = Field(None, ge=1, le=MAX_INT32)
 
 
+# Text with no column of its own (a reason or note for the event log, a choice) is bounded like the
+# event log's note; text stored in a TextField without a limit, by TEXT_MAX_LENGTH.
+DEFAULT_MAX_LENGTH = 500
+TEXT_MAX_LENGTH = 10_000
+
+
+def column_max_length(model, field: str) -> int:
+    """The longest text `model.field` holds: its max_length, or TEXT_MAX_LENGTH for an unlimited TextField."""
+    return model._meta.get_field(field).max_length or TEXT_MAX_LENGTH
+
+
+def _is_text(annotation) -> bool:
+    # `str` or `str | None`; a number accepted as text too (`Decimal | str`) is the service's to parse.
+    return annotation is str or set(typing.get_args(annotation)) == {str, type(None)}
+
+
 class StrictSchema(Schema):
-    """Request bodies: an unknown field is a 422 naming it, not silently ignored."""
+    """Request bodies: an unknown field is a 422 naming it, not silently ignored; text holding a NUL
+    byte is refused; every text field has a maximum length, documented, so a long value is a 422
+    naming the field instead of being cut or reaching the database.
+
+    `__model__` is the model whose columns bound the text fields of the same name; `__columns__` maps
+    a field to `(model, column)` where the names differ. A field given `max_length` keeps its own."""
 
     model_config = ConfigDict(extra="forbid")
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs):
+        super().__pydantic_init_subclass__(**kwargs)
+        model = cls.__dict__.get("__model__")
+        columns = cls.__dict__.get("__columns__", {})
+        changed = False
+        for name, info in cls.model_fields.items():
+            if not _is_text(info.annotation) or any(isinstance(item, MaxLen) for item in info.metadata):
+                continue
+            if name in columns:
+                limit = column_max_length(*columns[name])
+            elif model is not None and any(field.name == name for field in model._meta.get_fields()):
+                limit = column_max_length(model, name)
+            else:
+                limit = DEFAULT_MAX_LENGTH
+            info.metadata.append(MaxLen(limit))
+            changed = True
+        if changed:
+            cls.model_rebuild(force=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value):
+        if has_nul(value):
+            raise PydanticCustomError("nul_character", "Text may not contain NUL characters.")
+        return value
+
 
 def strict_form(view):
-    """Multipart uploads: a form field or file the operation does not declare is a 422 naming it,
-    as StrictSchema makes it for JSON bodies (Ninja would drop it unseen). Put it above @idempotent."""
+    """Multipart uploads: a form field or file the operation does not declare, or a field holding a
+    NUL byte, is a 422 naming it, as StrictSchema makes it for JSON bodies (Ninja would drop an
+    unknown one unseen). Put it above @idempotent."""
     declared = {
         name
         for name, parameter in inspect.signature(view).parameters.items()
@@ -58,14 +109,17 @@ def strict_form(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        unknown = sorted((set(request.POST) | set(request.FILES)) - declared)
-        if unknown:
-            raise ValidationError(
-                {
-                    name: ValidationError(_("Unknown field “%(field)s”.") % {"field": name}, code="extra_forbidden")
-                    for name in unknown
-                }
-            )
+        errors = {
+            name: ValidationError(_("Unknown field “%(field)s”.") % {"field": name}, code="extra_forbidden")
+            for name in sorted((set(request.POST) | set(request.FILES)) - declared)
+        }
+        for name, values in request.POST.lists():
+            if has_nul(values):
+                errors.setdefault(
+                    name, ValidationError(_("Text may not contain NUL characters."), code="nul_character")
+                )
+        if errors:
+            raise ValidationError(errors)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -48,6 +48,35 @@ def check_date(value, *, field: str):
     return value
 
 
+def check_length(value, *, model, field: str, name: str | None = None) -> str:
+    """The text stripped, refused (naming `name`, default `field`) when longer than `model.field`
+    holds: a long value is the sender's to shorten, never cut here without a word."""
+    text = (value or "").strip()
+    limit = model._meta.get_field(field).max_length
+    if limit is not None and len(text) > limit:
+        raise ValidationError(
+            {
+                name or field: ValidationError(
+                    _("Ensure this value has at most %(limit)d characters (it has %(length)d).")
+                    % {"limit": limit, "length": len(text)},
+                    code="max_length",
+                )
+            }
+        )
+    return text
+
+
+def has_nul(value) -> bool:
+    """Whether text, or any text in a list or dict, holds a NUL byte (PostgreSQL cannot store one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    return False
+
+
 def parse_id(value) -> int | None:
     """An id from a query string or form value, or None: only ASCII digits (`"²".isdigit()` is true,
     `int("²")` fails) and no larger than a database integer, which would reach the database as an

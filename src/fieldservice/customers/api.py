@@ -13,6 +13,7 @@ from fieldservice.accounts.selectors import providers_for, users_for
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.customers import services
+from fieldservice.customers.models import Contact, Customer, Site
 from fieldservice.customers.selectors import (
     contacts_for,
     get_contact_for,
@@ -50,6 +51,7 @@ class CustomerOut(Schema):
 
 
 class CustomerIn(StrictSchema):
+    __model__ = Customer
     code: str = ""
     name: str
     kind: str = "company"
@@ -61,6 +63,7 @@ class CustomerIn(StrictSchema):
 
 
 class CustomerPatch(StrictSchema):
+    __model__ = Customer
     code: str = None
     name: str = None
     kind: str = None
@@ -84,6 +87,7 @@ class ContactOut(Schema):
 
 
 class ContactIn(StrictSchema):
+    __model__ = Contact
     name: str
     phone: str
     title: str = ""
@@ -93,6 +97,7 @@ class ContactIn(StrictSchema):
 
 
 class ContactPatch(StrictSchema):
+    __model__ = Contact
     name: str = None
     phone: str = None
     title: str = None
@@ -134,6 +139,7 @@ class SiteOut(Schema):
 
 
 class SiteIn(StrictSchema):
+    __model__ = Site
     name: str
     address: str
     province: str = ""
@@ -146,6 +152,7 @@ class SiteIn(StrictSchema):
 
 
 class SitePatch(StrictSchema):
+    __model__ = Site
     name: str = None
     address: str = None
     province: str = None

@@ -15,6 +15,7 @@ from fieldservice.accounts.selectors import providers_for, users_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.dispatch import selectors, services
+from fieldservice.dispatch.models import Assignment
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["dispatch"])
@@ -117,11 +118,13 @@ class EngineerIn(StrictSchema):
 
 
 class ReassignIn(StrictSchema):
+    __model__ = Assignment
     engineer: Id
     reason: str
 
 
 class AssignmentReasonIn(StrictSchema):
+    __model__ = Assignment
     reason: str
 
 

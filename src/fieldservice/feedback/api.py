@@ -11,6 +11,7 @@ from fieldservice.accounts.selectors import get_engineer_for
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema
 from fieldservice.core.errors import require
 from fieldservice.feedback import selectors, services
+from fieldservice.feedback.models import Evaluation
 
 router = Router(tags=["feedback"])
 
@@ -67,6 +68,7 @@ class EvaluationOut(Schema):
 
 
 class CallbackIn(StrictSchema):
+    __columns__ = {"result": (Evaluation, "callback_result")}
     result: str
 
 

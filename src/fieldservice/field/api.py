@@ -6,6 +6,7 @@ state; 422: field errors. Offers are answered through the dispatch endpoints.
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -13,15 +14,18 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
-from fieldservice.core.api import Id, StrictSchema, idempotent, strict_form
+from fieldservice.core.api import Id, StrictSchema, column_max_length, idempotent, strict_form
 from fieldservice.core.errors import DomainError
 from fieldservice.field import selectors, services
+from fieldservice.field.models import PartUsage, Signature
 from fieldservice.field.report import render_service_report
 from fieldservice.inventory.selectors import parts_for
 from fieldservice.workorders.api import AttachmentOut
+from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["field"])
+SignerName = Annotated[str, Form(max_length=column_max_length(Signature, "signer_name"))]
 
 
 class LocationIn(StrictSchema):
@@ -34,10 +38,11 @@ class CheckInIn(StrictSchema):
     latitude: Decimal | None
     longitude: Decimal | None
     accuracy: Decimal | None = None
-    location_error: str = ""
+    location_error: str = Field("", max_length=40)
 
 
 class WorkIn(StrictSchema):
+    __model__ = WorkOrder
     resolution_type: str
     fault_cause: str
     actions_taken: str
@@ -46,6 +51,7 @@ class WorkIn(StrictSchema):
 
 
 class PartUsageIn(StrictSchema):
+    __model__ = PartUsage
     part: Id | None = None
     quantity: Decimal | str
     replaces: Id | None = None
@@ -172,7 +178,12 @@ def add_photo(request, work_order_id: Id, file: File[UploadedFile]):
 @router.post("/work-orders/{int:work_order_id}/signature", response={201: SignatureOut})
 @strict_form
 @idempotent
-def capture_signature(request, work_order_id: Id, image: File[UploadedFile], signer_name: Form[str] = ""):
+def capture_signature(
+    request,
+    work_order_id: Id,
+    image: File[UploadedFile],
+    signer_name: SignerName = "",
+):
     order = _order(request, work_order_id)
     return 201, services.capture_signature(order, actor=request.user, image_file=image, signer_name=signer_name)
 

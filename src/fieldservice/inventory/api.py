@@ -7,6 +7,7 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.inventory import selectors, services
+from fieldservice.inventory.models import Part
 
 router = Router(tags=["inventory"])
 
@@ -21,6 +22,7 @@ class PartOut(Schema):
 
 
 class PartIn(StrictSchema):
+    __model__ = Part
     part_number: str
     name: str
     specification: str = ""
@@ -29,6 +31,7 @@ class PartIn(StrictSchema):
 
 
 class PartPatch(StrictSchema):
+    __model__ = Part
     part_number: str = None
     name: str = None
     specification: str = None

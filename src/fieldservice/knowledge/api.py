@@ -12,6 +12,7 @@ from fieldservice.assets.selectors import product_models_for
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.knowledge import selectors, services
+from fieldservice.knowledge.models import Article
 from fieldservice.workorders.selectors import fault_categories, get_work_order_for
 
 router = Router(tags=["knowledge"])
@@ -47,6 +48,7 @@ class ArticleHitOut(ArticleOut):
 
 
 class ArticleIn(StrictSchema):
+    __model__ = Article
     title: str
     fault_category: Id | None = None
     product_model: Id | None = None
@@ -56,6 +58,7 @@ class ArticleIn(StrictSchema):
 
 
 class ArticlePatch(StrictSchema):
+    __model__ = Article
     title: str = None
     fault_category: Id | None = None
     product_model: Id | None = None

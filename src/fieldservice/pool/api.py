@@ -12,6 +12,7 @@ from fieldservice.accounts.selectors import providers_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.pool import selectors, services
+from fieldservice.pool.models import PoolOffer
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["pool"])
@@ -74,6 +75,7 @@ class OfferOut(Schema):
 
 
 class PublishIn(StrictSchema):
+    __model__ = PoolOffer
     minutes: Int32 | None = None
     requires_approval: bool = False
     provider: Id | None = None
@@ -81,6 +83,7 @@ class PublishIn(StrictSchema):
 
 
 class OfferReasonIn(StrictSchema):
+    __columns__ = {"reason": (PoolOffer, "note")}
     reason: str = ""
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from fieldservice.core.api import Id, StrictSchema
+from fieldservice.feedback.models import Evaluation
 from fieldservice.feedback.services import submit_evaluation
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import request_by_follow_token
@@ -16,6 +17,7 @@ router = Router(tags=["portal"])
 
 
 class EvaluationIn(StrictSchema):
+    __model__ = Evaluation
     # Any value is let through so the service names the field of a bad score (422).
     overall: Any = None
     timeliness: Any = None

@@ -14,6 +14,7 @@ from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema,
 from fieldservice.core.errors import require
 from fieldservice.scheduling import selectors, services
 from fieldservice.scheduling.choices import VisitStatus
+from fieldservice.scheduling.models import Absence, Visit
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["scheduling"])
@@ -45,6 +46,7 @@ class VisitOut(Schema):
 
 
 class ScheduleIn(StrictSchema):
+    __model__ = Visit
     planned_start: datetime
     duration_minutes: Int32 | None = None
     window_start: datetime | None = None
@@ -55,6 +57,7 @@ class ScheduleIn(StrictSchema):
 
 
 class VisitMoveIn(StrictSchema):
+    __columns__ = {"reason": (Visit, "note")}
     engineer: Id
     planned_start: datetime
     version: Int32
@@ -86,6 +89,7 @@ class AbsenceCreatedOut(AbsenceOut):
 
 
 class AbsenceIn(StrictSchema):
+    __model__ = Absence
     engineer: Id
     kind: str = "leave"
     starts_at: datetime
@@ -94,6 +98,7 @@ class AbsenceIn(StrictSchema):
 
 
 class AbsenceUpdateIn(StrictSchema):
+    __model__ = Absence
     kind: str | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None

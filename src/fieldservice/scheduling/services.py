@@ -21,7 +21,7 @@ from fieldservice.assets.models import ProductModel
 from fieldservice.core import outbox
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import CREATED, DELETED, record_created, record_event, record_updated, snapshot
-from fieldservice.core.validation import check_date
+from fieldservice.core.validation import check_date, check_length
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.scheduling.choices import AbsenceKind, VisitStatus
 from fieldservice.scheduling.models import Absence, CalendarFeed, DurationDefault, Visit, new_feed_token
@@ -148,7 +148,7 @@ def schedule_visit(
         "window_start": window_start,
         "window_end": window_end,
         "is_pinned": is_pinned,
-        "note": (note or "").strip()[:300],
+        "note": check_length(note, model=Visit, field="note"),
     }
     if visit is None:
         visit = Visit.objects.create(work_order=order, created_by=actor, **fields)
@@ -335,7 +335,7 @@ def create_absence(
         kind=kind,
         starts_at=starts_at,
         ends_at=ends_at,
-        note=(note or "").strip()[:300],
+        note=check_length(note, model=Absence, field="note"),
         created_by=actor,
     )
     record_created(absence, actor=actor, fields=ABSENCE_FIELDS, related=engineer)
@@ -359,7 +359,7 @@ def update_absence(
     _check_absence(current.engineer, kind, starts_at, ends_at)
     before = snapshot(current, ABSENCE_FIELDS)
     current.kind, current.starts_at, current.ends_at = kind, starts_at, ends_at
-    current.note = (note or "").strip()[:300]
+    current.note = check_length(note, model=Absence, field="note")
     current.save(update_fields=["kind", "starts_at", "ends_at", "note"])
     record_updated(current, actor=actor, before=before, related=current.engineer)
     _absence_changed(current, "updated")

@@ -10,6 +10,7 @@ from ninja.pagination import paginate
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.webhooks import selectors, services
+from fieldservice.webhooks.models import WebhookSubscription
 
 router = Router(tags=["webhooks"])
 
@@ -30,6 +31,7 @@ class SubscriptionWithSecretOut(SubscriptionOut):
 
 
 class SubscriptionIn(StrictSchema):
+    __model__ = WebhookSubscription
     name: str
     url: str
     events: list[str]
@@ -37,6 +39,7 @@ class SubscriptionIn(StrictSchema):
 
 
 class SubscriptionPatch(StrictSchema):
+    __model__ = WebhookSubscription
     name: str = None
     url: str = None
     events: list[str] = None

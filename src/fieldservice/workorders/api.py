@@ -6,6 +6,7 @@ service that checks who may act and whether the move is allowed from the current
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -16,15 +17,15 @@ from ninja.pagination import paginate
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
-from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent, strict_form
+from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, column_max_length, idempotent, strict_form
 from fieldservice.core.errors import require
 from fieldservice.customers.selectors import contacts_for, customers_for, sites_for
 from fieldservice.dispatch.api import AssignmentOut
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
 from fieldservice.dispatch.selectors import my_assignments
 from fieldservice.workorders import selectors
-from fieldservice.workorders.choices import AttachmentKind, Channel, Priority, ServiceType
-from fieldservice.workorders.models import ServiceRequest, WorkOrder
+from fieldservice.workorders.choices import DESK_CHANNELS, AttachmentKind, Channel, Priority, ServiceType
+from fieldservice.workorders.models import Attachment, ServiceRequest, WorkOrder
 from fieldservice.workorders.services import intake, lifecycle
 
 router = Router(tags=["work-orders"])
@@ -96,7 +97,10 @@ class RequestDetailOut(RequestOut):
 
 
 class RequestIn(StrictSchema):
-    channel: str = Channel.API
+    __model__ = ServiceRequest
+    # How the request reached us is decided by the door it came in by: through the API it is "api".
+    # Only our own desk may say otherwise, recording a call or an e-mail it types in for a customer.
+    channel: str | None = None
     customer: Id
     contact: Id | None = None
     equipment: Id | None = None
@@ -115,6 +119,7 @@ class ConfirmIn(StrictSchema):
 
 
 class ResolveIn(StrictSchema):
+    __columns__ = {"resolution": (ServiceRequest, "resolution_note")}
     resolution: str
 
 
@@ -127,11 +132,13 @@ class NoteIn(StrictSchema):
 
 
 class HoldIn(StrictSchema):
+    __model__ = WorkOrder
     hold_reason: str
     note: str = ""
 
 
 class WorkOrderIn(StrictSchema):
+    __model__ = WorkOrder
     site: Id | None = None
     equipment: Id | None = None
     service_type: str | None = None
@@ -246,6 +253,19 @@ def _lookup(queryset, pk, field: str):
     return obj
 
 
+def _channel(user, channel: str | None) -> str:
+    if channel in (None, Channel.API):
+        return Channel.API
+    if user.is_own_staff and channel in DESK_CHANNELS:
+        return channel
+    message = (
+        _("Choose one of: %(channels)s.") % {"channels": ", ".join([Channel.API, *DESK_CHANNELS])}
+        if user.is_own_staff
+        else _("Requests filed through the API are marked API; the channel is not yours to choose.")
+    )
+    raise ValidationError({"channel": ValidationError(message, code="invalid_choice")})
+
+
 # Service requests
 
 
@@ -279,6 +299,7 @@ def file_request(request, payload: RequestIn):
     require(can(request.user, Capability.FILE_REQUESTS))
     user = request.user
     data = payload.model_dump()
+    data["channel"] = _channel(user, data["channel"])
     data["customer"] = _lookup(customers_for(user), data["customer"], "customer")
     data["contact"] = _lookup(contacts_for(user), data["contact"], "contact")
     data["equipment"] = _lookup(equipment_for(user), data["equipment"], "equipment")
@@ -332,6 +353,8 @@ def create_work_order(request, request_id: Id, payload: WorkOrderIn | None = Non
     return 201, selectors.get_work_order_for(request.user, order.pk)
 
 
+# The part naming what an upload is (photo or document), bounded like its column.
+KindField = Annotated[str, Form(max_length=column_max_length(Attachment, "kind"))]
 UPLOAD_FIELDS = {"photos": "file", "signature": "file"}
 
 
@@ -352,7 +375,7 @@ def _attach(request, target: ServiceRequest | WorkOrder, file: UploadedFile, kin
 @router.post("/requests/{int:request_id}/attachments", response={201: AttachmentOut})
 @strict_form
 @idempotent
-def attach_to_request(request, request_id: Id, file: File[UploadedFile], kind: Form[str] = AttachmentKind.PHOTO):
+def attach_to_request(request, request_id: Id, file: File[UploadedFile], kind: KindField = AttachmentKind.PHOTO):
     service_request = selectors.get_request_for(request.user, request_id)
     require(can(request.user, Capability.FILE_REQUESTS) or lifecycle.may_manage(request.user))
     return _attach(request, service_request, file, kind)
@@ -436,7 +459,7 @@ def close_work_order(request, order_id: Id, payload: NoteIn | None = None):
 @router.post("/work-orders/{int:order_id}/attachments", response={201: AttachmentOut})
 @strict_form
 @idempotent
-def attach_to_work_order(request, order_id: Id, file: File[UploadedFile], kind: Form[str] = AttachmentKind.PHOTO):
+def attach_to_work_order(request, order_id: Id, file: File[UploadedFile], kind: KindField = AttachmentKind.PHOTO):
     order = selectors.get_work_order_for(request.user, order_id)
     # Desk staff, or an engineer on the order; customers add photos to their request instead.
     require(lifecycle.may_manage(request.user) or my_assignments(request.user).filter(work_order=order).exists())

@@ -11,6 +11,7 @@ from fieldservice.core.validation import parse_id
 from fieldservice.customers.models import Contact, Customer, Site
 from fieldservice.customers.selectors import contacts_for, customers_for, sites_for
 from fieldservice.workorders.choices import (
+    DESK_CHANNELS,
     Channel,
     HoldReason,
     Priority,
@@ -21,8 +22,6 @@ from fieldservice.workorders.choices import (
 from fieldservice.workorders.models import FaultCategory
 from fieldservice.workorders.selectors import fault_categories
 
-# The channels an agent may record for a request taken at the desk.
-DESK_CHANNELS = [Channel.PHONE, Channel.EMAIL, Channel.PROVIDER, Channel.PORTAL]
 TO_DISPATCH = "to_dispatch"
 
 
