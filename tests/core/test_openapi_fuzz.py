@@ -27,7 +27,7 @@ from fieldservice.accounts.services import create_api_token
 from fieldservice.api import api
 from tests import factories
 
-MAX_EXAMPLES = int(os.environ.get("FSM_FUZZ_EXAMPLES", "12"))
+MAX_EXAMPLES = int(os.environ.get("FSM_FUZZ_EXAMPLES", "20"))
 CHECKS = [not_a_server_error, response_schema_conformance]
 # Ids no row has: small, the largest 64-bit integer, and beyond what a database integer holds.
 MISSING_IDS = [987654, 2**63 - 1, 2**63, 10**20]

@@ -5,6 +5,8 @@ arguments in the URL configuration is tried, so a new list page is covered witho
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from fieldservice.customers.models import Customer
+
 HUGE = "99999999999999999999"
 HOSTILE = {
     "page": HUGE,
@@ -57,3 +59,10 @@ def test_no_page_answers_a_server_error_to_hostile_parameters(client_for, person
     for params in (HOSTILE, {"page": HUGE}, {"page": "-1"}, {"customer": "-" + HUGE}, odd_digits):
         response = client.get(path, params)
         assert response.status_code < 500, (path, params)
+
+
+def test_a_nul_byte_in_a_posted_form_is_refused_at_the_door(client_for, personas):
+    """PostgreSQL cannot compare text holding NUL; a form field no view validates must not reach it."""
+    response = client_for(personas.admin).post("/customers/new/", {"name": "Acme\x00", "kind": "company"})
+    assert response.status_code == 400
+    assert not Customer.objects.filter(name__startswith="Acme").exists()

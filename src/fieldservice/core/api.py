@@ -98,9 +98,9 @@ class StrictSchema(Schema):
 
 
 def strict_form(view):
-    """Multipart uploads: a form field or file the operation does not declare, or a field holding a
-    NUL byte, is a 422 naming it, as StrictSchema makes it for JSON bodies (Ninja would drop an
-    unknown one unseen). Put it above @idempotent."""
+    """Multipart uploads: a form field or file the operation does not declare is a 422 naming it,
+    as StrictSchema makes it for JSON bodies (Ninja would drop it unseen); NUL bytes are refused by
+    core.middleware. Put it above @idempotent."""
     declared = {
         name
         for name, parameter in inspect.signature(view).parameters.items()
@@ -113,11 +113,6 @@ def strict_form(view):
             name: ValidationError(_("Unknown field “%(field)s”.") % {"field": name}, code="extra_forbidden")
             for name in sorted((set(request.POST) | set(request.FILES)) - declared)
         }
-        for name, values in request.POST.lists():
-            if has_nul(values):
-                errors.setdefault(
-                    name, ValidationError(_("Text may not contain NUL characters."), code="nul_character")
-                )
         if errors:
             raise ValidationError(errors)
         return view(request, *args, **kwargs)

@@ -1,6 +1,6 @@
 """Refuse NUL bytes at the door. PostgreSQL cannot store or even compare text holding one (the
-driver raises, a 500), and no person types one: a query string, path or JSON body carrying one is
-refused before any view sees it. Form fields are refused by Django's own form validation."""
+driver raises, a 500), and no person types one: a path, query string, form or JSON body carrying
+one is refused before any view sees it, the API's answer naming the field."""
 
 import json
 
@@ -31,7 +31,11 @@ def _nul_in_request(request) -> list | None:
     for name, values in request.GET.lists():
         if has_nul(name) or has_nul(values):
             return ["query", name]
-    if request.path.startswith("/api/") and request.content_type == "application/json" and request.body:
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for name, values in request.POST.lists():
+            if has_nul(name) or has_nul(values):
+                return ["body", name]
+    elif request.path.startswith("/api/") and request.content_type == "application/json" and request.body:
         try:
             body = json.loads(request.body)
         except ValueError:
