@@ -139,9 +139,11 @@ def test_only_managers_create(api_client_for, world, who):
 
 
 def test_status_cannot_be_sent(api_client_for, world):
+    """Status changes go through the verbs: sending it is a 422 naming it, not silently ignored."""
     response = post(api_client_for(world.director), f"{BASE}/contracts", payload(world, status="active"))
-    assert response.status_code == 201
-    assert response.json()["status"] == "draft"
+    assert response.status_code == 422
+    assert [item["loc"][-1] for item in response.json()["detail"]] == ["status"]
+    assert not Contract.objects.exists()
 
 
 # Verbs and changes

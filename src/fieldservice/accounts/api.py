@@ -4,12 +4,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fieldservice.accounts import selectors, services
 from fieldservice.accounts.choices import Availability, OrganisationKind
+from fieldservice.accounts.models import EngineerProfile
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.accounts.templatetags.people import skill_name
+from fieldservice.core.api import Id, PageNumberPagination, StrictSchema
 
 router = Router(tags=["accounts"])
 
@@ -102,7 +104,8 @@ class EngineerDetailOut(EngineerOut):
         return list(obj.areas.all())
 
 
-class AvailabilityIn(Schema):
+class AvailabilityIn(StrictSchema):
+    __model__ = EngineerProfile
     # A plain string so an unknown value gets the service's field error, not a schema error.
     availability: str
 
@@ -133,10 +136,10 @@ def me(request):
 @paginate(PageNumberPagination, page_size=50)
 def list_engineers(
     request,
-    team: int | None = None,
+    team: Id | None = None,
     skill: str | None = None,
     availability: Availability | None = None,
-    organisation: int | None = None,
+    organisation: Id | None = None,
     q: str = "",
 ):
     profiles = selectors.search_engineers(selectors.engineers_for(request.user), q)
@@ -146,7 +149,7 @@ def list_engineers(
 
 
 @router.get("/engineers/{engineer_id}", response=EngineerDetailOut, summary="One engineer's profile")
-def get_engineer(request, engineer_id: int):
+def get_engineer(request, engineer_id: Id):
     return selectors.get_engineer_for(request.user, engineer_id)
 
 
@@ -155,7 +158,7 @@ def get_engineer(request, engineer_id: int):
     response=EngineerDetailOut,
     summary="Set an engineer's availability (on duty, off duty, on leave)",
 )
-def set_engineer_availability(request, engineer_id: int, payload: AvailabilityIn):
+def set_engineer_availability(request, engineer_id: Id, payload: AvailabilityIn):
     profile = selectors.get_engineer_for(request.user, engineer_id)
     services.set_availability(profile, actor=request.user, availability=payload.availability)
     return selectors.get_engineer_for(request.user, engineer_id)
@@ -163,7 +166,7 @@ def set_engineer_availability(request, engineer_id: int, payload: AvailabilityIn
 
 @router.get("/teams", response=list[TeamOut], summary="Service teams you may see")
 @paginate(PageNumberPagination, page_size=50)
-def list_teams(request, organisation: int | None = None):
+def list_teams(request, organisation: Id | None = None):
     teams = selectors.teams_for(request.user)
     if organisation:
         teams = teams.filter(organisation_id=organisation)

@@ -40,13 +40,7 @@ from fieldservice.accounts.templatetags.people import area_names, role_labels, s
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+from fieldservice.core.validation import parse_id
 
 
 def _may_add_engineers(user) -> bool:
@@ -253,7 +247,7 @@ USER_COLUMNS = [
 def user_list(request):
     require(can(request.user, Capability.MANAGE_PEOPLE))
     users = selectors.search_users(selectors.users_for(request.user), request.GET.get("q", ""))
-    organisation = _int(request.GET.get("organisation"))
+    organisation = parse_id(request.GET.get("organisation"))
     if organisation:
         users = users.filter(organisation_id=organisation)
     role = request.GET.get("role", "")
@@ -356,12 +350,12 @@ def engineer_list(request):
     require(can(request.user, Capability.VIEW_PEOPLE))
     actor = request.user
     filters = {
-        "team": _int(request.GET.get("team")),
+        "team": parse_id(request.GET.get("team")),
         "skill": request.GET.get("skill") or None,
         "availability": request.GET.get("availability")
         if request.GET.get("availability") in Availability.values
         else None,
-        "organisation": _int(request.GET.get("organisation")),
+        "organisation": parse_id(request.GET.get("organisation")),
     }
     profiles = selectors.filter_engineers(
         selectors.search_engineers(selectors.engineers_for(actor), request.GET.get("q", "")), **filters
@@ -491,7 +485,7 @@ def team_list(request):
     query = request.GET.get("q", "").strip()
     if query:
         teams = teams.filter(name__icontains=query)
-    organisation = _int(request.GET.get("organisation"))
+    organisation = parse_id(request.GET.get("organisation"))
     if organisation:
         teams = teams.filter(organisation_id=organisation)
     return render_list(

@@ -6,11 +6,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets import labels, selectors, services
-from fieldservice.core.api import StrictSchema, idempotent
+from fieldservice.assets.models import Equipment, ProductModel
+from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.customers.selectors import customers_for, sites_for
 from fieldservice.inventory.selectors import parts_for
@@ -62,25 +63,27 @@ class ProductModelDetailOut(ProductModelOut):
 
 
 class ProductModelIn(StrictSchema):
+    __model__ = ProductModel
     code: str
     name: str
     product_line: str = ""
-    default_warranty_months: int = 12
+    default_warranty_months: Int32 = 12
     description: str = ""
     is_active: bool = True
 
 
 class ProductModelPatch(StrictSchema):
+    __model__ = ProductModel
     code: str = None
     name: str = None
     product_line: str = None
-    default_warranty_months: int = None
+    default_warranty_months: Int32 = None
     description: str = None
     is_active: bool = None
 
 
 class BomLineIn(StrictSchema):
-    part: int
+    part: Id
     # A string is accepted too so the service, not the schema, reports a bad quantity on its line.
     quantity: Decimal | str
 
@@ -126,11 +129,12 @@ class EquipmentOut(Schema):
 
 
 class EquipmentIn(StrictSchema):
-    product_model: int
+    __model__ = Equipment
+    product_model: Id
     serial_number: str
-    customer: int
-    site: int | None = None
-    parent: int | None = None
+    customer: Id
+    site: Id | None = None
+    parent: Id | None = None
     lot_number: str = ""
     installed_on: date | None = None
     warranty_starts_on: date | None = None
@@ -138,17 +142,19 @@ class EquipmentIn(StrictSchema):
 
 
 class EquipmentPatch(StrictSchema):
+    __model__ = Equipment
     serial_number: str = None
     lot_number: str = None
-    customer: int = None
-    site: int | None = None
-    parent: int | None = None
+    customer: Id = None
+    site: Id | None = None
+    parent: Id | None = None
     installed_on: date | None = None
     warranty_starts_on: date | None = None
     warranty_ends_on: date | None = None
 
 
 class InvalidateIn(StrictSchema):
+    __columns__ = {"reason": (Equipment, "invalidated_reason")}
     reason: str
 
 
@@ -223,18 +229,18 @@ def create_product_model(request, payload: ProductModelIn):
 
 
 @router.get("/product-models/{int:model_id}", response=ProductModelDetailOut)
-def get_product_model(request, model_id: int):
+def get_product_model(request, model_id: Id):
     return selectors.get_product_model_for(request.user, model_id)
 
 
 @router.patch("/product-models/{int:model_id}", response=ProductModelDetailOut)
-def update_product_model(request, model_id: int, payload: ProductModelPatch):
+def update_product_model(request, model_id: Id, payload: ProductModelPatch):
     product_model = selectors.get_product_model_for(request.user, model_id)
     return services.update_product_model(product_model, actor=request.user, **payload.model_dump(exclude_unset=True))
 
 
 @router.put("/product-models/{int:model_id}/bom", response=ProductModelDetailOut)
-def replace_bom(request, model_id: int, payload: BomIn):
+def replace_bom(request, model_id: Id, payload: BomIn):
     product_model = selectors.get_product_model_for(request.user, model_id)
     require(services.may_change_models(request.user))
     visible_parts = parts_for(request.user)
@@ -254,8 +260,8 @@ def replace_bom(request, model_id: int, payload: BomIn):
 def list_equipment(
     request,
     q: str = "",
-    customer: int | None = None,
-    product_model: int | None = None,
+    customer: Id | None = None,
+    product_model: Id | None = None,
     status: str = "",
     lot_number: str = "",
 ):
@@ -285,12 +291,12 @@ def find_equipment_by_serial(request, serial: str):
 
 
 @router.get("/equipment/{int:equipment_id}", response=EquipmentOut)
-def get_equipment(request, equipment_id: int):
+def get_equipment(request, equipment_id: Id):
     return selectors.get_equipment_for(request.user, equipment_id)
 
 
 @router.patch("/equipment/{int:equipment_id}", response=EquipmentOut)
-def update_equipment(request, equipment_id: int, payload: EquipmentPatch):
+def update_equipment(request, equipment_id: Id, payload: EquipmentPatch):
     equipment = selectors.get_equipment_for(request.user, equipment_id)
     require(services.may_change_assets(request.user))
     fields = _equipment_links(request.user, payload.model_dump(exclude_unset=True))
@@ -298,20 +304,20 @@ def update_equipment(request, equipment_id: int, payload: EquipmentPatch):
 
 
 @router.post("/equipment/{int:equipment_id}/invalidate", response=EquipmentOut)
-def invalidate_equipment(request, equipment_id: int, payload: InvalidateIn):
+def invalidate_equipment(request, equipment_id: Id, payload: InvalidateIn):
     equipment = selectors.get_equipment_for(request.user, equipment_id)
     services.invalidate_equipment(equipment, actor=request.user, reason=payload.reason)
     return selectors.get_equipment_for(request.user, equipment_id)
 
 
 @router.post("/equipment/{int:equipment_id}/reinstate", response=EquipmentOut)
-def reinstate_equipment(request, equipment_id: int):
+def reinstate_equipment(request, equipment_id: Id):
     equipment = selectors.get_equipment_for(request.user, equipment_id)
     services.reinstate_equipment(equipment, actor=request.user)
     return selectors.get_equipment_for(request.user, equipment_id)
 
 
 @router.get("/equipment/{int:equipment_id}/fitted-parts", response=list[FittedPartOut])
-def list_fitted_parts(request, equipment_id: int):
+def list_fitted_parts(request, equipment_id: Id):
     equipment = selectors.get_equipment_for(request.user, equipment_id)
     return list(selectors.fitted_parts_of(equipment))

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from fieldservice.assets import selectors
 from fieldservice.assets.choices import EquipmentStatus, WarrantyState
 from fieldservice.assets.models import Equipment, ProductModel
+from fieldservice.core.validation import parse_id
 from fieldservice.customers.selectors import customers_for, sites_for
 from fieldservice.inventory.selectors import parts_for
 
@@ -131,7 +132,7 @@ class EquipmentForm(forms.Form):
     def _chosen_customer_id(self):
         if self.is_bound:
             value = self.data.get(self.add_prefix("customer"))
-            return int(value) if value and str(value).isdigit() else None
+            return parse_id(value)
         initial = self.initial.get("customer")
         return getattr(initial, "pk", initial)
 

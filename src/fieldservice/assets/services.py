@@ -28,6 +28,7 @@ from fieldservice.core.db import write_checked
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.core.uploads import check_document, check_image
+from fieldservice.core.validation import check_date
 from fieldservice.customers.models import Customer, Site
 from fieldservice.inventory.models import Part
 
@@ -212,6 +213,9 @@ def _check_equipment_links(
 
 
 def _check_dates(installed_on, starts_on, ends_on) -> None:
+    check_date(installed_on, field="installed_on")
+    check_date(starts_on, field="warranty_starts_on")
+    check_date(ends_on, field="warranty_ends_on")
     if starts_on and ends_on and ends_on < starts_on:
         raise _invalid("warranty_ends_on", _("The warranty cannot end before it starts."), "invalid_range")
     if installed_on and installed_on > timezone.localdate() + dt.timedelta(days=366):

@@ -28,6 +28,7 @@ from fieldservice.assets.models import Equipment
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
+from fieldservice.core.validation import parse_id
 
 EQUIPMENT_COLUMNS = [
     Column(gettext_lazy("Model code"), lambda e: e.product_model.code),
@@ -141,11 +142,11 @@ def equipment_links(request):
     """The site and machine choices for the customer just picked in the equipment form (htmx)."""
     require(services.may_change_assets(request.user))
     equipment = None
-    if request.GET.get("equipment", "").isdigit():
-        equipment = selectors.get_equipment_for(request.user, int(request.GET["equipment"]))
-    customer = request.GET.get("customer", "")
+    equipment_id = parse_id(request.GET.get("equipment"))
+    if equipment_id:
+        equipment = selectors.get_equipment_for(request.user, equipment_id)
     form = EquipmentForm(
-        initial={"customer": int(customer) if customer.isdigit() else None}, actor=request.user, equipment=equipment
+        initial={"customer": parse_id(request.GET.get("customer"))}, actor=request.user, equipment=equipment
     )
     return render(request, "assets/equipment_form.html#links", {"form": form, "equipment": equipment})
 

@@ -3,23 +3,27 @@
 import datetime as dt
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.contracts import selectors, services
+from fieldservice.contracts.models import Contract
 from fieldservice.contracts.selectors import contracts_for
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.customers.selectors import customers_for
 
 router = Router(tags=["contracts"])
+# Days ahead a list of expiring contracts may look: ten years, well inside the calendar.
+MAX_EXPIRING_WITHIN_DAYS = 3660
 
 
 class ContractOut(Schema):
@@ -59,50 +63,54 @@ class ContractOut(Schema):
         return used if used is not None else services.visits_used(obj)
 
 
-class ContractIn(Schema):
-    customer: int
+class ContractIn(StrictSchema):
+    __model__ = Contract
+    customer: Id
     starts_on: dt.date
     ends_on: dt.date
-    equipment: list[int] = []
+    equipment: list[Id] = []
     level: str = "silver"
-    sla_policy: int | None = None
-    included_visits: int | None = None
+    sla_policy: Id | None = None
+    included_visits: Int32 | None = None
     parts_coverage: str = "none"
     labour_covered: bool = True
-    price_list: int | None = None
+    price_list: Id | None = None
     # A string is accepted too so the service, not the schema, names a bad amount.
     annual_fee: Decimal | str | None = None
     currency: str = "CNY"
     notes: str = ""
 
 
-class ContractPatch(Schema):
+class ContractPatch(StrictSchema):
+    __model__ = Contract
     starts_on: dt.date = None
     ends_on: dt.date = None
-    equipment: list[int] = None
+    equipment: list[Id] = None
     level: str = None
-    sla_policy: int = None
-    included_visits: int | None = None
+    sla_policy: Id = None
+    included_visits: Int32 | None = None
     parts_coverage: str = None
     labour_covered: bool = None
-    price_list: int | None = None
+    price_list: Id | None = None
     annual_fee: Decimal | str | None = None
     currency: str = None
     notes: str = None
 
 
-class TerminateIn(Schema):
+class TerminateIn(StrictSchema):
+    __columns__ = {"reason": (Contract, "terminated_reason")}
     reason: str
 
 
-class ExtendIn(Schema):
+class ExtendIn(StrictSchema):
+    __model__ = Contract
     ends_on: dt.date
     level: str = None
-    sla_policy: int = None
-    included_visits: int | None = None
+    sla_policy: Id = None
+    included_visits: Int32 | None = None
     parts_coverage: str = None
     labour_covered: bool = None
-    price_list: int | None = None
+    price_list: Id | None = None
     annual_fee: Decimal | str | None = None
     currency: str = None
     notes: str = None
@@ -165,8 +173,8 @@ def list_contracts(
     q: str = "",
     status: str = "",
     level: str = "",
-    customer: int | None = None,
-    expiring_within: int | None = None,
+    customer: Id | None = None,
+    expiring_within: Annotated[int, Field(ge=0, le=MAX_EXPIRING_WITHIN_DAYS)] | None = None,
 ):
     require(can(request.user, Capability.VIEW_CONTRACTS))
     return selectors.contract_list_for(
@@ -175,7 +183,7 @@ def list_contracts(
 
 
 @router.get("/contracts/{int:contract_id}", response=ContractOut)
-def get_contract(request, contract_id: int):
+def get_contract(request, contract_id: Id):
     return selectors.get_contract_for(request.user, contract_id)
 
 
@@ -188,7 +196,7 @@ def create_contract(request, payload: ContractIn):
 
 
 @router.patch("/contracts/{int:contract_id}", response=ContractOut, summary="Change a draft (or the notes)")
-def update_contract(request, contract_id: int, payload: ContractPatch):
+def update_contract(request, contract_id: Id, payload: ContractPatch):
     contract = selectors.get_contract_for(request.user, contract_id)
     _require_manage(request.user)
     fields = _links(request.user, payload.model_dump(exclude_unset=True))
@@ -196,14 +204,14 @@ def update_contract(request, contract_id: int, payload: ContractPatch):
 
 
 @router.post("/contracts/{int:contract_id}/activate", response=ContractOut)
-def activate_contract(request, contract_id: int):
+def activate_contract(request, contract_id: Id):
     contract = selectors.get_contract_for(request.user, contract_id)
     _require_manage(request.user)
     return services.activate_contract(contract, actor=request.user)
 
 
 @router.post("/contracts/{int:contract_id}/terminate", response=ContractOut)
-def terminate_contract(request, contract_id: int, payload: TerminateIn):
+def terminate_contract(request, contract_id: Id, payload: TerminateIn):
     contract = selectors.get_contract_for(request.user, contract_id)
     _require_manage(request.user)
     return services.terminate_contract(contract, actor=request.user, reason=payload.reason)
@@ -214,7 +222,7 @@ def terminate_contract(request, contract_id: int, payload: TerminateIn):
     response={201: ContractOut},
     summary="Draft the next period (starts the day after this one ends)",
 )
-def extend_contract(request, contract_id: int, payload: ExtendIn):
+def extend_contract(request, contract_id: Id, payload: ExtendIn):
     contract = selectors.get_contract_for(request.user, contract_id)
     _require_manage(request.user)
     fields = _links(request.user, payload.model_dump(exclude_unset=True))
@@ -226,7 +234,7 @@ def extend_contract(request, contract_id: int, payload: ExtendIn):
     response=EntitlementOut,
     summary="What a visit to this machine would be entitled to (today, or on `on`)",
 )
-def equipment_entitlement(request, equipment_id: int, on: dt.date | None = None):
+def equipment_entitlement(request, equipment_id: Id, on: dt.date | None = None):
     machine = get_object_or_404(equipment_for(request.user), pk=equipment_id)
     on = on or timezone.localdate()
     decision = services.decide_entitlement(customer=machine.customer, equipment=machine, priority="normal", on=on)

@@ -47,6 +47,7 @@ from fieldservice.contracts.models import (
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.core.outbox import emit_many
+from fieldservice.core.validation import check_date
 from fieldservice.customers.models import Customer
 
 CONTRACT_FIELDS = [
@@ -153,7 +154,7 @@ def _check_contract_fields(fields: dict) -> dict:
                 raise _error("sla_policy", _("Choose an SLA policy."), "invalid_choice")
             cleaned[name] = value
         elif name in {"starts_on", "ends_on"}:
-            cleaned[name] = _date(value, name)
+            cleaned[name] = check_date(_date(value, name), field=name)
         elif name == "included_visits":
             if value in (None, ""):
                 cleaned[name] = None

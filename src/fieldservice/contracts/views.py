@@ -29,6 +29,7 @@ from fieldservice.contracts.forms import (
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
+from fieldservice.core.validation import parse_id
 from fieldservice.customers.selectors import customers_for
 from fieldservice.workorders.selectors import work_orders_for
 
@@ -112,10 +113,10 @@ def contract_detail(request, pk: int):
 
 def _chosen_customer(request):
     """The customer whose machines the create form lists (from ?customer= or the posted form)."""
-    value = request.POST.get("customer") or request.GET.get("customer") or ""
-    if not value.isdigit():
+    pk = parse_id(request.POST.get("customer") or request.GET.get("customer"))
+    if pk is None:
         return None
-    return customers_for(request.user).filter(pk=int(value)).first()
+    return customers_for(request.user).filter(pk=pk).first()
 
 
 def _form_values(data: dict) -> dict:

@@ -73,6 +73,8 @@ class IdempotentRequest(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=100)
     endpoint = models.CharField(max_length=300)
+    # A digest of the request's body: the same key sent with another body is a client error.
+    fingerprint = models.CharField(max_length=64, blank=True)
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True, related_name="+")
     object_pk = models.CharField(max_length=64, blank=True)
     status_code = models.PositiveSmallIntegerField(null=True)

@@ -1,14 +1,91 @@
 """Field checks shared by every app's services, so a phone number or a coordinate
 means the same thing in customers, sites and engineer profiles."""
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 DEFAULT_PHONE_REGION = "CN"
+# The largest value a database integer column holds (PostgreSQL's bigint, SQLite's INTEGER).
+MAX_DB_INT = 2**63 - 1
+
+
+# The dates anyone of ours can mean: a machine installed, a contract run, a visit planned. Outside
+# them a date is a typo (1800 for 2018) or a probe (9999-12-31), and near the calendar's ends date
+# arithmetic (a contract's next day, a plan's week) overflows.
+EARLIEST_DATE = dt.date(1950, 1, 1)
+YEARS_AHEAD = 50
+
+
+def date_bounds() -> tuple[dt.date, dt.date]:
+    today = timezone.localdate()
+    return EARLIEST_DATE, today.replace(year=today.year + YEARS_AHEAD, day=min(today.day, 28))
+
+
+def check_date(value, *, field: str):
+    """Refuse a date (or a datetime, by its date) outside `date_bounds()`, naming `field`; None passes."""
+    if value is None:
+        return value
+    day = value
+    if isinstance(value, dt.datetime):
+        day = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    earliest, latest = date_bounds()
+    if not earliest <= day <= latest:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    _("Enter a date between %(earliest)s and %(latest)s.")
+                    % {"earliest": earliest.isoformat(), "latest": latest.isoformat()},
+                    code="out_of_range",
+                )
+            }
+        )
+    return value
+
+
+def check_length(value, *, model, field: str, name: str | None = None) -> str:
+    """The text stripped, refused (naming `name`, default `field`) when longer than `model.field`
+    holds: a long value is the sender's to shorten, never cut here without a word."""
+    text = (value or "").strip()
+    limit = model._meta.get_field(field).max_length
+    if limit is not None and len(text) > limit:
+        raise ValidationError(
+            {
+                name or field: ValidationError(
+                    _("Ensure this value has at most %(limit)d characters (it has %(length)d).")
+                    % {"limit": limit, "length": len(text)},
+                    code="max_length",
+                )
+            }
+        )
+    return text
+
+
+def has_nul(value) -> bool:
+    """Whether text, or any text in a list or dict, holds a NUL byte (PostgreSQL cannot store one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    return False
+
+
+def parse_id(value) -> int | None:
+    """An id from a query string or form value, or None: only ASCII digits (`"²".isdigit()` is true,
+    `int("²")` fails) and no larger than a database integer, which would reach the database as an
+    overflow."""
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_DB_INT else None
 
 
 def normalise_phone(raw: str, *, field: str = "phone") -> str:

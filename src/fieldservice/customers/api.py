@@ -5,14 +5,15 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.accounts.selectors import providers_for, users_for
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.customers import services
+from fieldservice.customers.models import Contact, Customer, Site
 from fieldservice.customers.selectors import (
     contacts_for,
     get_contact_for,
@@ -49,25 +50,27 @@ class CustomerOut(Schema):
         return obj.service_provider.name if obj.service_provider_id else None
 
 
-class CustomerIn(Schema):
+class CustomerIn(StrictSchema):
+    __model__ = Customer
     code: str = ""
     name: str
     kind: str = "company"
     tier: str = "standard"
     industry: str = ""
-    service_provider: int | None = None
-    account_owner: int | None = None
+    service_provider: Id | None = None
+    account_owner: Id | None = None
     notes: str = ""
 
 
-class CustomerPatch(Schema):
+class CustomerPatch(StrictSchema):
+    __model__ = Customer
     code: str = None
     name: str = None
     kind: str = None
     tier: str = None
     industry: str = None
-    service_provider: int | None = None
-    account_owner: int | None = None
+    service_provider: Id | None = None
+    account_owner: Id | None = None
     notes: str = None
     is_active: bool = None
 
@@ -83,7 +86,8 @@ class ContactOut(Schema):
     is_primary: bool
 
 
-class ContactIn(Schema):
+class ContactIn(StrictSchema):
+    __model__ = Contact
     name: str
     phone: str
     title: str = ""
@@ -92,7 +96,8 @@ class ContactIn(Schema):
     is_primary: bool = False
 
 
-class ContactPatch(Schema):
+class ContactPatch(StrictSchema):
+    __model__ = Contact
     name: str = None
     phone: str = None
     title: str = None
@@ -133,7 +138,8 @@ class SiteOut(Schema):
         return float(obj.longitude) if obj.longitude is not None else None
 
 
-class SiteIn(Schema):
+class SiteIn(StrictSchema):
+    __model__ = Site
     name: str
     address: str
     province: str = ""
@@ -142,10 +148,11 @@ class SiteIn(Schema):
     # Strings are accepted too so the service, not the schema, reports a bad coordinate on its field.
     latitude: float | str | None = None
     longitude: float | str | None = None
-    contact: int | None = None
+    contact: Id | None = None
 
 
-class SitePatch(Schema):
+class SitePatch(StrictSchema):
+    __model__ = Site
     name: str = None
     address: str = None
     province: str = None
@@ -153,7 +160,7 @@ class SitePatch(Schema):
     district: str = None
     latitude: float | str | None = None
     longitude: float | str | None = None
-    contact: int | None = None
+    contact: Id | None = None
     is_active: bool = None
 
 
@@ -196,7 +203,7 @@ def _require_change(user) -> None:
 @router.get("/customers", response=list[CustomerOut])
 @paginate(PageNumberPagination, page_size=50)
 def list_customers(
-    request, q: str = "", tier: str | None = None, kind: str | None = None, service_provider: int | None = None
+    request, q: str = "", tier: str | None = None, kind: str | None = None, service_provider: Id | None = None
 ):
     require(can(request.user, Capability.VIEW_CUSTOMERS))
     customers = search_customers(request.user, q)
@@ -218,12 +225,12 @@ def create_customer(request, payload: CustomerIn):
 
 
 @router.get("/customers/{int:customer_id}", response=CustomerOut)
-def get_customer(request, customer_id: int):
+def get_customer(request, customer_id: Id):
     return get_customer_for(request.user, customer_id)
 
 
 @router.patch("/customers/{int:customer_id}", response=CustomerOut)
-def update_customer(request, customer_id: int, payload: CustomerPatch):
+def update_customer(request, customer_id: Id, payload: CustomerPatch):
     customer = get_customer_for(request.user, customer_id)
     _require_change(request.user)
     fields = _customer_fields(request.user, payload.model_dump(exclude_unset=True))
@@ -234,28 +241,28 @@ def update_customer(request, customer_id: int, payload: CustomerPatch):
 
 
 @router.get("/customers/{int:customer_id}/contacts", response=list[ContactOut])
-def list_contacts(request, customer_id: int):
+def list_contacts(request, customer_id: Id):
     customer = get_customer_for(request.user, customer_id)
     return contacts_for(request.user).filter(customer=customer)
 
 
 @router.post("/customers/{int:customer_id}/contacts", response={201: ContactOut})
 @idempotent
-def add_contact(request, customer_id: int, payload: ContactIn):
+def add_contact(request, customer_id: Id, payload: ContactIn):
     customer = get_customer_for(request.user, customer_id)
     _require_change(request.user)
     return 201, services.add_contact(customer, actor=request.user, **payload.model_dump())
 
 
 @router.patch("/contacts/{int:contact_id}", response=ContactOut)
-def update_contact(request, contact_id: int, payload: ContactPatch):
+def update_contact(request, contact_id: Id, payload: ContactPatch):
     contact = get_contact_for(request.user, contact_id)
     _require_change(request.user)
     return services.update_contact(contact, actor=request.user, **payload.model_dump(exclude_unset=True))
 
 
 @router.delete("/contacts/{int:contact_id}", response={204: None})
-def remove_contact(request, contact_id: int):
+def remove_contact(request, contact_id: Id):
     contact = get_contact_for(request.user, contact_id)
     _require_change(request.user)
     services.remove_contact(contact, actor=request.user)
@@ -267,7 +274,7 @@ def remove_contact(request, contact_id: int):
 
 @router.get("/sites", response=list[SiteOut])
 @paginate(PageNumberPagination, page_size=50)
-def list_sites(request, q: str = "", customer: int | None = None, city: str | None = None):
+def list_sites(request, q: str = "", customer: Id | None = None, city: str | None = None):
     require(can(request.user, Capability.VIEW_CUSTOMERS))
     sites = search_sites(request.user, q)
     if customer is not None:
@@ -279,7 +286,7 @@ def list_sites(request, q: str = "", customer: int | None = None, city: str | No
 
 @router.post("/customers/{int:customer_id}/sites", response={201: SiteOut})
 @idempotent
-def create_site(request, customer_id: int, payload: SiteIn):
+def create_site(request, customer_id: Id, payload: SiteIn):
     customer = get_customer_for(request.user, customer_id)
     _require_change(request.user)
     fields = _site_fields(request.user, payload.model_dump())
@@ -287,12 +294,12 @@ def create_site(request, customer_id: int, payload: SiteIn):
 
 
 @router.get("/sites/{int:site_id}", response=SiteOut)
-def get_site(request, site_id: int):
+def get_site(request, site_id: Id):
     return get_site_for(request.user, site_id)
 
 
 @router.patch("/sites/{int:site_id}", response=SiteOut)
-def update_site(request, site_id: int, payload: SitePatch):
+def update_site(request, site_id: Id, payload: SitePatch):
     site = get_site_for(request.user, site_id)
     _require_change(request.user)
     fields = _site_fields(request.user, payload.model_dump(exclude_unset=True))

@@ -7,14 +7,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fieldservice.accounts.choices import Role
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.accounts.selectors import providers_for, users_for
-from fieldservice.core.api import StrictSchema, idempotent
+from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.dispatch import selectors, services
+from fieldservice.dispatch.models import Assignment
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["dispatch"])
@@ -107,21 +108,23 @@ class CandidateOut(Schema):
 
 
 class DispatchIn(StrictSchema):
-    engineer: int | None = None
-    provider: int | None = None
+    engineer: Id | None = None
+    provider: Id | None = None
     note: str = ""
 
 
 class EngineerIn(StrictSchema):
-    engineer: int
+    engineer: Id
 
 
 class ReassignIn(StrictSchema):
-    engineer: int
+    __model__ = Assignment
+    engineer: Id
     reason: str
 
 
-class ReasonIn(StrictSchema):
+class AssignmentReasonIn(StrictSchema):
+    __model__ = Assignment
     reason: str
 
 
@@ -154,7 +157,7 @@ def _assignment_out(user, assignment):
 
 
 @router.get("/work-orders/{int:order_id}/candidates", response=list[CandidateOut])
-def list_candidates(request, order_id: int, limit: int = 20):
+def list_candidates(request, order_id: Id, limit: Int32 = 20):
     order = get_work_order_for(request.user, order_id)
     require(services.may_dispatch(request.user))
     return selectors.candidates_for(order, request.user, limit=max(1, min(limit, 100)))
@@ -162,7 +165,7 @@ def list_candidates(request, order_id: int, limit: int = 20):
 
 @router.post("/work-orders/{int:order_id}/dispatch", response={201: AssignmentOut})
 @idempotent
-def dispatch_order(request, order_id: int, payload: DispatchIn):
+def dispatch_order(request, order_id: Id, payload: DispatchIn):
     order = get_work_order_for(request.user, order_id)
     require(services.may_dispatch(request.user))
     if (payload.engineer is None) == (payload.provider is None):
@@ -184,7 +187,7 @@ def dispatch_order(request, order_id: int, payload: DispatchIn):
 
 @router.post("/work-orders/{int:order_id}/reassign", response={201: AssignmentOut})
 @idempotent
-def reassign_order(request, order_id: int, payload: ReassignIn):
+def reassign_order(request, order_id: Id, payload: ReassignIn):
     order = get_work_order_for(request.user, order_id)
     require(services.may_dispatch(request.user))
     engineer = _engineer(request.user, payload.engineer)
@@ -193,7 +196,7 @@ def reassign_order(request, order_id: int, payload: ReassignIn):
 
 @router.post("/work-orders/{int:order_id}/helpers", response={201: AssignmentOut})
 @idempotent
-def add_helper(request, order_id: int, payload: EngineerIn):
+def add_helper(request, order_id: Id, payload: EngineerIn):
     order = get_work_order_for(request.user, order_id)
     require(services.may_dispatch(request.user))
     engineer = _engineer(request.user, payload.engineer)
@@ -218,13 +221,13 @@ def list_my_assignments(request, status: str = ""):
 
 
 @router.post("/assignments/{int:assignment_id}/accept", response=AssignmentOut)
-def accept_assignment(request, assignment_id: int):
+def accept_assignment(request, assignment_id: Id):
     assignment = selectors.get_assignment_for(request.user, assignment_id)
     return _assignment_out(request.user, services.accept_assignment(assignment, actor=request.user))
 
 
 @router.post("/assignments/{int:assignment_id}/reject", response=AssignmentOut)
-def reject_assignment(request, assignment_id: int, payload: ReasonIn):
+def reject_assignment(request, assignment_id: Id, payload: AssignmentReasonIn):
     assignment = selectors.get_assignment_for(request.user, assignment_id)
     services.reject_assignment(assignment, actor=request.user, reason=payload.reason)
     # The rejecting engineer no longer sees the order, so no read-back through the selector.
@@ -234,7 +237,7 @@ def reject_assignment(request, assignment_id: int, payload: ReasonIn):
 
 
 @router.post("/assignments/{int:assignment_id}/revoke", response=AssignmentOut)
-def revoke_assignment(request, assignment_id: int, payload: ReasonIn):
+def revoke_assignment(request, assignment_id: Id, payload: AssignmentReasonIn):
     assignment = selectors.get_assignment_for(request.user, assignment_id)
     require(services.may_dispatch(request.user))
     services.revoke_assignment(assignment, actor=request.user, reason=payload.reason)
@@ -242,7 +245,7 @@ def revoke_assignment(request, assignment_id: int, payload: ReasonIn):
 
 
 @router.post("/assignments/{int:assignment_id}/assign-engineer", response=AssignmentOut)
-def assign_engineer(request, assignment_id: int, payload: EngineerIn):
+def assign_engineer(request, assignment_id: Id, payload: EngineerIn):
     assignment = selectors.get_assignment_for(request.user, assignment_id)
     require(can(request.user, Capability.ASSIGN_PROVIDER_ENGINEERS))
     engineer = _engineer(request.user, payload.engineer)

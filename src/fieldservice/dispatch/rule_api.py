@@ -8,11 +8,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Body, Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ConfigDict
+from ninja.pagination import paginate
 
 from fieldservice.accounts.models import Organisation, ServiceArea, ServiceTeam, User
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.dispatch import rule_services, selectors
 from fieldservice.dispatch.autodispatch import explain
@@ -43,13 +42,11 @@ class RuleOut(Schema):
     updated_at: datetime
 
 
-class MoveIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+class RuleMoveIn(StrictSchema):
     direction: str
 
 
-class PolygonIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+class PolygonIn(StrictSchema):
     polygon: list
 
 
@@ -120,32 +117,32 @@ def create_rule(request, payload: AnyBody):
 
 
 @router.get("/dispatch-rules/{int:rule_id}", response=RuleOut)
-def get_rule(request, rule_id: int):
+def get_rule(request, rule_id: Id):
     return _rule(request, rule_id)
 
 
 @router.patch("/dispatch-rules/{int:rule_id}", response=RuleOut)
-def update_rule(request, rule_id: int, payload: AnyBody):
+def update_rule(request, rule_id: Id, payload: AnyBody):
     rule = _rule(request, rule_id)
     return rule_services.update_rule(rule, actor=request.user, **_fields(payload))
 
 
 @router.post("/dispatch-rules/{int:rule_id}/move", response=RuleOut)
-def move_rule(request, rule_id: int, payload: MoveIn):
+def move_rule(request, rule_id: Id, payload: RuleMoveIn):
     rule = _rule(request, rule_id)
     rule_services.move_rule(rule, actor=request.user, direction=payload.direction)
     return DispatchRule.objects.get(pk=rule.pk)
 
 
 @router.delete("/dispatch-rules/{int:rule_id}", response={204: None})
-def delete_rule(request, rule_id: int):
+def delete_rule(request, rule_id: Id):
     rule = _rule(request, rule_id)
     rule_services.delete_rule(rule, actor=request.user)
     return 204, None
 
 
 @router.get("/work-orders/{int:order_id}/rule-test", response=RuleTestOut)
-def test_rules(request, order_id: int):
+def test_rules(request, order_id: Id):
     """What the rules would do with the order now; changes nothing."""
     order = get_work_order_for(request.user, order_id)
     require(rule_services.may_view_rules(request.user))
@@ -181,7 +178,7 @@ def test_rules(request, order_id: int):
 
 
 @router.put("/service-areas/{int:area_id}/polygon", response=dict)
-def set_area_polygon(request, area_id: int, payload: PolygonIn):
+def set_area_polygon(request, area_id: Id, payload: PolygonIn):
     require(rule_services.may_view_rules(request.user))
     area = get_object_or_404(ServiceArea, pk=area_id)
     area = rule_services.set_area_polygon(area, actor=request.user, polygon=payload.polygon)

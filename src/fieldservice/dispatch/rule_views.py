@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
+from fieldservice.core.validation import parse_id
 from fieldservice.dispatch import rule_services, selectors
 from fieldservice.dispatch.autodispatch import explain
 from fieldservice.dispatch.engine import FACTORS, factor_labels
@@ -119,8 +120,8 @@ def rule_tester(request):
         value = form.cleaned_data["order"].strip()
         orders = work_orders_for(request.user)
         order = orders.filter(number__iexact=value).first()
-        if order is None and value.isdigit():
-            order = orders.filter(pk=int(value)).first()
+        if order is None and parse_id(value):
+            order = orders.filter(pk=parse_id(value)).first()
         if order is None:
             form.add_error("order", _("No work order %(number)s.") % {"number": value})
         else:

@@ -2,14 +2,16 @@
 sent through the follow link without signing in, is in `portal.api`."""
 
 from datetime import date, datetime
+from typing import Annotated
 
 from ninja import Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fieldservice.accounts.selectors import get_engineer_for
-from fieldservice.core.api import StrictSchema
+from fieldservice.core.api import Id, PageNumberPagination, StrictSchema
 from fieldservice.core.errors import require
 from fieldservice.feedback import selectors, services
+from fieldservice.feedback.models import Evaluation
 
 router = Router(tags=["feedback"])
 
@@ -66,6 +68,7 @@ class EvaluationOut(Schema):
 
 
 class CallbackIn(StrictSchema):
+    __columns__ = {"result": (Evaluation, "callback_result")}
     result: str
 
 
@@ -80,11 +83,11 @@ class EngineerScoreOut(Schema):
 @paginate(PageNumberPagination, page_size=50)
 def list_evaluations(
     request,
-    customer: int | None = None,
-    engineer: int | None = None,
+    customer: Id | None = None,
+    engineer: Id | None = None,
     needs_callback: bool | None = None,
     callback_due: bool = False,
-    max_overall: int | None = None,
+    max_overall: Annotated[int, Field(ge=1, le=5)] | None = None,
     submitted_from: date | None = None,
     submitted_to: date | None = None,
 ):
@@ -102,12 +105,12 @@ def list_evaluations(
 
 
 @router.get("/evaluations/{int:evaluation_id}", response=EvaluationOut)
-def get_evaluation(request, evaluation_id: int):
+def get_evaluation(request, evaluation_id: Id):
     return selectors.get_evaluation_for(request.user, evaluation_id)
 
 
 @router.post("/evaluations/{int:evaluation_id}/callback", response=EvaluationOut, summary="Record a call back")
-def record_callback(request, evaluation_id: int, payload: CallbackIn):
+def record_callback(request, evaluation_id: Id, payload: CallbackIn):
     evaluation = selectors.get_evaluation_for(request.user, evaluation_id)
     require(services.may_call_back(request.user))
     services.record_callback(evaluation, actor=request.user, result=payload.result)
@@ -119,7 +122,7 @@ def record_callback(request, evaluation_id: int, payload: CallbackIn):
     response=EngineerScoreOut,
     summary="An engineer's average overall rating as lead engineer",
 )
-def engineer_score(request, engineer_id: int):
+def engineer_score(request, engineer_id: Id):
     """`engineer_id` is the engineer's id as in /engineers; `average` is null before any evaluation."""
     profile = get_engineer_for(request.user, engineer_id)
     score = selectors.engineer_scores([profile.user_id]).get(profile.user_id)

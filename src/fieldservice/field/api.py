@@ -6,6 +6,7 @@ state; 422: field errors. Offers are answered through the dispatch endpoints.
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -13,14 +14,18 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
-from fieldservice.core.api import StrictSchema, idempotent
+from fieldservice.core.api import Id, StrictSchema, column_max_length, idempotent, strict_form
 from fieldservice.core.errors import DomainError
 from fieldservice.field import selectors, services
+from fieldservice.field.models import PartUsage, Signature
 from fieldservice.field.report import render_service_report
 from fieldservice.inventory.selectors import parts_for
+from fieldservice.workorders.api import AttachmentOut
+from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["field"])
+SignerName = Annotated[str, Form(max_length=column_max_length(Signature, "signer_name"))]
 
 
 class LocationIn(StrictSchema):
@@ -33,10 +38,11 @@ class CheckInIn(StrictSchema):
     latitude: Decimal | None
     longitude: Decimal | None
     accuracy: Decimal | None = None
-    location_error: str = ""
+    location_error: str = Field("", max_length=40)
 
 
 class WorkIn(StrictSchema):
+    __model__ = WorkOrder
     resolution_type: str
     fault_cause: str
     actions_taken: str
@@ -44,14 +50,15 @@ class WorkIn(StrictSchema):
     labour_hours: Decimal | str
 
 
-class PartIn(StrictSchema):
-    part: int | None = None
+class PartUsageIn(StrictSchema):
+    __model__ = PartUsage
+    part: Id | None = None
     quantity: Decimal | str
-    replaces: int | None = None
+    replaces: Id | None = None
     new_serial: str = ""
 
 
-class VisitOut(Schema):
+class VisitStepsOut(Schema):
     id: int
     number: str
     status: str
@@ -64,7 +71,7 @@ class VisitOut(Schema):
     completed_at: datetime | None
 
 
-class CheckInOut(VisitOut):
+class CheckInOut(VisitStepsOut):
     distance_km: float | None
     location_missing: bool
 
@@ -92,14 +99,6 @@ class PartUsageOut(Schema):
         return obj.part.name
 
 
-class AttachmentOut(Schema):
-    id: int
-    kind: str
-    content_type: str
-    size: int
-    created_at: datetime
-
-
 class SignatureOut(Schema):
     id: int
     signer_name: str
@@ -107,7 +106,7 @@ class SignatureOut(Schema):
     captured_at: datetime
 
 
-def _order(request, work_order_id: int):
+def _order(request, work_order_id: Id):
     return get_work_order_for(request.user, work_order_id)
 
 
@@ -122,15 +121,15 @@ def _lookup(queryset, pk, field: str):
     return obj
 
 
-@router.post("/work-orders/{int:work_order_id}/start-travel", response=VisitOut)
-def start_travel(request, work_order_id: int, payload: LocationIn | None = None):
+@router.post("/work-orders/{int:work_order_id}/start-travel", response=VisitStepsOut)
+def start_travel(request, work_order_id: Id, payload: LocationIn | None = None):
     order = _order(request, work_order_id)
     location = payload.dict() if payload is not None else {}
     return services.start_travel(order, actor=request.user, **location)
 
 
 @router.post("/work-orders/{int:work_order_id}/check-in", response=CheckInOut)
-def check_in(request, work_order_id: int, payload: CheckInIn):
+def check_in(request, work_order_id: Id, payload: CheckInIn):
     order = _order(request, work_order_id)
     order = services.check_in(order, actor=request.user, **payload.dict())
     event = selectors.last_check_in(order)
@@ -139,21 +138,21 @@ def check_in(request, work_order_id: int, payload: CheckInIn):
     return order
 
 
-@router.post("/work-orders/{int:work_order_id}/work", response=VisitOut)
-def record_work(request, work_order_id: int, payload: WorkIn):
+@router.post("/work-orders/{int:work_order_id}/work", response=VisitStepsOut)
+def record_work(request, work_order_id: Id, payload: WorkIn):
     order = _order(request, work_order_id)
     return services.record_work(order, actor=request.user, **payload.dict())
 
 
 @router.get("/work-orders/{int:work_order_id}/parts", response=list[PartUsageOut])
-def list_parts(request, work_order_id: int):
+def list_parts(request, work_order_id: Id):
     order = _order(request, work_order_id)
     return list(selectors.part_usages_of(order))
 
 
 @router.post("/work-orders/{int:work_order_id}/parts", response={201: PartUsageOut})
 @idempotent
-def use_part(request, work_order_id: int, payload: PartIn):
+def use_part(request, work_order_id: Id, payload: PartUsageIn):
     order = _order(request, work_order_id)
     part = _lookup(parts_for(request.user), payload.part, "part")
     replaces = _lookup(selectors.fitted_parts_for_order(order), payload.replaces, "replaces")
@@ -169,27 +168,34 @@ def use_part(request, work_order_id: int, payload: PartIn):
 
 
 @router.post("/work-orders/{int:work_order_id}/photos", response={201: AttachmentOut})
+@strict_form
 @idempotent
-def add_photo(request, work_order_id: int, file: File[UploadedFile]):
+def add_photo(request, work_order_id: Id, file: File[UploadedFile]):
     order = _order(request, work_order_id)
     return 201, services.add_photo(order, actor=request.user, file=file)
 
 
 @router.post("/work-orders/{int:work_order_id}/signature", response={201: SignatureOut})
+@strict_form
 @idempotent
-def capture_signature(request, work_order_id: int, image: File[UploadedFile], signer_name: Form[str] = ""):
+def capture_signature(
+    request,
+    work_order_id: Id,
+    image: File[UploadedFile],
+    signer_name: SignerName = "",
+):
     order = _order(request, work_order_id)
     return 201, services.capture_signature(order, actor=request.user, image_file=image, signer_name=signer_name)
 
 
-@router.post("/work-orders/{int:work_order_id}/complete", response=VisitOut)
-def complete(request, work_order_id: int):
+@router.post("/work-orders/{int:work_order_id}/complete", response=VisitStepsOut)
+def complete(request, work_order_id: Id):
     order = _order(request, work_order_id)
     return services.complete_visit(order, actor=request.user)
 
 
 @router.get("/work-orders/{int:work_order_id}/report.pdf")
-def report_pdf(request, work_order_id: int):
+def report_pdf(request, work_order_id: Id):
     """The service report PDF of a completed (or closed) visit."""
     order = _order(request, work_order_id)
     if not selectors.may_download_report(request.user, order):

@@ -1,13 +1,13 @@
 """HTTP API for the parts catalogue (under /api/v1/)."""
 
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ConfigDict
+from ninja.pagination import paginate
 
 from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.inventory import selectors, services
+from fieldservice.inventory.models import Part
 
 router = Router(tags=["inventory"])
 
@@ -21,9 +21,8 @@ class PartOut(Schema):
     is_active: bool
 
 
-class PartIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class PartIn(StrictSchema):
+    __model__ = Part
     part_number: str
     name: str
     specification: str = ""
@@ -31,9 +30,8 @@ class PartIn(Schema):
     is_active: bool = True
 
 
-class PartPatch(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class PartPatch(StrictSchema):
+    __model__ = Part
     part_number: str = None
     name: str = None
     specification: str = None
@@ -58,11 +56,11 @@ def create_part(request, payload: PartIn):
 
 
 @router.get("/parts/{int:part_id}", response=PartOut)
-def get_part(request, part_id: int):
+def get_part(request, part_id: Id):
     return selectors.get_part_for(request.user, part_id)
 
 
 @router.patch("/parts/{int:part_id}", response=PartOut)
-def update_part(request, part_id: int, payload: PartPatch):
+def update_part(request, part_id: Id, payload: PartPatch):
     part = selectors.get_part_for(request.user, part_id)
     return services.update_part(part, actor=request.user, **payload.model_dump(exclude_unset=True))

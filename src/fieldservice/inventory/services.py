@@ -8,6 +8,7 @@ from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import require
 from fieldservice.core.events import record_created, record_updated, snapshot
+from fieldservice.core.validation import check_length
 from fieldservice.inventory.choices import Unit
 from fieldservice.inventory.models import Part
 
@@ -37,7 +38,7 @@ def _check(fields: dict, part: Part | None = None) -> dict:
             if not value:
                 raise ValidationError({"name": ValidationError(_("This field is required."), code="required")})
         elif name == "specification":
-            value = (value or "").strip()[:300]
+            value = check_length(value, model=Part, field="specification")
         elif name == "unit":
             if value not in Unit.values:
                 raise ValidationError({"unit": ValidationError(_("Unknown unit."), code="invalid_choice")})

@@ -5,13 +5,14 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import product_models_for
-from fieldservice.core.api import StrictSchema, idempotent
+from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.knowledge import selectors, services
+from fieldservice.knowledge.models import Article
 from fieldservice.workorders.selectors import fault_categories, get_work_order_for
 
 router = Router(tags=["knowledge"])
@@ -47,18 +48,20 @@ class ArticleHitOut(ArticleOut):
 
 
 class ArticleIn(StrictSchema):
+    __model__ = Article
     title: str
-    fault_category: int | None = None
-    product_model: int | None = None
+    fault_category: Id | None = None
+    product_model: Id | None = None
     symptoms: str = ""
     cause: str = ""
     solution: str = ""
 
 
 class ArticlePatch(StrictSchema):
+    __model__ = Article
     title: str = None
-    fault_category: int | None = None
-    product_model: int | None = None
+    fault_category: Id | None = None
+    product_model: Id | None = None
     symptoms: str = None
     cause: str = None
     solution: str = None
@@ -86,7 +89,7 @@ def _links(user, data: dict) -> dict:
 
 @router.get("/articles", response=list[ArticleHitOut], summary="Knowledge articles; with q, best matches first")
 @paginate(PageNumberPagination, page_size=50)
-def list_articles(request, q: str = "", fault_category: int | None = None, status: str = ""):
+def list_articles(request, q: str = "", fault_category: Id | None = None, status: str = ""):
     """Without `q`: every article you may read, filtered. With `q`: the best matches (at most
     50), ranked; `fault_category` then also boosts articles of that category."""
     require(can(request.user, Capability.VIEW_KNOWLEDGE))
@@ -100,7 +103,7 @@ def list_articles(request, q: str = "", fault_category: int | None = None, statu
 
 
 @router.get("/articles/{int:article_id}", response=ArticleOut)
-def get_article(request, article_id: int):
+def get_article(request, article_id: Id):
     return selectors.get_article_for(request.user, article_id)
 
 
@@ -112,7 +115,7 @@ def create_article(request, payload: ArticleIn):
 
 
 @router.patch("/articles/{int:article_id}", response=ArticleOut)
-def update_article(request, article_id: int, payload: ArticlePatch):
+def update_article(request, article_id: Id, payload: ArticlePatch):
     article = selectors.get_article_for(request.user, article_id)
     require(services.may_manage_knowledge(request.user))
     fields = _links(request.user, payload.model_dump(exclude_unset=True))
@@ -120,7 +123,7 @@ def update_article(request, article_id: int, payload: ArticlePatch):
 
 
 @router.post("/articles/{int:article_id}/publish", response=ArticleOut)
-def publish_article(request, article_id: int):
+def publish_article(request, article_id: Id):
     article = selectors.get_article_for(request.user, article_id)
     return services.publish_article(article, actor=request.user)
 
@@ -130,7 +133,7 @@ def publish_article(request, article_id: int):
     response={201: ArticleOut},
     summary="Draft an article from a closed work order (409 if it has one: the message names it)",
 )
-def article_from_order(request, order_id: int):
+def article_from_order(request, order_id: Id):
     require(services.may_manage_knowledge(request.user))
     order = get_work_order_for(request.user, order_id)
     return 201, services.article_from_order(order, actor=request.user)

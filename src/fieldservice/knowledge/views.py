@@ -12,6 +12,7 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
+from fieldservice.core.validation import parse_id
 from fieldservice.knowledge import selectors, services
 from fieldservice.knowledge.forms import ArticleFilterForm, ArticleForm
 from fieldservice.knowledge.models import Article
@@ -62,9 +63,9 @@ def suggest(request):
     """Up to five articles for what the agent is typing (htmx fragment); nothing for no text."""
     _require_view(request.user)
     category = None
-    category_id = request.GET.get("fault_category", "")
-    if category_id.isdigit():
-        category = fault_categories().filter(pk=int(category_id)).first()
+    category_id = parse_id(request.GET.get("fault_category"))
+    if category_id:
+        category = fault_categories().filter(pk=category_id).first()
     articles = selectors.search_articles(
         request.user, request.GET.get("q", ""), category, limit=selectors.SUGGEST_LIMIT
     )

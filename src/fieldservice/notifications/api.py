@@ -3,8 +3,9 @@
 from datetime import datetime
 
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from fieldservice.core.api import Id, PageNumberPagination
 from fieldservice.notifications import selectors, services
 
 router = Router(tags=["notifications"])
@@ -53,6 +54,6 @@ def read_all(request):
 
 
 @router.post("/notifications/{int:notification_id}/read", response=NotificationOut)
-def read(request, notification_id: int):
+def read(request, notification_id: Id):
     notification = selectors.get_notification_for(request.user, notification_id)
     return services.mark_read(notification, actor=request.user)

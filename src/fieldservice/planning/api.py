@@ -5,22 +5,20 @@ from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
 from ninja import Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ConfigDict
+from ninja.pagination import paginate
 
-from fieldservice.core.api import idempotent
+from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.planning import selectors, services
 
 router = Router(tags=["planning"])
 
 
-class PlanningRunIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+class PlanningRunIn(StrictSchema):
     day: date
-    team: int | None = None
-    area: int | None = None
-    time_budget_seconds: int = 10
+    team: Id | None = None
+    area: Id | None = None
+    time_budget_seconds: Int32 = 10
 
 
 class PlanningRunOut(Schema):
@@ -67,13 +65,13 @@ def start_run(request, payload: PlanningRunIn):
 
 
 @router.get("/planning/runs/{int:run_id}", response=PlanningRunOut)
-def get_run(request, run_id: int):
+def get_run(request, run_id: Id):
     run = selectors.get_run_for(request.user, run_id)
     _require(request)
     return run
 
 
-def _act(request, run_id: int, action):
+def _act(request, run_id: Id, action):
     run = selectors.get_run_for(request.user, run_id)
     if not services.may_plan(request.user):
         raise PermissionDenied
@@ -81,15 +79,15 @@ def _act(request, run_id: int, action):
 
 
 @router.post("/planning/runs/{int:run_id}/cancel", response=PlanningRunOut)
-def cancel_run(request, run_id: int):
+def cancel_run(request, run_id: Id):
     return _act(request, run_id, services.cancel_run)
 
 
 @router.post("/planning/runs/{int:run_id}/discard", response=PlanningRunOut)
-def discard_run(request, run_id: int):
+def discard_run(request, run_id: Id):
     return _act(request, run_id, services.discard_run)
 
 
 @router.post("/planning/runs/{int:run_id}/apply", response=PlanningRunOut)
-def apply_run(request, run_id: int):
+def apply_run(request, run_id: Id):
     return _act(request, run_id, services.apply_run)

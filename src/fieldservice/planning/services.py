@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.models import ServiceArea, ServiceTeam, User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
+from fieldservice.core.validation import check_date
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.planning import inputs
 from fieldservice.planning.choices import ACTIVE_RUN_STATUSES, RunStatus
@@ -73,6 +74,7 @@ def start_run(
         raise _error("team", _("Choose a team or a service area (one of the two)."), "required")
     if not isinstance(day, dt.date):
         raise _error("day", _("Give the day to plan."), "required")
+    check_date(day, field="day")
     if isinstance(time_budget_seconds, bool) or not isinstance(time_budget_seconds, int):
         raise _error("time_budget_seconds", _("The time budget must be a whole number of seconds."))
     if not MIN_BUDGET <= time_budget_seconds <= MAX_BUDGET:

@@ -6,12 +6,13 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fieldservice.accounts.selectors import providers_for
-from fieldservice.core.api import StrictSchema, idempotent
+from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.pool import selectors, services
+from fieldservice.pool.models import PoolOffer
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["pool"])
@@ -74,13 +75,15 @@ class OfferOut(Schema):
 
 
 class PublishIn(StrictSchema):
-    minutes: int | None = None
+    __model__ = PoolOffer
+    minutes: Int32 | None = None
     requires_approval: bool = False
-    provider: int | None = None
+    provider: Id | None = None
     note: str = ""
 
 
-class ReasonIn(StrictSchema):
+class OfferReasonIn(StrictSchema):
+    __columns__ = {"reason": (PoolOffer, "note")}
     reason: str = ""
 
 
@@ -109,13 +112,13 @@ def list_offers(request, status: str = ""):
 
 
 @router.get("/pool/offers/{int:offer_id}", response=OfferOut)
-def get_offer(request, offer_id: int):
+def get_offer(request, offer_id: Id):
     return _out(request.user, selectors.get_offer_for(request.user, offer_id))
 
 
 @router.post("/work-orders/{int:order_id}/pool", response={201: OfferOut})
 @idempotent
-def publish(request, order_id: int, payload: PublishIn):
+def publish(request, order_id: Id, payload: PublishIn):
     order = get_work_order_for(request.user, order_id)
     require(selectors.may_manage_pool(request.user))
     provider = None
@@ -142,7 +145,7 @@ def publish(request, order_id: int, payload: PublishIn):
 
 
 @router.post("/pool/offers/{int:offer_id}/grab", response=OfferOut)
-def grab(request, offer_id: int):
+def grab(request, offer_id: Id):
     """409 with code "taken" when another engineer was first."""
     offer = selectors.get_offer_for(request.user, offer_id)
     require(selectors.is_grabber(request.user))
@@ -150,18 +153,18 @@ def grab(request, offer_id: int):
 
 
 @router.post("/pool/offers/{int:offer_id}/approve", response=OfferOut)
-def approve(request, offer_id: int):
+def approve(request, offer_id: Id):
     offer = selectors.get_offer_for(request.user, offer_id)
     return _out(request.user, services.approve_grab(offer, actor=request.user))
 
 
 @router.post("/pool/offers/{int:offer_id}/decline", response=OfferOut)
-def decline(request, offer_id: int, payload: ReasonIn):
+def decline(request, offer_id: Id, payload: OfferReasonIn):
     offer = selectors.get_offer_for(request.user, offer_id)
     return _out(request.user, services.decline_grab(offer, actor=request.user, reason=payload.reason))
 
 
 @router.post("/pool/offers/{int:offer_id}/withdraw", response=OfferOut)
-def withdraw(request, offer_id: int, payload: ReasonIn):
+def withdraw(request, offer_id: Id, payload: OfferReasonIn):
     offer = selectors.get_offer_for(request.user, offer_id)
     return _out(request.user, services.withdraw_offer(offer, actor=request.user, reason=payload.reason))

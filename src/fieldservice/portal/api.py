@@ -6,8 +6,9 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
-from pydantic import ConfigDict
 
+from fieldservice.core.api import Id, StrictSchema
+from fieldservice.feedback.models import Evaluation
 from fieldservice.feedback.services import submit_evaluation
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import request_by_follow_token
@@ -15,9 +16,8 @@ from fieldservice.workorders.selectors import request_by_follow_token
 router = Router(tags=["portal"])
 
 
-class EvaluationIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class EvaluationIn(StrictSchema):
+    __model__ = Evaluation
     # Any value is let through so the service names the field of a bad score (422).
     overall: Any = None
     timeliness: Any = None
@@ -49,7 +49,7 @@ class PublicEvaluationOut(Schema):
     auth=None,
     summary="The customer rates a finished work order (follow link; no sign-in)",
 )
-def submit_order_evaluation(request, token: str, order_id: int, payload: EvaluationIn):
+def submit_order_evaluation(request, token: str, order_id: Id, payload: EvaluationIn):
     """409 when the order is not finished yet or was already rated; 422 names a bad score."""
     service_request = request_by_follow_token(token)
     order = get_object_or_404(WorkOrder, pk=order_id, request=service_request)

@@ -8,12 +8,13 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
-from fieldservice.core.api import StrictSchema, idempotent
+from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.scheduling import selectors, services
 from fieldservice.scheduling.choices import VisitStatus
+from fieldservice.scheduling.models import Absence, Visit
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["scheduling"])
@@ -45,20 +46,22 @@ class VisitOut(Schema):
 
 
 class ScheduleIn(StrictSchema):
+    __model__ = Visit
     planned_start: datetime
-    duration_minutes: int | None = None
+    duration_minutes: Int32 | None = None
     window_start: datetime | None = None
     window_end: datetime | None = None
     is_pinned: bool = False
     note: str = ""
-    version: int | None = None
+    version: Int32 | None = None
 
 
-class MoveIn(StrictSchema):
-    engineer: int
+class VisitMoveIn(StrictSchema):
+    __columns__ = {"reason": (Visit, "note")}
+    engineer: Id
     planned_start: datetime
-    version: int
-    duration_minutes: int | None = None
+    version: Int32
+    duration_minutes: Int32 | None = None
     reason: str = ""
 
 
@@ -86,7 +89,8 @@ class AbsenceCreatedOut(AbsenceOut):
 
 
 class AbsenceIn(StrictSchema):
-    engineer: int
+    __model__ = Absence
+    engineer: Id
     kind: str = "leave"
     starts_at: datetime
     ends_at: datetime
@@ -94,6 +98,7 @@ class AbsenceIn(StrictSchema):
 
 
 class AbsenceUpdateIn(StrictSchema):
+    __model__ = Absence
     kind: str | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -122,7 +127,7 @@ def list_visits(
     request,
     start: datetime | None = None,
     end: datetime | None = None,
-    engineer: int | None = None,
+    engineer: Id | None = None,
     status: str | None = None,
 ):
     """The visits of the orders the caller may see, starting in [start, end)."""
@@ -141,12 +146,12 @@ def list_visits(
 
 
 @router.get("/visits/{int:visit_id}", response=VisitOut)
-def get_visit(request, visit_id: int):
+def get_visit(request, visit_id: Id):
     return selectors.get_visit_for(request.user, visit_id)
 
 
 @router.post("/work-orders/{int:order_id}/visit", response=VisitOut)
-def schedule_order_visit(request, order_id: int, payload: ScheduleIn):
+def schedule_order_visit(request, order_id: Id, payload: ScheduleIn):
     """Plan (or change) the order's visit. Sending `version` refuses it (409) if the visit changed."""
     order = get_work_order_for(request.user, order_id)
     visit = services.schedule_visit(order, actor=request.user, **payload.dict())
@@ -154,7 +159,7 @@ def schedule_order_visit(request, order_id: int, payload: ScheduleIn):
 
 
 @router.post("/visits/{int:visit_id}/move", response=VisitOut)
-def move_visit(request, visit_id: int, payload: MoveIn):
+def move_visit(request, visit_id: Id, payload: VisitMoveIn):
     visit = selectors.get_visit_for(request.user, visit_id)
     require(services.may_schedule(request.user))
     engineer = _engineer(request.user, payload.engineer)
@@ -175,7 +180,7 @@ def move_visit(request, visit_id: int, payload: MoveIn):
 
 @router.get("/absences", response=list[AbsenceOut])
 @paginate(PageNumberPagination, page_size=50)
-def list_absences(request, engineer: int | None = None, start: datetime | None = None, end: datetime | None = None):
+def list_absences(request, engineer: Id | None = None, start: datetime | None = None, end: datetime | None = None):
     """Schedulers: every engineer's absences; an engineer: his own. Those overlapping [start, end)."""
     absences = selectors.absences_for(request.user)
     if engineer is not None:
@@ -188,7 +193,7 @@ def list_absences(request, engineer: int | None = None, start: datetime | None =
 
 
 @router.get("/absences/{int:absence_id}", response=AbsenceOut)
-def get_absence(request, absence_id: int):
+def get_absence(request, absence_id: Id):
     return selectors.get_absence_for(request.user, absence_id)
 
 
@@ -203,7 +208,7 @@ def create_absence(request, payload: AbsenceIn):
 
 
 @router.patch("/absences/{int:absence_id}", response=AbsenceCreatedOut)
-def update_absence(request, absence_id: int, payload: AbsenceUpdateIn):
+def update_absence(request, absence_id: Id, payload: AbsenceUpdateIn):
     absence = selectors.get_absence_for(request.user, absence_id)
     require(selectors.may_manage_schedules(request.user))
     values = {
@@ -217,7 +222,7 @@ def update_absence(request, absence_id: int, payload: AbsenceUpdateIn):
 
 
 @router.delete("/absences/{int:absence_id}", response={204: None})
-def delete_absence(request, absence_id: int):
+def delete_absence(request, absence_id: Id):
     absence = selectors.get_absence_for(request.user, absence_id)
     services.delete_absence(absence, actor=request.user)
     return 204, None

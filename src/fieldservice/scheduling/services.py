@@ -21,6 +21,7 @@ from fieldservice.assets.models import ProductModel
 from fieldservice.core import outbox
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import CREATED, DELETED, record_created, record_event, record_updated, snapshot
+from fieldservice.core.validation import check_date, check_length
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.scheduling.choices import AbsenceKind, VisitStatus
 from fieldservice.scheduling.models import Absence, CalendarFeed, DurationDefault, Visit, new_feed_token
@@ -88,6 +89,9 @@ def _stale(order: WorkOrder) -> DomainError:
 def _validate_slot(planned_start, duration_minutes, window_start, window_end) -> None:
     if planned_start is None:
         raise _error("planned_start", _("Give the planned start."), "required")
+    check_date(planned_start, field="planned_start")
+    check_date(window_start, field="window_start")
+    check_date(window_end, field="window_end")
     if not (0 < duration_minutes <= MAX_DURATION_MINUTES):
         raise _error("duration_minutes", _("The duration must be between 1 minute and 24 hours."), "out_of_range")
     if (window_start is None) != (window_end is None):
@@ -144,7 +148,7 @@ def schedule_visit(
         "window_start": window_start,
         "window_end": window_end,
         "is_pinned": is_pinned,
-        "note": (note or "").strip()[:300],
+        "note": check_length(note, model=Visit, field="note"),
     }
     if visit is None:
         visit = Visit.objects.create(work_order=order, created_by=actor, **fields)
@@ -316,6 +320,11 @@ def _check_absence(engineer, kind, starts_at, ends_at) -> None:
         errors["engineer"] = [ValidationError(_("Choose an active engineer."), code="not_an_engineer")]
     if kind not in AbsenceKind.values:
         errors["kind"] = [ValidationError(_("Choose the kind of absence."), code="invalid_choice")]
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        try:
+            check_date(value, field=name)
+        except ValidationError as error:
+            errors.update(error.error_dict)
     if starts_at is None:
         errors["starts_at"] = [ValidationError(_("Give the start."), code="required")]
     if ends_at is None:
@@ -361,7 +370,7 @@ def create_absence(
         kind=kind,
         starts_at=starts_at,
         ends_at=ends_at,
-        note=(note or "").strip()[:300],
+        note=check_length(note, model=Absence, field="note"),
         created_by=actor,
     )
     record_created(absence, actor=actor, fields=ABSENCE_FIELDS, related=engineer)
@@ -385,7 +394,7 @@ def update_absence(
     _check_absence(current.engineer, kind, starts_at, ends_at)
     before = snapshot(current, ABSENCE_FIELDS)
     current.kind, current.starts_at, current.ends_at = kind, starts_at, ends_at
-    current.note = (note or "").strip()[:300]
+    current.note = check_length(note, model=Absence, field="note")
     current.save(update_fields=["kind", "starts_at", "ends_at", "note"])
     record_updated(current, actor=actor, before=before, related=current.engineer)
     _absence_changed(current, "updated")

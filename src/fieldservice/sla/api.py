@@ -4,8 +4,9 @@ from datetime import datetime
 
 from django.utils import timezone
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from fieldservice.core.api import Id, PageNumberPagination
 from fieldservice.core.errors import require
 from fieldservice.sla import selectors
 from fieldservice.sla.choices import OverdueState, TargetKind
@@ -65,7 +66,7 @@ def _overdue_row(row: selectors.ClockRow) -> dict:
 
 
 @router.get("/work-orders/{int:order_id}/sla", response=list[ClockOut], summary="The SLA clocks of a work order")
-def order_clocks(request, order_id: int):
+def order_clocks(request, order_id: Id):
     """Each target of the order with its due time, state and business minutes left (negative:
     overdue). Visible to whoever may see the order."""
     order = get_work_order_for(request.user, order_id)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from fieldservice.core.errors import require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
+from fieldservice.core.validation import date_bounds, parse_id
 from fieldservice.sla import selectors, services
 from fieldservice.sla.choices import ClockState, Weekday
 from fieldservice.sla.forms import CalendarForm, HolidayForm, LoadHolidaysForm, OverdueFilterForm, PolicyForm, RuleForm
@@ -126,7 +127,9 @@ def _calendar_page(request, calendar, *, holiday_form=None, load_form=None, stat
     year_param = request.GET.get("year", "")
     holidays = selectors.holidays_of(calendar)
     holiday_years = sorted({day.year for day in holidays.values_list("date", flat=True)})
-    year = int(year_param) if year_param.isdigit() else None
+    year = parse_id(year_param)
+    if year is not None and not date_bounds()[0].year <= year <= date_bounds()[1].year:
+        year = None
     if year is None:
         today = timezone.localdate().year
         year = today if today in holiday_years or not holiday_years else holiday_years[-1]

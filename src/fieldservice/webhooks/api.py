@@ -5,11 +5,12 @@ The signing secret is in the answer to a create and to a rotate, and nowhere els
 from datetime import datetime
 
 from ninja import Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
-from fieldservice.core.api import StrictSchema, idempotent
+from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.webhooks import selectors, services
+from fieldservice.webhooks.models import WebhookSubscription
 
 router = Router(tags=["webhooks"])
 
@@ -30,6 +31,7 @@ class SubscriptionWithSecretOut(SubscriptionOut):
 
 
 class SubscriptionIn(StrictSchema):
+    __model__ = WebhookSubscription
     name: str
     url: str
     events: list[str]
@@ -37,6 +39,7 @@ class SubscriptionIn(StrictSchema):
 
 
 class SubscriptionPatch(StrictSchema):
+    __model__ = WebhookSubscription
     name: str = None
     url: str = None
     events: list[str] = None
@@ -86,20 +89,20 @@ def create_subscription(request, payload: SubscriptionIn):
 
 
 @router.get("/webhooks/{int:subscription_id}", response=SubscriptionOut)
-def get_subscription(request, subscription_id: int):
+def get_subscription(request, subscription_id: Id):
     _manage(request)
     return selectors.get_subscription_for(request.user, subscription_id)
 
 
 @router.patch("/webhooks/{int:subscription_id}", response=SubscriptionOut)
-def update_subscription(request, subscription_id: int, payload: SubscriptionPatch):
+def update_subscription(request, subscription_id: Id, payload: SubscriptionPatch):
     _manage(request)
     subscription = selectors.get_subscription_for(request.user, subscription_id)
     return services.update_subscription(subscription, actor=request.user, **payload.model_dump(exclude_unset=True))
 
 
 @router.delete("/webhooks/{int:subscription_id}", response={204: None})
-def delete_subscription(request, subscription_id: int):
+def delete_subscription(request, subscription_id: Id):
     _manage(request)
     subscription = selectors.get_subscription_for(request.user, subscription_id)
     services.delete_subscription(subscription, actor=request.user)
@@ -111,7 +114,7 @@ def delete_subscription(request, subscription_id: int):
     response=SubscriptionWithSecretOut,
     summary="Make a new signing secret (the old one stops working); the answer holds it, once",
 )
-def rotate_secret(request, subscription_id: int):
+def rotate_secret(request, subscription_id: Id):
     _manage(request)
     subscription = selectors.get_subscription_for(request.user, subscription_id)
     return services.rotate_secret(subscription, actor=request.user)
@@ -122,7 +125,7 @@ def rotate_secret(request, subscription_id: int):
     response=DeliveryOut,
     summary="Send a signed ping now; the answer shows the receiver's status or the error",
 )
-def send_test(request, subscription_id: int):
+def send_test(request, subscription_id: Id):
     _manage(request)
     subscription = selectors.get_subscription_for(request.user, subscription_id)
     return services.send_test(subscription, actor=request.user)
@@ -130,7 +133,7 @@ def send_test(request, subscription_id: int):
 
 @router.get("/webhooks/{int:subscription_id}/deliveries", response=list[DeliveryOut], summary="The delivery log")
 @paginate(PageNumberPagination, page_size=50)
-def list_deliveries(request, subscription_id: int, status: str = "", event: str = ""):
+def list_deliveries(request, subscription_id: Id, status: str = "", event: str = ""):
     _manage(request)
     subscription = selectors.get_subscription_for(request.user, subscription_id)
     return selectors.filter_deliveries(
@@ -143,7 +146,7 @@ def list_deliveries(request, subscription_id: int, status: str = "", event: str 
     response=DeliveryOut,
     summary="Send a sent or failed delivery again (same body, same delivery id); 409 while it is being sent",
 )
-def redeliver(request, subscription_id: int, delivery_id: int):
+def redeliver(request, subscription_id: Id, delivery_id: Id):
     _manage(request)
     subscription = selectors.get_subscription_for(request.user, subscription_id)
     delivery = selectors.get_delivery_for(request.user, subscription, delivery_id)

@@ -6,25 +6,26 @@ service that checks who may act and whether the move is allowed from the current
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
-from fieldservice.core.api import StrictSchema, idempotent
+from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, column_max_length, idempotent, strict_form
 from fieldservice.core.errors import require
 from fieldservice.customers.selectors import contacts_for, customers_for, sites_for
 from fieldservice.dispatch.api import AssignmentOut
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
 from fieldservice.dispatch.selectors import my_assignments
 from fieldservice.workorders import selectors
-from fieldservice.workorders.choices import AttachmentKind, Channel, Priority, ServiceType
-from fieldservice.workorders.models import ServiceRequest, WorkOrder
+from fieldservice.workorders.choices import DESK_CHANNELS, AttachmentKind, Channel, Priority, ServiceType
+from fieldservice.workorders.models import Attachment, ServiceRequest, WorkOrder
 from fieldservice.workorders.services import intake, lifecycle
 
 router = Router(tags=["work-orders"])
@@ -97,14 +98,17 @@ class RequestDetailOut(RequestOut):
 
 
 class RequestIn(StrictSchema):
-    channel: str = Channel.API
-    customer: int
-    contact: int | None = None
-    equipment: int | None = None
+    __model__ = ServiceRequest
+    # How the request reached us is decided by the door it came in by: through the API it is "api".
+    # Only our own desk may say otherwise, recording a call or an e-mail it types in for a customer.
+    channel: str | None = None
+    customer: Id
+    contact: Id | None = None
+    equipment: Id | None = None
     service_type: str = ServiceType.REPAIR
     priority: str = Priority.NORMAL
     urgency: str = ""
-    fault_category: int | None = None
+    fault_category: Id | None = None
     description: str
     reporter_name: str = ""
     reporter_phone: str = ""
@@ -112,15 +116,16 @@ class RequestIn(StrictSchema):
 
 
 class ConfirmIn(StrictSchema):
-    contact: int | None = None
+    contact: Id | None = None
     save_reporter_as_contact: bool = False
 
 
 class ResolveIn(StrictSchema):
+    __columns__ = {"resolution": (ServiceRequest, "resolution_note")}
     resolution: str
 
 
-class ReasonIn(StrictSchema):
+class WorkOrderReasonIn(StrictSchema):
     reason: str
 
 
@@ -129,13 +134,15 @@ class NoteIn(StrictSchema):
 
 
 class HoldIn(StrictSchema):
+    __model__ = WorkOrder
     hold_reason: str
     note: str = ""
 
 
 class WorkOrderIn(StrictSchema):
-    site: int | None = None
-    equipment: int | None = None
+    __model__ = WorkOrder
+    site: Id | None = None
+    equipment: Id | None = None
     service_type: str | None = None
     priority: str | None = None
     description: str | None = None
@@ -248,12 +255,25 @@ def _lookup(queryset, pk, field: str):
     return obj
 
 
+def _channel(user, channel: str | None) -> str:
+    if channel in (None, Channel.API):
+        return Channel.API
+    if user.is_own_staff and channel in DESK_CHANNELS:
+        return channel
+    message = (
+        _("Choose one of: %(channels)s.") % {"channels": ", ".join([Channel.API, *DESK_CHANNELS])}
+        if user.is_own_staff
+        else _("Requests filed through the API are marked API; the channel is not yours to choose.")
+    )
+    raise ValidationError({"channel": ValidationError(message, code="invalid_choice")})
+
+
 # Service requests
 
 
 @router.get("/requests", response=list[RequestOut])
 @paginate(PageNumberPagination, page_size=50)
-def list_requests(request, q: str = "", status: str = "", channel: str = "", customer: int | None = None):
+def list_requests(request, q: str = "", status: str = "", channel: str = "", customer: Id | None = None):
     require(can(request.user, Capability.VIEW_WORK_ORDERS))
     requests = selectors.requests_for(request.user)
     if status:
@@ -281,6 +301,7 @@ def file_request(request, payload: RequestIn):
     require(can(request.user, Capability.FILE_REQUESTS))
     user = request.user
     data = payload.model_dump()
+    data["channel"] = _channel(user, data["channel"])
     data["customer"] = _lookup(customers_for(user), data["customer"], "customer")
     data["contact"] = _lookup(contacts_for(user), data["contact"], "contact")
     data["equipment"] = _lookup(equipment_for(user), data["equipment"], "equipment")
@@ -289,12 +310,12 @@ def file_request(request, payload: RequestIn):
 
 
 @router.get("/requests/{int:request_id}", response=RequestDetailOut)
-def get_request(request, request_id: int):
+def get_request(request, request_id: Id):
     return selectors.get_request_for(request.user, request_id)
 
 
 @router.post("/requests/{int:request_id}/confirm", response=RequestDetailOut)
-def confirm_request(request, request_id: int, payload: ConfirmIn | None = None):
+def confirm_request(request, request_id: Id, payload: ConfirmIn | None = None):
     service_request = selectors.get_request_for(request.user, request_id)
     require(lifecycle.may_manage(request.user))
     payload = payload or ConfirmIn()
@@ -309,14 +330,14 @@ def confirm_request(request, request_id: int, payload: ConfirmIn | None = None):
 
 
 @router.post("/requests/{int:request_id}/resolve", response=RequestDetailOut)
-def resolve_request(request, request_id: int, payload: ResolveIn):
+def resolve_request(request, request_id: Id, payload: ResolveIn):
     service_request = selectors.get_request_for(request.user, request_id)
     intake.resolve_without_visit(service_request, actor=request.user, resolution=payload.resolution)
     return selectors.get_request_for(request.user, request_id)
 
 
 @router.post("/requests/{int:request_id}/discard", response=RequestDetailOut)
-def discard_request(request, request_id: int, payload: ReasonIn):
+def discard_request(request, request_id: Id, payload: WorkOrderReasonIn):
     service_request = selectors.get_request_for(request.user, request_id)
     intake.discard_request(service_request, actor=request.user, reason=payload.reason)
     return selectors.get_request_for(request.user, request_id)
@@ -324,7 +345,7 @@ def discard_request(request, request_id: int, payload: ReasonIn):
 
 @router.post("/requests/{int:request_id}/work-orders", response={201: WorkOrderDetailOut})
 @idempotent
-def create_work_order(request, request_id: int, payload: WorkOrderIn | None = None):
+def create_work_order(request, request_id: Id, payload: WorkOrderIn | None = None):
     service_request = selectors.get_request_for(request.user, request_id)
     require(lifecycle.may_manage(request.user))
     data = (payload or WorkOrderIn()).model_dump()
@@ -334,6 +355,8 @@ def create_work_order(request, request_id: int, payload: WorkOrderIn | None = No
     return 201, selectors.get_work_order_for(request.user, order.pk)
 
 
+# The part naming what an upload is (photo or document), bounded like its column.
+KindField = Annotated[str, Form(max_length=column_max_length(Attachment, "kind"))]
 UPLOAD_FIELDS = {"photos": "file", "signature": "file"}
 
 
@@ -352,8 +375,9 @@ def _attach(request, target: ServiceRequest | WorkOrder, file: UploadedFile, kin
 
 
 @router.post("/requests/{int:request_id}/attachments", response={201: AttachmentOut})
+@strict_form
 @idempotent
-def attach_to_request(request, request_id: int, file: File[UploadedFile], kind: Form[str] = AttachmentKind.PHOTO):
+def attach_to_request(request, request_id: Id, file: File[UploadedFile], kind: KindField = AttachmentKind.PHOTO):
     service_request = selectors.get_request_for(request.user, request_id)
     require(can(request.user, Capability.FILE_REQUESTS) or lifecycle.may_manage(request.user))
     return _attach(request, service_request, file, kind)
@@ -369,8 +393,8 @@ def list_work_orders(
     q: str = "",
     status: str = "",
     priority: str = "",
-    customer: int | None = None,
-    engineer: int | None = None,
+    customer: Id | None = None,
+    engineer: Id | None = None,
 ):
     require(can(request.user, Capability.VIEW_WORK_ORDERS))
     orders = selectors.work_orders_for(request.user).select_related("fault_category")
@@ -396,47 +420,48 @@ def list_work_orders(
 
 
 @router.get("/work-orders/{int:order_id}", response=WorkOrderDetailOut)
-def get_work_order(request, order_id: int):
+def get_work_order(request, order_id: Id):
     return selectors.get_work_order_for(request.user, order_id)
 
 
 @router.get("/work-orders/{int:order_id}/log", response=list[LogEntryOut])
-def get_service_log(request, order_id: int):
+def get_service_log(request, order_id: Id):
     order = selectors.get_work_order_for(request.user, order_id)
     return list(selectors.service_log(order))
 
 
 @router.post("/work-orders/{int:order_id}/hold", response=WorkOrderDetailOut)
-def hold_work_order(request, order_id: int, payload: HoldIn):
+def hold_work_order(request, order_id: Id, payload: HoldIn):
     order = selectors.get_work_order_for(request.user, order_id)
     lifecycle.put_on_hold(order, actor=request.user, hold_reason=payload.hold_reason, note=payload.note)
     return selectors.get_work_order_for(request.user, order_id)
 
 
 @router.post("/work-orders/{int:order_id}/resume", response=WorkOrderDetailOut)
-def resume_work_order(request, order_id: int, payload: NoteIn | None = None):
+def resume_work_order(request, order_id: Id, payload: NoteIn | None = None):
     order = selectors.get_work_order_for(request.user, order_id)
     lifecycle.resume_work_order(order, actor=request.user, note=(payload or NoteIn()).note)
     return selectors.get_work_order_for(request.user, order_id)
 
 
 @router.post("/work-orders/{int:order_id}/cancel", response=WorkOrderDetailOut)
-def cancel_work_order(request, order_id: int, payload: ReasonIn):
+def cancel_work_order(request, order_id: Id, payload: WorkOrderReasonIn):
     order = selectors.get_work_order_for(request.user, order_id)
     lifecycle.cancel_work_order(order, actor=request.user, reason=payload.reason)
     return selectors.get_work_order_for(request.user, order_id)
 
 
 @router.post("/work-orders/{int:order_id}/close", response=WorkOrderDetailOut)
-def close_work_order(request, order_id: int, payload: NoteIn | None = None):
+def close_work_order(request, order_id: Id, payload: NoteIn | None = None):
     order = selectors.get_work_order_for(request.user, order_id)
     lifecycle.close_work_order(order, actor=request.user, note=(payload or NoteIn()).note)
     return selectors.get_work_order_for(request.user, order_id)
 
 
 @router.post("/work-orders/{int:order_id}/attachments", response={201: AttachmentOut})
+@strict_form
 @idempotent
-def attach_to_work_order(request, order_id: int, file: File[UploadedFile], kind: Form[str] = AttachmentKind.PHOTO):
+def attach_to_work_order(request, order_id: Id, file: File[UploadedFile], kind: KindField = AttachmentKind.PHOTO):
     order = selectors.get_work_order_for(request.user, order_id)
     # Desk staff, or an engineer on the order; customers add photos to their request instead.
     require(lifecycle.may_manage(request.user) or my_assignments(request.user).filter(work_order=order).exists())

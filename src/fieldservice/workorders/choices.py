@@ -12,6 +12,10 @@ class Channel(models.TextChoices):
     IOT = "iot", _("IoT alert")
 
 
+# The channels our desk may record for a request it takes for a customer (a call, an e-mail, ...).
+DESK_CHANNELS = [Channel.PHONE, Channel.EMAIL, Channel.PROVIDER, Channel.PORTAL]
+
+
 class ServiceType(models.TextChoices):
     REPAIR = "repair", _("Repair")
     INSTALLATION = "installation", _("Installation and commissioning")

@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.assets.models import Equipment
 from fieldservice.assets.selectors import equipment_for, registered_equipment_for
+from fieldservice.core.validation import parse_id
 from fieldservice.customers.models import Contact, Customer, Site
 from fieldservice.customers.selectors import contacts_for, customers_for, sites_for
 from fieldservice.workorders.choices import (
+    DESK_CHANNELS,
     Channel,
     HoldReason,
     Priority,
@@ -20,8 +22,6 @@ from fieldservice.workorders.choices import (
 from fieldservice.workorders.models import FaultCategory
 from fieldservice.workorders.selectors import fault_categories
 
-# The channels an agent may record for a request taken at the desk.
-DESK_CHANNELS = [Channel.PHONE, Channel.EMAIL, Channel.PROVIDER, Channel.PORTAL]
 TO_DISPATCH = "to_dispatch"
 
 
@@ -172,8 +172,8 @@ class RequestForm(forms.Form):
         value = self.data.get("customer") if self.is_bound else self.initial.get("customer")
         if isinstance(value, Customer):
             return value
-        if str(value or "").isdigit():
-            return customers_for(self.actor).filter(pk=int(value)).first()
+        if parse_id(value):
+            return customers_for(self.actor).filter(pk=parse_id(value)).first()
         return None
 
     def service_fields(self) -> dict:

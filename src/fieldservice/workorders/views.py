@@ -19,6 +19,7 @@ from fieldservice.assets.selectors import get_equipment_for, registered_equipmen
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
+from fieldservice.core.validation import parse_id
 from fieldservice.customers.selectors import contacts_for, get_customer_for, search_customers, sites_for
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
 from fieldservice.dispatch.selectors import assignments_for
@@ -143,10 +144,10 @@ def desk(request):
     query = request.GET.get("q", "").strip()
     found_customers, found_equipment = [], []
     customer = equipment = None
-    if request.GET.get("customer", "").isdigit():
-        customer = get_customer_for(user, int(request.GET["customer"]))
-    if request.GET.get("equipment", "").isdigit():
-        equipment = get_equipment_for(user, int(request.GET["equipment"]))
+    if parse_id(request.GET.get("customer")):
+        customer = get_customer_for(user, parse_id(request.GET["customer"]))
+    if parse_id(request.GET.get("equipment")):
+        equipment = get_equipment_for(user, parse_id(request.GET["equipment"]))
         customer = customer or equipment.customer
     if query:
         found_customers = list(search_customers(user, query).order_by("name", "pk")[:20])
@@ -182,8 +183,7 @@ def request_new(request):
             if service_request is not None:
                 return redirect("workorders:request_detail", pk=service_request.pk)
     else:
-        customer = request.GET.get("customer", "")
-        form = RequestForm(initial={"customer": int(customer) if customer.isdigit() else None}, actor=user)
+        form = RequestForm(initial={"customer": parse_id(request.GET.get("customer"))}, actor=user)
         if request.htmx:
             return render(request, "workorders/request_form.html#links", {"form": form})
     return render(

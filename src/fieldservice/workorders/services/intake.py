@@ -25,7 +25,7 @@ from fieldservice.core.events import record_event
 from fieldservice.core.models import Event, OutboxMessage
 from fieldservice.core.outbox import emit
 from fieldservice.core.uploads import check_document, check_image
-from fieldservice.core.validation import normalise_email, normalise_phone
+from fieldservice.core.validation import check_length, normalise_email, normalise_phone
 from fieldservice.customers.models import Contact, Customer, Site
 from fieldservice.sla.services import start_clocks
 from fieldservice.workorders.choices import (
@@ -178,6 +178,10 @@ def file_request(
     if len(urgency) > URGENCY_MAX_LENGTH:
         raise _error("urgency", _("At most %(n)d characters.") % {"n": URGENCY_MAX_LENGTH}, "max_length")
     kind = actor.organisation_kind
+    # Only our desk records how a customer reached us; anyone else's request came in by their own door.
+    own_door = Channel.PROVIDER if kind == OrganisationKind.PROVIDER else Channel.PORTAL
+    if not actor.is_own_staff and not actor.is_superuser and channel not in (own_door, Channel.API):
+        raise _error("channel", _("The channel is decided by where the request is filed."), "invalid_choice")
     if (
         not actor.is_superuser
         and kind == OrganisationKind.CUSTOMER
@@ -211,7 +215,9 @@ def file_request(
         urgency=urgency,
         fault_category=fault_category,
         description=description,
-        reporter_name=(reporter_name or (contact.name if contact else "")).strip()[:100],
+        reporter_name=check_length(
+            reporter_name or (contact.name if contact else ""), model=ServiceRequest, field="reporter_name"
+        ),
         reporter_phone=normalise_phone(reporter_phone, field="reporter_phone")
         if reporter_phone
         else (contact.phone if contact else ""),
@@ -326,7 +332,9 @@ def report_fault_by_qr(
         equipment=equipment,
         service_type=ServiceType.REPAIR,
         description=description,
-        reporter_name=(name or (contact.name if contact else "")).strip()[:100],
+        reporter_name=check_length(
+            name or (contact.name if contact else ""), model=ServiceRequest, field="reporter_name", name="name"
+        ),
         reporter_phone=phone,
         source_ip=ip,
         phone_verified=phone_verified,

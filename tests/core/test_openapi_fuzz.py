@@ -1,0 +1,168 @@
+"""Schemathesis over the whole OpenAPI document, in-process through the WSGI app, as an administrator
+and as a customer: no answer may be a server error, and every documented answer must match its schema.
+
+Path ids are drawn from the seeded rows (plus ids no row has, up to beyond 64 bits) so operations
+reach real objects; everything else is generated from the document, valid and invalid values alike.
+The examples per operation are bounded so the module takes a minute or two on two cores."""
+
+import datetime as dt
+import os
+from copy import deepcopy
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.utils import timezone
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from fieldservice.accounts.choices import Role
+from fieldservice.accounts.services import create_api_token
+from fieldservice.api import api
+from tests import factories
+
+MAX_EXAMPLES = int(os.environ.get("FSM_FUZZ_EXAMPLES", "20"))
+CHECKS = [not_a_server_error, response_schema_conformance]
+# Ids no row has: small, the largest 64-bit integer, and beyond what a database integer holds.
+MISSING_IDS = [987654, 2**63 - 1, 2**63, 10**20]
+
+
+@pytest.fixture
+def seeded(personas):
+    """A little of everything, so operations find objects and not only 404s."""
+    from fieldservice.dispatch import rule_services
+    from fieldservice.dispatch.services import dispatch_to_engineer
+    from fieldservice.scheduling.services import create_absence
+
+    admin = personas.admin
+    engineer = factories.engineer(personas.own)
+    contact = factories.contact(personas.customer_a, name="Li Na", phone="13800138000")
+    site = factories.site(personas.customer_a, name="Plant A", city="Ningbo")
+    factories.part(actor=admin, part_number="P-1", name="Seal")
+    model = factories.product_model(actor=admin, code="M-1", name="Press")
+    machine = factories.equipment(personas.customer_a, actor=admin, product_model=model, site=site)
+    request = factories.service_request(personas.customer_a, actor=admin, equipment=machine, contact=contact)
+    order = factories.work_order(personas.customer_a, actor=admin)
+    dispatch_to_engineer(order, actor=admin, engineer=engineer, note="")
+    factories.contract(personas.customer_a, machines=[machine], actor=admin)
+    factories.webhook_subscription(actor=admin)
+    factories.fault_category("hydraulics", name="Hydraulics")
+    rule_services.create_rule(actor=admin, name="Any order")
+    start = timezone.now() + dt.timedelta(days=30)
+    create_absence(actor=admin, engineer=engineer, kind="leave", starts_at=start, ends_at=start + dt.timedelta(hours=4))
+    return personas, request, order
+
+
+def _ids_by_parameter(personas, request, order) -> dict[str, list[int]]:
+    from fieldservice.accounts.models import EngineerProfile, Organisation, ServiceArea
+    from fieldservice.assets.models import Equipment, ProductModel
+    from fieldservice.contracts.models import Contract
+    from fieldservice.customers.models import Contact, Customer, Site
+    from fieldservice.dispatch.models import Assignment, DispatchRule
+    from fieldservice.inventory.models import Part
+    from fieldservice.scheduling.models import Absence
+
+    def pks(model):
+        return list(model.objects.order_by("pk").values_list("pk", flat=True)[:5])
+
+    return {
+        "customer_id": pks(Customer),
+        "contact_id": pks(Contact),
+        "site_id": pks(Site),
+        "part_id": pks(Part),
+        "model_id": pks(ProductModel),
+        "equipment_id": pks(Equipment),
+        "request_id": [request.pk],
+        "order_id": [order.pk],
+        "work_order_id": [order.pk],
+        "assignment_id": pks(Assignment),
+        "contract_id": pks(Contract),
+        "rule_id": pks(DispatchRule),
+        "engineer_id": pks(EngineerProfile),
+        "absence_id": pks(Absence),
+        "area_id": pks(ServiceArea),
+        "organisation_id": pks(Organisation),
+    }
+
+
+def _document(ids: dict[str, list[int]]) -> dict:
+    """The API's own document, with path ids narrowed to seeded rows and missing ones."""
+    document = deepcopy(api.get_openapi_schema())
+    for methods in document["paths"].values():
+        for details in methods.values():
+            for parameter in details.get("parameters", []):
+                if parameter["in"] == "path" and parameter["schema"].get("type") == "integer":
+                    parameter["schema"] = {"type": "integer", "enum": ids.get(parameter["name"], []) + MISSING_IDS}
+    return document
+
+
+@pytest.fixture
+def wsgi_app():
+    # As Django's test client does: a request's end must not close the test's connection mid-transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _runner(operation, app, token: str, failures: dict[str, str]):
+    strategy = st.one_of(
+        operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    )
+
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def run(case):
+        response = case.call(app=app, headers={"Authorization": f"Bearer {token}"})
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except (Failure, FailureGroup) as error:  # collected, not raised: no shrinking, every operation runs
+            problems = error.exceptions if isinstance(error, FailureGroup) else [error]
+            for problem in problems:
+                where = f"{case.method} {case.formatted_path}?{case.query or ''}"
+                failures.setdefault(
+                    f"{operation.label} {problem.title}", f"{problem.title}: {where} -> {response.status_code}"
+                )
+
+    return run
+
+
+def _fuzz(schema, app, token: str) -> tuple[int, list[str]]:
+    failures: dict[str, str] = {}
+    covered = 0
+    for result in schema.get_all_operations():
+        _runner(result.ok(), app, token, failures)()
+        covered += 1
+    return covered, list(failures.values())
+
+
+@pytest.mark.parametrize("role", [Role.ADMINISTRATOR, Role.CUSTOMER])
+def test_no_operation_answers_a_server_error_or_breaks_its_schema(seeded, wsgi_app, role, capsys):
+    personas, request, order = seeded
+    user = personas.admin if role == Role.ADMINISTRATOR else personas.customer_user_a
+    _token, plain = create_api_token(user, actor=user, name="fuzz")
+    schema = schemathesis.openapi.from_dict(_document(_ids_by_parameter(personas, request, order)))
+    covered, failures = _fuzz(schema, wsgi_app, plain)
+    with capsys.disabled():
+        print(f"\nschemathesis as {role}: {covered} operations, {MAX_EXAMPLES} examples each, {len(failures)} failing")
+        for failure in failures:
+            print(f"  {failure.splitlines()[0]}")
+    assert covered >= 100
+    assert failures == []
