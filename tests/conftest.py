@@ -108,3 +108,20 @@ def offline_network(monkeypatch):
 
     monkeypatch.setattr(http, "resolve", resolve)
     monkeypatch.setattr(http, "open_socket", open_socket)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the figures tests record as `summary` properties (e.g. how many API operations the
+    schemathesis run covered): a test's own print is lost when it runs in an xdist worker."""
+    lines = [
+        value
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if report.when == "call"
+        for name, value in report.user_properties
+        if name == "summary"
+    ]
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)
