@@ -122,3 +122,18 @@ def test_an_oversized_upload_is_refused_before_it_is_read(client, world):
     assert response.status_code == 400
     assert not ServiceRequest.objects.exists()
     assert report(client, world.machine_a, photos=[photo()]).status_code == 302  # a normal report still goes
+
+
+def test_without_an_sms_gateway_no_code_is_offered_nor_sent(client, world):
+    from fieldservice.core.models import OutboxMessage
+
+    flood(client, world)
+    blocked = report(client, world.machine_a, phone="13800138000", ip="198.51.100.50")
+    assert blocked.status_code == 429 and 'name="send_code"' not in blocked.content.decode()
+    response = client.post(
+        report_url(world.machine_a),
+        {"phone": "13800138000", "description": "It stopped", "send_code": "1"},
+        REMOTE_ADDR="198.51.100.50",
+    )
+    assert response.status_code == 409 and "Please call us" in response.content.decode()
+    assert not OutboxMessage.objects.filter(topic="public.phone_code").exists()

@@ -12,3 +12,8 @@ class NotificationsConfig(AppConfig):
         from fieldservice.notifications.choices import ACTION_LABELS
 
         register_action_labels(self.label, ACTION_LABELS)
+
+        from fieldservice.notifications.channels import active_sms_gateway
+        from fieldservice.workorders.services.intake import register_phone_code_channel
+
+        register_phone_code_channel(lambda: active_sms_gateway() is not None)

@@ -94,7 +94,7 @@ def report(request, token):
             status = 409 if not equipment.is_registered else 200
         except DomainError as error:
             form.add_error(None, error.message)
-            status = 429
+            status = 429 if error.code == "rate_limited" else 409
         else:
             _remember_code(request, phone, digest)
             form.offer_code(sent=True)
@@ -130,7 +130,8 @@ def report(request, token):
                 form.add_error(None, error.message)
                 if error.code == "rate_limited":
                     status = 429
-                    form.offer_code(sent=False)
+                    if intake.phone_codes_can_be_sent():
+                        form.offer_code(sent=False)
                 else:
                     status = 409
             else:

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -263,6 +263,19 @@ def _check_rate(equipment: Equipment, ip: str | None) -> None:
 
 
 PHONE_CODE_TOPIC = "public.phone_code"
+
+# Whether a code can reach a reporter's phone at all. The SMS gateways belong to the notifications
+# app, a higher layer, which answers through this hook (registered when it loads); with no answer,
+# or no active gateway, no code is offered: a button that sends nothing would only mislead.
+_phone_code_channels: list[Callable[[], bool]] = []
+
+
+def register_phone_code_channel(available: Callable[[], bool]) -> None:
+    _phone_code_channels.append(available)
+
+
+def phone_codes_can_be_sent() -> bool:
+    return any(available() for available in _phone_code_channels)
 PHONE_CODE_MINUTES = 10
 PHONE_CODES_PER_PHONE_PER_HOUR = 3
 PHONE_CODES_PER_IP_PER_HOUR = 10
@@ -280,6 +293,8 @@ def issue_phone_code(equipment: Equipment, *, phone: str, ip: str | None = None)
     cannot be used to send SMS floods. Returns (the normalised phone, the digest of the code)."""
     if not equipment.is_registered:
         raise _error("equipment", _("This machine is no longer registered for service."), "not_registered")
+    if not phone_codes_can_be_sent():
+        raise DomainError("no_sms", _("Codes cannot be sent by SMS at the moment. Please call us."))
     phone = normalise_phone(phone, field="phone")
     since = timezone.now() - dt.timedelta(hours=1)
     recent = OutboxMessage.objects.filter(topic=PHONE_CODE_TOPIC, created_at__gte=since)
