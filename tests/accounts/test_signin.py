@@ -140,3 +140,26 @@ def test_the_client_address_believes_only_trusted_proxies(remote, forwarded, tru
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     with override_settings(FSM_TRUSTED_PROXIES=[ipaddress.ip_network(n) for n in trusted]):
         assert client_address(request) == expected
+
+
+def test_reset_links_are_limited_per_address_and_per_client(personas):
+    from fieldservice.accounts.services import PASSWORD_RESETS_PER_ADDRESS_PER_HOUR, PASSWORD_RESETS_PER_EMAIL_PER_HOUR
+
+    personas.agent.email = "agent@example.com"
+    personas.agent.save()
+    client = Client()
+    url = reverse("password_reset")
+    for _ in range(PASSWORD_RESETS_PER_EMAIL_PER_HOUR):
+        assert client.post(url, {"email": "agent@example.com"}, REMOTE_ADDR="198.51.100.7").status_code == 302
+    refused = client.post(url, {"email": "Agent@example.com"}, REMOTE_ADDR="198.51.100.8")
+    assert refused.status_code == 429 and "Too many reset links" in refused.content.decode()
+    assert len(mail.outbox) == PASSWORD_RESETS_PER_EMAIL_PER_HOUR
+    # An unknown address is counted alike (the answer tells nothing), and one client cannot go
+    # through many addresses either.
+    for number in range(PASSWORD_RESETS_PER_ADDRESS_PER_HOUR - 1):
+        client.post(url, {"email": f"nobody{number}@example.com"}, REMOTE_ADDR="198.51.100.9")
+    answers = [
+        client.post(url, {"email": f"other{number}@example.com"}, REMOTE_ADDR="198.51.100.9").status_code
+        for number in range(2)
+    ]
+    assert answers == [302, 429]

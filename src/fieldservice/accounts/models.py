@@ -249,3 +249,20 @@ class ApiToken(models.Model):
     @staticmethod
     def generate() -> str:
         return "fsm_" + secrets.token_urlsafe(32)
+
+
+class PasswordResetRequest(models.Model):
+    """One reset link asked for. Kept an hour or so to limit how often an address, or one client,
+    can make us send reset mails: the form answers the same for every address, so without a
+    limit it would mail-bomb any user."""
+
+    email = models.EmailField(_("e-mail"), db_index=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("password reset request")
+        verbose_name_plural = _("password reset requests")
+
+    def __str__(self) -> str:
+        return self.email

@@ -1,5 +1,6 @@
 """Business rules for organisations, people, roles, teams and engineer profiles."""
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ from fieldservice.accounts.models import (
     EngineerProfile,
     EngineerSkill,
     Organisation,
+    PasswordResetRequest,
     ServiceArea,
     ServiceTeam,
     Skill,
@@ -39,6 +41,26 @@ ORGANISATION_FIELDS = ["name", "kind", "phone", "address", "is_active"]
 USER_FIELDS = ["username", "display_name", "email", "phone", "organisation", "language", "is_active"]
 PROFILE_FIELDS = ["team", "home_address", "home_latitude", "home_longitude", "availability"]
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+PASSWORD_RESETS_PER_EMAIL_PER_HOUR = 3
+PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = 10
+
+
+@transaction.atomic
+def note_password_reset_request(*, email: str, client_address: str | None) -> None:
+    """Count a reset link asked for by anyone (no acting user: the asker is not signed in), or
+    refuse it when this e-mail address or this client asked too often in the last hour. Known and
+    unknown addresses are counted alike, so the limit tells nothing about who has an account."""
+    now = timezone.now()
+    recent = PasswordResetRequest.objects.filter(created_at__gte=now - dt.timedelta(hours=1))
+    email = email.strip().lower()
+    if recent.filter(email=email).count() >= PASSWORD_RESETS_PER_EMAIL_PER_HOUR or (
+        client_address and recent.filter(client_address=client_address).count() >= PASSWORD_RESETS_PER_ADDRESS_PER_HOUR
+    ):
+        raise DomainError("rate_limited", _("Too many reset links were asked for in the last hour. Try again later."))
+    PasswordResetRequest.objects.filter(created_at__lt=now - dt.timedelta(days=1)).delete()
+    PasswordResetRequest.objects.create(email=email, client_address=client_address)
 
 
 def _field_error(field: str, message, code: str) -> ValidationError:

@@ -37,6 +37,7 @@ from fieldservice.accounts.forms import (
 )
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.accounts.templatetags.people import area_names, role_labels, skill_levels
+from fieldservice.core.clients import client_address
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
@@ -104,6 +105,15 @@ class PasswordReset(PasswordResetView):
     success_url = reverse_lazy("password_reset_done")
 
     def form_valid(self, form):
+        try:
+            services.note_password_reset_request(
+                email=form.cleaned_data["email"], client_address=client_address(self.request)
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
         # The link points at the public address of this installation, never at the Host header.
         self.extra_email_context = {"public_base_url": settings.FSM_PUBLIC_BASE_URL.rstrip("/")}
         return super().form_valid(form)
