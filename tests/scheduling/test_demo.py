@@ -1,7 +1,9 @@
 """The demo seed plans visits inside shifts without overlaps and goes through the services."""
 
+import datetime as dt
 import random
 
+import pytest
 from django.utils import timezone
 
 from fieldservice.scheduling import demo
@@ -32,3 +34,13 @@ def test_seed_plans_open_dispatched_orders(world):
             if c.blocking
         ]
         assert blocking == []
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [("10:30:00", "10:30:00"), ("10:30:09", "11:00:00"), ("10:31:00", "11:00:00"), ("10:59:59", "11:00:00")],
+)
+def test_planned_visits_start_on_the_next_half_hour_never_before_now(moment, expected):
+    day = dt.date(2026, 12, 7)
+    at = dt.datetime.combine(day, dt.time.fromisoformat(moment), tzinfo=dt.UTC)
+    assert demo._round_up(at) == dt.datetime.combine(day, dt.time.fromisoformat(expected), tzinfo=dt.UTC)

@@ -39,9 +39,9 @@ def _scheduler() -> User | None:
 
 
 def _round_up(moment: dt.datetime) -> dt.datetime:
-    moment = moment.replace(second=0, microsecond=0)
-    extra = moment.minute % 30
-    return moment + dt.timedelta(minutes=30 - extra) if extra else moment
+    """The first half hour at or after `moment`: 10:30:09 is 11:00, so no visit starts in the past."""
+    floor = moment.replace(minute=moment.minute - moment.minute % 30, second=0, microsecond=0)
+    return floor if floor == moment else floor + STEP
 
 
 def _durations(actor, rng) -> int:
