@@ -53,8 +53,6 @@ class Candidate:
     on_duty: bool
     open_orders: int
     distance_km: float | None
-    score: float = 0.0
-    qualified: bool = False  # what a rule asks: the skill and the area, and not given back
 
     @property
     def is_suitable(self) -> bool:
@@ -99,8 +97,6 @@ def _candidate(suggestion, profile: EngineerProfile, skill_id: int | None) -> Ca
         on_duty=profile.availability == Availability.ON_DUTY,
         open_orders=scored.engineer.open_orders,
         distance_km=round(scored.distance_km, 1) if scored.distance_km is not None else None,
-        score=scored.total,
-        qualified=suggestion.qualified,
     )
 
 
