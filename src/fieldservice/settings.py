@@ -251,7 +251,7 @@ FSM_TASK_BACKEND   "database" (default: the tasks wait in this database; one or 
                    `fsm worker` processes on any number of machines) or "immediate" (run in the
                    request that enqueues them, after its commit; for tests and one-off scripts)
 FSM_REDIS_URL      the Redis server for "rq" (default redis://127.0.0.1:6379/0)
-FSM_SCHEDULER_TICK seconds between two looks at the periodic checks by each worker (default 10)
+FSM_SCHEDULER_TICK seconds between two looks at the periodic checks and the recovery by each worker (default 2)
 """
 FSM_TASK_BACKEND = os.environ.get("FSM_TASK_BACKEND", "").strip().lower() or "database"
 _TASK_BACKENDS = {
@@ -261,10 +261,13 @@ _TASK_BACKENDS = {
 }
 if FSM_TASK_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(f"FSM_TASK_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, got {FSM_TASK_BACKEND!r}")
-TASKS = {"default": {"BACKEND": _TASK_BACKENDS[FSM_TASK_BACKEND], "QUEUES": ["default"]}}
+# Three queues, taken in this order by every worker: notifications to our own staff first, then
+# the outbox and the periodic checks, then integrators' webhooks.
+TASK_QUEUES = ["notifications", "default", "webhooks"]
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[FSM_TASK_BACKEND], "QUEUES": TASK_QUEUES}}
 FSM_REDIS_URL = os.environ.get("FSM_REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0"
-RQ_QUEUES = {"default": {"URL": FSM_REDIS_URL, "DEFAULT_TIMEOUT": 300}}
-FSM_SCHEDULER_TICK = float(os.environ.get("FSM_SCHEDULER_TICK", "10"))
+RQ_QUEUES = {name: {"URL": FSM_REDIS_URL, "DEFAULT_TIMEOUT": 300} for name in TASK_QUEUES}
+FSM_SCHEDULER_TICK = float(os.environ.get("FSM_SCHEDULER_TICK", "2"))
 if FSM_SCHEDULER_TICK <= 0:
     raise ImproperlyConfigured("FSM_SCHEDULER_TICK must be a positive number of seconds")
 # Hosts that notifications and webhooks may reach although they are on this machine, e.g. an SMS
@@ -282,17 +285,48 @@ if not (_pool_minutes.isascii() and _pool_minutes.isdigit() and 1 <= int(_pool_m
     raise ImproperlyConfigured(f"FSM_POOL_MINUTES must be a whole number from 1 to 10080, got {_pool_minutes!r}")
 FSM_POOL_MINUTES = int(_pool_minutes)
 
-"""Notifications (see notifications/tasks.py).
+"""Deliveries: notifications (e-mail, SMS, IM, in-app) and webhooks (see core/destinations.py).
 
-FSM_DELIVERY_MAX_ATTEMPTS   tries of one e-mail, SMS or IM message before it is marked failed
-                            (default 6; waits 1, 2, 4 … minutes between them)
-FSM_DELIVERY_STALL_SECONDS  a due delivery enqueued this long ago and not yet run is enqueued
-                            again by the sweep: its task was lost with a killed worker (default 120)
+FSM_DELIVERY_MAX_ATTEMPTS      tries of one e-mail, SMS or IM message before it is marked failed
+                               (default 6; waits 1, 2, 4 … minutes between them)
+FSM_DELIVERY_CONNECT_SECONDS   how long one attempt may wait to connect to a receiver (default 3)
+FSM_DELIVERY_DEADLINE_SECONDS  how long one attempt may take in all, connecting, sending and
+                               waiting for the answer (default 10); then it counts as failed
+FSM_DELIVERY_LEASE_SECONDS     a delivery still "sending" this long after its attempt began
+                               belonged to a worker that died: it is tried again (default 20;
+                               more than the deadline)
+FSM_DESTINATION_SLOTS          attempts in flight at once to one destination (a webhook
+                               subscription, the SMS gateway, the IM robots, the mail server)
+                               while it answers; one while it fails (default 2)
+FSM_CIRCUIT_FAILURES           failures in a row after which a destination is paused and the
+                               administrators are told (default 5); it is probed again after
+                               30 s, 1 min, 2 min … at most FSM_CIRCUIT_MAX_PAUSE_SECONDS (900)
+FSM_WORKER_DEAD_SECONDS        a worker silent this long is dead: what it held is given to the
+                               others (default 15)
 """
-FSM_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("FSM_DELIVERY_MAX_ATTEMPTS", "").strip() or "6")
-FSM_DELIVERY_STALL_SECONDS = int(os.environ.get("FSM_DELIVERY_STALL_SECONDS", "").strip() or "120")
-if FSM_DELIVERY_MAX_ATTEMPTS < 1 or FSM_DELIVERY_STALL_SECONDS < 1:
-    raise ImproperlyConfigured("FSM_DELIVERY_MAX_ATTEMPTS and FSM_DELIVERY_STALL_SECONDS must be positive numbers")
+
+
+def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number from {minimum}, got {raw!r}")
+    return int(raw)
+
+
+FSM_DELIVERY_MAX_ATTEMPTS = _env_int("FSM_DELIVERY_MAX_ATTEMPTS", 6)
+FSM_DELIVERY_CONNECT_SECONDS = _env_int("FSM_DELIVERY_CONNECT_SECONDS", 3)
+FSM_DELIVERY_DEADLINE_SECONDS = _env_int("FSM_DELIVERY_DEADLINE_SECONDS", 10)
+FSM_DELIVERY_LEASE_SECONDS = _env_int("FSM_DELIVERY_LEASE_SECONDS", 20)
+if FSM_DELIVERY_LEASE_SECONDS <= FSM_DELIVERY_DEADLINE_SECONDS:
+    raise ImproperlyConfigured("FSM_DELIVERY_LEASE_SECONDS must be more than FSM_DELIVERY_DEADLINE_SECONDS")
+if FSM_DELIVERY_CONNECT_SECONDS > FSM_DELIVERY_DEADLINE_SECONDS:
+    raise ImproperlyConfigured("FSM_DELIVERY_CONNECT_SECONDS must not be more than FSM_DELIVERY_DEADLINE_SECONDS")
+FSM_DESTINATION_SLOTS = _env_int("FSM_DESTINATION_SLOTS", 2)
+FSM_CIRCUIT_FAILURES = _env_int("FSM_CIRCUIT_FAILURES", 5)
+FSM_CIRCUIT_MAX_PAUSE_SECONDS = _env_int("FSM_CIRCUIT_MAX_PAUSE_SECONDS", 900, minimum=30)
+FSM_WORKER_DEAD_SECONDS = _env_int("FSM_WORKER_DEAD_SECONDS", 15, minimum=3)
 
 """Day-plan optimisation (planning/optimiser/travel.py).
 

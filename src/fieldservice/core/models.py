@@ -139,3 +139,81 @@ class PeriodicCheck(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CircuitState(models.TextChoices):
+    CLOSED = "closed", _("Working")
+    FAILING = "failing", _("Failing")
+    OPEN = "open", _("Paused after repeated failures")
+    HALF_OPEN = "half_open", _("Trying again")
+
+
+class Destination(models.Model):
+    """A place deliveries go to: a webhook subscription ("webhook:12"), the SMS gateway ("sms"),
+    the IM robots ("im"), the mail server ("mail") or the in-app inbox ("in_app").
+
+    Deliveries are sent by a pump per destination (`core.destinations`), never by a task per
+    delivery, so a receiver that hangs can hold at most one worker, and its circuit breaker
+    stops trying it after repeated failures while every other destination goes on."""
+
+    key = models.CharField(max_length=100, unique=True)
+    state = models.CharField(_("state"), max_length=10, choices=CircuitState.choices, default=CircuitState.CLOSED)
+    # Failed attempts in a row; any success sets it back to 0.
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    # Times the circuit opened in a row without a success between: the pause doubles each time.
+    trips = models.PositiveIntegerField(default=0)
+    opened_at = models.DateTimeField(_("paused since"), null=True, blank=True)
+    # While open (or failing): no attempt before this; then one probe.
+    retry_at = models.DateTimeField(_("next try"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_failure_at = models.DateTimeField(_("last failure"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    # Set when a pump task is put in the queue, cleared when it starts: a pump is waiting.
+    pump_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery destination")
+        verbose_name_plural = _("delivery destinations")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class DestinationSlot(models.Model):
+    """One pump sending to a destination right now. The unique (destination, slot) pair is what
+    bounds the pumps in flight per destination; `until` is renewed after every attempt, so the
+    slot of a pump whose worker died frees itself."""
+
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="slots")
+    slot = models.PositiveSmallIntegerField()
+    holder = models.CharField(max_length=100)
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["destination", "slot"], name="destination_slot_once")]
+
+    def __str__(self) -> str:
+        return f"{self.destination_id}#{self.slot} {self.holder}"
+
+
+class WorkerBeat(models.Model):
+    """A running `fsm worker`: it writes `beat_at` every few seconds. A row whose beat is older
+    than FSM_WORKER_DEAD_SECONDS belongs to a worker that died; the recovery marks the tasks it
+    held failed, runs them again, and deletes the row (`core.workers`)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=200)
+    pid = models.PositiveIntegerField()
+    backend = models.CharField(max_length=20)
+    queues = models.CharField(max_length=200)
+    started_at = models.DateTimeField(default=timezone.now)
+    beat_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("worker")
+        verbose_name_plural = _("workers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
