@@ -20,12 +20,14 @@ Every outgoing POST carries
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
 import ipaddress
 import json
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -33,8 +35,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-
-TIMEOUT_SECONDS = 10
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -212,12 +212,25 @@ def _pinned_connection(target: Target, address: str, timeout: float) -> http.cli
     return connection
 
 
+def _cut(sock) -> None:
+    # Called by the watchdog at the deadline: a receiver that sends its answer a byte at a
+    # time would otherwise hold the worker for as long as it likes, each read within the
+    # socket timeout. Shutting the socket down wakes the blocked read with an error.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
 def post_signed(
-    url: str, payload: dict, *, secret: str, event: str, delivery_id: str, timeout: float = TIMEOUT_SECONDS
+    url: str, payload: dict, *, secret: str, event: str, delivery_id: str, timeout: float | None = None
 ) -> Response:
     """POST `payload` as JSON, signed. Raises DeliveryError unless the receiver answers 2xx.
     The address is checked again here: a name may resolve elsewhere than when it was saved. A
-    redirect (3xx) is an answer like any other non-2xx: it is not followed."""
+    redirect (3xx) is an answer like any other non-2xx: it is not followed.
+
+    `timeout` is the deadline of the whole attempt (FSM_DELIVERY_DEADLINE_SECONDS by default):
+    connecting (at most FSM_DELIVERY_CONNECT_SECONDS), sending and reading the answer."""
+    timeout = timeout or settings.FSM_DELIVERY_DEADLINE_SECONDS
+    deadline = time.monotonic() + timeout
     try:
         target = check_target(url)
     except ValidationError as error:
@@ -234,17 +247,33 @@ def post_signed(
     }
     last_error: Exception | None = None
     for address in target.addresses:
-        connection = _pinned_connection(target, address, timeout)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        connection = _pinned_connection(target, address, min(settings.FSM_DELIVERY_CONNECT_SECONDS, remaining))
+        watchdog = None
         try:
+            connection.connect()
+            remaining = max(deadline - time.monotonic(), 0.001)
+            connection.sock.settimeout(remaining)
+            watchdog = threading.Timer(remaining, _cut, (connection.sock,))
+            watchdog.daemon = True
+            watchdog.start()
             connection.request("POST", target.path, body=body, headers=headers)
             response = connection.getresponse()
             text = response.read(2000).decode(errors="replace")
-        except (OSError, http.client.HTTPException) as error:
+        except (OSError, http.client.HTTPException):
+            if time.monotonic() >= deadline:
+                error = TimeoutError(_("no complete answer within %(seconds)g s") % {"seconds": timeout})
             last_error = error
             continue
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
             connection.close()
         if 200 <= response.status < 300:
             return Response(status=response.status, body=text)
         raise DeliveryError(f"HTTP {response.status}: {text[:500]}", status=response.status)
+    if last_error is None:
+        last_error = TimeoutError(_("no complete answer within %(seconds)g s") % {"seconds": timeout})
     raise DeliveryError(f"{type(last_error).__name__}: {last_error}")

@@ -105,12 +105,12 @@ def _insert_many(messages) -> tuple[str, list]:
     )
 
 
-def _enqueue_drain() -> None:
+def enqueue_drain() -> None:
     from fieldservice.core.tasks import drain_outbox
 
     try:
         drain_outbox.enqueue()
-    except Exception:  # the periodic sweep drains what a failed enqueue left behind
+    except Exception:  # core.recovery drains what a failed enqueue left behind
         logger.exception("Could not enqueue the outbox drain")
 
 
@@ -120,7 +120,7 @@ _drain_suppressed: ContextVar[bool] = ContextVar("outbox_drain_suppressed", defa
 @contextmanager
 def drain_left_to_sweep():
     """Store messages without enqueueing a drain for each transaction: bulk loads (the demo's
-    history) that would otherwise enqueue thousands of drains. The periodic sweep drains them."""
+    history) that would otherwise enqueue thousands of drains; `core.recovery` drains them."""
     token = _drain_suppressed.set(True)
     try:
         yield
@@ -131,7 +131,7 @@ def drain_left_to_sweep():
 def _drain_after_commit() -> None:
     # A drain that finds the messages already taken by another drain simply ends.
     if not _drain_suppressed.get():
-        transaction.on_commit(_enqueue_drain)
+        transaction.on_commit(enqueue_drain)
 
 
 def _consumers():

@@ -23,7 +23,6 @@ logger = logging.getLogger(__name__)
 # name -> (task, default interval in seconds). FSM_PERIODIC_SECONDS overrides an interval
 # ({"sla.check": 30}).
 CHECKS: dict[str, tuple[str, int]] = {
-    "outbox.sweep": ("fieldservice.core.tasks.sweep", 60),
     "sla.check": ("fieldservice.sla.tasks.check_sla", 60),
     "contracts.expiry_reminders": ("fieldservice.contracts.tasks.send_expiry_reminders", 3600),
     "workorders.fetch_mail": ("fieldservice.workorders.tasks.fetch_mail", 120),

@@ -1,8 +1,8 @@
-"""Background tasks of the core: the outbox drain and the sweep that catches what fell through."""
+"""Background tasks of the core: the outbox drain and the destination pumps."""
 
 from django_tasks import task
 
-from fieldservice.core import outbox
+from fieldservice.core import destinations, outbox
 
 
 @task()
@@ -11,14 +11,7 @@ def drain_outbox() -> int:
 
 
 @task()
-def sweep() -> dict:
-    """Re-drive work that a lost enqueue or a killed worker left behind: due outbox messages,
-    and deliveries whose worker died (each app's `requeue_stalled`)."""
-    from fieldservice.notifications.services import requeue_stalled as requeue_notifications
-    from fieldservice.webhooks.services import requeue_stalled as requeue_webhooks
-
-    return {
-        "outbox": outbox.drain(),
-        "notifications": requeue_notifications(),
-        "webhooks": requeue_webhooks(),
-    }
+def pump_destination(key: str) -> dict:
+    """Send the due deliveries of one destination (core.destinations); enqueued in the queue
+    and with the priority its kind asks for."""
+    return destinations.pump(key)

@@ -36,7 +36,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_display = ["notification", "channel", "status", "attempts", "next_attempt_at", "sent_at"]
     list_filter = ["status", "channel"]
     raw_id_fields = ["notification"]
-    readonly_fields = ["status", "attempts", "lease_until", "enqueued_at", "sent_at", "last_error", "sent_to"]
+    readonly_fields = ["status", "attempts", "lease_until", "sent_at", "last_error", "sent_to"]
 
 
 @admin.register(NotificationTemplate)

@@ -17,3 +17,8 @@ class NotificationsConfig(AppConfig):
         from fieldservice.workorders.services.intake import register_phone_code_channel
 
         register_phone_code_channel(lambda: active_sms_gateway() is not None)
+
+        from fieldservice.core.destinations import register_kind
+        from fieldservice.notifications.services import destination_kind
+
+        register_kind(destination_kind())

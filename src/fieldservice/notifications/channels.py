@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import json
 import time
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -31,7 +31,11 @@ from fieldservice.notifications.choices import ImKind
 from fieldservice.notifications.models import ImEndpoint, Notification, SmsGateway
 
 SMS_MAX_LENGTH = 300
-EMAIL_TIMEOUT_SECONDS = 30
+
+
+class RecipientError(DeliveryError):
+    """The message cannot go out for a reason of ours (no address on file, no gateway set up),
+    not because the destination failed: it does not count against the destination's circuit."""
 
 
 def absolute_url(path: str) -> str:
@@ -54,10 +58,15 @@ def plain_text(notification: Notification, *, limit: int | None = None) -> str:
 # --- e-mail ------------------------------------------------------------------------------
 
 
+def message_id(delivery_key: str) -> str:
+    host = urlsplit(settings.FSM_PUBLIC_BASE_URL).hostname or "fieldservice.invalid"
+    return f"<{delivery_key}@{host}>"
+
+
 def send_email(notification: Notification, *, delivery_key: str, language: str) -> None:
     recipient = notification.recipient
     if not recipient.email:
-        raise DeliveryError(_("The recipient has no e-mail address."))
+        raise RecipientError(_("The recipient has no e-mail address."))
     with translation.override(language):
         body = notification.body
         if notification.url:
@@ -65,12 +74,15 @@ def send_email(notification: Notification, *, delivery_key: str, language: str) 
             link_text = _("Open in fieldservice: %(url)s") % {"url": absolute_url(notification.url)}
             body = f"{body}\n\n{link_text}"
         footer = _("You get this because of your notification settings in fieldservice.")
-    connection = get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or EMAIL_TIMEOUT_SECONDS)
+    timeout = getattr(settings, "EMAIL_TIMEOUT", None) or settings.FSM_DELIVERY_DEADLINE_SECONDS
+    connection = get_connection(timeout=timeout)
     message = EmailMessage(
         subject=notification.title,
         body=f"{body}\n\n-- \n{footer}",
         to=[recipient.email],
-        headers={"X-FSM-Delivery": delivery_key},
+        # The Message-ID is the delivery id: a copy sent again after a worker died mid-send has
+        # the same one, and mail clients show it once.
+        headers={"X-FSM-Delivery": delivery_key, "Message-ID": message_id(delivery_key)},
         connection=connection,
     )
     try:
@@ -95,10 +107,10 @@ def active_sms_gateway() -> SmsGateway | None:
 def send_sms(notification: Notification, *, delivery_key: str) -> Response:
     phone = notification.recipient.phone
     if not phone:
-        raise DeliveryError(_("The recipient has no phone number."))
+        raise RecipientError(_("The recipient has no phone number."))
     gateway = active_sms_gateway()
     if gateway is None:
-        raise DeliveryError(_("No SMS gateway is active."))
+        raise RecipientError(_("No SMS gateway is active."))
     text = plain_text(notification, limit=SMS_MAX_LENGTH)
     return post_to_sms(gateway, phone, text, event=notification.event, delivery_id=delivery_key)
 
@@ -184,7 +196,7 @@ def send_im(notification: Notification, *, delivery_key: str, skip: set[int], on
     so a retry after a partial failure does not post twice to the same group."""
     endpoints = [endpoint for endpoint in active_im_endpoints() if endpoint.pk not in skip]
     if not endpoints and not skip:
-        raise DeliveryError(_("No IM endpoint is active."))
+        raise RecipientError(_("No IM endpoint is active."))
     recipient = notification.recipient
     text = f"@{recipient} {plain_text(notification)}"
     extra = {

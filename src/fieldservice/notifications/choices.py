@@ -38,6 +38,8 @@ class Event(models.TextChoices):
     POOL_EXPIRED = "pool.expired", _("Nobody grabbed a pool order")
     POOL_APPROVAL_NEEDED = "pool.approval_needed", _("A grab waits for approval")
     POOL_GRAB_DECLINED = "pool.grab_declined", _("Your grab was declined")
+    DESTINATION_OPENED = "destination.opened", _("Deliveries to a destination are paused")
+    DESTINATION_RECOVERED = "destination.recovered", _("Deliveries to a destination work again")
 
 
 # Without a preference row: in the app and by e-mail yes, SMS and IM no.
@@ -50,7 +52,7 @@ CHANNEL_DEFAULTS: dict[str, bool] = {
 
 # Events nobody may silence in the app: a missed deadline must reach the people it is
 # addressed to, whatever else they turned off.
-ALWAYS_IN_APP = frozenset({Event.SLA_BREACHED})
+ALWAYS_IN_APP = frozenset({Event.SLA_BREACHED, Event.DESTINATION_OPENED})
 
 
 # Labels of the actions this app records in the event log and the service log

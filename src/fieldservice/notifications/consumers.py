@@ -1,8 +1,9 @@
 """Outbox consumer: turns messages into notifications and deliveries.
 
 Called by `core.outbox.drain` for every message, inside the message's transaction. It only
-writes rows and enqueues the new deliveries after the commit; the sending happens in
-`tasks.deliver`, so a slow or failing channel never touches the business transaction.
+writes rows and asks for the pumps of the new deliveries' channels after the commit; the sending
+happens there (core.destinations), so a slow or failing channel never touches the business
+transaction.
 
 Two kinds of message:
 - producer-addressed: the payload names the people ({"event", "recipients", "context", "url"});
@@ -20,6 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -63,6 +65,8 @@ def plan_for(message) -> Plan | None:
     payload = message.payload if isinstance(message.payload, dict) else {}
     if "recipients" in payload:
         return _producer_plan(payload)
+    if message.topic in (Event.DESTINATION_OPENED, Event.DESTINATION_RECOVERED):
+        return _destination_plan(message.topic, payload)
     if message.topic == "work_order.created":
         return _order_plan(payload, Event.WORK_ORDER_CREATED, _dispatcher_ids)
     if message.topic == "work_order.transitioned":
@@ -109,6 +113,32 @@ def _producer_plan(payload: dict) -> Plan | None:
         context=lambda: dict(values),
         url=_site_path(payload.get("url")),
         actor_id=actor if isinstance(actor, int) else None,
+    )
+
+
+def _destination_plan(event: str, payload: dict) -> Plan | None:
+    """A destination's circuit opened or closed (core.destinations): the administrators, who
+    can fix a receiver's address or turn it off, hear of it."""
+    from fieldservice.core.destinations import label
+
+    key = payload.get("destination")
+    if not isinstance(key, str) or not key:
+        return None
+    error = str(payload.get("error") or "")[:MAX_CONTEXT_VALUE]
+    admins = (
+        User.objects.filter(is_active=True, organisation__kind=OrganisationKind.OWN)
+        .filter(Q(is_superuser=True) | Q(roles__role=Role.ADMINISTRATOR))
+        .distinct()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return Plan(
+        event=event,
+        recipient_ids=list(admins[:MAX_RECIPIENTS]),
+        context=lambda: {"destination": label(key), "error": error},
+        url=reverse("webhooks:detail", args=[int(key.split(":", 1)[1])])
+        if key.startswith("webhook:") and key.split(":", 1)[1].isdigit()
+        else reverse("notifications:manage"),
     )
 
 
@@ -271,9 +301,7 @@ def notify(message, plan: Plan) -> list[int]:
                 continue
             if not services.is_enabled(preferences[user.pk], plan.event, channel):
                 continue
-            deliveries.append(
-                Delivery(notification=notification, channel=channel, next_attempt_at=now, enqueued_at=now)
-            )
+            deliveries.append(Delivery(notification=notification, channel=channel, next_attempt_at=now))
     notification_ids = [d.notification_id for d in deliveries]
     before = set(
         Delivery.objects.filter(notification_id__in=notification_ids).values_list("notification_id", "channel")
@@ -284,9 +312,9 @@ def notify(message, plan: Plan) -> list[int]:
     rows_now = Delivery.objects.filter(notification_id__in=notification_ids).values_list(
         "pk", "notification_id", "channel"
     )
-    new_ids = [pk for pk, notification_id, channel in rows_now if (notification_id, channel) not in before]
-    services.enqueue_after_commit(new_ids)
-    return new_ids
+    new = [(pk, channel) for pk, notification_id, channel in rows_now if (notification_id, channel) not in before]
+    services.request_send_after_commit({channel for _pk, channel in new})
+    return [pk for pk, _channel in new]
 
 
 def _send_phone_code(message) -> None:

@@ -128,6 +128,29 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "body": "{{ customer }}\n派单员未批准您抢的工单 {{ number }}。{{ reason }}",
         },
     },
+    "destination.opened": {
+        "en": {
+            "subject": "Deliveries paused: {{ destination }} keeps failing",
+            "body": "{{ destination }} failed several times in a row, so nothing is sent to it for now; "
+            "it is tried again by itself, less and less often, and the waiting messages go out once it "
+            "answers. Nothing is lost.\nLast error: {{ error }}",
+        },
+        "zh-hans": {
+            "subject": "已暂停发送：{{ destination }} 连续失败",
+            "body": "{{ destination }} 连续多次发送失败，现已暂停向其发送；系统会自动重试（间隔逐渐加长），"
+            "恢复应答后积压的消息会继续发出，不会丢失。\n最近的错误：{{ error }}",
+        },
+    },
+    "destination.recovered": {
+        "en": {
+            "subject": "Deliveries resumed: {{ destination }} answers again",
+            "body": "{{ destination }} answers again; the messages that waited are being sent.",
+        },
+        "zh-hans": {
+            "subject": "已恢复发送：{{ destination }} 重新应答",
+            "body": "{{ destination }} 已重新应答，积压的消息正在发出。",
+        },
+    },
 }
 
 # For an event nobody wrote a text for (a producer's new event).
@@ -205,4 +228,6 @@ SAMPLE_CONTEXT: dict[str, dict] = {
         "engineer": "Li Wei",
         "reason": "The customer asked for Zhang.",
     },
+    "destination.opened": {"destination": "Webhook “ERP”", "error": "HTTP 500: Internal Server Error"},
+    "destination.recovered": {"destination": "Webhook “ERP”", "error": ""},
 }

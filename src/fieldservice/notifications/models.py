@@ -48,7 +48,7 @@ class Notification(models.Model):
 
 class Delivery(models.Model):
     """One notification on one channel. The in-app channel is a delivery too, so every channel
-    runs through the same claimed, retried task."""
+    runs through the same claimed, retried attempt by its channel's pump (core.destinations)."""
 
     notification = models.ForeignKey(
         Notification, verbose_name=_("notification"), on_delete=models.CASCADE, related_name="deliveries"
@@ -59,10 +59,8 @@ class Delivery(models.Model):
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
-    # While "sending": the worker that claimed it owns it until then; after, the sweep takes it back.
+    # While "sending": the pump that claimed it owns it until then; after, it is sent again.
     lease_until = models.DateTimeField(null=True, blank=True)
-    # When a task run was last put in the queue for it; empty while it waits for its next try.
-    enqueued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     # IM: the endpoints that already have it, so a retry after a partial failure sends only to the rest.
@@ -82,6 +80,9 @@ class Delivery(models.Model):
                 condition=models.Q(status__in=["pending", "sending"]),
             ),
             models.Index(fields=["status", "channel"], name="delivery_status_channel"),
+            models.Index(
+                fields=["channel", "next_attempt_at"], name="delivery_pump", condition=models.Q(status="pending")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,5 @@
-"""Notifications: templates, preferences, channel configuration, reading, and the sweep that
-re-drives deliveries a dead worker left behind.
+"""Notifications: templates, preferences, channel configuration, reading, and what the pumps of
+the channels need to send deliveries (core.destinations).
 
 Templates are Django template syntax rendered by a bare engine (no loaders, no tag libraries)
 with a plain dict, so an administrator's text can format values but reach nothing else.
@@ -8,19 +8,18 @@ with a plain dict, so an administrator's text can format values but reach nothin
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core import destinations
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import DELETED, record_created, record_event, record_updated, snapshot
 from fieldservice.core.http import DeliveryError, check_outgoing_url
@@ -52,8 +51,6 @@ ENDPOINT_FIELDS = ["name", "kind", "url", "is_active"]
 GATEWAY_FIELDS = ["name", "url", "is_active"]
 TEMPLATE_FIELDS = ["subject", "body"]
 SECRET_MAX_LENGTH = 200
-# How many due deliveries one sweep puts back in the queue.
-REQUEUE_BATCH = 500
 
 
 def may_manage(actor: User) -> bool:
@@ -66,10 +63,6 @@ def _invalid(field: str, message: str, code: str) -> ValidationError:
 
 def max_attempts() -> int:
     return settings.FSM_DELIVERY_MAX_ATTEMPTS
-
-
-def stall_after() -> timedelta:
-    return timedelta(seconds=settings.FSM_DELIVERY_STALL_SECONDS)
 
 
 # --- templates ---------------------------------------------------------------------------
@@ -281,6 +274,8 @@ def _save_config(model, obj, *, actor: User, record_fields: list[str], fields: d
     if secret is not None:
         cleaned["secret"] = _check_common({"secret": secret})["secret"]
     note = _("secret changed") if "secret" in cleaned and (obj is None or cleaned["secret"] != obj.secret) else ""
+    # A new or changed gateway or robot may be what the channel was waiting for.
+    destinations.reset(Channel.SMS if model is SmsGateway else Channel.IM)
     if obj is None:
         obj = model.objects.create(**cleaned)
         record_created(obj, actor=actor, fields=record_fields, note=_("secret set") if obj.secret else "")
@@ -394,19 +389,71 @@ def mark_all_read(*, actor: User) -> int:
 # --- deliveries --------------------------------------------------------------------------
 
 
-def enqueue_after_commit(delivery_ids) -> None:
-    """Put a task run for each delivery in the queue once the current transaction commits.
-    A failed enqueue is left to the sweep (`requeue_stalled`)."""
-    from fieldservice.notifications.tasks import deliver
+# Each channel is one destination for the pumps (core.destinations): the mail server, the SMS
+# gateway, the IM robots, the in-app inbox. Their pumps run in the "notifications" queue, which
+# every worker takes before anything else.
 
-    def enqueue(pk: int) -> None:
-        try:
-            deliver.enqueue(pk)
-        except Exception:
-            logger.exception("Could not enqueue notification delivery %s", pk)
 
-    for pk in delivery_ids:
-        transaction.on_commit(lambda pk=pk: enqueue(pk))
+def request_send_after_commit(channels) -> None:
+    destinations.request_pumps_after_commit(channels)
+
+
+def due_deliveries(key: str, now, limit: int) -> list[int]:
+    return list(
+        Delivery.objects.filter(channel=key, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def destinations_due(now) -> list[str]:
+    return list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .values_list("channel", flat=True)
+        .distinct()
+    )
+
+
+def destination_label(key: str) -> str:
+    if key == Channel.SMS:
+        gateway = SmsGateway.objects.filter(is_active=True).order_by("pk").first()
+        if gateway is not None:
+            return _("SMS gateway “%(name)s”") % {"name": gateway.name}
+    return {
+        Channel.EMAIL: _("Mail server"),
+        Channel.SMS: _("SMS gateway"),
+        Channel.IM: _("IM robots"),
+        Channel.IN_APP: _("In-app inbox"),
+    }.get(key, key)
+
+
+def release_expired(now) -> int:
+    """A delivery still "sending" after its lease belonged to a worker that died mid-send: it
+    goes back to pending (or failed, if that was its last try)."""
+    sending = Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now)
+    failed = sending.filter(attempts__gte=max_attempts()).update(
+        status=DeliveryStatus.FAILED,
+        lease_until=None,
+        last_error=_("The worker stopped while sending, on the last attempt."),
+    )
+    # Its next_attempt_at stays as it was when claimed: due at once.
+    return failed + sending.update(status=DeliveryStatus.PENDING, lease_until=None)
+
+
+def destination_kind() -> destinations.Kind:
+    """Registered by the app's ready()."""
+    from fieldservice.notifications.tasks import run_delivery
+
+    return destinations.Kind(
+        prefixes=tuple(Channel.values),
+        queue="notifications",
+        priority=50,
+        label=destination_label,
+        due=due_deliveries,
+        attempt=run_delivery,
+        due_keys=destinations_due,
+        release_expired=release_expired,
+    )
 
 
 @transaction.atomic
@@ -415,43 +462,11 @@ def retry_delivery(delivery: Delivery, *, actor: User) -> Delivery:
     require(may_manage(actor))
     now = timezone.now()
     changed = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, enqueued_at=now, lease_until=None
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, lease_until=None
     )
     if changed != 1:
         raise DomainError("not_failed", _("Only a failed delivery can be tried again."))
     delivery.refresh_from_db()
     record_event(delivery, actor=actor, action="retried", note=delivery.last_error[:200])
-    enqueue_after_commit([delivery.pk])
+    request_send_after_commit([delivery.channel])
     return delivery
-
-
-def requeue_stalled(now=None) -> int:
-    """Called by the periodic sweep. A delivery still "sending" after its lease belonged to a
-    worker that died mid-send: it goes back to pending (or failed, if that was its last try).
-    A pending delivery that is due and not in the queue (waiting for its retry, or enqueued
-    FSM_DELIVERY_STALL_SECONDS ago and never run: a killed worker lost it) is enqueued again.
-    Returns how many were enqueued."""
-    now = now or timezone.now()
-    sending = Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now)
-    sending.filter(attempts__gte=max_attempts()).update(
-        status=DeliveryStatus.FAILED,
-        lease_until=None,
-        last_error=_("The worker stopped while sending, on the last attempt."),
-    )
-    # Its next_attempt_at stays as it was when claimed: due, by the clock of whoever runs it.
-    sending.filter(attempts__lt=max_attempts()).update(
-        status=DeliveryStatus.PENDING, lease_until=None, enqueued_at=None
-    )
-    due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) & (
-        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - stall_after())
-    )
-    with transaction.atomic():
-        ids = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(due)
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:REQUEUE_BATCH]
-        )
-        Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
-        enqueue_after_commit(ids)
-    return len(ids)

@@ -1,10 +1,9 @@
-"""The delivery task: one run tries one delivery once.
+"""Trying one notification delivery, for the pump of its channel (core.destinations).
 
-A run claims the delivery with one compare-and-set (pending and due → sending, attempts + 1,
-a lease), so two runs of the same delivery (a duplicate enqueue, the sweep, a second worker)
-never both send. Every later write checks it still holds that claim (status "sending" and its
-attempt number): a run that outlived its lease, whose delivery the sweep gave to another run,
-changes nothing.
+An attempt claims the delivery with one compare-and-set (pending and due → sending, attempts
++ 1, a lease), so two pumps given the same delivery never both send. Every later write checks
+it still holds that claim (status "sending" and its attempt number): an attempt that outlived
+its lease, whose delivery went to another pump, changes nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from fieldservice.core import destinations
+from fieldservice.core.destinations import Attempt
 from fieldservice.core.http import DeliveryError
 from fieldservice.notifications import channels
 from fieldservice.notifications.choices import Channel, DeliveryStatus
@@ -26,8 +27,6 @@ from fieldservice.notifications.services import language_of, max_attempts
 
 logger = logging.getLogger(__name__)
 
-# Longer than the slowest send (HTTP times out after 10 s, SMTP after 30 s).
-LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -36,15 +35,10 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-@task()
-def deliver(delivery_id: int) -> str:
-    return run_delivery(delivery_id)
-
-
 def _claim(delivery_id: int) -> Delivery | None:
     now = timezone.now()
     claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE, enqueued_at=None
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + destinations.lease()
     )
     if claimed != 1:
         return None  # someone else has it, it is done, or it is not due yet
@@ -55,10 +49,10 @@ def _held(delivery: Delivery):
     return Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
 
 
-def run_delivery(delivery_id: int) -> str:
+def run_delivery(delivery_id: int) -> Attempt:
     delivery = _claim(delivery_id)
     if delivery is None:
-        return "skipped"
+        return Attempt("skipped")
     if delivery.channel == Channel.IN_APP:
         return _deliver_in_app(delivery)
     notification = delivery.notification
@@ -66,27 +60,30 @@ def run_delivery(delivery_id: int) -> str:
         _held(delivery).update(
             status=DeliveryStatus.FAILED, lease_until=None, last_error=_("The recipient's account is deactivated.")
         )
-        return "failed"
+        return Attempt("failed")
     try:
         _send(delivery, notification)
+    except channels.RecipientError as error:
+        # Nothing the receiver did: the destination stays in good standing.
+        return Attempt(_failed(delivery, str(error)), error=str(error))
     except DeliveryError as error:
-        return _failed(delivery, str(error))
+        return Attempt(_failed(delivery, str(error)), destination_failed=True, error=str(error))
     except Exception as error:  # a bug must not leave it "sending" until the lease runs out
         logger.exception("Notification delivery %s failed unexpectedly", delivery.pk)
-        return _failed(delivery, f"{type(error).__name__}: {error}")
+        return Attempt(_failed(delivery, f"{type(error).__name__}: {error}"))
     changed = _held(delivery).update(
         status=DeliveryStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
     )
-    return "sent" if changed else "lost"
+    return Attempt("sent" if changed else "skipped")
 
 
-def _deliver_in_app(delivery: Delivery) -> str:
+def _deliver_in_app(delivery: Delivery) -> Attempt:
     now = timezone.now()
     with transaction.atomic():
         changed = _held(delivery).update(status=DeliveryStatus.SENT, sent_at=now, lease_until=None, last_error="")
         if changed == 1:
             Notification.objects.filter(pk=delivery.notification_id, delivered_at__isnull=True).update(delivered_at=now)
-    return "sent" if changed else "lost"
+    return Attempt("sent" if changed else "skipped")
 
 
 def _send(delivery: Delivery, notification: Notification) -> None:
@@ -111,21 +108,21 @@ def _failed(delivery: Delivery, error: str) -> str:
     if delivery.attempts >= max_attempts():
         _held(delivery).update(status=DeliveryStatus.FAILED, lease_until=None, last_error=error[:2000])
         return "failed"
-    # Not enqueued now: the sweep puts it back in the queue once it is due.
+    # Due again after the back-off: the channel's pump (asked for by core.recovery) takes it then.
     _held(delivery).update(
         status=DeliveryStatus.PENDING,
         lease_until=None,
-        enqueued_at=None,
         next_attempt_at=now + backoff(delivery.attempts),
         last_error=error[:2000],
     )
     return "retry"
 
 
-@task()
+@task(queue_name="notifications", priority=50)
 def send_phone_code(message_id: int, phone: str, code: str) -> str:
     """Send a QR reporter's phone code through the active SMS gateway. Tried once: a code that
-    comes late is of no use, and the reporter can ask for another."""
+    comes late is of no use, and the reporter can ask for another. Not through the SMS pump:
+    the reporter is waiting on the page, and the code is no notification of a user."""
     from django.conf import settings
     from django.utils import translation
 

@@ -36,7 +36,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "attempts",
         "next_attempt_at",
         "lease_until",
-        "enqueued_at",
         "response_status",
         "response_excerpt",
         "last_error",

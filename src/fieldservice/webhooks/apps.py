@@ -12,3 +12,8 @@ class WebhooksConfig(AppConfig):
         from fieldservice.webhooks.choices import ACTION_LABELS
 
         register_action_labels(self.label, ACTION_LABELS)
+
+        from fieldservice.core.destinations import register_kind
+        from fieldservice.webhooks.services import destination_kind
+
+        register_kind(destination_kind())

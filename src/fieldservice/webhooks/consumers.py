@@ -1,7 +1,7 @@
 """Outbox consumer: one delivery per active subscription for each event it subscribed to.
 
-Runs inside the drain's transaction and only writes rows; the `deliver` task, enqueued after
-the commit, does the sending. The body is built here once and stored, so every retry and
+Runs inside the drain's transaction and only writes rows; the pump of each subscription,
+asked for after the commit, does the sending. The body is built here once and stored, so every retry and
 redelivery sends exactly the same bytes. Its shape is documented in docs/WEBHOOKS.md.
 """
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fieldservice.webhooks.choices import DeliveryStatus, WebhookEvent
 from fieldservice.webhooks.models import WebhookDelivery, WebhookSubscription
-from fieldservice.webhooks.services import enqueue_after_commit
+from fieldservice.webhooks.services import request_send_after_commit
 
 # Outbox topic -> webhook event.
 TOPIC_EVENTS = {
@@ -105,16 +105,10 @@ def consume(message) -> None:
                 payload=body,
                 status=DeliveryStatus.PENDING,
                 next_attempt_at=now,
-                enqueued_at=now,
                 created_at=now,
             )
             for subscription in subscriptions
         ],
         ignore_conflicts=True,
     )
-    # With ignore_conflicts the new keys are not returned: find the rows this call made.
-    created = WebhookDelivery.objects.filter(
-        message_id=message.pk, subscription__in=subscriptions, created_at=now
-    ).values_list("pk", flat=True)
-    for pk in created:
-        enqueue_after_commit(pk)
+    request_send_after_commit(s.pk for s in subscriptions)

@@ -45,8 +45,9 @@ class WebhookDelivery(models.Model):
     """One event for one subscription: the exact body, and how sending it went.
 
     `key` ("wh-<pk>") goes out as X-FSM-Delivery and stays the same on every retry and
-    redelivery, so a receiver can drop repeats. A task claims a due delivery by moving it from
-    pending to sending with a lease; a worker that dies leaves it to the sweep when the lease ends."""
+    redelivery, so a receiver can drop repeats. The subscription's pump (core.destinations) claims
+    a due delivery by moving it from pending to sending with a lease; when a worker dies mid-POST
+    the lease ends and it is sent again with the same id."""
 
     subscription = models.ForeignKey(
         WebhookSubscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="deliveries"
@@ -61,8 +62,6 @@ class WebhookDelivery(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
-    # When the task that should send it was last enqueued (or, when deferred, when it becomes due).
-    enqueued_at = models.DateTimeField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
     response_excerpt = models.TextField(_("response"), blank=True)
     last_error = models.TextField(_("last error"), blank=True)
@@ -78,6 +77,11 @@ class WebhookDelivery(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
+            models.Index(
+                fields=["subscription", "next_attempt_at"],
+                name="webhook_delivery_pump",
+                condition=models.Q(status="pending"),
+            ),
             models.Index(fields=["subscription", "-created_at"], name="webhook_delivery_log"),
         ]
 

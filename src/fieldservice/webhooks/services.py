@@ -14,12 +14,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core import destinations
+from fieldservice.core.destinations import Attempt
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import DELETED, record_created, record_event, record_updated, snapshot
 from fieldservice.core.http import DeliveryError, check_outgoing_url, post_signed
@@ -35,14 +37,11 @@ from fieldservice.webhooks.models import (
 logger = logging.getLogger(__name__)
 
 SUBSCRIPTION_FIELDS = ["name", "url", "events", "active"]
-# A claimed delivery belongs to its worker this long; then the sweep gives it to another.
-LEASE = timedelta(minutes=5)
 RETRY_BASE = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=6)
 # The "Send test" button waits for the receiver this long, inside the admin's request.
 TEST_TIMEOUT_SECONDS = 5
 ERROR_MAX_LENGTH = 2000
-REQUEUE_BATCH = 500
 
 
 def may_manage_webhooks(actor: User) -> bool:
@@ -128,6 +127,8 @@ def update_subscription(subscription: WebhookSubscription, *, actor: User, **fie
         setattr(subscription, name, value)
     if cleaned:
         subscription.save(update_fields=list(cleaned))
+    if before["url"] != subscription.url or (subscription.active and not before["active"]):
+        destinations.reset(destination_key(subscription.pk))
     record_updated(subscription, actor=actor, before=before)
     return subscription
 
@@ -151,60 +152,73 @@ def delete_subscription(subscription: WebhookSubscription, *, actor: User) -> No
     require(may_manage_webhooks(actor))
     subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
     record_event(subscription, actor=actor, action=DELETED, changes={"url": [subscription.url, None]})
+    destinations.forget(destination_key(subscription.pk))
     subscription.delete()
 
 
-# --- sending -------------------------------------------------------------------------------
+# --- sending ---------------------------------------------------------------------------------
+#
+# Deliveries are sent by the pump of their subscription's destination (core.destinations): at
+# most a few in flight to one receiver, a circuit breaker, and the "webhooks" queue that every
+# worker takes after our own staff's notifications.
 
 
-def enqueue_delivery(delivery_id: int) -> None:
-    """Hand a delivery to a worker. A lost enqueue is not fatal: the sweep re-drives it."""
-    from fieldservice.webhooks.tasks import deliver
-
-    try:
-        deliver.enqueue(delivery_id)
-    except Exception:
-        logger.exception("Could not enqueue webhook delivery %s", delivery_id)
+def destination_key(subscription_id: int) -> str:
+    return f"webhook:{subscription_id}"
 
 
-def enqueue_after_commit(delivery_id: int) -> None:
-    transaction.on_commit(lambda: enqueue_delivery(delivery_id))
+def _subscription_id(key: str) -> int:
+    return int(key.split(":", 1)[1])
 
 
-def _defer(delivery_id: int, when) -> bool:
-    """Enqueue a retry to run at `when` where the task backend can wait; otherwise the sweep
-    sends it once it is due."""
-    from fieldservice.webhooks.tasks import deliver
+def request_send_after_commit(subscription_ids) -> None:
+    destinations.request_pumps_after_commit(destination_key(pk) for pk in subscription_ids)
 
-    try:
-        if not deliver.get_backend().supports_defer:
-            return False
-        deliver.using(run_after=when).enqueue(delivery_id)
-    except Exception:
-        logger.exception("Could not enqueue the retry of webhook delivery %s", delivery_id)
-        return False
-    return True
+
+def due_deliveries(key: str, now, limit: int) -> list[int]:
+    return list(
+        WebhookDelivery.objects.filter(
+            subscription_id=_subscription_id(key), status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        )
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def destinations_due(now) -> list[str]:
+    ids = (
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .values_list("subscription_id", flat=True)
+        .distinct()
+    )
+    return [destination_key(pk) for pk in ids]
+
+
+def destination_label(key: str) -> str:
+    subscription = WebhookSubscription.objects.filter(pk=_subscription_id(key)).first()
+    name = subscription.name if subscription else key
+    return _("Webhook “%(name)s”") % {"name": name}
 
 
 def _excerpt(text: str) -> str:
     return (text or "")[:EXCERPT_MAX_LENGTH]
 
 
-def attempt_delivery(delivery_id: int) -> str:
-    """Send one delivery if it is pending and due. Claimed by compare-and-set, so two workers
-    given the same delivery send it once. Returns what happened: skipped, sent, retry, failed."""
+def attempt_delivery(delivery_id: int) -> Attempt:
+    """Send one delivery if it is pending and due. Claimed by compare-and-set, so two pumps
+    given the same delivery send it once."""
     now = timezone.now()
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE)
+    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + destinations.lease())
     if claimed != 1:
-        return "skipped"
+        return Attempt("skipped")
     delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
     subscription = delivery.subscription
     mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
     if not subscription.active:
         mine.update(status=DeliveryStatus.FAILED, lease_until=None, last_error=_("The subscription is paused."))
-        return "failed"
+        return Attempt("failed")
     try:
         response = post_signed(
             subscription.url,
@@ -214,7 +228,7 @@ def attempt_delivery(delivery_id: int) -> str:
             delivery_id=delivery.key,
         )
     except DeliveryError as error:
-        return _record_failure(delivery, error)
+        return Attempt(_record_failure(delivery, error), destination_failed=True, error=str(error))
     mine.update(
         status=DeliveryStatus.SENT,
         sent_at=timezone.now(),
@@ -223,7 +237,7 @@ def attempt_delivery(delivery_id: int) -> str:
         response_excerpt=_excerpt(response.body),
         last_error="",
     )
-    return "sent"
+    return Attempt("sent")
 
 
 def _record_failure(delivery: WebhookDelivery, error: DeliveryError) -> str:
@@ -238,35 +252,36 @@ def _record_failure(delivery: WebhookDelivery, error: DeliveryError) -> str:
     if delivery.attempts >= max_attempts():
         mine.update(status=DeliveryStatus.FAILED, **fields)
         return "failed"
-    when = now + backoff(delivery.attempts)
-    if mine.update(status=DeliveryStatus.PENDING, next_attempt_at=when, **fields) == 1 and _defer(delivery.pk, when):
-        # The deferred task is expected to start at `when`: the sweep counts the stall from then.
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(enqueued_at=when)
+    # Due again after the back-off: the pump (asked for by core.recovery) takes it then.
+    mine.update(status=DeliveryStatus.PENDING, next_attempt_at=now + backoff(delivery.attempts), **fields)
     return "retry"
 
 
-def requeue_stalled(now=None) -> int:
-    """Re-drive what a dead worker or a lost enqueue left behind: a delivery still `sending`
-    when its lease ended goes back to pending, and a due pending delivery whose task was
-    enqueued more than FSM_DELIVERY_STALL_SECONDS ago is enqueued again. Returns how many."""
-    now = now or timezone.now()
-    WebhookDelivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now).update(
-        status=DeliveryStatus.PENDING, lease_until=None, enqueued_at=None
+def destination_kind() -> destinations.Kind:
+    """Registered by the app's ready()."""
+    return destinations.Kind(
+        prefixes=("webhook",),
+        queue="webhooks",
+        priority=-50,
+        label=destination_label,
+        due=due_deliveries,
+        attempt=attempt_delivery,
+        due_keys=destinations_due,
+        release_expired=release_expired,
     )
-    stalled_before = now - timedelta(seconds=getattr(settings, "FSM_DELIVERY_STALL_SECONDS", 120))
-    due = list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stalled_before))
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", "enqueued_at")[:REQUEUE_BATCH]
+
+
+def release_expired(now) -> int:
+    """A delivery still `sending` after its lease belonged to a worker that died mid-POST: it
+    is sent again (the same delivery id, so the receiver can tell), or failed if that was its
+    last attempt."""
+    sending = WebhookDelivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now)
+    failed = sending.filter(attempts__gte=max_attempts()).update(
+        status=DeliveryStatus.FAILED,
+        lease_until=None,
+        last_error=_("The worker stopped while sending, on the last attempt."),
     )
-    requeued = 0
-    for pk, enqueued_at in due:
-        # Compare-and-set: of two sweeps at once, one enqueues it.
-        if WebhookDelivery.objects.filter(pk=pk, enqueued_at=enqueued_at).update(enqueued_at=now) == 1:
-            enqueue_delivery(pk)
-            requeued += 1
-    return requeued
+    return failed + sending.update(status=DeliveryStatus.PENDING, lease_until=None)
 
 
 @transaction.atomic
@@ -280,13 +295,11 @@ def redeliver(delivery: WebhookDelivery, *, actor: User) -> WebhookDelivery:
     now = timezone.now()
     changed = WebhookDelivery.objects.filter(
         pk=delivery.pk, status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED]
-    ).update(
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, lease_until=None, enqueued_at=now, sent_at=None
-    )
+    ).update(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, lease_until=None, sent_at=None)
     if changed != 1:
         raise DomainError("not_finished", _("This delivery is still being sent; wait until it is sent or failed."))
     record_event(delivery.subscription, actor=actor, action="redelivered", note=f"{delivery.key} {delivery.event}")
-    enqueue_after_commit(delivery.pk)
+    request_send_after_commit([delivery.subscription_id])
     delivery.refresh_from_db()
     return delivery
 
@@ -312,8 +325,7 @@ def send_test(subscription: WebhookSubscription, *, actor: User) -> WebhookDeliv
         status=DeliveryStatus.SENDING,
         attempts=1,
         next_attempt_at=now,
-        enqueued_at=now,
-        lease_until=now + LEASE,
+        lease_until=now + destinations.lease(),
     )
     try:
         response = post_signed(

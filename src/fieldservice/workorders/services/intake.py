@@ -276,6 +276,8 @@ def register_phone_code_channel(available: Callable[[], bool]) -> None:
 
 def phone_codes_can_be_sent() -> bool:
     return any(available() for available in _phone_code_channels)
+
+
 PHONE_CODE_MINUTES = 10
 PHONE_CODES_PER_PHONE_PER_HOUR = 3
 PHONE_CODES_PER_IP_PER_HOUR = 10
