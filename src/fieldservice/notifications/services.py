@@ -274,8 +274,11 @@ def _save_config(model, obj, *, actor: User, record_fields: list[str], fields: d
     if secret is not None:
         cleaned["secret"] = _check_common({"secret": secret})["secret"]
     note = _("secret changed") if "secret" in cleaned and (obj is None or cleaned["secret"] != obj.secret) else ""
-    # A new or changed gateway or robot may be what the channel was waiting for.
-    destinations.reset(Channel.SMS if model is SmsGateway else Channel.IM)
+    # A new or changed gateway or robot may be what the channel was waiting for: its waiting
+    # deliveries go now, whatever back-off the old one earned them.
+    channel = Channel.SMS if model is SmsGateway else Channel.IM
+    Delivery.objects.filter(channel=channel, status=DeliveryStatus.PENDING).update(next_attempt_at=timezone.now())
+    destinations.reset(channel)
     if obj is None:
         obj = model.objects.create(**cleaned)
         record_created(obj, actor=actor, fields=record_fields, note=_("secret set") if obj.secret else "")
@@ -425,6 +428,15 @@ def destination_label(key: str) -> str:
         Channel.IM: _("IM robots"),
         Channel.IN_APP: _("In-app inbox"),
     }.get(key, key)
+
+
+def channel_states() -> list[dict]:
+    """Each channel's destination and its circuit, for the administrators' page."""
+    states = {d.key: d for d in destinations.Destination.objects.filter(key__in=Channel.values)}
+    return [
+        {"channel": label, "label": destination_label(code), "destination": states.get(code)}
+        for code, label in Channel.choices
+    ]
 
 
 def release_expired(now) -> int:

@@ -163,6 +163,7 @@ def manage(request):
             "failed": failed,
             "im_count": selectors.im_endpoints_for(request.user).filter(is_active=True).count(),
             "sms_count": selectors.sms_gateways_for(request.user).filter(is_active=True).count(),
+            "channels": services.channel_states(),
         },
     )
 

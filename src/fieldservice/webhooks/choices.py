@@ -27,4 +27,5 @@ class DeliveryStatus(models.TextChoices):
 # (registered with core.events in apps.py).
 ACTION_LABELS = {
     "redelivered": _("redelivered"),
+    "sending_resumed": _("sending resumed"),
 }

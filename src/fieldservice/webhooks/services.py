@@ -128,7 +128,7 @@ def update_subscription(subscription: WebhookSubscription, *, actor: User, **fie
     if cleaned:
         subscription.save(update_fields=list(cleaned))
     if before["url"] != subscription.url or (subscription.active and not before["active"]):
-        destinations.reset(destination_key(subscription.pk))
+        _send_waiting_now(subscription)
     record_updated(subscription, actor=actor, before=before)
     return subscription
 
@@ -165,6 +165,28 @@ def delete_subscription(subscription: WebhookSubscription, *, actor: User) -> No
 
 def destination_key(subscription_id: int) -> str:
     return f"webhook:{subscription_id}"
+
+
+def sending_state(subscription: WebhookSubscription):
+    """The circuit of the subscription's receiver, for its page (None: nothing sent yet)."""
+    return destinations.state_of(destination_key(subscription.pk))
+
+
+@transaction.atomic
+def resume_sending(subscription: WebhookSubscription, *, actor: User) -> None:
+    """The administrator says the receiver is fixed: try its waiting deliveries now instead of
+    at the end of the pause."""
+    require(may_manage_webhooks(actor))
+    _send_waiting_now(subscription)
+    record_event(subscription, actor=actor, action="sending_resumed")
+
+
+def _send_waiting_now(subscription: WebhookSubscription) -> None:
+    # Their own back-off was for the receiver as it was; it changed.
+    WebhookDelivery.objects.filter(subscription=subscription, status=DeliveryStatus.PENDING).update(
+        next_attempt_at=timezone.now()
+    )
+    destinations.reset(destination_key(subscription.pk))
 
 
 def _subscription_id(key: str) -> int:

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/delete/", views.subscription_delete, name="delete"),
     path("<int:pk>/rotate-secret/", views.rotate_secret, name="rotate"),
     path("<int:pk>/test/", views.send_test, name="test"),
+    path("<int:pk>/resume/", views.resume, name="resume"),
     path("<int:pk>/deliveries/<int:delivery_pk>/redeliver/", views.redeliver, name="redeliver"),
 ]

@@ -105,6 +105,7 @@ def subscription_detail(request, pk: int):
         export_title=_("Webhook deliveries"),
         context={
             "subscription": subscription,
+            "destination": services.sending_state(subscription),
             "event_labels": event_labels(subscription),
             "filter_form": filter_form,
             "redeliverable": {DeliveryStatus.SENT, DeliveryStatus.FAILED},
@@ -167,6 +168,16 @@ def redeliver(request, pk: int, delivery_pk: int):
         messages.error(request, error.message)
     else:
         messages.success(request, _("Delivery %(key)s will be sent again.") % {"key": delivery.key})
+    return redirect("webhooks:detail", pk=subscription.pk)
+
+
+@login_required
+@require_POST
+def resume(request, pk: int):
+    _require_manage(request.user)
+    subscription = selectors.get_subscription_for(request.user, pk)
+    services.resume_sending(subscription, actor=request.user)
+    messages.success(request, _("The waiting deliveries of %(name)s are being sent now.") % {"name": subscription.name})
     return redirect("webhooks:detail", pk=subscription.pk)
 
 
