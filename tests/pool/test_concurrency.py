@@ -8,7 +8,7 @@ from django.db import connection, connections
 
 from fieldservice.accounts.models import User
 from fieldservice.core.errors import DomainError
-from fieldservice.core.outbox import drain_left_to_sweep
+from fieldservice.core.outbox import drain_left_to_recovery
 from fieldservice.dispatch.choices import AssignmentStatus
 from fieldservice.dispatch.models import Assignment
 from fieldservice.dispatch.services import revoke_assignment
@@ -61,7 +61,7 @@ def test_fifty_simultaneous_grabs_leave_exactly_one_winner(postgres_only):
     def grabber(index: int) -> None:
         try:
             # What each win notifies is not measured here: the messages wait for the outbox sweep.
-            with drain_left_to_sweep():
+            with drain_left_to_recovery():
                 rounds(User.objects.get(pk=engineer_ids[index]))
         finally:
             connections.close_all()
@@ -70,7 +70,7 @@ def test_fifty_simultaneous_grabs_leave_exactly_one_winner(postgres_only):
     for thread in threads:
         thread.start()
     try:
-        with drain_left_to_sweep():
+        with drain_left_to_recovery():
             request = factories.service_request(customer, actor=root, fault_category=category)
             order = create_work_order(request, actor=root, site=site)
             for round_ in range(ROUNDS):

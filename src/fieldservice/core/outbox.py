@@ -118,7 +118,7 @@ _drain_suppressed: ContextVar[bool] = ContextVar("outbox_drain_suppressed", defa
 
 
 @contextmanager
-def drain_left_to_sweep():
+def drain_left_to_recovery():
     """Store messages without enqueueing a drain for each transaction: bulk loads (the demo's
     history) that would otherwise enqueue thousands of drains; `core.recovery` drains them."""
     token = _drain_suppressed.set(True)

@@ -453,14 +453,14 @@ class DemoBuilder:
         self.step("  contracts and webhooks")
         contracts_demo.seed(rng=self.rng, now=timezone.now())
         webhooks_demo.seed(rng=self.rng, now=timezone.now())
-        with outbox.drain_left_to_sweep():
+        with outbox.drain_left_to_recovery():
             self.step("  service history of the last year")
             history = self.history()
             self.step("  SLA check, dispatch rules, planned visits and the grab pool")
             # The history is the past: nobody is notified of a year-old dispatch now.
             OutboxMessage.objects.filter(processed_at__isnull=True).update(processed_at=timezone.now())
             # What is overdue today does alert: the SLA check runs once over the open orders,
-            # and the worker's first sweep delivers its alerts.
+            # and the worker's recovery, seconds after it starts, delivers its alerts.
             sla_demo.seed(rng=self.rng, now=timezone.now())
             # Rules act on orders created from now on; the history was dispatched by hand.
             dispatch_demo.seed(rng=self.rng, now=timezone.now())
