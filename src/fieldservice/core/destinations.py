@@ -7,7 +7,8 @@ did it again), so the SMS telling an engineer about an urgent order waited behin
 broken integration. Here the unit of work is the destination:
 
 - New deliveries ask for a pump of their destination (`request_pump`). A pump task takes a slot
-  of the destination (at most FSM_DESTINATION_SLOTS while it answers, one while it fails), sends
+  of the destination (at most FSM_DESTINATION_SLOTS while it answers, one until its first
+  success and while it fails), sends
   its due deliveries one after another for a short while, then puts itself at the back of its
   queue if more are waiting. Notification pumps run in the "notifications" queue, which every
   worker takes first; webhook pumps in "webhooks", which every worker takes last.
@@ -153,7 +154,9 @@ def _enqueue(key: str, run_after) -> bool:
 
 def _allowed_slots(destination: Destination, now) -> int:
     if destination.state == CircuitState.CLOSED:
-        return settings.FSM_DESTINATION_SLOTS
+        # A destination that never answered yet gets one attempt at a time: a new receiver that
+        # hangs must not take two workers at once before its first failure is even known.
+        return settings.FSM_DESTINATION_SLOTS if destination.last_success_at else 1
     if destination.retry_at and destination.retry_at > now:
         return 0
     if destination.state == CircuitState.OPEN:
