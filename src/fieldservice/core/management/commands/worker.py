@@ -16,6 +16,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connections
+from django.utils.translation import gettext as _
 
 from fieldservice.core import periodic, recovery, workers
 
@@ -106,8 +107,11 @@ class Command(BaseCommand):
             workers.start(name, backend=backend, queues=queues)
         except workers.NameInUseError:
             raise CommandError(
-                f"A running worker is already named {name!r}; give this one another --name, or wait "
-                f"{settings.FSM_WORKER_DEAD_SECONDS} s if that worker was stopped."
+                _(
+                    "A running worker is already named %(name)s; give this one another --name, or wait "
+                    "%(seconds)s s if that worker was stopped."
+                )
+                % {"name": name, "seconds": settings.FSM_WORKER_DEAD_SECONDS}
             ) from None
         workers.set_current_name(name)
         # A beat at least three times within the dead limit: one late beat is no death.
