@@ -37,9 +37,10 @@ def redis_url(worker_id):
         pytest.skip("worker processes need a database they can share: PostgreSQL")
     import redis
 
-    # One Redis database per pytest-xdist worker, so parallel test processes never share a queue.
+    # One Redis database per pytest-xdist worker, so parallel test processes never share a queue;
+    # FSM_TEST_REDIS_DB moves the first one (runs of the suite side by side).
     index = 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
-    url = f"redis://127.0.0.1:6379/{10 + index}"
+    url = f"redis://127.0.0.1:6379/{int(os.environ.get('FSM_TEST_REDIS_DB', '10')) + index}"
     client = redis.Redis.from_url(url)
     try:
         client.ping()
@@ -49,8 +50,8 @@ def redis_url(worker_id):
         pytest.skip("no Redis server on 127.0.0.1:6379")
     client.flushdb()
     with override_settings(
-        TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
-        RQ_QUEUES={"default": {"URL": url, "DEFAULT_TIMEOUT": 300}},
+        TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": settings.TASK_QUEUES}},
+        RQ_QUEUES={name: {"URL": url, "DEFAULT_TIMEOUT": 300} for name in settings.TASK_QUEUES},
         FSM_TASK_BACKEND="rq",
     ):
         yield url

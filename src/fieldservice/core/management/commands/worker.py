@@ -1,21 +1,24 @@
 """`fsm worker`: run background tasks, and the periodic checks, until stopped.
 
 With FSM_TASK_BACKEND=database the worker takes tasks from this database; with "rq" from the
-Redis queue, and any number of workers may run on any number of machines. Every worker also runs
-the scheduler loop (core.periodic.tick); the checks are claimed in the database, so running many
-workers never runs a check twice.
+Redis queue, and any number of workers may run on any number of machines. It takes the queues of
+settings.TASK_QUEUES, in that order. Every worker also runs the scheduler loop: the periodic
+checks (core.periodic.tick) and the recovery (core.recovery.recover); both claim their work in
+the database, so running many workers never does anything twice.
+
+Every worker beats (core.workers) from a thread of its own, also while a long task runs; a worker
+that stops beating is declared dead by the others and its tasks are run again.
 """
 
 import logging
-import os
-import socket
 import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connections
+from django.utils.translation import gettext as _
 
-from fieldservice.core import periodic
+from fieldservice.core import periodic, recovery, workers
 
 logger = logging.getLogger("fieldservice.worker")
 
@@ -30,14 +33,54 @@ class Scheduler(threading.Thread):
         while not self.stopped.is_set():
             try:
                 close_old_connections()
-                claimed = periodic.tick()
-                if claimed:
-                    logger.info("Enqueued periodic checks: %s", ", ".join(claimed))
-            except Exception:  # a database hiccup must not end the loop
-                logger.exception("Scheduler tick failed")
+                run_scheduled()
             finally:
                 connections.close_all()
             self.stopped.wait(self.every)
+
+
+def run_scheduled() -> None:
+    """One tick: the due periodic checks, then the recovery. A failure of one (a database hiccup)
+    is logged and neither ends the loop nor skips the other."""
+    try:
+        claimed = periodic.tick()
+        if claimed:
+            logger.info("Enqueued periodic checks: %s", ", ".join(claimed))
+    except Exception:
+        logger.exception("Scheduler tick failed")
+    try:
+        recovered = recovery.recover()
+        if any(recovered.values()):
+            logger.info("Recovered: %s", recovered)
+    except Exception:
+        logger.exception("Recovery failed")
+
+
+class Heartbeat(threading.Thread):
+    """Writes this worker's beat while the main thread runs tasks, however long they take."""
+
+    def __init__(self, name: str, backend: str, queues: list[str], every: float):
+        super().__init__(name="fsm-heartbeat", daemon=True)
+        self.worker_name, self.backend, self.queues, self.every = name, backend, queues, every
+        self.stopped = threading.Event()
+
+    def run(self):
+        while not self.stopped.wait(self.every):
+            try:
+                if workers.beat(self.worker_name, backend=self.backend, queues=self.queues):
+                    logger.warning(
+                        "Worker %s had been declared dead (no beat for %s s); the tasks it ran were enqueued again",
+                        self.worker_name,
+                        settings.FSM_WORKER_DEAD_SECONDS,
+                    )
+            except Exception:  # a missed beat is retried; dying here would get the worker buried
+                logger.exception("Heartbeat of %s failed", self.worker_name)
+            finally:
+                connections.close_all()
+
+    def stop(self):
+        self.stopped.set()
+        self.join(timeout=10)
 
 
 class Command(BaseCommand):
@@ -48,7 +91,9 @@ class Command(BaseCommand):
             "--burst", action="store_true", help="Exit when no task is waiting (for scripts and tests)."
         )
         parser.add_argument("--no-scheduler", action="store_true", help="Do not run the periodic checks here.")
-        parser.add_argument("--name", default="", help="A worker name for the logs (default: host and pid).")
+        parser.add_argument(
+            "--name", default="", help="A name unique among the running workers (default: host and pid)."
+        )
 
     def handle(self, *args, burst=False, no_scheduler=False, name="", verbosity=1, **options):
         if verbosity > 1:
@@ -56,44 +101,63 @@ class Command(BaseCommand):
         backend = settings.FSM_TASK_BACKEND
         if backend == "immediate":
             raise CommandError("FSM_TASK_BACKEND=immediate runs tasks inside the request; there is no worker to start.")
-        name = name or f"{socket.gethostname()}-{os.getpid()}"
-        scheduler = None
-        if not no_scheduler:
-            if burst:
-                periodic.tick()
-            else:
-                scheduler = Scheduler(settings.FSM_SCHEDULER_TICK)
-                scheduler.start()
-        self.stdout.write(f"fsm worker {name}: {backend} backend{'' if scheduler else ', no scheduler'}")
+        name = (name or workers.default_name())[:64]
+        queues = list(settings.TASK_QUEUES)
         try:
+            workers.start(name, backend=backend, queues=queues)
+        except workers.NameInUseError:
+            raise CommandError(
+                _(
+                    "A running worker is already named %(name)s; give this one another --name, or wait "
+                    "%(seconds)s s if that worker was stopped."
+                )
+                % {"name": name, "seconds": settings.FSM_WORKER_DEAD_SECONDS}
+            ) from None
+        workers.set_current_name(name)
+        # A beat at least three times within the dead limit: one late beat is no death.
+        heartbeat = Heartbeat(
+            name, backend, queues, min(settings.FSM_SCHEDULER_TICK, settings.FSM_WORKER_DEAD_SECONDS / 3)
+        )
+        heartbeat.start()
+        scheduler = None
+        try:
+            if not no_scheduler:
+                if burst:
+                    run_scheduled()
+                else:
+                    scheduler = Scheduler(settings.FSM_SCHEDULER_TICK)
+                    scheduler.start()
+            self.stdout.write(f"fsm worker {name}: {backend} backend{'' if not no_scheduler else ', no scheduler'}")
             if backend == "database":
-                self._run_database_worker(name, burst)
+                self._run_database_worker(name, queues, burst)
             else:
-                self._run_rq_worker(name, burst)
+                self._run_rq_worker(name, queues, burst)
         finally:
             if scheduler:
                 scheduler.stopped.set()
+            heartbeat.stop()
+            workers.forget(name)
 
-    def _run_database_worker(self, name: str, burst: bool):
+    def _run_database_worker(self, name: str, queues: list[str], burst: bool):
         from django_tasks_db.management.commands.db_worker import Worker
 
         worker = Worker(
-            queue_names=["default"],
+            queue_names=queues,
             interval=0.5,
             batch=burst,
             backend_name="default",
             startup_delay=not burst,
             max_tasks=None,
-            worker_id=name[:64],
+            worker_id=name,
             excluded_queue_names=[],
         )
         worker.configure_signals()
         worker.run()
 
-    def _run_rq_worker(self, name: str, burst: bool):
+    def _run_rq_worker(self, name: str, queues: list[str], burst: bool):
         import django_rq
 
-        worker = django_rq.get_worker("default", name=name, job_class="django_tasks_rq.backend.Job")
+        worker = django_rq.get_worker(*queues, name=name, job_class="django_tasks_rq.backend.Job")
         # The RQ scheduler moves deferred tasks (retries with back-off) onto the queue; RQ lets one
         # worker at a time do it.
         worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
