@@ -203,9 +203,7 @@ class Workers:
 
     def kill(self, worker: Worker) -> None:
         worker.killed = True
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(worker.process.pid, signal.SIGKILL)
-        worker.process.wait()
+        kill_tree(worker.process)
 
     def stop_all(self) -> None:
         running = [w for w in self.all if w.process.poll() is None]
@@ -218,17 +216,44 @@ class Workers:
             try:
                 worker.process.wait(timeout=max(deadline - time.perf_counter(), 0.1))
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(worker.process.pid, signal.SIGKILL)
-                worker.process.wait()
-        # Whatever a killed worker's session left running (an RQ work horse).
-        for worker in self.all:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(worker.process.pid, signal.SIGKILL)
+                kill_tree(worker.process)
 
     def crashed(self) -> list[Worker]:
         """Workers that ended by themselves (not killed by the bench, not stopped at the end)."""
         return [w for w in self.all if not w.killed and w.process.poll() is not None]
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path("/proc", entry, "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(process: subprocess.Popen) -> None:
+    """SIGKILL a worker and everything it started, as a crash of its machine would. The RQ work
+    horse (the child running the task) makes a process group of its own: stopping the worker first
+    keeps it from forking another while its children are found."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGSTOP)
+    for pid in descendants(process.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -859,6 +884,9 @@ def run_child(args) -> int:
         for worker in workers.crashed():
             print(f"  worker {worker.name} ended by itself (exit {worker.process.returncode}):\n{tail(worker.log)}")
     finally:
+        # A second Ctrl-C must not leave workers running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         workers.stop_all()
         for receiver in receivers.values():
             receiver.stop()
@@ -921,7 +949,11 @@ def main() -> int:
     if "bench" not in urlsplit(args.database_url).path:
         parser.error("the database is dropped and made again: its name must contain 'bench'")
     if args.child:
-        return run_child(args)
+        try:
+            return run_child(args)
+        except KeyboardInterrupt:
+            print("  interrupted: workers and receivers stopped")
+            return 130
 
     describe_machine(args)
     backends = ["database", "rq"] if args.backend == "both" else [args.backend]
@@ -953,9 +985,12 @@ def main() -> int:
                         targets.append(line.rstrip("\n"))
                 child.wait()
             except KeyboardInterrupt:
-                # The child got the Ctrl-C too and stops its workers; wait for it.
+                # The child got the Ctrl-C too and stops its workers and servers; wait for it.
+                for line in child.stdout:
+                    print(line, end="", flush=True)
                 child.wait()
-                raise
+                print("interrupted")
+                return 130
             if child.returncode:
                 failed = True
                 print(f"run {backend}:{phase} ended with exit code {child.returncode}")
