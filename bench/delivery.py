@@ -256,6 +256,20 @@ def kill_tree(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def errors_in_logs(paths: list[Path]) -> dict[str, int]:
+    """The exception lines of the tracebacks the workers logged, and how often each came."""
+    found: dict[str, int] = {}
+    for path in paths:
+        lines = path.read_text(errors="replace").splitlines()
+        for n, line in enumerate(lines):
+            if not line.startswith("Traceback (most recent call last):"):
+                continue
+            # The exception is the first line after the traceback that is not indented.
+            last = next((later for later in lines[n + 1 :] if later and not later.startswith(" ")), "")
+            found[last[:160]] = found.get(last[:160], 0) + 1
+    return found
+
+
 def tail(path: Path, lines: int = 15) -> str:
     text = path.read_text(errors="replace").splitlines()
     return "\n".join("    " + line for line in text[-lines:])
@@ -890,6 +904,9 @@ def run_child(args) -> int:
         workers.stop_all()
         for receiver in receivers.values():
             receiver.stop()
+        errors = errors_in_logs([worker.log for worker in workers.all])
+        for error, count in sorted(errors.items(), key=lambda item: -item[1]):
+            print(f"  worker logs: {count} x {error}")
     return 0
 
 
