@@ -12,21 +12,26 @@ servers in this process on 127.0.0.1:
   failing   a webhook receiver that answers HTTP 500 at once
   healthy   a webhook receiver that answers 200 at once
   sms       the SMS gateway the staff notifications go through (answers 200 at once)
-All three webhooks subscribe to work_order.created; the dispatchers (--staff, with a phone number
-and SMS turned on for new work orders in their own settings) get an SMS for every new order.
+All three webhooks subscribe to work_order.created (--without hanging / failing leaves one out);
+the dispatchers (--staff, with a phone number and SMS turned on for new work orders in their own
+settings) get an SMS for every new order.
 Latency = arrival at the receiver - commit of the order's transaction (same clock, this process).
+A value shown as ">X" had not arrived when the wait ended: X is how long it had waited by then.
 
 Phase 1 (isolation): two workers; --orders new orders in a burst; wait until the healthy webhook
 and the SMS gateway have everything (or --timeout); percentiles of the latencies.
 Phase 2 (crash recovery): two workers; --orders new orders; while they drain, a worker is killed
 (SIGKILL, with whatever it started) --kills times, every --kill-every seconds, and a fresh one
 started at once; then wait until everything for the healthy receivers arrived, every delivery
-row for them is final and no task is waiting; report what was lost or sent twice.
+row for them is final (sent) and no task is due in the queue; report what was not received
+("lost"), what was received twice, the seconds from the last restart until the last of it arrived,
+and (database backend) the task rows a killed worker left RUNNING.
 
 Every (backend, phase) runs in a child process of its own against a freshly made database
 (dropped and created again: the name must contain "bench") and an emptied Redis database, so the
 runs do not inherit each other's backlog. The results end with `TARGET <name>: <value> (target
-<goal>) OK|MISSED` lines, repeated together at the end.
+<goal>) OK|MISSED` lines, repeated together at the end. The environment passes on to the
+workers, so e.g. FSM_WORKER_DEAD_SECONDS=5 set for the bench applies to them too.
 """
 
 from __future__ import annotations
@@ -552,13 +557,26 @@ def waiting_tasks(backend: str) -> int:
     return sum(django_rq.get_queue(name).count for name in settings.RQ_QUEUES)
 
 
-def running_task_rows(killed: set[str]) -> tuple[list[str], int]:
-    """(the tasks of the RUNNING task rows held by a killed worker, how many RUNNING rows in all)."""
+def running_task_rows(killed: set[str], live: set[str]) -> tuple[list[str], int, int]:
+    """The RUNNING task rows a dead worker left: (their tasks, how many of them have a worker id
+    that names none of the bench's workers, how many RUNNING rows in all). A row counts as a dead
+    worker's unless its worker id names a live worker: a worker id the bench cannot tell (if the
+    product stops using --name for it) is counted, never passed over."""
     from django_tasks_db.models import DBTaskResult
 
+    def names(worker_id: str, candidates: set[str]) -> bool:
+        # "bench-database-w1" names "bench-database-w1" and "bench-database-w1-4711", not "...-w12".
+        return any(re.match(rf"{re.escape(name)}(?!\d)", worker_id) for name in candidates)
+
+    held, unknown = [], 0
     rows = list(DBTaskResult.objects.running().values_list("worker_ids", "task_path"))
-    held = [path.rsplit(".", 2)[-2] + "." + path.rsplit(".", 1)[-1] for ids, path in rows if ids and ids[-1] in killed]
-    return held, len(rows)
+    for ids, path in rows:
+        worker_id = ids[-1] if ids else ""
+        if names(worker_id, live):
+            continue
+        unknown += not names(worker_id, killed)
+        held.append(".".join(path.rsplit(".", 3)[-3:]))
+    return held, unknown, len(rows)
 
 
 # --- the phases ------------------------------------------------------------------------------
@@ -766,15 +784,16 @@ def phase_crash(run: Run) -> None:
         dead_seconds = getattr(settings, "FSM_WORKER_DEAD_SECONDS", 15)
         deadline = max(last_restart + dead_seconds + 10, time.perf_counter() + 1)
         while True:
-            held, running = running_task_rows(killed)
+            live = {worker.name for worker in run.workers.live()}
+            held, unknown, running = running_task_rows(killed, live)
             if not held or time.perf_counter() > deadline:
                 break
             time.sleep(0.5)
         tasks = ", ".join(f"{held.count(path)} {path}" for path in sorted(set(held)))
         tasks = f" ({tasks})" if tasks else ""
         print(
-            f"  task rows RUNNING: {len(held)} held by the {len(killed)} killed workers{tasks}, "
-            f"{running} in all "
+            f"  task rows RUNNING: {len(held)} held by the {len(killed)} killed workers{tasks}"
+            f"{f', {unknown} of them by a worker id the bench does not know' if unknown else ''}; {running} in all "
             f"({time.perf_counter() - last_restart:.0f} s after the last restart; "
             f"FSM_WORKER_DEAD_SECONDS {dead_seconds})"
         )
