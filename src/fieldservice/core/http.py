@@ -262,10 +262,10 @@ def post_signed(
             connection.request("POST", target.path, body=body, headers=headers)
             response = connection.getresponse()
             text = response.read(2000).decode(errors="replace")
-        except (OSError, http.client.HTTPException):
-            if time.monotonic() >= deadline:
-                error = TimeoutError(_("no complete answer within %(seconds)g s") % {"seconds": timeout})
+        except (OSError, http.client.HTTPException) as error:
             last_error = error
+            if time.monotonic() >= deadline:
+                last_error = TimeoutError(_("no complete answer within %(seconds)g s") % {"seconds": timeout})
             continue
         finally:
             if watchdog is not None:
