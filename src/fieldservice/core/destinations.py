@@ -281,8 +281,12 @@ def pump(key: str, *, seconds: float = PUMP_SECONDS) -> dict:
     Destination.objects.filter(pk=destination.pk, pump_enqueued_at__lte=now).update(pump_enqueued_at=None)
     slot = _take_slot(destination, workers.current_name(), now)
     if slot is None:
-        if destination.state == CircuitState.CLOSED:
-            return {"destination": key, "result": "busy"}  # the running pumps look again when they end
+        pausing = destination.state != CircuitState.CLOSED and destination.retry_at and destination.retry_at > now
+        if not pausing:
+            # Another pump holds the slots (while failing or probing, the one slot): it looks
+            # again when it ends. Asking for a pump here would run one at once, find the slot
+            # still held, and ask again, as fast as the workers take them.
+            return {"destination": key, "result": "busy"}
         request_pump(key)  # deferred to the end of the pause
         return {"destination": key, "result": "paused"}
     sent = tried = 0
