@@ -254,8 +254,10 @@ def _announce(topic: str, destination: Destination, now) -> None:
 def reset(key: str) -> None:
     """The administrator changed where the destination points, or turned it back on: forget its
     failures and try its waiting deliveries now."""
+    # A pump deferred to the end of the pause is waiting in the queue: the new one must not
+    # be taken for it, or nothing is tried before that pause would have ended.
     Destination.objects.filter(key=key).update(
-        state=CircuitState.CLOSED, failures=0, trips=0, retry_at=None, opened_at=None
+        state=CircuitState.CLOSED, failures=0, trips=0, retry_at=None, opened_at=None, pump_enqueued_at=None
     )
     request_pumps_after_commit([key])
 
