@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,9 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from fieldservice.core import tasks as core_tasks
+from fieldservice.core import destinations
+from fieldservice.notifications.channels import message_id
 from fieldservice.notifications.models import Delivery, Notification
-from fieldservice.notifications.tasks import deliver
 from tests import factories
 from tests.core.test_worker import worker_env
 
@@ -67,7 +66,7 @@ def make_deliveries(channel: str, count: int) -> list[int]:
         for i in range(count)
     )
     deliveries = Delivery.objects.bulk_create(
-        Delivery(notification=n, channel=channel, next_attempt_at=now, enqueued_at=now) for n in notifications
+        Delivery(notification=n, channel=channel, next_attempt_at=now) for n in notifications
     )
     return [d.pk for d in deliveries]
 
@@ -127,49 +126,61 @@ def sent_count() -> int:
 
 
 def test_two_workers_send_each_of_1000_mails_exactly_once(redis_url, tmp_path):
-    ids = make_deliveries("email", BATCH)
-    for pk in ids:
-        deliver.enqueue(pk)
+    make_deliveries("email", BATCH)
+    # As the consumer's commit does: one pump for the destination, not a task per delivery.
+    assert destinations.request_pump("email")
     workers = start_workers(2, redis_url, EMAIL_FILE_PATH=str(tmp_path))
     try:
         assert wait_until(lambda: sent_count() == BATCH), f"{sent_count()} of {BATCH} sent"
     finally:
         stop(workers)
     # What left the building: every mail file the two workers wrote, read back.
-    keys = []
+    keys, message_ids = [], set()
     for path in Path(tmp_path).iterdir():
         for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
             if raw.strip():
-                keys.append(email.message_from_bytes(raw.strip())["X-FSM-Delivery"])
+                sent = email.message_from_bytes(raw.strip())
+                keys.append(sent["X-FSM-Delivery"])
+                message_ids.add(sent["Message-ID"])
     assert len(keys) == BATCH
     assert len(set(keys)) == BATCH
+    # The Message-ID is the delivery's too, so a mail client shows a repeat once.
+    assert message_ids == {message_id(key) for key in keys}
     assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
     # Both workers took a share of the batch.
     assert Delivery.objects.filter(status="sent").count() == BATCH
 
 
+# Short leases for the worker processes, so the test waits for a killed worker's lease to end.
+LEASE_SECONDS = 3
+SHORT_LEASES = {
+    "FSM_DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),
+    "FSM_DELIVERY_DEADLINE_SECONDS": "2",
+    "FSM_DELIVERY_CONNECT_SECONDS": "1",
+}
+
+
 def test_a_killed_worker_loses_no_notification(redis_url):
-    ids = make_deliveries("in_app", BATCH)
-    for pk in ids:
-        deliver.enqueue(pk)
-    workers = start_workers(2, redis_url)
+    make_deliveries("in_app", BATCH)
+    assert destinations.request_pump("in_app")
+    workers = start_workers(2, redis_url, **SHORT_LEASES)
     try:
         assert wait_until(lambda: sent_count() >= BATCH // 5, timeout=120)
         victim = workers[0]
         os.killpg(victim.pid, signal.SIGKILL)  # mid-batch, work horse and all
         victim.wait(timeout=30)
         survivor_done = wait_until_stalled(lambda: sent_count() == BATCH)
-        # Whatever the killed worker held (dequeued, or claimed and not finished) is re-driven by
-        # the periodic sweep; run it as if its lease and the stall time had passed.
-        later = timezone.now() + timedelta(seconds=settings.FSM_DELIVERY_STALL_SECONDS + 600)
         if not survivor_done:
-            with override_settings(FSM_DELIVERY_STALL_SECONDS=0):
-                from fieldservice.notifications.services import requeue_stalled
-
-                requeue_stalled(now=later)
+            # The killed worker held the pump: its slot and the delivery it had claimed are free
+            # once their lease ends, and the recovery (every worker's scheduler runs it; these
+            # workers have none) asks for a pump again, by the real clock.
+            time.sleep(LEASE_SECONDS + 0.5)
+            recovered = destinations.recover()
+            assert recovered["pumps"] == ["in_app"], recovered
         assert wait_until(lambda: sent_count() == BATCH, timeout=120), f"{sent_count()} of {BATCH} delivered"
-        # Running the sweep again once all is done re-sends nothing.
-        core_tasks.sweep.call()
+        # Running the recovery again once all is done re-sends nothing.
+        time.sleep(LEASE_SECONDS + 0.5)
+        assert destinations.recover() == {"released": 0, "pumps": []}
         time.sleep(1)
     finally:
         stop(workers)

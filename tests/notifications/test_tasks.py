@@ -1,5 +1,6 @@
-"""The delivery task: one claim per run, exactly-once in the app, retries with back-off, the
-robots' formats and signatures, and the sweep that takes back what a dead worker left."""
+"""Trying one notification delivery: one claim per attempt, exactly-once in the app, retries with
+back-off, the robots' formats and signatures, and the recovery that takes back what a dead worker
+left."""
 
 import base64
 import hashlib
@@ -8,16 +9,19 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from fieldservice.core.tasks import sweep
+from fieldservice.core import destinations
+from fieldservice.core.destinations import Attempt
+from fieldservice.core.models import CircuitState, Destination
 from fieldservice.notifications import services
 from fieldservice.notifications.channels import dingtalk_sign, feishu_sign
 from fieldservice.notifications.choices import Channel, DeliveryStatus
 from fieldservice.notifications.models import Delivery, ImEndpoint, Notification, SmsGateway
-from fieldservice.notifications.tasks import backoff, deliver, run_delivery
+from fieldservice.notifications.tasks import backoff, run_delivery
 
 PAYLOAD = {
     "event": "sla.breached",
@@ -51,15 +55,15 @@ def test_in_app_delivery_runs_exactly_once(make_delivery):
     delivery = make_delivery(Channel.IN_APP)
     notification = delivery.notification
     assert notification.delivered_at is None
-    assert run_delivery(delivery.pk) == "sent"
+    assert run_delivery(delivery.pk).result == "sent"
     notification.refresh_from_db()
     delivered_at = notification.delivered_at
     assert delivered_at is not None
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
-    # A second run (duplicate enqueue, the sweep, another worker) does nothing.
-    assert run_delivery(delivery.pk) == "skipped"
-    deliver.enqueue(delivery.pk)
+    # A second run (a second pump, the recovery, another worker) does nothing.
+    assert run_delivery(delivery.pk).result == "skipped"
+    assert destinations.pump(Channel.IN_APP) == {"destination": "in_app", "result": "done", "sent": 0, "tried": 0}
     notification.refresh_from_db()
     delivery.refresh_from_db()
     assert notification.delivered_at == delivered_at
@@ -72,7 +76,7 @@ def test_a_claimed_delivery_is_not_taken_twice(make_delivery):
     Delivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.SENDING, attempts=1, lease_until=timezone.now() + timedelta(minutes=5)
     )
-    assert run_delivery(delivery.pk) == "skipped"
+    assert run_delivery(delivery.pk).result == "skipped"
     delivery.refresh_from_db()
     assert delivery.attempts == 1 and delivery.notification.delivered_at is None
 
@@ -80,13 +84,13 @@ def test_a_claimed_delivery_is_not_taken_twice(make_delivery):
 def test_a_delivery_not_yet_due_waits(make_delivery):
     delivery = make_delivery(Channel.IN_APP)
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
-    assert run_delivery(delivery.pk) == "skipped"
+    assert run_delivery(delivery.pk).result == "skipped"
     assert Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.PENDING
 
 
 def test_email_goes_with_the_delivery_header(make_delivery):
     delivery = make_delivery(Channel.EMAIL, email="disp@example.com")
-    assert run_delivery(delivery.pk) == "sent"
+    assert run_delivery(delivery.pk).result == "sent"
     (sent,) = mail.outbox
     assert sent.to == ["disp@example.com"]
     assert sent.subject == "SLA breached: WO0000042"
@@ -94,7 +98,7 @@ def test_email_goes_with_the_delivery_header(make_delivery):
     assert "http://127.0.0.1:8000/orders/42/" in sent.body
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and delivery.sent_at is not None
-    assert run_delivery(delivery.pk) == "skipped"
+    assert run_delivery(delivery.pk).result == "skipped"
     assert len(mail.outbox) == 1
 
 
@@ -107,15 +111,16 @@ def test_a_failing_receiver_is_tried_again_later_with_the_same_delivery_id(make_
     delivery = make_delivery(Channel.IM)
     receiver.statuses = [500]
     before = timezone.now()
-    assert run_delivery(delivery.pk) == "retry"
+    outcome = run_delivery(delivery.pk)
+    # The robot failed: that counts against the IM destination.
+    assert (outcome.result, outcome.destination_failed) == ("retry", True) and "HTTP 500" in outcome.error
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1
     assert "HTTP 500" in delivery.last_error
     assert before + timedelta(seconds=59) < delivery.next_attempt_at < timezone.now() + timedelta(seconds=61)
-    assert delivery.enqueued_at is None  # the sweep enqueues it when it is due
-    assert run_delivery(delivery.pk) == "skipped"  # not due yet
+    assert run_delivery(delivery.pk).result == "skipped"  # not due yet
     _due(delivery)
-    assert run_delivery(delivery.pk) == "sent"
+    assert run_delivery(delivery.pk).result == "sent"
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.SENT, 2, "")
     first, second = receiver.requests
@@ -133,24 +138,24 @@ def test_a_delivery_fails_after_the_last_attempt(make_delivery, receiver):
     SmsGateway.objects.create(name="gw", url=receiver.url)
     delivery = make_delivery(Channel.SMS, phone="+8613800000000")
     receiver.statuses = [500, 503, 500, 200]
-    assert run_delivery(delivery.pk) == "retry"
+    assert run_delivery(delivery.pk).result == "retry"
     _due(delivery)
-    assert run_delivery(delivery.pk) == "retry"
+    assert run_delivery(delivery.pk).result == "retry"
     assert Delivery.objects.get(pk=delivery.pk).next_attempt_at > timezone.now() + timedelta(seconds=110)
     _due(delivery)
-    assert run_delivery(delivery.pk) == "failed"
+    assert run_delivery(delivery.pk).result == "failed"
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
     assert "HTTP 500" in delivery.last_error
     _due(delivery)
-    assert run_delivery(delivery.pk) == "skipped"
+    assert run_delivery(delivery.pk).result == "skipped"
     assert len(receiver.requests) == 3
 
 
 def test_sms_goes_to_the_gateway_as_signed_json(make_delivery, receiver):
     SmsGateway.objects.create(name="gw", url=receiver.url, secret="gw-secret")
     delivery = make_delivery(Channel.SMS, phone="+8613800000000")
-    assert run_delivery(delivery.pk) == "sent"
+    assert run_delivery(delivery.pk).result == "sent"
     (request,) = receiver.requests
     assert request["json"]["phone"] == "+8613800000000"
     assert request["json"]["text"].startswith("SLA breached: WO0000042")
@@ -162,14 +167,16 @@ def test_without_an_active_gateway_sms_waits(make_delivery, receiver):
     gateway = SmsGateway.objects.create(name="gw", url=receiver.url)
     delivery = make_delivery(Channel.SMS, phone="+8613800000000")
     SmsGateway.objects.filter(pk=gateway.pk).update(is_active=False)
-    assert run_delivery(delivery.pk) == "retry"
+    outcome = run_delivery(delivery.pk)
+    # Our set-up is missing, not the gateway failing: nothing counts against the destination.
+    assert (outcome.result, outcome.destination_failed) == ("retry", False)
     assert "No SMS gateway" in Delivery.objects.get(pk=delivery.pk).last_error
 
 
 def test_dingtalk_gets_its_text_format_and_signed_query(make_delivery, receiver):
     ImEndpoint.objects.create(name="ding", kind="dingtalk", url=receiver.url + "?access_token=abc", secret="SECxyz")
     delivery = make_delivery(Channel.IM, phone="+8613800000000")
-    assert run_delivery(delivery.pk) == "sent"
+    assert run_delivery(delivery.pk).result == "sent"
     (request,) = receiver.requests
     assert request["json"]["msgtype"] == "text"
     assert "SLA breached: WO0000042" in request["json"]["text"]["content"]
@@ -186,7 +193,7 @@ def test_feishu_gets_the_signature_in_the_body(make_delivery, receiver):
     receiver.answer = b'{"code": 0, "msg": "success", "data": {}}'
     ImEndpoint.objects.create(name="lark", kind="feishu", url=receiver.url, secret="fs-secret")
     delivery = make_delivery(Channel.IM)
-    assert run_delivery(delivery.pk) == "sent"
+    assert run_delivery(delivery.pk).result == "sent"
     body = receiver.requests[0]["json"]
     assert body["msg_type"] == "text" and "SLA breached" in body["content"]["text"]
     assert abs(int(body["timestamp"]) - time.time()) < 60  # seconds
@@ -199,7 +206,7 @@ def test_feishu_gets_the_signature_in_the_body(make_delivery, receiver):
 def test_wecom_gets_its_text_format_and_our_signature(make_delivery, receiver):
     ImEndpoint.objects.create(name="wecom", kind="wecom", url=receiver.url, secret="wc")
     delivery = make_delivery(Channel.IM, phone="+8613800000000")
-    assert run_delivery(delivery.pk) == "sent"
+    assert run_delivery(delivery.pk).result == "sent"
     (request,) = receiver.requests
     assert request["json"]["msgtype"] == "text"
     assert request["json"]["text"]["mentioned_mobile_list"] == ["+8613800000000"]
@@ -216,7 +223,7 @@ def test_a_robot_that_refuses_in_its_body_is_a_failure(make_delivery, receiver):
     receiver.answer = b'{"errcode": 310000, "errmsg": "sign not match"}'
     ImEndpoint.objects.create(name="ding", kind="dingtalk", url=receiver.url, secret="bad")
     delivery = make_delivery(Channel.IM)
-    assert run_delivery(delivery.pk) == "retry"
+    assert run_delivery(delivery.pk).result == "retry"
     assert "sign not match" in Delivery.objects.get(pk=delivery.pk).last_error
 
 
@@ -225,10 +232,10 @@ def test_a_retry_after_a_partial_failure_posts_only_to_the_endpoints_that_missed
     ImEndpoint.objects.create(name="b", url=receiver.url + "?to=b")
     delivery = make_delivery(Channel.IM)
     receiver.statuses = [200, 500]
-    assert run_delivery(delivery.pk) == "retry"
+    assert run_delivery(delivery.pk).result == "retry"
     assert Delivery.objects.get(pk=delivery.pk).sent_to == [first.pk]
     _due(delivery)
-    assert run_delivery(delivery.pk) == "sent"
+    assert run_delivery(delivery.pk).result == "sent"
     assert [r["query"]["to"] for r in receiver.requests] == ["a", "b", "b"]
 
 
@@ -236,7 +243,7 @@ def test_a_deactivated_recipient_gets_nothing_outside_the_app(make_delivery):
     delivery = make_delivery(Channel.EMAIL, email="disp@example.com")
     delivery.notification.recipient.is_active = False
     delivery.notification.recipient.save()
-    assert run_delivery(delivery.pk) == "failed"
+    assert run_delivery(delivery.pk) == Attempt("failed")
     assert mail.outbox == []
 
 
@@ -256,77 +263,84 @@ def test_a_slow_channel_does_not_touch_the_business_transaction(personas, receiv
     assert Notification.objects.get(recipient=user).delivered_at is not None
 
 
-# --- the sweep -------------------------------------------------------------------------------
+# --- the recovery ----------------------------------------------------------------------------
 
 
-def test_requeue_takes_back_what_a_dead_worker_left(make_delivery, on_commit):
+def test_recovery_takes_back_what_a_dead_worker_left(make_delivery):
     delivery = make_delivery(Channel.IN_APP)
     now = timezone.now()
     # The worker claimed it and died: the lease ran out.
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.SENDING, attempts=1, lease_until=now - timedelta(seconds=1), enqueued_at=None
+        status=DeliveryStatus.SENDING, attempts=1, lease_until=now - timedelta(seconds=1)
     )
-    assert on_commit(services.requeue_stalled) == 1
+    assert destinations.recover() == {"released": 1, "pumps": [Channel.IN_APP]}
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)  # the immediate backend ran it
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)  # the immediate backend ran the pump
     assert delivery.notification.delivered_at is not None
 
 
-def test_requeue_leaves_a_live_lease_alone(make_delivery, on_commit):
+def test_recovery_leaves_a_live_lease_alone(make_delivery):
     delivery = make_delivery(Channel.IN_APP)
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.SENDING, attempts=1, lease_until=timezone.now() + timedelta(minutes=1)
+        status=DeliveryStatus.SENDING, attempts=1, lease_until=timezone.now() + timedelta(seconds=15)
     )
-    assert on_commit(services.requeue_stalled) == 0
+    assert destinations.recover() == {"released": 0, "pumps": []}
     assert Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SENDING
 
 
 @override_settings(FSM_DELIVERY_MAX_ATTEMPTS=2)
-def test_a_worker_dying_on_the_last_attempt_fails_the_delivery(make_delivery, on_commit):
+def test_a_worker_dying_on_the_last_attempt_fails_the_delivery(make_delivery):
     delivery = make_delivery(Channel.IN_APP)
     Delivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.SENDING, attempts=2, lease_until=timezone.now() - timedelta(seconds=1)
     )
-    assert on_commit(services.requeue_stalled) == 0
+    assert destinations.recover() == {"released": 1, "pumps": []}
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED and "stopped" in delivery.last_error
 
 
-@override_settings(FSM_DELIVERY_STALL_SECONDS=120)
-def test_requeue_enqueues_a_lost_task_again_but_not_a_fresh_one(make_delivery, on_commit):
-    lost = make_delivery(Channel.IN_APP)
-    fresh = make_delivery(Channel.IN_APP)
-    now = timezone.now()
-    Delivery.objects.filter(pk=lost.pk).update(enqueued_at=now - timedelta(seconds=121))
-    Delivery.objects.filter(pk=fresh.pk).update(enqueued_at=now - timedelta(seconds=60))
-    assert on_commit(services.requeue_stalled, now=now) == 1
-    assert Delivery.objects.get(pk=lost.pk).status == DeliveryStatus.SENT
-    assert Delivery.objects.get(pk=fresh.pk).status == DeliveryStatus.PENDING
-    assert on_commit(services.requeue_stalled, now=now + timedelta(seconds=61)) == 1
-    assert Delivery.objects.get(pk=fresh.pk).status == DeliveryStatus.SENT
+def test_recovery_asks_for_the_lost_pump_of_due_deliveries(make_delivery):
+    """The deliveries were written, and the worker died before its commit asked for a pump."""
+    first, second = make_delivery(Channel.IN_APP), make_delivery(Channel.IN_APP)
+    Delivery.objects.filter(pk=second.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
+    assert destinations.recover() == {"released": 0, "pumps": [Channel.IN_APP]}
+    assert Delivery.objects.get(pk=first.pk).status == DeliveryStatus.SENT
+    assert Delivery.objects.get(pk=second.pk).status == DeliveryStatus.PENDING
+    assert destinations.recover() == {"released": 0, "pumps": []}  # nothing due
+    _due(second)
+    assert destinations.recover() == {"released": 0, "pumps": [Channel.IN_APP]}
+    assert Delivery.objects.get(pk=second.pk).status == DeliveryStatus.SENT
 
 
-def test_the_periodic_sweep_retries_a_due_delivery(make_delivery, on_commit, receiver):
+def test_the_recovery_retries_a_due_delivery_once_the_destination_may_be_tried(make_delivery, receiver):
     ImEndpoint.objects.create(name="ops", url=receiver.url)
     delivery = make_delivery(Channel.IM)
     receiver.statuses = [500]
-    assert run_delivery(delivery.pk) == "retry"
-    assert on_commit(sweep.call)["notifications"] == 0  # not due yet
+    assert destinations.pump(Channel.IM)["result"] == "failed"
+    destinations.pump(Channel.IN_APP)  # the same notification in the app
+    assert destinations.recover()["pumps"] == []  # not due yet
     _due(delivery)
-    assert on_commit(sweep.call)["notifications"] == 1
+    # Due, but the robots failed a moment ago: the destination pauses first (1 s after one failure).
+    destination = Destination.objects.get(key=Channel.IM)
+    assert destination.state == CircuitState.FAILING and destination.retry_at > timezone.now()
+    assert destinations.recover()["pumps"] == []
+    assert Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.PENDING
+    with time_machine.travel(destination.retry_at + timedelta(milliseconds=1), tick=False):
+        assert destinations.recover()["pumps"] == [Channel.IM]
     assert Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SENT
     assert len(receiver.requests) == 2
+    assert Destination.objects.get(key=Channel.IM).state == CircuitState.CLOSED
 
 
-def test_a_sweep_run_with_a_later_clock_still_leaves_the_delivery_due(make_delivery, on_commit):
-    """The sweep may be told a later `now` (a test, a clock ahead): the delivery it takes back must
-    still be due for the worker that runs it by its own clock."""
+def test_a_recovery_run_with_a_later_clock_still_leaves_the_delivery_due(make_delivery):
+    """The recovery may be told a later `now` (a test, a clock ahead): the delivery it takes back
+    must still be due for the pump that runs by its own clock."""
     delivery = make_delivery(Channel.IN_APP)
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.SENDING, attempts=1, lease_until=timezone.now() + timedelta(minutes=5)
+        status=DeliveryStatus.SENDING, attempts=1, lease_until=timezone.now() + timedelta(seconds=15)
     )
     later = timezone.now() + timedelta(minutes=20)
-    assert on_commit(services.requeue_stalled, now=later) == 1
+    assert destinations.recover(now=later)["released"] == 1
     assert Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SENT
 
 
@@ -339,7 +353,7 @@ def test_a_sweep_run_with_a_later_clock_still_leaves_the_delivery_due(make_deliv
 )
 def test_email_text_is_in_the_recipients_language(make_delivery, language, link_line, footer):
     delivery = make_delivery(Channel.EMAIL, email="disp@example.com", language=language)
-    assert run_delivery(delivery.pk) == "sent"
+    assert run_delivery(delivery.pk).result == "sent"
     (sent,) = mail.outbox
     assert link_line in sent.body.splitlines()
     assert footer in sent.body

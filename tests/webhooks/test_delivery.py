@@ -1,5 +1,6 @@
 """Events from the real services reach a real local receiver: signed, once, with the documented
-body; failures retry with back-off and end as failed; the sweep re-drives stalled deliveries."""
+body; failures retry with back-off and end as failed; the recovery re-drives what a dead worker or a
+lost pump left behind."""
 
 import json
 from datetime import timedelta
@@ -8,12 +9,12 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from fieldservice.core import outbox
-from fieldservice.core.models import OutboxMessage
+from fieldservice.core import destinations, outbox
+from fieldservice.core.destinations import Attempt
+from fieldservice.core.models import CircuitState, Destination, OutboxMessage
 from fieldservice.webhooks import consumers, services
 from fieldservice.webhooks.choices import DeliveryStatus
 from fieldservice.webhooks.models import WebhookDelivery
-from fieldservice.webhooks.tasks import deliver
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.services.lifecycle import transition
 from tests import factories
@@ -148,18 +149,22 @@ def test_a_failure_is_retried_with_back_off_then_sent(
     assert (delivery.status, delivery.attempts, delivery.response_status) == (DeliveryStatus.PENDING, 1, 500)
     assert "HTTP 500" in delivery.last_error and "receiver broke" in delivery.last_error
     assert before + timedelta(seconds=59) < delivery.next_attempt_at < timezone.now() + timedelta(seconds=61)
-    # Not due yet: a repeated task does nothing.
-    deliver.enqueue(delivery.pk)
+    # The receiver failed, not the delivery alone: its destination counts it.
+    destination = Destination.objects.get(key=services.destination_key(hook.pk))
+    assert (destination.state, destination.failures) == (CircuitState.FAILING, 1)
+    # Not due yet: another attempt (a second pump, the recovery) does nothing.
+    assert services.attempt_delivery(delivery.pk) == Attempt("skipped")
     assert len(receiver.requests) == 1
 
     make_due(delivery)
-    deliver.enqueue(delivery.pk)
+    outcome = services.attempt_delivery(delivery.pk)
+    assert (outcome.result, outcome.destination_failed) == ("retry", True) and "HTTP 503" in outcome.error
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.response_status) == (DeliveryStatus.PENDING, 2, 503)
     assert timezone.now() + timedelta(seconds=119) < delivery.next_attempt_at < timezone.now() + timedelta(seconds=121)
 
     make_due(delivery)
-    deliver.enqueue(delivery.pk)
+    assert services.attempt_delivery(delivery.pk) == Attempt("sent")
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.response_status) == (DeliveryStatus.SENT, 3, 200)
     assert delivery.last_error == ""
@@ -192,20 +197,23 @@ def test_a_receiver_that_is_down_does_not_stop_the_work_order(world, make_order,
 
 @override_settings(FSM_WEBHOOK_MAX_ATTEMPTS=3)
 def test_a_delivery_fails_after_the_last_attempt(world, accepted_order, receiver, django_capture_on_commit_callbacks):
-    subscribe(world, receiver.url, STATUS_CHANGED)
+    hook = subscribe(world, receiver.url, STATUS_CHANGED)
     receiver.answers.extend([500, 500, 500, 500])
     with django_capture_on_commit_callbacks(execute=True):
         transition(accepted_order, "start_travel", actor=world.wang)
     delivery = WebhookDelivery.objects.get()
-    for _ in range(3):
+    outcomes = []
+    for _ in range(2):
         make_due(delivery)
-        deliver.enqueue(delivery.pk)
+        outcomes.append(services.attempt_delivery(delivery.pk).result)
+    assert outcomes == ["retry", "failed"]
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
     assert len(receiver.requests) == 3 and "HTTP 500" in delivery.last_error
-    # Failed is final: neither a task nor the sweep sends it again.
-    assert services.requeue_stalled(now=timezone.now() + timedelta(days=1)) == 0
-    deliver.enqueue(delivery.pk)
+    # Failed is final: neither the recovery nor another attempt sends it again.
+    recovered = destinations.recover(now=timezone.now() + timedelta(days=1))
+    assert recovered["released"] == 0 and services.destination_key(hook.pk) not in recovered["pumps"]
+    assert services.attempt_delivery(delivery.pk) == Attempt("skipped")
     assert len(receiver.requests) == 3
 
 
@@ -222,49 +230,60 @@ def _pending_delivery() -> WebhookDelivery:
     return WebhookDelivery.objects.get(message_id=message.pk)
 
 
-def test_the_sweep_resends_a_delivery_whose_worker_died(pending, receiver):
+def test_the_recovery_resends_a_delivery_whose_worker_died(pending, receiver):
     delivery = pending()
     now = timezone.now()
-    # A worker claimed it and died: still "sending", lease over.
+    # A worker claimed it and died mid-POST: still "sending", lease over.
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.SENDING, attempts=1, lease_until=now - timedelta(seconds=1)
     )
     busy = pending()
     WebhookDelivery.objects.filter(pk=busy.pk).update(
-        status=DeliveryStatus.SENDING, attempts=1, lease_until=now + timedelta(minutes=3)
+        status=DeliveryStatus.SENDING, attempts=1, lease_until=now + timedelta(seconds=15)
     )
-    assert services.requeue_stalled() == 1
+    assert destinations.recover() == {"released": 1, "pumps": [services.destination_key(delivery.subscription_id)]}
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
+    # Sent again with the same id, so the receiver can tell it is the one it may have had.
     assert [r["headers"]["X-FSM-Delivery"] for r in receiver.requests] == [delivery.key]
+    assert receiver.json()["data"] == {"work_order": 1}
+    # Another worker's attempt in flight is left alone.
     assert WebhookDelivery.objects.get(pk=busy.pk).status == DeliveryStatus.SENDING
 
 
-def test_the_sweep_enqueues_again_what_waited_too_long(pending, receiver):
-    lost, recent, later = pending(), pending(), pending()
-    now = timezone.now()
-    WebhookDelivery.objects.filter(pk=lost.pk).update(enqueued_at=now - timedelta(seconds=121))
-    WebhookDelivery.objects.filter(pk=recent.pk).update(enqueued_at=now - timedelta(seconds=100))
-    WebhookDelivery.objects.filter(pk=later.pk).update(
-        enqueued_at=now - timedelta(hours=1), next_attempt_at=now + timedelta(minutes=5)
+@override_settings(FSM_WEBHOOK_MAX_ATTEMPTS=2)
+def test_a_worker_dying_on_the_last_attempt_fails_the_delivery(pending, receiver):
+    delivery = pending()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENDING, attempts=2, lease_until=timezone.now() - timedelta(seconds=1)
     )
-    assert services.requeue_stalled() == 1
+    assert destinations.recover() == {"released": 1, "pumps": []}
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED and "stopped" in delivery.last_error
+    assert receiver.requests == []
+
+
+def test_the_recovery_asks_for_a_pump_where_due_deliveries_have_none(pending, receiver):
+    """A worker killed between the drain's commit and its pump requests leaves due rows and no pump."""
+    lost, later = pending(), pending()
+    key = services.destination_key(lost.subscription_id)
+    now = timezone.now()
+    WebhookDelivery.objects.filter(pk=later.pk).update(next_attempt_at=now + timedelta(minutes=5))
+    # A pump was asked for a moment ago and waits in the queue: not asked for twice.
+    Destination.objects.create(key=key, pump_enqueued_at=now - timedelta(seconds=2))
+    assert destinations.recover() == {"released": 0, "pumps": []}
+    assert receiver.requests == []
+    # Asked for longer ago than a queued pump waits: it was lost with its worker.
+    Destination.objects.filter(key=key).update(pump_enqueued_at=now - destinations.LOST_AFTER - timedelta(seconds=1))
+    assert destinations.recover() == {"released": 0, "pumps": [key]}
     assert [r["headers"]["X-FSM-Delivery"] for r in receiver.requests] == [lost.key]
     assert WebhookDelivery.objects.get(pk=lost.pk).status == DeliveryStatus.SENT
-    assert WebhookDelivery.objects.get(pk=recent.pk).status == DeliveryStatus.PENDING
+    # Not due yet: waits for its time.
     assert WebhookDelivery.objects.get(pk=later.pk).status == DeliveryStatus.PENDING
-    with override_settings(FSM_DELIVERY_STALL_SECONDS=60):
-        assert services.requeue_stalled() == 1
-    assert WebhookDelivery.objects.get(pk=recent.pk).status == DeliveryStatus.SENT
-
-
-def test_the_core_sweep_calls_the_webhook_sweep(pending):
-    from fieldservice.core.tasks import sweep
-
-    lost = pending()
-    WebhookDelivery.objects.filter(pk=lost.pk).update(enqueued_at=None)
-    assert sweep.call()["webhooks"] == 1
-    assert WebhookDelivery.objects.get(pk=lost.pk).status == DeliveryStatus.SENT
+    assert destinations.recover() == {"released": 0, "pumps": []}
+    make_due(later)
+    assert destinations.recover() == {"released": 0, "pumps": [key]}
+    assert WebhookDelivery.objects.get(pk=later.pk).status == DeliveryStatus.SENT
 
 
 def test_a_message_consumed_twice_makes_one_delivery_and_no_network(
@@ -318,7 +337,7 @@ def test_after_a_rotation_retries_are_signed_with_the_new_secret(
     new = services.rotate_secret(hook, actor=world.admin).secret
     delivery = WebhookDelivery.objects.get()
     make_due(delivery)
-    deliver.enqueue(delivery.pk)
+    assert services.attempt_delivery(delivery.pk) == Attempt("sent")
     assert new != old
     assert signature_ok(receiver.requests[0], old)
     assert signature_ok(receiver.requests[1], new) and not signature_ok(receiver.requests[1], old)
@@ -344,5 +363,6 @@ def test_the_test_button_reports_a_receiver_that_is_down(world, dead_url):
     hook = subscribe(world, dead_url, "sla.breached")
     delivery = services.send_test(hook, actor=world.admin)
     assert delivery.status == DeliveryStatus.FAILED and delivery.last_error
-    # Not retried: a ping is a one-off.
-    assert services.requeue_stalled(now=timezone.now() + timedelta(days=1)) == 0
+    # Not retried: a ping is a one-off, and it counts against no destination.
+    assert destinations.recover(now=timezone.now() + timedelta(days=1)) == {"released": 0, "pumps": []}
+    assert not Destination.objects.filter(key=services.destination_key(hook.pk)).exists()
