@@ -102,6 +102,30 @@ def test_email_goes_with_the_delivery_header(make_delivery):
     assert len(mail.outbox) == 1
 
 
+@override_settings(FSM_PUBLIC_BASE_URL="https://fsm.example.org/base/")
+def test_an_email_sent_again_after_a_dead_worker_keeps_its_message_id(make_delivery):
+    """The Message-ID is the delivery id at our public host, so the copy a worker sends again
+    after another died mid-send (it sent, then died before recording it) shows once in a mail client."""
+    delivery = make_delivery(Channel.EMAIL, email="disp@example.com")
+    expected = f"<notification-{delivery.notification_id}-email@fsm.example.org>"
+    assert destinations.pump(Channel.EMAIL)["sent"] == 1
+    # The worker sent it and died before it recorded it: still "sending" when the lease ran out.
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENDING, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    recovered = destinations.recover()
+    assert recovered["released"] == 1 and Channel.EMAIL in recovered["pumps"]
+    first, again = mail.outbox
+    assert first.message()["Message-ID"] == again.message()["Message-ID"] == expected
+    assert first.extra_headers["X-FSM-Delivery"] == again.extra_headers["X-FSM-Delivery"] == delivery.key
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
+    # Another delivery has another id.
+    other = make_delivery(Channel.EMAIL, email="disp@example.com")
+    assert destinations.pump(Channel.EMAIL)["sent"] == 1
+    assert mail.outbox[2].message()["Message-ID"] == f"<notification-{other.notification_id}-email@fsm.example.org>"
+
+
 def test_backoff_doubles_up_to_an_hour():
     assert [backoff(n).total_seconds() / 60 for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
 
