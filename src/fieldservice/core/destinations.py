@@ -131,11 +131,11 @@ def request_pump(key: str, now=None) -> bool:
 
 
 def _enqueue(key: str, run_after) -> bool:
-    from fieldservice.core.tasks import pump_destination
+    from fieldservice.core.tasks import prioritised, pump_destination
 
     kind = kind_of(key)
     try:
-        task = pump_destination.using(queue_name=kind.queue, priority=kind.priority)
+        task = prioritised(pump_destination.using(queue_name=kind.queue), kind.priority)
         if run_after is not None:
             if not task.get_backend().supports_defer:
                 # `recover` asks again once the pause is over.

@@ -5,6 +5,14 @@ from django_tasks import task
 from fieldservice.core import destinations, outbox
 
 
+def prioritised(task, priority: int):
+    """`task` with `priority` where the backend orders by it (the database backend). RQ has no
+    priorities and refuses a task that sets one; its workers take the queues in order instead."""
+    if priority and task.get_backend().supports_priority:
+        return task.using(priority=priority)
+    return task
+
+
 @task()
 def drain_outbox() -> int:
     return outbox.drain()

@@ -322,9 +322,11 @@ def _send_phone_code(message) -> None:
     sent by a task after this commit. Not a Notification: the reporter is not a user."""
     from django.db import transaction
 
-    from fieldservice.notifications.tasks import send_phone_code
+    from fieldservice.core.tasks import prioritised
+    from fieldservice.notifications.tasks import PHONE_CODE_PRIORITY, send_phone_code
 
     payload = message.payload if isinstance(message.payload, dict) else {}
     phone, code = payload.get("phone"), payload.get("code")
     if phone and code:
-        transaction.on_commit(lambda: send_phone_code.enqueue(message.pk, phone, code))
+        task = prioritised(send_phone_code, PHONE_CODE_PRIORITY)
+        transaction.on_commit(lambda: task.enqueue(message.pk, phone, code))

@@ -118,7 +118,12 @@ def _failed(delivery: Delivery, error: str) -> str:
     return "retry"
 
 
-@task(queue_name="notifications", priority=50)
+# Its priority is set when it is enqueued (core.tasks.prioritised): a priority in the decorator
+# fails the import on a backend without priorities (RQ).
+PHONE_CODE_PRIORITY = 50
+
+
+@task(queue_name="notifications")
 def send_phone_code(message_id: int, phone: str, code: str) -> str:
     """Send a QR reporter's phone code through the active SMS gateway. Tried once: a code that
     comes late is of no use, and the reporter can ask for another. Not through the SMS pump:
