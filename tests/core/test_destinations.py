@@ -7,6 +7,9 @@ destination kind of their own whose attempt can start another pump of the same d
 the middle of an attempt, as another worker would.
 """
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -20,6 +23,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import default_task_backend
+from django_tasks.backends.dummy import DummyBackend
 
 from fieldservice.accounts.choices import Role
 from fieldservice.core import destinations, recovery, workers
@@ -400,6 +404,32 @@ def test_a_reset_asks_for_a_pump_now_even_while_one_waits_for_the_end_of_the_pau
     assert (destination.state, destination.failures, destination.trips) == (CircuitState.CLOSED, 0, 0)
     assert destination.retry_at is None and destination.opened_at is None
     assert enqueued(queued)[1] == ("notifications", 50, ["sms"], None)
+
+
+class NoPriorities(DummyBackend):
+    """Like RQ: no priorities, and a task that sets one is refused."""
+
+    supports_priority = False
+
+
+def test_pumps_are_enqueued_on_a_backend_without_priorities(db):
+    tasks = {"default": {"BACKEND": f"{__name__}.NoPriorities", "QUEUES": settings.TASK_QUEUES}}
+    with override_settings(TASKS=tasks):
+        assert destinations.request_pump("webhook:7")
+        assert destinations.request_pump("sms")
+        assert enqueued(default_task_backend.results) == [
+            ("webhooks", 0, ["webhook:7"], None),
+            ("notifications", 0, ["sms"], None),
+        ]
+
+
+def test_the_app_starts_with_the_rq_backend():
+    """Every task is checked against the backend when it is declared, at import."""
+    code = "import django; django.setup(); import fieldservice.notifications.tasks, fieldservice.core.tasks"
+    environment = {**os.environ, "FSM_TASK_BACKEND": "rq", "DJANGO_SETTINGS_MODULE": "fieldservice.settings"}
+    environment.setdefault("SECRET_KEY", "rq-import-test")
+    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 # --- an administrator changes a destination --------------------------------------------------
