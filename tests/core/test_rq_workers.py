@@ -5,6 +5,7 @@ These run real worker processes against the test database and a real Redis serve
 has both. On SQLite (no shared test database for other processes) they are skipped.
 """
 
+import contextlib
 import email
 import os
 import signal
@@ -20,6 +21,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from fieldservice.core import destinations
+from fieldservice.core.models import DestinationSlot
 from fieldservice.notifications.channels import message_id
 from fieldservice.notifications.models import Delivery, Notification
 from tests import factories
@@ -85,6 +87,22 @@ def start_workers(count: int, redis_url: str, **env) -> list[subprocess.Popen]:
     ]
 
 
+def children_of(pid: int) -> list[int]:
+    """The processes `pid` forked: RQ runs each job in a work horse with a process group of its
+    own, which a kill of the worker's group does not reach."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            children.append(int(entry.name))
+    return children
+
+
 def stop(workers):
     for worker in workers:
         if worker.poll() is None:
@@ -119,6 +137,10 @@ def wait_until_stalled(done, quiet=5.0, timeout=180.0) -> bool:
             return False
         time.sleep(0.2)
     return False
+
+
+def holder_of(key: str) -> str | None:
+    return DestinationSlot.objects.filter(destination__key=key).values_list("holder", flat=True).first()
 
 
 def sent_count() -> int:
@@ -166,8 +188,16 @@ def test_a_killed_worker_loses_no_notification(redis_url):
     workers = start_workers(2, redis_url, **SHORT_LEASES)
     try:
         assert wait_until(lambda: sent_count() >= BATCH // 5, timeout=120)
-        victim = workers[0]
+        # The worker running the pump (holding the destination's slot), so what it held must be
+        # recovered: its slot, the delivery it had claimed, and the pump it would have asked for next.
+        wait_until(lambda: holder_of("in_app") is not None, timeout=10)
+        names = {f"test-{i}-{os.getpid()}": worker for i, worker in enumerate(workers)}
+        victim = names.get(holder_of("in_app"), workers[0])
+        horses = children_of(victim.pid)
         os.killpg(victim.pid, signal.SIGKILL)  # mid-batch, work horse and all
+        for horse in horses:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(horse, signal.SIGKILL)
         victim.wait(timeout=30)
         survivor_done = wait_until_stalled(lambda: sent_count() == BATCH)
         if not survivor_done:
