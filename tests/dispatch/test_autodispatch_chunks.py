@@ -42,7 +42,7 @@ def test_every_order_is_written_once_across_chunks(world, django_capture_on_comm
     orders = [world.order, *(order_for(world) for _ in range(3)), order_for(world, priority="high")]
     stranded = order_for(world, site=nowhere)
     drains = []
-    monkeypatch.setattr(outbox, "_enqueue_drain", lambda: drains.append(1))
+    monkeypatch.setattr(outbox, "enqueue_drain", lambda: drains.append(1))
     with django_capture_on_commit_callbacks(execute=True):
         counts = auto_dispatch_many([*orders, stranded])
     assert (counts["assigned"], counts["nobody"], counts["matched"]) == (5, 1, 6)

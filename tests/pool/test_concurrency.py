@@ -60,7 +60,7 @@ def test_fifty_simultaneous_grabs_leave_exactly_one_winner(postgres_only):
 
     def grabber(index: int) -> None:
         try:
-            # What each win notifies is not measured here: the messages wait for the outbox sweep.
+            # What each win notifies is not measured here: the messages wait for the recovery to drain them.
             with drain_left_to_recovery():
                 rounds(User.objects.get(pk=engineer_ids[index]))
         finally:
