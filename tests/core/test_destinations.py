@@ -26,10 +26,10 @@ from django_tasks import default_task_backend
 from django_tasks.backends.dummy import DummyBackend
 
 from fieldservice.accounts.choices import Role
-from fieldservice.core import destinations, recovery, workers
+from fieldservice.core import destinations, recovery
 from fieldservice.core.destinations import Attempt, Kind
 from fieldservice.core.http import DeliveryError, post_signed
-from fieldservice.core.models import CircuitState, Destination, DestinationSlot, OutboxMessage
+from fieldservice.core.models import CircuitState, Destination, DestinationSlot, OutboxMessage, WorkerBeat
 from fieldservice.notifications import services as notification_services
 from fieldservice.notifications.choices import Channel
 from fieldservice.notifications.choices import DeliveryStatus as NotificationStatus
@@ -541,15 +541,7 @@ def test_one_recovery_redrives_every_due_delivery_of_a_destination_however_many(
     assert destinations.recover() == {"released": 0, "pumps": []}
 
 
-@pytest.fixture
-def no_dead_workers(monkeypatch):
-    # core.workers is completed on the workers branch; until it is merged its stand-in has no
-    # bury_dead. There are no worker beats in these tests either way.
-    if not hasattr(workers, "bury_dead"):
-        monkeypatch.setattr(workers, "bury_dead", lambda now=None: [], raising=False)
-
-
-def test_the_scheduler_recovery_drains_a_stranded_outbox_and_redrives_deliveries(personas, no_dead_workers):
+def test_the_scheduler_recovery_drains_a_stranded_outbox_and_redrives_deliveries(personas):
     now = timezone.now()
     # What setting up the personas emitted is out of the way.
     OutboxMessage.objects.filter(processed_at__isnull=True).update(processed_at=now)
@@ -558,7 +550,7 @@ def test_the_scheduler_recovery_drains_a_stranded_outbox_and_redrives_deliveries
     notification = Notification.objects.create(recipient=personas.agent, event="sla.breached", title="t", key="r:1")
     delivery = Delivery.objects.create(notification=notification, channel=Channel.IN_APP, next_attempt_at=now)
     result = recovery.recover()
-    assert result["outbox"] is False and result["pumps"] == [Channel.IN_APP]
+    assert result == {"dead_workers": [], "outbox": False, "released": 0, "pumps": [Channel.IN_APP]}
     assert Delivery.objects.get(pk=delivery.pk).status == NotificationStatus.SENT
     stranded.refresh_from_db()
     assert stranded.processed_at is None
@@ -567,6 +559,26 @@ def test_the_scheduler_recovery_drains_a_stranded_outbox_and_redrives_deliveries
     stranded.refresh_from_db()
     assert stranded.processed_at is not None
     assert recovery.recover()["outbox"] is False
+
+
+def test_the_recovery_frees_the_slots_of_a_worker_that_stopped_beating(personas):
+    now = timezone.now()
+    silent = now - timedelta(seconds=settings.FSM_WORKER_DEAD_SECONDS + 1)
+    WorkerBeat.objects.create(
+        name="w-dead", host="elsewhere", pid=1, backend="rq", queues="notifications", beat_at=silent
+    )
+    destination = Destination.objects.create(key=Channel.IN_APP, last_success_at=now)
+    # It held both slots, whose leases have not run out yet.
+    for slot in range(settings.FSM_DESTINATION_SLOTS):
+        DestinationSlot.objects.create(
+            destination=destination, slot=slot, holder="w-dead", until=now + timedelta(seconds=15)
+        )
+    notification = Notification.objects.create(recipient=personas.agent, event="sla.breached", title="t", key="w:1")
+    delivery = Delivery.objects.create(notification=notification, channel=Channel.IN_APP, next_attempt_at=now)
+    result = recovery.recover()
+    assert result["dead_workers"] == ["w-dead"] and result["pumps"] == [Channel.IN_APP]
+    assert Delivery.objects.get(pk=delivery.pk).status == NotificationStatus.SENT
+    assert not DestinationSlot.objects.exists() and not WorkerBeat.objects.exists()
 
 
 # --- a receiver that hangs -------------------------------------------------------------------
