@@ -99,7 +99,7 @@ def test_a_live_worker_and_its_task_are_left_alone(database_backend, released):
     handed_over = running_task("dead-2", "/tmp/other", 1)
     handed_over.claim("alive-1")
 
-    assert recovery.recover(now) == {"dead_workers": ["dead-2"]}
+    assert recovery.recover(now)["dead_workers"] == ["dead-2"]
 
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"RUNNING"}
     assert DBTaskResult.objects.count() == 2
