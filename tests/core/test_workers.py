@@ -316,7 +316,8 @@ def test_a_killed_worker_s_task_runs_again_on_another_worker(database_backend, t
 
         listing = subprocess.run(
             [sys.executable, "-m", "fieldservice.cli", "workers"],
-            env=worker_env(FSM_TASK_BACKEND="database", FSM_WORKER_DEAD_SECONDS="3"),
+            # In English, whatever the site's language: the headings are read below.
+            env=worker_env(FSM_TASK_BACKEND="database", FSM_WORKER_DEAD_SECONDS="3", LANGUAGE_CODE="en"),
             cwd=REPOSITORY,
             capture_output=True,
             text=True,
