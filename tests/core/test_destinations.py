@@ -224,16 +224,23 @@ class Probe:
             queue="default",
             priority=0,
             label=lambda key: f"Probe {key}",
-            due=lambda key, now, limit: self.waiting[:limit],
+            claim=self.claim,
             attempt=self.attempt,
+            give_back=self.give_back,
+            has_due=lambda key, now: bool(self.waiting),
             due_keys=lambda now: [KEY] if self.waiting else [],
             release_expired=lambda now: 0,
         )
 
+    def claim(self, key, now, limit: int) -> list[int]:
+        # One at a time, so that a pump started during an attempt still finds work to claim.
+        claimed, self.waiting = self.waiting[:1], self.waiting[1:]
+        return claimed
+
+    def give_back(self, items: list[int]) -> None:
+        self.waiting = sorted(self.waiting + items)
+
     def attempt(self, pk: int) -> Attempt:
-        if pk not in self.waiting:
-            return Attempt("skipped")
-        self.waiting.remove(pk)
         self.slots_seen.append(DestinationSlot.objects.filter(destination__key=KEY).count())
         if self.pumps_during_attempt:
             self.pumps_during_attempt -= 1

@@ -26,8 +26,11 @@ Apps register what they send with `register_kind`; this module knows no app.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,13 +70,26 @@ class Kind:
     queue: str
     priority: int
     label: Callable[[str], str]
-    # The due deliveries of one destination, oldest first.
-    due: Callable[[str, datetime, int], list[int]]
-    attempt: Callable[[int], Attempt]
+    # Claims up to `limit` due deliveries of one destination, oldest first, for this pump: each
+    # becomes "sending" with a lease (one statement for all), and is returned ready to send.
+    claim: Callable[[str, datetime, int], list]
+    # Tries one claimed delivery.
+    attempt: Callable[[object], Attempt]
+    # Puts claimed deliveries this pump will not try back to pending, their attempt not counted.
+    give_back: Callable[[list], None]
+    # Whether one destination has due deliveries.
+    has_due: Callable[[str, datetime], bool]
     # The destinations that have due deliveries.
     due_keys: Callable[[datetime], Iterable[str]]
     # Deliveries still "sending" after their lease go back to pending; returns how many.
     release_expired: Callable[[datetime], int]
+
+
+def claim_token(now) -> datetime:
+    """The lease end a pump writes on the deliveries it claims, and then finds them by: unique
+    to the microsecond among pumps claiming at the same moment (and two claims never take the
+    same row: each only takes rows still pending)."""
+    return now + lease() + timedelta(microseconds=secrets.randbelow(1_000_000))
 
 
 _kinds: dict[str, Kind] = {}
@@ -110,7 +126,27 @@ def lease() -> timedelta:
 # --- asking for a pump ------------------------------------------------------------------------
 
 
+_collected: ContextVar[set | None] = ContextVar("pump_requests_collected", default=None)
+
+
+@contextmanager
+def pump_requests_collected():
+    """Collect the pump requests of a batch of work instead of making each at its commit: the
+    outbox drain hands a hundred messages over in one transaction, and each would ask for the
+    same few pumps again. The caller requests the collected keys once, after its commit."""
+    keys: set[str] = set()
+    token = _collected.set(keys)
+    try:
+        yield keys
+    finally:
+        _collected.reset(token)
+
+
 def request_pumps_after_commit(keys: Iterable[str]) -> None:
+    collected = _collected.get()
+    if collected is not None:
+        collected.update(keys)
+        return
     for key in sorted(set(keys)):
         transaction.on_commit(lambda key=key: request_pump(key))
 
@@ -293,18 +329,27 @@ def pump(key: str, *, seconds: float = PUMP_SECONDS) -> dict:
         return {"destination": key, "result": "paused"}
     sent = tried = 0
     more = failed = False
-    started = time.monotonic()
+    started = renewed = time.monotonic()
+    # A claimed batch is sent before its lease ends: one attempt may take the whole deadline.
+    batch_seconds = settings.FSM_DELIVERY_LEASE_SECONDS - settings.FSM_DELIVERY_DEADLINE_SECONDS
     try:
         while not (more or failed):
-            ids = kind.due(key, timezone.now(), BATCH)
-            if not ids:
+            claimed = kind.claim(key, timezone.now(), BATCH)
+            if not claimed:
                 break
-            for pk in ids:
-                outcome = kind.attempt(pk)
+            claimed_at = time.monotonic()
+            for index, item in enumerate(claimed):
+                now_monotonic = time.monotonic()
+                if now_monotonic - started > seconds or now_monotonic - claimed_at > batch_seconds:
+                    kind.give_back(claimed[index:])
+                    more = True
+                    break
+                outcome = kind.attempt(item)
                 if outcome.result == "skipped":
                     continue
                 tried += 1
                 if outcome.destination_failed:
+                    kind.give_back(claimed[index + 1 :])
                     record_failure(key, outcome.error)
                     failed = True
                     break
@@ -312,15 +357,14 @@ def pump(key: str, *, seconds: float = PUMP_SECONDS) -> dict:
                     if sent == 0:
                         record_success(key)
                     sent += 1
-                DestinationSlot.objects.filter(pk=slot.pk).update(until=timezone.now() + lease())
-                if time.monotonic() - started > seconds:
-                    more = True
-                    break
+                if now_monotonic - renewed > settings.FSM_DELIVERY_LEASE_SECONDS / 4:
+                    DestinationSlot.objects.filter(pk=slot.pk).update(until=timezone.now() + lease())
+                    renewed = now_monotonic
     finally:
         DestinationSlot.objects.filter(pk=slot.pk).delete()
     # After the slot is free: a delivery that came while this pump was finishing is seen here,
     # or by the pump its own commit asked for.
-    if failed or more or kind.due(key, timezone.now(), 1):
+    if failed or more or kind.has_due(key, timezone.now()):
         request_pump(key)
     result = "failed" if failed else "more" if more else "done"
     return {"destination": key, "result": result, "sent": sent, "tried": tried}

@@ -17,10 +17,11 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from fieldservice.core.models import OutboxMessage
+from fieldservice.core.models import Destination, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -105,13 +106,33 @@ def _insert_many(messages) -> tuple[str, list]:
     )
 
 
+# The drain's "a task is waiting in the queue" mark, kept like a destination's pump mark: every
+# business transaction asks for a drain, and a burst of orders would otherwise queue one task
+# each, all but the first finding nothing, ahead of the notifications they hold up.
+DRAIN_MARK = "outbox"
+DRAIN_LOST_AFTER = timedelta(seconds=10)
+
+
 def enqueue_drain() -> None:
     from fieldservice.core.tasks import drain_outbox
 
+    now = timezone.now()
+    waiting = Q(pump_enqueued_at__isnull=False) & Q(pump_enqueued_at__gte=now - DRAIN_LOST_AFTER)
     try:
+        if not Destination.objects.filter(key=DRAIN_MARK).exclude(waiting).update(pump_enqueued_at=now):
+            _mark, created = Destination.objects.get_or_create(key=DRAIN_MARK, defaults={"pump_enqueued_at": now})
+            if not created:
+                return  # a drain waits in the queue and will see this transaction's messages
         drain_outbox.enqueue()
     except Exception:  # core.recovery drains what a failed enqueue left behind
         logger.exception("Could not enqueue the outbox drain")
+
+
+def drain_started(now=None) -> None:
+    """From now on a new message needs a new drain: this one may have looked already."""
+    Destination.objects.filter(key=DRAIN_MARK, pump_enqueued_at__lte=now or timezone.now()).update(
+        pump_enqueued_at=None
+    )
 
 
 _drain_suppressed: ContextVar[bool] = ContextVar("outbox_drain_suppressed", default=False)
@@ -141,11 +162,13 @@ def _consumers():
 def drain(*, batch: int = 100, now=None) -> int:
     """Hand every due message to the consumers. Safe to run in many workers at once: each
     batch is locked with SKIP LOCKED, so two drains never take the same message."""
+    from fieldservice.core import destinations
+
     consumers = _consumers()
     done = 0
     while True:
         now = timezone.now()
-        with transaction.atomic():
+        with destinations.pump_requests_collected() as pumps, transaction.atomic():
             messages = list(
                 OutboxMessage.objects.select_for_update(skip_locked=True)
                 .filter(processed_at__isnull=True, available_at__lte=now, attempts__lt=MAX_ATTEMPTS)
@@ -168,3 +191,6 @@ def drain(*, batch: int = 100, now=None) -> int:
                     message.processed_at = now
                     message.save(update_fields=["processed_at"])
                     done += 1
+        # Once per batch, after its commit (at once when no outer transaction is open). A key of
+        # a message whose consumer failed only asks for a pump that finds nothing to send.
+        destinations.request_pumps_after_commit(pumps)

@@ -15,6 +15,7 @@ def prioritised(task, priority: int):
 
 @task()
 def drain_outbox() -> int:
+    outbox.drain_started()
     return outbox.drain()
 
 

@@ -13,6 +13,7 @@ from uuid import uuid4
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -401,12 +402,34 @@ def request_send_after_commit(channels) -> None:
     destinations.request_pumps_after_commit(channels)
 
 
-def due_deliveries(key: str, now, limit: int) -> list[int]:
-    return list(
-        Delivery.objects.filter(channel=key, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+def _due(key: str, now):
+    return Delivery.objects.filter(channel=key, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+
+
+def has_due(key: str, now) -> bool:
+    return _due(key, now).exists()
+
+
+def claim_due(key: str, now, limit: int) -> list[Delivery]:
+    """Claim the oldest due deliveries of one channel for its pump (see core.destinations)."""
+    ids = list(_due(key, now).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    token = destinations.claim_token(now)
+    Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=token
     )
+    claimed = Delivery.objects.select_related("notification__recipient").filter(
+        pk__in=ids, status=DeliveryStatus.SENDING, lease_until=token
+    )
+    return sorted(claimed, key=lambda delivery: (delivery.next_attempt_at, delivery.pk))
+
+
+def give_back(deliveries: list[Delivery]) -> None:
+    for delivery in deliveries:
+        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts).update(
+            status=DeliveryStatus.PENDING, attempts=F("attempts") - 1, lease_until=None
+        )
 
 
 def destinations_due(now) -> list[str]:
@@ -454,15 +477,17 @@ def release_expired(now) -> int:
 
 def destination_kind() -> destinations.Kind:
     """Registered by the app's ready()."""
-    from fieldservice.notifications.tasks import run_delivery
+    from fieldservice.notifications.tasks import send_claimed
 
     return destinations.Kind(
         prefixes=tuple(Channel.values),
         queue="notifications",
         priority=50,
         label=destination_label,
-        due=due_deliveries,
-        attempt=run_delivery,
+        claim=claim_due,
+        attempt=send_claimed,
+        give_back=give_back,
+        has_due=has_due,
         due_keys=destinations_due,
         release_expired=release_expired,
     )

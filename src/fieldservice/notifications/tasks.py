@@ -50,9 +50,15 @@ def _held(delivery: Delivery):
 
 
 def run_delivery(delivery_id: int) -> Attempt:
+    """Claim one delivery by its id and try it (the pumps claim in batches: `send_claimed`)."""
     delivery = _claim(delivery_id)
     if delivery is None:
         return Attempt("skipped")
+    return send_claimed(delivery)
+
+
+def send_claimed(delivery: Delivery) -> Attempt:
+    """Try a delivery this pump holds ("sending", its attempt counted)."""
     if delivery.channel == Channel.IN_APP:
         return _deliver_in_app(delivery)
     notification = delivery.notification

@@ -197,14 +197,38 @@ def request_send_after_commit(subscription_ids) -> None:
     destinations.request_pumps_after_commit(destination_key(pk) for pk in subscription_ids)
 
 
-def due_deliveries(key: str, now, limit: int) -> list[int]:
-    return list(
-        WebhookDelivery.objects.filter(
-            subscription_id=_subscription_id(key), status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-        )
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+def _due(key: str, now):
+    return WebhookDelivery.objects.filter(
+        subscription_id=_subscription_id(key), status=DeliveryStatus.PENDING, next_attempt_at__lte=now
     )
+
+
+def has_due(key: str, now) -> bool:
+    return _due(key, now).exists()
+
+
+def claim_due(key: str, now, limit: int) -> list[WebhookDelivery]:
+    """Claim the oldest due deliveries of one subscription for a pump (see core.destinations)."""
+    ids = list(_due(key, now).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    token = destinations.claim_token(now)
+    WebhookDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=token
+    )
+    claimed = WebhookDelivery.objects.select_related("subscription").filter(
+        pk__in=ids, status=DeliveryStatus.SENDING, lease_until=token
+    )
+    return sorted(claimed, key=lambda delivery: (delivery.next_attempt_at, delivery.pk))
+
+
+def give_back(deliveries: list[WebhookDelivery]) -> None:
+    for delivery in deliveries:
+        _held(delivery).update(status=DeliveryStatus.PENDING, attempts=F("attempts") - 1, lease_until=None)
+
+
+def _held(delivery: WebhookDelivery):
+    return WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
 
 
 def destinations_due(now) -> list[str]:
@@ -235,9 +259,14 @@ def attempt_delivery(delivery_id: int) -> Attempt:
     ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + destinations.lease())
     if claimed != 1:
         return Attempt("skipped")
-    delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+    return send_claimed(WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id))
+
+
+def send_claimed(delivery: WebhookDelivery) -> Attempt:
+    """Send a delivery this pump holds ("sending", its attempt counted). Every write checks the
+    claim still holds, so an attempt that outlived its lease changes nothing."""
     subscription = delivery.subscription
-    mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
+    mine = _held(delivery)
     if not subscription.active:
         mine.update(status=DeliveryStatus.FAILED, lease_until=None, last_error=_("The subscription is paused."))
         return Attempt("failed")
@@ -270,7 +299,7 @@ def _record_failure(delivery: WebhookDelivery, error: DeliveryError) -> str:
         "response_excerpt": "",
         "last_error": str(error)[:ERROR_MAX_LENGTH],
     }
-    mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
+    mine = _held(delivery)
     if delivery.attempts >= max_attempts():
         mine.update(status=DeliveryStatus.FAILED, **fields)
         return "failed"
@@ -286,8 +315,10 @@ def destination_kind() -> destinations.Kind:
         queue="webhooks",
         priority=-50,
         label=destination_label,
-        due=due_deliveries,
-        attempt=attempt_delivery,
+        claim=claim_due,
+        attempt=send_claimed,
+        give_back=give_back,
+        has_due=has_due,
         due_keys=destinations_due,
         release_expired=release_expired,
     )
