@@ -159,15 +159,42 @@ def _consumers():
     return [import_string(path) for path in CONSUMERS]
 
 
+_batch_memo: ContextVar[dict | None] = ContextVar("outbox_batch_memo", default=None)
+
+
+def batch_memo(key, compute):
+    """What `compute()` returns, computed once per drain batch: the consumers look up the same
+    things for every message of a batch (who the dispatchers are, the active subscriptions, the
+    texts of an event), and a burst of orders comes in batches of a hundred. Outside a drain it
+    just computes. Within one batch, one transaction, the answer does not go stale."""
+    memo = _batch_memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def drain(*, batch: int = 100, now=None) -> int:
     """Hand every due message to the consumers. Safe to run in many workers at once: each
     batch is locked with SKIP LOCKED, so two drains never take the same message."""
+    done = 0
+    while True:
+        handed = _drain_batch(batch)
+        if handed is None:
+            return done
+        done += handed
+
+
+def _drain_batch(batch: int) -> int | None:
+    """One batch in one transaction; None when nothing was due."""
     from fieldservice.core import destinations
 
     consumers = _consumers()
-    done = 0
-    while True:
-        now = timezone.now()
+    succeeded = []
+    now = timezone.now()
+    token = _batch_memo.set({})
+    try:
         with destinations.pump_requests_collected() as pumps, transaction.atomic():
             messages = list(
                 OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -175,7 +202,7 @@ def drain(*, batch: int = 100, now=None) -> int:
                 .order_by("pk")[:batch]
             )
             if not messages:
-                return done
+                return None
             for message in messages:
                 try:
                     with transaction.atomic():
@@ -188,9 +215,11 @@ def drain(*, batch: int = 100, now=None) -> int:
                     message.available_at = now + RETRY_BASE * (2**message.attempts)
                     message.save(update_fields=["attempts", "last_error", "available_at"])
                 else:
-                    message.processed_at = now
-                    message.save(update_fields=["processed_at"])
-                    done += 1
-        # Once per batch, after its commit (at once when no outer transaction is open). A key of
-        # a message whose consumer failed only asks for a pump that finds nothing to send.
-        destinations.request_pumps_after_commit(pumps)
+                    succeeded.append(message.pk)
+            OutboxMessage.objects.filter(pk__in=succeeded).update(processed_at=now)
+    finally:
+        _batch_memo.reset(token)
+    # Once per batch, after its commit (at once when no outer transaction is open). A key of
+    # a message whose consumer failed only asks for a pump that finds nothing to send.
+    destinations.request_pumps_after_commit(pumps)
+    return len(succeeded)

@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 
 from fieldservice.accounts.choices import OrganisationKind, Role
 from fieldservice.accounts.models import User
+from fieldservice.core.outbox import batch_memo
 from fieldservice.notifications import services
 from fieldservice.notifications.choices import Channel, Event
 from fieldservice.notifications.models import Delivery, ImEndpoint, Notification, SmsGateway
@@ -146,11 +147,14 @@ def _destination_plan(event: str, payload: dict) -> Plan | None:
 
 
 def _dispatcher_ids(order) -> list[int]:
-    return list(
-        User.objects.filter(is_active=True, roles__role=Role.DISPATCHER, organisation__kind=OrganisationKind.OWN)
-        .distinct()
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    return batch_memo(
+        "dispatcher_ids",
+        lambda: list(
+            User.objects.filter(is_active=True, roles__role=Role.DISPATCHER, organisation__kind=OrganisationKind.OWN)
+            .distinct()
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        ),
     )
 
 
@@ -164,7 +168,7 @@ def _load_order(payload: dict):
     pk = payload.get("work_order")
     if not isinstance(pk, int):
         return None
-    return WorkOrder.objects.select_related("customer", "site").filter(pk=pk).first()
+    return WorkOrder.objects.select_related("customer", "site__customer").filter(pk=pk).first()
 
 
 def _order_context(order, payload: dict) -> Callable[[], dict]:
@@ -260,11 +264,11 @@ def notify(message, plan: Plan) -> list[int]:
     """Write the notifications and deliveries of `plan`; enqueue the new deliveries after the
     commit. Returns the ids of the deliveries created now."""
     message_key = message.key or f"m{message.pk}"
-    users = [
-        user
-        for user in User.objects.filter(pk__in=set(plan.recipient_ids), is_active=True).order_by("pk")
-        if user.pk != plan.actor_id  # never tell people about their own move
-    ]
+    ids = tuple(sorted(set(plan.recipient_ids)))
+    recipients = batch_memo(
+        ("notification_recipients", ids), lambda: list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+    )
+    users = [user for user in recipients if user.pk != plan.actor_id]  # never tell people about their own move
     if not users:
         return []
     keys = {user.pk: f"{message_key}:{user.pk}"[:240] for user in users}
@@ -285,12 +289,14 @@ def notify(message, plan: Plan) -> list[int]:
                 recipient=user, event=plan.event, title=title, body=body, url=url, key=keys[user.pk], created_at=now
             )
         )
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    created = {n.key: n for n in Notification.objects.filter(key__in=[row.key for row in rows])}
+    # The message is this drain's alone (locked), and the keys above were not taken: a conflict
+    # here is a bug, and fails the message's savepoint rather than half-writing it.
+    Notification.objects.bulk_create(rows)
+    created = {n.key: n for n in rows}
 
     preferences = services.preferences_for_users([user.pk for user in users], plan.event)
-    sms_ready = SmsGateway.objects.filter(is_active=True).exists()
-    im_ready = ImEndpoint.objects.filter(is_active=True).exists()
+    sms_ready = batch_memo("sms_ready", lambda: SmsGateway.objects.filter(is_active=True).exists())
+    im_ready = batch_memo("im_ready", lambda: ImEndpoint.objects.filter(is_active=True).exists())
     deliveries = []
     for user in users:
         notification = created.get(keys[user.pk])
@@ -302,19 +308,10 @@ def notify(message, plan: Plan) -> list[int]:
             if not services.is_enabled(preferences[user.pk], plan.event, channel):
                 continue
             deliveries.append(Delivery(notification=notification, channel=channel, next_attempt_at=now))
-    notification_ids = [d.notification_id for d in deliveries]
-    before = set(
-        Delivery.objects.filter(notification_id__in=notification_ids).values_list("notification_id", "channel")
-    )
-    Delivery.objects.bulk_create(
-        [d for d in deliveries if (d.notification_id, d.channel) not in before], ignore_conflicts=True
-    )
-    rows_now = Delivery.objects.filter(notification_id__in=notification_ids).values_list(
-        "pk", "notification_id", "channel"
-    )
-    new = [(pk, channel) for pk, notification_id, channel in rows_now if (notification_id, channel) not in before]
-    services.request_send_after_commit({channel for _pk, channel in new})
-    return [pk for pk, _channel in new]
+    # New notifications have no deliveries yet.
+    Delivery.objects.bulk_create(deliveries)
+    services.request_send_after_commit({delivery.channel for delivery in deliveries})
+    return [delivery.pk for delivery in deliveries]
 
 
 def _send_phone_code(message) -> None:

@@ -8,6 +8,7 @@ with a plain dict, so an administrator's text can format values but reach nothin
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from uuid import uuid4
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from fieldservice.core import destinations
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import DELETED, record_created, record_event, record_updated, snapshot
 from fieldservice.core.http import DeliveryError, check_outgoing_url
+from fieldservice.core.outbox import batch_memo
 from fieldservice.notifications.choices import (
     ALWAYS_IN_APP,
     CHANNEL_DEFAULTS,
@@ -78,13 +80,22 @@ def _context(event: str, values: dict) -> Context:
     return Context({**plain, "event": event, "values": sorted(plain.items())}, autoescape=False)
 
 
+@lru_cache(maxsize=512)
+def _compiled(source: str):
+    # Compiling is most of a render's cost; a compiled template renders any context.
+    return ENGINE.from_string(source)
+
+
 def render_text(source: str, event: str, values: dict) -> str:
-    return ENGINE.from_string(source).render(_context(event, values)).strip()
+    return _compiled(source).render(_context(event, values)).strip()
 
 
 def template_source(event: str, language: str) -> dict[str, str]:
     """The text an event uses: the edited row, else the shipped default, else the fallback."""
-    row = NotificationTemplate.objects.filter(event=event, language=language).first()
+    row = batch_memo(
+        ("notification_template", event, language),
+        lambda: NotificationTemplate.objects.filter(event=event, language=language).first(),
+    )
     if row is not None:
         return {"subject": row.subject, "body": row.body}
     return default_source(event, language)
@@ -200,6 +211,11 @@ def preferences_of(user: User) -> dict[tuple[str, str], bool]:
 
 
 def preferences_for_users(user_ids, event: str) -> dict[int, dict[tuple[str, str], bool]]:
+    user_ids = sorted(set(user_ids))
+    return batch_memo(("notification_preferences", tuple(user_ids), event), lambda: _preferences(user_ids, event))
+
+
+def _preferences(user_ids, event: str) -> dict[int, dict[tuple[str, str], bool]]:
     rows: dict[int, dict[tuple[str, str], bool]] = {pk: {} for pk in user_ids}
     for user_id, row_event, channel, enabled in NotificationPreference.objects.filter(
         user_id__in=list(user_ids), event__in=[event, ""]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from fieldservice.core.outbox import batch_memo
 from fieldservice.webhooks.choices import DeliveryStatus, WebhookEvent
 from fieldservice.webhooks.models import WebhookDelivery, WebhookSubscription
 from fieldservice.webhooks.services import request_send_after_commit
@@ -79,7 +80,8 @@ def consume(message) -> None:
     if event is None:
         return
     # A handful of rows; membership is checked here because SQLite cannot query inside a JSON list.
-    subscriptions = [s for s in WebhookSubscription.objects.filter(active=True) if event in s.events]
+    active = batch_memo("webhook_subscriptions", lambda: list(WebhookSubscription.objects.filter(active=True)))
+    subscriptions = [s for s in active if event in s.events]
     if not subscriptions:
         return
     # A message handed over again (another consumer failed) makes no second delivery.
