@@ -334,7 +334,10 @@ def pump(key: str, *, seconds: float = PUMP_SECONDS) -> dict:
     batch_seconds = settings.FSM_DELIVERY_LEASE_SECONDS - settings.FSM_DELIVERY_DEADLINE_SECONDS
     try:
         while not (more or failed):
-            claimed = kind.claim(key, timezone.now(), BATCH)
+            # A destination not known to answer gets one delivery at a time: a batch claimed for
+            # a receiver that hangs would only sit "sending" until the first attempt fails.
+            answering = destination.state == CircuitState.CLOSED and destination.last_success_at
+            claimed = kind.claim(key, timezone.now(), BATCH if answering or sent else 1)
             if not claimed:
                 break
             claimed_at = time.monotonic()
