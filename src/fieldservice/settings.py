@@ -261,9 +261,9 @@ _TASK_BACKENDS = {
 }
 if FSM_TASK_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(f"FSM_TASK_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, got {FSM_TASK_BACKEND!r}")
-# Three queues, taken in this order by every worker: notifications to our own staff first, then
-# the outbox and the periodic checks, then integrators' webhooks.
-TASK_QUEUES = ["notifications", "default", "webhooks"]
+# Two queues, taken in this order by every worker: notifications to our own staff first, then
+# everything else (the outbox, the periodic checks, integrators' webhooks) first come first served.
+TASK_QUEUES = ["notifications", "default"]
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[FSM_TASK_BACKEND], "QUEUES": TASK_QUEUES}}
 FSM_REDIS_URL = os.environ.get("FSM_REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0"
 RQ_QUEUES = {name: {"URL": FSM_REDIS_URL, "DEFAULT_TIMEOUT": 300} for name in TASK_QUEUES}

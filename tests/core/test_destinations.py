@@ -368,9 +368,9 @@ def test_a_pump_is_asked_for_once_while_one_waits_in_the_queue(queued):
     assert destinations.request_pump("sms", now=now)
     assert not destinations.request_pump("sms", now=now + timedelta(seconds=1))
     assert enqueued(queued) == [("notifications", 50, ["sms"], None)]
-    # Webhooks go to their own queue, after our staff's notifications.
+    # Webhooks go to the default queue, after our staff's notifications.
     assert destinations.request_pump("webhook:7", now=now)
-    assert enqueued(queued)[1] == ("webhooks", -50, ["webhook:7"], None)
+    assert enqueued(queued)[1] == ("default", 0, ["webhook:7"], None)
     # A pump that started frees the way for the next request.
     with time_machine.travel(now + timedelta(seconds=2), tick=False):
         assert destinations.pump("sms")["result"] == "done"
@@ -425,7 +425,7 @@ def test_pumps_are_enqueued_on_a_backend_without_priorities(db):
         assert destinations.request_pump("webhook:7")
         assert destinations.request_pump("sms")
         assert enqueued(default_task_backend.results) == [
-            ("webhooks", 0, ["webhook:7"], None),
+            ("default", 0, ["webhook:7"], None),
             ("notifications", 0, ["sms"], None),
         ]
 

@@ -53,7 +53,7 @@ def beat_row(name: str, beat_at, **fields) -> WorkerBeat:
 
 def running_task(worker: str, *args, started_at=None, **kwargs) -> DBTaskResult:
     """A task row as a worker leaves it once it claimed it, with the task's real arguments."""
-    result = slow_once.using(queue_name="webhooks", priority=5).enqueue(*args, **kwargs)
+    result = slow_once.using(queue_name="notifications", priority=5).enqueue(*args, **kwargs)
     row = DBTaskResult.objects.get(pk=result.id)
     row.claim(worker)
     if started_at is not None:
@@ -81,7 +81,7 @@ def test_the_task_of_a_silent_worker_fails_and_is_enqueued_again(database_backen
     again = redriven(row).get()
     assert again.status == "READY"
     assert again.args_kwargs == {"args": ["/tmp/marker", 3.5], "kwargs": {}}
-    assert (again.queue_name, again.priority) == ("webhooks", 5)
+    assert (again.queue_name, again.priority) == ("notifications", 5)
     assert str(again.pk) in row.traceback
     assert released == ["dead-1"]
     assert not WorkerBeat.objects.exists()
@@ -365,7 +365,7 @@ def test_an_rq_worker_beats_and_shows_the_job_it_runs(tmp_path):
     try:
         assert wait_until(lambda: marker.exists()), "the job did not start"
         (info,) = workers.live_workers()
-        assert (info.name, info.backend, info.queues) == ("rq-1", "rq", ["notifications", "default", "webhooks"])
+        assert (info.name, info.backend, info.queues) == ("rq-1", "rq", ["notifications", "default"])
         assert [(held["task"], held["args"]) for held in info.holds] == [(slow_once.module_path, [str(marker), 4])]
         # Beating on while the work horse runs the job.
         assert wait_until(lambda: WorkerBeat.objects.get().beat_at > info.beat_at, timeout=5)

@@ -8,15 +8,16 @@ broken integration. Here the unit of work is the destination:
 
 - New deliveries ask for a pump of their destination (`request_pump`). A pump task takes a slot
   of the destination (at most FSM_DESTINATION_SLOTS while it answers, one until its first
-  success and while it fails), sends
-  its due deliveries one after another for a short while, then puts itself at the back of its
-  queue if more are waiting. Notification pumps run in the "notifications" queue, which every
-  worker takes first; webhook pumps in "webhooks", which every worker takes last.
+  success and while it fails), sends its due deliveries one after another for a short while,
+  then puts itself at the back of its queue if more are waiting. Notification pumps run in the
+  "notifications" queue, which every worker takes first; webhook pumps in "default", first come
+  first served with the outbox drain. (A queue of their own, taken last, starved them whenever
+  one worker was left to keep up with the staff's notifications.)
 - A failed attempt stops the pump and the destination waits (1, 2, 4, 8 s). After
   FSM_CIRCUIT_FAILURES failures in a row the circuit opens: nothing is tried for 30 s, 1 min,
   2 min … (at most FSM_CIRCUIT_MAX_PAUSE_SECONDS), then one delivery probes it; the
   administrators are told when it opens and when it works again.
-- Nothing is lost when a worker dies: deliveries are claimed one at a time with a lease, slots
+- Nothing is lost when a worker dies: deliveries are claimed with a lease, slots
   expire, and `recover` (run by every worker's scheduler every few seconds) gives back what a
   dead worker held and asks for a pump for every destination with due deliveries and none running.
 

@@ -159,7 +159,7 @@ def delete_subscription(subscription: WebhookSubscription, *, actor: User) -> No
 # --- sending ---------------------------------------------------------------------------------
 #
 # Deliveries are sent by the pump of their subscription's destination (core.destinations): at
-# most a few in flight to one receiver, a circuit breaker, and the "webhooks" queue that every
+# most a few in flight to one receiver, a circuit breaker, and the "default" queue, which every
 # worker takes after our own staff's notifications.
 
 
@@ -312,8 +312,8 @@ def destination_kind() -> destinations.Kind:
     """Registered by the app's ready()."""
     return destinations.Kind(
         prefixes=("webhook",),
-        queue="webhooks",
-        priority=-50,
+        queue="default",
+        priority=0,
         label=destination_label,
         claim=claim_due,
         attempt=send_claimed,
