@@ -325,7 +325,7 @@ def test_a_killed_worker_s_task_runs_again_on_another_worker(database_backend, t
         )
         assert listing.returncode == 0, listing.stderr
         running, dead = listing.stdout.split("Dead workers")
-        assert "survivor" in running and "notifications,default,webhooks" in running
+        assert "survivor" in running and ",".join(settings.TASK_QUEUES) in running
         assert "victim" not in listing.stdout
     finally:
         for worker in (first, second):
@@ -340,7 +340,7 @@ def test_a_worker_stopped_gracefully_leaves_no_row(database_backend):
     try:
         assert wait_until(lambda: WorkerBeat.objects.filter(name="graceful").exists())
         row = WorkerBeat.objects.get(name="graceful")
-        assert row.queues == "notifications,default,webhooks"
+        assert row.queues == ",".join(settings.TASK_QUEUES)
         assert wait_until(lambda: WorkerBeat.objects.get(name="graceful").beat_at > row.beat_at, timeout=10)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
