@@ -306,7 +306,7 @@ FSM_WORKER_DEAD_SECONDS        a worker silent this long is dead: what it held i
 """
 
 
-def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -315,18 +315,18 @@ def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
     return int(raw)
 
 
-FSM_DELIVERY_MAX_ATTEMPTS = _env_int("FSM_DELIVERY_MAX_ATTEMPTS", 6)
-FSM_DELIVERY_CONNECT_SECONDS = _env_int("FSM_DELIVERY_CONNECT_SECONDS", 3)
-FSM_DELIVERY_DEADLINE_SECONDS = _env_int("FSM_DELIVERY_DEADLINE_SECONDS", 10)
-FSM_DELIVERY_LEASE_SECONDS = _env_int("FSM_DELIVERY_LEASE_SECONDS", 20)
+FSM_DELIVERY_MAX_ATTEMPTS = env_int("FSM_DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+FSM_DELIVERY_CONNECT_SECONDS = env_int("FSM_DELIVERY_CONNECT_SECONDS", 3, minimum=1)
+FSM_DELIVERY_DEADLINE_SECONDS = env_int("FSM_DELIVERY_DEADLINE_SECONDS", 10, minimum=1)
+FSM_DELIVERY_LEASE_SECONDS = env_int("FSM_DELIVERY_LEASE_SECONDS", 20, minimum=1)
 if FSM_DELIVERY_LEASE_SECONDS <= FSM_DELIVERY_DEADLINE_SECONDS:
     raise ImproperlyConfigured("FSM_DELIVERY_LEASE_SECONDS must be more than FSM_DELIVERY_DEADLINE_SECONDS")
 if FSM_DELIVERY_CONNECT_SECONDS > FSM_DELIVERY_DEADLINE_SECONDS:
     raise ImproperlyConfigured("FSM_DELIVERY_CONNECT_SECONDS must not be more than FSM_DELIVERY_DEADLINE_SECONDS")
-FSM_DESTINATION_SLOTS = _env_int("FSM_DESTINATION_SLOTS", 2)
-FSM_CIRCUIT_FAILURES = _env_int("FSM_CIRCUIT_FAILURES", 5)
-FSM_CIRCUIT_MAX_PAUSE_SECONDS = _env_int("FSM_CIRCUIT_MAX_PAUSE_SECONDS", 900, minimum=30)
-FSM_WORKER_DEAD_SECONDS = _env_int("FSM_WORKER_DEAD_SECONDS", 15, minimum=3)
+FSM_DESTINATION_SLOTS = env_int("FSM_DESTINATION_SLOTS", 2, minimum=1)
+FSM_CIRCUIT_FAILURES = env_int("FSM_CIRCUIT_FAILURES", 5, minimum=1)
+FSM_CIRCUIT_MAX_PAUSE_SECONDS = env_int("FSM_CIRCUIT_MAX_PAUSE_SECONDS", 900, minimum=30)
+FSM_WORKER_DEAD_SECONDS = env_int("FSM_WORKER_DEAD_SECONDS", 15, minimum=3)
 
 """Day-plan optimisation (planning/optimiser/travel.py).
 
@@ -384,15 +384,6 @@ FSM_TRUSTED_PROXIES          comma-separated addresses or networks of the revers
                              of this server; only from them is X-Forwarded-For believed, for the
                              client address of sign-in throttling and the public QR form's limits
 """
-
-
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
-        raise ImproperlyConfigured(f"{name} must be a whole number from {minimum}, got {raw!r}")
-    return int(raw)
 
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
