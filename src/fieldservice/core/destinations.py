@@ -37,8 +37,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fieldservice.core import workers
 from fieldservice.core.models import CircuitState, Destination, DestinationSlot
@@ -84,6 +85,45 @@ class Kind:
     due_keys: Callable[[datetime], Iterable[str]]
     # Deliveries still "sending" after their lease go back to pending; returns how many.
     release_expired: Callable[[datetime], int]
+
+
+# The statuses every delivery model uses (notifications and webhooks alike).
+PENDING, SENDING, FAILED = "pending", "sending", "failed"
+
+
+def claim(due, now, limit: int, *related: str) -> list:
+    """Claim the oldest `limit` rows of the `due` queryset (pending and due deliveries of one
+    destination) for a pump: one statement makes them "sending" with this pump's lease and counts
+    the attempt; they come back oldest first with `related` loaded."""
+    ids = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    token = claim_token(now)
+    model = due.model
+    model.objects.filter(pk__in=ids, status=PENDING).update(
+        status=SENDING, attempts=F("attempts") + 1, lease_until=token
+    )
+    claimed = model.objects.select_related(*related).filter(pk__in=ids, status=SENDING, lease_until=token)
+    return sorted(claimed, key=lambda delivery: (delivery.next_attempt_at, delivery.pk))
+
+
+def give_back(deliveries: list) -> None:
+    """Claimed deliveries this pump will not try go back to pending, their attempt not counted."""
+    for delivery in deliveries:
+        type(delivery).objects.filter(pk=delivery.pk, status=SENDING, attempts=delivery.attempts).update(
+            status=PENDING, attempts=F("attempts") - 1, lease_until=None
+        )
+
+
+def release_expired(model, now, max_attempts: int) -> int:
+    """Deliveries of `model` still "sending" after their lease belonged to a worker that died
+    mid-send: they are sent again (the same delivery id, so the receiver can tell), or failed if
+    that was their last attempt. Their next_attempt_at stays as it was: due at once."""
+    sending = model.objects.filter(status=SENDING, lease_until__lt=now)
+    failed = sending.filter(attempts__gte=max_attempts).update(
+        status=FAILED, lease_until=None, last_error=_("The worker stopped while sending, on the last attempt.")
+    )
+    return failed + sending.update(status=PENDING, lease_until=None)
 
 
 def claim_token(now) -> datetime:

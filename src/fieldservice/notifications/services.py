@@ -14,7 +14,6 @@ from uuid import uuid4
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -428,24 +427,7 @@ def has_due(key: str, now) -> bool:
 
 def claim_due(key: str, now, limit: int) -> list[Delivery]:
     """Claim the oldest due deliveries of one channel for its pump (see core.destinations)."""
-    ids = list(_due(key, now).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
-    if not ids:
-        return []
-    token = destinations.claim_token(now)
-    Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=token
-    )
-    claimed = Delivery.objects.select_related("notification__recipient").filter(
-        pk__in=ids, status=DeliveryStatus.SENDING, lease_until=token
-    )
-    return sorted(claimed, key=lambda delivery: (delivery.next_attempt_at, delivery.pk))
-
-
-def give_back(deliveries: list[Delivery]) -> None:
-    for delivery in deliveries:
-        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts).update(
-            status=DeliveryStatus.PENDING, attempts=F("attempts") - 1, lease_until=None
-        )
+    return destinations.claim(_due(key, now), now, limit, "notification__recipient")
 
 
 def destinations_due(now) -> list[str]:
@@ -479,16 +461,7 @@ def channel_states() -> list[dict]:
 
 
 def release_expired(now) -> int:
-    """A delivery still "sending" after its lease belonged to a worker that died mid-send: it
-    goes back to pending (or failed, if that was its last try)."""
-    sending = Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now)
-    failed = sending.filter(attempts__gte=max_attempts()).update(
-        status=DeliveryStatus.FAILED,
-        lease_until=None,
-        last_error=_("The worker stopped while sending, on the last attempt."),
-    )
-    # Its next_attempt_at stays as it was when claimed: due at once.
-    return failed + sending.update(status=DeliveryStatus.PENDING, lease_until=None)
+    return destinations.release_expired(Delivery, now, max_attempts())
 
 
 def destination_kind() -> destinations.Kind:
@@ -502,7 +475,7 @@ def destination_kind() -> destinations.Kind:
         label=destination_label,
         claim=claim_due,
         attempt=send_claimed,
-        give_back=give_back,
+        give_back=destinations.give_back,
         has_due=has_due,
         due_keys=destinations_due,
         release_expired=release_expired,

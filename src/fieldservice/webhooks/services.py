@@ -209,22 +209,7 @@ def has_due(key: str, now) -> bool:
 
 def claim_due(key: str, now, limit: int) -> list[WebhookDelivery]:
     """Claim the oldest due deliveries of one subscription for a pump (see core.destinations)."""
-    ids = list(_due(key, now).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
-    if not ids:
-        return []
-    token = destinations.claim_token(now)
-    WebhookDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=token
-    )
-    claimed = WebhookDelivery.objects.select_related("subscription").filter(
-        pk__in=ids, status=DeliveryStatus.SENDING, lease_until=token
-    )
-    return sorted(claimed, key=lambda delivery: (delivery.next_attempt_at, delivery.pk))
-
-
-def give_back(deliveries: list[WebhookDelivery]) -> None:
-    for delivery in deliveries:
-        _held(delivery).update(status=DeliveryStatus.PENDING, attempts=F("attempts") - 1, lease_until=None)
+    return destinations.claim(_due(key, now), now, limit, "subscription")
 
 
 def _held(delivery: WebhookDelivery):
@@ -317,7 +302,7 @@ def destination_kind() -> destinations.Kind:
         label=destination_label,
         claim=claim_due,
         attempt=send_claimed,
-        give_back=give_back,
+        give_back=destinations.give_back,
         has_due=has_due,
         due_keys=destinations_due,
         release_expired=release_expired,
@@ -325,16 +310,7 @@ def destination_kind() -> destinations.Kind:
 
 
 def release_expired(now) -> int:
-    """A delivery still `sending` after its lease belonged to a worker that died mid-POST: it
-    is sent again (the same delivery id, so the receiver can tell), or failed if that was its
-    last attempt."""
-    sending = WebhookDelivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now)
-    failed = sending.filter(attempts__gte=max_attempts()).update(
-        status=DeliveryStatus.FAILED,
-        lease_until=None,
-        last_error=_("The worker stopped while sending, on the last attempt."),
-    )
-    return failed + sending.update(status=DeliveryStatus.PENDING, lease_until=None)
+    return destinations.release_expired(WebhookDelivery, now, max_attempts())
 
 
 @transaction.atomic
