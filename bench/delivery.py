@@ -843,6 +843,7 @@ def describe_settings() -> str:
         "FSM_DESTINATION_SLOTS",
         "FSM_CIRCUIT_FAILURES",
         "FSM_WORKER_DEAD_SECONDS",
+        "FSM_WORKER_THREADS",
     ]
     queues = settings.TASKS["default"].get("QUEUES")
     shown = [f"{name.removeprefix('FSM_')}={getattr(settings, name)}" for name in names if hasattr(settings, name)]

@@ -303,6 +303,9 @@ FSM_CIRCUIT_FAILURES           failures in a row after which a destination is pa
                                30 s, 1 min, 2 min … at most FSM_CIRCUIT_MAX_PAUSE_SECONDS (900)
 FSM_WORKER_DEAD_SECONDS        a worker silent this long is dead: what it held is given to the
                                others (default 15)
+FSM_WORKER_THREADS             tasks one `fsm worker` runs at once, so that a receiver that hangs
+                               holds one of them and not the whole worker (default 4; 1 on
+                               SQLite, which takes one writer at a time)
 """
 
 
@@ -327,6 +330,9 @@ FSM_DESTINATION_SLOTS = env_int("FSM_DESTINATION_SLOTS", 2, minimum=1)
 FSM_CIRCUIT_FAILURES = env_int("FSM_CIRCUIT_FAILURES", 5, minimum=1)
 FSM_CIRCUIT_MAX_PAUSE_SECONDS = env_int("FSM_CIRCUIT_MAX_PAUSE_SECONDS", 900, minimum=30)
 FSM_WORKER_DEAD_SECONDS = env_int("FSM_WORKER_DEAD_SECONDS", 15, minimum=3)
+FSM_WORKER_THREADS = env_int(
+    "FSM_WORKER_THREADS", 1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 4, minimum=1
+)
 
 """Day-plan optimisation (planning/optimiser/travel.py).
 

@@ -374,3 +374,39 @@ def test_an_rq_worker_beats_and_shows_the_job_it_runs(tmp_path):
         assert worker.wait(timeout=30) == 0, worker.stderr.read()
     assert "done 1" in marker.read_text()
     assert not WorkerBeat.objects.exists()
+
+
+# The task loops of one worker (core.worker_loops): a task that waits holds one loop, not the worker.
+
+
+@pytest.mark.parametrize("backend", ["database", "rq"])
+def test_a_waiting_task_holds_one_thread_and_a_stop_lets_it_finish(backend, database_backend, request, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs a database it can share: PostgreSQL")
+    env = {"FSM_TASK_BACKEND": backend}
+    if backend == "rq":
+        request.getfixturevalue("redis_url")  # the queue in Redis, for this test and the worker
+        env["FSM_REDIS_URL"] = settings.RQ_QUEUES["default"]["URL"]
+    waiting, quick = tmp_path / "waiting", tmp_path / "quick"
+    slow_once.enqueue(str(waiting), 6)  # like an attempt on a receiver that hangs
+    worker = start_worker("looped", "--no-scheduler", "--threads", "2", **env)
+    try:
+        assert wait_until(lambda: waiting.exists()), worker.stderr
+        # Enqueued after the first task started: one loop is free to take it.
+        slow_once.enqueue(str(quick), 0)
+        assert wait_until(lambda: quick.exists() and "done 1" in quick.read_text(), timeout=4)
+        assert "done" not in waiting.read_text()
+        (info,) = workers.live_workers()
+        assert [held["args"] for held in info.holds] == [[str(waiting), 6]]
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)  # a warm stop: the running task ends first
+        assert worker.wait(timeout=30) == 0, worker.stderr.read()
+    assert waiting.read_text().splitlines() == ["start 1", "done 1"]
+    assert not WorkerBeat.objects.exists()
+
+
+def test_the_threads_of_a_worker_must_be_at_least_one(database_backend):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--threads"):
+        call_command("worker", "--burst", "--threads", "0")

@@ -355,18 +355,24 @@ def _task_info(row) -> dict:
     }
 
 
+def rq_thread_name(name: str, index: int) -> str:
+    """RQ knows each task loop of a worker (core.worker_loops) as a worker of its own."""
+    return f"{name}/{index + 1}"
+
+
 def _rq_current_job(name: str) -> list[dict]:
-    """The job RQ says the worker runs; nothing if Redis cannot tell (display only)."""
+    """The jobs RQ says the worker's loops run; nothing if Redis cannot tell (display only)."""
     try:
         import django_rq
         from rq import Worker
 
         connection = django_rq.get_connection(settings.TASK_QUEUES[0])
-        worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name, connection=connection)
-        job = worker.get_current_job() if worker else None
+        loops = [w for w in Worker.all(connection=connection) if w.name == name or w.name.startswith(f"{name}/")]
+        jobs = [job for job in (w.get_current_job() for w in loops) if job is not None]
     except Exception:
         logger.debug("Could not ask RQ what worker %s runs", name, exc_info=True)
         return []
-    if job is None:
-        return []
-    return [{"task": job.func_name, "args": list(job.args), "kwargs": dict(job.kwargs), "started_at": job.started_at}]
+    return [
+        {"task": job.func_name, "args": list(job.args), "kwargs": dict(job.kwargs), "started_at": job.started_at}
+        for job in jobs
+    ]

@@ -19,6 +19,7 @@ from django.db import close_old_connections, connections
 from django.utils.translation import gettext as _
 
 from fieldservice.core import periodic, recovery, workers
+from fieldservice.core import worker_loops as loops
 
 logger = logging.getLogger("fieldservice.worker")
 
@@ -94,14 +95,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--name", default="", help="A name unique among the running workers (default: host and pid)."
         )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="Tasks run at once in this worker (default FSM_WORKER_THREADS: 4 on PostgreSQL, 1 on SQLite).",
+        )
 
-    def handle(self, *args, burst=False, no_scheduler=False, name="", verbosity=1, **options):
+    def handle(self, *args, burst=False, no_scheduler=False, name="", threads=None, verbosity=1, **options):
         if verbosity > 1:
             logging.getLogger("fieldservice").setLevel(logging.INFO)
         backend = settings.FSM_TASK_BACKEND
         if backend == "immediate":
             raise CommandError("FSM_TASK_BACKEND=immediate runs tasks inside the request; there is no worker to start.")
         name = (name or workers.default_name())[:64]
+        threads = settings.FSM_WORKER_THREADS if threads is None else threads
+        if threads < 1:
+            raise CommandError(_("--threads must be at least 1."))
         queues = list(settings.TASK_QUEUES)
         try:
             workers.start(name, backend=backend, queues=queues)
@@ -127,37 +137,16 @@ class Command(BaseCommand):
                 else:
                     scheduler = Scheduler(settings.FSM_SCHEDULER_TICK)
                     scheduler.start()
-            self.stdout.write(f"fsm worker {name}: {backend} backend{'' if not no_scheduler else ', no scheduler'}")
+            self.stdout.write(
+                f"fsm worker {name}: {backend} backend, {threads} thread(s)"
+                f"{'' if not no_scheduler else ', no scheduler'}"
+            )
             if backend == "database":
-                self._run_database_worker(name, queues, burst)
+                loops.run_database(name, queues, burst=burst, threads=threads)
             else:
-                self._run_rq_worker(name, queues, burst)
+                loops.run_rq(name, queues, burst=burst, threads=threads)
         finally:
             if scheduler:
                 scheduler.stopped.set()
             heartbeat.stop()
             workers.forget(name)
-
-    def _run_database_worker(self, name: str, queues: list[str], burst: bool):
-        from django_tasks_db.management.commands.db_worker import Worker
-
-        worker = Worker(
-            queue_names=queues,
-            interval=0.5,
-            batch=burst,
-            backend_name="default",
-            startup_delay=not burst,
-            max_tasks=None,
-            worker_id=name,
-            excluded_queue_names=[],
-        )
-        worker.configure_signals()
-        worker.run()
-
-    def _run_rq_worker(self, name: str, queues: list[str], burst: bool):
-        import django_rq
-
-        worker = django_rq.get_worker(*queues, name=name, job_class="django_tasks_rq.backend.Job")
-        # The RQ scheduler moves deferred tasks (retries with back-off) onto the queue; RQ lets one
-        # worker at a time do it.
-        worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
