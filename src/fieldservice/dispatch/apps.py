@@ -11,7 +11,10 @@ class DispatchConfig(AppConfig):
         from fieldservice.core.events import register_action_labels
         from fieldservice.dispatch.choices import ACTION_LABELS
         from fieldservice.dispatch.exports import ENGINEER, with_lead
+        from fieldservice.dispatch.services import end_assignments_of_cancelled
+        from fieldservice.workorders import hooks
         from fieldservice.workorders.exports import register_order_column
 
         register_action_labels(self.label, ACTION_LABELS)
         register_order_column(ENGINEER, prepare=with_lead)
+        hooks.on_moved(end_assignments_of_cancelled)

@@ -280,7 +280,13 @@ def add_helper(order: WorkOrder, *, actor: User, engineer: User) -> Assignment:
     return assignment
 
 
-def end_active_assignments(order: WorkOrder, *, actor: User, reason: str) -> int:
+def end_assignments_of_cancelled(move) -> None:
+    """The lifecycle's hook (workorders.hooks.on_moved)."""
+    if move.verb == Transition.CANCEL:
+        end_active_assignments(move.order, actor=move.actor, reason=move.note)
+
+
+def end_active_assignments(order: WorkOrder, *, actor: User | None, reason: str) -> int:
     """When an order is cancelled, nobody stays assigned to it and it leaves the pool."""
     _close_pool_offers(order, actor)
     return Assignment.objects.filter(work_order=order, status__in=ACTIVE_ASSIGNMENT_STATUSES).update(

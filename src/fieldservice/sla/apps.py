@@ -11,7 +11,11 @@ class SlaConfig(AppConfig):
         from fieldservice.core.events import register_action_labels
         from fieldservice.sla.choices import ACTION_LABELS
         from fieldservice.sla.exports import SLA_RESULT, with_clocks
+        from fieldservice.sla.services import clocks
+        from fieldservice.workorders import hooks
         from fieldservice.workorders.exports import register_order_column
 
         register_action_labels(self.label, ACTION_LABELS)
         register_order_column(SLA_RESULT, prepare=with_clocks)
+        hooks.on_created(clocks.start_clocks)
+        hooks.on_moved(clocks.after_move)

@@ -219,6 +219,11 @@ def _stop(order: WorkOrder, at: datetime) -> None:
     _open_clocks(order).update(stopped_at=at, next_check_at=None)
 
 
+def after_move(move) -> None:
+    """The lifecycle's hook (workorders.hooks.on_moved)."""
+    on_transition(move.order, move.verb, at=move.at, hold_reason=move.hold_reason)
+
+
 def on_transition(order: WorkOrder, verb: str, *, at, hold_reason: str = "") -> None:
     """Stop, pause or resume the order's clocks after a move. A hold pauses only when the order
     waits for the customer: waiting for our own parts is our problem, so the clock runs on."""

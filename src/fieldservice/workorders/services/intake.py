@@ -27,7 +27,7 @@ from fieldservice.core.outbox import emit
 from fieldservice.core.uploads import check_document, check_image
 from fieldservice.core.validation import check_length, normalise_email, normalise_phone
 from fieldservice.customers.models import Contact, Customer, Site
-from fieldservice.sla.services import start_clocks
+from fieldservice.workorders import hooks
 from fieldservice.workorders.choices import (
     OPEN_STATUSES,
     AttachmentKind,
@@ -517,7 +517,7 @@ def create_work_order(
     if request.status != RequestStatus.CONVERTED:
         ServiceRequest.objects.filter(pk=request.pk).update(status=RequestStatus.CONVERTED)
     log_event(order, actor=actor, action="created", to_status=order.status, note=request.number or "")
-    start_clocks(order)
+    hooks.created(order)
     emit("work_order.created", {"work_order": order.pk, "actor": actor.pk})
     return order
 

@@ -16,7 +16,7 @@ from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.outbox import emit
-from fieldservice.sla.services import on_transition as sla_on_transition
+from fieldservice.workorders import hooks
 from fieldservice.workorders.choices import (
     TRANSITIONS,
     HoldReason,
@@ -83,7 +83,18 @@ def transition(
         longitude=longitude,
         payload=payload,
     )
-    sla_on_transition(current, verb, at=now, hold_reason=fields.get("hold_reason", ""))
+    hooks.moved(
+        hooks.Move(
+            order=current,
+            verb=verb,
+            source=current.status,
+            target=target,
+            actor=actor,
+            note=note,
+            at=now,
+            hold_reason=fields.get("hold_reason", ""),
+        )
+    )
     emit(
         "work_order.transitioned",
         {
@@ -118,11 +129,8 @@ def _is_assigned_engineer(actor: User, order: WorkOrder) -> bool:
 def cancel_work_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
     require(may_manage(actor))
     reason = _require_reason(reason)
-    from fieldservice.dispatch.services import end_active_assignments
-
-    order = transition(order, Transition.CANCEL, actor=actor, note=reason)
-    end_active_assignments(order, actor=actor, reason=reason)
-    return order
+    # The assignments end in the dispatch app's hook (workorders.hooks).
+    return transition(order, Transition.CANCEL, actor=actor, note=reason)
 
 
 @transaction.atomic

@@ -1,0 +1,56 @@
+"""Extension points of the work order lifecycle, for the apps above workorders.
+
+An app that must act when an order is created or moves (SLA clocks start and stop, a cancelled
+order's assignments end) registers a hook here from its `ready()`; the lifecycle calls the hooks
+inside its own transaction, after the order's row and its service log are written, so a hook that
+raises undoes the whole move. workorders never imports those apps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from fieldservice.accounts.models import User
+from fieldservice.workorders.models import WorkOrder
+
+
+@dataclass(frozen=True)
+class Move:
+    """One order moved by `transition`: `order` as it was before the move (its status is `source`)."""
+
+    order: WorkOrder
+    verb: str
+    source: str
+    target: str
+    actor: User | None
+    note: str
+    at: datetime
+    hold_reason: str = ""
+
+
+_created: list[Callable[[WorkOrder], object]] = []
+_moved: list[Callable[[Move], object]] = []
+
+
+def on_created(hook: Callable[[WorkOrder], object]) -> None:
+    """`hook(order)` runs when a work order is created, in its transaction."""
+    if hook not in _created:
+        _created.append(hook)
+
+
+def on_moved(hook: Callable[[Move], object]) -> None:
+    """`hook(move)` runs after every transition of a work order, in its transaction."""
+    if hook not in _moved:
+        _moved.append(hook)
+
+
+def created(order: WorkOrder) -> None:
+    for hook in _created:
+        hook(order)
+
+
+def moved(move: Move) -> None:
+    for hook in _moved:
+        hook(move)
