@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "fieldservice.scheduling",
     "fieldservice.planning",
     "fieldservice.board",
+    "fieldservice.demo",
 ]
 
 MIDDLEWARE = [

@@ -24,11 +24,11 @@ from fieldservice.assets import services as assets
 from fieldservice.contracts import demo as contracts_demo
 from fieldservice.contracts.models import Contract
 from fieldservice.core import outbox
-from fieldservice.core.demo_history import HistoryBuilder
 from fieldservice.core.models import OutboxMessage
 from fieldservice.core.validation import normalise_phone
 from fieldservice.customers import services as customers
 from fieldservice.customers.choices import CustomerTier
+from fieldservice.demo.history import HistoryBuilder
 from fieldservice.dispatch import demo as dispatch_demo
 from fieldservice.dispatch.models import DispatchRule
 from fieldservice.inventory import services as inventory

@@ -13,8 +13,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from fieldservice.accounts.models import ServiceArea
-from fieldservice.core.management.commands.load_demo import LOCATIONS
 from fieldservice.customers.models import Site
+from fieldservice.demo.management.commands.load_demo import LOCATIONS
 from fieldservice.dispatch.models import Assignment
 from fieldservice.planning.inputs import site_in_area
 from fieldservice.scheduling.models import Visit
