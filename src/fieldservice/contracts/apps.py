@@ -12,3 +12,7 @@ class ContractsConfig(AppConfig):
         from fieldservice.core.events import register_action_labels
 
         register_action_labels(self.label, ACTION_LABELS)
+
+        from fieldservice.core import periodic
+
+        periodic.register("contracts.expiry_reminders", "fieldservice.contracts.tasks.send_expiry_reminders", 3600)

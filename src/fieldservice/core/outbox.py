@@ -2,16 +2,18 @@
 
     emit("work_order.created", {"work_order": order.pk})
 
-After the commit, a task drains the outbox: each message goes to every consumer in CONSUMERS, in
-one transaction per message. Consumers only write rows (notifications, deliveries) and enqueue
-their own tasks after commit; anything that talks to the network runs in those tasks, so a slow
-or failing receiver never blocks or undoes the business transaction.
+After the commit, a task drains the outbox: each message goes to every consumer the apps
+registered (`register_consumer`, from their `ready()`), in one transaction per message.
+Consumers only write rows (notifications, deliveries) and enqueue their own tasks after commit;
+anything that talks to the network runs in those tasks, so a slow or failing receiver never
+blocks or undoes the business transaction.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
@@ -19,20 +21,24 @@ from datetime import timedelta
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from fieldservice.core.models import Destination, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
-# Every consumer gets every message and ignores the topics it does not handle.
-CONSUMERS = (
-    "fieldservice.notifications.consumers.consume",
-    "fieldservice.webhooks.consumers.consume",
-    "fieldservice.field.consumers.consume",
-    "fieldservice.scheduling.consumers.consume",
-    "fieldservice.dispatch.consumers.consume",
-)
+# Every consumer gets every message and ignores the topics it does not handle; they run in the
+# order the apps registered them, those that asked to run last after the others.
+_consumers_first: list[Callable] = []
+_consumers_last: list[Callable] = []
+
+
+def register_consumer(consume: Callable, *, runs_last: bool = False) -> None:
+    """`consume(message)` gets every message. `runs_last`: a consumer that may move what the
+    message is about (auto-dispatch) runs after the ones that describe it as it was."""
+    chosen = _consumers_last if runs_last else _consumers_first
+    if consume not in _consumers_first + _consumers_last:
+        chosen.append(consume)
+
 
 # A message whose consumer raised waits this long times 2**attempts before the next try.
 RETRY_BASE = timedelta(seconds=30)
@@ -156,7 +162,7 @@ def _drain_after_commit() -> None:
 
 
 def _consumers():
-    return [import_string(path) for path in CONSUMERS]
+    return [*_consumers_first, *_consumers_last]
 
 
 _batch_memo: ContextVar[dict | None] = ContextVar("outbox_batch_memo", default=None)

@@ -20,14 +20,14 @@ from fieldservice.core.models import PeriodicCheck
 
 logger = logging.getLogger(__name__)
 
-# name -> (task, default interval in seconds). FSM_PERIODIC_SECONDS overrides an interval
-# ({"sla.check": 30}).
-CHECKS: dict[str, tuple[str, int]] = {
-    "sla.check": ("fieldservice.sla.tasks.check_sla", 60),
-    "contracts.expiry_reminders": ("fieldservice.contracts.tasks.send_expiry_reminders", 3600),
-    "workorders.fetch_mail": ("fieldservice.workorders.tasks.fetch_mail", 120),
-    "pool.expire": ("fieldservice.pool.tasks.expire_offers", 60),
-}
+# name -> (task, default interval in seconds), registered by the apps that own the checks.
+# FSM_PERIODIC_SECONDS overrides an interval ({"sla.check": 30}).
+CHECKS: dict[str, tuple[str, int]] = {}
+
+
+def register(name: str, task_path: str, seconds: int) -> None:
+    """Run the task at `task_path` every `seconds` (from an app's `ready()`)."""
+    CHECKS[name] = (task_path, seconds)
 
 
 def interval(name: str) -> timedelta:

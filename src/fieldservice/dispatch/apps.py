@@ -18,3 +18,9 @@ class DispatchConfig(AppConfig):
         register_action_labels(self.label, ACTION_LABELS)
         register_order_column(ENGINEER, prepare=with_lead)
         hooks.on_moved(end_assignments_of_cancelled)
+
+        from fieldservice.core.outbox import register_consumer
+        from fieldservice.dispatch.consumers import consume
+
+        # Auto-dispatch may move the order: the other consumers see it as the message describes it.
+        register_consumer(consume, runs_last=True)

@@ -12,3 +12,8 @@ class FieldConfig(AppConfig):
         from fieldservice.field.choices import ACTION_LABELS
 
         register_action_labels(self.label, ACTION_LABELS)
+
+        from fieldservice.core.outbox import register_consumer
+        from fieldservice.field.consumers import consume
+
+        register_consumer(consume)

@@ -22,3 +22,8 @@ class NotificationsConfig(AppConfig):
         from fieldservice.notifications.services import destination_kind
 
         register_kind(destination_kind())
+
+        from fieldservice.core.outbox import register_consumer
+        from fieldservice.notifications.consumers import consume
+
+        register_consumer(consume)

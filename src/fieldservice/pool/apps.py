@@ -12,3 +12,7 @@ class PoolConfig(AppConfig):
         from fieldservice.pool.choices import ACTION_LABELS
 
         register_action_labels(self.label, ACTION_LABELS)
+
+        from fieldservice.core import periodic
+
+        periodic.register("pool.expire", "fieldservice.pool.tasks.expire_offers", 60)

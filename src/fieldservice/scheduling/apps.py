@@ -12,3 +12,8 @@ class SchedulingConfig(AppConfig):
         from fieldservice.scheduling.choices import ACTION_LABELS
 
         register_action_labels(self.label, ACTION_LABELS)
+
+        from fieldservice.core.outbox import register_consumer
+        from fieldservice.scheduling.consumers import consume
+
+        register_consumer(consume)

@@ -19,3 +19,7 @@ class SlaConfig(AppConfig):
         register_order_column(SLA_RESULT, prepare=with_clocks)
         hooks.on_created(clocks.start_clocks)
         hooks.on_moved(clocks.after_move)
+
+        from fieldservice.core import periodic
+
+        periodic.register("sla.check", "fieldservice.sla.tasks.check_sla", 60)

@@ -17,3 +17,8 @@ class WebhooksConfig(AppConfig):
         from fieldservice.webhooks.services import destination_kind
 
         register_kind(destination_kind())
+
+        from fieldservice.core.outbox import register_consumer
+        from fieldservice.webhooks.consumers import consume
+
+        register_consumer(consume)

@@ -12,3 +12,7 @@ class WorkOrdersConfig(AppConfig):
         from fieldservice.workorders.choices import ACTION_LABELS
 
         register_action_labels(self.label, ACTION_LABELS)
+
+        from fieldservice.core import periodic
+
+        periodic.register("workorders.fetch_mail", "fieldservice.workorders.tasks.fetch_mail", 120)
