@@ -111,7 +111,7 @@ def _take_upload(request, token: str) -> tuple[str, ContentFile] | None:
 def _page(request, context: dict):
     context.setdefault("kinds", importing.column_docs())
     context.setdefault("modes", importing.ImportMode)
-    return render(request, "core/import.html", context)
+    return render(request, "site/import.html", context)
 
 
 @login_required
@@ -140,13 +140,13 @@ def _apply(request):
     taken = _take_upload(request, str(form.cleaned_data["token"])) if form.is_valid() else None
     if taken is None:
         messages.error(request, _("This import is no longer waiting to be applied; upload the file again."))
-        return redirect("core:import")
+        return redirect("site:import")
     kind, stored = taken
     try:
         result = importing.run_import(request.user, kind, stored, form.cleaned_data["mode"], dry_run=False)
     except importing.ImportFileError as exc:
         messages.error(request, exc.message)
-        return redirect("core:import")
+        return redirect("site:import")
     if result.applied:
         messages.success(
             request,
