@@ -5,11 +5,12 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from fieldservice.accounts.api import TokenAuth
 from fieldservice.accounts.api import router as accounts_router
 from fieldservice.assets.api import router as assets_router
 from fieldservice.board.api import router as board_router
 from fieldservice.contracts.api import router as contracts_router
-from fieldservice.core.api import TokenAuth, validation_error_body
+from fieldservice.core.api import validation_error_body
 from fieldservice.core.errors import DomainError
 from fieldservice.customers.api import router as customers_router
 from fieldservice.dispatch.api import router as dispatch_router

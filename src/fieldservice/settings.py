@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "fieldservice.scheduling",
     "fieldservice.planning",
     "fieldservice.board",
+    "fieldservice.site",
     "fieldservice.demo",
 ]
 
@@ -113,7 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "fieldservice.core.context_processors.navigation",
+                "fieldservice.site.context_processors.navigation",
             ],
         },
     }

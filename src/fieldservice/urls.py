@@ -4,10 +4,10 @@ from django.urls import include, path
 
 from fieldservice.accounts import views as account_views
 from fieldservice.api import api
-from fieldservice.core import views as core_views
+from fieldservice.site import views as site_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", site_views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("login/", account_views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -36,9 +36,9 @@ urlpatterns = [
     path("schedule/", include("fieldservice.scheduling.urls")),
     path("planning/", include("fieldservice.planning.urls")),
     path("board/", include("fieldservice.board.urls")),
-    path("", include("fieldservice.core.urls")),
+    path("", include("fieldservice.site.urls")),
 ]
 
-handler403 = "fieldservice.core.views.error_403"
-handler404 = "fieldservice.core.views.error_404"
-handler500 = "fieldservice.core.views.error_500"
+handler403 = "fieldservice.site.views.error_403"
+handler404 = "fieldservice.site.views.error_404"
+handler500 = "fieldservice.site.views.error_500"

@@ -11,7 +11,7 @@ from fieldservice.core import importing
 from fieldservice.core.listing import Column, xlsx_response
 from fieldservice.customers.models import Customer
 from tests import factories
-from tests.core.test_import import apply, preview, xlsx_upload
+from tests.site.test_import import apply, preview, xlsx_upload
 
 PAYLOADS = ["=1+2+cmd|' /C calc'!A0", "+1+2", "-2+3", "@SUM(1,2)", '=HYPERLINK("http://x","y")']
 

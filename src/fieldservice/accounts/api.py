@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from ninja import Router, Schema
 from ninja.pagination import paginate
+from ninja.security import HttpBearer
 
 from fieldservice.accounts import selectors, services
 from fieldservice.accounts.choices import Availability, OrganisationKind
@@ -14,6 +15,16 @@ from fieldservice.accounts.templatetags.people import skill_name
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema
 
 router = Router(tags=["accounts"])
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer fsm_...` with a per-user API token."""
+
+    def authenticate(self, request, token):
+        user = services.user_for_api_token(token)
+        if user is not None:
+            request.user = user
+        return user
 
 
 class OrganisationOut(Schema):

@@ -9,6 +9,9 @@ class AssetsConfig(AppConfig):
 
     def ready(self):
         from fieldservice.assets.choices import ACTION_LABELS
+        from fieldservice.assets.importers import EQUIPMENT
         from fieldservice.core.events import register_action_labels
+        from fieldservice.core.importing import register_importer
 
         register_action_labels(self.label, ACTION_LABELS)
+        register_importer(EQUIPMENT)

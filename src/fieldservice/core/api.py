@@ -1,4 +1,4 @@
-"""Shared pieces of the HTTP API: auth, error mapping, idempotent creates."""
+"""Shared pieces of the HTTP API: strict schemas, bounded ids and pages, error mapping, idempotent creates."""
 
 import contextlib
 import hashlib
@@ -17,7 +17,6 @@ from ninja import Field, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination as NinjaPageNumberPagination
 from ninja.params.models import File, Form
-from ninja.security import HttpBearer
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -118,18 +117,6 @@ def strict_form(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-class TokenAuth(HttpBearer):
-    """`Authorization: Bearer fsm_...` with a per-user API token."""
-
-    def authenticate(self, request, token):
-        from fieldservice.accounts.services import user_for_api_token
-
-        user = user_for_api_token(token)
-        if user is not None:
-            request.user = user
-        return user
 
 
 def validation_error_body(exc) -> dict:

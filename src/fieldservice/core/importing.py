@@ -1,10 +1,12 @@
-"""Bulk import of customers, sites and equipment from Excel (.xlsx) or CSV files.
+"""Bulk import from Excel (.xlsx) or CSV files: reading, checking and running the rows.
 
-Every row goes through the same services a form would use, inside one transaction with a
-savepoint per row. A dry run therefore reports exactly what applying would do, including
+What can be imported is registered by the app that owns it (`register_importer` in its
+AppConfig.ready): the columns, and a handler that turns one row into a call of that app's
+services. Every row goes through the same services a form would use, inside one transaction with
+a savepoint per row. A dry run therefore reports exactly what applying would do, including
 clashes between rows of the same file (the same serial twice), and then rolls it all back.
-Lookups (customer code, model code, provider, site) go through the importing user's
-selectors, so a row can only point at things that user may see.
+Handlers look up what a row names through the importing user's selectors, so a row can only
+point at things that user may see.
 """
 
 import codecs
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import DatabaseError, models, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import translation
@@ -26,26 +28,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 
-from fieldservice.accounts.models import User
-from fieldservice.accounts.selectors import providers_for
-from fieldservice.assets import services as asset_services
-from fieldservice.assets.selectors import product_models_for
 from fieldservice.core.errors import DomainError
 from fieldservice.core.listing import sheet_title
-from fieldservice.customers import services as customer_services
-from fieldservice.customers.choices import CustomerKind, CustomerTier
-from fieldservice.customers.selectors import customers_for, sites_for
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 MAX_COLUMNS = 60
 EXTENSIONS = (".xlsx", ".csv")
-
-
-class ImportKind(models.TextChoices):
-    CUSTOMERS = "customers", gettext_lazy("Customers")
-    SITES = "sites", gettext_lazy("Sites")
-    EQUIPMENT = "equipment", gettext_lazy("Equipment")
 
 
 class ImportMode(models.TextChoices):
@@ -79,220 +68,41 @@ class Column:
 
 DATE_HELP = gettext_lazy("A date: an Excel date cell or text like 2025-03-01.")
 
-COLUMNS: dict[str, tuple[Column, ...]] = {
-    ImportKind.CUSTOMERS: (
-        Column(
-            "code",
-            "客户编码",
-            aliases=("customer code", "编码", "客户代码", "客户编号"),
-            help=gettext_lazy("Leave blank to number the customer automatically."),
-            example_en="NB-0001",
-        ),
-        Column(
-            "name",
-            "客户名称",
-            required=True,
-            aliases=("customer name", "名称", "客户"),
-            example_en="Ningbo Example Plastics Co., Ltd.",
-            example_zh="宁波示例塑料有限公司",
-        ),
-        Column(
-            "kind",
-            "类型",
-            aliases=("customer kind", "type", "客户类型"),
-            help=gettext_lazy("company or person (公司 / 个人); blank means company."),
-            example_en="company",
-            example_zh="公司",
-        ),
-        Column(
-            "tier",
-            "等级",
-            aliases=("customer tier", "客户等级", "级别"),
-            help=gettext_lazy("strategic, key or standard (战略 / 重点 / 标准); blank means standard."),
-            example_en="standard",
-            example_zh="标准",
-        ),
-        Column("industry", "行业", aliases=("所属行业",), example_en="plastics", example_zh="注塑"),
-        Column(
-            "contact name",
-            "联系人",
-            aliases=("contact", "联系人姓名"),
-            help=gettext_lazy("With a contact phone, adds the customer's first contact."),
-            example_en="Zhang Wei",
-            example_zh="张伟",
-        ),
-        Column(
-            "contact phone",
-            "联系电话",
-            aliases=("phone", "mobile", "电话", "手机", "手机号", "联系人电话"),
-            help=gettext_lazy("A Chinese mobile or landline number; other countries with their +code."),
-            example_en="13957412345",
-        ),
-        Column(
-            "contact email",
-            "联系邮箱",
-            aliases=("email", "e-mail", "邮箱", "电子邮件"),
-            example_en="zhangwei@example.com",
-        ),
-        Column(
-            "provider",
-            "服务商",
-            aliases=("service provider", "服务商名称"),
-            help=gettext_lazy("The name of the service provider organisation that serves the customer, if any."),
-        ),
-    ),
-    ImportKind.SITES: (
-        Column(
-            "customer code",
-            "客户编码",
-            required=True,
-            aliases=("客户代码", "客户编号"),
-            help=gettext_lazy("The code of an existing customer."),
-            example_en="NB-0001",
-        ),
-        Column(
-            "site name",
-            "站点名称",
-            required=True,
-            aliases=("site", "name", "地点", "地点名称", "厂区"),
-            example_en="Plant 1",
-            example_zh="一厂",
-        ),
-        Column(
-            "address",
-            "地址",
-            required=True,
-            aliases=("详细地址",),
-            example_en="No. 1 Example Road, Beilun, Ningbo",
-            example_zh="宁波市北仑区示例路1号",
-        ),
-        Column("province", "省份", aliases=("省",), example_en="Zhejiang", example_zh="浙江省"),
-        Column("city", "城市", aliases=("市",), example_en="Ningbo", example_zh="宁波市"),
-        Column("district", "区县", aliases=("区", "区/县"), example_en="Beilun", example_zh="北仑区"),
-        Column(
-            "latitude",
-            "纬度",
-            aliases=("lat",),
-            help=gettext_lazy("Decimal degrees, -90 to 90; give both latitude and longitude or neither."),
-            example_en=29.889,
-        ),
-        Column(
-            "longitude",
-            "经度",
-            aliases=("lng", "lon"),
-            help=gettext_lazy("Decimal degrees, -180 to 180."),
-            example_en=121.845,
-        ),
-    ),
-    ImportKind.EQUIPMENT: (
-        Column(
-            "model code",
-            "型号",
-            required=True,
-            aliases=("model", "型号编码", "机型"),
-            help=gettext_lazy("The code of an existing product model."),
-            example_en="HR-160",
-        ),
-        Column(
-            "serial",
-            "序列号",
-            required=True,
-            aliases=("serial number", "serial no", "出厂编号", "机身编号"),
-            help=gettext_lazy("Unique per product model."),
-            example_en="HR160-2405-0001",
-        ),
-        Column("lot", "批次", aliases=("lot number", "batch", "批号"), example_en="2024-B05", max_length=64),
-        Column(
-            "customer code",
-            "客户编码",
-            required=True,
-            aliases=("客户代码", "客户编号"),
-            help=gettext_lazy("The code of an existing customer."),
-            example_en="NB-0001",
-        ),
-        Column(
-            "site name",
-            "站点名称",
-            aliases=("site", "地点", "地点名称"),
-            help=gettext_lazy("The name of one of that customer's sites."),
-            example_en="Plant 1",
-            example_zh="一厂",
-        ),
-        Column(
-            "installed on",
-            "安装日期",
-            aliases=("installation date", "install date", "安装时间"),
-            help=DATE_HELP,
-            example_en=dt.date(2024, 5, 10),
-            is_date=True,
-        ),
-        Column(
-            "warranty start",
-            "保修开始",
-            aliases=("warranty starts on", "保修开始日期"),
-            help=gettext_lazy("Blank: the installation date."),
-            is_date=True,
-        ),
-        Column(
-            "warranty end",
-            "保修结束",
-            aliases=("warranty ends on", "保修结束日期", "保修截止", "保修到期"),
-            help=gettext_lazy("Blank: the start plus the model's warranty months."),
-            is_date=True,
-        ),
-    ),
-}
 
-# Service field name -> column, per service call, so a service's error lands on the right column.
-CUSTOMER_FIELDS = {
-    "code": "code",
-    "name": "name",
-    "kind": "kind",
-    "tier": "tier",
-    "industry": "industry",
-    "service_provider": "provider",
-}
-CONTACT_FIELDS = {"name": "contact name", "phone": "contact phone", "email": "contact email"}
-SITE_FIELDS = {
-    "name": "site name",
-    "address": "address",
-    "province": "province",
-    "city": "city",
-    "district": "district",
-    "latitude": "latitude",
-    "longitude": "longitude",
-}
-EQUIPMENT_FIELDS = {
-    "product_model": "model code",
-    "serial_number": "serial",
-    "lot_number": "lot",
-    "customer": "customer code",
-    "site": "site name",
-    "installed_on": "installed on",
-    "warranty_starts_on": "warranty start",
-    "warranty_ends_on": "warranty end",
-}
+@dataclass(frozen=True)
+class Importer:
+    """One kind of thing that can be imported, registered by the app that owns it."""
 
-KIND_WORDS = {
-    "company": CustomerKind.COMPANY,
-    "公司": CustomerKind.COMPANY,
-    "企业": CustomerKind.COMPANY,
-    "person": CustomerKind.PERSON,
-    "个人": CustomerKind.PERSON,
-}
-TIER_WORDS = {
-    "strategic": CustomerTier.STRATEGIC,
-    "战略": CustomerTier.STRATEGIC,
-    "战略客户": CustomerTier.STRATEGIC,
-    "key": CustomerTier.KEY,
-    "key account": CustomerTier.KEY,
-    "重点": CustomerTier.KEY,
-    "重点客户": CustomerTier.KEY,
-    "standard": CustomerTier.STANDARD,
-    "标准": CustomerTier.STANDARD,
-    "普通": CustomerTier.STANDARD,
-    "标准客户": CustomerTier.STANDARD,
-}
+    kind: str  # names it in the page's form and in the template's URL
+    label: Any
+    columns: tuple[Column, ...]
+    # handler(user, row, lookups) creates the row's object through the services and returns it;
+    # it raises RowInvalidError (row.check(), call_service) for a row that cannot be imported.
+    handler: Callable[[Any, "Row", "Lookups"], Any]
+    summary_columns: tuple[str, ...]  # what names a row in the result until it is created
+
+
+# In registration order, which is the order the page offers them in.
+_IMPORTERS: dict[str, Importer] = {}
+
+
+def register_importer(importer: Importer) -> None:
+    known = _IMPORTERS.get(importer.kind)
+    if known is not None and known is not importer:
+        raise ImproperlyConfigured(f"Import kind {importer.kind!r} is registered twice.")
+    _IMPORTERS[importer.kind] = importer
+
+
+def importers() -> list[Importer]:
+    return list(_IMPORTERS.values())
+
+
+def find_importer(kind: str) -> Importer | None:
+    return _IMPORTERS.get(kind)
+
+
+def kind_choices() -> list[tuple[str, Any]]:
+    return [(importer.kind, importer.label) for importer in _IMPORTERS.values()]
 
 
 # --- Results -----------------------------------------------------------------------------
@@ -346,7 +156,7 @@ class ImportResult:
 
     @property
     def kind_label(self) -> str:
-        return str(ImportKind(self.kind).label)
+        return str(_IMPORTERS[self.kind].label)
 
 
 # --- Reading files -----------------------------------------------------------------------
@@ -357,9 +167,9 @@ def normalise_header(text: Any) -> str:
     return text.rstrip("*＊").strip().lower()
 
 
-def _header_index(kind: str) -> dict[str, Column]:
+def _header_index(columns: tuple[Column, ...]) -> dict[str, Column]:
     index = {}
-    for column in COLUMNS[kind]:
+    for column in columns:
         for name in (column.key, column.zh, *column.aliases):
             index.setdefault(normalise_header(name), column)
     return index
@@ -438,7 +248,7 @@ class Sheet:
     rows: list[tuple[int, dict[str, Any]]]
 
 
-def read_sheet(upload, kind: str) -> Sheet:
+def read_sheet(upload, columns: tuple[Column, ...]) -> Sheet:
     """Read the first sheet (or the CSV) into row dicts keyed by column; raise ImportFileError
     when the file as a whole is unusable."""
     extension = check_upload(upload)
@@ -450,11 +260,11 @@ def read_sheet(upload, kind: str) -> Sheet:
             % {"size": filesizeformat(len(data)), "limit": filesizeformat(MAX_FILE_BYTES)}
         )
     with closing(_xlsx_rows(data) if extension == ".xlsx" else _csv_rows(data)) as raw_rows:
-        return _to_sheet(raw_rows, kind)
+        return _to_sheet(raw_rows, columns)
 
 
-def _to_sheet(raw_rows: Iterator[list[Any]], kind: str) -> Sheet:
-    index = _header_index(kind)
+def _to_sheet(raw_rows: Iterator[list[Any]], columns: tuple[Column, ...]) -> Sheet:
+    index = _header_index(columns)
     positions: dict[int, Column] | None = None
     headers: dict[str, str] = {}
     rows: list[tuple[int, dict[str, Any]]] = []
@@ -481,7 +291,7 @@ def _to_sheet(raw_rows: Iterator[list[Any]], kind: str) -> Sheet:
                     _("Unknown columns: %(columns)s. Use the column names listed below.")
                     % {"columns": ", ".join(f"“{name}”" for name in unknown)}
                 )
-            missing = [column.key for column in COLUMNS[kind] if column.required and column.key not in headers]
+            missing = [column.key for column in columns if column.required and column.key not in headers]
             if missing:
                 raise ImportFileError(
                     _("Required columns are missing: %(columns)s.")
@@ -534,8 +344,8 @@ DATE_PATTERNS = (
 class Row:
     """One data row: typed access to its cells, collecting every problem before any service runs."""
 
-    def __init__(self, kind: str, values: dict[str, Any]):
-        self.columns = {column.key: column for column in COLUMNS[kind]}
+    def __init__(self, columns: tuple[Column, ...], values: dict[str, Any]):
+        self.columns = {column.key: column for column in columns}
         self.values = values
         self.errors: list[tuple[str | None, str]] = []
 
@@ -575,7 +385,7 @@ class Row:
             raise RowInvalidError(self.errors)
 
 
-def _call(fields: dict[str, str], service: Callable, *args, **kwargs):
+def call_service(fields: dict[str, str], service: Callable, *args, **kwargs):
     """Call a service; its ValidationError becomes row errors on the matching columns."""
     try:
         return service(*args, **kwargs)
@@ -592,154 +402,41 @@ def _call(fields: dict[str, str], service: Callable, *args, **kwargs):
 
 
 class Lookups:
-    """Finds what rows refer to, through the importing user's selectors, once per value."""
+    """What rows refer to, found through the importing user's selectors once per value for one
+    import; the importers' find functions go through `get`."""
 
-    def __init__(self, user: User):
+    def __init__(self, user):
         self.user = user
         self._cache: dict[tuple[str, str], Any] = {}
 
-    def _get(self, what: str, key: str, find: Callable[[], Any]):
+    def get(self, what: str, key: str, find: Callable[[], Any]):
         if (what, key) not in self._cache:
             self._cache[(what, key)] = find()
         return self._cache[(what, key)]
 
-    def customer(self, row: Row, column: str):
-        code = row.text(column).upper()
-        if not code:
-            return None
-        customer = self._get("customer", code, lambda: customers_for(self.user).filter(code=code).first())
-        if customer is None:
-            row.error(column, _("No customer with code “%(code)s”.") % {"code": code})
-        return customer
 
-    def product_model(self, row: Row, column: str):
-        code = row.text(column).upper()
-        if not code:
-            return None
-        model = self._get("model", code, lambda: product_models_for(self.user).filter(code=code).first())
-        if model is None:
-            row.error(column, _("No product model with code “%(code)s”.") % {"code": code})
-        return model
-
-    def provider(self, row: Row, column: str):
-        name = row.text(column)
-        if not name:
-            return None
-        provider = self._get("provider", name, lambda: providers_for(self.user).filter(name__iexact=name).first())
-        if provider is None:
-            row.error(column, _("No service provider called “%(name)s”.") % {"name": name})
-        return provider
-
-    def site(self, row: Row, column: str, customer):
-        name = row.text(column)
-        if not name or customer is None:
-            return None
-        site = sites_for(self.user).filter(customer=customer, name=name).first()
-        if site is None:
-            row.error(
-                column,
-                _("Customer %(code)s has no site called “%(name)s”.") % {"code": customer.code, "name": name},
-            )
-        return site
-
-
-def _choice(text: str, words: dict[str, str], default: str) -> str:
-    if not text:
-        return default
-    # An unknown word goes to the service as it is, so the service's own message explains it.
-    return words.get(text.strip().lower(), text)
-
-
-def import_customer(user: User, row: Row, lookups: Lookups):
-    name = row.text("name")
-    code = row.text("code")
-    kind = _choice(row.text("kind"), KIND_WORDS, CustomerKind.COMPANY)
-    tier = _choice(row.text("tier"), TIER_WORDS, CustomerTier.STANDARD)
-    provider = lookups.provider(row, "provider")
-    industry = row.text("industry")
-    contact_name, phone, email = row.text("contact name"), row.text("contact phone"), row.text("contact email")
-    row.check()
-    fields = {"name": name, "kind": kind, "tier": tier, "industry": industry, "service_provider": provider}
-    if code:
-        fields["code"] = code
-    customer = _call(CUSTOMER_FIELDS, customer_services.create_customer, actor=user, **fields)
-    if contact_name or phone or email:
-        _call(
-            CONTACT_FIELDS,
-            customer_services.add_contact,
-            customer,
-            actor=user,
-            name=contact_name,
-            phone=phone,
-            email=email,
-        )
-    return customer
-
-
-def import_site(user: User, row: Row, lookups: Lookups):
-    customer = lookups.customer(row, "customer code")
-    fields = {key: row.text(column) for key, column in SITE_FIELDS.items()}
-    row.check()
-    return _call(SITE_FIELDS, customer_services.create_site, customer, actor=user, **fields)
-
-
-def import_equipment(user: User, row: Row, lookups: Lookups):
-    product_model = lookups.product_model(row, "model code")
-    customer = lookups.customer(row, "customer code")
-    site = lookups.site(row, "site name", customer)
-    fields = {
-        "serial_number": row.text("serial"),
-        "lot_number": row.text("lot"),
-        "installed_on": row.date("installed on"),
-        "warranty_starts_on": row.date("warranty start"),
-        "warranty_ends_on": row.date("warranty end"),
-    }
-    row.check()
-    return _call(
-        EQUIPMENT_FIELDS,
-        asset_services.register_equipment,
-        actor=user,
-        product_model=product_model,
-        customer=customer,
-        site=site,
-        **fields,
-    )
-
-
-HANDLERS = {
-    ImportKind.CUSTOMERS: import_customer,
-    ImportKind.SITES: import_site,
-    ImportKind.EQUIPMENT: import_equipment,
-}
-SUMMARY_COLUMNS = {
-    ImportKind.CUSTOMERS: ("code", "name"),
-    ImportKind.SITES: ("customer code", "site name"),
-    ImportKind.EQUIPMENT: ("model code", "serial"),
-}
-
-
-def run_import(user: User, kind: str, upload, mode: str, *, dry_run: bool) -> ImportResult:
+def run_import(user, kind: str, upload, mode: str, *, dry_run: bool) -> ImportResult:
     """Validate every row of `upload` through the services and, unless `dry_run`, keep the
     result: all rows or none (ALL_OR_NOTHING), or the valid rows (SKIP_INVALID).
 
     The caller checks the IMPORT_DATA capability; the services check the rest per row.
     Raises ImportFileError when the file as a whole is unusable.
     """
-    if kind not in ImportKind.values:
+    importer = _IMPORTERS.get(kind)
+    if importer is None:
         raise ValueError(f"unknown import kind {kind!r}")
     if mode not in ImportMode.values:
         raise ValueError(f"unknown import mode {mode!r}")
-    sheet = read_sheet(upload, kind)
-    handler = HANDLERS[kind]
+    sheet = read_sheet(upload, importer.columns)
     lookups = Lookups(user)
     result = ImportResult(kind=kind, mode=mode, dry_run=dry_run)
     with transaction.atomic():
         for number, values in sheet.rows:
-            row = Row(kind, values)
-            summary = " · ".join(filter(None, (cell_text(values.get(key)) for key in SUMMARY_COLUMNS[kind])))
+            row = Row(importer.columns, values)
+            summary = " · ".join(filter(None, (cell_text(values.get(key)) for key in importer.summary_columns)))
             try:
                 with transaction.atomic():
-                    created = handler(user, row, lookups)
+                    created = importer.handler(user, row, lookups)
             except RowInvalidError as exc:
                 problems = exc.errors
             except PermissionDenied:
@@ -776,12 +473,13 @@ def header_for(column: Column, chinese: bool) -> str:
 
 def template_workbook(kind: str, *, chinese: bool) -> bytes:
     """An .xlsx with the header row and one example row for `kind`."""
+    importer = _IMPORTERS[kind]
     workbook = Workbook()
     sheet = workbook.active
     # The sheet is named in the language of the headers; the importer reads the first sheet whatever its name.
     with translation.override("zh-hans" if chinese else "en"):
-        sheet.title = sheet_title(ImportKind(kind).label)
-    columns = COLUMNS[kind]
+        sheet.title = sheet_title(importer.label)
+    columns = importer.columns
     sheet.append([header_for(column, chinese) for column in columns])
     sheet.append([column.example(chinese) for column in columns])
     for position, column in enumerate(columns, start=1):
@@ -797,4 +495,4 @@ def template_workbook(kind: str, *, chinese: bool) -> bytes:
 
 def column_docs() -> list[dict[str, Any]]:
     """The accepted columns of each kind, for the import page."""
-    return [{"kind": kind, "label": label, "columns": COLUMNS[kind]} for kind, label in ImportKind.choices]
+    return [{"kind": importer.kind, "label": importer.label, "columns": importer.columns} for importer in importers()]

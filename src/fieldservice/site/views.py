@@ -2,14 +2,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from fieldservice.accounts.permissions import Capability, can, works_only_in_field
+from fieldservice.assets.selectors import equipment_for
+from fieldservice.customers.selectors import customers_for
 
 
 @login_required
 def home(request):
     """The start page: what this user works on, by role."""
-    from fieldservice.assets.selectors import equipment_for
-    from fieldservice.customers.selectors import customers_for
-
     user = request.user
     if works_only_in_field(user):
         # An engineer's home is his phone work list, whatever device he signed in on.
@@ -20,7 +19,7 @@ def home(request):
     if can(user, Capability.VIEW_ASSETS):
         equipment = equipment_for(user)
         cards.append(("equipment", equipment.count()))
-    return render(request, "core/home.html", {"cards": dict(cards)})
+    return render(request, "site/home.html", {"cards": dict(cards)})
 
 
 def error_403(request, exception=None):

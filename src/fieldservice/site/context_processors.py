@@ -63,7 +63,7 @@ NAVIGATION = [
     (
         pgettext_lazy("menu group", "Settings"),
         [
-            (_("Import"), "core:import", Capability.IMPORT_DATA),
+            (_("Import"), "site:import", Capability.IMPORT_DATA),
             (_("Dispatch rules"), "dispatch:rules", Capability.MANAGE_DISPATCH_RULES),
             (_("Visit durations"), "scheduling:durations", Capability.MANAGE_SCHEDULES),
             (_("Service levels"), "sla:settings", Capability.MANAGE_SLA),

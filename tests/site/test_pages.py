@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client, RequestFactory
 
-from fieldservice.core.views import error_500
+from fieldservice.site.views import error_500
 
 
 def test_an_unknown_address_gets_the_friendly_404_page(personas, client_for):

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from fieldservice.core import imports
+from fieldservice.site import imports
 
-app_name = "core"
+app_name = "site"
 urlpatterns = [
     path("import/", imports.import_view, name="import"),
     path("import/template/<str:kind>.xlsx", imports.template_view, name="import_template"),

@@ -286,7 +286,7 @@ def test_users_without_the_import_capability_get_403(personas, client_for, who):
     client = client_for(getattr(personas, who))
     before = counts()
     assert client.get(URL).status_code == 403
-    assert client.get(reverse("core:import_template", args=["customers"])).status_code == 403
+    assert client.get(reverse("site:import_template", args=["customers"])).status_code == 403
     upload = csv_upload([["name"], ["Sneaky Co"]])
     assert preview(client, "customers", upload, SKIP).status_code == 403
     assert counts() == before
@@ -375,7 +375,7 @@ def test_the_downloaded_template_imports_as_it_is(personas, client_for, language
         factories.site(customer, actor=personas.admin, name="Plant 1" if language == "en" else "一厂")
     client = client_for(personas.agent)
     client.cookies["django_language"] = language
-    response = client.get(reverse("core:import_template", args=[kind]))
+    response = client.get(reverse("site:import_template", args=[kind]))
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 2

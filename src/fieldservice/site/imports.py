@@ -1,4 +1,5 @@
-"""The import page: upload, preview (a dry run), apply. The logic lives in `core.importing`.
+"""The import page: upload, preview (a dry run), apply. The logic lives in `core.importing`, and
+what can be imported in the importers the apps register there.
 
 The uploaded file is kept on the server between preview and apply; applying re-reads that
 stored file and validates it again, so what is written is what was previewed and checked.
@@ -29,7 +30,7 @@ KEEP_FOR = dt.timedelta(days=1)
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("What to import"), choices=importing.ImportKind.choices)
+    kind = forms.ChoiceField(label=gettext_lazy("What to import"), choices=importing.kind_choices)
     file = forms.FileField(
         label=gettext_lazy("File"),
         help_text=gettext_lazy("Excel (.xlsx) or CSV, at most 5 MB. The first row holds the column names."),
@@ -111,7 +112,7 @@ def _take_upload(request, token: str) -> tuple[str, ContentFile] | None:
 def _page(request, context: dict):
     context.setdefault("kinds", importing.column_docs())
     context.setdefault("modes", importing.ImportMode)
-    return render(request, "core/import.html", context)
+    return render(request, "site/import.html", context)
 
 
 @login_required
@@ -119,7 +120,8 @@ def import_view(request):
     require(can(request.user, Capability.IMPORT_DATA))
     if request.method == "POST" and "token" in request.POST:
         return _apply(request)
-    initial = {"kind": request.GET.get("kind", importing.ImportKind.CUSTOMERS)}
+    # Preselect the first kind the form offers (customers), the one most imports start with.
+    initial = {"kind": request.GET.get("kind", importing.importers()[0].kind)}
     form = ImportForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         upload, kind = form.cleaned_data["file"], form.cleaned_data["kind"]
@@ -140,13 +142,13 @@ def _apply(request):
     taken = _take_upload(request, str(form.cleaned_data["token"])) if form.is_valid() else None
     if taken is None:
         messages.error(request, _("This import is no longer waiting to be applied; upload the file again."))
-        return redirect("core:import")
+        return redirect("site:import")
     kind, stored = taken
     try:
         result = importing.run_import(request.user, kind, stored, form.cleaned_data["mode"], dry_run=False)
     except importing.ImportFileError as exc:
         messages.error(request, exc.message)
-        return redirect("core:import")
+        return redirect("site:import")
     if result.applied:
         messages.success(
             request,
@@ -161,7 +163,7 @@ def _apply(request):
 @login_required
 def template_view(request, kind):
     require(can(request.user, Capability.IMPORT_DATA))
-    if kind not in importing.ImportKind.values:
+    if importing.find_importer(kind) is None:
         raise Http404
     chinese = (get_language() or "").startswith("zh")
     response = HttpResponse(importing.template_workbook(kind, chinese=chinese), content_type=XLSX_TYPE)
