@@ -21,7 +21,7 @@ urlpatterns = [
     path("customers/", include("fieldservice.customers.urls")),
     path("assets/", include("fieldservice.assets.urls")),
     path("parts/", include("fieldservice.inventory.urls")),
-    path("e/", include("fieldservice.assets.public_urls")),
+    path("e/", include("fieldservice.site.public_urls")),
     path("", include("fieldservice.workorders.urls")),
     path("dispatch/", include("fieldservice.dispatch.urls")),
     path("m/", include("fieldservice.field.urls")),

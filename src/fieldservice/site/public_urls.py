@@ -1,4 +1,7 @@
-"""The public pages behind the QR codes, mounted at /e/. No login."""
+"""The public pages behind the QR codes, mounted at /e/. No login.
+
+Wired here, above both apps: the equipment's page belongs to assets, the fault report and its
+follow-up page to workorders."""
 
 from django.urls import path
 
