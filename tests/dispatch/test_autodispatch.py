@@ -228,7 +228,7 @@ def test_a_pick_refused_at_the_last_moment_leaves_a_note_not_a_failure(world, mo
 
         raise ValidationError({"engineer": "went on leave a moment ago"})
 
-    monkeypatch.setattr(services, "dispatch_by_rule", refuse)
+    monkeypatch.setattr(services, "dispatch_by_rules", refuse)
     decision = auto_dispatch(world.order)
     assert decision.engineer_id is None and "went on leave" in decision.reason
     world.order.refresh_from_db()

@@ -61,9 +61,9 @@ def emit(topic: str, payload: dict | None = None, *, key: str | None = None) -> 
     return message
 
 
-def emit_many(messages: list[tuple[str, dict, str]]) -> int:
-    """Store many keyed messages at once (periodic checks). Returns how many were new; a key
-    stored before, by this or a concurrent check, is skipped, not doubled."""
+def emit_many(messages: list[tuple[str, dict, str | None]]) -> int:
+    """Store many messages at once (periodic checks, a rule pass). Returns how many were new; a
+    key stored before, by this or a concurrent check, is skipped, not doubled (None: no key)."""
     if not messages:
         return 0
     if connection.vendor == "postgresql":
@@ -71,7 +71,7 @@ def emit_many(messages: list[tuple[str, dict, str]]) -> int:
             cursor.execute(*_insert_many(messages))
             stored = cursor.rowcount
     else:
-        keys = [key for _topic, _payload, key in messages]
+        keys = [key for _topic, _payload, key in messages if key is not None]
         existing = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
         rows = [
             OutboxMessage(topic=topic, payload=payload, key=key)
@@ -83,18 +83,6 @@ def emit_many(messages: list[tuple[str, dict, str]]) -> int:
     if stored:
         _drain_after_commit()
     return stored
-
-
-def emit_many_pipelined(cursor, messages: list[tuple[str, dict, str]], *, drain: bool = True) -> None:
-    """`emit_many` for a caller that streams its statements through a psycopg pipeline (PostgreSQL
-    only): the same INSERT on the caller's raw `cursor`, without waiting for its result, so the
-    caller goes on working while the server stores the messages. Keys stored before are skipped
-    the same way; the drain is enqueued after the commit (a drain that finds nothing just ends).
-    A caller that sends many batches in one transaction passes `drain=False` after the first."""
-    if messages:
-        cursor.execute(*_insert_many(messages))
-        if drain:
-            _drain_after_commit()
 
 
 def _insert_many(messages) -> tuple[str, list]:

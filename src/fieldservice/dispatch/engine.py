@@ -14,13 +14,12 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import Avg, Count, Q
-from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 from fieldservice.accounts.models import EngineerProfile, Organisation, ServiceArea
+from fieldservice.core.db import any_of
 from fieldservice.core.geo import EARTH_RADIUS_KM
 from fieldservice.dispatch.choices import (
     ACTIVE_ASSIGNMENT_STATUSES,
@@ -47,18 +46,6 @@ def _radians(lat, lng) -> tuple | None:
         return None
     phi = math.radians(lat)
     return (phi, math.radians(lng), math.cos(phi))
-
-
-def any_of(ids):
-    """A value for `__in`: on PostgreSQL one array literal instead of one parameter per id (a
-    10,000-id list costs more to send, and to adapt, than the query takes to run). An `any_of`
-    result passes through, so several queries over one batch build the literal once."""
-    if isinstance(ids, RawSQL):
-        return ids
-    ids = list(ids)
-    if connection.vendor == "postgresql" and len(ids) > 50:
-        return RawSQL("SELECT unnest(%s::bigint[])", ("{" + ",".join(str(int(i)) for i in ids) + "}",))
-    return ids
 
 
 def factor_labels() -> dict[str, str]:

@@ -4,6 +4,9 @@ Claims are compare-and-set updates on the assignment row that must change exactl
 so two simultaneous accepts (a double tap, two devices) leave one winner and a clear error.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,10 +17,10 @@ from fieldservice.accounts.models import EngineerProfile, Organisation, User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
-from fieldservice.dispatch.models import Assignment
+from fieldservice.dispatch.models import Assignment, DispatchRule
 from fieldservice.workorders.choices import OPEN_STATUSES, Transition, WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
-from fieldservice.workorders.services.lifecycle import transition
+from fieldservice.workorders.services.lifecycle import Step, transition, transition_many
 from fieldservice.workorders.services.log import log_event
 
 
@@ -131,23 +134,62 @@ def rule_note(rule) -> str:
     return _("Dispatched automatically by rule “%(rule)s”.") % {"rule": rule.name}
 
 
+@dataclass(frozen=True)
+class RulePick:
+    """What a rule gave one order: an engineer or a provider (by id, with the name the log shows)."""
+
+    order_id: int
+    rule: DispatchRule
+    engineer_id: int | None = None
+    provider_id: int | None = None
+    name: str = ""
+
+
 @transaction.atomic
-def dispatch_by_rule(
-    order: WorkOrder, *, rule, engineer: User | None = None, provider: Organisation | None = None
-) -> Assignment:
-    """The rule engine's dispatch: no person acts, so there is no permission to check; the rule
-    is recorded on the assignment and named in the service log. Only `dispatch.autodispatch`
-    calls this (never a view or the API)."""
-    if engineer is not None:
-        _check_engineer_for_order(engineer, order)
-        fields = {"engineer": engineer}
-        payload = {"engineer": engineer.pk, "engineer_name": str(engineer)}
-    else:
-        fields = {"provider": provider}
-        payload = {"provider": provider.pk, "provider_name": str(provider)}
-    assignment = _create(order, role=AssignmentRole.LEAD, assigned_by=None, rule=rule, **fields)
-    transition(order, Transition.DISPATCH, actor=None, note=rule_note(rule), payload={**payload, "rule": rule.pk})
-    return assignment
+def dispatch_by_rules(picks: Sequence[RulePick]) -> list[int]:
+    """The rule engine's dispatch, of one order or a rule pass's thousands at once: no person
+    acts, so there is no permission to check; the rule is recorded on each lead assignment and
+    named in the service log. The move is the lifecycle's batch path (`transition_many`), so
+    the log, the SLA clocks and the messages are those of a dispatcher's click. Returns the
+    orders dispatched: one a dispatcher gave out meanwhile is left out. Only
+    `dispatch.autodispatch` calls this (never a view or the API)."""
+    notes: dict[int, str] = {}
+    steps = []
+    for pick in picks:
+        note = notes.get(pick.rule.pk)
+        if note is None:
+            note = notes[pick.rule.pk] = rule_note(pick.rule)
+        if pick.engineer_id is not None:
+            payload = {"engineer": pick.engineer_id, "engineer_name": pick.name, "rule": pick.rule.pk}
+        else:
+            payload = {"provider": pick.provider_id, "provider_name": pick.name, "rule": pick.rule.pk}
+        steps.append(Step(order_id=pick.order_id, note=note, payload=payload))
+    moved = {move.order.pk for move in transition_many(Transition.DISPATCH, steps, actor=None)}
+    # A provider's engineer gives the order to the provider too (`provider_of`).
+    employers = dict(
+        User.objects.filter(
+            pk__in={pick.engineer_id for pick in picks if pick.engineer_id},
+            organisation__kind=OrganisationKind.PROVIDER,
+        ).values_list("pk", "organisation_id")
+    )
+    now = timezone.now()
+    Assignment.objects.bulk_create(
+        (
+            Assignment(
+                work_order_id=pick.order_id,
+                engineer_id=pick.engineer_id,
+                provider_id=pick.provider_id or employers.get(pick.engineer_id),
+                role=AssignmentRole.LEAD,
+                status=AssignmentStatus.OFFERED,
+                rule=pick.rule,
+                assigned_at=now,
+            )
+            for pick in picks
+            if pick.order_id in moved
+        ),
+        batch_size=2000,
+    )
+    return sorted(moved)
 
 
 @transaction.atomic
@@ -280,10 +322,11 @@ def add_helper(order: WorkOrder, *, actor: User, engineer: User) -> Assignment:
     return assignment
 
 
-def end_assignments_of_cancelled(move) -> None:
+def end_assignments_of_cancelled(moves) -> None:
     """The lifecycle's hook (workorders.hooks.on_moved)."""
-    if move.verb == Transition.CANCEL:
-        end_active_assignments(move.order, actor=move.actor, reason=move.note)
+    for move in moves:
+        if move.verb == Transition.CANCEL:
+            end_active_assignments(move.order, actor=move.actor, reason=move.note)
 
 
 def end_active_assignments(order: WorkOrder, *, actor: User | None, reason: str) -> int:

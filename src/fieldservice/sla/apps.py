@@ -18,7 +18,7 @@ class SlaConfig(AppConfig):
         register_action_labels(self.label, ACTION_LABELS)
         register_order_column(SLA_RESULT, prepare=with_clocks)
         hooks.on_created(clocks.start_clocks)
-        hooks.on_moved(clocks.after_move)
+        hooks.on_moved(clocks.after_moves)
 
         from fieldservice.core import periodic
 

@@ -31,7 +31,7 @@ class Move:
 
 
 _created: list[Callable[[WorkOrder], object]] = []
-_moved: list[Callable[[Move], object]] = []
+_moved: list[Callable[[list[Move]], object]] = []
 
 
 def on_created(hook: Callable[[WorkOrder], object]) -> None:
@@ -40,8 +40,9 @@ def on_created(hook: Callable[[WorkOrder], object]) -> None:
         _created.append(hook)
 
 
-def on_moved(hook: Callable[[Move], object]) -> None:
-    """`hook(move)` runs after every transition of a work order, in its transaction."""
+def on_moved(hook: Callable[[list[Move]], object]) -> None:
+    """`hook(moves)` runs after every transition, in its transaction, with the orders one call
+    moved (one, or a rule pass's thousands: a hook should write them with set-based statements)."""
     if hook not in _moved:
         _moved.append(hook)
 
@@ -51,6 +52,7 @@ def created(order: WorkOrder) -> None:
         hook(order)
 
 
-def moved(move: Move) -> None:
-    for hook in _moved:
-        hook(move)
+def moved(moves: list[Move]) -> None:
+    if moves:
+        for hook in _moved:
+            hook(moves)

@@ -12,6 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import F
+
+from fieldservice.core.db import any_of
 from fieldservice.sla.calendar import (
     CalendarSpec,
     add_business_time,
@@ -173,24 +176,30 @@ def _end_pause(spec: CalendarSpec, clock: SlaClock, at: datetime) -> None:
     clock.paused_at = None
 
 
-def _meet(order: WorkOrder, kind: str, at: datetime) -> None:
+def _meet(order_ids: Sequence[int], kind: str, at: datetime) -> None:
+    """The orders' clocks of `kind` and the kinds before it are met at `at`. Set-based: a rule
+    pass dispatches thousands of orders at once; only a paused clock (rare: an order on hold
+    for the customer) is worked out one by one."""
     kinds = TARGET_ORDER[: TARGET_ORDER.index(kind) + 1]
-    clocks = list(_open_clocks(order).filter(kind__in=kinds))
-    if not clocks:
-        return
-    paused = [clock for clock in clocks if clock.paused_at]
-    specs = load_calendars({clock.calendar_id for clock in paused})
-    for clock in clocks:
-        if clock.paused_at:
-            _end_pause(specs[clock.calendar_id], clock, at)
-        clock.met_at = at
-        clock.next_check_at = None
-        if at > clock.due_at and clock.breached_at is None:
-            # Met late before the check saw it: it still counts as breached, at its due time.
-            clock.breached_at = clock.due_at
-    SlaClock.objects.bulk_update(
-        clocks, ["met_at", "next_check_at", "breached_at", "due_at", "paused_at", "paused_business_minutes"]
+    clocks = SlaClock.objects.filter(
+        work_order_id__in=any_of(order_ids), kind__in=kinds, met_at__isnull=True, stopped_at__isnull=True
     )
+    paused = list(clocks.filter(paused_at__isnull=False))
+    if paused:
+        specs = load_calendars({clock.calendar_id for clock in paused})
+        for clock in paused:
+            _end_pause(specs[clock.calendar_id], clock, at)
+            clock.met_at = at
+            clock.next_check_at = None
+            if at > clock.due_at and clock.breached_at is None:
+                clock.breached_at = clock.due_at
+        SlaClock.objects.bulk_update(
+            paused, ["met_at", "next_check_at", "breached_at", "due_at", "paused_at", "paused_business_minutes"]
+        )
+    running = clocks.filter(paused_at__isnull=True)
+    # Met late before the check saw it: it still counts as breached, at its due time.
+    running.filter(due_at__lt=at, breached_at__isnull=True).update(breached_at=F("due_at"))
+    running.update(met_at=at, next_check_at=None)
 
 
 def _pause(order: WorkOrder, at: datetime) -> None:
@@ -219,16 +228,24 @@ def _stop(order: WorkOrder, at: datetime) -> None:
     _open_clocks(order).update(stopped_at=at, next_check_at=None)
 
 
-def after_move(move) -> None:
-    """The lifecycle's hook (workorders.hooks.on_moved)."""
-    on_transition(move.order, move.verb, at=move.at, hold_reason=move.hold_reason)
+def after_moves(moves) -> None:
+    """The lifecycle's hook (workorders.hooks.on_moved): the clocks of many moved orders, the
+    orders met by one verb in one statement."""
+    met: dict[tuple[str, datetime], list[int]] = {}
+    for move in moves:
+        if move.verb in MEETS:
+            met.setdefault((MEETS[move.verb], move.at), []).append(move.order.pk)
+        else:
+            on_transition(move.order, move.verb, at=move.at, hold_reason=move.hold_reason)
+    for (kind, at), order_ids in met.items():
+        _meet(order_ids, kind, at)
 
 
 def on_transition(order: WorkOrder, verb: str, *, at, hold_reason: str = "") -> None:
     """Stop, pause or resume the order's clocks after a move. A hold pauses only when the order
     waits for the customer: waiting for our own parts is our problem, so the clock runs on."""
     if verb in MEETS:
-        _meet(order, MEETS[verb], at)
+        _meet([order.pk], MEETS[verb], at)
     elif verb == Transition.CANCEL:
         _stop(order, at)
     elif verb == Transition.HOLD:

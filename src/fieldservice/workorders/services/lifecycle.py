@@ -5,17 +5,21 @@ dispatch and field services) check who may act; `transition` checks that the mov
 from the current state, makes it with a compare-and-set, and writes the service log.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.db import any_of
 from fieldservice.core.errors import DomainError, require
-from fieldservice.core.outbox import emit
+from fieldservice.core.outbox import emit_many
 from fieldservice.workorders import hooks
 from fieldservice.workorders.choices import (
     TRANSITIONS,
@@ -24,11 +28,22 @@ from fieldservice.workorders.choices import (
     WorkOrderStatus,
 )
 from fieldservice.workorders.models import WorkOrder
-from fieldservice.workorders.services.log import log_event
+from fieldservice.workorders.services.log import log_events
 
 
 def allowed_transitions(order: WorkOrder) -> list[str]:
     return [verb for verb, (sources, _target) in TRANSITIONS.items() if order.status in sources]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One order of a batch move, and what its service-log line says."""
+
+    order_id: int
+    note: str = ""
+    payload: dict | None = None
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
 
 
 @transaction.atomic
@@ -45,8 +60,9 @@ def transition(
 ) -> WorkOrder:
     """Move `order` by `verb`, setting `fields` in the same write. Raises DomainError
     ("illegal_transition") when the current state does not allow it, or ("conflict") when
-    someone else moved the order first; in both cases nothing changes."""
-    sources, target = TRANSITIONS[Transition(verb)]
+    someone else moved the order first; in both cases nothing changes. The batch path with one
+    order, after the check that tells a person why the move is not allowed."""
+    sources, _target = TRANSITIONS[Transition(verb)]
     current = WorkOrder.objects.select_for_update().get(pk=order.pk)
     if current.status not in sources:
         raise DomainError(
@@ -54,12 +70,43 @@ def transition(
             _("Work order %(number)s is %(status)s and cannot be moved by “%(verb)s”.")
             % {"number": current.number, "status": current.get_status_display(), "verb": Transition(verb).label},
         )
+    step = Step(order_id=current.pk, note=note, payload=payload, latitude=latitude, longitude=longitude)
+    _move([(current, step)], verb, actor=actor, fields=fields)
+    order.refresh_from_db()
+    return order
+
+
+@transaction.atomic
+def transition_many(verb: str, steps: Sequence[Step], *, actor: User | None, **fields) -> list[hooks.Move]:
+    """Move many orders by `verb` at once: the same table, service-log lines, hooks and outbox
+    messages as `transition`, written with a few set-based statements whatever the number of
+    orders (a rule pass dispatches thousands). An order no longer in a state the verb starts
+    from (a dispatcher was quicker) is left out, not an error. Returns the moves made."""
+    sources, _target = TRANSITIONS[Transition(verb)]
+    by_id = {step.order_id: step for step in steps}
+    if not by_id:
+        return []
+    orders = (
+        WorkOrder.objects.select_for_update(of=("self",))
+        .filter(pk__in=any_of(by_id), status__in=sources)
+        .only("pk", "number", "status", "status_before_hold")
+        .order_by("pk")
+    )
+    return _move([(order, by_id[order.pk]) for order in orders], verb, actor=actor, fields=fields)
+
+
+def _move(locked: list[tuple[WorkOrder, Step]], verb: str, *, actor: User | None, fields: dict) -> list[hooks.Move]:
+    """Write the moves of orders locked in a state `verb` starts from: the status (one UPDATE
+    per target state), the service log, the hooks (SLA clocks, assignments) and the messages."""
+    if not locked:
+        return []
+    _sources, fixed_target = TRANSITIONS[Transition(verb)]
     now = timezone.now()
+    fields = dict(fields)
     if verb == Transition.RESUME:
-        target = current.status_before_hold or WorkOrderStatus.NEW
         fields.update(status_before_hold="", hold_reason="")
     elif verb == Transition.HOLD:
-        fields["status_before_hold"] = current.status
+        fields["status_before_hold"] = F("status")  # the value before this UPDATE
     elif verb == Transition.CHECK_IN:
         fields.setdefault("checked_in_at", now)
     elif verb == Transition.COMPLETE:
@@ -67,47 +114,67 @@ def transition(
         fields.setdefault("checked_out_at", now)
     elif verb == Transition.CLOSE:
         fields.setdefault("closed_at", now)
-    changed = WorkOrder.objects.filter(pk=current.pk, status=current.status).update(
-        status=target, updated_at=now, **fields
-    )
-    if changed != 1:  # pragma: no cover - the row lock makes this unreachable on PostgreSQL
-        raise DomainError("conflict", _("The work order was changed by someone else; reload and try again."))
-    log_event(
-        current,
-        actor=actor,
-        action=verb,
-        from_status=current.status,
-        to_status=target,
-        note=note,
-        latitude=latitude,
-        longitude=longitude,
-        payload=payload,
-    )
-    hooks.moved(
-        hooks.Move(
-            order=current,
-            verb=verb,
-            source=current.status,
-            target=target,
-            actor=actor,
-            note=note,
-            at=now,
-            hold_reason=fields.get("hold_reason", ""),
+    moves = []
+    by_target: dict[str, list[tuple[WorkOrder, str]]] = {}
+    for order, step in locked:
+        target = (order.status_before_hold or WorkOrderStatus.NEW) if verb == Transition.RESUME else fixed_target
+        by_target.setdefault(target, []).append((order, order.status))
+        moves.append(
+            hooks.Move(
+                order=order,
+                verb=verb,
+                source=order.status,
+                target=target,
+                actor=actor,
+                note=step.note,
+                at=now,
+                hold_reason=fields.get("hold_reason", ""),
+            )
         )
+    for target, rows in by_target.items():
+        ids = [order.pk for order, _source in rows]
+        changed = WorkOrder.objects.filter(pk__in=any_of(ids), status__in={source for _o, source in rows}).update(
+            status=target, updated_at=now, **fields
+        )
+        if changed != len(ids):  # pragma: no cover - the row locks make this unreachable on PostgreSQL
+            raise DomainError("conflict", _("The work order was changed by someone else; reload and try again."))
+    steps = dict((order.pk, step) for order, step in locked)
+    log_events(
+        [
+            {
+                "work_order_id": move.order.pk,
+                "action": verb,
+                "from_status": move.source,
+                "to_status": move.target,
+                "actor": actor,
+                "note": move.note,
+                "latitude": steps[move.order.pk].latitude,
+                "longitude": steps[move.order.pk].longitude,
+                "payload": steps[move.order.pk].payload,
+            }
+            for move in moves
+        ],
+        at=now,
     )
-    emit(
-        "work_order.transitioned",
-        {
-            "work_order": current.pk,
-            "verb": str(verb),
-            "from": current.status,
-            "to": target,
-            "actor": actor.pk if actor else None,
-            "note": note[:500],
-        },
+    hooks.moved(moves)
+    emit_many(
+        [
+            (
+                "work_order.transitioned",
+                {
+                    "work_order": move.order.pk,
+                    "verb": str(verb),
+                    "from": move.source,
+                    "to": move.target,
+                    "actor": actor.pk if actor else None,
+                    "note": move.note[:500],
+                },
+                None,
+            )
+            for move in moves
+        ]
     )
-    order.refresh_from_db()
-    return order
+    return moves
 
 
 def _require_reason(reason: str, field: str = "reason") -> str:

@@ -29,3 +29,26 @@ def log_event(
         longitude=longitude,
         payload=payload or {},
     )
+
+
+def log_events(rows: list[dict[str, Any]], *, at) -> None:
+    """Many lines at once, one INSERT for a rule pass's thousands: each row has `work_order_id`
+    and `action`, and any of the other fields of `log_event`."""
+    WorkOrderEvent.objects.bulk_create(
+        (
+            WorkOrderEvent(
+                work_order_id=row["work_order_id"],
+                action=row["action"],
+                from_status=row.get("from_status", ""),
+                to_status=row.get("to_status", ""),
+                actor=row["actor"] if getattr(row.get("actor"), "pk", None) else None,
+                note=row.get("note", ""),
+                latitude=row.get("latitude"),
+                longitude=row.get("longitude"),
+                payload=row.get("payload") or {},
+                at=at,
+            )
+            for row in rows
+        ),
+        batch_size=2000,
+    )

@@ -1,35 +1,26 @@
-"""The batch path decides and writes in chunks (on PostgreSQL through a pipeline, the server
-writing one chunk while Python decides the next): with tiny chunks, every order is still written
-once and completely, the rule counters and round-robin cursor carry across chunks, the drain is
-enqueued once, and the foreign keys are deferred again afterwards."""
+"""A rule pass over many orders (one batch through the lifecycle's batch path): every order is
+written once and completely, the rule counters and the round-robin cursor cover the whole pass,
+the drain is enqueued once, late response clocks count as breached."""
 
 from datetime import timedelta
 
-import pytest
-from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fieldservice.core import outbox
-from fieldservice.dispatch import autodispatch, rule_services
+from fieldservice.dispatch import rule_services
 from fieldservice.dispatch.autodispatch import auto_dispatch_many
 from fieldservice.dispatch.models import Assignment, DispatchRule
 from fieldservice.sla.models import SlaClock
-from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
+from fieldservice.workorders.models import WorkOrderEvent
 from tests import factories
 from tests.dispatch.conftest import order_for
-
-
-@pytest.fixture(autouse=True)
-def tiny_chunks(monkeypatch):
-    monkeypatch.setattr(autodispatch, "CHUNKS", (1,))
-    monkeypatch.setattr(autodispatch, "CHUNK", 2)
 
 
 def rule(world, **fields):
     return rule_services.create_rule(actor=world.dispatcher, **{"name": f"R{DispatchRule.objects.count()}", **fields})
 
 
-def test_every_order_is_written_once_across_chunks(world, django_capture_on_commit_callbacks, monkeypatch):
+def test_every_order_is_written_once_and_completely(world, django_capture_on_commit_callbacks, monkeypatch):
     round_robin = rule(world, conditions={"priority": ["normal"]}, strategy="round_robin")
     provider = rule(
         world,
@@ -65,7 +56,7 @@ def test_every_order_is_written_once_across_chunks(world, django_capture_on_comm
     round_robin.refresh_from_db()
     provider.refresh_from_db()
     assert (round_robin.matched_count, provider.matched_count) == (5, 1)
-    # The cursor is the engineer the last order (by pk) got, whatever chunk it fell in.
+    # The cursor is the engineer the last order (by pk) got.
     last = Assignment.objects.filter(rule=round_robin).order_by("-work_order_id").first()
     assert round_robin.last_engineer_id == last.engineer_id
     # Round robin moved on from one order to the next: not everyone got the same engineer.
@@ -83,26 +74,3 @@ def test_late_response_clocks_are_met_and_breached_at_their_due_time(world):
     late_clock, on_time_clock = clocks.get(work_order=late), clocks.get(work_order=on_time)
     assert late_clock.met_at is not None and late_clock.breached_at == due
     assert on_time_clock.met_at is not None and on_time_clock.breached_at is None
-
-
-@pytest.mark.django_db(transaction=True)
-def test_foreign_keys_are_checked_at_the_commit_again_afterwards(world):
-    if connection.vendor != "postgresql":
-        pytest.skip("the pipeline and the constraint modes are PostgreSQL's")
-    rule(world, strategy="nearest")
-    missing = (WorkOrder.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
-    inserted = False
-    with pytest.raises(IntegrityError), transaction.atomic():
-        assert auto_dispatch_many([world.order, order_for(world)])["assigned"] == 2
-        # Deferred again: a row pointing nowhere is accepted until the commit, which refuses it.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO workorders_workorderevent (work_order_id, action, from_status, to_status, note, "
-                "payload, at) VALUES (%s, 'x', '', '', '', '{}', now())",
-                [missing],
-            )
-        inserted = True
-    assert inserted
-    # Nothing of the batch was kept.
-    assert not Assignment.objects.exists()
-    assert WorkOrder.objects.get(pk=world.order.pk).status == "new"
