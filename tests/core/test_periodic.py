@@ -4,7 +4,6 @@ overdue ones run at once after a restart."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from fieldservice.core import periodic
@@ -62,9 +61,8 @@ def test_an_interval_can_be_set(checks, settings):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only")
 def test_workers_ticking_together_enqueue_each_check_once(checks):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions are tested on PostgreSQL")
     now = timezone.now()
     periodic.tick(now - timedelta(hours=1))  # the rows exist and are due again by now
     checks.clear()

@@ -4,7 +4,7 @@ one wins, the other gets a clear DomainError, and the order is accepted exactly 
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from fieldservice.accounts.models import User
 from fieldservice.core.errors import DomainError
@@ -15,7 +15,7 @@ from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
 from tests import factories
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 
 def run_concurrently(*calls):
@@ -40,15 +40,8 @@ def run_concurrently(*calls):
     return outcomes
 
 
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions are tested on PostgreSQL")
-
-
-@pytest.mark.postgres
 @pytest.mark.parametrize("attempt", range(20))
-def test_two_simultaneous_accepts_leave_one_winner(postgres_only, attempt):
+def test_two_simultaneous_accepts_leave_one_winner(attempt):
     root = factories.system_user()
     engineer = factories.engineer(factories.own_company())
     order = factories.work_order(actor=root)

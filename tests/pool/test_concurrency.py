@@ -4,7 +4,7 @@ exactly one wins, and the 49 others are told clearly that the order is taken."""
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from fieldservice.accounts.models import User
 from fieldservice.core.errors import DomainError
@@ -20,20 +20,14 @@ from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.services.intake import create_work_order
 from tests import factories
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 GRABBERS = 50
 ROUNDS = int(__import__("os").environ.get("POOL_ROUNDS", "200"))
 WAIT = 60
 
 
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions are tested on PostgreSQL")
-
-
-def test_fifty_simultaneous_grabs_leave_exactly_one_winner(postgres_only):
+def test_fifty_simultaneous_grabs_leave_exactly_one_winner():
     root = factories.system_user()
     own = factories.own_company()
     skill = factories.skill("hydraulics")
