@@ -9,8 +9,8 @@ from fieldservice.contracts.choices import ContractStatus
 from fieldservice.contracts.models import Contract
 from fieldservice.sla.models import BusinessCalendar, SlaPolicy
 from tests import factories
+from tests.concurrency import run_concurrently
 from tests.contracts.conftest import days
-from tests.core.test_concurrency import run_concurrently
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from fieldservice.core import periodic
 from fieldservice.core.models import PeriodicCheck
-from tests.core.test_concurrency import run_concurrently
+from tests.concurrency import run_concurrently
 
 CHECKS = {
     "a.check": ("tests.core.test_periodic.record_run", 60),

@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 
 from fieldservice.core import recovery, workers
 from fieldservice.core.models import WorkerBeat
-from tests.core.test_concurrency import run_concurrently
+from tests.concurrency import run_concurrently
 from tests.core.test_rq_workers import redis_url  # noqa: F401 - the Redis fixture, used by name
 from tests.core.test_worker import worker_env
 from tests.core.worker_tasks import slow_once

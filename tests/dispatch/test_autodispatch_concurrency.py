@@ -7,8 +7,8 @@ import pytest
 from fieldservice.dispatch import rule_services
 from fieldservice.dispatch.autodispatch import auto_dispatch
 from fieldservice.dispatch.models import Assignment, DispatchRule
+from tests.concurrency import run_concurrently
 from tests.dispatch.conftest import order_for
-from tests.dispatch.test_concurrency import run_concurrently
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 

@@ -1,10 +1,7 @@
 """Two accepts of one assignment at the same moment (a double tap, two devices) on PostgreSQL:
 one wins, the other gets a clear DomainError, and the order is accepted exactly once."""
 
-import threading
-
 import pytest
-from django.db import connections
 
 from fieldservice.accounts.models import User
 from fieldservice.core.errors import DomainError
@@ -14,30 +11,9 @@ from fieldservice.dispatch.services import accept_assignment, dispatch_to_engine
 from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
 from tests import factories
+from tests.concurrency import run_concurrently
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
-
-
-def run_concurrently(*calls):
-    """Run each call in its own thread and database connection, released together."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = ("ok", call())
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
-            outcomes[index] = ("error", exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 @pytest.mark.parametrize("attempt", range(20))

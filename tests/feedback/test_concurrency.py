@@ -6,7 +6,7 @@ import pytest
 from fieldservice.core.errors import DomainError
 from fieldservice.feedback.models import Evaluation
 from fieldservice.feedback.services import submit_evaluation
-from tests.core.test_concurrency import run_concurrently
+from tests.concurrency import run_concurrently
 from tests.feedback.conftest import SCORES
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]

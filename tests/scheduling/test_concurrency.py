@@ -7,7 +7,7 @@ from fieldservice.core.errors import DomainError
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.scheduling import services
 from fieldservice.scheduling.models import Visit
-from tests.core.test_concurrency import run_concurrently
+from tests.concurrency import run_concurrently
 from tests.scheduling.conftest import at
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
