@@ -86,9 +86,8 @@ def test_late_response_clocks_are_met_and_breached_at_their_due_time(world):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only")
 def test_foreign_keys_are_checked_at_the_commit_again_afterwards(world):
-    if connection.vendor != "postgresql":
-        pytest.skip("the pipeline and the constraint modes are PostgreSQL's")
     rule(world, strategy="nearest")
     missing = (WorkOrder.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
     inserted = False
