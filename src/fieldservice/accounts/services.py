@@ -32,7 +32,7 @@ from fieldservice.accounts.models import (
     User,
     UserRole,
 )
-from fieldservice.accounts.permissions import Capability, can
+from fieldservice.accounts.permissions import Capability, can, may_manage_people_of, may_manage_user
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.core.validation import check_coordinates, normalise_email, normalise_phone
@@ -67,25 +67,6 @@ def _field_error(field: str, message, code: str) -> ValidationError:
     # The message is wrapped so its code survives: a dict of plain messages drops it, and the API
     # reports the code as the error's "type".
     return ValidationError({field: ValidationError(message, code=code)})
-
-
-def may_manage_people_of(actor: User, organisation: Organisation | None) -> bool:
-    """Administrators manage everyone; a provider admin manages the engineers of their own company."""
-    if can(actor, Capability.MANAGE_PEOPLE):
-        return True
-    return (
-        organisation is not None
-        and can(actor, Capability.MANAGE_PROVIDER_ENGINEERS)
-        and actor.organisation_id == organisation.pk
-    )
-
-
-def may_manage_user(actor: User, user: User) -> bool:
-    """Account changes (details, active flag): a provider admin may touch only the plain engineers
-    of their company, not a fellow provider admin."""
-    if can(actor, Capability.MANAGE_PEOPLE):
-        return True
-    return may_manage_people_of(actor, user.organisation) and user.role_codes <= {Role.ENGINEER}
 
 
 def _collect(errors: dict, check, *args, **kwargs):

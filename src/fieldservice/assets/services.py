@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.choices import EquipmentStatus, FittedPartSource
 from fieldservice.assets.models import (
     BomLine,
@@ -24,6 +23,7 @@ from fieldservice.assets.models import (
     ProductModel,
     new_public_token,
 )
+from fieldservice.assets.permissions import may_change_assets, may_change_models, may_fit_parts
 from fieldservice.core.db import write_checked
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
@@ -80,17 +80,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def may_change_assets(actor: User) -> bool:
-    """Only our own staff register and change machines; partners and customers only look."""
-    return can(actor, Capability.CHANGE_ASSETS) and actor.is_own_staff
-
-
-def may_change_models(actor: User) -> bool:
-    """Product models and their BOMs are catalogue settings: administrators only (the role table),
-    not everyone who registers machines."""
-    return can(actor, Capability.CHANGE_PRODUCT_MODELS)
 
 
 def _check_product_model_fields(fields: dict, product_model: ProductModel | None = None) -> dict:
@@ -435,11 +424,6 @@ def add_equipment_document(equipment: Equipment, *, actor: User, title: str, fil
 # Parts changed on a visit ------------------------------------------------------------------
 # The field services call these when an engineer completes a visit; they change the rows only and
 # the caller records one "parts_replaced" event for the whole visit on the machine's history.
-
-
-def may_fit_parts(actor: User) -> bool:
-    """Desk staff who change assets, and engineers (the field service checks they work on the order)."""
-    return may_change_assets(actor) or can(actor, Capability.WORK_IN_FIELD)
 
 
 def _check_part_serial(serial_number: str) -> str:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import ROLE_CAPABILITIES, Capability, can
+from fieldservice.accounts.permissions import ROLE_CAPABILITIES, Capability
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
 from fieldservice.contracts.choices import (
@@ -44,6 +44,7 @@ from fieldservice.contracts.models import (
     PriceListItem,
     ReminderSetting,
 )
+from fieldservice.contracts.permissions import may_manage_contracts
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.core.outbox import emit_many
@@ -86,11 +87,6 @@ _UNSET = object()
 
 def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
-
-
-def may_manage_contracts(actor: User) -> bool:
-    """Only our own staff write contracts and prices; customers read their own."""
-    return can(actor, Capability.MANAGE_CONTRACTS) and actor.is_own_staff
 
 
 def _require_manage(actor: User) -> None:

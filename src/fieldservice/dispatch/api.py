@@ -16,6 +16,7 @@ from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema,
 from fieldservice.core.errors import require
 from fieldservice.dispatch import selectors, services
 from fieldservice.dispatch.models import Assignment
+from fieldservice.dispatch.permissions import may_dispatch
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["dispatch"])
@@ -159,7 +160,7 @@ def _assignment_out(user, assignment):
 @router.get("/work-orders/{int:order_id}/candidates", response=list[CandidateOut])
 def list_candidates(request, order_id: Id, limit: Int32 = 20):
     order = get_work_order_for(request.user, order_id)
-    require(services.may_dispatch(request.user))
+    require(may_dispatch(request.user))
     return selectors.candidates_for(order, request.user, limit=max(1, min(limit, 100)))
 
 
@@ -167,7 +168,7 @@ def list_candidates(request, order_id: Id, limit: Int32 = 20):
 @idempotent
 def dispatch_order(request, order_id: Id, payload: DispatchIn):
     order = get_work_order_for(request.user, order_id)
-    require(services.may_dispatch(request.user))
+    require(may_dispatch(request.user))
     if (payload.engineer is None) == (payload.provider is None):
         message = _("Give either an engineer or a service provider, not both.")
         raise ValidationError(
@@ -189,7 +190,7 @@ def dispatch_order(request, order_id: Id, payload: DispatchIn):
 @idempotent
 def reassign_order(request, order_id: Id, payload: ReassignIn):
     order = get_work_order_for(request.user, order_id)
-    require(services.may_dispatch(request.user))
+    require(may_dispatch(request.user))
     engineer = _engineer(request.user, payload.engineer)
     return 201, services.reassign(order, actor=request.user, engineer=engineer, reason=payload.reason)
 
@@ -198,7 +199,7 @@ def reassign_order(request, order_id: Id, payload: ReassignIn):
 @idempotent
 def add_helper(request, order_id: Id, payload: EngineerIn):
     order = get_work_order_for(request.user, order_id)
-    require(services.may_dispatch(request.user))
+    require(may_dispatch(request.user))
     engineer = _engineer(request.user, payload.engineer)
     return 201, services.add_helper(order, actor=request.user, engineer=engineer)
 
@@ -239,7 +240,7 @@ def reject_assignment(request, assignment_id: Id, payload: AssignmentReasonIn):
 @router.post("/assignments/{int:assignment_id}/revoke", response=AssignmentOut)
 def revoke_assignment(request, assignment_id: Id, payload: AssignmentReasonIn):
     assignment = selectors.get_assignment_for(request.user, assignment_id)
-    require(services.may_dispatch(request.user))
+    require(may_dispatch(request.user))
     services.revoke_assignment(assignment, actor=request.user, reason=payload.reason)
     return _assignment_out(request.user, assignment)
 

@@ -16,6 +16,7 @@ from fieldservice.core.errors import require
 from fieldservice.dispatch import rule_services, selectors
 from fieldservice.dispatch.autodispatch import explain
 from fieldservice.dispatch.models import DispatchRule
+from fieldservice.dispatch.permissions import may_manage_rules, may_view_rules
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["dispatch rules"])
@@ -97,7 +98,7 @@ def _fields(payload: dict) -> dict:
 
 
 def _rule(request, pk: int) -> DispatchRule:
-    require(rule_services.may_view_rules(request.user))
+    require(may_view_rules(request.user))
     return selectors.get_rule_for(request.user, pk)
 
 
@@ -105,14 +106,14 @@ def _rule(request, pk: int) -> DispatchRule:
 @paginate(PageNumberPagination, page_size=50)
 def list_rules(request):
     """The rules in the order they are tried."""
-    require(rule_services.may_view_rules(request.user))
+    require(may_view_rules(request.user))
     return DispatchRule.objects.order_by("position", "pk")
 
 
 @router.post("/dispatch-rules", response={201: RuleOut})
 @idempotent
 def create_rule(request, payload: AnyBody):
-    require(rule_services.may_manage_rules(request.user))
+    require(may_manage_rules(request.user))
     return 201, rule_services.create_rule(actor=request.user, **_fields(payload))
 
 
@@ -145,7 +146,7 @@ def delete_rule(request, rule_id: Id):
 def test_rules(request, order_id: Id):
     """What the rules would do with the order now; changes nothing."""
     order = get_work_order_for(request.user, order_id)
-    require(rule_services.may_view_rules(request.user))
+    require(may_view_rules(request.user))
     result = explain(order)
     decision = result["decision"]
     rule = decision.rule
@@ -179,7 +180,7 @@ def test_rules(request, order_id: Id):
 
 @router.put("/service-areas/{int:area_id}/polygon", response=dict)
 def set_area_polygon(request, area_id: Id, payload: PolygonIn):
-    require(rule_services.may_view_rules(request.user))
+    require(may_view_rules(request.user))
     area = get_object_or_404(ServiceArea, pk=area_id)
     area = rule_services.set_area_polygon(area, actor=request.user, polygon=payload.polygon)
     return {"id": area.pk, "name": area.name, "polygon": area.polygon}

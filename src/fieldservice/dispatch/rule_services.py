@@ -23,6 +23,7 @@ from fieldservice.core.events import record_created, record_event, record_update
 from fieldservice.dispatch.choices import RuleAction, RuleStrategy, RuleTarget
 from fieldservice.dispatch.engine import FACTORS
 from fieldservice.dispatch.models import DispatchRule
+from fieldservice.dispatch.permissions import may_manage_rules
 from fieldservice.dispatch.rules import validate_conditions, validate_polygon
 
 RULE_FIELDS = (
@@ -45,15 +46,6 @@ MAX_POOL_MINUTES = 7 * 24 * 60
 
 def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
-
-
-def may_manage_rules(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_DISPATCH_RULES) and actor.is_own_staff
-
-
-def may_view_rules(actor: User) -> bool:
-    """Dispatchers read the rules and use the tester; rule managers also change them."""
-    return (can(actor, Capability.DISPATCH) or can(actor, Capability.MANAGE_DISPATCH_RULES)) and actor.is_own_staff
 
 
 def _validate_weights(weights) -> dict:

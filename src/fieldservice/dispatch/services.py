@@ -15,6 +15,7 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
+from fieldservice.dispatch.permissions import may_dispatch
 from fieldservice.workorders.choices import OPEN_STATUSES, Transition, WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.services.lifecycle import transition
@@ -23,10 +24,6 @@ from fieldservice.workorders.services.log import log_event
 
 def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
-
-
-def may_dispatch(actor: User) -> bool:
-    return can(actor, Capability.DISPATCH) and actor.is_own_staff
 
 
 def _check_engineer(engineer: User, *, organisation_id: int | None = None) -> None:

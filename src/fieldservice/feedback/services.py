@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_created, record_event
 from fieldservice.core.outbox import emit
@@ -20,6 +19,7 @@ from fieldservice.feedback.models import (
     SCORE_FIELDS,
     Evaluation,
 )
+from fieldservice.feedback.permissions import may_call_back
 from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.services.log import log_event
@@ -101,10 +101,6 @@ def submit_evaluation(
     record_created(evaluation, actor=None, fields=[*SCORE_FIELDS, "needs_callback"], related=order)
     emit("evaluation.received", {"work_order": order.pk, "evaluation": evaluation.pk})
     return evaluation
-
-
-def may_call_back(actor: User) -> bool:
-    return can(actor, Capability.CALL_BACK) and actor.is_own_staff
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from fieldservice.core.api import Id, StrictSchema, column_max_length, idempoten
 from fieldservice.core.errors import DomainError
 from fieldservice.field import selectors, services
 from fieldservice.field.models import PartUsage, Signature
+from fieldservice.field.permissions import may_download_report
 from fieldservice.field.report import render_service_report
 from fieldservice.inventory.selectors import parts_for
 from fieldservice.workorders.api import AttachmentOut
@@ -198,7 +199,7 @@ def complete(request, work_order_id: Id):
 def report_pdf(request, work_order_id: Id):
     """The service report PDF of a completed (or closed) visit."""
     order = _order(request, work_order_id)
-    if not selectors.may_download_report(request.user, order):
+    if not may_download_report(request.user, order):
         raise Http404
     if order.status not in selectors.REPORT_STATUSES:
         raise DomainError("report_not_ready", _("The service report is made when the visit is completed."))

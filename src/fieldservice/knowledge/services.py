@@ -6,12 +6,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.models import ProductModel
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.knowledge.choices import ArticleStatus
 from fieldservice.knowledge.models import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, Article
+from fieldservice.knowledge.permissions import may_manage_knowledge
 from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.models import FaultCategory, WorkOrder
 
@@ -33,10 +33,6 @@ class ArticleExistsError(DomainError):
             },
         )
         self.article = article
-
-
-def may_manage_knowledge(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_KNOWLEDGE) and actor.is_own_staff
 
 
 def _invalid(field: str, message: str, code: str) -> ValidationError:

@@ -19,7 +19,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core import destinations
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import DELETED, record_created, record_event, record_updated, snapshot
@@ -44,6 +43,7 @@ from fieldservice.notifications.models import (
     NotificationTemplate,
     SmsGateway,
 )
+from fieldservice.notifications.permissions import may_manage_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +53,6 @@ ENDPOINT_FIELDS = ["name", "kind", "url", "is_active"]
 GATEWAY_FIELDS = ["name", "url", "is_active"]
 TEMPLATE_FIELDS = ["subject", "body"]
 SECRET_MAX_LENGTH = 200
-
-
-def may_manage(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_NOTIFICATIONS) and actor.is_own_staff
 
 
 def _invalid(field: str, message: str, code: str) -> ValidationError:
@@ -151,7 +147,7 @@ def _check_template_fields(event: str, language: str, subject: str, body: str) -
 
 def preview_template(*, actor: User, event: str, language: str, subject: str, body: str) -> tuple[str, str]:
     """What the text would say with the sample values. Raises ValidationError like saving."""
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     fields = _check_template_fields(event, language, subject, body)
     with translation.override(language):
         return _render(fields, event, SAMPLE_CONTEXT.get(event, {}))
@@ -159,7 +155,7 @@ def preview_template(*, actor: User, event: str, language: str, subject: str, bo
 
 @transaction.atomic
 def save_template(*, actor: User, event: str, language: str, subject: str, body: str) -> NotificationTemplate:
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     fields = _check_template_fields(event, language, subject, body)
     template = NotificationTemplate.objects.select_for_update().filter(event=event, language=language).first()
     if template is None:
@@ -176,7 +172,7 @@ def save_template(*, actor: User, event: str, language: str, subject: str, body:
 
 def reset_template(*, actor: User, event: str, language: str) -> NotificationTemplate:
     """Back to the text the product ships."""
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     if event not in DEFAULT_TEMPLATES:
         raise _invalid("event", _("Choose an event."), "invalid_choice")
     return save_template(actor=actor, event=event, language=language, **default_source(event, language))
@@ -283,7 +279,7 @@ def _check_common(fields: dict) -> dict:
 def _save_config(model, obj, *, actor: User, record_fields: list[str], fields: dict, secret: str | None):
     """Create (obj None) or update. `secret` None keeps the stored one: it is never shown again,
     so an empty field on the form means "unchanged"."""
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     if "kind" in fields and model is not ImEndpoint:
         raise _invalid("kind", _("This field cannot be set here."), "unknown_field")
     cleaned = _check_common(fields)
@@ -347,7 +343,7 @@ def update_sms_gateway(gateway: SmsGateway, *, actor: User, secret: str | None =
 
 @transaction.atomic
 def delete_channel_config(obj: ImEndpoint | SmsGateway, *, actor: User) -> None:
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     record_event(obj, actor=actor, action=DELETED)
     obj.delete()
 
@@ -361,7 +357,7 @@ def send_test_im(endpoint: ImEndpoint, *, actor: User) -> str:
     Raises DomainError("send_failed") with the reason."""
     from fieldservice.notifications.channels import post_to_im
 
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     try:
         response = post_to_im(endpoint, _test_text(actor), event="test", delivery_id=f"test-{uuid4().hex}")
     except DeliveryError as error:
@@ -372,7 +368,7 @@ def send_test_im(endpoint: ImEndpoint, *, actor: User) -> str:
 def send_test_sms(gateway: SmsGateway, *, actor: User, phone: str) -> str:
     from fieldservice.notifications.channels import post_to_sms
 
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     phone = (phone or "").strip()
     if not phone:
         raise _invalid("phone", _("Enter the phone number to send the test to."), "required")
@@ -485,7 +481,7 @@ def destination_kind() -> destinations.Kind:
 @transaction.atomic
 def retry_delivery(delivery: Delivery, *, actor: User) -> Delivery:
     """Try a failed delivery again, from a fresh count of attempts."""
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     now = timezone.now()
     changed = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, lease_until=None

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import ServiceArea, ServiceTeam, User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.validation import check_date
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
@@ -26,6 +25,7 @@ from fieldservice.planning import inputs
 from fieldservice.planning.choices import ACTIVE_RUN_STATUSES, RunStatus
 from fieldservice.planning.models import PlanningRun
 from fieldservice.planning.optimiser import default_source, solve
+from fieldservice.planning.permissions import may_plan
 from fieldservice.planning.proposal import build_proposal
 from fieldservice.scheduling import services as scheduling
 from fieldservice.scheduling.choices import VisitStatus
@@ -41,10 +41,6 @@ PROGRESS_EVERY = 0.5  # seconds between two progress writes (and two looks at ca
 
 def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
-
-
-def may_plan(actor: User) -> bool:
-    return can(actor, Capability.DISPATCH) and actor.is_own_staff
 
 
 def _resolve(model, value, organisation_id=None):

@@ -23,7 +23,8 @@ from fieldservice.core.errors import DomainError, require
 from fieldservice.core.outbox import emit, emit_many
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.services import may_dispatch, provider_of
+from fieldservice.dispatch.permissions import may_dispatch
+from fieldservice.dispatch.services import provider_of
 from fieldservice.pool import selectors
 from fieldservice.pool.choices import ACTIVE_OFFER_STATUSES, OfferStatus
 from fieldservice.pool.models import PoolOffer

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from fieldservice.accounts.choices import Role
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.models import ProductModel
 from fieldservice.core import outbox
 from fieldservice.core.errors import DomainError, require
@@ -25,7 +24,8 @@ from fieldservice.core.validation import check_date, check_length
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.scheduling.choices import AbsenceKind, VisitStatus
 from fieldservice.scheduling.models import Absence, CalendarFeed, DurationDefault, Visit, new_feed_token
-from fieldservice.scheduling.selectors import Conflict, may_manage_schedules, slot_conflicts
+from fieldservice.scheduling.permissions import may_have_feed, may_manage_schedules, may_schedule
+from fieldservice.scheduling.selectors import Conflict, slot_conflicts
 from fieldservice.workorders.choices import FINISHED_STATUSES, ServiceType, WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.services.log import log_event
@@ -33,10 +33,6 @@ from fieldservice.workorders.services.log import log_event
 # Used when no default duration is configured for the order's service type.
 FALLBACK_DURATION_MINUTES = 90
 MAX_DURATION_MINUTES = 24 * 60
-
-
-def may_schedule(actor: User) -> bool:
-    return actor.is_own_staff and (can(actor, Capability.DISPATCH) or can(actor, Capability.MANAGE_SCHEDULES))
 
 
 def lead_engineer(order: WorkOrder) -> User | None:
@@ -459,10 +455,6 @@ def delete_duration_default(default: DurationDefault, *, actor: User) -> None:
 
 
 # Calendar feeds ---------------------------------------------------------------------------------------
-
-
-def may_have_feed(user: User) -> bool:
-    return user.is_authenticated and user.is_active and user.has_role(Role.ENGINEER)
 
 
 @transaction.atomic

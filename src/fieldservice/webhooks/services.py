@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core import destinations
 from fieldservice.core.destinations import Attempt
 from fieldservice.core.errors import DomainError, require
@@ -33,6 +32,7 @@ from fieldservice.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from fieldservice.webhooks.permissions import may_manage_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +42,6 @@ RETRY_CAP = timedelta(hours=6)
 # The "Send test" button waits for the receiver this long, inside the admin's request.
 TEST_TIMEOUT_SECONDS = 5
 ERROR_MAX_LENGTH = 2000
-
-
-def may_manage_webhooks(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_WEBHOOKS) and actor.is_own_staff
 
 
 def new_secret() -> str:

@@ -26,6 +26,7 @@ from fieldservice.dispatch.selectors import my_assignments
 from fieldservice.workorders import selectors
 from fieldservice.workorders.choices import DESK_CHANNELS, AttachmentKind, Channel, Priority, ServiceType
 from fieldservice.workorders.models import Attachment, ServiceRequest, WorkOrder
+from fieldservice.workorders.permissions import may_manage_orders
 from fieldservice.workorders.services import intake, lifecycle
 
 router = Router(tags=["work-orders"])
@@ -317,7 +318,7 @@ def get_request(request, request_id: Id):
 @router.post("/requests/{int:request_id}/confirm", response=RequestDetailOut)
 def confirm_request(request, request_id: Id, payload: ConfirmIn | None = None):
     service_request = selectors.get_request_for(request.user, request_id)
-    require(lifecycle.may_manage(request.user))
+    require(may_manage_orders(request.user))
     payload = payload or ConfirmIn()
     contact = _lookup(contacts_for(request.user), payload.contact, "contact")
     intake.confirm_request(
@@ -347,7 +348,7 @@ def discard_request(request, request_id: Id, payload: WorkOrderReasonIn):
 @idempotent
 def create_work_order(request, request_id: Id, payload: WorkOrderIn | None = None):
     service_request = selectors.get_request_for(request.user, request_id)
-    require(lifecycle.may_manage(request.user))
+    require(may_manage_orders(request.user))
     data = (payload or WorkOrderIn()).model_dump()
     data["site"] = _lookup(sites_for(request.user), data["site"], "site")
     data["equipment"] = _lookup(equipment_for(request.user), data["equipment"], "equipment")
@@ -379,7 +380,7 @@ def _attach(request, target: ServiceRequest | WorkOrder, file: UploadedFile, kin
 @idempotent
 def attach_to_request(request, request_id: Id, file: File[UploadedFile], kind: KindField = AttachmentKind.PHOTO):
     service_request = selectors.get_request_for(request.user, request_id)
-    require(can(request.user, Capability.FILE_REQUESTS) or lifecycle.may_manage(request.user))
+    require(can(request.user, Capability.FILE_REQUESTS) or may_manage_orders(request.user))
     return _attach(request, service_request, file, kind)
 
 
@@ -464,7 +465,7 @@ def close_work_order(request, order_id: Id, payload: NoteIn | None = None):
 def attach_to_work_order(request, order_id: Id, file: File[UploadedFile], kind: KindField = AttachmentKind.PHOTO):
     order = selectors.get_work_order_for(request.user, order_id)
     # Desk staff, or an engineer on the order; customers add photos to their request instead.
-    require(lifecycle.may_manage(request.user) or my_assignments(request.user).filter(work_order=order).exists())
+    require(may_manage_orders(request.user) or my_assignments(request.user).filter(work_order=order).exists())
     return _attach(request, order, file, kind)
 
 

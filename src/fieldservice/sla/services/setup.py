@@ -17,12 +17,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import require
 from fieldservice.core.events import DELETED, UPDATED, record_created, record_event, record_updated, snapshot
 from fieldservice.customers.choices import CustomerTier
 from fieldservice.sla.choices import HolidayKind, NotifyRole, TargetKind, Weekday
 from fieldservice.sla.models import BusinessCalendar, EscalationRule, Holiday, SlaClock, SlaPolicy, SlaTarget
+from fieldservice.sla.permissions import may_manage_sla
 from fieldservice.sla.services.clocks import TARGET_FIELDS
 from fieldservice.workorders.choices import Priority
 
@@ -35,10 +35,6 @@ POLICY_FIELDS = ["code", "name", "calendar", "customer_tier", "is_default", "is_
 RULE_FIELDS = ["name", "target", "after_minutes", "percent_used", "priorities", "notify", "is_active", "position"]
 
 HoursInput = dict[int, Iterable[tuple[dt.time, dt.time]]]
-
-
-def may_manage_sla(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_SLA) and actor.is_own_staff
 
 
 def _invalid(field: str, message: str, code: str = "invalid") -> ValidationError:

@@ -37,7 +37,7 @@ from fieldservice.workorders.choices import (
     ServiceType,
 )
 from fieldservice.workorders.models import Attachment, FaultCategory, ServiceRequest, WorkOrder, WorkOrderEvent
-from fieldservice.workorders.services.lifecycle import may_manage
+from fieldservice.workorders.permissions import may_manage_orders
 from fieldservice.workorders.services.log import log_event
 
 PHOTO_LIMIT = 8 * 1024 * 1024
@@ -380,7 +380,7 @@ def confirm_request(
     request: ServiceRequest, *, actor: User, contact: Contact | None = None, save_reporter_as_contact: bool = False
 ) -> ServiceRequest:
     """An agent checks an unconfirmed report (unknown phone or sender) and accepts it."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     request = _open_request(request, {RequestStatus.UNCONFIRMED})
     if request.customer is None:
         raise _error("customer", _("Choose the customer first."), "required")
@@ -415,7 +415,7 @@ def assign_request_customer(
     request: ServiceRequest, *, actor: User, customer: Customer, equipment: Equipment | None = None
 ) -> ServiceRequest:
     """For a request from an unknown sender (e-mail): say whose it is before confirming it."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     request = _open_request(request, {RequestStatus.UNCONFIRMED})
     _check_request_fields(
         customer=customer,
@@ -435,7 +435,7 @@ def assign_request_customer(
 @transaction.atomic
 def resolve_without_visit(request: ServiceRequest, *, actor: User, resolution: str) -> ServiceRequest:
     """A consultation answered on the phone: recorded and closed, no work order."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     resolution = (resolution or "").strip()
     if not resolution:
         raise _error("resolution", _("Say how the request was resolved."), "required")
@@ -449,7 +449,7 @@ def resolve_without_visit(request: ServiceRequest, *, actor: User, resolution: s
 @transaction.atomic
 def discard_request(request: ServiceRequest, *, actor: User, reason: str) -> ServiceRequest:
     """Spam, a duplicate, or a report that is not ours."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     reason = (reason or "").strip()
     if not reason:
         raise _error("reason", _("Give a reason."), "required")
@@ -472,7 +472,7 @@ def create_work_order(
     description: str | None = None,
 ) -> WorkOrder:
     """A visit for an open request. A request may need several (one per machine or trip)."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     request = _open_request(request, {RequestStatus.OPEN, RequestStatus.CONVERTED})
     equipment = equipment if equipment is not None else request.equipment
     service_type = service_type or request.service_type

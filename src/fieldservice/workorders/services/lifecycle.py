@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.outbox import emit
 from fieldservice.workorders import hooks
@@ -24,6 +23,7 @@ from fieldservice.workorders.choices import (
     WorkOrderStatus,
 )
 from fieldservice.workorders.models import WorkOrder
+from fieldservice.workorders.permissions import may_manage_orders
 from fieldservice.workorders.services.log import log_event
 
 
@@ -117,17 +117,13 @@ def _require_reason(reason: str, field: str = "reason") -> str:
     return reason[:1000]
 
 
-def may_manage(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_WORK_ORDERS) and actor.is_own_staff
-
-
 def _is_assigned_engineer(actor: User, order: WorkOrder) -> bool:
     return order.assignments.filter(engineer=actor, status__in=["offered", "accepted"]).exists()
 
 
 @transaction.atomic
 def cancel_work_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     reason = _require_reason(reason)
     # The assignments end in the dispatch app's hook (workorders.hooks).
     return transition(order, Transition.CANCEL, actor=actor, note=reason)
@@ -136,7 +132,7 @@ def cancel_work_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrde
 @transaction.atomic
 def put_on_hold(order: WorkOrder, *, actor: User, hold_reason: str, note: str = "") -> WorkOrder:
     """Waiting for parts or for the customer. The assigned engineer or a desk user may do it."""
-    require(may_manage(actor) or _is_assigned_engineer(actor, order))
+    require(may_manage_orders(actor) or _is_assigned_engineer(actor, order))
     if hold_reason not in HoldReason.values:
         raise ValidationError({"hold_reason": ValidationError(_("Choose why the order waits."), code="invalid_choice")})
     if hold_reason == HoldReason.OTHER:
@@ -153,12 +149,12 @@ def put_on_hold(order: WorkOrder, *, actor: User, hold_reason: str, note: str = 
 
 @transaction.atomic
 def resume_work_order(order: WorkOrder, *, actor: User, note: str = "") -> WorkOrder:
-    require(may_manage(actor) or _is_assigned_engineer(actor, order))
+    require(may_manage_orders(actor) or _is_assigned_engineer(actor, order))
     return transition(order, Transition.RESUME, actor=actor, note=(note or "").strip())
 
 
 @transaction.atomic
 def close_work_order(order: WorkOrder, *, actor: User, note: str = "") -> WorkOrder:
     """A desk user closes a completed order after checking the report."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     return transition(order, Transition.CLOSE, actor=actor, note=(note or "").strip())
