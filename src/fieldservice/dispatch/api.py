@@ -13,7 +13,7 @@ from fieldservice.accounts.choices import Role
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.accounts.selectors import providers_for, users_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.dispatch import selectors, services
 from fieldservice.dispatch.models import Assignment
 from fieldservice.dispatch.permissions import may_dispatch
@@ -135,13 +135,7 @@ class AssignmentReasonIn(StrictSchema):
 def _lookup(queryset, pk, field: str):
     obj = queryset.filter(pk=pk).first()
     if obj is None:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("No %(field)s with id %(id)s.") % {"field": field, "id": pk}, code="does_not_exist"
-                )
-            }
-        )
+        raise field_error(field, _("No %(field)s with id %(id)s.") % {"field": field, "id": pk}, "does_not_exist")
     return obj
 
 

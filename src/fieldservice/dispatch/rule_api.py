@@ -4,7 +4,6 @@ list, create, change, move, delete; the rule tester for one order; an area's bou
 from datetime import datetime
 from typing import Annotated
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Body, Field, Router, Schema
@@ -12,7 +11,7 @@ from ninja.pagination import paginate
 
 from fieldservice.accounts.models import Organisation, ServiceArea, ServiceTeam, User
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.dispatch import rule_services, selectors
 from fieldservice.dispatch.autodispatch import explain
 from fieldservice.dispatch.models import DispatchRule
@@ -86,13 +85,7 @@ def _fields(payload: dict) -> dict:
             continue
         obj = model.objects.filter(pk=value).first() if isinstance(value, int) and not isinstance(value, bool) else None
         if obj is None:
-            raise ValidationError(
-                {
-                    name: ValidationError(
-                        _("No %(field)s with id %(id)s.") % {"field": name, "id": value}, code="does_not_exist"
-                    )
-                }
-            )
+            raise field_error(name, _("No %(field)s with id %(id)s.") % {"field": name, "id": value}, "does_not_exist")
         fields[name] = obj
     return fields
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_created, record_event
 from fieldservice.core.outbox import emit
 from fieldservice.feedback.models import (
@@ -84,9 +84,7 @@ def submit_evaluation(
     scores = _check_scores({"overall": overall, "timeliness": timeliness, "attitude": attitude, "quality": quality})
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX_LENGTH:
-        raise ValidationError(
-            {"comment": ValidationError(_("At most %(n)d characters.") % {"n": COMMENT_MAX_LENGTH}, code="max_length")}
-        )
+        raise field_error("comment", _("At most %(n)d characters.") % {"n": COMMENT_MAX_LENGTH}, "max_length")
     try:
         with transaction.atomic():
             evaluation = Evaluation.objects.create(
@@ -109,15 +107,9 @@ def record_callback(evaluation: Evaluation, *, actor: User, result: str) -> Eval
     require(may_call_back(actor))
     result = (result or "").strip()
     if not result:
-        raise ValidationError({"result": ValidationError(_("Write down what came of the call."), code="required")})
+        raise field_error("result", _("Write down what came of the call."), "required")
     if len(result) > CALLBACK_RESULT_MAX_LENGTH:
-        raise ValidationError(
-            {
-                "result": ValidationError(
-                    _("At most %(n)d characters.") % {"n": CALLBACK_RESULT_MAX_LENGTH}, code="max_length"
-                )
-            }
-        )
+        raise field_error("result", _("At most %(n)d characters.") % {"n": CALLBACK_RESULT_MAX_LENGTH}, "max_length")
     now = timezone.now()
     changed = Evaluation.objects.filter(pk=evaluation.pk, callback_at__isnull=True).update(
         callback_result=result, callback_by=actor, callback_at=now

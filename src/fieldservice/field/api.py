@@ -8,14 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from fieldservice.core.api import Id, StrictSchema, column_max_length, idempotent, strict_form
-from fieldservice.core.errors import DomainError
+from fieldservice.core.errors import DomainError, field_error
 from fieldservice.field import selectors, services
 from fieldservice.field.models import PartUsage, Signature
 from fieldservice.field.permissions import may_download_report
@@ -118,7 +117,7 @@ def _lookup(queryset, pk, field: str):
     obj = queryset.filter(pk=pk).first()
     if obj is None:
         message = _("No %(field)s with id %(id)s.") % {"field": field, "id": pk}
-        raise ValidationError({field: ValidationError(message, code="does_not_exist")})
+        raise field_error(field, message, "does_not_exist")
     return obj
 
 

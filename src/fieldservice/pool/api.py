@@ -3,14 +3,13 @@ grabbing, and the dispatcher's approve / decline / withdraw."""
 
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from fieldservice.accounts.selectors import providers_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.pool import selectors, services
 from fieldservice.pool.models import PoolOffer
 from fieldservice.pool.permissions import may_manage_pool
@@ -126,13 +125,10 @@ def publish(request, order_id: Id, payload: PublishIn):
     if payload.provider is not None:
         provider = providers_for(request.user).filter(pk=payload.provider).first()
         if provider is None:
-            raise ValidationError(
-                {
-                    "provider": ValidationError(
-                        _("No %(field)s with id %(id)s.") % {"field": "provider", "id": payload.provider},
-                        code="does_not_exist",
-                    )
-                }
+            raise field_error(
+                "provider",
+                _("No %(field)s with id %(id)s.") % {"field": "provider", "id": payload.provider},
+                "does_not_exist",
             )
     offer = services.publish_to_pool(
         order,

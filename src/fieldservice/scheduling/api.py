@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.scheduling import selectors, services
 from fieldservice.scheduling.choices import VisitStatus
 from fieldservice.scheduling.models import Absence, Visit
@@ -107,9 +107,7 @@ class AbsenceUpdateIn(StrictSchema):
 
 
 def _not_found(field: str, pk) -> ValidationError:
-    return ValidationError(
-        {field: ValidationError(_("No %(field)s with id %(id)s.") % {"field": field, "id": pk}, code="does_not_exist")}
-    )
+    return field_error(field, _("No %(field)s with id %(id)s.") % {"field": field, "id": pk}, "does_not_exist")
 
 
 def _engineer(user, pk: int):
@@ -141,7 +139,7 @@ def list_visits(
         visits = visits.filter(engineer_id=engineer)
     if status:
         if status not in VisitStatus.values:
-            raise ValidationError({"status": ValidationError(_("Unknown status."), code="invalid_choice")})
+            raise field_error("status", _("Unknown status."), "invalid_choice")
         visits = visits.filter(status=status)
     return visits.order_by("planned_start", "pk")
 

@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, column_max_length, idempotent, strict_form
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.customers.selectors import contacts_for, customers_for, sites_for
 from fieldservice.dispatch.api import AssignmentOut
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
@@ -245,13 +245,8 @@ def _lookup(queryset, pk, field: str):
         return None
     obj = queryset.filter(pk=pk).first()
     if obj is None:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("No %(field)s with id %(id)s.") % {"field": field.replace("_", " "), "id": pk},
-                    code="does_not_exist",
-                )
-            }
+        raise field_error(
+            field, _("No %(field)s with id %(id)s.") % {"field": field.replace("_", " "), "id": pk}, "does_not_exist"
         )
     return obj
 
@@ -266,7 +261,7 @@ def _channel(user, channel: str | None) -> str:
         if user.is_own_staff
         else _("Requests filed through the API are marked API; the channel is not yours to choose.")
     )
-    raise ValidationError({"channel": ValidationError(message, code="invalid_choice")})
+    raise field_error("channel", message, "invalid_choice")
 
 
 # Service requests
@@ -364,7 +359,7 @@ UPLOAD_FIELDS = {"photos": "file", "signature": "file"}
 def _attach(request, target: ServiceRequest | WorkOrder, file: UploadedFile, kind: str):
     # Signatures are taken on site by the field app, not uploaded here.
     if kind not in (AttachmentKind.PHOTO, AttachmentKind.DOCUMENT):
-        raise ValidationError({"kind": ValidationError(_("Choose photo or document."), code="invalid_choice")})
+        raise field_error("kind", _("Choose photo or document."), "invalid_choice")
     try:
         return 201, intake.attach_file(target, actor=request.user, file=file, kind=kind)
     except ValidationError as error:

@@ -7,13 +7,12 @@ from the current state, makes it with a compare-and-set, and writes the service 
 
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.outbox import emit
 from fieldservice.workorders import hooks
 from fieldservice.workorders.choices import (
@@ -113,7 +112,7 @@ def transition(
 def _require_reason(reason: str, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({field: ValidationError(_("Give a reason."), code="required")})
+        raise field_error(field, _("Give a reason."), "required")
     return reason[:1000]
 
 
@@ -134,7 +133,7 @@ def put_on_hold(order: WorkOrder, *, actor: User, hold_reason: str, note: str = 
     """Waiting for parts or for the customer. The assigned engineer or a desk user may do it."""
     require(may_manage_orders(actor) or _is_assigned_engineer(actor, order))
     if hold_reason not in HoldReason.values:
-        raise ValidationError({"hold_reason": ValidationError(_("Choose why the order waits."), code="invalid_choice")})
+        raise field_error("hold_reason", _("Choose why the order waits."), "invalid_choice")
     if hold_reason == HoldReason.OTHER:
         note = _require_reason(note, "note")
     return transition(
