@@ -7,14 +7,12 @@ from the current state, makes it with a compare-and-set, and writes the service 
 
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.outbox import emit
 from fieldservice.workorders import hooks
 from fieldservice.workorders.choices import (
@@ -24,6 +22,7 @@ from fieldservice.workorders.choices import (
     WorkOrderStatus,
 )
 from fieldservice.workorders.models import WorkOrder
+from fieldservice.workorders.permissions import may_manage_orders
 from fieldservice.workorders.services.log import log_event
 
 
@@ -113,12 +112,8 @@ def transition(
 def _require_reason(reason: str, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({field: ValidationError(_("Give a reason."), code="required")})
+        raise field_error(field, _("Give a reason."), "required")
     return reason[:1000]
-
-
-def may_manage(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_WORK_ORDERS) and actor.is_own_staff
 
 
 def _is_assigned_engineer(actor: User, order: WorkOrder) -> bool:
@@ -127,7 +122,7 @@ def _is_assigned_engineer(actor: User, order: WorkOrder) -> bool:
 
 @transaction.atomic
 def cancel_work_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     reason = _require_reason(reason)
     # The assignments end in the dispatch app's hook (workorders.hooks).
     return transition(order, Transition.CANCEL, actor=actor, note=reason)
@@ -136,9 +131,9 @@ def cancel_work_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrde
 @transaction.atomic
 def put_on_hold(order: WorkOrder, *, actor: User, hold_reason: str, note: str = "") -> WorkOrder:
     """Waiting for parts or for the customer. The assigned engineer or a desk user may do it."""
-    require(may_manage(actor) or _is_assigned_engineer(actor, order))
+    require(may_manage_orders(actor) or _is_assigned_engineer(actor, order))
     if hold_reason not in HoldReason.values:
-        raise ValidationError({"hold_reason": ValidationError(_("Choose why the order waits."), code="invalid_choice")})
+        raise field_error("hold_reason", _("Choose why the order waits."), "invalid_choice")
     if hold_reason == HoldReason.OTHER:
         note = _require_reason(note, "note")
     return transition(
@@ -153,12 +148,12 @@ def put_on_hold(order: WorkOrder, *, actor: User, hold_reason: str, note: str = 
 
 @transaction.atomic
 def resume_work_order(order: WorkOrder, *, actor: User, note: str = "") -> WorkOrder:
-    require(may_manage(actor) or _is_assigned_engineer(actor, order))
+    require(may_manage_orders(actor) or _is_assigned_engineer(actor, order))
     return transition(order, Transition.RESUME, actor=actor, note=(note or "").strip())
 
 
 @transaction.atomic
 def close_work_order(order: WorkOrder, *, actor: User, note: str = "") -> WorkOrder:
     """A desk user closes a completed order after checking the report."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     return transition(order, Transition.CLOSE, actor=actor, note=(note or "").strip())
