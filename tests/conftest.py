@@ -41,6 +41,24 @@ def personas(db):
 
 
 @pytest.fixture
+def postgres_only():
+    """Skips the test on SQLite: transactions that really run at once, worker processes sharing the
+    test database, and deferred constraints are PostgreSQL's (CI runs the suite on both)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (concurrent transactions, worker processes, deferred constraints)")
+
+
+def pytest_collection_modifyitems(items):
+    # The `postgres` marker (`-m postgres`, `-m "not postgres"`) follows the fixture, so a test says
+    # that it needs PostgreSQL once.
+    for item in items:
+        if "postgres_only" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture
 def client_for():
     """A logged-in test client for a user."""
 

@@ -9,10 +9,10 @@ from fieldservice.contracts.choices import ContractStatus
 from fieldservice.contracts.models import Contract
 from fieldservice.sla.models import BusinessCalendar, SlaPolicy
 from tests import factories
+from tests.concurrency import run_concurrently
 from tests.contracts.conftest import days
-from tests.core.test_concurrency import postgres_only, run_concurrently  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 
 def overlapping_drafts(count: int):
@@ -38,7 +38,7 @@ def overlapping_drafts(count: int):
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_two_activations_on_one_machine_leave_one_active(postgres_only, attempt):  # noqa: F811
+def test_two_activations_on_one_machine_leave_one_active(attempt):
     admin, drafts = overlapping_drafts(2)
     outcomes = run_concurrently(*[lambda d=d: services.activate_contract(d, actor=admin) for d in drafts])
     assert sorted(kind for kind, _ in outcomes) == ["error", "ok"], outcomes
@@ -49,7 +49,7 @@ def test_two_activations_on_one_machine_leave_one_active(postgres_only, attempt)
     assert Contract.objects.filter(status=ContractStatus.ACTIVE).count() == 1
 
 
-def test_two_drafts_on_one_machine_at_once_leave_one(postgres_only):  # noqa: F811
+def test_two_drafts_on_one_machine_at_once_leave_one():
     admin = factories.system_user()
     customer = factories.customer(actor=admin)
     machine = factories.equipment(customer, actor=admin)

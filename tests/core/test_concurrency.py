@@ -1,49 +1,19 @@
 """Uniqueness rules hold under real concurrent transactions (PostgreSQL): the loser gets a
 field error naming what clashed, never a server error, and exactly one row is written."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
 
 from fieldservice.assets.models import Equipment
 from fieldservice.customers.models import Customer
 from tests import factories
+from tests.concurrency import run_concurrently
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_concurrently(*calls):
-    """Run each call in its own thread and database connection, released together."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = ("ok", call())
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
-            outcomes[index] = ("error", exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
-
-
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions are tested on PostgreSQL")
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 
 @pytest.mark.parametrize("attempt", range(5))
-def test_two_registrations_of_one_serial_leave_one_machine(postgres_only, attempt):
+def test_two_registrations_of_one_serial_leave_one_machine(attempt):
     admin = factories.system_user()
     customer = factories.customer(actor=admin)
     model = factories.product_model(actor=admin)
@@ -60,7 +30,7 @@ def test_two_registrations_of_one_serial_leave_one_machine(postgres_only, attemp
     assert Equipment.objects.filter(product_model=model, serial_number="SN-RACE").count() == 1
 
 
-def test_customers_created_at_once_get_distinct_codes(postgres_only):
+def test_customers_created_at_once_get_distinct_codes():
     admin = factories.system_user()
     outcomes = run_concurrently(*[lambda i=i: factories.customer(actor=admin, name=f"Race {i}") for i in range(4)])
     assert all(kind == "ok" for kind, _ in outcomes), outcomes
@@ -70,7 +40,7 @@ def test_customers_created_at_once_get_distinct_codes(postgres_only):
 
 
 @pytest.mark.parametrize("what", ["site", "contact"])
-def test_a_site_name_or_contact_phone_taken_at_once_is_a_field_error(postgres_only, what):
+def test_a_site_name_or_contact_phone_taken_at_once_is_a_field_error(what):
     admin = factories.system_user()
     customer = factories.customer(actor=admin)
     if what == "site":

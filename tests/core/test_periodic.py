@@ -4,12 +4,11 @@ overdue ones run at once after a restart."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from fieldservice.core import periodic
 from fieldservice.core.models import PeriodicCheck
-from tests.core.test_concurrency import run_concurrently
+from tests.concurrency import run_concurrently
 
 CHECKS = {
     "a.check": ("tests.core.test_periodic.record_run", 60),
@@ -62,9 +61,8 @@ def test_an_interval_can_be_set(checks, settings):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only")
 def test_workers_ticking_together_enqueue_each_check_once(checks):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions are tested on PostgreSQL")
     now = timezone.now()
     periodic.tick(now - timedelta(hours=1))  # the rows exist and are due again by now
     checks.clear()

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -33,9 +32,7 @@ BATCH = 1000
 
 
 @pytest.fixture
-def redis_url(worker_id):
-    if connection.vendor != "postgresql":
-        pytest.skip("worker processes need a database they can share: PostgreSQL")
+def redis_url(postgres_only, worker_id):
     import redis
 
     # One Redis database per pytest-xdist worker, so parallel test processes never share a queue;

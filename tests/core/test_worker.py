@@ -65,11 +65,10 @@ def worker_env(**extra) -> dict:
     return env
 
 
+@pytest.mark.usefixtures("postgres_only")
 def test_a_worker_process_runs_the_due_periodic_checks():
     """A separate `fsm worker` process on PostgreSQL: its scheduler finds the checks due (none
     has run yet), and its recovery drains a message that no drain was enqueued for."""
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process needs a database it can share: PostgreSQL")
     # Waiting longer than the recovery's grace: its drain was lost with a worker.
     stranded = OutboxMessage.objects.create(
         topic="nobody.listens", payload={}, available_at=timezone.now() - timedelta(minutes=1)

@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from fieldservice.core import recovery, workers
 from fieldservice.core.models import WorkerBeat
-from tests.core.test_concurrency import run_concurrently
+from tests.concurrency import run_concurrently
 from tests.core.test_rq_workers import redis_url  # noqa: F401 - the Redis fixture, used by name
 from tests.core.test_worker import worker_env
 from tests.core.worker_tasks import slow_once
@@ -204,9 +203,8 @@ def test_the_current_name_is_the_worker_s_own(monkeypatch):
 
 
 @pytest.mark.parametrize("attempt", range(3))
+@pytest.mark.usefixtures("postgres_only")
 def test_two_workers_burying_at_once_re_drive_each_task_once(database_backend, released, attempt):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions are tested on PostgreSQL")
     now = timezone.now()
     rows = []
     for i in range(3):
@@ -287,9 +285,8 @@ def wait_until(condition, timeout=30.0) -> bool:
     return False
 
 
+@pytest.mark.usefixtures("postgres_only")
 def test_a_killed_worker_s_task_runs_again_on_another_worker(database_backend, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process needs a database it can share: PostgreSQL")
     marker = tmp_path / "marker"
     slow_once.enqueue(str(marker), 60)
     first = start_worker("victim", "--no-scheduler")
@@ -333,9 +330,8 @@ def test_a_killed_worker_s_task_runs_again_on_another_worker(database_backend, t
                 os.killpg(worker.pid, signal.SIGKILL)
 
 
+@pytest.mark.usefixtures("postgres_only")
 def test_a_worker_stopped_gracefully_leaves_no_row(database_backend):
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process needs a database it can share: PostgreSQL")
     worker = start_worker("graceful", FSM_WORKER_DEAD_SECONDS="15")
     try:
         assert wait_until(lambda: WorkerBeat.objects.filter(name="graceful").exists())
@@ -380,9 +376,8 @@ def test_an_rq_worker_beats_and_shows_the_job_it_runs(tmp_path):
 
 
 @pytest.mark.parametrize("backend", ["database", "rq"])
+@pytest.mark.usefixtures("postgres_only")
 def test_a_waiting_task_holds_one_thread_and_a_stop_lets_it_finish(backend, database_backend, request, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process needs a database it can share: PostgreSQL")
     env = {"FSM_TASK_BACKEND": backend}
     if backend == "rq":
         request.getfixturevalue("redis_url")  # the queue in Redis, for this test and the worker

@@ -3,25 +3,18 @@ orders to two different engineers (the cursor is read under a row lock), and one
 dispatched by two drains at once ends with one lead."""
 
 import pytest
-from django.db import connection
 
 from fieldservice.dispatch import rule_services
 from fieldservice.dispatch.autodispatch import auto_dispatch
 from fieldservice.dispatch.models import Assignment, DispatchRule
+from tests.concurrency import run_concurrently
 from tests.dispatch.conftest import order_for
-from tests.dispatch.test_concurrency import run_concurrently
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
-
-
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions are tested on PostgreSQL")
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_round_robin_under_concurrent_drains_gives_two_engineers(postgres_only, world, attempt):
+def test_round_robin_under_concurrent_drains_gives_two_engineers(world, attempt):
     rule = rule_services.create_rule(actor=world.dispatcher, name="Turns", strategy="round_robin")
     first, second = world.order, order_for(world)
     outcomes = run_concurrently(lambda: auto_dispatch(first), lambda: auto_dispatch(second))
@@ -32,7 +25,7 @@ def test_round_robin_under_concurrent_drains_gives_two_engineers(postgres_only, 
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_one_order_dispatched_by_two_drains_gets_one_lead(postgres_only, world, attempt):
+def test_one_order_dispatched_by_two_drains_gets_one_lead(world, attempt):
     rule_services.create_rule(actor=world.dispatcher, name="Nearest", strategy="nearest")
     outcomes = run_concurrently(lambda: auto_dispatch(world.order), lambda: auto_dispatch(world.order))
     assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes

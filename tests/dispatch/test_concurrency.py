@@ -1,10 +1,7 @@
 """Two accepts of one assignment at the same moment (a double tap, two devices) on PostgreSQL:
 one wins, the other gets a clear DomainError, and the order is accepted exactly once."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
 
 from fieldservice.accounts.models import User
 from fieldservice.core.errors import DomainError
@@ -14,41 +11,13 @@ from fieldservice.dispatch.services import accept_assignment, dispatch_to_engine
 from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
 from tests import factories
+from tests.concurrency import run_concurrently
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_concurrently(*calls):
-    """Run each call in its own thread and database connection, released together."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = ("ok", call())
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
-            outcomes[index] = ("error", exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions are tested on PostgreSQL")
-
-
-@pytest.mark.postgres
 @pytest.mark.parametrize("attempt", range(20))
-def test_two_simultaneous_accepts_leave_one_winner(postgres_only, attempt):
+def test_two_simultaneous_accepts_leave_one_winner(attempt):
     root = factories.system_user()
     engineer = factories.engineer(factories.own_company())
     order = factories.work_order(actor=root)

@@ -6,14 +6,14 @@ import pytest
 from fieldservice.core.errors import DomainError
 from fieldservice.feedback.models import Evaluation
 from fieldservice.feedback.services import submit_evaluation
-from tests.core.test_concurrency import postgres_only, run_concurrently  # noqa: F401
+from tests.concurrency import run_concurrently
 from tests.feedback.conftest import SCORES
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 
 @pytest.mark.parametrize("attempt", range(5))
-def test_two_answers_at_once_leave_one_evaluation(postgres_only, make_order, attempt):  # noqa: F811
+def test_two_answers_at_once_leave_one_evaluation(make_order, attempt):
     order = make_order("completed")
     token = order.request.follow_token
 

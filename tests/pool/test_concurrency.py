@@ -1,10 +1,7 @@
 """50 engineers grab one pool order at the same moment, 200 times over (PostgreSQL): each time
 exactly one wins, and the 49 others are told clearly that the order is taken."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
 
 from fieldservice.accounts.models import User
 from fieldservice.core.errors import DomainError
@@ -19,21 +16,15 @@ from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.services.intake import create_work_order
 from tests import factories
+from tests.concurrency import concurrent_rounds
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 GRABBERS = 50
 ROUNDS = int(__import__("os").environ.get("POOL_ROUNDS", "200"))
-WAIT = 60
 
 
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions are tested on PostgreSQL")
-
-
-def test_fifty_simultaneous_grabs_leave_exactly_one_winner(postgres_only):
+def test_fifty_simultaneous_grabs_leave_exactly_one_winner():
     root = factories.system_user()
     own = factories.own_company()
     skill = factories.skill("hydraulics")
@@ -41,66 +32,42 @@ def test_fifty_simultaneous_grabs_leave_exactly_one_winner(postgres_only):
     engineer_ids = [factories.engineer(own, skills={skill: 2}).pk for _ in range(GRABBERS)]
     customer = factories.customer(actor=root)
     site = factories.site(customer, actor=root)
+    engineers = User.objects.in_bulk(engineer_ids)
 
-    # Each thread keeps its own connection for all rounds; the barriers release them together.
-    start, done = threading.Barrier(GRABBERS + 1), threading.Barrier(GRABBERS + 1)
-    offer_ids: list[int] = []
-    outcomes = [[None] * GRABBERS for _ in range(ROUNDS)]
-    index_of = {pk: index for index, pk in enumerate(engineer_ids)}
-
-    def rounds(engineer: User) -> None:
-        for round_ in range(ROUNDS):
-            start.wait(timeout=WAIT)
-            try:
-                services.grab(PoolOffer.objects.get(pk=offer_ids[round_]), actor=engineer)
-                outcomes[round_][index_of[engineer.pk]] = ("won", None)
-            except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
-                outcomes[round_][index_of[engineer.pk]] = ("error", exc)
-            done.wait(timeout=WAIT)
-
-    def grabber(index: int) -> None:
-        try:
+    def grab_as(engineer: User):
+        def grab(offer_id: int):
             # What each win notifies is not measured here: the messages wait for the recovery to drain them.
             with drain_left_to_recovery():
-                rounds(User.objects.get(pk=engineer_ids[index]))
-        finally:
-            connections.close_all()
+                return services.grab(PoolOffer.objects.get(pk=offer_id), actor=engineer)
 
-    threads = [threading.Thread(target=grabber, args=(i,), daemon=True) for i in range(GRABBERS)]
-    for thread in threads:
-        thread.start()
-    try:
-        with drain_left_to_recovery():
-            request = factories.service_request(customer, actor=root, fault_category=category)
-            order = create_work_order(request, actor=root, site=site)
-            for round_ in range(ROUNDS):
-                if round_:
-                    # Give the order back to dispatch, so each round is a new offer of a NEW order
-                    # (cheaper than making 200 orders).
-                    lead = Assignment.objects.get(work_order=order, status=AssignmentStatus.ACCEPTED)
-                    revoke_assignment(lead, actor=root, reason="next round")
-                offer_ids.append(services.publish_to_pool(order, minutes=30).pk)
-                start.wait(timeout=WAIT)
-                done.wait(timeout=WAIT)
+        return grab
 
-                results = outcomes[round_]
-                winners = [engineer_ids[i] for i, (kind, _) in enumerate(results) if kind == "won"]
-                errors = [exc for kind, exc in results if kind == "error"]
-                assert len(winners) == 1, (round_, results)
-                assert len(errors) == GRABBERS - 1
-                for exc in errors:
-                    assert isinstance(exc, DomainError), (round_, exc)
-                    assert exc.code == "taken", (round_, exc.code, exc.message)
-                    assert "already been taken by another engineer" in exc.message
-                offer = PoolOffer.objects.get(pk=offer_ids[round_])
-                assert (offer.status, offer.grabbed_by_id) == (OfferStatus.AWARDED, winners[0])
-                [assignment] = Assignment.objects.filter(work_order=order, status__in=["offered", "accepted"])
-                assert (assignment.engineer_id, assignment.status) == (winners[0], AssignmentStatus.ACCEPTED)
-                assert WorkOrder.objects.get(pk=order.pk).status == WorkOrderStatus.ACCEPTED
-    finally:
-        # Free the threads if an assertion stopped the rounds early.
-        start.abort()
-        done.abort()
-        for thread in threads:
-            thread.join(timeout=WAIT)
+    offer_ids: list[int] = []
+    # Each grabber keeps its thread and connection for all rounds.
+    grabbers = concurrent_rounds(*[grab_as(engineers[pk]) for pk in engineer_ids])
+    with grabbers as run_round, drain_left_to_recovery():
+        request = factories.service_request(customer, actor=root, fault_category=category)
+        order = create_work_order(request, actor=root, site=site)
+        for round_ in range(ROUNDS):
+            if round_:
+                # Give the order back to dispatch, so each round is a new offer of a NEW order
+                # (cheaper than making 200 orders).
+                lead = Assignment.objects.get(work_order=order, status=AssignmentStatus.ACCEPTED)
+                revoke_assignment(lead, actor=root, reason="next round")
+            offer_ids.append(services.publish_to_pool(order, minutes=30).pk)
+
+            results = run_round(offer_ids[round_])
+            winners = [engineer_ids[i] for i, (kind, _) in enumerate(results) if kind == "ok"]
+            errors = [exc for kind, exc in results if kind == "error"]
+            assert len(winners) == 1, (round_, results)
+            assert len(errors) == GRABBERS - 1
+            for exc in errors:
+                assert isinstance(exc, DomainError), (round_, exc)
+                assert exc.code == "taken", (round_, exc.code, exc.message)
+                assert "already been taken by another engineer" in exc.message
+            offer = PoolOffer.objects.get(pk=offer_ids[round_])
+            assert (offer.status, offer.grabbed_by_id) == (OfferStatus.AWARDED, winners[0])
+            [assignment] = Assignment.objects.filter(work_order=order, status__in=["offered", "accepted"])
+            assert (assignment.engineer_id, assignment.status) == (winners[0], AssignmentStatus.ACCEPTED)
+            assert WorkOrder.objects.get(pk=order.pk).status == WorkOrderStatus.ACCEPTED
     assert len({o.grabbed_by_id for o in PoolOffer.objects.filter(pk__in=offer_ids)}) > 1  # not one lucky thread

@@ -2,26 +2,19 @@
 move wins, the other is told the visit changed, and the visit carries exactly the winner's change."""
 
 import pytest
-from django.db import connection
 
 from fieldservice.core.errors import DomainError
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.scheduling import services
 from fieldservice.scheduling.models import Visit
-from tests.core.test_concurrency import run_concurrently
+from tests.concurrency import run_concurrently
 from tests.scheduling.conftest import at
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions are tested on PostgreSQL")
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_two_moves_of_one_visit_leave_one_winner(postgres_only, world, attempt):
+def test_two_moves_of_one_visit_leave_one_winner(world, attempt):
     visit = services.schedule_visit(
         world.order, actor=world.dispatcher, planned_start=at(world.monday, "09:00"), duration_minutes=60
     )

@@ -2,9 +2,16 @@
 looks at role names, so a capability moves between roles in one place.
 """
 
+from __future__ import annotations
+
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from fieldservice.accounts.choices import Role
+
+if TYPE_CHECKING:
+    # Annotations only: the role table loads without the app registry.
+    from fieldservice.accounts.models import Organisation, User
 
 
 class Capability(StrEnum):
@@ -126,3 +133,22 @@ def can(user, capability: Capability) -> bool:
     if user.is_superuser:
         return True
     return any(capability in ROLE_CAPABILITIES.get(role, ()) for role in user.role_codes)
+
+
+def may_manage_people_of(actor: User, organisation: Organisation | None) -> bool:
+    """Administrators manage everyone; a provider admin manages the engineers of their own company."""
+    if can(actor, Capability.MANAGE_PEOPLE):
+        return True
+    return (
+        organisation is not None
+        and can(actor, Capability.MANAGE_PROVIDER_ENGINEERS)
+        and actor.organisation_id == organisation.pk
+    )
+
+
+def may_manage_user(actor: User, user: User) -> bool:
+    """Account changes (details, active flag): a provider admin may touch only the plain engineers
+    of their company, not a fellow provider admin."""
+    if can(actor, Capability.MANAGE_PEOPLE):
+        return True
+    return may_manage_people_of(actor, user.organisation) and user.role_codes <= {Role.ENGINEER}

@@ -32,8 +32,8 @@ from fieldservice.accounts.models import (
     User,
     UserRole,
 )
-from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core.errors import DomainError, require
+from fieldservice.accounts.permissions import Capability, can, may_manage_people_of, may_manage_user
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.core.validation import check_coordinates, normalise_email, normalise_phone
 
@@ -63,31 +63,6 @@ def note_password_reset_request(*, email: str, client_address: str | None) -> No
     PasswordResetRequest.objects.create(email=email, client_address=client_address)
 
 
-def _field_error(field: str, message, code: str) -> ValidationError:
-    # The message is wrapped so its code survives: a dict of plain messages drops it, and the API
-    # reports the code as the error's "type".
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
-def may_manage_people_of(actor: User, organisation: Organisation | None) -> bool:
-    """Administrators manage everyone; a provider admin manages the engineers of their own company."""
-    if can(actor, Capability.MANAGE_PEOPLE):
-        return True
-    return (
-        organisation is not None
-        and can(actor, Capability.MANAGE_PROVIDER_ENGINEERS)
-        and actor.organisation_id == organisation.pk
-    )
-
-
-def may_manage_user(actor: User, user: User) -> bool:
-    """Account changes (details, active flag): a provider admin may touch only the plain engineers
-    of their company, not a fellow provider admin."""
-    if can(actor, Capability.MANAGE_PEOPLE):
-        return True
-    return may_manage_people_of(actor, user.organisation) and user.role_codes <= {Role.ENGINEER}
-
-
 def _collect(errors: dict, check, *args, **kwargs):
     """Run one field check, keeping its errors so a form shows every problem at once."""
     try:
@@ -115,11 +90,11 @@ def create_organisation(*, actor: User, name: str, kind: str, phone: str = "", a
     require(can(actor, Capability.MANAGE_PEOPLE))
     name = (name or "").strip()
     if not name:
-        raise _field_error("name", _("Enter a name."), "required")
+        raise field_error("name", _("Enter a name."), "required")
     if kind not in OrganisationKind.values:
-        raise _field_error("kind", _("Unknown organisation kind."), "invalid_choice")
+        raise field_error("kind", _("Unknown organisation kind."), "invalid_choice")
     if Organisation.objects.filter(kind=kind, name=name).exists():
-        raise _field_error("name", _("An organisation of this kind with this name exists."), "duplicate")
+        raise field_error("name", _("An organisation of this kind with this name exists."), "duplicate")
     organisation = Organisation.objects.create(
         name=name, kind=kind, phone=normalise_phone(phone, field="phone") if phone else "", address=address
     )
@@ -131,9 +106,9 @@ def _check_roles(roles: Iterable[str], organisation: Organisation | None) -> lis
     roles = sorted(set(roles))
     unknown = [role for role in roles if role not in Role.values]
     if unknown:
-        raise _field_error("roles", _("Unknown role: %(role)s.") % {"role": unknown[0]}, "invalid_choice")
+        raise field_error("roles", _("Unknown role: %(role)s.") % {"role": unknown[0]}, "invalid_choice")
     if roles and organisation is None:
-        raise _field_error("organisation", _("A user with roles needs an organisation."), "required")
+        raise field_error("organisation", _("A user with roles needs an organisation."), "required")
     if organisation is not None:
         allowed = ROLES_BY_ORGANISATION_KIND[OrganisationKind(organisation.kind)]
         wrong = [role for role in roles if role not in allowed]
@@ -142,7 +117,7 @@ def _check_roles(roles: Iterable[str], organisation: Organisation | None) -> lis
                 "role": Role(wrong[0]).label,
                 "kind": organisation.get_kind_display(),
             }
-            raise _field_error("roles", message, "role_not_allowed")
+            raise field_error("roles", message, "role_not_allowed")
     return roles
 
 
@@ -218,7 +193,7 @@ def set_roles(user: User, *, actor: User, roles: Iterable[str]) -> User:
         return user
     if actor.pk == user.pk and Role.ADMINISTRATOR in before and Role.ADMINISTRATOR not in wanted:
         # Otherwise the last administrator can lock everyone out of user management.
-        raise _field_error("roles", _("You cannot remove your own administrator role."), "self_demotion")
+        raise field_error("roles", _("You cannot remove your own administrator role."), "self_demotion")
     user.roles.exclude(role__in=wanted).delete()
     UserRole.objects.bulk_create([UserRole(user=user, role=role) for role in wanted if role not in before])
     user.__dict__.pop("role_codes", None)
@@ -287,7 +262,7 @@ def _day_label(day) -> str:
 
 
 def _hours_error(message: str, code: str) -> ValidationError:
-    return _field_error("working_hours", message, code)
+    return field_error("working_hours", message, code)
 
 
 def check_working_hours(hours: dict) -> dict:

@@ -35,7 +35,7 @@ from fieldservice.accounts.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from fieldservice.accounts.permissions import Capability, can
+from fieldservice.accounts.permissions import Capability, can, may_manage_people_of
 from fieldservice.accounts.templatetags.people import area_names, role_labels, skill_levels
 from fieldservice.core.clients import client_address
 from fieldservice.core.errors import DomainError, require
@@ -413,7 +413,7 @@ def engineer_create(request):
 def engineer_detail(request, pk: int):
     require(can(request.user, Capability.VIEW_PEOPLE))
     profile = selectors.get_engineer_for(request.user, pk)
-    may_manage = services.may_manage_people_of(request.user, profile.user.organisation)
+    may_manage = may_manage_people_of(request.user, profile.user.organisation)
     return render(
         request,
         "accounts/engineer_detail.html",
@@ -430,7 +430,7 @@ def engineer_edit(request, pk: int):
     actor = request.user
     require(can(actor, Capability.VIEW_PEOPLE))
     profile = selectors.get_engineer_for(actor, pk)
-    require(services.may_manage_people_of(actor, profile.user.organisation))
+    require(may_manage_people_of(actor, profile.user.organisation))
     form = EngineerProfileForm(
         request.POST or None,
         profile=profile,

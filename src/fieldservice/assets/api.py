@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets import labels, selectors, services
 from fieldservice.assets.models import Equipment, ProductModel
+from fieldservice.assets.permissions import may_change_assets, may_change_models
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.customers.selectors import customers_for, sites_for
@@ -242,7 +243,7 @@ def update_product_model(request, model_id: Id, payload: ProductModelPatch):
 @router.put("/product-models/{int:model_id}/bom", response=ProductModelDetailOut)
 def replace_bom(request, model_id: Id, payload: BomIn):
     product_model = selectors.get_product_model_for(request.user, model_id)
-    require(services.may_change_models(request.user))
+    require(may_change_models(request.user))
     visible_parts = parts_for(request.user)
     lines = [
         (_lookup(visible_parts, line.part, f"lines[{index}].part", required=True), line.quantity)
@@ -279,7 +280,7 @@ def list_equipment(
 @idempotent
 def register_equipment(request, payload: EquipmentIn):
     # Checked before the ids are looked up, so a role that may not change gets 403, not 422.
-    require(services.may_change_assets(request.user))
+    require(may_change_assets(request.user))
     fields = _equipment_links(request.user, payload.model_dump())
     return 201, services.register_equipment(actor=request.user, **fields)
 
@@ -298,7 +299,7 @@ def get_equipment(request, equipment_id: Id):
 @router.patch("/equipment/{int:equipment_id}", response=EquipmentOut)
 def update_equipment(request, equipment_id: Id, payload: EquipmentPatch):
     equipment = selectors.get_equipment_for(request.user, equipment_id)
-    require(services.may_change_assets(request.user))
+    require(may_change_assets(request.user))
     fields = _equipment_links(request.user, payload.model_dump(exclude_unset=True))
     return services.update_equipment(equipment, actor=request.user, **fields)
 

@@ -7,14 +7,12 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.choices import EquipmentStatus, FittedPartSource
 from fieldservice.assets.models import (
     BomLine,
@@ -24,8 +22,9 @@ from fieldservice.assets.models import (
     ProductModel,
     new_public_token,
 )
+from fieldservice.assets.permissions import may_change_assets, may_change_models, may_fit_parts
 from fieldservice.core.db import write_checked
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.core.uploads import check_document, check_image
 from fieldservice.core.validation import check_date
@@ -70,27 +69,11 @@ def document_limit() -> int:
     return settings.FSM_MAX_UPLOAD_BYTES
 
 
-def _invalid(field: str, message: str, code: str) -> ValidationError:
-    """A field error that keeps its code (a dict of plain messages would drop it)."""
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day `months` later, clipped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def may_change_assets(actor: User) -> bool:
-    """Only our own staff register and change machines; partners and customers only look."""
-    return can(actor, Capability.CHANGE_ASSETS) and actor.is_own_staff
-
-
-def may_change_models(actor: User) -> bool:
-    """Product models and their BOMs are catalogue settings: administrators only (the role table),
-    not everyone who registers machines."""
-    return can(actor, Capability.CHANGE_PRODUCT_MODELS)
 
 
 def _check_product_model_fields(fields: dict, product_model: ProductModel | None = None) -> dict:
@@ -99,32 +82,32 @@ def _check_product_model_fields(fields: dict, product_model: ProductModel | None
         if name == "code":
             value = (value or "").strip().upper()
             if not value:
-                raise _invalid("code", _("This field is required."), "required")
+                raise field_error("code", _("This field is required."), "required")
             clash = ProductModel.objects.filter(code=value)
             if product_model is not None:
                 clash = clash.exclude(pk=product_model.pk)
             if clash.exists():
-                raise _invalid("code", _("Model code %(code)s exists.") % {"code": value}, "duplicate")
+                raise field_error("code", _("Model code %(code)s exists.") % {"code": value}, "duplicate")
         elif name == "name":
             value = (value or "").strip()
             if not value:
-                raise _invalid("name", _("This field is required."), "required")
+                raise field_error("name", _("This field is required."), "required")
         elif name in {"product_line", "description"}:
             value = (value or "").strip()
         elif name == "default_warranty_months":
             try:
                 value = int(value)
             except (TypeError, ValueError):
-                raise _invalid(name, _("Enter a whole number of months."), "invalid") from None
+                raise field_error(name, _("Enter a whole number of months."), "invalid") from None
             if not 0 <= value <= 120:
-                raise _invalid(name, _("The warranty must be 0 to 120 months."), "out_of_range")
+                raise field_error(name, _("The warranty must be 0 to 120 months."), "out_of_range")
         elif name == "image":
             if value:
                 check_image(value, "image", IMAGE_LIMIT)
         elif name == "is_active":
             value = bool(value)
         else:
-            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
         cleaned[name] = value
     return cleaned
 
@@ -154,9 +137,9 @@ def _quantity(value, field: str) -> Decimal:
     try:
         quantity = Decimal(str(value))
     except (InvalidOperation, TypeError):
-        raise _invalid(field, _("Enter a number."), "invalid") from None
+        raise field_error(field, _("Enter a number."), "invalid") from None
     if not quantity.is_finite() or quantity <= 0:
-        raise _invalid(field, _("The quantity must be more than zero."), "out_of_range")
+        raise field_error(field, _("The quantity must be more than zero."), "out_of_range")
     return quantity
 
 
@@ -167,10 +150,10 @@ def set_bom(product_model: ProductModel, *, actor: User, lines: Iterable[tuple[P
     wanted: dict[int, tuple[Part, Decimal]] = {}
     for index, (part, quantity) in enumerate(lines):
         if part.pk in wanted:
-            raise _invalid("lines", _("Part %(part)s is listed twice.") % {"part": part.part_number}, "duplicate")
+            raise field_error("lines", _("Part %(part)s is listed twice.") % {"part": part.part_number}, "duplicate")
         if not part.is_active:
             message = _("Part %(part)s is no longer active.") % {"part": part.part_number}
-            raise _invalid(f"lines[{index}].part", message, "inactive")
+            raise field_error(f"lines[{index}].part", message, "inactive")
         wanted[part.pk] = (part, _quantity(quantity, f"lines[{index}].quantity"))
     before = {
         line.part.part_number: str(line.quantity.normalize()) for line in product_model.bom_lines.select_related("part")
@@ -194,21 +177,23 @@ def _check_equipment_links(
     parent_is_new: bool = True,
 ) -> None:
     if site is not None and site.customer_id != customer.pk:
-        raise _invalid("site", _("The site belongs to another customer."), "invalid_choice")
+        raise field_error("site", _("The site belongs to another customer."), "invalid_choice")
     if equipment is not None and customer.pk != equipment.customer_id and equipment.modules.exists():
-        raise _invalid(
+        raise field_error(
             "customer", _("This machine has modules; move or detach them before changing its customer."), "has_modules"
         )
     if parent is not None:
         # A machine already hanging under an invalidated one may stay; a new link may not.
         if parent_is_new and not parent.is_registered:
-            raise _invalid("parent", _("Only registered equipment can be chosen as the machine."), "invalid_choice")
+            raise field_error("parent", _("Only registered equipment can be chosen as the machine."), "invalid_choice")
         if parent.customer_id != customer.pk:
-            raise _invalid("parent", _("A module must belong to the same customer as its machine."), "invalid_choice")
+            raise field_error(
+                "parent", _("A module must belong to the same customer as its machine."), "invalid_choice"
+            )
         node = parent
         while node is not None:
             if equipment is not None and node.pk == equipment.pk:
-                raise _invalid("parent", _("A machine cannot be a module of itself."), "cycle")
+                raise field_error("parent", _("A machine cannot be a module of itself."), "cycle")
             node = node.parent
 
 
@@ -217,30 +202,30 @@ def _check_dates(installed_on, starts_on, ends_on) -> None:
     check_date(starts_on, field="warranty_starts_on")
     check_date(ends_on, field="warranty_ends_on")
     if starts_on and ends_on and ends_on < starts_on:
-        raise _invalid("warranty_ends_on", _("The warranty cannot end before it starts."), "invalid_range")
+        raise field_error("warranty_ends_on", _("The warranty cannot end before it starts."), "invalid_range")
     if installed_on and installed_on > timezone.localdate() + dt.timedelta(days=366):
-        raise _invalid("installed_on", _("The installation date is too far in the future."), "out_of_range")
+        raise field_error("installed_on", _("The installation date is too far in the future."), "out_of_range")
 
 
 def _check_lot(lot_number: str) -> str:
     lot = (lot_number or "").strip()
     if len(lot) > 64:
         message = _("At most %(n)d characters.") % {"n": 64}
-        raise ValidationError({"lot_number": ValidationError(message, code="max_length")})
+        raise field_error("lot_number", message, "max_length")
     return lot
 
 
 def _check_serial(product_model: ProductModel, serial_number: str, equipment: Equipment | None = None) -> str:
     serial = (serial_number or "").strip()
     if not serial:
-        raise _invalid("serial_number", _("This field is required."), "required")
+        raise field_error("serial_number", _("This field is required."), "required")
     if len(serial) > 64:
-        raise _invalid("serial_number", _("At most %(n)d characters.") % {"n": 64}, "max_length")
+        raise field_error("serial_number", _("At most %(n)d characters.") % {"n": 64}, "max_length")
     clash = Equipment.objects.filter(product_model=product_model, serial_number=serial)
     if equipment is not None:
         clash = clash.exclude(pk=equipment.pk)
     if clash.exists():
-        raise _invalid(
+        raise field_error(
             "serial_number",
             _("Serial number %(serial)s already exists for model %(model)s.")
             % {"serial": serial, "model": product_model.code},
@@ -319,7 +304,7 @@ def update_equipment(equipment: Equipment, *, actor: User, **fields) -> Equipmen
     }
     unknown = set(fields) - allowed
     if unknown:
-        raise _invalid(sorted(unknown)[0], _("This field cannot be changed here."), "unknown_field")
+        raise field_error(sorted(unknown)[0], _("This field cannot be changed here."), "unknown_field")
     if "serial_number" in fields:
         fields["serial_number"] = _check_serial(equipment.product_model, fields["serial_number"], equipment)
     if "lot_number" in fields:
@@ -354,9 +339,9 @@ def invalidate_equipment(equipment: Equipment, *, actor: User, reason: str) -> E
     require(may_change_assets(actor))
     reason = (reason or "").strip()
     if not reason:
-        raise _invalid("reason", _("Say why the equipment is invalidated."), "required")
+        raise field_error("reason", _("Say why the equipment is invalidated."), "required")
     if len(reason) > REASON_MAX_LENGTH:
-        raise _invalid("reason", _("At most %(n)d characters.") % {"n": REASON_MAX_LENGTH}, "max_length")
+        raise field_error("reason", _("At most %(n)d characters.") % {"n": REASON_MAX_LENGTH}, "max_length")
     equipment = Equipment.objects.select_for_update().get(pk=equipment.pk)
     if equipment.status == EquipmentStatus.INVALIDATED:
         raise DomainError("already_invalidated", _("This equipment is already invalidated."))
@@ -410,13 +395,13 @@ def add_equipment_document(equipment: Equipment, *, actor: User, title: str, fil
     """Keep a PDF or an image with a machine (manual, drawing, certificate, photo)."""
     require(may_change_assets(actor))
     if not file:
-        raise _invalid("file", _("Choose a file."), "required")
+        raise field_error("file", _("Choose a file."), "required")
     check_document(file, "file", document_limit())
     title = (title or "").strip() or os.path.splitext(os.path.basename(file.name or ""))[0]
     if not title:
-        raise _invalid("title", _("This field is required."), "required")
+        raise field_error("title", _("This field is required."), "required")
     if len(title) > 200:
-        raise _invalid("title", _("At most %(n)d characters.") % {"n": 200}, "max_length")
+        raise field_error("title", _("At most %(n)d characters.") % {"n": 200}, "max_length")
     content_type, extension = DOCUMENT_TYPES.get(_document_kind(file), ("application/octet-stream", ""))
     stem = os.path.splitext(os.path.basename(file.name or ""))[0] or "document"
     file.name = stem[:80] + extension
@@ -437,15 +422,10 @@ def add_equipment_document(equipment: Equipment, *, actor: User, title: str, fil
 # the caller records one "parts_replaced" event for the whole visit on the machine's history.
 
 
-def may_fit_parts(actor: User) -> bool:
-    """Desk staff who change assets, and engineers (the field service checks they work on the order)."""
-    return may_change_assets(actor) or can(actor, Capability.WORK_IN_FIELD)
-
-
 def _check_part_serial(serial_number: str) -> str:
     serial = (serial_number or "").strip()
     if len(serial) > 64:
-        raise _invalid("serial_number", _("At most %(n)d characters.") % {"n": 64}, "max_length")
+        raise field_error("serial_number", _("At most %(n)d characters.") % {"n": 64}, "max_length")
     return serial
 
 
@@ -463,7 +443,7 @@ def add_fitted_part(
     """Fit a part to a machine (a part it did not have, or a replacement whose old part is gone)."""
     require(may_fit_parts(actor))
     if source not in FittedPartSource.values:
-        raise _invalid("source", _("Unknown source."), "invalid_choice")
+        raise field_error("source", _("Unknown source."), "invalid_choice")
     return FittedPart.objects.create(
         equipment=equipment,
         part=part,

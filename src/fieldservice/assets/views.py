@@ -25,6 +25,7 @@ from fieldservice.assets.forms import (
     ProductModelForm,
 )
 from fieldservice.assets.models import Equipment
+from fieldservice.assets.permissions import may_change_assets, may_change_models
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
@@ -88,7 +89,7 @@ def equipment_list(request):
         columns=EQUIPMENT_COLUMNS,
         export_name="equipment",
         export_title=_("Equipment"),
-        context={"filter_form": filter_form, "may_change": services.may_change_assets(request.user)},
+        context={"filter_form": filter_form, "may_change": may_change_assets(request.user)},
     )
 
 
@@ -98,7 +99,7 @@ def _equipment_form_page(request, form, equipment: Equipment | None):
 
 @login_required
 def equipment_create(request):
-    require(services.may_change_assets(request.user))
+    require(may_change_assets(request.user))
     links_url = reverse("assets:equipment_links")
     form = EquipmentForm(request.POST or None, actor=request.user, site_options_url=links_url)
     if request.method == "POST" and form.is_valid():
@@ -115,7 +116,7 @@ def equipment_create(request):
 @login_required
 def equipment_edit(request, pk):
     equipment = selectors.get_equipment_for(request.user, pk)
-    require(services.may_change_assets(request.user))
+    require(may_change_assets(request.user))
     initial = {name: getattr(equipment, name) for name in EQUIPMENT_FORM_FIELDS}
     form = EquipmentForm(
         request.POST or None,
@@ -140,7 +141,7 @@ def equipment_edit(request, pk):
 @login_required
 def equipment_links(request):
     """The site and machine choices for the customer just picked in the equipment form (htmx)."""
-    require(services.may_change_assets(request.user))
+    require(may_change_assets(request.user))
     equipment = None
     equipment_id = parse_id(request.GET.get("equipment"))
     if equipment_id:
@@ -159,7 +160,7 @@ def _detail_context(request, equipment: Equipment, **forms) -> dict:
         "documents": selectors.documents_for(request.user, equipment).select_related("uploaded_by"),
         "document_form": DocumentForm(),
         "invalidate_form": InvalidateForm(),
-        "may_change": services.may_change_assets(request.user),
+        "may_change": may_change_assets(request.user),
         "public_url": labels.public_url(equipment),
         **forms,
     }
@@ -175,7 +176,7 @@ def equipment_detail(request, pk):
 @require_POST
 def equipment_invalidate(request, pk):
     equipment = selectors.get_equipment_for(request.user, pk)
-    require(services.may_change_assets(request.user))
+    require(may_change_assets(request.user))
     form = InvalidateForm(request.POST)
     if form.is_valid():
         try:
@@ -195,7 +196,7 @@ def equipment_invalidate(request, pk):
 @require_POST
 def equipment_reinstate(request, pk):
     equipment = selectors.get_equipment_for(request.user, pk)
-    require(services.may_change_assets(request.user))
+    require(may_change_assets(request.user))
     try:
         services.reinstate_equipment(equipment, actor=request.user)
     except DomainError as error:
@@ -209,7 +210,7 @@ def equipment_reinstate(request, pk):
 @require_POST
 def equipment_renew_token(request, pk):
     equipment = selectors.get_equipment_for(request.user, pk)
-    require(services.may_change_assets(request.user))
+    require(may_change_assets(request.user))
     services.renew_public_token(equipment, actor=request.user)
     messages.success(request, _("New QR code issued. Print a new label; the old one no longer works."))
     return redirect("assets:equipment_detail", pk=pk)
@@ -219,7 +220,7 @@ def equipment_renew_token(request, pk):
 @require_POST
 def document_add(request, pk):
     equipment = selectors.get_equipment_for(request.user, pk)
-    require(services.may_change_assets(request.user))
+    require(may_change_assets(request.user))
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -296,7 +297,7 @@ def product_model_list(request):
         columns=PRODUCT_MODEL_COLUMNS,
         export_name="product-models",
         export_title=_("Product models"),
-        context={"may_change": services.may_change_models(request.user)},
+        context={"may_change": may_change_models(request.user)},
     )
 
 
@@ -305,7 +306,7 @@ def _product_model_detail_context(request, product_model, bom_form=None):
         "product_model": product_model,
         "bom_lines": selectors.bom_lines_of(product_model),
         "machine_count": selectors.equipment_for(request.user).filter(product_model=product_model).count(),
-        "may_change": services.may_change_models(request.user),
+        "may_change": may_change_models(request.user),
         "bom_form": bom_form or BomLineForm(actor=request.user),
     }
 
@@ -318,7 +319,7 @@ def product_model_detail(request, pk):
 
 @login_required
 def product_model_create(request):
-    require(services.may_change_models(request.user))
+    require(may_change_models(request.user))
     form = ProductModelForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -334,7 +335,7 @@ def product_model_create(request):
 @login_required
 def product_model_edit(request, pk):
     product_model = selectors.get_product_model_for(request.user, pk)
-    require(services.may_change_models(request.user))
+    require(may_change_models(request.user))
     initial = {
         name: getattr(product_model, name)
         for name in ("code", "name", "product_line", "default_warranty_months", "description", "image", "is_active")
@@ -357,7 +358,7 @@ def product_model_edit(request, pk):
 def bom_line_add(request, pk):
     """Add a part to the BOM, or change its quantity when it is already there."""
     product_model = selectors.get_product_model_for(request.user, pk)
-    require(services.may_change_models(request.user))
+    require(may_change_models(request.user))
     form = BomLineForm(request.POST, actor=request.user)
     if form.is_valid():
         part, quantity = form.cleaned_data["part"], form.cleaned_data["quantity"]
@@ -383,7 +384,7 @@ def bom_line_add(request, pk):
 @require_POST
 def bom_line_remove(request, pk, part_pk):
     product_model = selectors.get_product_model_for(request.user, pk)
-    require(services.may_change_models(request.user))
+    require(may_change_models(request.user))
     lines = [(line.part, line.quantity) for line in selectors.bom_lines_of(product_model)]
     remaining = [(part, quantity) for part, quantity in lines if part.pk != part_pk]
     if len(remaining) == len(lines):

@@ -19,7 +19,7 @@ from fieldservice.board import boundaries as map_boundaries
 from fieldservice.board import selectors
 from fieldservice.board.forms import SPANS, VIEWS, BoardFilterForm, SlotForm
 from fieldservice.core.errors import DomainError, require
-from fieldservice.dispatch.services import may_dispatch
+from fieldservice.dispatch.permissions import may_dispatch
 from fieldservice.scheduling import services as scheduling
 from fieldservice.scheduling.choices import VisitStatus
 from fieldservice.scheduling.selectors import get_visit_for, slot_conflicts

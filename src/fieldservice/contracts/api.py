@@ -16,6 +16,7 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.contracts import selectors, services
 from fieldservice.contracts.models import Contract
+from fieldservice.contracts.permissions import may_manage_contracts
 from fieldservice.contracts.selectors import contracts_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
@@ -163,7 +164,7 @@ def _links(user, data: dict) -> dict:
 
 def _require_manage(user) -> None:
     # Checked before ids are looked up, so a role that may not change gets 403, not 422.
-    require(services.may_manage_contracts(user))
+    require(may_manage_contracts(user))
 
 
 @router.get("/contracts", response=list[ContractOut])

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
 from django.urls import reverse
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import ROLE_CAPABILITIES, Capability, can
+from fieldservice.accounts.permissions import ROLE_CAPABILITIES, Capability
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
 from fieldservice.contracts.choices import (
@@ -44,7 +43,8 @@ from fieldservice.contracts.models import (
     PriceListItem,
     ReminderSetting,
 )
-from fieldservice.core.errors import DomainError, require
+from fieldservice.contracts.permissions import may_manage_contracts
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.core.outbox import emit_many
 from fieldservice.core.validation import check_date
@@ -84,15 +84,6 @@ FEE_MAX = Decimal("9999999999.99")
 _UNSET = object()
 
 
-def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
-def may_manage_contracts(actor: User) -> bool:
-    """Only our own staff write contracts and prices; customers read their own."""
-    return can(actor, Capability.MANAGE_CONTRACTS) and actor.is_own_staff
-
-
 def _require_manage(actor: User) -> None:
     require(may_manage_contracts(actor))
 
@@ -110,7 +101,7 @@ def _date(value, field: str) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise _error(field, _("Enter a date (YYYY-MM-DD)."), "invalid_date" if value else "required")
+    raise field_error(field, _("Enter a date (YYYY-MM-DD)."), "invalid_date" if value else "required")
 
 
 def _money(value, field: str) -> Decimal | None:
@@ -119,20 +110,20 @@ def _money(value, field: str) -> Decimal | None:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise _error(field, _("Enter an amount such as 1200.00."), "invalid") from None
+        raise field_error(field, _("Enter an amount such as 1200.00."), "invalid") from None
     if not amount.is_finite():
-        raise _error(field, _("Enter an amount such as 1200.00."), "invalid")
+        raise field_error(field, _("Enter an amount such as 1200.00."), "invalid")
     if amount < 0:
-        raise _error(field, _("The amount cannot be negative."), "negative")
+        raise field_error(field, _("The amount cannot be negative."), "negative")
     if amount > FEE_MAX or amount != amount.quantize(Decimal("0.01")):
-        raise _error(field, _("At most 10 digits before and 2 after the decimal point."), "invalid")
+        raise field_error(field, _("At most 10 digits before and 2 after the decimal point."), "invalid")
     return amount
 
 
 def _currency(value, field: str = "currency") -> str:
     code = (value or "").strip().upper()
     if len(code) != 3 or not code.isalpha() or not code.isascii():
-        raise _error(field, _("Enter a three-letter currency code such as CNY."), "invalid")
+        raise field_error(field, _("Enter a three-letter currency code such as CNY."), "invalid")
     return code
 
 
@@ -143,15 +134,15 @@ def _check_contract_fields(fields: dict) -> dict:
     for name, value in fields.items():
         if name == "customer":
             if not isinstance(value, Customer):
-                raise _error("customer", _("Choose the customer."), "required")
+                raise field_error("customer", _("Choose the customer."), "required")
             cleaned[name] = value
         elif name == "level":
             if value not in ContractLevel.values:
-                raise _error("level", _("Unknown contract level."), "invalid_choice")
+                raise field_error("level", _("Unknown contract level."), "invalid_choice")
             cleaned[name] = value
         elif name == "sla_policy":
             if value is not None and not isinstance(value, SlaPolicy):
-                raise _error("sla_policy", _("Choose an SLA policy."), "invalid_choice")
+                raise field_error("sla_policy", _("Choose an SLA policy."), "invalid_choice")
             cleaned[name] = value
         elif name in {"starts_on", "ends_on"}:
             cleaned[name] = check_date(_date(value, name), field=name)
@@ -162,19 +153,21 @@ def _check_contract_fields(fields: dict) -> dict:
                 try:
                     visits = int(value)
                 except (TypeError, ValueError):
-                    raise _error(name, _("Enter a whole number of visits."), "invalid") from None
+                    raise field_error(name, _("Enter a whole number of visits."), "invalid") from None
                 if visits < 1 or visits > 10000:
-                    raise _error(name, _("At least one visit; leave it empty for unlimited visits."), "out_of_range")
+                    raise field_error(
+                        name, _("At least one visit; leave it empty for unlimited visits."), "out_of_range"
+                    )
                 cleaned[name] = visits
         elif name == "parts_coverage":
             if value not in PartsCoverage.values:
-                raise _error(name, _("Unknown parts coverage."), "invalid_choice")
+                raise field_error(name, _("Unknown parts coverage."), "invalid_choice")
             cleaned[name] = value
         elif name == "labour_covered":
             cleaned[name] = bool(value)
         elif name == "price_list":
             if value is not None and (not isinstance(value, PriceList) or not value.is_active):
-                raise _error(name, _("Choose an active price list."), "invalid_choice")
+                raise field_error(name, _("Choose an active price list."), "invalid_choice")
             cleaned[name] = value
         elif name == "annual_fee":
             cleaned[name] = _money(value, name)
@@ -183,10 +176,10 @@ def _check_contract_fields(fields: dict) -> dict:
         elif name == "notes":
             notes = (value or "").strip()
             if len(notes) > NOTES_MAX_LENGTH:
-                raise _error(name, _("At most %(n)d characters.") % {"n": NOTES_MAX_LENGTH}, "max_length")
+                raise field_error(name, _("At most %(n)d characters.") % {"n": NOTES_MAX_LENGTH}, "max_length")
             cleaned[name] = notes
         else:
-            raise _error(name, _("This field cannot be set here."), "unknown_field")
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
     return cleaned
 
 
@@ -194,15 +187,15 @@ def _check_equipment(customer: Customer, equipment: Iterable[Equipment]) -> list
     machines = {}
     for machine in equipment or ():
         if not isinstance(machine, Equipment):
-            raise _error("equipment", _("Choose machines from the list."), "invalid_choice")
+            raise field_error("equipment", _("Choose machines from the list."), "invalid_choice")
         if machine.customer_id != customer.pk:
-            raise _error(
+            raise field_error(
                 "equipment",
                 _("Machine %(serial)s belongs to another customer.") % {"serial": machine.serial_number},
                 "other_customer",
             )
         if machine.status != EquipmentStatus.REGISTERED:
-            raise _error(
+            raise field_error(
                 "equipment",
                 _("Machine %(serial)s is no longer registered for service.") % {"serial": machine.serial_number},
                 "not_registered",
@@ -213,7 +206,7 @@ def _check_equipment(customer: Customer, equipment: Iterable[Equipment]) -> list
 
 def _check_period(starts_on: dt.date, ends_on: dt.date) -> None:
     if ends_on < starts_on:
-        raise _error("ends_on", _("The contract cannot end before it starts."), "invalid_range")
+        raise field_error("ends_on", _("The contract cannot end before it starts."), "invalid_range")
 
 
 def _lock_equipment(machines: Iterable[Equipment]) -> None:
@@ -247,7 +240,7 @@ def _check_overlap(
         clashes = clashes.exclude(contract_id=exclude.pk)
     clash = clashes.first()
     if clash is not None:
-        raise _error(
+        raise field_error(
             "equipment",
             _("Machine %(serial)s is already covered by contract %(number)s from %(starts_on)s to %(ends_on)s.")
             % {
@@ -308,7 +301,7 @@ def _insert_contract(cleaned: dict, machines: list[Equipment], *, actor: User, p
             if previous is not None and Contract.objects.filter(previous=previous).exists():
                 raise _already_extended(previous) from None
     else:  # pragma: no cover - five concurrent creators in a row
-        raise _error("number", _("Could not number the contract; try again."), "numbering")
+        raise field_error("number", _("Could not number the contract; try again."), "numbering")
     contract.equipment.set(machines)
     return contract
 
@@ -336,9 +329,9 @@ def create_contract(
     if cleaned["sla_policy"] is None:
         cleaned["sla_policy"] = _default_policy(customer)
         if cleaned["sla_policy"] is None:
-            raise _error("sla_policy", _("Choose an SLA policy: there is no default policy."), "required")
+            raise field_error("sla_policy", _("Choose an SLA policy: there is no default policy."), "required")
     elif not cleaned["sla_policy"].is_active:
-        raise _error("sla_policy", _("This SLA policy is no longer used."), "invalid_choice")
+        raise field_error("sla_policy", _("This SLA policy is no longer used."), "invalid_choice")
     if "price_list" not in cleaned:
         cleaned["price_list"] = PriceList.objects.filter(is_default=True, is_active=True).first()
     machines = _check_equipment(customer, equipment)
@@ -361,7 +354,7 @@ def update_contract(contract: Contract, *, actor: User, equipment=_UNSET, **fiel
     _require_manage(actor)
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if "customer" in fields and fields["customer"] != contract.customer:
-        raise _error("customer", _("The customer of a contract cannot change."), "fixed")
+        raise field_error("customer", _("The customer of a contract cannot change."), "fixed")
     fields.pop("customer", None)
     locked_terms = (set(fields) - ALWAYS_EDITABLE) | ({"equipment"} if equipment is not _UNSET else set())
     if contract.status != ContractStatus.DRAFT and locked_terms:
@@ -373,14 +366,14 @@ def update_contract(contract: Contract, *, actor: User, equipment=_UNSET, **fiel
     cleaned = _check_contract_fields(fields)
     if "sla_policy" in cleaned:
         if cleaned["sla_policy"] is None:
-            raise _error("sla_policy", _("Choose an SLA policy."), "required")
+            raise field_error("sla_policy", _("Choose an SLA policy."), "required")
         if not cleaned["sla_policy"].is_active and cleaned["sla_policy"].pk != contract.sla_policy_id:
-            raise _error("sla_policy", _("This SLA policy is no longer used."), "invalid_choice")
+            raise field_error("sla_policy", _("This SLA policy is no longer used."), "invalid_choice")
     starts_on = cleaned.get("starts_on", contract.starts_on)
     ends_on = cleaned.get("ends_on", contract.ends_on)
     _check_period(starts_on, ends_on)
     if contract.previous_id and starts_on <= contract.previous.ends_on:
-        raise _error(
+        raise field_error(
             "starts_on",
             _("An extension starts after the period it extends (%(date)s).")
             % {"date": contract.previous.ends_on.isoformat()},
@@ -446,7 +439,7 @@ def activate_contract(contract: Contract, *, actor: User, today: dt.date | None 
     today = today or timezone.localdate()
     contract = _locked_for_move(contract, {ContractStatus.DRAFT})
     if contract.ends_on < today:
-        raise _error(
+        raise field_error(
             "ends_on",
             _("This period ended on %(date)s; it cannot be activated. Extend the contract instead.")
             % {"date": contract.ends_on.isoformat()},
@@ -454,7 +447,7 @@ def activate_contract(contract: Contract, *, actor: User, today: dt.date | None 
         )
     machines = list(contract.equipment.all())
     if not machines:
-        raise _error("equipment", _("List the machines this contract covers."), "required")
+        raise field_error("equipment", _("List the machines this contract covers."), "required")
     _check_equipment(contract.customer, machines)
     _lock_equipment(machines)
     _check_overlap(machines, contract.starts_on, contract.ends_on, statuses=[ContractStatus.ACTIVE], exclude=contract)
@@ -467,9 +460,9 @@ def terminate_contract(contract: Contract, *, actor: User, reason: str) -> Contr
     _require_manage(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise _error("reason", _("Give a reason."), "required")
+        raise field_error("reason", _("Give a reason."), "required")
     if len(reason) > 300:
-        raise _error("reason", _("At most %(n)d characters.") % {"n": 300}, "max_length")
+        raise field_error("reason", _("At most %(n)d characters.") % {"n": 300}, "max_length")
     contract = _locked_for_move(contract, {ContractStatus.DRAFT, ContractStatus.ACTIVE})
     return _move(
         contract, actor=actor, action="terminated", to=ContractStatus.TERMINATED, note=reason, terminated_reason=reason
@@ -495,21 +488,21 @@ def extend_contract(contract: Contract, *, actor: User, ends_on, **terms) -> Con
         raise _already_extended(contract)
     unknown = set(terms) - set(EXTENSION_TERMS) - {"notes"}
     if unknown:
-        raise _error(sorted(unknown)[0], _("This field cannot be set here."), "unknown_field")
+        raise field_error(sorted(unknown)[0], _("This field cannot be set here."), "unknown_field")
     starts_on = contract.ends_on + dt.timedelta(days=1)
     values = {name: getattr(contract, name) for name in EXTENSION_TERMS} | terms
     cleaned = _check_contract_fields(
         {"customer": contract.customer, "starts_on": starts_on, "ends_on": ends_on} | values
     )
     if cleaned["ends_on"] < starts_on:
-        raise _error(
+        raise field_error(
             "ends_on",
             _("The next period starts on %(date)s; it must end on or after that day.")
             % {"date": starts_on.isoformat()},
             "invalid_range",
         )
     if cleaned["sla_policy"] is None:
-        raise _error("sla_policy", _("Choose an SLA policy."), "required")
+        raise field_error("sla_policy", _("Choose an SLA policy."), "required")
     machines = [m for m in contract.equipment.all() if m.status == EquipmentStatus.REGISTERED]
     _lock_equipment(machines)
     _check_overlap(machines, starts_on, cleaned["ends_on"])
@@ -865,24 +858,24 @@ def _check_price_list_fields(fields: dict, *, price_list: PriceList | None = Non
         if name == "name":
             text = (value or "").strip()
             if not text:
-                raise _error("name", _("This field is required."), "required")
+                raise field_error("name", _("This field is required."), "required")
             if len(text) > 100:
-                raise _error("name", _("At most %(n)d characters.") % {"n": 100}, "max_length")
+                raise field_error("name", _("At most %(n)d characters.") % {"n": 100}, "max_length")
             clash = PriceList.objects.filter(name__iexact=text)
             if price_list is not None:
                 clash = clash.exclude(pk=price_list.pk)
             if clash.exists():
-                raise _error("name", _("A price list with this name exists."), "duplicate")
+                raise field_error("name", _("A price list with this name exists."), "duplicate")
             cleaned[name] = text
         elif name == "currency":
             cleaned[name] = _currency(value)
         elif name in {"is_default", "is_active"}:
             cleaned[name] = bool(value)
         else:
-            raise _error(name, _("This field cannot be set here."), "unknown_field")
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
     is_default = cleaned.get("is_default", price_list.is_default if price_list else False)
     if is_default and not cleaned.get("is_active", price_list.is_active if price_list else True):
-        raise _error("is_active", _("The default price list must be active."), "default_inactive")
+        raise field_error("is_active", _("The default price list must be active."), "default_inactive")
     return cleaned
 
 
@@ -903,7 +896,7 @@ def create_price_list(*, actor: User, name: str, **fields) -> PriceList:
         with transaction.atomic():
             price_list = PriceList.objects.create(**cleaned)
     except IntegrityError:
-        raise _error("name", _("A price list with this name exists."), "duplicate") from None
+        raise field_error("name", _("A price list with this name exists."), "duplicate") from None
     record_created(price_list, actor=actor, fields=PRICE_LIST_FIELDS)
     return price_list
 
@@ -914,7 +907,7 @@ def update_price_list(price_list: PriceList, *, actor: User, **fields) -> PriceL
     price_list = PriceList.objects.select_for_update().get(pk=price_list.pk)
     cleaned = _check_price_list_fields(fields, price_list=price_list)
     if cleaned.get("is_default") is False and price_list.is_default:
-        raise _error("is_default", _("Make another price list the default instead."), "default_required")
+        raise field_error("is_default", _("Make another price list the default instead."), "default_required")
     before = snapshot(price_list, PRICE_LIST_FIELDS)
     if cleaned.get("is_default"):
         _take_default(price_list)
@@ -924,7 +917,7 @@ def update_price_list(price_list: PriceList, *, actor: User, **fields) -> PriceL
         with transaction.atomic():
             price_list.save()
     except IntegrityError:
-        raise _error("name", _("A price list with this name exists."), "duplicate") from None
+        raise field_error("name", _("A price list with this name exists."), "duplicate") from None
     record_updated(price_list, actor=actor, before=before)
     return price_list
 
@@ -933,15 +926,15 @@ def _check_price(price_list: PriceList, kind: str, part, unit_price) -> tuple[st
     from fieldservice.inventory.models import Part
 
     if kind not in PriceItemKind.values:
-        raise _error("kind", _("Unknown kind of price."), "invalid_choice")
+        raise field_error("kind", _("Unknown kind of price."), "invalid_choice")
     if kind == PriceItemKind.PART:
         if not isinstance(part, Part):
-            raise _error("part", _("Choose the part."), "required")
+            raise field_error("part", _("Choose the part."), "required")
     elif part is not None:
-        raise _error("part", _("Only a part price names a part."), "invalid")
+        raise field_error("part", _("Only a part price names a part."), "invalid")
     amount = _money(unit_price, "unit_price")
     if amount is None:
-        raise _error("unit_price", _("This field is required."), "required")
+        raise field_error("unit_price", _("This field is required."), "required")
     return kind, part, amount
 
 

@@ -26,6 +26,7 @@ from fieldservice.contracts.forms import (
     PriceListForm,
     TerminateForm,
 )
+from fieldservice.contracts.permissions import may_manage_contracts
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
@@ -55,7 +56,7 @@ def _require_view(user) -> None:
 
 
 def _require_manage(user) -> None:
-    require(services.may_manage_contracts(user))
+    require(may_manage_contracts(user))
 
 
 def _require_prices(user) -> None:
@@ -78,7 +79,7 @@ def contract_list(request):
         columns=CONTRACT_COLUMNS,
         export_name="contracts",
         export_title=_("Contracts"),
-        context={"filter_form": filter_form, "may_manage": services.may_manage_contracts(request.user)},
+        context={"filter_form": filter_form, "may_manage": may_manage_contracts(request.user)},
     )
 
 
@@ -91,7 +92,7 @@ def contract_detail(request, pk: int):
         selectors.contracts_for(request.user).filter(pk__in=[p.pk for p in chain]).values_list("pk", flat=True)
     )
     periods = [period for period in chain if period.pk in visible]
-    may_manage = services.may_manage_contracts(request.user)
+    may_manage = may_manage_contracts(request.user)
     used = services.visits_used(contract)
     context = {
         "contract": contract,
@@ -301,7 +302,7 @@ def price_list_list(request):
     _require_prices(request.user)
     context = {
         "price_lists": selectors.price_lists_for(request.user),
-        "may_manage": services.may_manage_contracts(request.user),
+        "may_manage": may_manage_contracts(request.user),
     }
     return render(request, "contracts/price_list_list.html", context)
 
@@ -310,7 +311,7 @@ def price_list_list(request):
 def price_list_detail(request, pk: int):
     _require_prices(request.user)
     price_list = selectors.get_price_list_for(request.user, pk)
-    may_manage = services.may_manage_contracts(request.user)
+    may_manage = may_manage_contracts(request.user)
     context = {
         "price_list": price_list,
         "items": price_list.items.select_related("part"),

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-__all__ = ["DomainError", "PermissionDenied", "ValidationError", "require"]
+__all__ = ["DomainError", "PermissionDenied", "ValidationError", "field_error", "require"]
 
 
 class DomainError(Exception):
@@ -21,3 +21,11 @@ def require(condition: bool, message: str = "") -> None:
     """Raise PermissionDenied unless `condition` holds."""
     if not condition:
         raise PermissionDenied(message)
+
+
+def field_error(field: str, message, code: str = "invalid") -> ValidationError:
+    """A validation error on one named field, for services to raise.
+
+    The message is wrapped so its code survives: a dict of plain messages drops it, and the API
+    reports the code as the error's "type"."""
+    return ValidationError({field: ValidationError(message, code=code)})

@@ -36,6 +36,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from fieldservice.core.errors import field_error
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # IPv6 ranges whose last 32 bits are an IPv4 address the packet ends up at.
@@ -134,10 +136,6 @@ class Target:
     addresses: list[str]
 
 
-def _error(field: str, message: str, code: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
 def check_target(url: str, *, field: str = "url") -> Target:
     """Resolve the URL's host once and check every address. Raises ValidationError on `field`."""
     url = (url or "").strip()
@@ -147,7 +145,7 @@ def check_target(url: str, *, field: str = "url") -> Target:
     except ValueError:
         port = -1
     if parts.scheme not in {"http", "https"} or not parts.hostname or port == -1:
-        raise _error(field, _("Enter an http:// or https:// address."), "invalid")
+        raise field_error(field, _("Enter an http:// or https:// address."), "invalid")
     host = parts.hostname.lower().rstrip(".")
     port = port or (443 if parts.scheme == "https" else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -158,7 +156,7 @@ def check_target(url: str, *, field: str = "url") -> Target:
         literal = None
     host_allowed = host in names or (literal is not None and _listed(literal, networks))
     if not host_allowed and host in _own_host_names():
-        raise _error(field, _("This address points to this server itself."), "self_target")
+        raise field_error(field, _("This address points to this server itself."), "self_target")
     if literal is not None:
         addresses = [str(literal)]
     else:
@@ -167,15 +165,15 @@ def check_target(url: str, *, field: str = "url") -> Target:
         except (OSError, UnicodeError):
             addresses = []
         if not addresses:
-            raise _error(field, _("The host name %(host)s cannot be resolved.") % {"host": host}, "unresolvable")
+            raise field_error(field, _("The host name %(host)s cannot be resolved.") % {"host": host}, "unresolvable")
     if not host_allowed:
         for address in addresses:
             ip = _parse_address(address)
             if is_public_address(ip) or _listed(ip, networks):
                 continue
             if ip.is_loopback or ip.is_unspecified or ip.is_link_local:
-                raise _error(field, _("This address points to this server itself."), "self_target")
-            raise _error(
+                raise field_error(field, _("This address points to this server itself."), "self_target")
+            raise field_error(
                 field,
                 _(
                     "This address is on a private or reserved network (%(address)s); only public addresses "

@@ -7,12 +7,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from fieldservice.core.errors import field_error
+
 IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 DOCUMENT_SIGNATURES = (b"%PDF-",)
-
-
-def _refuse(field: str, message: str, code: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def check_size(upload, field: str, max_bytes: int | None = None) -> None:
@@ -22,7 +20,7 @@ def check_size(upload, field: str, max_bytes: int | None = None) -> None:
             "size": filesizeformat(upload.size),
             "limit": filesizeformat(limit),
         }
-        raise _refuse(field, message, "file_too_big")
+        raise field_error(field, message, "file_too_big")
 
 
 def check_image(upload, field: str, max_bytes: int | None = None) -> None:
@@ -33,11 +31,11 @@ def check_image(upload, field: str, max_bytes: int | None = None) -> None:
             image.verify()
             kind = image.format
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise _refuse(field, _("The file is not an image."), "not_an_image") from None
+        raise field_error(field, _("The file is not an image."), "not_an_image") from None
     finally:
         upload.seek(0)
     if kind not in IMAGE_FORMATS:
-        raise _refuse(field, _("Images must be JPEG, PNG, GIF or WebP."), "unsupported_image")
+        raise field_error(field, _("Images must be JPEG, PNG, GIF or WebP."), "unsupported_image")
 
 
 def check_document(upload, field: str, max_bytes: int | None = None) -> None:
@@ -51,7 +49,7 @@ def check_document(upload, field: str, max_bytes: int | None = None) -> None:
     try:
         check_image(upload, field, max_bytes)
     except ValidationError:
-        raise _refuse(field, _("Documents must be PDF files or images."), "unsupported_document") from None
+        raise field_error(field, _("Documents must be PDF files or images."), "unsupported_document") from None
 
 
 class CappedRequestUpload(FileUploadHandler):

@@ -10,6 +10,8 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fieldservice.core.errors import field_error
+
 DEFAULT_PHONE_REGION = "CN"
 # The largest value a database integer column holds (PostgreSQL's bigint, SQLite's INTEGER).
 MAX_DB_INT = 2**63 - 1
@@ -36,14 +38,11 @@ def check_date(value, *, field: str):
         day = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     earliest, latest = date_bounds()
     if not earliest <= day <= latest:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("Enter a date between %(earliest)s and %(latest)s.")
-                    % {"earliest": earliest.isoformat(), "latest": latest.isoformat()},
-                    code="out_of_range",
-                )
-            }
+        raise field_error(
+            field,
+            _("Enter a date between %(earliest)s and %(latest)s.")
+            % {"earliest": earliest.isoformat(), "latest": latest.isoformat()},
+            "out_of_range",
         )
     return value
 
@@ -54,14 +53,11 @@ def check_length(value, *, model, field: str, name: str | None = None) -> str:
     text = (value or "").strip()
     limit = model._meta.get_field(field).max_length
     if limit is not None and len(text) > limit:
-        raise ValidationError(
-            {
-                name or field: ValidationError(
-                    _("Ensure this value has at most %(limit)d characters (it has %(length)d).")
-                    % {"limit": limit, "length": len(text)},
-                    code="max_length",
-                )
-            }
+        raise field_error(
+            name or field,
+            _("Ensure this value has at most %(limit)d characters (it has %(length)d).")
+            % {"limit": limit, "length": len(text)},
+            "max_length",
         )
     return text
 
@@ -95,21 +91,13 @@ def normalise_phone(raw: str, *, field: str = "phone") -> str:
     """
     text = (raw or "").strip()
     if not text:
-        raise ValidationError({field: ValidationError(_("Enter a phone number."), code="required")})
+        raise field_error(field, _("Enter a phone number."), "required")
     try:
         number = phonenumbers.parse(text, DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException:
-        raise ValidationError(
-            {field: ValidationError(_("“%(value)s” is not a phone number.") % {"value": text}, code="invalid_phone")}
-        ) from None
+        raise field_error(field, _("“%(value)s” is not a phone number.") % {"value": text}, "invalid_phone") from None
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("“%(value)s” is not a valid phone number.") % {"value": text}, code="invalid_phone"
-                )
-            }
-        )
+        raise field_error(field, _("“%(value)s” is not a valid phone number.") % {"value": text}, "invalid_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -120,9 +108,7 @@ def normalise_email(raw: str, *, field: str = "email") -> str:
     try:
         validate_email(text)
     except ValidationError:
-        raise ValidationError(
-            {field: ValidationError(_("“%(value)s” is not an e-mail address.") % {"value": raw}, code="invalid_email")}
-        ) from None
+        raise field_error(field, _("“%(value)s” is not an e-mail address.") % {"value": raw}, "invalid_email") from None
     return text
 
 
@@ -132,9 +118,9 @@ def _decimal(value, field: str) -> Decimal | None:
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValidationError({field: ValidationError(_("Enter a number."), code="invalid")}) from None
+        raise field_error(field, _("Enter a number."), "invalid") from None
     if not number.is_finite():
-        raise ValidationError({field: ValidationError(_("Enter a number."), code="invalid")})
+        raise field_error(field, _("Enter a number."), "invalid")
     return number
 
 
@@ -147,17 +133,11 @@ def check_coordinates(
     lng = _decimal(longitude, lng_field)
     if (lat is None) != (lng is None):
         missing = lng_field if lng is None else lat_field
-        raise ValidationError(
-            {missing: ValidationError(_("Give both latitude and longitude, or neither."), code="required")}
-        )
+        raise field_error(missing, _("Give both latitude and longitude, or neither."), "required")
     if lat is not None and not Decimal(-90) <= lat <= Decimal(90):
-        raise ValidationError(
-            {lat_field: ValidationError(_("Latitude must be between -90 and 90."), code="out_of_range")}
-        )
+        raise field_error(lat_field, _("Latitude must be between -90 and 90."), "out_of_range")
     if lng is not None and not Decimal(-180) <= lng <= Decimal(180):
-        raise ValidationError(
-            {lng_field: ValidationError(_("Longitude must be between -180 and 180."), code="out_of_range")}
-        )
+        raise field_error(lng_field, _("Longitude must be between -180 and 180."), "out_of_range")
     quantum = Decimal("0.000001")
     return (
         lat.quantize(quantum) if lat is not None else None,

@@ -9,7 +9,7 @@ from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import Organisation, User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.db import write_checked
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.core.validation import check_coordinates, normalise_email, normalise_phone
 from fieldservice.customers.choices import CustomerKind, CustomerTier
@@ -51,11 +51,9 @@ _may_change = can_change_customers
 def _text(value, field: str, *, required: bool = False, max_length: int = 200) -> str:
     text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
     if required and not text:
-        raise ValidationError({field: ValidationError(_("This field is required."), code="required")})
+        raise field_error(field, _("This field is required."), "required")
     if len(text) > max_length:
-        raise ValidationError(
-            {field: ValidationError(_("At most %(n)d characters.") % {"n": max_length}, code="max_length")}
-        )
+        raise field_error(field, _("At most %(n)d characters.") % {"n": max_length}, "max_length")
     return text
 
 
@@ -68,11 +66,11 @@ def _check_customer_fields(fields: dict) -> dict:
             cleaned[name] = _text(value, "code", max_length=32).upper()
         elif name == "kind":
             if value not in CustomerKind.values:
-                raise ValidationError({"kind": ValidationError(_("Choose company or person."), code="invalid_choice")})
+                raise field_error("kind", _("Choose company or person."), "invalid_choice")
             cleaned[name] = value
         elif name == "tier":
             if value not in CustomerTier.values:
-                raise ValidationError({"tier": ValidationError(_("Unknown customer tier."), code="invalid_choice")})
+                raise field_error("tier", _("Unknown customer tier."), "invalid_choice")
             cleaned[name] = value
         elif name in {"industry"}:
             cleaned[name] = _text(value, name, max_length=100)
@@ -80,28 +78,16 @@ def _check_customer_fields(fields: dict) -> dict:
             cleaned[name] = _text(value, name, max_length=5000)
         elif name == "service_provider":
             if value is not None and value.kind != OrganisationKind.PROVIDER:
-                raise ValidationError(
-                    {
-                        "service_provider": ValidationError(
-                            _("Choose a service provider organisation."), code="invalid_choice"
-                        )
-                    }
-                )
+                raise field_error("service_provider", _("Choose a service provider organisation."), "invalid_choice")
             cleaned[name] = value
         elif name == "account_owner":
             if value is not None and not value.is_own_staff:
-                raise ValidationError(
-                    {
-                        "account_owner": ValidationError(
-                            _("The account owner must be one of our staff."), code="invalid_choice"
-                        )
-                    }
-                )
+                raise field_error("account_owner", _("The account owner must be one of our staff."), "invalid_choice")
             cleaned[name] = value
         elif name == "is_active":
             cleaned[name] = bool(value)
         else:
-            raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="unknown_field")})
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
     return cleaned
 
 
@@ -137,9 +123,7 @@ def create_customer(
     cleaned = _check_customer_fields({"name": name, "kind": kind, "tier": tier, **fields})
     code = cleaned.pop("code", "")
     if code and Customer.objects.filter(code=code).exists():
-        raise ValidationError(
-            {"code": ValidationError(_("Customer code %(code)s is taken.") % {"code": code}, code="duplicate")}
-        )
+        raise field_error("code", _("Customer code %(code)s is taken.") % {"code": code}, "duplicate")
     for _attempt in range(5):
         number = code or _next_customer_code()
         try:
@@ -152,9 +136,7 @@ def create_customer(
         except IntegrityError:
             # A concurrent create took the number or the organisation name; try the next one.
             if code and Customer.objects.filter(code=code).exists():
-                raise ValidationError(
-                    {"code": ValidationError(_("Customer code %(code)s is taken.") % {"code": code}, code="duplicate")}
-                ) from None
+                raise field_error("code", _("Customer code %(code)s is taken.") % {"code": code}, "duplicate") from None
     else:  # pragma: no cover - five concurrent creators in a row
         raise ValidationError({"code": _("Could not number the customer; try again.")})
     record_created(customer, actor=actor, fields=CUSTOMER_FIELDS)
@@ -167,15 +149,9 @@ def update_customer(customer: Customer, *, actor: User, **fields) -> Customer:
     cleaned = _check_customer_fields(fields)
     if "code" in cleaned:
         if not cleaned["code"]:
-            raise ValidationError({"code": ValidationError(_("This field is required."), code="required")})
+            raise field_error("code", _("This field is required."), "required")
         if Customer.objects.filter(code=cleaned["code"]).exclude(pk=customer.pk).exists():
-            raise ValidationError(
-                {
-                    "code": ValidationError(
-                        _("Customer code %(code)s is taken.") % {"code": cleaned["code"]}, code="duplicate"
-                    )
-                }
-            )
+            raise field_error("code", _("Customer code %(code)s is taken.") % {"code": cleaned["code"]}, "duplicate")
     before = snapshot(customer, CUSTOMER_FIELDS)
     for name, value in cleaned.items():
         setattr(customer, name, value)
@@ -205,19 +181,13 @@ def _check_contact_fields(customer: Customer, fields: dict, *, contact: Contact 
         elif name == "is_primary":
             cleaned[name] = bool(value)
         else:
-            raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="unknown_field")})
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
     if "phone" in cleaned:
         clash = customer.contacts.filter(phone=cleaned["phone"])
         if contact is not None:
             clash = clash.exclude(pk=contact.pk)
         if clash.exists():
-            raise ValidationError(
-                {
-                    "phone": ValidationError(
-                        _("This customer already has a contact with this phone number."), code="duplicate"
-                    )
-                }
-            )
+            raise field_error("phone", _("This customer already has a contact with this phone number."), "duplicate")
     return cleaned
 
 
@@ -242,13 +212,7 @@ def update_contact(contact: Contact, *, actor: User, **fields) -> Contact:
     cleaned = _check_contact_fields(contact.customer, fields, contact=contact)
     if cleaned.get("is_primary") is False and contact.is_primary:
         # A customer with contacts always has one primary contact; it moves, it is not switched off.
-        raise ValidationError(
-            {
-                "is_primary": ValidationError(
-                    _("Make another contact the primary contact instead."), code="primary_required"
-                )
-            }
-        )
+        raise field_error("is_primary", _("Make another contact the primary contact instead."), "primary_required")
     before = snapshot(contact, CONTACT_FIELDS)
     if cleaned.get("is_primary"):
         contact.customer.contacts.exclude(pk=contact.pk).update(is_primary=False)
@@ -295,7 +259,7 @@ def _check_site_fields(customer: Customer, fields: dict, *, site: Site | None = 
         elif name == "is_active":
             cleaned[name] = bool(value)
         elif name not in {"latitude", "longitude"}:
-            raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="unknown_field")})
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
     if "latitude" in fields or "longitude" in fields:
         latitude = fields.get("latitude", site.latitude if site else None)
         longitude = fields.get("longitude", site.longitude if site else None)
@@ -305,9 +269,7 @@ def _check_site_fields(customer: Customer, fields: dict, *, site: Site | None = 
         if site is not None:
             clash = clash.exclude(pk=site.pk)
         if clash.exists():
-            raise ValidationError(
-                {"name": ValidationError(_("This customer already has a site with this name."), code="duplicate")}
-            )
+            raise field_error("name", _("This customer already has a site with this name."), "duplicate")
     return cleaned
 
 

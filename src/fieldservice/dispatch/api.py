@@ -13,9 +13,10 @@ from fieldservice.accounts.choices import Role
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.accounts.selectors import providers_for, users_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.dispatch import selectors, services
 from fieldservice.dispatch.models import Assignment
+from fieldservice.dispatch.permissions import may_dispatch
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["dispatch"])
@@ -134,13 +135,7 @@ class AssignmentReasonIn(StrictSchema):
 def _lookup(queryset, pk, field: str):
     obj = queryset.filter(pk=pk).first()
     if obj is None:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("No %(field)s with id %(id)s.") % {"field": field, "id": pk}, code="does_not_exist"
-                )
-            }
-        )
+        raise field_error(field, _("No %(field)s with id %(id)s.") % {"field": field, "id": pk}, "does_not_exist")
     return obj
 
 
@@ -159,7 +154,7 @@ def _assignment_out(user, assignment):
 @router.get("/work-orders/{int:order_id}/candidates", response=list[CandidateOut])
 def list_candidates(request, order_id: Id, limit: Int32 = 20):
     order = get_work_order_for(request.user, order_id)
-    require(services.may_dispatch(request.user))
+    require(may_dispatch(request.user))
     return selectors.candidates_for(order, request.user, limit=max(1, min(limit, 100)))
 
 
@@ -167,7 +162,7 @@ def list_candidates(request, order_id: Id, limit: Int32 = 20):
 @idempotent
 def dispatch_order(request, order_id: Id, payload: DispatchIn):
     order = get_work_order_for(request.user, order_id)
-    require(services.may_dispatch(request.user))
+    require(may_dispatch(request.user))
     if (payload.engineer is None) == (payload.provider is None):
         message = _("Give either an engineer or a service provider, not both.")
         raise ValidationError(
@@ -189,7 +184,7 @@ def dispatch_order(request, order_id: Id, payload: DispatchIn):
 @idempotent
 def reassign_order(request, order_id: Id, payload: ReassignIn):
     order = get_work_order_for(request.user, order_id)
-    require(services.may_dispatch(request.user))
+    require(may_dispatch(request.user))
     engineer = _engineer(request.user, payload.engineer)
     return 201, services.reassign(order, actor=request.user, engineer=engineer, reason=payload.reason)
 
@@ -198,7 +193,7 @@ def reassign_order(request, order_id: Id, payload: ReassignIn):
 @idempotent
 def add_helper(request, order_id: Id, payload: EngineerIn):
     order = get_work_order_for(request.user, order_id)
-    require(services.may_dispatch(request.user))
+    require(may_dispatch(request.user))
     engineer = _engineer(request.user, payload.engineer)
     return 201, services.add_helper(order, actor=request.user, engineer=engineer)
 
@@ -239,7 +234,7 @@ def reject_assignment(request, assignment_id: Id, payload: AssignmentReasonIn):
 @router.post("/assignments/{int:assignment_id}/revoke", response=AssignmentOut)
 def revoke_assignment(request, assignment_id: Id, payload: AssignmentReasonIn):
     assignment = selectors.get_assignment_for(request.user, assignment_id)
-    require(services.may_dispatch(request.user))
+    require(may_dispatch(request.user))
     services.revoke_assignment(assignment, actor=request.user, reason=payload.reason)
     return _assignment_out(request.user, assignment)
 

@@ -4,7 +4,6 @@ list, create, change, move, delete; the rule tester for one order; an area's bou
 from datetime import datetime
 from typing import Annotated
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Body, Field, Router, Schema
@@ -12,10 +11,11 @@ from ninja.pagination import paginate
 
 from fieldservice.accounts.models import Organisation, ServiceArea, ServiceTeam, User
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.dispatch import rule_services, selectors
 from fieldservice.dispatch.autodispatch import explain
 from fieldservice.dispatch.models import DispatchRule
+from fieldservice.dispatch.permissions import may_manage_rules, may_view_rules
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["dispatch rules"])
@@ -85,19 +85,13 @@ def _fields(payload: dict) -> dict:
             continue
         obj = model.objects.filter(pk=value).first() if isinstance(value, int) and not isinstance(value, bool) else None
         if obj is None:
-            raise ValidationError(
-                {
-                    name: ValidationError(
-                        _("No %(field)s with id %(id)s.") % {"field": name, "id": value}, code="does_not_exist"
-                    )
-                }
-            )
+            raise field_error(name, _("No %(field)s with id %(id)s.") % {"field": name, "id": value}, "does_not_exist")
         fields[name] = obj
     return fields
 
 
 def _rule(request, pk: int) -> DispatchRule:
-    require(rule_services.may_view_rules(request.user))
+    require(may_view_rules(request.user))
     return selectors.get_rule_for(request.user, pk)
 
 
@@ -105,14 +99,14 @@ def _rule(request, pk: int) -> DispatchRule:
 @paginate(PageNumberPagination, page_size=50)
 def list_rules(request):
     """The rules in the order they are tried."""
-    require(rule_services.may_view_rules(request.user))
+    require(may_view_rules(request.user))
     return DispatchRule.objects.order_by("position", "pk")
 
 
 @router.post("/dispatch-rules", response={201: RuleOut})
 @idempotent
 def create_rule(request, payload: AnyBody):
-    require(rule_services.may_manage_rules(request.user))
+    require(may_manage_rules(request.user))
     return 201, rule_services.create_rule(actor=request.user, **_fields(payload))
 
 
@@ -145,7 +139,7 @@ def delete_rule(request, rule_id: Id):
 def test_rules(request, order_id: Id):
     """What the rules would do with the order now; changes nothing."""
     order = get_work_order_for(request.user, order_id)
-    require(rule_services.may_view_rules(request.user))
+    require(may_view_rules(request.user))
     result = explain(order)
     decision = result["decision"]
     rule = decision.rule
@@ -179,7 +173,7 @@ def test_rules(request, order_id: Id):
 
 @router.put("/service-areas/{int:area_id}/polygon", response=dict)
 def set_area_polygon(request, area_id: Id, payload: PolygonIn):
-    require(rule_services.may_view_rules(request.user))
+    require(may_view_rules(request.user))
     area = get_object_or_404(ServiceArea, pk=area_id)
     area = rule_services.set_area_polygon(area, actor=request.user, polygon=payload.polygon)
     return {"id": area.pk, "name": area.name, "polygon": area.polygon}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -18,11 +17,12 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.choices import OrganisationKind, Role
 from fieldservice.accounts.models import Organisation, ServiceArea, ServiceTeam, User
 from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.dispatch.choices import RuleAction, RuleStrategy, RuleTarget
 from fieldservice.dispatch.engine import FACTORS
 from fieldservice.dispatch.models import DispatchRule
+from fieldservice.dispatch.permissions import may_manage_rules
 from fieldservice.dispatch.rules import validate_conditions, validate_polygon
 
 RULE_FIELDS = (
@@ -43,60 +43,47 @@ MAX_WEIGHT = 100
 MAX_POOL_MINUTES = 7 * 24 * 60
 
 
-def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
-def may_manage_rules(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_DISPATCH_RULES) and actor.is_own_staff
-
-
-def may_view_rules(actor: User) -> bool:
-    """Dispatchers read the rules and use the tester; rule managers also change them."""
-    return (can(actor, Capability.DISPATCH) or can(actor, Capability.MANAGE_DISPATCH_RULES)) and actor.is_own_staff
-
-
 def _validate_weights(weights) -> dict:
     if weights in (None, ""):
         return {}
     if not isinstance(weights, dict):
-        raise _error("weights", _("Weights must map a factor to a number."))
+        raise field_error("weights", _("Weights must map a factor to a number."))
     cleaned = {}
     for name, value in weights.items():
         if name not in FACTORS:
-            raise _error(
+            raise field_error(
                 f"weights.{name}",
                 _("Unknown factor “%(field)s”; use one of: %(known)s.") % {"field": name, "known": ", ".join(FACTORS)},
                 "unknown_field",
             )
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise _error(f"weights.{name}", _("Give a number."), "invalid")
+            raise field_error(f"weights.{name}", _("Give a number."), "invalid")
         if not 0 <= value <= MAX_WEIGHT:
-            raise _error(f"weights.{name}", _("Give a weight from 0 to 100."), "out_of_range")
+            raise field_error(f"weights.{name}", _("Give a weight from 0 to 100."), "out_of_range")
         cleaned[name] = value
     if cleaned and len(cleaned) == len(FACTORS) and not any(cleaned.values()):
-        raise _error("weights", _("At least one weight must be above zero."), "all_zero")
+        raise field_error("weights", _("At least one weight must be above zero."), "all_zero")
     return cleaned
 
 
 def _check(rule: DispatchRule) -> None:
     name = (rule.name or "").strip()
     if not name:
-        raise _error("name", _("Give the rule a name."), "required")
+        raise field_error("name", _("Give the rule a name."), "required")
     if len(name) > 100:
-        raise _error("name", _("At most 100 characters."), "max_length")
+        raise field_error("name", _("At most 100 characters."), "max_length")
     rule.name = name
     if rule.action not in RuleAction.values:
-        raise _error("action", _("Choose an action."), "invalid_choice")
+        raise field_error("action", _("Choose an action."), "invalid_choice")
     if rule.target_kind not in RuleTarget.values:
-        raise _error("target_kind", _("Choose a target."), "invalid_choice")
+        raise field_error("target_kind", _("Choose a target."), "invalid_choice")
     if rule.strategy not in RuleStrategy.values:
-        raise _error("strategy", _("Choose a strategy."), "invalid_choice")
+        raise field_error("strategy", _("Choose a strategy."), "invalid_choice")
     rule.conditions = validate_conditions(rule.conditions)
     rule.weights = _validate_weights(rule.weights)
     if rule.action == RuleAction.POOL:
         if rule.pool_minutes is not None and not 1 <= rule.pool_minutes <= MAX_POOL_MINUTES:
-            raise _error("pool_minutes", _("Give 1 to 10080 minutes (a week)."), "out_of_range")
+            raise field_error("pool_minutes", _("Give 1 to 10080 minutes (a week)."), "out_of_range")
         rule.target_kind, rule.strategy = RuleTarget.ANYONE, RuleStrategy.BEST_MATCH
         rule.target_engineer = rule.target_team = rule.target_provider = None
         return
@@ -111,34 +98,36 @@ def _check(rule: DispatchRule) -> None:
     if kind == RuleTarget.ENGINEER:
         engineer = rule.target_engineer
         if engineer is None:
-            raise _error("target_engineer", _("Choose the engineer."), "required")
+            raise field_error("target_engineer", _("Choose the engineer."), "required")
         if (
             not engineer.is_active
             or not engineer.has_role(Role.ENGINEER)
             or engineer.organisation_kind not in (OrganisationKind.OWN, OrganisationKind.PROVIDER)
         ):
-            raise _error("target_engineer", _("Choose an active engineer."), "invalid_choice")
+            raise field_error("target_engineer", _("Choose an active engineer."), "invalid_choice")
     elif kind == RuleTarget.TEAM and rule.target_team is None:
-        raise _error("target_team", _("Choose the team."), "required")
+        raise field_error("target_team", _("Choose the team."), "required")
     elif kind == RuleTarget.PROVIDER:
         provider = rule.target_provider
         if provider is None or provider.kind != OrganisationKind.PROVIDER or not provider.is_active:
-            raise _error("target_provider", _("Choose an active service provider."), "invalid_choice")
+            raise field_error("target_provider", _("Choose an active service provider."), "invalid_choice")
     fixed = kind in (RuleTarget.ENGINEER, RuleTarget.PROVIDER)
     if fixed and rule.strategy != RuleStrategy.FIXED:
-        raise _error("strategy", _("A named engineer or provider takes the order: choose “Fixed”."), "invalid_choice")
+        raise field_error(
+            "strategy", _("A named engineer or provider takes the order: choose “Fixed”."), "invalid_choice"
+        )
     if not fixed and rule.strategy == RuleStrategy.FIXED:
-        raise _error("strategy", _("“Fixed” needs a named engineer or provider as the target."), "invalid_choice")
+        raise field_error("strategy", _("“Fixed” needs a named engineer or provider as the target."), "invalid_choice")
 
 
 def _apply(rule: DispatchRule, fields: dict) -> None:
     unknown = [name for name in fields if name not in RULE_FIELDS]
     if unknown:
-        raise _error(unknown[0], _("Unknown field “%(field)s”.") % {"field": unknown[0]}, "unknown_field")
+        raise field_error(unknown[0], _("Unknown field “%(field)s”.") % {"field": unknown[0]}, "unknown_field")
     expected = {"target_engineer": User, "target_team": ServiceTeam, "target_provider": Organisation}
     for name, value in fields.items():
         if name in expected and value is not None and not isinstance(value, expected[name]):
-            raise _error(name, _("Choose a valid option."), "invalid_choice")
+            raise field_error(name, _("Choose a valid option."), "invalid_choice")
         setattr(rule, name, value)
 
 
@@ -189,7 +178,7 @@ def move_rule(rule: DispatchRule, *, actor: User, direction: str) -> DispatchRul
     renumbered 1..n under a lock, so positions stay distinct whatever they were."""
     require(may_manage_rules(actor))
     if direction not in ("up", "down"):
-        raise _error("direction", _("Move a rule up or down."), "invalid_choice")
+        raise field_error("direction", _("Move a rule up or down."), "invalid_choice")
     rules = list(DispatchRule.objects.select_for_update().order_by("position", "pk"))
     index = next((i for i, r in enumerate(rules) if r.pk == rule.pk), None)
     if index is None:

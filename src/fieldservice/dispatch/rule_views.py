@@ -16,6 +16,7 @@ from fieldservice.core.validation import parse_id
 from fieldservice.dispatch import rule_services, selectors
 from fieldservice.dispatch.autodispatch import explain
 from fieldservice.dispatch.engine import FACTORS, factor_labels
+from fieldservice.dispatch.permissions import may_manage_rules, may_view_rules
 from fieldservice.dispatch.rule_forms import RuleForm, TesterForm, condition_choices
 from fieldservice.dispatch.rules import CONDITION_FIELDS
 from fieldservice.workorders.selectors import work_orders_for
@@ -35,18 +36,18 @@ def _conditions_text(rule) -> list[tuple[str, str]]:
 
 @login_required
 def rule_list(request):
-    require(rule_services.may_view_rules(request.user))
+    require(may_view_rules(request.user))
     rules = list(selectors.rules_for(request.user))
     rows = [{"rule": rule, "conditions": _conditions_text(rule)} for rule in rules]
     return render(
         request,
         "dispatch/rules.html",
-        {"rows": rows, "may_manage": rule_services.may_manage_rules(request.user)},
+        {"rows": rows, "may_manage": may_manage_rules(request.user)},
     )
 
 
 def _rule_form_page(request, rule=None):
-    require(rule_services.may_manage_rules(request.user))
+    require(may_manage_rules(request.user))
     form = RuleForm(request.POST or None, rule=rule)
     if request.method == "POST" and form.is_valid():
         try:
@@ -72,14 +73,14 @@ def rule_new(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_edit(request, pk: int):
-    require(rule_services.may_manage_rules(request.user))
+    require(may_manage_rules(request.user))
     return _rule_form_page(request, selectors.get_rule_for(request.user, pk))
 
 
 @login_required
 @require_POST
 def rule_move(request, pk: int):
-    require(rule_services.may_manage_rules(request.user))
+    require(may_manage_rules(request.user))
     rule = selectors.get_rule_for(request.user, pk)
     try:
         rule_services.move_rule(rule, actor=request.user, direction=request.POST.get("direction", ""))
@@ -91,7 +92,7 @@ def rule_move(request, pk: int):
 @login_required
 @require_POST
 def rule_toggle(request, pk: int):
-    require(rule_services.may_manage_rules(request.user))
+    require(may_manage_rules(request.user))
     rule = selectors.get_rule_for(request.user, pk)
     rule = rule_services.set_rule_active(rule, actor=request.user, is_active=not rule.is_active)
     if rule.is_active:
@@ -104,7 +105,7 @@ def rule_toggle(request, pk: int):
 @login_required
 @require_POST
 def rule_delete(request, pk: int):
-    require(rule_services.may_manage_rules(request.user))
+    require(may_manage_rules(request.user))
     rule = selectors.get_rule_for(request.user, pk)
     rule_services.delete_rule(rule, actor=request.user)
     messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
@@ -113,7 +114,7 @@ def rule_delete(request, pk: int):
 
 @login_required
 def rule_tester(request):
-    require(rule_services.may_view_rules(request.user))
+    require(may_view_rules(request.user))
     form = TesterForm(request.GET or None)
     result = None
     if form.is_valid():

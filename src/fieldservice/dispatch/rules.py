@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fieldservice.contracts.choices import ContractLevel
+from fieldservice.core.errors import field_error
 from fieldservice.customers.choices import CustomerTier
 from fieldservice.workorders.choices import Channel, Priority, ServiceType
 
@@ -47,10 +48,6 @@ MAX_VALUES = 500
 MAX_POLYGON_POINTS = 5000
 
 
-def _error(field_name: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field_name: ValidationError(message, code=code)})
-
-
 def _id_models():
     from fieldservice.accounts.models import ServiceArea
     from fieldservice.assets.models import ProductModel
@@ -65,43 +62,43 @@ def validate_conditions(conditions) -> dict:
     if conditions in (None, ""):
         return {}
     if not isinstance(conditions, dict):
-        raise _error("conditions", _("Conditions must map a field to a list of values."))
+        raise field_error("conditions", _("Conditions must map a field to a list of values."))
     cleaned = {}
     for name, values in conditions.items():
         key = f"conditions.{name}"
         if name not in CONDITION_FIELDS:
-            raise _error(
+            raise field_error(
                 key,
                 _("Unknown condition field “%(field)s”; use one of: %(known)s.")
                 % {"field": name, "known": ", ".join(CONDITION_FIELDS)},
                 "unknown_field",
             )
         if not isinstance(values, list | tuple) or not values:
-            raise _error(key, _("Give a non-empty list of values."), "invalid")
+            raise field_error(key, _("Give a non-empty list of values."), "invalid")
         if len(values) > MAX_VALUES:
-            raise _error(key, _("Too many values."), "too_many")
+            raise field_error(key, _("Too many values."), "too_many")
         kind = CONDITION_FIELDS[name][1]
         if kind == "choice":
             allowed = set(CHOICES[name].values)
             bad = [v for v in values if v not in allowed]
             if bad:
-                raise _error(key, _("Unknown value “%(value)s”.") % {"value": bad[0]}, "invalid_choice")
+                raise field_error(key, _("Unknown value “%(value)s”.") % {"value": bad[0]}, "invalid_choice")
             cleaned[name] = sorted(set(values))
         elif kind == "id":
             ids = []
             for value in values:
                 if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-                    raise _error(key, _("Unknown value “%(value)s”.") % {"value": value}, "invalid_choice")
+                    raise field_error(key, _("Unknown value “%(value)s”.") % {"value": value}, "invalid_choice")
                 ids.append(int(value))
             found = set(_id_models()[name].objects.filter(pk__in=ids).values_list("pk", flat=True))
             missing = [pk for pk in ids if pk not in found]
             if missing:
-                raise _error(key, _("Unknown value “%(value)s”.") % {"value": missing[0]}, "invalid_choice")
+                raise field_error(key, _("Unknown value “%(value)s”.") % {"value": missing[0]}, "invalid_choice")
             cleaned[name] = sorted(set(ids))
         else:
             texts = sorted({str(v).strip() for v in values if isinstance(v, str) and v.strip()})
             if len(texts) != len({str(v).strip() for v in values}):
-                raise _error(key, _("Give the names as non-empty text."), "invalid")
+                raise field_error(key, _("Give the names as non-empty text."), "invalid")
             cleaned[name] = texts
     return cleaned
 
@@ -115,9 +112,9 @@ def validate_polygon(polygon) -> list[list[float]]:
     if polygon in (None, "", []):
         return []
     if not isinstance(polygon, list | tuple):
-        raise _error("polygon", _("The boundary must be a list of [longitude, latitude] points."))
+        raise field_error("polygon", _("The boundary must be a list of [longitude, latitude] points."))
     if len(polygon) > MAX_POLYGON_POINTS:
-        raise _error("polygon", _("The boundary has too many points."), "too_many")
+        raise field_error("polygon", _("The boundary has too many points."), "too_many")
     ring = []
     for index, point in enumerate(polygon, start=1):
         if (
@@ -126,21 +123,27 @@ def validate_polygon(polygon) -> list[list[float]]:
             or any(isinstance(v, bool) or not isinstance(v, int | float | Decimal) for v in point)
             or any(not math.isfinite(float(v)) for v in point)
         ):
-            raise _error("polygon", _("Point %(n)s is not a [longitude, latitude] pair of numbers.") % {"n": index})
+            raise field_error(
+                "polygon", _("Point %(n)s is not a [longitude, latitude] pair of numbers.") % {"n": index}
+            )
         lng, lat = float(point[0]), float(point[1])
         if not -180 <= lng <= 180 or not -90 <= lat <= 90:
-            raise _error(
+            raise field_error(
                 "polygon",
                 _("Point %(n)s is outside the world: longitude within ±180, latitude within ±90.") % {"n": index},
                 "out_of_range",
             )
         ring.append([lng, lat])
     if len(ring) < 4:
-        raise _error("polygon", _("A boundary needs at least four points, the last repeating the first."), "too_short")
+        raise field_error(
+            "polygon", _("A boundary needs at least four points, the last repeating the first."), "too_short"
+        )
     if ring[0] != ring[-1]:
-        raise _error("polygon", _("The boundary does not close: the last point must repeat the first."), "not_closed")
+        raise field_error(
+            "polygon", _("The boundary does not close: the last point must repeat the first."), "not_closed"
+        )
     if len({tuple(p) for p in ring}) < 3:
-        raise _error("polygon", _("A boundary needs at least three different points."), "too_short")
+        raise field_error("polygon", _("A boundary needs at least three different points."), "too_short")
     return ring
 
 

@@ -11,6 +11,7 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
 from fieldservice.dispatch.engine import Snapshot, load_context, suggest
 from fieldservice.dispatch.models import Assignment, DispatchRule
+from fieldservice.dispatch.permissions import may_view_rules
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import work_orders_for
 
@@ -102,8 +103,6 @@ def _candidate(suggestion, profile: EngineerProfile, skill_id: int | None) -> Ca
 
 def rules_for(actor: User) -> QuerySet[DispatchRule]:
     """The auto-dispatch rules, in the order they are tried; none for who may not read them."""
-    from fieldservice.dispatch.rule_services import may_view_rules
-
     if not may_view_rules(actor):
         return DispatchRule.objects.none()
     return DispatchRule.objects.select_related("target_engineer", "target_team", "target_provider")

@@ -7,7 +7,6 @@ so two simultaneous accepts (a double tap, two devices) leave one winner and a c
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,31 +14,24 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 from fieldservice.accounts.models import EngineerProfile, Organisation, User
 from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment, DispatchRule
+from fieldservice.dispatch.permissions import may_dispatch
 from fieldservice.workorders.choices import OPEN_STATUSES, Transition, WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.services.lifecycle import Step, transition, transition_many
 from fieldservice.workorders.services.log import log_event
 
 
-def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
-def may_dispatch(actor: User) -> bool:
-    return can(actor, Capability.DISPATCH) and actor.is_own_staff
-
-
 def _check_engineer(engineer: User, *, organisation_id: int | None = None) -> None:
     if not engineer.is_active or not engineer.has_role(Role.ENGINEER):
-        raise _error("engineer", _("%(name)s is not an active engineer.") % {"name": engineer}, "not_an_engineer")
+        raise field_error("engineer", _("%(name)s is not an active engineer.") % {"name": engineer}, "not_an_engineer")
     if organisation_id is not None and engineer.organisation_id != organisation_id:
-        raise _error("engineer", _("%(name)s works for another company.") % {"name": engineer}, "invalid_choice")
+        raise field_error("engineer", _("%(name)s works for another company.") % {"name": engineer}, "invalid_choice")
     # Read now, not from a profile cached on the user object, which may predate the leave.
     if EngineerProfile.objects.filter(user=engineer, availability=Availability.ON_LEAVE).exists():
-        raise _error("engineer", _("%(name)s is on leave.") % {"name": engineer}, "on_leave")
+        raise field_error("engineer", _("%(name)s is on leave.") % {"name": engineer}, "on_leave")
 
 
 def _check_engineer_for_order(engineer: User, order: WorkOrder) -> None:
@@ -52,7 +44,7 @@ def _check_engineer_for_order(engineer: User, order: WorkOrder) -> None:
         or (organisation.kind == OrganisationKind.PROVIDER and organisation.pk == order.customer.service_provider_id)
     ):
         return
-    raise _error(
+    raise field_error(
         "engineer",
         _("%(name)s works for a company that does not serve this customer.") % {"name": engineer},
         "invalid_choice",
@@ -118,7 +110,7 @@ def dispatch_to_provider(order: WorkOrder, *, actor: User, provider: Organisatio
     """Give the order to a partner company; its admin picks the engineer."""
     require(may_dispatch(actor))
     if provider.kind != OrganisationKind.PROVIDER or not provider.is_active:
-        raise _error("provider", _("Choose an active service provider."), "invalid_choice")
+        raise field_error("provider", _("Choose an active service provider."), "invalid_choice")
     assignment = _create(order, provider=provider, role=AssignmentRole.LEAD, assigned_by=actor)
     transition(
         order,
@@ -208,7 +200,7 @@ def assign_provider_engineer(assignment: Assignment, *, actor: User, engineer: U
             ).update(engineer=engineer)
     except IntegrityError:
         # The engineer is already on this order, as a helper.
-        raise _error(
+        raise field_error(
             "engineer",
             _("This engineer is already on work order %(number)s.") % {"number": assignment.work_order.number},
             "already_assigned",
@@ -264,7 +256,7 @@ def reject_assignment(assignment: Assignment, *, actor: User, reason: str) -> As
     )
     reason = (reason or "").strip()
     if not reason:
-        raise _error("reason", _("Say why you reject the order."), "required")
+        raise field_error("reason", _("Say why you reject the order."), "required")
     assignment = _answer(assignment, actor, AssignmentStatus.REJECTED, reason[:500])
     if assignment.role == AssignmentRole.LEAD:
         transition(assignment.work_order, Transition.REJECT, actor=actor, note=reason)
@@ -279,7 +271,7 @@ def revoke_assignment(assignment: Assignment, *, actor: User, reason: str) -> As
     require(may_dispatch(actor))
     reason = (reason or "").strip()
     if not reason:
-        raise _error("reason", _("Give a reason."), "required")
+        raise field_error("reason", _("Give a reason."), "required")
     # Lock and check the assignment first, so revoking a finished one says so rather than
     # moving (or failing to move) the order.
     current = Assignment.objects.select_for_update().get(pk=assignment.pk)
@@ -302,7 +294,7 @@ def reassign(order: WorkOrder, *, actor: User, engineer: User, reason: str) -> A
     require(may_dispatch(actor))
     # Both checked before anything moves, also when there is no lead to revoke.
     if not (reason or "").strip():
-        raise _error("reason", _("Give a reason."), "required")
+        raise field_error("reason", _("Give a reason."), "required")
     _check_engineer_for_order(engineer, order)
     current = order.assignments.filter(role=AssignmentRole.LEAD, status__in=ACTIVE_ASSIGNMENT_STATUSES).first()
     if current is not None:

@@ -26,6 +26,7 @@ from fieldservice.dispatch.forms import (
     RevokeHelperForm,
     RevokeLeadForm,
 )
+from fieldservice.dispatch.permissions import may_dispatch
 from fieldservice.workorders.choices import STATUS_COLOURS, TO_DISPATCH_STATUSES, Priority
 from fieldservice.workorders.selectors import get_work_order_for, orders_to_dispatch, service_log
 
@@ -42,7 +43,7 @@ ORDER_CANDIDATES = 50
 
 
 def _require_dispatch(user) -> None:
-    require(services.may_dispatch(user))
+    require(may_dispatch(user))
 
 
 @login_required

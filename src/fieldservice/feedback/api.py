@@ -12,6 +12,7 @@ from fieldservice.core.api import Id, PageNumberPagination, StrictSchema
 from fieldservice.core.errors import require
 from fieldservice.feedback import selectors, services
 from fieldservice.feedback.models import Evaluation
+from fieldservice.feedback.permissions import may_call_back
 
 router = Router(tags=["feedback"])
 
@@ -112,7 +113,7 @@ def get_evaluation(request, evaluation_id: Id):
 @router.post("/evaluations/{int:evaluation_id}/callback", response=EvaluationOut, summary="Record a call back")
 def record_callback(request, evaluation_id: Id, payload: CallbackIn):
     evaluation = selectors.get_evaluation_for(request.user, evaluation_id)
-    require(services.may_call_back(request.user))
+    require(may_call_back(request.user))
     services.record_callback(evaluation, actor=request.user, result=payload.result)
     return selectors.get_evaluation_for(request.user, evaluation_id)
 

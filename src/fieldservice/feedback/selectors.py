@@ -31,11 +31,6 @@ def get_evaluation_for(actor: User, pk: int) -> Evaluation:
     return get_object_or_404(evaluations_for(actor), pk=pk)
 
 
-def may_review_evaluations(actor: User) -> bool:
-    """The evaluation list with its averages is for our desk (agents, directors, dispatchers)."""
-    return actor.is_own_staff and can(actor, Capability.REVIEW_EVALUATIONS)
-
-
 def callbacks_due_for(actor: User) -> QuerySet[Evaluation]:
     """Low-scored evaluations nobody has called the customer about yet, oldest first."""
     if not can(actor, Capability.CALL_BACK):

@@ -8,8 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_created, record_event
 from fieldservice.core.outbox import emit
 from fieldservice.feedback.models import (
@@ -20,6 +19,7 @@ from fieldservice.feedback.models import (
     SCORE_FIELDS,
     Evaluation,
 )
+from fieldservice.feedback.permissions import may_call_back
 from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.services.log import log_event
@@ -84,9 +84,7 @@ def submit_evaluation(
     scores = _check_scores({"overall": overall, "timeliness": timeliness, "attitude": attitude, "quality": quality})
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX_LENGTH:
-        raise ValidationError(
-            {"comment": ValidationError(_("At most %(n)d characters.") % {"n": COMMENT_MAX_LENGTH}, code="max_length")}
-        )
+        raise field_error("comment", _("At most %(n)d characters.") % {"n": COMMENT_MAX_LENGTH}, "max_length")
     try:
         with transaction.atomic():
             evaluation = Evaluation.objects.create(
@@ -103,25 +101,15 @@ def submit_evaluation(
     return evaluation
 
 
-def may_call_back(actor: User) -> bool:
-    return can(actor, Capability.CALL_BACK) and actor.is_own_staff
-
-
 @transaction.atomic
 def record_callback(evaluation: Evaluation, *, actor: User, result: str) -> Evaluation:
     """An agent called the customer about the evaluation and writes down what came of it. Once."""
     require(may_call_back(actor))
     result = (result or "").strip()
     if not result:
-        raise ValidationError({"result": ValidationError(_("Write down what came of the call."), code="required")})
+        raise field_error("result", _("Write down what came of the call."), "required")
     if len(result) > CALLBACK_RESULT_MAX_LENGTH:
-        raise ValidationError(
-            {
-                "result": ValidationError(
-                    _("At most %(n)d characters.") % {"n": CALLBACK_RESULT_MAX_LENGTH}, code="max_length"
-                )
-            }
-        )
+        raise field_error("result", _("At most %(n)d characters.") % {"n": CALLBACK_RESULT_MAX_LENGTH}, "max_length")
     now = timezone.now()
     changed = Evaluation.objects.filter(pk=evaluation.pk, callback_at__isnull=True).update(
         callback_result=result, callback_by=actor, callback_at=now

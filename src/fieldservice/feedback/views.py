@@ -13,6 +13,7 @@ from fieldservice.core.listing import Column, render_list
 from fieldservice.feedback import selectors, services
 from fieldservice.feedback.forms import CallbackForm, EvaluationFilterForm
 from fieldservice.feedback.models import Evaluation
+from fieldservice.feedback.permissions import may_call_back, may_review_evaluations
 
 
 def contact_phone(evaluation: Evaluation) -> str:
@@ -51,7 +52,7 @@ EVALUATION_COLUMNS = [
 
 @login_required
 def callbacks(request):
-    require(services.may_call_back(request.user))
+    require(may_call_back(request.user))
     return render_list(
         request,
         "feedback/callbacks.html",
@@ -67,7 +68,7 @@ def callbacks(request):
 def callback(request, pk):
     """Record the result of a call back. The list posts here; with errors the form shows here."""
     evaluation = selectors.get_evaluation_for(request.user, pk)
-    require(services.may_call_back(request.user))
+    require(may_call_back(request.user))
     form = CallbackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,7 +97,7 @@ def callback(request, pk):
 
 @login_required
 def evaluations(request):
-    require(selectors.may_review_evaluations(request.user))
+    require(may_review_evaluations(request.user))
     filter_form = EvaluationFilterForm(request.GET or None, actor=request.user)
     filters = filter_form.filters() if request.GET else {}
     found = selectors.filter_evaluations(
@@ -114,6 +115,6 @@ def evaluations(request):
             "filter_form": filter_form,
             "averages": selectors.average_scores(found),
             # Directors review ratings but do not call customers: no link to a page they may not open.
-            "may_call_back": services.may_call_back(request.user),
+            "may_call_back": may_call_back(request.user),
         },
     )

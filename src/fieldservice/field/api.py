@@ -8,16 +8,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from fieldservice.core.api import Id, StrictSchema, column_max_length, idempotent, strict_form
-from fieldservice.core.errors import DomainError
+from fieldservice.core.errors import DomainError, field_error
 from fieldservice.field import selectors, services
 from fieldservice.field.models import PartUsage, Signature
+from fieldservice.field.permissions import may_download_report
 from fieldservice.field.report import render_service_report
 from fieldservice.inventory.selectors import parts_for
 from fieldservice.workorders.api import AttachmentOut
@@ -117,7 +117,7 @@ def _lookup(queryset, pk, field: str):
     obj = queryset.filter(pk=pk).first()
     if obj is None:
         message = _("No %(field)s with id %(id)s.") % {"field": field, "id": pk}
-        raise ValidationError({field: ValidationError(message, code="does_not_exist")})
+        raise field_error(field, message, "does_not_exist")
     return obj
 
 
@@ -198,7 +198,7 @@ def complete(request, work_order_id: Id):
 def report_pdf(request, work_order_id: Id):
     """The service report PDF of a completed (or closed) visit."""
     order = _order(request, work_order_id)
-    if not selectors.may_download_report(request.user, order):
+    if not may_download_report(request.user, order):
         raise Http404
     if order.status not in selectors.REPORT_STATUSES:
         raise DomainError("report_not_ready", _("The service report is made when the visit is completed."))

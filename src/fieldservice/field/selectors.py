@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import User
 from fieldservice.assets.models import FittedPart
 from fieldservice.assets.selectors import bom_lines_of, fitted_parts_of
@@ -136,8 +135,3 @@ def report_email_of(order: WorkOrder) -> str:
     if contact is not None and contact.email:
         return contact.email
     return order.request.reporter_email if order.request_id else ""
-
-
-def may_download_report(actor: User, order: WorkOrder) -> bool:
-    """Staff and the order's engineers; customers download theirs from the portal."""
-    return actor.organisation_kind != OrganisationKind.CUSTOMER

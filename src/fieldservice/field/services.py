@@ -23,7 +23,7 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.choices import FittedPartSource
 from fieldservice.assets.models import FittedPart
 from fieldservice.assets.services import add_fitted_part, replace_fitted_part
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_event
 from fieldservice.core.geo import great_circle_km
 from fieldservice.core.outbox import emit
@@ -47,10 +47,6 @@ SIGNATURE_FORMATS = {"PNG": ".png", "JPEG": ".jpg"}
 MAX_PHOTOS_PER_ORDER = 30
 TEXT_LIMIT = 5000
 MICRODEGREE = Decimal("0.000001")
-
-
-def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def _raise_collected(errors: dict[str, ValidationError]) -> None:
@@ -93,9 +89,9 @@ def _decimal(value, field: str) -> Decimal:
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, TypeError, ValueError):
-        raise _error(field, _("Enter a number."), "invalid") from None
+        raise field_error(field, _("Enter a number."), "invalid") from None
     if not number.is_finite():
-        raise _error(field, _("Enter a number."), "invalid")
+        raise field_error(field, _("Enter a number."), "invalid")
     return number
 
 
@@ -104,7 +100,7 @@ def _coordinate(value, field: str, limit: int) -> Decimal | None:
         return None
     number = _decimal(value, field)
     if abs(number) > limit:
-        raise _error(field, _("Must be between -%(limit)d and %(limit)d.") % {"limit": limit}, "out_of_range")
+        raise field_error(field, _("Must be between -%(limit)d and %(limit)d.") % {"limit": limit}, "out_of_range")
     return number.quantize(MICRODEGREE, rounding=ROUND_HALF_UP)
 
 
@@ -113,7 +109,7 @@ def _location(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
     longitude = _coordinate(longitude, "longitude", 180)
     if (latitude is None) != (longitude is None):
         missing = "latitude" if latitude is None else "longitude"
-        raise _error(missing, _("Give both latitude and longitude, or neither."), "required")
+        raise field_error(missing, _("Give both latitude and longitude, or neither."), "required")
     return latitude, longitude
 
 
@@ -154,7 +150,7 @@ def check_in(
     if accuracy is not None and accuracy != "":
         accuracy = _decimal(accuracy, "accuracy")
         if accuracy < 0:
-            raise _error("accuracy", _("The accuracy cannot be negative."), "out_of_range")
+            raise field_error("accuracy", _("The accuracy cannot be negative."), "out_of_range")
         accuracy = float(accuracy.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
     else:
         accuracy = None
@@ -246,7 +242,7 @@ def use_part(
     amount = None
     try:
         if quantity is None or (isinstance(quantity, str) and not quantity.strip()):
-            raise _error("quantity", _("This field is required."), "required")
+            raise field_error("quantity", _("This field is required."), "required")
         amount = _decimal(quantity, "quantity")
     except ValidationError as error:
         errors.update(error.error_dict)
@@ -318,10 +314,10 @@ def add_photo(order: WorkOrder, *, actor: User, file) -> Attachment:
     _engineer_on(order, actor)
     current = _lock_on_site(order)
     if not file:
-        raise _error("file", _("Choose a photo."), "required")
+        raise field_error("file", _("Choose a photo."), "required")
     check_image(file, "file", PHOTO_LIMIT)
     if selectors.photos_of(current).count() >= MAX_PHOTOS_PER_ORDER:
-        raise _error("file", _("At most %(n)d photos per work order.") % {"n": MAX_PHOTOS_PER_ORDER}, "too_many")
+        raise field_error("file", _("At most %(n)d photos per work order.") % {"n": MAX_PHOTOS_PER_ORDER}, "too_many")
     attachment = attach_file(current, actor=actor, file=file, kind=AttachmentKind.PHOTO)
     log_event(current, actor=actor, action=FieldAction.PHOTO_ADDED, payload={"attachment": attachment.pk})
     return attachment
@@ -334,7 +330,7 @@ def _signature_format(image_file) -> str:
     with Image.open(image_file) as image:
         kind = image.format
         if kind not in SIGNATURE_FORMATS:
-            raise _error("image", _("The signature must be a PNG or JPEG image."), "unsupported_image")
+            raise field_error("image", _("The signature must be a PNG or JPEG image."), "unsupported_image")
         image.load()
         # A canvas left empty is transparent or one colour; flatten onto white and look for ink.
         flat = image.convert("RGBA")
@@ -342,7 +338,7 @@ def _signature_format(image_file) -> str:
         low, high = Image.alpha_composite(background, flat).convert("L").getextrema()
     image_file.seek(0)
     if high - low < 32:
-        raise _error("image", _("The signature is empty."), "empty")
+        raise field_error("image", _("The signature is empty."), "empty")
     return kind
 
 

@@ -24,6 +24,7 @@ from fieldservice.dispatch.selectors import get_assignment_for
 from fieldservice.dispatch.services import accept_assignment, reject_assignment
 from fieldservice.field import selectors, services
 from fieldservice.field.forms import LocationForm, PartForm, PhotoForm, RejectForm, SignatureForm, WorkForm
+from fieldservice.field.permissions import may_download_report
 from fieldservice.field.report import render_service_report
 from fieldservice.inventory.selectors import parts_for
 from fieldservice.workorders.choices import WorkOrderStatus
@@ -368,7 +369,7 @@ def complete(request, pk):
 def report_pdf(request, pk):
     """The service report of a completed visit, for staff and the order's engineers."""
     order = get_work_order_for(request.user, pk)
-    if not selectors.may_download_report(request.user, order):
+    if not may_download_report(request.user, order):
         raise Http404
     if order.status not in selectors.REPORT_STATUSES:
         return render(request, "field/report_not_ready.html", {"order": order}, status=409)

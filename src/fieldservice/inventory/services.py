@@ -1,12 +1,11 @@
 """Business rules for the parts catalogue (stock comes with the inventory issue)."""
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.core.events import record_created, record_updated, snapshot
 from fieldservice.core.validation import check_length
 from fieldservice.inventory.choices import Unit
@@ -21,31 +20,25 @@ def _check(fields: dict, part: Part | None = None) -> dict:
         if name == "part_number":
             value = (value or "").strip().upper()
             if not value:
-                raise ValidationError({"part_number": ValidationError(_("This field is required."), code="required")})
+                raise field_error("part_number", _("This field is required."), "required")
             clash = Part.objects.filter(part_number=value)
             if part is not None:
                 clash = clash.exclude(pk=part.pk)
             if clash.exists():
-                raise ValidationError(
-                    {
-                        "part_number": ValidationError(
-                            _("Part number %(value)s exists.") % {"value": value}, code="duplicate"
-                        )
-                    }
-                )
+                raise field_error("part_number", _("Part number %(value)s exists.") % {"value": value}, "duplicate")
         elif name == "name":
             value = (value or "").strip()
             if not value:
-                raise ValidationError({"name": ValidationError(_("This field is required."), code="required")})
+                raise field_error("name", _("This field is required."), "required")
         elif name == "specification":
             value = check_length(value, model=Part, field="specification")
         elif name == "unit":
             if value not in Unit.values:
-                raise ValidationError({"unit": ValidationError(_("Unknown unit."), code="invalid_choice")})
+                raise field_error("unit", _("Unknown unit."), "invalid_choice")
         elif name == "is_active":
             value = bool(value)
         else:
-            raise ValidationError({name: ValidationError(_("This field cannot be set here."), code="unknown_field")})
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
         cleaned[name] = value
     return cleaned
 

@@ -13,6 +13,7 @@ from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempo
 from fieldservice.core.errors import require
 from fieldservice.knowledge import selectors, services
 from fieldservice.knowledge.models import Article
+from fieldservice.knowledge.permissions import may_manage_knowledge
 from fieldservice.workorders.selectors import fault_categories, get_work_order_for
 
 router = Router(tags=["knowledge"])
@@ -110,14 +111,14 @@ def get_article(request, article_id: Id):
 @router.post("/articles", response={201: ArticleOut}, summary="Write a draft article")
 @idempotent
 def create_article(request, payload: ArticleIn):
-    require(services.may_manage_knowledge(request.user))
+    require(may_manage_knowledge(request.user))
     return 201, services.create_article(actor=request.user, **_links(request.user, payload.model_dump()))
 
 
 @router.patch("/articles/{int:article_id}", response=ArticleOut)
 def update_article(request, article_id: Id, payload: ArticlePatch):
     article = selectors.get_article_for(request.user, article_id)
-    require(services.may_manage_knowledge(request.user))
+    require(may_manage_knowledge(request.user))
     fields = _links(request.user, payload.model_dump(exclude_unset=True))
     return services.update_article(article, actor=request.user, **fields)
 
@@ -134,6 +135,6 @@ def publish_article(request, article_id: Id):
     summary="Draft an article from a closed work order (409 if it has one: the message names it)",
 )
 def article_from_order(request, order_id: Id):
-    require(services.may_manage_knowledge(request.user))
+    require(may_manage_knowledge(request.user))
     order = get_work_order_for(request.user, order_id)
     return 201, services.article_from_order(order, actor=request.user)

@@ -1,17 +1,16 @@
 """Writing and publishing knowledge articles, and drafting them from closed work orders."""
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.models import ProductModel
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.knowledge.choices import ArticleStatus
 from fieldservice.knowledge.models import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, Article
+from fieldservice.knowledge.permissions import may_manage_knowledge
 from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.models import FaultCategory, WorkOrder
 
@@ -35,35 +34,27 @@ class ArticleExistsError(DomainError):
         self.article = article
 
 
-def may_manage_knowledge(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_KNOWLEDGE) and actor.is_own_staff
-
-
-def _invalid(field: str, message: str, code: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
 def _check_fields(fields: dict) -> dict:
     cleaned = {}
     for name, value in fields.items():
         if name == "title":
             value = (value or "").strip()
             if not value:
-                raise _invalid("title", _("This field is required."), "required")
+                raise field_error("title", _("This field is required."), "required")
             if len(value) > TITLE_MAX_LENGTH:
-                raise _invalid("title", _("At most %(n)d characters.") % {"n": TITLE_MAX_LENGTH}, "max_length")
+                raise field_error("title", _("At most %(n)d characters.") % {"n": TITLE_MAX_LENGTH}, "max_length")
         elif name in TEXT_FIELDS:
             value = (value or "").strip()
             if len(value) > TEXT_MAX_LENGTH:
-                raise _invalid(name, _("At most %(n)d characters.") % {"n": TEXT_MAX_LENGTH}, "max_length")
+                raise field_error(name, _("At most %(n)d characters.") % {"n": TEXT_MAX_LENGTH}, "max_length")
         elif name == "fault_category":
             if value is not None and not isinstance(value, FaultCategory):
-                raise _invalid(name, _("Choose a fault category."), "invalid_choice")
+                raise field_error(name, _("Choose a fault category."), "invalid_choice")
         elif name == "product_model":
             if value is not None and not isinstance(value, ProductModel):
-                raise _invalid(name, _("Choose a product model."), "invalid_choice")
+                raise field_error(name, _("Choose a product model."), "invalid_choice")
         else:
-            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
         cleaned[name] = value
     return cleaned
 
@@ -115,7 +106,7 @@ def _check_publishable(values: dict) -> None:
     # What readers need: what they see and what to do about it.
     for name in ("symptoms", "solution"):
         if not (values.get(name) or "").strip():
-            raise _invalid(name, _("A published article needs this."), "required")
+            raise field_error(name, _("A published article needs this."), "required")
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from fieldservice.core.validation import parse_id
 from fieldservice.knowledge import selectors, services
 from fieldservice.knowledge.forms import ArticleFilterForm, ArticleForm
 from fieldservice.knowledge.models import Article
+from fieldservice.knowledge.permissions import may_manage_knowledge
 from fieldservice.workorders.selectors import fault_categories, get_work_order_for
 
 ARTICLE_COLUMNS = [
@@ -40,7 +41,7 @@ def _require_view(user) -> None:
 @login_required
 def article_list(request):
     _require_view(request.user)
-    may_manage = services.may_manage_knowledge(request.user)
+    may_manage = may_manage_knowledge(request.user)
     filter_form = ArticleFilterForm(request.GET or None, show_status=may_manage)
     filters = filter_form.filters() if request.GET else {}
     articles = selectors.filter_articles(selectors.articles_for(request.user), **filters)
@@ -79,7 +80,7 @@ def article_detail(request, pk):
     return render(
         request,
         "knowledge/article_detail.html",
-        {"article": article, "may_manage": services.may_manage_knowledge(request.user)},
+        {"article": article, "may_manage": may_manage_knowledge(request.user)},
     )
 
 
@@ -89,7 +90,7 @@ def _form_page(request, form, article: Article | None):
 
 @login_required
 def article_create(request):
-    require(services.may_manage_knowledge(request.user))
+    require(may_manage_knowledge(request.user))
     form = ArticleForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -105,7 +106,7 @@ def article_create(request):
 @login_required
 def article_edit(request, pk):
     article = selectors.get_article_for(request.user, pk)
-    require(services.may_manage_knowledge(request.user))
+    require(may_manage_knowledge(request.user))
     initial = {name: getattr(article, name) for name in FORM_FIELDS}
     form = ArticleForm(request.POST or None, initial=initial, actor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -125,7 +126,7 @@ def article_edit(request, pk):
 @require_POST
 def article_publish(request, pk):
     article = selectors.get_article_for(request.user, pk)
-    require(services.may_manage_knowledge(request.user))
+    require(may_manage_knowledge(request.user))
     try:
         services.publish_article(article, actor=request.user)
     except ValidationError as error:
@@ -142,7 +143,7 @@ def article_publish(request, pk):
 @require_POST
 def from_order(request, order_pk):
     """Draft an article from a closed work order and open it for editing."""
-    require(services.may_manage_knowledge(request.user))
+    require(may_manage_knowledge(request.user))
     order = get_work_order_for(request.user, order_pk)
     try:
         article = services.article_from_order(order, actor=request.user)

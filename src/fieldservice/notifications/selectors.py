@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 
 from fieldservice.accounts.models import User
 from fieldservice.notifications.models import Delivery, ImEndpoint, Notification, SmsGateway
-from fieldservice.notifications.services import may_manage
+from fieldservice.notifications.permissions import may_manage_notifications
 
 
 def notifications_for(actor: User) -> QuerySet[Notification]:
@@ -32,7 +32,7 @@ def get_notification_for(actor: User, pk: int) -> Notification:
 
 def deliveries_for(actor: User, *, status: str = "", channel: str = "") -> QuerySet[Delivery]:
     """The delivery log: administrators only."""
-    if not may_manage(actor):
+    if not may_manage_notifications(actor):
         return Delivery.objects.none()
     deliveries = Delivery.objects.select_related("notification__recipient").order_by("-pk")
     if status:
@@ -47,7 +47,7 @@ def get_delivery_for(actor: User, pk: int) -> Delivery:
 
 
 def im_endpoints_for(actor: User) -> QuerySet[ImEndpoint]:
-    return ImEndpoint.objects.all() if may_manage(actor) else ImEndpoint.objects.none()
+    return ImEndpoint.objects.all() if may_manage_notifications(actor) else ImEndpoint.objects.none()
 
 
 def get_im_endpoint_for(actor: User, pk: int) -> ImEndpoint:
@@ -55,7 +55,7 @@ def get_im_endpoint_for(actor: User, pk: int) -> ImEndpoint:
 
 
 def sms_gateways_for(actor: User) -> QuerySet[SmsGateway]:
-    return SmsGateway.objects.all() if may_manage(actor) else SmsGateway.objects.none()
+    return SmsGateway.objects.all() if may_manage_notifications(actor) else SmsGateway.objects.none()
 
 
 def get_sms_gateway_for(actor: User, pk: int) -> SmsGateway:

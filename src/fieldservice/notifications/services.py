@@ -12,16 +12,14 @@ from functools import lru_cache
 from uuid import uuid4
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core import destinations
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import DELETED, record_created, record_event, record_updated, snapshot
 from fieldservice.core.http import DeliveryError, check_outgoing_url
 from fieldservice.core.outbox import batch_memo
@@ -44,6 +42,7 @@ from fieldservice.notifications.models import (
     NotificationTemplate,
     SmsGateway,
 )
+from fieldservice.notifications.permissions import may_manage_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -53,14 +52,6 @@ ENDPOINT_FIELDS = ["name", "kind", "url", "is_active"]
 GATEWAY_FIELDS = ["name", "url", "is_active"]
 TEMPLATE_FIELDS = ["subject", "body"]
 SECRET_MAX_LENGTH = 200
-
-
-def may_manage(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_NOTIFICATIONS) and actor.is_own_staff
-
-
-def _invalid(field: str, message: str, code: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def max_attempts() -> int:
@@ -125,9 +116,9 @@ def _check_template(source: str, field: str, event: str) -> str:
     try:
         render_text(source, event, SAMPLE_CONTEXT.get(event, {}))
     except TemplateSyntaxError as error:
-        raise _invalid(field, _("Template error: %(error)s") % {"error": error}, "template_syntax") from None
+        raise field_error(field, _("Template error: %(error)s") % {"error": error}, "template_syntax") from None
     except Exception as error:
-        raise _invalid(
+        raise field_error(
             field, _("The template fails with the sample values: %(error)s") % {"error": error}, "template_render"
         ) from None
     return source
@@ -135,23 +126,23 @@ def _check_template(source: str, field: str, event: str) -> str:
 
 def _check_template_fields(event: str, language: str, subject: str, body: str) -> dict[str, str]:
     if event not in Event.values:
-        raise _invalid("event", _("Choose an event."), "invalid_choice")
+        raise field_error("event", _("Choose an event."), "invalid_choice")
     if language not in LANGUAGE_CODES:
-        raise _invalid("language", _("Choose a language."), "invalid_choice")
+        raise field_error("language", _("Choose a language."), "invalid_choice")
     subject = (subject or "").strip()
     body = (body or "").strip()
     if not subject:
-        raise _invalid("subject", _("This field is required."), "required")
+        raise field_error("subject", _("This field is required."), "required")
     if len(subject) > SUBJECT_MAX_LENGTH:
-        raise _invalid("subject", _("At most %(n)d characters.") % {"n": SUBJECT_MAX_LENGTH}, "max_length")
+        raise field_error("subject", _("At most %(n)d characters.") % {"n": SUBJECT_MAX_LENGTH}, "max_length")
     if len(body) > BODY_MAX_LENGTH:
-        raise _invalid("body", _("At most %(n)d characters.") % {"n": BODY_MAX_LENGTH}, "max_length")
+        raise field_error("body", _("At most %(n)d characters.") % {"n": BODY_MAX_LENGTH}, "max_length")
     return {"subject": _check_template(subject, "subject", event), "body": _check_template(body, "body", event)}
 
 
 def preview_template(*, actor: User, event: str, language: str, subject: str, body: str) -> tuple[str, str]:
     """What the text would say with the sample values. Raises ValidationError like saving."""
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     fields = _check_template_fields(event, language, subject, body)
     with translation.override(language):
         return _render(fields, event, SAMPLE_CONTEXT.get(event, {}))
@@ -159,7 +150,7 @@ def preview_template(*, actor: User, event: str, language: str, subject: str, bo
 
 @transaction.atomic
 def save_template(*, actor: User, event: str, language: str, subject: str, body: str) -> NotificationTemplate:
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     fields = _check_template_fields(event, language, subject, body)
     template = NotificationTemplate.objects.select_for_update().filter(event=event, language=language).first()
     if template is None:
@@ -176,9 +167,9 @@ def save_template(*, actor: User, event: str, language: str, subject: str, body:
 
 def reset_template(*, actor: User, event: str, language: str) -> NotificationTemplate:
     """Back to the text the product ships."""
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     if event not in DEFAULT_TEMPLATES:
-        raise _invalid("event", _("Choose an event."), "invalid_choice")
+        raise field_error("event", _("Choose an event."), "invalid_choice")
     return save_template(actor=actor, event=event, language=language, **default_source(event, language))
 
 
@@ -231,11 +222,11 @@ def set_preferences(user: User, *, actor: User, choices: dict[tuple[str, str], b
     for (event, channel), enabled in choices.items():
         field = preference_field(event, channel)
         if channel not in Channel.values or (event and event not in Event.values):
-            raise _invalid(field, _("There is no such notification setting."), "invalid_choice")
+            raise field_error(field, _("There is no such notification setting."), "invalid_choice")
         if enabled is None and not event:
-            raise _invalid(field, _("Choose on or off."), "required")
+            raise field_error(field, _("Choose on or off."), "required")
         if enabled is False and channel == Channel.IN_APP and event in ALWAYS_IN_APP:
-            raise _invalid(
+            raise field_error(
                 field,
                 _("A missed SLA deadline is always shown in the app: someone must act on it."),
                 "always_on",
@@ -258,24 +249,24 @@ def _check_common(fields: dict) -> dict:
         if name == "name":
             value = (value or "").strip()
             if not value:
-                raise _invalid("name", _("This field is required."), "required")
+                raise field_error("name", _("This field is required."), "required")
             if len(value) > 100:
-                raise _invalid("name", _("At most %(n)d characters.") % {"n": 100}, "max_length")
+                raise field_error("name", _("At most %(n)d characters.") % {"n": 100}, "max_length")
         elif name == "url":
             value = check_outgoing_url(value, field="url")
             if len(value) > 500:
-                raise _invalid("url", _("At most %(n)d characters.") % {"n": 500}, "max_length")
+                raise field_error("url", _("At most %(n)d characters.") % {"n": 500}, "max_length")
         elif name == "kind":
             if value not in ImKind.values:
-                raise _invalid("kind", _("Choose a kind."), "invalid_choice")
+                raise field_error("kind", _("Choose a kind."), "invalid_choice")
         elif name == "is_active":
             value = bool(value)
         elif name == "secret":
             value = (value or "").strip()
             if len(value) > SECRET_MAX_LENGTH:
-                raise _invalid("secret", _("At most %(n)d characters.") % {"n": SECRET_MAX_LENGTH}, "max_length")
+                raise field_error("secret", _("At most %(n)d characters.") % {"n": SECRET_MAX_LENGTH}, "max_length")
         else:
-            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
         cleaned[name] = value
     return cleaned
 
@@ -283,9 +274,9 @@ def _check_common(fields: dict) -> dict:
 def _save_config(model, obj, *, actor: User, record_fields: list[str], fields: dict, secret: str | None):
     """Create (obj None) or update. `secret` None keeps the stored one: it is never shown again,
     so an empty field on the form means "unchanged"."""
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     if "kind" in fields and model is not ImEndpoint:
-        raise _invalid("kind", _("This field cannot be set here."), "unknown_field")
+        raise field_error("kind", _("This field cannot be set here."), "unknown_field")
     cleaned = _check_common(fields)
     if secret is not None:
         cleaned["secret"] = _check_common({"secret": secret})["secret"]
@@ -347,7 +338,7 @@ def update_sms_gateway(gateway: SmsGateway, *, actor: User, secret: str | None =
 
 @transaction.atomic
 def delete_channel_config(obj: ImEndpoint | SmsGateway, *, actor: User) -> None:
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     record_event(obj, actor=actor, action=DELETED)
     obj.delete()
 
@@ -361,7 +352,7 @@ def send_test_im(endpoint: ImEndpoint, *, actor: User) -> str:
     Raises DomainError("send_failed") with the reason."""
     from fieldservice.notifications.channels import post_to_im
 
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     try:
         response = post_to_im(endpoint, _test_text(actor), event="test", delivery_id=f"test-{uuid4().hex}")
     except DeliveryError as error:
@@ -372,12 +363,12 @@ def send_test_im(endpoint: ImEndpoint, *, actor: User) -> str:
 def send_test_sms(gateway: SmsGateway, *, actor: User, phone: str) -> str:
     from fieldservice.notifications.channels import post_to_sms
 
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     phone = (phone or "").strip()
     if not phone:
-        raise _invalid("phone", _("Enter the phone number to send the test to."), "required")
+        raise field_error("phone", _("Enter the phone number to send the test to."), "required")
     if len(phone) > 32:
-        raise _invalid("phone", _("At most %(n)d characters.") % {"n": 32}, "max_length")
+        raise field_error("phone", _("At most %(n)d characters.") % {"n": 32}, "max_length")
     try:
         response = post_to_sms(gateway, phone, _test_text(actor), event="test", delivery_id=f"test-{uuid4().hex}")
     except DeliveryError as error:
@@ -485,7 +476,7 @@ def destination_kind() -> destinations.Kind:
 @transaction.atomic
 def retry_delivery(delivery: Delivery, *, actor: User) -> Delivery:
     """Try a failed delivery again, from a fresh count of attempts."""
-    require(may_manage(actor))
+    require(may_manage_notifications(actor))
     now = timezone.now()
     changed = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, lease_until=None

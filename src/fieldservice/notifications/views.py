@@ -27,6 +27,7 @@ from fieldservice.notifications.forms import (
     TestSmsForm,
 )
 from fieldservice.notifications.models import NotificationTemplate
+from fieldservice.notifications.permissions import may_manage_notifications
 
 NOTIFICATION_COLUMNS = [
     Column(gettext_lazy("Created"), lambda n: n.created_at),
@@ -49,7 +50,7 @@ LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
 
 def _require_manage(user) -> None:
-    require(services.may_manage(user))
+    require(may_manage_notifications(user))
 
 
 def _back(request, fallback: str):
@@ -87,7 +88,7 @@ def notification_list(request):
         context={
             "unread_only": unread_only,
             "unread_count": selectors.unread_count(request.user),
-            "may_manage": services.may_manage(request.user),
+            "may_manage": may_manage_notifications(request.user),
         },
     )
 

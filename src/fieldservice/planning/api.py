@@ -10,6 +10,7 @@ from ninja.pagination import paginate
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.planning import selectors, services
+from fieldservice.planning.permissions import may_plan
 
 router = Router(tags=["planning"])
 
@@ -39,7 +40,7 @@ class PlanningRunOut(Schema):
 
 
 def _require(request) -> None:
-    require(services.may_plan(request.user))
+    require(may_plan(request.user))
 
 
 @router.get("/planning/runs", response=list[PlanningRunOut])
@@ -73,7 +74,7 @@ def get_run(request, run_id: Id):
 
 def _act(request, run_id: Id, action):
     run = selectors.get_run_for(request.user, run_id)
-    if not services.may_plan(request.user):
+    if not may_plan(request.user):
         raise PermissionDenied
     return action(run, actor=request.user)
 

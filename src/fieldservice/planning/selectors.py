@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 
 from fieldservice.accounts.models import ServiceArea, ServiceTeam, User
 from fieldservice.planning.models import PlanningRun
-from fieldservice.planning.services import may_plan
+from fieldservice.planning.permissions import may_plan
 
 
 def runs_for(actor: User) -> QuerySet[PlanningRun]:

@@ -12,20 +12,19 @@ import datetime as dt
 import logging
 import time
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import ServiceArea, ServiceTeam, User
-from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.validation import check_date
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.planning import inputs
 from fieldservice.planning.choices import ACTIVE_RUN_STATUSES, RunStatus
 from fieldservice.planning.models import PlanningRun
 from fieldservice.planning.optimiser import default_source, solve
+from fieldservice.planning.permissions import may_plan
 from fieldservice.planning.proposal import build_proposal
 from fieldservice.scheduling import services as scheduling
 from fieldservice.scheduling.choices import VisitStatus
@@ -37,14 +36,6 @@ logger = logging.getLogger(__name__)
 
 MIN_BUDGET, MAX_BUDGET = 1, 120
 PROGRESS_EVERY = 0.5  # seconds between two progress writes (and two looks at cancel_requested)
-
-
-def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
-def may_plan(actor: User) -> bool:
-    return can(actor, Capability.DISPATCH) and actor.is_own_staff
 
 
 def _resolve(model, value, organisation_id=None):
@@ -71,14 +62,14 @@ def start_run(
     """Queue the optimisation of a team's or an area's day; the worker fills in the proposal."""
     require(may_plan(actor))
     if (team is None or team == "") == (area is None or area == ""):
-        raise _error("team", _("Choose a team or a service area (one of the two)."), "required")
+        raise field_error("team", _("Choose a team or a service area (one of the two)."), "required")
     if not isinstance(day, dt.date):
-        raise _error("day", _("Give the day to plan."), "required")
+        raise field_error("day", _("Give the day to plan."), "required")
     check_date(day, field="day")
     if isinstance(time_budget_seconds, bool) or not isinstance(time_budget_seconds, int):
-        raise _error("time_budget_seconds", _("The time budget must be a whole number of seconds."))
+        raise field_error("time_budget_seconds", _("The time budget must be a whole number of seconds."))
     if not MIN_BUDGET <= time_budget_seconds <= MAX_BUDGET:
-        raise _error(
+        raise field_error(
             "time_budget_seconds",
             _("The time budget must be between %(min)s and %(max)s seconds.") % {"min": MIN_BUDGET, "max": MAX_BUDGET},
             "out_of_range",
@@ -86,9 +77,9 @@ def start_run(
     team_obj = _resolve(ServiceTeam, team, actor.organisation_id)
     area_obj = _resolve(ServiceArea, area)
     if team_obj is False:
-        raise _error("team", _("Choose one of your teams."), "invalid_choice")
+        raise field_error("team", _("Choose one of your teams."), "invalid_choice")
     if area_obj is False:
-        raise _error("area", _("Choose a service area."), "invalid_choice")
+        raise field_error("area", _("Choose a service area."), "invalid_choice")
     field = "team" if team_obj is not None else "area"
     engineers = inputs.scope_engineers(organisation_id=actor.organisation_id, team=team_obj, area=area_obj)
     if not engineers:
@@ -97,9 +88,9 @@ def start_run(
             if team_obj is not None
             else _("No engineer of ours covers this area.")
         )
-        raise _error(field, message, "empty")
+        raise field_error(field, message, "empty")
     if not any(inputs.working_periods(engineer, day) for engineer in engineers):
-        raise _error("day", _("None of these engineers works on that day."), "nobody_works")
+        raise field_error("day", _("None of these engineers works on that day."), "nobody_works")
     with transaction.atomic():
         run = PlanningRun.objects.create(
             team=team_obj, area=area_obj, day=day, time_budget_seconds=time_budget_seconds, requested_by=actor

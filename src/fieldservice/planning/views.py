@@ -15,13 +15,14 @@ from fieldservice.core.listing import paginate
 from fieldservice.planning import selectors, services
 from fieldservice.planning.choices import ACTIVE_RUN_STATUSES
 from fieldservice.planning.forms import StartRunForm
+from fieldservice.planning.permissions import may_plan
 from fieldservice.planning.presentation import describe
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def run_list(request):
-    require(services.may_plan(request.user))
+    require(may_plan(request.user))
     form = StartRunForm(
         request.POST or None, teams=selectors.teams_for(request.user), areas=selectors.areas_for(request.user)
     )
@@ -39,7 +40,7 @@ def run_list(request):
 @login_required
 def run_detail(request, pk: int):
     run = selectors.get_run_for(request.user, pk)
-    require(services.may_plan(request.user))
+    require(may_plan(request.user))
     context = {"run": run, "active": run.status in ACTIVE_RUN_STATUSES, "view": describe(run)}
     return render(request, "planning/run_detail.html", context)
 
@@ -49,7 +50,7 @@ def run_progress(request, pk: int):
     """The progress fragment, polled every second while the run is queued or running; once it is not,
     the whole page reloads to show the proposal (or why there is none)."""
     run = selectors.get_run_for(request.user, pk)
-    require(services.may_plan(request.user))
+    require(may_plan(request.user))
     if run.status not in ACTIVE_RUN_STATUSES and request.headers.get("HX-Request"):
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"

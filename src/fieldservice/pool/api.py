@@ -3,16 +3,16 @@ grabbing, and the dispatcher's approve / decline / withdraw."""
 
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from fieldservice.accounts.selectors import providers_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.pool import selectors, services
 from fieldservice.pool.models import PoolOffer
+from fieldservice.pool.permissions import may_manage_pool
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["pool"])
@@ -102,7 +102,7 @@ def list_offers(request, status: str = ""):
     offers = selectors.offers_for(request.user).prefetch_related("areas")
     if status:
         offers = offers.filter(status=status)
-    if selectors.may_manage_pool(request.user):
+    if may_manage_pool(request.user):
         # Every offer ever published: paginated in the database, newest first.
         return selectors.with_sla_due(offers).order_by("-published_at", "-pk")
     rows = selectors.rows_for(request.user, offers)
@@ -120,18 +120,15 @@ def get_offer(request, offer_id: Id):
 @idempotent
 def publish(request, order_id: Id, payload: PublishIn):
     order = get_work_order_for(request.user, order_id)
-    require(selectors.may_manage_pool(request.user))
+    require(may_manage_pool(request.user))
     provider = None
     if payload.provider is not None:
         provider = providers_for(request.user).filter(pk=payload.provider).first()
         if provider is None:
-            raise ValidationError(
-                {
-                    "provider": ValidationError(
-                        _("No %(field)s with id %(id)s.") % {"field": "provider", "id": payload.provider},
-                        code="does_not_exist",
-                    )
-                }
+            raise field_error(
+                "provider",
+                _("No %(field)s with id %(id)s.") % {"field": "provider", "id": payload.provider},
+                "does_not_exist",
             )
     offer = services.publish_to_pool(
         order,

@@ -25,16 +25,13 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.geo import great_circle_km
 from fieldservice.pool.choices import OfferStatus
 from fieldservice.pool.models import PoolOffer
+from fieldservice.pool.permissions import may_manage_pool
 from fieldservice.sla.models import SlaClock
 from fieldservice.workorders.choices import TO_DISPATCH_STATUSES
 from fieldservice.workorders.models import WorkOrderEvent
 
 # A check-in this recent says where the engineer is better than their home base does.
 RECENT_CHECK_IN = timedelta(hours=12)
-
-
-def may_manage_pool(actor: User) -> bool:
-    return can(actor, Capability.DISPATCH) and actor.is_own_staff
 
 
 def is_grabber(actor: User) -> bool:

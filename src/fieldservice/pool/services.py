@@ -11,7 +11,6 @@ half-given.
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -19,11 +18,12 @@ from django.utils.translation import gettext as _
 
 from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 from fieldservice.accounts.models import EngineerProfile, Organisation, User
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.outbox import emit, emit_many
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.services import may_dispatch, provider_of
+from fieldservice.dispatch.permissions import may_dispatch
+from fieldservice.dispatch.services import provider_of
 from fieldservice.pool import selectors
 from fieldservice.pool.choices import ACTIVE_OFFER_STATUSES, OfferStatus
 from fieldservice.pool.models import PoolOffer
@@ -38,15 +38,11 @@ EXPIRED_TOPIC = "pool.expired"
 EXPIRY_BATCH = 500
 
 
-def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
 def _minutes(minutes) -> int:
     if minutes is None:
         return settings.FSM_POOL_MINUTES
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_MINUTES:
-        raise _error(
+        raise field_error(
             "minutes", _("Give the minutes in the pool as a whole number from 1 to %(max)d.") % {"max": MAX_MINUTES}
         )
     return minutes
@@ -85,10 +81,10 @@ def publish_to_pool(
         require(may_dispatch(actor))
     minutes = _minutes(minutes)
     if provider is not None and (provider.kind != OrganisationKind.PROVIDER or not provider.is_active):
-        raise _error("provider", _("Choose an active service provider."), "invalid_choice")
+        raise field_error("provider", _("Choose an active service provider."), "invalid_choice")
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise _error("note", _("At most %(n)d characters.") % {"n": NOTE_MAX_LENGTH}, "max_length")
+        raise field_error("note", _("At most %(n)d characters.") % {"n": NOTE_MAX_LENGTH}, "max_length")
     # Lock the order: a dispatch at the same moment either sees the offer or waits for it.
     current = (
         WorkOrder.objects.select_for_update(of=("self",))
@@ -144,7 +140,7 @@ def withdraw_offer(offer: PoolOffer, *, actor: User, reason: str) -> PoolOffer:
     require(may_dispatch(actor))
     reason = (reason or "").strip()
     if not reason:
-        raise _error("reason", _("Give a reason."), "required")
+        raise field_error("reason", _("Give a reason."), "required")
     changed = PoolOffer.objects.filter(pk=offer.pk, status__in=ACTIVE_OFFER_STATUSES).update(
         status=OfferStatus.WITHDRAWN, decided_by=actor, decided_at=timezone.now()
     )

@@ -15,6 +15,7 @@ from fieldservice.core.errors import DomainError, require
 from fieldservice.pool import selectors, services
 from fieldservice.pool.choices import OfferStatus
 from fieldservice.pool.forms import PublishForm, ReasonForm
+from fieldservice.pool.permissions import may_manage_pool
 from fieldservice.workorders.choices import TO_DISPATCH_STATUSES
 from fieldservice.workorders.selectors import get_work_order_for
 
@@ -26,7 +27,7 @@ def _require_grabber(user) -> None:
 
 
 def _require_manager(user) -> None:
-    require(selectors.may_manage_pool(user))
+    require(may_manage_pool(user))
 
 
 def _back(request, fallback: str, *args):

@@ -11,10 +11,11 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.scheduling import selectors, services
 from fieldservice.scheduling.choices import VisitStatus
 from fieldservice.scheduling.models import Absence, Visit
+from fieldservice.scheduling.permissions import may_manage_schedules, may_schedule
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["scheduling"])
@@ -106,9 +107,7 @@ class AbsenceUpdateIn(StrictSchema):
 
 
 def _not_found(field: str, pk) -> ValidationError:
-    return ValidationError(
-        {field: ValidationError(_("No %(field)s with id %(id)s.") % {"field": field, "id": pk}, code="does_not_exist")}
-    )
+    return field_error(field, _("No %(field)s with id %(id)s.") % {"field": field, "id": pk}, "does_not_exist")
 
 
 def _engineer(user, pk: int):
@@ -140,7 +139,7 @@ def list_visits(
         visits = visits.filter(engineer_id=engineer)
     if status:
         if status not in VisitStatus.values:
-            raise ValidationError({"status": ValidationError(_("Unknown status."), code="invalid_choice")})
+            raise field_error("status", _("Unknown status."), "invalid_choice")
         visits = visits.filter(status=status)
     return visits.order_by("planned_start", "pk")
 
@@ -161,7 +160,7 @@ def schedule_order_visit(request, order_id: Id, payload: ScheduleIn):
 @router.post("/visits/{int:visit_id}/move", response=VisitOut)
 def move_visit(request, visit_id: Id, payload: VisitMoveIn):
     visit = selectors.get_visit_for(request.user, visit_id)
-    require(services.may_schedule(request.user))
+    require(may_schedule(request.user))
     engineer = _engineer(request.user, payload.engineer)
     moved = services.move_visit(
         visit,
@@ -201,7 +200,7 @@ def get_absence(request, absence_id: Id):
 @idempotent
 def create_absence(request, payload: AbsenceIn):
     """Create an absence; `affected_visits` lists the planned visits it overlaps (not moved)."""
-    require(selectors.may_manage_schedules(request.user))
+    require(may_manage_schedules(request.user))
     data = payload.dict()
     data["engineer"] = _engineer(request.user, data["engineer"])
     return 201, services.create_absence(actor=request.user, **data)
@@ -210,7 +209,7 @@ def create_absence(request, payload: AbsenceIn):
 @router.patch("/absences/{int:absence_id}", response=AbsenceCreatedOut)
 def update_absence(request, absence_id: Id, payload: AbsenceUpdateIn):
     absence = selectors.get_absence_for(request.user, absence_id)
-    require(selectors.may_manage_schedules(request.user))
+    require(may_manage_schedules(request.user))
     values = {
         "kind": absence.kind,
         "starts_at": absence.starts_at,

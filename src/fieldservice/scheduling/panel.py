@@ -7,18 +7,9 @@ from django.utils import timezone
 
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.scheduling.forms import VisitForm
+from fieldservice.scheduling.permissions import may_edit_visit
 from fieldservice.scheduling.selectors import planned_visit, slot_conflicts
-from fieldservice.scheduling.services import default_duration_minutes, lead_engineer, may_schedule
-from fieldservice.workorders.choices import FINISHED_STATUSES
-
-
-def may_edit_visit(user, order) -> bool:
-    if order.status in FINISHED_STATUSES or not getattr(user, "is_authenticated", False):
-        return False
-    if may_schedule(user):
-        return True
-    lead = lead_engineer(order)
-    return lead is not None and lead.pk == user.pk
+from fieldservice.scheduling.services import default_duration_minutes
 
 
 def initial_for(order, visit) -> dict:

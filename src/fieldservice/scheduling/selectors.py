@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from fieldservice.accounts.choices import Role
 from fieldservice.accounts.models import EngineerProfile, User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.scheduling.choices import VisitStatus
 from fieldservice.scheduling.models import Absence, CalendarFeed, DurationDefault, Visit
+from fieldservice.scheduling.permissions import may_manage_schedules
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import work_orders_for
 
@@ -202,10 +202,6 @@ def engineer_schedule(engineer: User, start: dt.datetime, end: dt.datetime) -> Q
 
 
 # Absences -----------------------------------------------------------------------------------------
-
-
-def may_manage_schedules(actor: User) -> bool:
-    return actor.is_authenticated and actor.is_own_staff and can(actor, Capability.MANAGE_SCHEDULES)
 
 
 def absences_for(actor: User) -> QuerySet[Absence]:

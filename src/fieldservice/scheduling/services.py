@@ -16,16 +16,16 @@ from django.utils.translation import gettext as _
 
 from fieldservice.accounts.choices import Role
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.models import ProductModel
 from fieldservice.core import outbox
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import CREATED, DELETED, record_created, record_event, record_updated, snapshot
 from fieldservice.core.validation import check_date, check_length
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.scheduling.choices import AbsenceKind, VisitStatus
 from fieldservice.scheduling.models import Absence, CalendarFeed, DurationDefault, Visit, new_feed_token
-from fieldservice.scheduling.selectors import Conflict, may_manage_schedules, slot_conflicts
+from fieldservice.scheduling.permissions import may_have_feed, may_manage_schedules, may_schedule
+from fieldservice.scheduling.selectors import Conflict, slot_conflicts
 from fieldservice.workorders.choices import FINISHED_STATUSES, ServiceType, WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.services.log import log_event
@@ -33,10 +33,6 @@ from fieldservice.workorders.services.log import log_event
 # Used when no default duration is configured for the order's service type.
 FALLBACK_DURATION_MINUTES = 90
 MAX_DURATION_MINUTES = 24 * 60
-
-
-def may_schedule(actor: User) -> bool:
-    return actor.is_own_staff and (can(actor, Capability.DISPATCH) or can(actor, Capability.MANAGE_SCHEDULES))
 
 
 def lead_engineer(order: WorkOrder) -> User | None:
@@ -56,10 +52,6 @@ def default_duration_minutes(order: WorkOrder) -> int:
     if model_id in defaults:
         return defaults[model_id]
     return defaults.get(None, FALLBACK_DURATION_MINUTES)
-
-
-def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def _raise_blocking(conflicts: list[Conflict]) -> None:
@@ -88,17 +80,17 @@ def _stale(order: WorkOrder) -> DomainError:
 
 def _validate_slot(planned_start, duration_minutes, window_start, window_end) -> None:
     if planned_start is None:
-        raise _error("planned_start", _("Give the planned start."), "required")
+        raise field_error("planned_start", _("Give the planned start."), "required")
     check_date(planned_start, field="planned_start")
     check_date(window_start, field="window_start")
     check_date(window_end, field="window_end")
     if not (0 < duration_minutes <= MAX_DURATION_MINUTES):
-        raise _error("duration_minutes", _("The duration must be between 1 minute and 24 hours."), "out_of_range")
+        raise field_error("duration_minutes", _("The duration must be between 1 minute and 24 hours."), "out_of_range")
     if (window_start is None) != (window_end is None):
         field = "window_end" if window_end is None else "window_start"
-        raise _error(field, _("Give both ends of the time window, or neither."), "required")
+        raise field_error(field, _("Give both ends of the time window, or neither."), "required")
     if window_start is not None and window_end <= window_start:
-        raise _error("window_end", _("The time window must end after it starts."), "invalid")
+        raise field_error("window_end", _("The time window must end after it starts."), "invalid")
 
 
 @transaction.atomic
@@ -187,7 +179,7 @@ def move_visit(
     if order.status in FINISHED_STATUSES:
         raise DomainError("finished", _("Work order %(number)s is finished.") % {"number": order.number})
     if engineer is None:
-        raise _error("engineer", _("Choose the engineer."), "required")
+        raise field_error("engineer", _("Choose the engineer."), "required")
     duration = current.duration_minutes if duration_minutes is None else duration_minutes
     planned_start = _aware(planned_start)
     _validate_slot(planned_start, duration, current.window_start, current.window_end)
@@ -459,10 +451,6 @@ def delete_duration_default(default: DurationDefault, *, actor: User) -> None:
 
 
 # Calendar feeds ---------------------------------------------------------------------------------------
-
-
-def may_have_feed(user: User) -> bool:
-    return user.is_authenticated and user.is_active and user.has_role(Role.ENGINEER)
 
 
 @transaction.atomic

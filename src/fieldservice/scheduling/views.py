@@ -20,7 +20,8 @@ from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, render_list
 from fieldservice.scheduling import ical, selectors, services
 from fieldservice.scheduling.forms import AbsenceFilterForm, AbsenceForm, DurationForm, VisitForm
-from fieldservice.scheduling.panel import may_edit_visit, panel_context
+from fieldservice.scheduling.panel import panel_context
+from fieldservice.scheduling.permissions import may_edit_visit, may_have_feed, may_manage_schedules
 from fieldservice.workorders.selectors import get_work_order_for
 
 UPCOMING_DAYS = 7
@@ -95,13 +96,13 @@ ABSENCE_COLUMNS = [
 
 
 def _require_absences(user) -> None:
-    require(selectors.may_manage_schedules(user) or can(user, Capability.WORK_IN_FIELD))
+    require(may_manage_schedules(user) or can(user, Capability.WORK_IN_FIELD))
 
 
 @login_required
 def absences(request):
     _require_absences(request.user)
-    manage = selectors.may_manage_schedules(request.user)
+    manage = may_manage_schedules(request.user)
     engineers = selectors.schedulable_engineers(request.user)
     form = None
     if manage:
@@ -165,7 +166,7 @@ def absence_delete(request, pk):
 
 @login_required
 def durations(request):
-    require(selectors.may_manage_schedules(request.user))
+    require(may_manage_schedules(request.user))
     form = DurationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -185,7 +186,7 @@ def durations(request):
 @login_required
 @require_POST
 def duration_delete(request, pk):
-    require(selectors.may_manage_schedules(request.user))
+    require(may_manage_schedules(request.user))
     default = get_object_or_404(selectors.duration_defaults(), pk=pk)
     services.delete_duration_default(default, actor=request.user)
     messages.success(request, _("Default duration deleted."))
@@ -196,7 +197,7 @@ def duration_delete(request, pk):
 
 
 def _require_engineer(user) -> None:
-    require(can(user, Capability.WORK_IN_FIELD) and services.may_have_feed(user))
+    require(can(user, Capability.WORK_IN_FIELD) and may_have_feed(user))
 
 
 @login_required
@@ -248,7 +249,7 @@ def my_feed_rotate(request):
 def ical_feed(request, token):
     """No login: the token in the address is the key. A rotated or unknown token is a 404."""
     feed = selectors.feed_by_token(token)
-    if not services.may_have_feed(feed.user):
+    if not may_have_feed(feed.user):
         raise Http404
     now = timezone.now()
     start, end = ical.feed_window(now)

@@ -10,6 +10,7 @@ from fieldservice.core.api import Id, PageNumberPagination
 from fieldservice.core.errors import require
 from fieldservice.sla import selectors
 from fieldservice.sla.choices import OverdueState, TargetKind
+from fieldservice.sla.permissions import may_watch_overdue
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["sla"])
@@ -90,7 +91,7 @@ class _Rows:
 @router.get("/sla/overdue", response=list[OverdueOut], summary="Running clocks at risk (80 % used) or breached")
 @paginate(PageNumberPagination, page_size=50)
 def overdue(request, target: TargetKind | None = None, state: OverdueState | None = None, q: str = ""):
-    require(selectors.may_watch_overdue(request.user))
+    require(may_watch_overdue(request.user))
     now = timezone.now()
     clocks = selectors.overdue_clocks_for(request.user, target=target or "", state=state or "", query=q, now=now)
     return _Rows(clocks, now)

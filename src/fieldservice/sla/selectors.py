@@ -9,12 +9,11 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.sla.calendar import CalendarSpec, business_minutes_between, load_calendars
 from fieldservice.sla.choices import TARGET_ORDER, ClockState, OverdueState, TargetKind
 from fieldservice.sla.models import BusinessCalendar, EscalationRule, Holiday, SlaClock, SlaPolicy
+from fieldservice.sla.permissions import may_watch_overdue
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import work_orders_for
 
@@ -100,11 +99,6 @@ def clock_rows(clocks, now: datetime | None = None) -> list[ClockRow]:
         )
         for clock in clocks
     ]
-
-
-def may_watch_overdue(actor: User) -> bool:
-    """Our staff and service providers watch overdue orders; customers do not."""
-    return can(actor, Capability.VIEW_WORK_ORDERS) and actor.organisation_kind != OrganisationKind.CUSTOMER
 
 
 def overdue_clocks_for(

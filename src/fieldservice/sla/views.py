@@ -17,6 +17,7 @@ from fieldservice.core.validation import date_bounds, parse_id
 from fieldservice.sla import selectors, services
 from fieldservice.sla.choices import ClockState, Weekday
 from fieldservice.sla.forms import CalendarForm, HolidayForm, LoadHolidaysForm, OverdueFilterForm, PolicyForm, RuleForm
+from fieldservice.sla.permissions import may_manage_sla, may_watch_overdue
 from fieldservice.sla.services.clocks import TARGET_FIELDS
 from fieldservice.sla.services.setup import RULE_FIELDS, calendar_hours, target_field
 from fieldservice.workorders.choices import Priority
@@ -38,7 +39,7 @@ OVERDUE_COLUMNS = [
 
 @login_required
 def overdue(request):
-    require(selectors.may_watch_overdue(request.user))
+    require(may_watch_overdue(request.user))
     filter_form = OverdueFilterForm(request.GET or None)
     filters = filter_form.filters() if request.GET else {}
     now = timezone.now()
@@ -55,7 +56,7 @@ def overdue(request):
 
 
 def _require_manage(user) -> None:
-    require(services.may_manage_sla(user))
+    require(may_manage_sla(user))
 
 
 @login_required

@@ -11,6 +11,7 @@ from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempo
 from fieldservice.core.errors import require
 from fieldservice.webhooks import selectors, services
 from fieldservice.webhooks.models import WebhookSubscription
+from fieldservice.webhooks.permissions import may_manage_webhooks
 
 router = Router(tags=["webhooks"])
 
@@ -67,7 +68,7 @@ class DeliveryOut(Schema):
 
 
 def _manage(request) -> None:
-    require(services.may_manage_webhooks(request.user))
+    require(may_manage_webhooks(request.user))
 
 
 @router.get("/webhooks", response=list[SubscriptionOut], summary="Webhook subscriptions")

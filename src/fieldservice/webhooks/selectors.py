@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 
 from fieldservice.accounts.models import User
 from fieldservice.webhooks.models import WebhookDelivery, WebhookSubscription
-from fieldservice.webhooks.services import may_manage_webhooks
+from fieldservice.webhooks.permissions import may_manage_webhooks
 
 
 def subscriptions_for(actor: User) -> QuerySet[WebhookSubscription]:

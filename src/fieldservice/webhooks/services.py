@@ -12,17 +12,15 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core import destinations
 from fieldservice.core.destinations import Attempt
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import DELETED, record_created, record_event, record_updated, snapshot
 from fieldservice.core.http import DeliveryError, check_outgoing_url, post_signed
 from fieldservice.webhooks.choices import PING, DeliveryStatus, WebhookEvent
@@ -33,6 +31,7 @@ from fieldservice.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from fieldservice.webhooks.permissions import may_manage_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +41,6 @@ RETRY_CAP = timedelta(hours=6)
 # The "Send test" button waits for the receiver this long, inside the admin's request.
 TEST_TIMEOUT_SECONDS = 5
 ERROR_MAX_LENGTH = 2000
-
-
-def may_manage_webhooks(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_WEBHOOKS) and actor.is_own_staff
 
 
 def new_secret() -> str:
@@ -61,19 +56,15 @@ def backoff(attempts: int) -> timedelta:
     return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_CAP)
 
 
-def _invalid(field: str, message: str, code: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
 def _check_events(value) -> list[str]:
     if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
-        raise _invalid("events", _("Choose the events to send."), "invalid")
+        raise field_error("events", _("Choose the events to send."), "invalid")
     chosen = {str(item) for item in value}
     unknown = sorted(chosen - set(WebhookEvent.values))
     if unknown:
-        raise _invalid("events", _("Unknown event: %(events)s.") % {"events": ", ".join(unknown)}, "invalid_choice")
+        raise field_error("events", _("Unknown event: %(events)s.") % {"events": ", ".join(unknown)}, "invalid_choice")
     if not chosen:
-        raise _invalid("events", _("Choose at least one event."), "required")
+        raise field_error("events", _("Choose at least one event."), "required")
     return [event for event in WebhookEvent.values if event in chosen]
 
 
@@ -83,23 +74,23 @@ def _check_fields(fields: dict) -> dict:
         if name == "name":
             value = (value or "").strip()
             if not value:
-                raise _invalid("name", _("This field is required."), "required")
+                raise field_error("name", _("This field is required."), "required")
             if len(value) > NAME_MAX_LENGTH:
-                raise _invalid("name", _("At most %(n)d characters.") % {"n": NAME_MAX_LENGTH}, "max_length")
+                raise field_error("name", _("At most %(n)d characters.") % {"n": NAME_MAX_LENGTH}, "max_length")
         elif name == "url":
             value = (value or "").strip()
             if not value:
-                raise _invalid("url", _("This field is required."), "required")
+                raise field_error("url", _("This field is required."), "required")
             if len(value) > URL_MAX_LENGTH:
-                raise _invalid("url", _("At most %(n)d characters.") % {"n": URL_MAX_LENGTH}, "max_length")
+                raise field_error("url", _("At most %(n)d characters.") % {"n": URL_MAX_LENGTH}, "max_length")
             value = check_outgoing_url(value, field="url")
         elif name == "events":
             value = _check_events(value)
         elif name == "active":
             if not isinstance(value, bool):
-                raise _invalid("active", _("Choose yes or no."), "invalid")
+                raise field_error("active", _("Choose yes or no."), "invalid")
         else:
-            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
         cleaned[name] = value
     return cleaned
 

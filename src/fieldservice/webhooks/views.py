@@ -15,6 +15,7 @@ from fieldservice.webhooks import selectors, services
 from fieldservice.webhooks.choices import DeliveryStatus, WebhookEvent
 from fieldservice.webhooks.forms import DeliveryFilterForm, SubscriptionFilterForm, SubscriptionForm
 from fieldservice.webhooks.models import WebhookSubscription
+from fieldservice.webhooks.permissions import may_manage_webhooks
 
 EVENT_LABELS = dict(WebhookEvent.choices)
 
@@ -45,7 +46,7 @@ FORM_FIELDS = ["name", "url", "events", "active"]
 
 
 def _require_manage(user) -> None:
-    require(services.may_manage_webhooks(user))
+    require(may_manage_webhooks(user))
 
 
 @login_required

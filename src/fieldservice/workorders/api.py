@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, column_max_length, idempotent, strict_form
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.customers.selectors import contacts_for, customers_for, sites_for
 from fieldservice.dispatch.api import AssignmentOut
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
@@ -26,6 +26,7 @@ from fieldservice.dispatch.selectors import my_assignments
 from fieldservice.workorders import selectors
 from fieldservice.workorders.choices import DESK_CHANNELS, AttachmentKind, Channel, Priority, ServiceType
 from fieldservice.workorders.models import Attachment, ServiceRequest, WorkOrder
+from fieldservice.workorders.permissions import may_manage_orders
 from fieldservice.workorders.services import intake, lifecycle
 
 router = Router(tags=["work-orders"])
@@ -244,13 +245,8 @@ def _lookup(queryset, pk, field: str):
         return None
     obj = queryset.filter(pk=pk).first()
     if obj is None:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("No %(field)s with id %(id)s.") % {"field": field.replace("_", " "), "id": pk},
-                    code="does_not_exist",
-                )
-            }
+        raise field_error(
+            field, _("No %(field)s with id %(id)s.") % {"field": field.replace("_", " "), "id": pk}, "does_not_exist"
         )
     return obj
 
@@ -265,7 +261,7 @@ def _channel(user, channel: str | None) -> str:
         if user.is_own_staff
         else _("Requests filed through the API are marked API; the channel is not yours to choose.")
     )
-    raise ValidationError({"channel": ValidationError(message, code="invalid_choice")})
+    raise field_error("channel", message, "invalid_choice")
 
 
 # Service requests
@@ -317,7 +313,7 @@ def get_request(request, request_id: Id):
 @router.post("/requests/{int:request_id}/confirm", response=RequestDetailOut)
 def confirm_request(request, request_id: Id, payload: ConfirmIn | None = None):
     service_request = selectors.get_request_for(request.user, request_id)
-    require(lifecycle.may_manage(request.user))
+    require(may_manage_orders(request.user))
     payload = payload or ConfirmIn()
     contact = _lookup(contacts_for(request.user), payload.contact, "contact")
     intake.confirm_request(
@@ -347,7 +343,7 @@ def discard_request(request, request_id: Id, payload: WorkOrderReasonIn):
 @idempotent
 def create_work_order(request, request_id: Id, payload: WorkOrderIn | None = None):
     service_request = selectors.get_request_for(request.user, request_id)
-    require(lifecycle.may_manage(request.user))
+    require(may_manage_orders(request.user))
     data = (payload or WorkOrderIn()).model_dump()
     data["site"] = _lookup(sites_for(request.user), data["site"], "site")
     data["equipment"] = _lookup(equipment_for(request.user), data["equipment"], "equipment")
@@ -363,7 +359,7 @@ UPLOAD_FIELDS = {"photos": "file", "signature": "file"}
 def _attach(request, target: ServiceRequest | WorkOrder, file: UploadedFile, kind: str):
     # Signatures are taken on site by the field app, not uploaded here.
     if kind not in (AttachmentKind.PHOTO, AttachmentKind.DOCUMENT):
-        raise ValidationError({"kind": ValidationError(_("Choose photo or document."), code="invalid_choice")})
+        raise field_error("kind", _("Choose photo or document."), "invalid_choice")
     try:
         return 201, intake.attach_file(target, actor=request.user, file=file, kind=kind)
     except ValidationError as error:
@@ -379,7 +375,7 @@ def _attach(request, target: ServiceRequest | WorkOrder, file: UploadedFile, kin
 @idempotent
 def attach_to_request(request, request_id: Id, file: File[UploadedFile], kind: KindField = AttachmentKind.PHOTO):
     service_request = selectors.get_request_for(request.user, request_id)
-    require(can(request.user, Capability.FILE_REQUESTS) or lifecycle.may_manage(request.user))
+    require(can(request.user, Capability.FILE_REQUESTS) or may_manage_orders(request.user))
     return _attach(request, service_request, file, kind)
 
 
@@ -464,7 +460,7 @@ def close_work_order(request, order_id: Id, payload: NoteIn | None = None):
 def attach_to_work_order(request, order_id: Id, file: File[UploadedFile], kind: KindField = AttachmentKind.PHOTO):
     order = selectors.get_work_order_for(request.user, order_id)
     # Desk staff, or an engineer on the order; customers add photos to their request instead.
-    require(lifecycle.may_manage(request.user) or my_assignments(request.user).filter(work_order=order).exists())
+    require(may_manage_orders(request.user) or my_assignments(request.user).filter(work_order=order).exists())
     return _attach(request, order, file, kind)
 
 

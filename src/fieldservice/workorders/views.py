@@ -47,6 +47,7 @@ from fieldservice.workorders.forms import (
     WorkOrderFilterForm,
 )
 from fieldservice.workorders.models import ServiceRequest, WorkOrder
+from fieldservice.workorders.permissions import may_manage_orders
 from fieldservice.workorders.public_views import follow_url
 from fieldservice.workorders.services import intake, lifecycle
 
@@ -229,7 +230,7 @@ def request_list(request):
 
 def _request_context(request, service_request: ServiceRequest, **forms) -> dict:
     user = request.user
-    may_manage = lifecycle.may_manage(user)
+    may_manage = may_manage_orders(user)
     context = {
         "service_request": service_request,
         "photos": service_request.attachments.all(),
@@ -266,7 +267,7 @@ def _request_action(request, pk, form_name: str, make_form, act, success: str):
     """Run one request verb from a POSTed form. Field errors re-render the page with the form;
     an illegal move (DomainError) is a message and changes nothing."""
     service_request = selectors.get_request_for(request.user, pk)
-    require(lifecycle.may_manage(request.user))
+    require(may_manage_orders(request.user))
     form = make_form(service_request)
     if form.is_valid():
         try:
@@ -404,7 +405,7 @@ def _is_assigned(user, order: WorkOrder) -> bool:
 
 def _order_context(request, order: WorkOrder, **forms) -> dict:
     user = request.user
-    may_manage = lifecycle.may_manage(user)
+    may_manage = may_manage_orders(user)
     may_hold = may_manage or _is_assigned(user, order)
     allowed = set(lifecycle.allowed_transitions(order))
     context = {

@@ -11,6 +11,7 @@ from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, Assignment
 from fieldservice.pool import selectors
 from fieldservice.pool.choices import ACTIVE_OFFER_STATUSES
 from fieldservice.pool.forms import PublishForm
+from fieldservice.pool.permissions import may_manage_pool
 from fieldservice.workorders.choices import TO_DISPATCH_STATUSES
 
 register = template.Library()
@@ -20,7 +21,7 @@ register = template.Library()
 def pool_panel(context, order):
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not selectors.may_manage_pool(user):
+    if user is None or not may_manage_pool(user):
         return {"hidden": True}
     offers = selectors.offers_for(user).filter(work_order=order).order_by("-published_at", "-pk")
     active = offers.filter(status__in=ACTIVE_OFFER_STATUSES).first()

@@ -17,12 +17,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
-from fieldservice.core.errors import require
+from fieldservice.core.errors import field_error, require
 from fieldservice.core.events import DELETED, UPDATED, record_created, record_event, record_updated, snapshot
 from fieldservice.customers.choices import CustomerTier
 from fieldservice.sla.choices import HolidayKind, NotifyRole, TargetKind, Weekday
 from fieldservice.sla.models import BusinessCalendar, EscalationRule, Holiday, SlaClock, SlaPolicy, SlaTarget
+from fieldservice.sla.permissions import may_manage_sla
 from fieldservice.sla.services.clocks import TARGET_FIELDS
 from fieldservice.workorders.choices import Priority
 
@@ -35,14 +35,6 @@ POLICY_FIELDS = ["code", "name", "calendar", "customer_tier", "is_default", "is_
 RULE_FIELDS = ["name", "target", "after_minutes", "percent_used", "priorities", "notify", "is_active", "position"]
 
 HoursInput = dict[int, Iterable[tuple[dt.time, dt.time]]]
-
-
-def may_manage_sla(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_SLA) and actor.is_own_staff
-
-
-def _invalid(field: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def _raise(errors: dict[str, list[ValidationError]]) -> None:
@@ -95,7 +87,7 @@ def _check_hours(hours: HoursInput) -> dict[int, list[tuple[dt.time, dt.time]]]:
     cleaned = {}
     for weekday, periods in hours.items():
         if weekday not in Weekday.values:
-            raise _invalid("hours", _("Unknown weekday."), "invalid_choice")
+            raise field_error("hours", _("Unknown weekday."), "invalid_choice")
         field = weekday_field(weekday)
         spans = sorted(periods or ())
         for start, end in spans:
@@ -154,7 +146,7 @@ def _check_calendar(fields: dict, calendar: BusinessCalendar | None) -> dict:
         elif name == "is_default":
             value = bool(value)
         else:
-            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
         cleaned[name] = value
     _raise(errors)
     return cleaned
@@ -207,7 +199,7 @@ def update_calendar(
     cleaned_hours = _check_hours(hours) if hours is not None else None
     calendar = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
     if cleaned.get("is_default") is False and calendar.is_default:
-        raise _invalid("is_default", _("Make another calendar the default instead."), "default_required")
+        raise field_error("is_default", _("Make another calendar the default instead."), "default_required")
     before = snapshot(calendar, CALENDAR_FIELDS)
     for name, value in cleaned.items():
         setattr(calendar, name, value)
@@ -255,7 +247,7 @@ def add_holiday(calendar: BusinessCalendar, *, actor: User, date, kind: str, nam
     _raise(errors)
     existing = calendar.holidays.filter(date=cleaned["date"]).first()
     if existing is not None:
-        raise _invalid(
+        raise field_error(
             "date",
             _("%(date)s is already on this calendar as “%(name)s”.") % {"date": existing.date, "name": existing.name},
             "duplicate",
@@ -279,11 +271,11 @@ def read_holiday_file(source) -> tuple[int | None, list[dict]]:
         text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source
         data = json.loads(text)
     except (OSError, ValueError) as error:
-        raise _invalid("file", _("Cannot read the holiday file: %(error)s") % {"error": error}) from error
+        raise field_error("file", _("Cannot read the holiday file: %(error)s") % {"error": error}) from error
     if isinstance(data, list):
         return None, data
     if not isinstance(data, dict) or not isinstance(data.get("holidays"), list):
-        raise _invalid("file", _("The file needs a “holidays” list of date, kind and name."))
+        raise field_error("file", _("The file needs a “holidays” list of date, kind and name."))
     year = data.get("year")
     return (year if isinstance(year, int) else None), data["holidays"]
 
@@ -337,7 +329,7 @@ def shipped_holiday_years() -> list[int]:
 
 def load_shipped_holidays(calendar: BusinessCalendar, *, actor: User | None, year: int) -> int:
     if year not in shipped_holiday_years():
-        raise _invalid("year", _("No holiday list is shipped for %(year)s.") % {"year": year}, "invalid_choice")
+        raise field_error("year", _("No holiday list is shipped for %(year)s.") % {"year": year}, "invalid_choice")
     _file_year, entries = read_holiday_file(DATA_DIR / SHIPPED_FILE.format(year=year))
     return load_holidays(calendar, actor=actor, entries=entries, year=year)
 
@@ -355,7 +347,7 @@ def _check_targets(targets: dict) -> dict[str, dict[str, int | None]]:
     cleaned = {}
     for priority, values in targets.items():
         if priority not in Priority.values:
-            raise _invalid("targets", _("Unknown priority."), "invalid_choice")
+            raise field_error("targets", _("Unknown priority."), "invalid_choice")
         row = {}
         for kind in TargetKind.values:
             value = (values or {}).get(kind)
@@ -417,7 +409,7 @@ def _check_policy(fields: dict, policy: SlaPolicy | None) -> dict:
         elif name == "description":
             value = (value or "").strip()
         else:
-            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
         cleaned[name] = value
     is_default = cleaned.get("is_default", policy.is_default if policy else False)
     is_active = cleaned.get("is_active", policy.is_active if policy else True)
@@ -485,7 +477,7 @@ def update_policy(policy: SlaPolicy, *, actor: User, targets: dict | None = None
     cleaned_targets = _check_targets(targets) if targets is not None else None
     policy = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
     if cleaned.get("is_default") is False and policy.is_default:
-        raise _invalid("is_default", _("Make another policy the default instead."), "default_required")
+        raise field_error("is_default", _("Make another policy the default instead."), "default_required")
     before = snapshot(policy, POLICY_FIELDS)
     for name, value in cleaned.items():
         setattr(policy, name, value)
@@ -538,7 +530,7 @@ def _check_rule(fields: dict, rule: EscalationRule | None) -> dict:
         elif name == "is_active":
             value = bool(value)
         else:
-            raise _invalid(name, _("This field cannot be set here."), "unknown_field")
+            raise field_error(name, _("This field cannot be set here."), "unknown_field")
         cleaned[name] = value
     after = cleaned.get("after_minutes", rule.after_minutes if rule else None)
     percent = cleaned.get("percent_used", rule.percent_used if rule else None)

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +19,7 @@ from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.models import Equipment
 from fieldservice.contracts.services import decide_entitlement
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_event
 from fieldservice.core.models import Event, OutboxMessage
 from fieldservice.core.outbox import emit
@@ -37,7 +36,7 @@ from fieldservice.workorders.choices import (
     ServiceType,
 )
 from fieldservice.workorders.models import Attachment, FaultCategory, ServiceRequest, WorkOrder, WorkOrderEvent
-from fieldservice.workorders.services.lifecycle import may_manage
+from fieldservice.workorders.permissions import may_manage_orders
 from fieldservice.workorders.services.log import log_event
 
 PHOTO_LIMIT = 8 * 1024 * 1024
@@ -46,10 +45,6 @@ MAX_PHOTOS = 6
 QR_REPORTS_PER_TOKEN_PER_HOUR = 3
 QR_REPORTS_PER_IP_PER_HOUR = 10
 URGENCY_MAX_LENGTH = 300
-
-
-def _error(field: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def _check_request_fields(
@@ -63,25 +58,25 @@ def _check_request_fields(
     description: str,
 ) -> str:
     if service_type not in ServiceType.values:
-        raise _error("service_type", _("Unknown service type."), "invalid_choice")
+        raise field_error("service_type", _("Unknown service type."), "invalid_choice")
     if priority not in Priority.values:
-        raise _error("priority", _("Unknown priority."), "invalid_choice")
+        raise field_error("priority", _("Unknown priority."), "invalid_choice")
     if fault_category is not None and not fault_category.is_active:
-        raise _error("fault_category", _("This fault category is no longer used."), "invalid_choice")
+        raise field_error("fault_category", _("This fault category is no longer used."), "invalid_choice")
     if equipment is not None:
         if not equipment.is_registered:
-            raise _error(
+            raise field_error(
                 "equipment", _("Only registered equipment can be chosen for a service request."), "not_registered"
             )
         if customer is not None and equipment.customer_id != customer.pk:
-            raise _error("equipment", _("The equipment belongs to another customer."), "invalid_choice")
+            raise field_error("equipment", _("The equipment belongs to another customer."), "invalid_choice")
     if contact is not None and customer is not None and contact.customer_id != customer.pk:
-        raise _error("contact", _("The contact belongs to another customer."), "invalid_choice")
+        raise field_error("contact", _("The contact belongs to another customer."), "invalid_choice")
     description = (description or "").strip()
     if not description:
-        raise _error("description", _("Describe the problem."), "required")
+        raise field_error("description", _("Describe the problem."), "required")
     if len(description) > 5000:
-        raise _error("description", _("At most %(n)d characters.") % {"n": 5000}, "max_length")
+        raise field_error("description", _("At most %(n)d characters.") % {"n": 5000}, "max_length")
     return description
 
 
@@ -120,7 +115,7 @@ def _sniff_content_type(file) -> str:
 def attach_file(target: ServiceRequest | WorkOrder, *, actor: User | None, file, kind: str) -> Attachment:
     """Store a photo, signature or document. Checks the content, not the file name."""
     if kind not in AttachmentKind.values:
-        raise _error("kind", _("Unknown attachment kind."), "invalid_choice")
+        raise field_error("kind", _("Unknown attachment kind."), "invalid_choice")
     if kind in (AttachmentKind.PHOTO, AttachmentKind.SIGNATURE):
         check_image(file, "photos" if kind == AttachmentKind.PHOTO else "signature", PHOTO_LIMIT)
     else:
@@ -142,7 +137,7 @@ def attach_file(target: ServiceRequest | WorkOrder, *, actor: User | None, file,
 def _check_photos(photos) -> list:
     photos = list(photos or [])
     if len(photos) > MAX_PHOTOS:
-        raise _error("photos", _("At most %(n)d photos.") % {"n": MAX_PHOTOS}, "too_many")
+        raise field_error("photos", _("At most %(n)d photos.") % {"n": MAX_PHOTOS}, "too_many")
     for photo in photos:
         check_image(photo, "photos", PHOTO_LIMIT)
     return photos
@@ -171,29 +166,31 @@ def file_request(
     it is (`urgency`, in their words); only our staff set the priority."""
     require(can(actor, Capability.FILE_REQUESTS))
     if channel not in Channel.values:
-        raise _error("channel", _("Unknown channel."), "invalid_choice")
+        raise field_error("channel", _("Unknown channel."), "invalid_choice")
     if not actor.is_own_staff and priority != Priority.NORMAL:
-        raise _error("priority", _("Our staff set the priority; say how urgent it is instead."), "not_yours_to_set")
+        raise field_error(
+            "priority", _("Our staff set the priority; say how urgent it is instead."), "not_yours_to_set"
+        )
     urgency = (urgency or "").strip()
     if len(urgency) > URGENCY_MAX_LENGTH:
-        raise _error("urgency", _("At most %(n)d characters.") % {"n": URGENCY_MAX_LENGTH}, "max_length")
+        raise field_error("urgency", _("At most %(n)d characters.") % {"n": URGENCY_MAX_LENGTH}, "max_length")
     kind = actor.organisation_kind
     # Only our desk records how a customer reached us; anyone else's request came in by their own door.
     own_door = Channel.PROVIDER if kind == OrganisationKind.PROVIDER else Channel.PORTAL
     if not actor.is_own_staff and not actor.is_superuser and channel not in (own_door, Channel.API):
-        raise _error("channel", _("The channel is decided by where the request is filed."), "invalid_choice")
+        raise field_error("channel", _("The channel is decided by where the request is filed."), "invalid_choice")
     if (
         not actor.is_superuser
         and kind == OrganisationKind.CUSTOMER
         and customer.organisation_id != actor.organisation_id
     ):
-        raise _error("customer", _("You can file requests only for your own company."), "invalid_choice")
+        raise field_error("customer", _("You can file requests only for your own company."), "invalid_choice")
     if (
         not actor.is_superuser
         and kind == OrganisationKind.PROVIDER
         and customer.service_provider_id != actor.organisation_id
     ):
-        raise _error("customer", _("Your company does not serve this customer."), "invalid_choice")
+        raise field_error("customer", _("Your company does not serve this customer."), "invalid_choice")
     description = _check_request_fields(
         customer=customer,
         contact=contact,
@@ -238,7 +235,7 @@ def file_consultation(*, actor: User, resolution: str, **fields) -> ServiceReque
     """A question answered on the phone: the request is filed and resolved in one go, so a
     failure in either leaves nothing behind. `fields` are those of `file_request`."""
     if not (resolution or "").strip():
-        raise _error("resolution", _("Say how the request was resolved."), "required")
+        raise field_error("resolution", _("Say how the request was resolved."), "required")
     request = file_request(actor=actor, **fields)
     return resolve_without_visit(request, actor=actor, resolution=resolution)
 
@@ -294,7 +291,7 @@ def issue_phone_code(equipment: Equipment, *, phone: str, ip: str | None = None)
     so a QR reporter can prove the phone is theirs. Limited per phone and per address, so the form
     cannot be used to send SMS floods. Returns (the normalised phone, the digest of the code)."""
     if not equipment.is_registered:
-        raise _error("equipment", _("This machine is no longer registered for service."), "not_registered")
+        raise field_error("equipment", _("This machine is no longer registered for service."), "not_registered")
     if not phone_codes_can_be_sent():
         raise DomainError("no_sms", _("Codes cannot be sent by SMS at the moment. Please call us."))
     phone = normalise_phone(phone, field="phone")
@@ -324,7 +321,7 @@ def report_fault_by_qr(
     matches one of the customer's contacts links the request to them; otherwise it waits for
     an agent to confirm it. `phone_verified`: the reporter entered the code sent to `phone`."""
     if not equipment.is_registered:
-        raise _error("equipment", _("This machine is no longer registered for service."), "not_registered")
+        raise field_error("equipment", _("This machine is no longer registered for service."), "not_registered")
     phone = normalise_phone(phone, field="phone")
     description = _check_request_fields(
         customer=equipment.customer,
@@ -380,12 +377,12 @@ def confirm_request(
     request: ServiceRequest, *, actor: User, contact: Contact | None = None, save_reporter_as_contact: bool = False
 ) -> ServiceRequest:
     """An agent checks an unconfirmed report (unknown phone or sender) and accepts it."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     request = _open_request(request, {RequestStatus.UNCONFIRMED})
     if request.customer is None:
-        raise _error("customer", _("Choose the customer first."), "required")
+        raise field_error("customer", _("Choose the customer first."), "required")
     if contact is not None and contact.customer_id != request.customer_id:
-        raise _error("contact", _("The contact belongs to another customer."), "invalid_choice")
+        raise field_error("contact", _("The contact belongs to another customer."), "invalid_choice")
     if contact is None and save_reporter_as_contact:
         from fieldservice.customers.services import add_contact
 
@@ -415,7 +412,7 @@ def assign_request_customer(
     request: ServiceRequest, *, actor: User, customer: Customer, equipment: Equipment | None = None
 ) -> ServiceRequest:
     """For a request from an unknown sender (e-mail): say whose it is before confirming it."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     request = _open_request(request, {RequestStatus.UNCONFIRMED})
     _check_request_fields(
         customer=customer,
@@ -435,10 +432,10 @@ def assign_request_customer(
 @transaction.atomic
 def resolve_without_visit(request: ServiceRequest, *, actor: User, resolution: str) -> ServiceRequest:
     """A consultation answered on the phone: recorded and closed, no work order."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     resolution = (resolution or "").strip()
     if not resolution:
-        raise _error("resolution", _("Say how the request was resolved."), "required")
+        raise field_error("resolution", _("Say how the request was resolved."), "required")
     request = _open_request(request, {RequestStatus.OPEN, RequestStatus.UNCONFIRMED})
     ServiceRequest.objects.filter(pk=request.pk).update(status=RequestStatus.RESOLVED, resolution_note=resolution)
     request.refresh_from_db()
@@ -449,10 +446,10 @@ def resolve_without_visit(request: ServiceRequest, *, actor: User, resolution: s
 @transaction.atomic
 def discard_request(request: ServiceRequest, *, actor: User, reason: str) -> ServiceRequest:
     """Spam, a duplicate, or a report that is not ours."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     reason = (reason or "").strip()
     if not reason:
-        raise _error("reason", _("Give a reason."), "required")
+        raise field_error("reason", _("Give a reason."), "required")
     request = _open_request(request, {RequestStatus.OPEN, RequestStatus.UNCONFIRMED})
     ServiceRequest.objects.filter(pk=request.pk).update(status=RequestStatus.DISCARDED, resolution_note=reason)
     request.refresh_from_db()
@@ -472,12 +469,12 @@ def create_work_order(
     description: str | None = None,
 ) -> WorkOrder:
     """A visit for an open request. A request may need several (one per machine or trip)."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     request = _open_request(request, {RequestStatus.OPEN, RequestStatus.CONVERTED})
     equipment = equipment if equipment is not None else request.equipment
     service_type = service_type or request.service_type
     if service_type == ServiceType.CONSULTATION:
-        raise _error(
+        raise field_error(
             "service_type", _("A consultation needs no visit; resolve the request instead."), "no_visit_needed"
         )
     description = _check_request_fields(
@@ -493,7 +490,7 @@ def create_work_order(
     if site is None:
         site = request.customer.sites.filter(is_active=True).order_by("pk").first()
     if site is not None and site.customer_id != request.customer_id:
-        raise _error("site", _("The site belongs to another customer."), "invalid_choice")
+        raise field_error("site", _("The site belongs to another customer."), "invalid_choice")
     entitlement = decide_entitlement(
         customer=request.customer, equipment=equipment, priority=priority or request.priority
     )
@@ -596,7 +593,9 @@ def file_email_request(
     could not be kept, so an agent can ask for them."""
     email = normalise_email(sender_email, field="reporter_email")
     if not email:
-        raise _error("reporter_email", _("“%(value)s” is not an e-mail address.") % {"value": sender_email}, "required")
+        raise field_error(
+            "reporter_email", _("“%(value)s” is not an e-mail address.") % {"value": sender_email}, "required"
+        )
     _refuse_filed(message_id)
     contacts = list(
         Contact.objects.filter(email__iexact=email, customer__is_active=True)
@@ -658,9 +657,9 @@ def add_email_reply(
     _refuse_filed(message_id)
     text = (text or "").strip()
     if not text and not attachments:
-        raise _error("description", _("Describe the problem."), "required")
+        raise field_error("description", _("Describe the problem."), "required")
     if len(text) > 5000:
-        raise _error("description", _("At most %(n)d characters.") % {"n": 5000}, "max_length")
+        raise field_error("description", _("At most %(n)d characters.") % {"n": 5000}, "max_length")
     email = normalise_email(sender_email, field="reporter_email")
     note = _join(text, _attachments_note(not_kept))
     order = request.work_orders.filter(status__in=OPEN_STATUSES).order_by("-created_at", "-pk").first()

@@ -9,16 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.db import any_of
-from fieldservice.core.errors import DomainError, require
+from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.outbox import emit_many
 from fieldservice.workorders import hooks
 from fieldservice.workorders.choices import (
@@ -28,6 +26,7 @@ from fieldservice.workorders.choices import (
     WorkOrderStatus,
 )
 from fieldservice.workorders.models import WorkOrder
+from fieldservice.workorders.permissions import may_manage_orders
 from fieldservice.workorders.services.log import log_events
 
 
@@ -180,12 +179,8 @@ def _move(locked: list[tuple[WorkOrder, Step]], verb: str, *, actor: User | None
 def _require_reason(reason: str, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({field: ValidationError(_("Give a reason."), code="required")})
+        raise field_error(field, _("Give a reason."), "required")
     return reason[:1000]
-
-
-def may_manage(actor: User) -> bool:
-    return can(actor, Capability.MANAGE_WORK_ORDERS) and actor.is_own_staff
 
 
 def _is_assigned_engineer(actor: User, order: WorkOrder) -> bool:
@@ -194,7 +189,7 @@ def _is_assigned_engineer(actor: User, order: WorkOrder) -> bool:
 
 @transaction.atomic
 def cancel_work_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     reason = _require_reason(reason)
     # The assignments end in the dispatch app's hook (workorders.hooks).
     return transition(order, Transition.CANCEL, actor=actor, note=reason)
@@ -203,9 +198,9 @@ def cancel_work_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrde
 @transaction.atomic
 def put_on_hold(order: WorkOrder, *, actor: User, hold_reason: str, note: str = "") -> WorkOrder:
     """Waiting for parts or for the customer. The assigned engineer or a desk user may do it."""
-    require(may_manage(actor) or _is_assigned_engineer(actor, order))
+    require(may_manage_orders(actor) or _is_assigned_engineer(actor, order))
     if hold_reason not in HoldReason.values:
-        raise ValidationError({"hold_reason": ValidationError(_("Choose why the order waits."), code="invalid_choice")})
+        raise field_error("hold_reason", _("Choose why the order waits."), "invalid_choice")
     if hold_reason == HoldReason.OTHER:
         note = _require_reason(note, "note")
     return transition(
@@ -220,12 +215,12 @@ def put_on_hold(order: WorkOrder, *, actor: User, hold_reason: str, note: str = 
 
 @transaction.atomic
 def resume_work_order(order: WorkOrder, *, actor: User, note: str = "") -> WorkOrder:
-    require(may_manage(actor) or _is_assigned_engineer(actor, order))
+    require(may_manage_orders(actor) or _is_assigned_engineer(actor, order))
     return transition(order, Transition.RESUME, actor=actor, note=(note or "").strip())
 
 
 @transaction.atomic
 def close_work_order(order: WorkOrder, *, actor: User, note: str = "") -> WorkOrder:
     """A desk user closes a completed order after checking the report."""
-    require(may_manage(actor))
+    require(may_manage_orders(actor))
     return transition(order, Transition.CLOSE, actor=actor, note=(note or "").strip())
