@@ -47,7 +47,7 @@ def postgres_only():
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (concurrent transactions, worker processes, deferred constraints)")
+        pytest.skip("needs PostgreSQL (concurrent transactions, worker processes)")
 
 
 def pytest_collection_modifyitems(items):

@@ -23,7 +23,7 @@ def received(monkeypatch):
             raise RuntimeError("consumer broke")
         seen.append((message.topic, message.payload))
 
-    monkeypatch.setattr(outbox, "_consumers", lambda: [consume])
+    monkeypatch.setattr(outbox, "_registered_consumers", lambda: ([consume], []))
     return seen
 
 
@@ -79,3 +79,37 @@ def test_a_message_is_given_up_after_the_last_attempt(received):
     OutboxMessage.objects.filter(pk=message.pk).update(available_at=timezone.now())
     outbox.drain()
     assert OutboxMessage.objects.get(pk=message.pk).attempts == outbox.MAX_ATTEMPTS
+
+
+def test_a_batch_consumer_gets_the_batch_after_the_others_and_a_poison_message_alone(monkeypatch):
+    order = []
+    batches = []
+
+    def consume(message):
+        order.append(("each", message.payload["n"]))
+
+    def consume_batch(messages):
+        batches.append([m.payload["n"] for m in messages])
+        order.append(("batch", len(messages)))
+        if any(m.payload.get("poison") for m in messages):
+            raise RuntimeError("batch consumer broke")
+
+    monkeypatch.setattr(outbox, "_registered_consumers", lambda: ([consume], [consume_batch]))
+    with outbox.drain_left_to_recovery():
+        for n in range(1, 4):
+            outbox.emit("thing.happened", {"n": n})
+    assert outbox.drain() == 3
+    # One call with the whole batch, after every message went through the others.
+    assert batches == [[1, 2, 3]] and order[-1] == ("batch", 3) and order[:3] == [("each", n) for n in (1, 2, 3)]
+
+    batches.clear()
+    with outbox.drain_left_to_recovery():
+        outbox.emit("thing.happened", {"n": 4})
+        outbox.emit("thing.happened", {"n": 5, "poison": True})
+        outbox.emit("thing.happened", {"n": 6})
+    assert outbox.drain() == 2
+    # The failed batch is tried again one message at a time: only the poison waits for a retry.
+    assert batches == [[4, 5, 6], [4], [5], [6]]
+    poison = OutboxMessage.objects.get(payload__n=5)
+    assert poison.processed_at is None and poison.attempts == 1 and "batch consumer broke" in poison.last_error
+    assert OutboxMessage.objects.filter(processed_at__isnull=False).count() == 5

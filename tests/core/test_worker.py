@@ -24,7 +24,7 @@ DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUE
 @override_settings(TASKS=DATABASE_TASKS, FSM_TASK_BACKEND="database")
 def test_the_database_worker_runs_what_the_outbox_enqueued(monkeypatch):
     seen = []
-    monkeypatch.setattr(outbox, "_consumers", lambda: [lambda message: seen.append(message.payload)])
+    monkeypatch.setattr(outbox, "_registered_consumers", lambda: ([lambda message: seen.append(message.payload)], []))
     with transaction.atomic():
         outbox.emit("thing.happened", {"n": 1})
         outbox.emit("thing.happened", {"n": 2})

@@ -150,11 +150,10 @@ def test_the_consumer_dispatches_new_orders_and_again_after_a_reject(world, djan
     # The engineer who gave it back is not offered it again.
     assert second is not None and second.engineer not in (world.engineer, None)
     # Draining again (a message seen twice) changes nothing.
-    from fieldservice.dispatch.consumers import consume
+    from fieldservice.dispatch.consumers import consume_batch
 
     count = Assignment.objects.filter(work_order=order).count()
-    for message in outbox.OutboxMessage.objects.filter(payload__work_order=order.pk):
-        consume(message)
+    consume_batch(list(outbox.OutboxMessage.objects.filter(payload__work_order=order.pk)))
     assert Assignment.objects.filter(work_order=order).count() == count == 2
 
 

@@ -27,17 +27,24 @@ from fieldservice.core.models import Destination, OutboxMessage
 logger = logging.getLogger(__name__)
 
 # Every consumer gets every message and ignores the topics it does not handle; they run in the
-# order the apps registered them, those that asked to run last after the others.
-_consumers_first: list[Callable] = []
-_consumers_last: list[Callable] = []
+# order the apps registered them. Batch consumers run after them, once per drained batch.
+_consumers: list[Callable] = []
+_batch_consumers: list[Callable] = []
 
 
-def register_consumer(consume: Callable, *, runs_last: bool = False) -> None:
-    """`consume(message)` gets every message. `runs_last`: a consumer that may move what the
-    message is about (auto-dispatch) runs after the ones that describe it as it was."""
-    chosen = _consumers_last if runs_last else _consumers_first
-    if consume not in _consumers_first + _consumers_last:
-        chosen.append(consume)
+def register_consumer(consume: Callable) -> None:
+    """`consume(message)` gets every message, in the message's own savepoint."""
+    if consume not in _consumers:
+        _consumers.append(consume)
+
+
+def register_batch_consumer(consume: Callable) -> None:
+    """`consume(messages)` gets the messages of a drained batch at once, after the per-message
+    consumers (so they describe what a message is about before a batch consumer moves it: the
+    rule pass dispatches the new orders the notifications announced). If it raises, it gets the
+    messages again one at a time, and only a message that fails alone is retried later."""
+    if consume not in _batch_consumers:
+        _batch_consumers.append(consume)
 
 
 # A message whose consumer raised waits this long times 2**attempts before the next try.
@@ -149,8 +156,8 @@ def _drain_after_commit() -> None:
         transaction.on_commit(enqueue_drain)
 
 
-def _consumers():
-    return [*_consumers_first, *_consumers_last]
+def _registered_consumers():
+    return list(_consumers), list(_batch_consumers)
 
 
 _batch_memo: ContextVar[dict | None] = ContextVar("outbox_batch_memo", default=None)
@@ -167,6 +174,42 @@ def batch_memo(key, compute):
     if key not in memo:
         memo[key] = compute()
     return memo[key]
+
+
+def _consume(message, consumers, now) -> bool:
+    try:
+        with transaction.atomic():
+            for consume in consumers:
+                consume(message)
+    except Exception as error:
+        _failed(message, error, now)
+        return False
+    return True
+
+
+def _consume_batch(messages: list, consume_batch, now) -> list:
+    """The messages `consume_batch` took: all of them, or, when the batch fails, each that
+    succeeds alone."""
+    if not messages:
+        return []
+    try:
+        with transaction.atomic():
+            consume_batch(messages)
+        return messages
+    except Exception as error:
+        if len(messages) == 1:
+            _failed(messages[0], error, now)
+            return []
+        logger.warning("A batch of %s messages failed in %s; trying them one by one", len(messages), consume_batch)
+    return [message for message in messages if _consume(message, [lambda m: consume_batch([m])], now)]
+
+
+def _failed(message, error: BaseException, now) -> None:
+    logger.error("Outbox message %s (%s) failed", message.pk, message.topic, exc_info=error)
+    message.attempts += 1
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    message.available_at = now + RETRY_BASE * (2**message.attempts)
+    message.save(update_fields=["attempts", "last_error", "available_at"])
 
 
 def drain(*, batch: int = 25, now=None) -> int:
@@ -186,7 +229,7 @@ def _drain_batch(batch: int) -> int | None:
     """One batch in one transaction; None when nothing was due."""
     from fieldservice.core import destinations
 
-    consumers = _consumers()
+    consumers, batch_consumers = _registered_consumers()
     succeeded = []
     now = timezone.now()
     token = _batch_memo.set({})
@@ -199,19 +242,10 @@ def _drain_batch(batch: int) -> int | None:
             )
             if not messages:
                 return None
-            for message in messages:
-                try:
-                    with transaction.atomic():
-                        for consume in consumers:
-                            consume(message)
-                except Exception as error:
-                    logger.exception("Outbox message %s (%s) failed", message.pk, message.topic)
-                    message.attempts += 1
-                    message.last_error = f"{type(error).__name__}: {error}"[:2000]
-                    message.available_at = now + RETRY_BASE * (2**message.attempts)
-                    message.save(update_fields=["attempts", "last_error", "available_at"])
-                else:
-                    succeeded.append(message.pk)
+            consumed = [message for message in messages if _consume(message, consumers, now)]
+            for consume_batch in batch_consumers:
+                consumed = _consume_batch(consumed, consume_batch, now)
+            succeeded = [message.pk for message in consumed]
             OutboxMessage.objects.filter(pk__in=succeeded).update(processed_at=now)
     finally:
         _batch_memo.reset(token)

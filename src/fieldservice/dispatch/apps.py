@@ -19,8 +19,7 @@ class DispatchConfig(AppConfig):
         register_order_column(ENGINEER, prepare=with_lead)
         hooks.on_moved(end_assignments_of_cancelled)
 
-        from fieldservice.core.outbox import register_consumer
-        from fieldservice.dispatch.consumers import consume
+        from fieldservice.core.outbox import register_batch_consumer
+        from fieldservice.dispatch.consumers import consume_batch
 
-        # Auto-dispatch may move the order: the other consumers see it as the message describes it.
-        register_consumer(consume, runs_last=True)
+        register_batch_consumer(consume_batch)
