@@ -131,6 +131,42 @@ def test_dispatch_pages_need_the_dispatch_capability(client_for, world, who):
     assert snapshot(world.order) == before
 
 
+RUN_RULES = reverse("dispatch:run_rules")
+
+
+def test_a_dispatcher_runs_the_rules_on_the_waiting_orders(client_for, world):
+    from fieldservice.dispatch.rule_services import create_rule
+
+    waiting = [world.order, order_for(world), order_for(world, world.customer_z)]
+    client = client_for(world.dispatcher)
+    # No rule yet: nothing moves, and the dispatcher is told why.
+    response = client.post(RUN_RULES, follow=True)
+    assert "no active dispatch rule" in response.content.decode()
+    assert {WorkOrder.objects.get(pk=o.pk).status for o in waiting} == {S.NEW}
+    assert "Run the rules on the waiting orders" in client.get(QUEUE).content.decode()
+
+    create_rule(actor=world.dispatcher, name="Anyone near", strategy="nearest")
+    response = client.post(RUN_RULES, follow=True)
+    assert response.redirect_chain[-1][0] == QUEUE
+    given = [o for o in waiting if WorkOrder.objects.get(pk=o.pk).status == S.DISPATCHED]
+    assert given, "the rule must give out at least one order for this test to mean anything"
+    for order in given:
+        (lead,) = Assignment.objects.filter(work_order=order, role=AssignmentRole.LEAD)
+        assert lead.rule is not None and lead.assigned_by is None
+    assert f"The rules gave out {len(given)} of {len(waiting)} waiting orders" in response.content.decode()
+    assert client.get(RUN_RULES).status_code == 405
+
+
+@pytest.mark.parametrize("who", ["engineer", "agent", "provider_admin", "customer_user_a"])
+def test_only_dispatchers_run_the_rules(client_for, world, who):
+    from fieldservice.dispatch.rule_services import create_rule
+
+    create_rule(actor=world.dispatcher, name="Anyone near", strategy="nearest")
+    before = snapshot(world.order)
+    assert client_for(getattr(world, who)).post(RUN_RULES).status_code == 403
+    assert snapshot(world.order) == before
+
+
 def test_an_unknown_order_is_404(client_for, world):
     assert client_for(world.dispatcher).get(reverse("dispatch:order", args=[999999])).status_code == 404
 

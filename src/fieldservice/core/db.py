@@ -1,6 +1,8 @@
 """Database helpers shared by the services."""
 
+import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from django.db import IntegrityError, connection, transaction
@@ -41,5 +43,69 @@ def int_array(values) -> str:
 
 
 def text_array(values) -> str:
-    """A PostgreSQL text[] literal."""
-    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+    """A PostgreSQL text[] literal (None as NULL)."""
+    return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def insert_rows(model, rows: list[dict], **constants) -> None:
+    """Insert many rows of `model` in one statement: `rows` give each row's values by attribute
+    name (`work_order_id`), `constants` the values every row shares; a field named in neither
+    gets its default. On PostgreSQL each column travels as one text[] literal cast to the
+    column's type by the server: Django's bulk_create prepares and adapts every value of every
+    row in Python, ten times the cost for a rule pass's ten thousand rows. Elsewhere it is
+    bulk_create."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            (model(**{f.attname: _value(f, row, constants) for f in fields}) for row in rows), batch_size=2000
+        )
+        return
+    columns_of = {f.attname: [_value(f, row, constants) for row in rows] for f in fields}
+    # A column with one value in every row travels once, as a parameter.
+    varying = [f for f in fields if any(value != columns_of[f.attname][0] for value in columns_of[f.attname])]
+    shared = [f for f in fields if f not in varying]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in varying + shared)
+    selected = ", ".join(
+        [f"v.c{n}::{f.db_type(connection)}" for n, f in enumerate(varying)]
+        + [f"%s::{f.db_type(connection)}" for f in shared]
+    )
+    params = [f.get_db_prep_save(columns_of[f.attname][0], connection) for f in shared]
+    if varying:
+        names = ", ".join(f"c{n}" for n in range(len(varying)))
+        source = f"unnest({', '.join('%s::text[]' for _f in varying)}) AS v({names})"
+        params += [text_array(map(_as_text, columns_of[f.attname])) for f in varying]
+    else:  # identical rows
+        source = "generate_series(1, %s)"
+        params.append(len(rows))
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {selected} FROM {source}",
+            params,  # in the order of the placeholders: the shared values, then the source's
+        )
+
+
+def _value(field, row: dict, constants: dict):
+    if field.attname in row:
+        return row[field.attname]
+    if field.attname in constants:
+        return constants[field.attname]
+    return field.get_default()
+
+
+def _as_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

@@ -22,15 +22,17 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fieldservice.accounts.models import Organisation
+from fieldservice.accounts.models import Organisation, User
 from fieldservice.core.db import any_of
-from fieldservice.core.errors import DomainError
+from fieldservice.core.errors import DomainError, require
 from fieldservice.dispatch import services
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, RuleStrategy
 from fieldservice.dispatch.engine import Decision, Snapshot, context_for, decide, load_context
 from fieldservice.dispatch.models import Assignment, DispatchRule
+from fieldservice.dispatch.permissions import may_dispatch
 from fieldservice.workorders.choices import TRANSITIONS, Transition
 from fieldservice.workorders.models import WorkOrder
+from fieldservice.workorders.selectors import orders_to_dispatch
 from fieldservice.workorders.services.log import log_events
 
 NOBODY_ACTION = "auto_dispatch"
@@ -273,3 +275,11 @@ def _idle(ids) -> list[int]:
         ).values_list("work_order_id", flat=True)
     ) | _in_pool(ids)
     return [pk for pk in ids if pk not in busy]
+
+
+@transaction.atomic
+def run_rules(*, actor: User) -> dict:
+    """A dispatcher's "run the rules on the waiting orders" (after the rules changed, or on a
+    backlog): one rule pass over every order waiting for a dispatcher. Returns its counts."""
+    require(may_dispatch(actor))
+    return auto_dispatch_many(list(orders_to_dispatch(actor).values_list("pk", flat=True)))

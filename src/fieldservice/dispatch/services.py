@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 from fieldservice.accounts.models import EngineerProfile, Organisation, User
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.db import insert_rows
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment, DispatchRule
@@ -164,22 +165,21 @@ def dispatch_by_rules(picks: Sequence[RulePick]) -> list[int]:
             organisation__kind=OrganisationKind.PROVIDER,
         ).values_list("pk", "organisation_id")
     )
-    now = timezone.now()
-    Assignment.objects.bulk_create(
-        (
-            Assignment(
-                work_order_id=pick.order_id,
-                engineer_id=pick.engineer_id,
-                provider_id=pick.provider_id or employers.get(pick.engineer_id),
-                role=AssignmentRole.LEAD,
-                status=AssignmentStatus.OFFERED,
-                rule=pick.rule,
-                assigned_at=now,
-            )
+    insert_rows(
+        Assignment,
+        [
+            {
+                "work_order_id": pick.order_id,
+                "engineer_id": pick.engineer_id,
+                "provider_id": pick.provider_id or employers.get(pick.engineer_id),
+                "rule_id": pick.rule.pk,
+            }
             for pick in picks
             if pick.order_id in moved
-        ),
-        batch_size=2000,
+        ],
+        role=AssignmentRole.LEAD,
+        status=AssignmentStatus.OFFERED,
+        assigned_at=timezone.now(),
     )
     return sorted(moved)
 

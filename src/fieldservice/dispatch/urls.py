@@ -5,6 +5,7 @@ from fieldservice.dispatch import rule_views, views
 app_name = "dispatch"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("run-rules/", views.run_rules, name="run_rules"),
     path("orders/<int:pk>/", views.order, name="order"),
     path("orders/<int:pk>/candidates/", views.candidates, name="candidates"),
     path("provider/", views.provider_queue, name="provider_queue"),

@@ -13,7 +13,7 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import paginate
-from fieldservice.dispatch import selectors, services
+from fieldservice.dispatch import autodispatch, selectors, services
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.dispatch.forms import (
     AddHelperForm,
@@ -26,6 +26,7 @@ from fieldservice.dispatch.forms import (
     RevokeHelperForm,
     RevokeLeadForm,
 )
+from fieldservice.dispatch.models import DispatchRule
 from fieldservice.dispatch.permissions import may_dispatch
 from fieldservice.workorders.choices import STATUS_COLOURS, TO_DISPATCH_STATUSES, Priority
 from fieldservice.workorders.selectors import get_work_order_for, orders_to_dispatch, service_log
@@ -59,6 +60,26 @@ def queue(request):
     if getattr(request, "htmx", False) and not request.htmx.boosted:
         return render(request, "dispatch/queue.html#results", context)
     return render(request, "dispatch/queue.html", context)
+
+
+@login_required
+@require_POST
+def run_rules(request):
+    _require_dispatch(request.user)
+    counts = autodispatch.run_rules(actor=request.user)
+    if not DispatchRule.objects.filter(is_active=True).exists():
+        messages.info(request, _("There is no active dispatch rule: nothing was given out."))
+    else:
+        unmatched = counts["waiting"] - counts["matched"]
+        messages.success(
+            request,
+            _(
+                "The rules gave out %(assigned)s of %(waiting)s waiting orders and put %(pooled)s in the grab "
+                "pool; %(nobody)s matched a rule that found nobody, %(unmatched)s matched no rule."
+            )
+            % {**counts, "unmatched": unmatched},
+        )
+    return redirect("dispatch:queue")
 
 
 @login_required
