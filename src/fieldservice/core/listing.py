@@ -21,6 +21,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
+from fieldservice.core.htmx import wants_fragment
+
 PAGE_SIZE = 25
 EXPORT_LIMIT = 100_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -109,6 +111,6 @@ def render_list(
         "columns": columns,
         **(context or {}),
     }
-    if getattr(request, "htmx", False) and not request.htmx.boosted:
+    if wants_fragment(request):
         return render(request, f"{template}#results", data)
     return render(request, template, data)

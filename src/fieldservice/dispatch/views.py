@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
+from fieldservice.core.htmx import wants_fragment
 from fieldservice.core.listing import paginate
 from fieldservice.dispatch import autodispatch, selectors, services
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
@@ -57,7 +58,7 @@ def queue(request):
     suggestions = selectors.candidates_for_orders(page.object_list, request.user, limit=QUEUE_SUGGESTIONS)
     rows = [{"order": order, "candidates": suggestions.get(order.pk, [])} for order in page.object_list]
     context = {"page": page, "rows": rows, "filters": filters, "filtered": bool(filters.data)}
-    if getattr(request, "htmx", False) and not request.htmx.boosted:
+    if wants_fragment(request):
         return render(request, "dispatch/queue.html#results", context)
     return render(request, "dispatch/queue.html", context)
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
+from fieldservice.core.htmx import wants_fragment
 from fieldservice.core.listing import paginate
 from fieldservice.planning import selectors, services
 from fieldservice.planning.choices import ACTIVE_RUN_STATUSES
@@ -51,7 +52,7 @@ def run_progress(request, pk: int):
     the whole page reloads to show the proposal (or why there is none)."""
     run = selectors.get_run_for(request.user, pk)
     require(may_plan(request.user))
-    if run.status not in ACTIVE_RUN_STATUSES and request.headers.get("HX-Request"):
+    if run.status not in ACTIVE_RUN_STATUSES and wants_fragment(request):
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response

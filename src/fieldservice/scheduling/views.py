@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
+from fieldservice.core.htmx import wants_fragment
 from fieldservice.core.listing import Column, render_list
 from fieldservice.scheduling import ical, selectors, services
 from fieldservice.scheduling.forms import AbsenceFilterForm, AbsenceForm, DurationForm, VisitForm
@@ -39,7 +40,7 @@ def _visit_list(visits) -> str:
 def _panel_response(request, order, form=None, status=200):
     """The panel alone for htmx (swapped into the order page), else a page around it."""
     context = panel_context(order, request.user, form)
-    if request.htmx:
+    if wants_fragment(request):
         return render(request, "scheduling/_visit_panel.html", context, status=status)
     return render(request, "scheduling/visit_page.html", context, status=status)
 
@@ -77,10 +78,10 @@ def order_visit(request, pk):
                 _("Visit of %(number)s planned for %(start)s.")
                 % {"number": order.number, "start": f"{start:%Y-%m-%d %H:%M}"},
             )
-            if request.htmx:
+            if wants_fragment(request):
                 return _panel_response(request, order)
             return redirect("workorders:order_detail", pk=order.pk)
-    return _panel_response(request, order, form, status=422 if request.htmx else 200)
+    return _panel_response(request, order, form, status=422 if wants_fragment(request) else 200)
 
 
 # Absences ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import get_equipment_for, registered_equipment_for, search_equipment
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
+from fieldservice.core.htmx import wants_fragment
 from fieldservice.core.listing import Column, render_list
 from fieldservice.core.validation import parse_id
 from fieldservice.customers.selectors import contacts_for, get_customer_for, search_customers, sites_for
@@ -185,7 +186,7 @@ def request_new(request):
                 return redirect("workorders:request_detail", pk=service_request.pk)
     else:
         form = RequestForm(initial={"customer": parse_id(request.GET.get("customer"))}, actor=user)
-        if request.htmx:
+        if wants_fragment(request):
             return render(request, "workorders/request_form.html#links", {"form": form})
     return render(
         request, "workorders/request_form.html", {"form": form, "may_suggest": can(user, Capability.VIEW_KNOWLEDGE)}
