@@ -153,7 +153,9 @@ def test_a_dispatcher_runs_the_rules_on_the_waiting_orders(client_for, world):
     for order in given:
         (lead,) = Assignment.objects.filter(work_order=order, role=AssignmentRole.LEAD)
         assert lead.rule is not None and lead.assigned_by is None
-    assert f"The rules gave out {len(given)} of {len(waiting)} waiting orders" in response.content.decode()
+    page = response.content.decode()
+    assert f"Of {len(waiting)} orders in the queue, {len(waiting)} were free for the rules" in page
+    assert f"The rules gave out {len(given)} and put 0 in the grab pool" in page
     assert client.get(RUN_RULES).status_code == 405
 
 

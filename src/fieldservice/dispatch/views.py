@@ -71,14 +71,14 @@ def run_rules(request):
     if not DispatchRule.objects.filter(is_active=True).exists():
         messages.info(request, _("There is no active dispatch rule: nothing was given out."))
     else:
-        unmatched = counts["waiting"] - counts["matched"]
         messages.success(
             request,
             _(
-                "The rules gave out %(assigned)s of %(waiting)s waiting orders and put %(pooled)s in the grab "
-                "pool; %(nobody)s matched a rule that found nobody, %(unmatched)s matched no rule."
+                "Of %(orders)s orders in the queue, %(waiting)s were free for the rules (the others wait in the "
+                "grab pool). The rules gave out %(assigned)s and put %(pooled)s in the grab pool; %(nobody)s "
+                "matched a rule that found nobody, %(unmatched)s matched no rule."
             )
-            % {**counts, "unmatched": unmatched},
+            % {**counts, "unmatched": counts["waiting"] - counts["matched"]},
         )
     return redirect("dispatch:queue")
 
