@@ -3,18 +3,8 @@ services (pages and API), which check the rules and keep the version and the eve
 
 from django.contrib import admin
 
+from fieldservice.core.admin import ReadOnlyAdmin
 from fieldservice.scheduling.models import Absence, CalendarFeed, DurationDefault, Visit
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Visit)

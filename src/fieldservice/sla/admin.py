@@ -3,6 +3,7 @@ read-only here because only the work-order moves and the periodic check change t
 
 from django.contrib import admin
 
+from fieldservice.core.admin import ReadOnlyAdmin
 from fieldservice.sla.models import (
     BusinessCalendar,
     EscalationRule,
@@ -49,17 +50,8 @@ class EscalationRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaClock)
-class SlaClockAdmin(admin.ModelAdmin):
+class SlaClockAdmin(ReadOnlyAdmin):
     list_display = ["work_order", "kind", "started_at", "due_at", "met_at", "breached_at", "paused_at", "stopped_at"]
     list_filter = ["kind"]
     list_select_related = ["work_order"]
     search_fields = ["work_order__number"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
