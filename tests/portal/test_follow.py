@@ -2,15 +2,13 @@
 rating once the work is done; nothing internal and nothing of anyone else; 404 for anything
 the token does not cover."""
 
-import sys
-import types
-
 import pytest
 from django.urls import reverse
 
 from fieldservice.dispatch.models import Assignment
 from fieldservice.dispatch.services import dispatch_to_engineer, reject_assignment
 from fieldservice.feedback.models import Evaluation
+from fieldservice.portal import views as portal_views
 from fieldservice.workorders.services.lifecycle import put_on_hold
 from tests.feedback.conftest import SCORES
 
@@ -142,9 +140,7 @@ def fake_report(monkeypatch):
         calls.append(order.pk)
         return b"%PDF-1.4 fake report"
 
-    module = types.ModuleType("fieldservice.field.report")
-    module.render_service_report = render_service_report
-    monkeypatch.setitem(sys.modules, "fieldservice.field.report", module)
+    monkeypatch.setattr(portal_views, "render_service_report", render_service_report)
     return calls
 
 

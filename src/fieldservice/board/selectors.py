@@ -15,8 +15,11 @@ from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from fieldservice.accounts.choices import Availability
 from fieldservice.accounts.models import EngineerProfile, ServiceArea, ServiceTeam, User
 from fieldservice.accounts.selectors import engineers_for
+from fieldservice.core.geo import great_circle_km
+from fieldservice.dispatch.forms import engineers_for_order
 from fieldservice.dispatch.rules import AreaShape
 from fieldservice.dispatch.selectors import Candidate, candidates_for, candidates_for_orders
 from fieldservice.planning.optimiser.model import GeoPoint
@@ -374,9 +377,6 @@ def handover_conflicts(visit: Visit, engineer: User, actor: User) -> list[dict]:
     (the slot checks do not cover these): a company that does not serve the customer, leave."""
     from django.utils.translation import gettext as _
 
-    from fieldservice.accounts.choices import Availability
-    from fieldservice.dispatch.forms import engineers_for_order
-
     if engineer.pk == visit.engineer_id:
         return []
     conflicts = []
@@ -393,8 +393,6 @@ def handover_conflicts(visit: Visit, engineer: User, actor: User) -> list[dict]:
 
 
 def _distance(candidate: Candidate, site, location: dict | None) -> float | None:
-    from fieldservice.core.geo import great_circle_km
-
     if location is None or site is None or site.latitude is None or site.longitude is None:
         return candidate.distance_km
     return round(great_circle_km(site.latitude, site.longitude, location["lat"], location["lng"]), 1)

@@ -49,6 +49,7 @@ from fieldservice.core.events import record_created, record_event, record_update
 from fieldservice.core.outbox import emit_many
 from fieldservice.core.validation import check_date
 from fieldservice.customers.models import Customer
+from fieldservice.inventory.models import Part
 
 CONTRACT_FIELDS = [
     "customer",
@@ -923,8 +924,6 @@ def update_price_list(price_list: PriceList, *, actor: User, **fields) -> PriceL
 
 
 def _check_price(price_list: PriceList, kind: str, part, unit_price) -> tuple[str, object, Decimal]:
-    from fieldservice.inventory.models import Part
-
     if kind not in PriceItemKind.values:
         raise field_error("kind", _("Unknown kind of price."), "invalid_choice")
     if kind == PriceItemKind.PART:

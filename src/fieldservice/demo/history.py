@@ -20,8 +20,13 @@ from PIL import Image, ImageDraw
 from fieldservice.accounts.models import Skill, User
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
+from fieldservice.dispatch import services as dispatch
+from fieldservice.dispatch.selectors import candidates_for
+from fieldservice.feedback.services import record_callback, submit_evaluation
+from fieldservice.field import services as field
 from fieldservice.workorders.choices import Channel, HoldReason, Priority, ResolutionType, ServiceType
 from fieldservice.workorders.models import FaultCategory
+from fieldservice.workorders.services import intake, lifecycle
 
 # code, name, English name, skill code, children: (code, name, English name, [descriptions], cause, action)
 FAULT_TREE = [
@@ -264,9 +269,6 @@ class HistoryBuilder:
             .select_related("customer", "site", "product_model")
             .order_by("pk")
         )
-        from fieldservice.dispatch.selectors import candidates_for
-
-        self.candidates_for = candidates_for
         totals: dict[str, int] = {}
         every = max(1, -(-self.count // 10))  # about ten progress lines, whatever the size
         for index in range(self.count):
@@ -311,9 +313,6 @@ class HistoryBuilder:
         return moment
 
     def order(self, days_ago: float, state: str) -> None:
-        from fieldservice.dispatch import services as dispatch
-        from fieldservice.workorders.services import intake, lifecycle
-
         rng = self.rng
         machine = rng.choice(self.machines)
         leaf, (_code, _name, _en, descriptions, cause, action) = rng.choice(self.leaves)
@@ -372,15 +371,11 @@ class HistoryBuilder:
         """The best ranked engineer whose service areas cover the site: a dispatcher does not send
         a Ningbo engineer to Suzhou because he has the skill. Who is off today still did last
         year's work; the skill counts, but an engineer of the area goes without it."""
-        ranked = [c for c in self.candidates_for(order, self.dispatcher, limit=1000) if c.covers_area]
+        ranked = [c for c in candidates_for(order, self.dispatcher, limit=1000) if c.covers_area]
         ranked.sort(key=lambda c: (not c.has_skill, c.distance_km if c.distance_km is not None else 1e9))
         return ranked[0].engineer if ranked else None
 
     def visit(self, order, engineer, machine, clock: Clock, state: str, cause: str, action: str) -> None:
-        from fieldservice.feedback.services import record_callback, submit_evaluation
-        from fieldservice.field import services as field
-        from fieldservice.workorders.services import lifecycle
-
         rng = self.rng
         if state == "accepted":
             return
@@ -440,8 +435,6 @@ class HistoryBuilder:
                     record_callback(evaluation, actor=self.agent, result=rng.choice(CALLBACK_RESULTS))
 
     def consultations(self, count: int) -> int:
-        from fieldservice.workorders.services import intake
-
         for _ in range(count):
             machine = self.rng.choice(self.machines)
             with time_machine.travel(self.start(self.rng.uniform(1, max(1, self.days - 65))), tick=False):

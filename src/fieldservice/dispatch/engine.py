@@ -18,7 +18,7 @@ from django.db.models import Avg, Count, Q
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.choices import Availability, OrganisationKind, Role
-from fieldservice.accounts.models import EngineerProfile, Organisation, ServiceArea
+from fieldservice.accounts.models import EngineerProfile, EngineerSkill, Organisation, ServiceArea
 from fieldservice.core.db import any_of
 from fieldservice.core.geo import EARTH_RADIUS_KM
 from fieldservice.dispatch.choices import (
@@ -247,8 +247,6 @@ class Snapshot:
             "engineerprofile_id", "servicearea_id"
         ):
             areas[profile_id].add(area_id)
-        from fieldservice.accounts.models import EngineerSkill
-
         for profile_id, skill_id, level in EngineerSkill.objects.filter(engineer_id__in=any_of(by_profile)).values_list(
             "engineer_id", "skill_id", "level"
         ):

@@ -16,10 +16,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fieldservice.accounts.models import ServiceArea
+from fieldservice.assets.models import ProductModel
 from fieldservice.contracts.choices import ContractLevel
 from fieldservice.core.errors import field_error
 from fieldservice.customers.choices import CustomerTier
 from fieldservice.workorders.choices import Channel, Priority, ServiceType
+from fieldservice.workorders.models import FaultCategory
 
 # field -> (label, kind). "choice" values are the codes of a TextChoices; "id" values are primary
 # keys of rows (checked to exist); "text" values are free strings (province / city / district).
@@ -49,10 +52,6 @@ MAX_POLYGON_POINTS = 5000
 
 
 def _id_models():
-    from fieldservice.accounts.models import ServiceArea
-    from fieldservice.assets.models import ProductModel
-    from fieldservice.workorders.models import FaultCategory
-
     return {"fault_category": FaultCategory, "product_model": ProductModel, "area": ServiceArea}
 
 

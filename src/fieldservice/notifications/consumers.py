@@ -27,10 +27,15 @@ from django.utils import timezone, translation
 
 from fieldservice.accounts.choices import OrganisationKind, Role
 from fieldservice.accounts.models import User
+from fieldservice.core import destinations
 from fieldservice.core.outbox import batch_memo
+from fieldservice.core.tasks import prioritised
+from fieldservice.dispatch.choices import AssignmentRole
+from fieldservice.dispatch.models import Assignment
 from fieldservice.notifications import services
 from fieldservice.notifications.choices import Channel, Event
 from fieldservice.notifications.models import Delivery, ImEndpoint, Notification, SmsGateway
+from fieldservice.workorders.models import WorkOrder
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +125,6 @@ def _producer_plan(payload: dict) -> Plan | None:
 def _destination_plan(event: str, payload: dict) -> Plan | None:
     """A destination's circuit opened or closed (core.destinations): the administrators, who
     can fix a receiver's address or turn it off, hear of it."""
-    from fieldservice.core.destinations import label
-
     key = payload.get("destination")
     if not isinstance(key, str) or not key:
         return None
@@ -136,7 +139,7 @@ def _destination_plan(event: str, payload: dict) -> Plan | None:
     return Plan(
         event=event,
         recipient_ids=list(admins[:MAX_RECIPIENTS]),
-        context=lambda: {"destination": label(key), "error": error},
+        context=lambda: {"destination": destinations.label(key), "error": error},
         url=reverse("webhooks:detail", args=[int(key.split(":", 1)[1])])
         if key.startswith("webhook:") and key.split(":", 1)[1].isdigit()
         else reverse("notifications:manage"),
@@ -163,8 +166,6 @@ def _creator_ids(order) -> list[int]:
 
 
 def _load_order(payload: dict):
-    from fieldservice.workorders.models import WorkOrder
-
     pk = payload.get("work_order")
     if not isinstance(pk, int):
         return None
@@ -206,9 +207,6 @@ def _order_plan(payload: dict, event: str, recipients, url_name: str = "workorde
 
 def _assigned_plan(message, payload: dict) -> Plan | None:
     """The lead that this dispatch offered: an engineer, or a provider whose admins pick one."""
-    from fieldservice.dispatch.choices import AssignmentRole
-    from fieldservice.dispatch.models import Assignment
-
     order = _load_order(payload)
     if order is None:
         return None
@@ -319,7 +317,6 @@ def _send_phone_code(message) -> None:
     sent by a task after this commit. Not a Notification: the reporter is not a user."""
     from django.db import transaction
 
-    from fieldservice.core.tasks import prioritised
     from fieldservice.notifications.tasks import PHONE_CODE_PRIORITY, send_phone_code
 
     payload = message.payload if isinstance(message.payload, dict) else {}

@@ -33,7 +33,9 @@ from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, Assignment
 from fieldservice.dispatch.models import Assignment
 from fieldservice.planning.optimiser import Break, GeoPoint, Job, Pin, Problem, Resource, TimeWindow
 from fieldservice.scheduling.choices import VisitStatus
-from fieldservice.scheduling.models import DurationDefault, Visit
+from fieldservice.scheduling.models import Visit
+from fieldservice.scheduling.selectors import working_periods
+from fieldservice.scheduling.services import default_duration_minutes
 from fieldservice.sla.choices import TargetKind
 from fieldservice.sla.models import SlaClock
 from fieldservice.workorders.choices import Priority, WorkOrderStatus
@@ -44,7 +46,6 @@ PLANNABLE_STATUSES = (S.NEW, S.REJECTED, S.DISPATCHED, S.ACCEPTED)
 UNDER_WAY_STATUSES = (S.TRAVELLING, S.ON_SITE)
 UNDISPATCHED_STATUSES = (S.NEW, S.REJECTED)
 PRIORITY_WEIGHT = {Priority.LOW: 1, Priority.NORMAL: 4, Priority.HIGH: 16, Priority.URGENT: 64}
-FALLBACK_DURATION_MINUTES = 60
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -58,24 +59,6 @@ def scope_engineers(*, organisation_id: int, team: ServiceTeam | None, area: Ser
     profiles = profiles.filter(team=team) if team is not None else profiles.filter(areas=area)
     users = User.objects.filter(pk__in=profiles.values("user_id")).order_by("display_name", "username", "pk")
     return list(users)
-
-
-def working_periods(engineer: User, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
-    from fieldservice.scheduling.selectors import working_periods as periods
-
-    return periods(engineer, day)
-
-
-def default_duration_minutes(order: WorkOrder) -> int:
-    try:
-        from fieldservice.scheduling.services import default_duration_minutes as scheduled_default
-    except ImportError:  # the scheduling helper is optional here: read the table directly
-        scheduled_default = None
-    if scheduled_default is not None:
-        return scheduled_default(order)
-    model_id = order.equipment.product_model_id if order.equipment_id else None
-    defaults = {d.product_model_id: d.minutes for d in DurationDefault.objects.filter(service_type=order.service_type)}
-    return defaults.get(model_id, defaults.get(None, FALLBACK_DURATION_MINUTES))
 
 
 def _point_in_ring(longitude: float, latitude: float, ring: list) -> bool:

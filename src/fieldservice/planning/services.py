@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.models import ServiceArea, ServiceTeam, User
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.validation import check_date
+from fieldservice.dispatch import services as dispatch
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.planning import inputs
 from fieldservice.planning.choices import ACTIVE_RUN_STATUSES, RunStatus
@@ -255,8 +256,6 @@ def apply_run(run: PlanningRun, *, actor: User) -> PlanningRun:
     unless the proposal says it clashes with the new day, when the visit is taken off the calendar.
     Pinned visits and work under way are never touched. Refused whole when any order or visit changed
     since the run read them, or when the board's conflict check finds a conflict in the result."""
-    from fieldservice.dispatch import services as dispatch
-
     require(may_plan(actor))
     current = PlanningRun.objects.select_for_update().get(pk=run.pk)
     if current.status != RunStatus.DONE:

@@ -16,6 +16,7 @@ from fieldservice.core.forms import add_service_errors
 from fieldservice.feedback.forms import EvaluationForm
 from fieldservice.feedback.models import Evaluation
 from fieldservice.feedback.services import EVALUABLE_STATUSES, submit_evaluation
+from fieldservice.field.report import render_service_report
 from fieldservice.portal import progress
 from fieldservice.workorders.choices import RequestStatus
 from fieldservice.workorders.models import ServiceRequest, WorkOrder
@@ -132,9 +133,6 @@ def report_pdf(request, token, order_pk):
         return _unknown(request)
     if order.status not in EVALUABLE_STATUSES:
         return _unknown(request)
-    # Built by the field app; imported here so the rest of the portal never depends on it.
-    from fieldservice.field.report import render_service_report
-
     response = HttpResponse(render_service_report(order), content_type="application/pdf")
     filename = f"service-report-{slugify(order.number or str(order.pk))}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

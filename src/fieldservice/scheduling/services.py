@@ -21,6 +21,7 @@ from fieldservice.core import outbox
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import CREATED, DELETED, record_created, record_event, record_updated, snapshot
 from fieldservice.core.validation import check_date, check_length
+from fieldservice.dispatch import services as dispatch
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.scheduling.choices import AbsenceKind, VisitStatus
 from fieldservice.scheduling.models import Absence, CalendarFeed, DurationDefault, Visit, new_feed_token
@@ -191,8 +192,6 @@ def move_visit(
     # the engineer who already leads it would throw away his acceptance.
     lead = lead_engineer(order)
     if lead is None or lead.pk != engineer.pk:
-        from fieldservice.dispatch import services as dispatch
-
         note = (reason or "").strip() or _("Moved on the dispatch board")
         if not order.assignments.filter(role=AssignmentRole.LEAD, status__in=ACTIVE_ASSIGNMENT_STATUSES).exists():
             dispatch.dispatch_to_engineer(order, actor=actor, engineer=engineer, note=note)

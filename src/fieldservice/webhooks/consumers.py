@@ -10,9 +10,11 @@ from __future__ import annotations
 from django.utils import timezone
 
 from fieldservice.core.outbox import batch_memo
+from fieldservice.feedback.models import Evaluation
 from fieldservice.webhooks.choices import DeliveryStatus, WebhookEvent
 from fieldservice.webhooks.models import WebhookDelivery, WebhookSubscription
 from fieldservice.webhooks.services import request_send_after_commit
+from fieldservice.workorders.models import WorkOrder
 
 # Outbox topic -> webhook event.
 TOPIC_EVENTS = {
@@ -42,8 +44,6 @@ def work_order_data(order) -> dict:
 
 
 def _order(order_id):
-    from fieldservice.workorders.models import WorkOrder
-
     return WorkOrder.objects.select_related("customer").filter(pk=order_id).first()
 
 
@@ -58,8 +58,6 @@ def build_data(event: str, payload: dict) -> dict | None:
     if event == WebhookEvent.WORK_ORDER_STATUS_CHANGED:
         data.update({"from": payload.get("from"), "to": payload.get("to"), "verb": payload.get("verb")})
     elif event == WebhookEvent.EVALUATION_RECEIVED:
-        from fieldservice.feedback.models import Evaluation
-
         evaluation = Evaluation.objects.filter(pk=payload.get("evaluation")).first()
         if evaluation is None:
             return None

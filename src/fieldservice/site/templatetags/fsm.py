@@ -3,6 +3,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.events import action_label as event_action_label
 from fieldservice.core.models import Event
 
 register = template.Library()
@@ -41,6 +42,4 @@ def get_item(mapping, key):
 
 @register.filter
 def action_label(action):
-    from fieldservice.core.events import action_label as label
-
-    return label(action)
+    return event_action_label(action)

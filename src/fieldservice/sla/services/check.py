@@ -21,6 +21,8 @@ from django.utils import timezone, translation
 from fieldservice.accounts.choices import OrganisationKind, Role
 from fieldservice.accounts.models import User
 from fieldservice.core.outbox import emit_many
+from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
+from fieldservice.dispatch.models import Assignment
 from fieldservice.sla.calendar import load_calendars
 from fieldservice.sla.choices import NotifyRole, TargetKind
 from fieldservice.sla.models import SlaClock
@@ -136,9 +138,6 @@ class Recipients:
     @staticmethod
     def _lead_engineers(order_ids: set[int]) -> dict[int, tuple[int | None, int | None]]:
         """order -> (its active lead engineer, that engineer's team lead), active users only."""
-        from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
-        from fieldservice.dispatch.models import Assignment
-
         found = {}
         rows = Assignment.objects.filter(
             work_order_id__in=order_ids,

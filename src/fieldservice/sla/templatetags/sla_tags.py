@@ -7,6 +7,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from fieldservice.sla.selectors import clock_rows, clocks_for
+from fieldservice.workorders.choices import Priority
 
 register = template.Library()
 
@@ -38,7 +39,5 @@ def business_duration(minutes) -> str:
 @register.filter
 def priority_labels(codes) -> str:
     """["urgent", "high"] -> "Urgent, High"."""
-    from fieldservice.workorders.choices import Priority
-
     labels = dict(Priority.choices)
     return ", ".join(str(labels.get(code, code)) for code in codes or ())

@@ -26,6 +26,7 @@ from fieldservice.core.outbox import emit
 from fieldservice.core.uploads import check_document, check_image
 from fieldservice.core.validation import check_length, normalise_email, normalise_phone
 from fieldservice.customers.models import Contact, Customer, Site
+from fieldservice.customers.services import add_contact
 from fieldservice.workorders import hooks
 from fieldservice.workorders.choices import (
     OPEN_STATUSES,
@@ -384,8 +385,6 @@ def confirm_request(
     if contact is not None and contact.customer_id != request.customer_id:
         raise field_error("contact", _("The contact belongs to another customer."), "invalid_choice")
     if contact is None and save_reporter_as_contact:
-        from fieldservice.customers.services import add_contact
-
         contact = add_contact(
             request.customer,
             actor=actor,
