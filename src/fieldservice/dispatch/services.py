@@ -157,7 +157,7 @@ def dispatch_by_rules(picks: Sequence[RulePick]) -> list[int]:
         else:
             payload = {"provider": pick.provider_id, "provider_name": pick.name, "rule": pick.rule.pk}
         steps.append(Step(order_id=pick.order_id, note=note, payload=payload))
-    moved = {move.order.pk for move in transition_many(Transition.DISPATCH, steps, actor=None)}
+    moved = {move.order_id for move in transition_many(Transition.DISPATCH, steps, actor=None)}
     # A provider's engineer gives the order to the provider too (`provider_of`).
     employers = dict(
         User.objects.filter(

@@ -9,7 +9,7 @@ raises undoes the whole move. workorders never imports those apps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from fieldservice.accounts.models import User
@@ -18,9 +18,11 @@ from fieldservice.workorders.models import WorkOrder
 
 @dataclass(frozen=True)
 class Move:
-    """One order moved by `transition`: `order` as it was before the move (its status is `source`)."""
+    """One order moved by `transition`: its id, the state it left (`source`) and the state it
+    reached. A batch carries ids only (a rule pass moves thousands); `order` reads the row the
+    first time a hook asks for more than the id."""
 
-    order: WorkOrder
+    order_id: int
     verb: str
     source: str
     target: str
@@ -28,6 +30,13 @@ class Move:
     note: str
     at: datetime
     hold_reason: str = ""
+    loaded: WorkOrder | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def order(self) -> WorkOrder:
+        if self.loaded is None:
+            object.__setattr__(self, "loaded", WorkOrder.objects.get(pk=self.order_id))
+        return self.loaded
 
 
 _created: list[Callable[[WorkOrder], object]] = []

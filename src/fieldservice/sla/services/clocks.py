@@ -234,7 +234,7 @@ def after_moves(moves) -> None:
     met: dict[tuple[str, datetime], list[int]] = {}
     for move in moves:
         if move.verb in MEETS:
-            met.setdefault((MEETS[move.verb], move.at), []).append(move.order.pk)
+            met.setdefault((MEETS[move.verb], move.at), []).append(move.order_id)
         else:
             on_transition(move.order, move.verb, at=move.at, hold_reason=move.hold_reason)
     for (kind, at), order_ids in met.items():

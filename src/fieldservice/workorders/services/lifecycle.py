@@ -8,6 +8,7 @@ from the current state, makes it with a compare-and-set, and writes the service 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import F
@@ -70,7 +71,12 @@ def transition(
             % {"number": current.number, "status": current.get_status_display(), "verb": Transition(verb).label},
         )
     step = Step(order_id=current.pk, note=note, payload=payload, latitude=latitude, longitude=longitude)
-    _move([(current, step)], verb, actor=actor, fields=fields)
+    _move(
+        [_Locked(current.pk, current.status, current.status_before_hold, step, current)],
+        verb,
+        actor=actor,
+        fields=fields,
+    )
     order.refresh_from_db()
     return order
 
@@ -85,16 +91,28 @@ def transition_many(verb: str, steps: Sequence[Step], *, actor: User | None, **f
     by_id = {step.order_id: step for step in steps}
     if not by_id:
         return []
-    orders = (
+    # Values, not model instances: building ten thousand instances costs more than the query.
+    rows = (
         WorkOrder.objects.select_for_update(of=("self",))
         .filter(pk__in=any_of(by_id), status__in=sources)
-        .only("pk", "number", "status", "status_before_hold")
         .order_by("pk")
+        .values_list("pk", "status", "status_before_hold")
     )
-    return _move([(order, by_id[order.pk]) for order in orders], verb, actor=actor, fields=fields)
+    locked = [_Locked(pk, status, before_hold, by_id[pk]) for pk, status, before_hold in rows]
+    return _move(locked, verb, actor=actor, fields=fields)
 
 
-def _move(locked: list[tuple[WorkOrder, Step]], verb: str, *, actor: User | None, fields: dict) -> list[hooks.Move]:
+class _Locked(NamedTuple):
+    """An order locked in a state the verb starts from, and its step."""
+
+    pk: int
+    status: str
+    status_before_hold: str
+    step: Step
+    order: WorkOrder | None = None  # the instance, when the caller has it (a move of one)
+
+
+def _move(locked: list[_Locked], verb: str, *, actor: User | None, fields: dict) -> list[hooks.Move]:
     """Write the moves of orders locked in a state `verb` starts from: the status (one UPDATE
     per target state), the service log, the hooks (SLA clocks, assignments) and the messages."""
     if not locked:
@@ -114,44 +132,45 @@ def _move(locked: list[tuple[WorkOrder, Step]], verb: str, *, actor: User | None
     elif verb == Transition.CLOSE:
         fields.setdefault("closed_at", now)
     moves = []
-    by_target: dict[str, list[tuple[WorkOrder, str]]] = {}
-    for order, step in locked:
-        target = (order.status_before_hold or WorkOrderStatus.NEW) if verb == Transition.RESUME else fixed_target
-        by_target.setdefault(target, []).append((order, order.status))
+    by_target: dict[str, list[_Locked]] = {}
+    hold_reason = fields.get("hold_reason", "")
+    for row in locked:
+        target = (row.status_before_hold or WorkOrderStatus.NEW) if verb == Transition.RESUME else fixed_target
+        by_target.setdefault(target, []).append(row)
         moves.append(
             hooks.Move(
-                order=order,
+                order_id=row.pk,
                 verb=verb,
-                source=order.status,
+                source=row.status,
                 target=target,
                 actor=actor,
-                note=step.note,
+                note=row.step.note,
                 at=now,
-                hold_reason=fields.get("hold_reason", ""),
+                hold_reason=hold_reason,
+                loaded=row.order,
             )
         )
     for target, rows in by_target.items():
-        ids = [order.pk for order, _source in rows]
-        changed = WorkOrder.objects.filter(pk__in=any_of(ids), status__in={source for _o, source in rows}).update(
+        ids = [row.pk for row in rows]
+        changed = WorkOrder.objects.filter(pk__in=any_of(ids), status__in={row.status for row in rows}).update(
             status=target, updated_at=now, **fields
         )
         if changed != len(ids):  # pragma: no cover - the row locks make this unreachable on PostgreSQL
             raise DomainError("conflict", _("The work order was changed by someone else; reload and try again."))
-    steps = dict((order.pk, step) for order, step in locked)
     log_events(
         [
             {
-                "work_order_id": move.order.pk,
+                "work_order_id": row.pk,
                 "action": verb,
                 "from_status": move.source,
                 "to_status": move.target,
                 "actor": actor,
                 "note": move.note,
-                "latitude": steps[move.order.pk].latitude,
-                "longitude": steps[move.order.pk].longitude,
-                "payload": steps[move.order.pk].payload,
+                "latitude": row.step.latitude,
+                "longitude": row.step.longitude,
+                "payload": row.step.payload,
             }
-            for move in moves
+            for row, move in zip(locked, moves, strict=True)
         ],
         at=now,
     )
@@ -161,7 +180,7 @@ def _move(locked: list[tuple[WorkOrder, Step]], verb: str, *, actor: User | None
             (
                 "work_order.transitioned",
                 {
-                    "work_order": move.order.pk,
+                    "work_order": move.order_id,
                     "verb": str(verb),
                     "from": move.source,
                     "to": move.target,
