@@ -1,3 +1,7 @@
+"""The `fsm` template tags every page may load: an object's history (shown to those allowed to
+see it) and the labels of its lines. They live in accounts, the lowest app that knows who may
+see what, so that the templates of every app above may load them."""
+
 from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
@@ -9,7 +13,7 @@ from fieldservice.core.models import Event
 register = template.Library()
 
 
-@register.inclusion_tag("core/_event_log.html", takes_context=True)
+@register.inclusion_tag("accounts/_event_log.html", takes_context=True)
 def event_log(context, obj, limit=50):
     """The history of `obj` and of its children (events whose `related` is `obj`)."""
     user = context["request"].user
