@@ -24,7 +24,7 @@ from fieldservice.core.models import DestinationSlot
 from fieldservice.notifications.channels import message_id
 from fieldservice.notifications.models import Delivery, Notification
 from tests import factories
-from tests.core.test_worker import worker_env
+from tests.workers import wait_until, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,15 +111,6 @@ def stop(workers):
             os.killpg(worker.pid, signal.SIGKILL)
 
 
-def wait_until(condition, timeout=180.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def wait_until_stalled(done, quiet=5.0, timeout=180.0) -> bool:
     """Wait until `done()`, or until the sent count has not moved for `quiet` seconds."""
     deadline = time.monotonic() + timeout
@@ -150,7 +141,7 @@ def test_two_workers_send_each_of_1000_mails_exactly_once(redis_url, tmp_path):
     assert destinations.request_pump("email")
     workers = start_workers(2, redis_url, EMAIL_FILE_PATH=str(tmp_path))
     try:
-        assert wait_until(lambda: sent_count() == BATCH), f"{sent_count()} of {BATCH} sent"
+        assert wait_until(lambda: sent_count() == BATCH, timeout=180), f"{sent_count()} of {BATCH} sent"
     finally:
         stop(workers)
     # What left the building: every mail file the two workers wrote, read back.

@@ -1,6 +1,5 @@
 """`fsm worker` on the database backend: it runs what the outbox enqueued, and the periodic checks."""
 
-import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -8,13 +7,14 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from fieldservice.core import outbox, periodic
 from fieldservice.core.models import OutboxMessage, PeriodicCheck
+from tests.workers import worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,26 +43,6 @@ def test_there_is_no_worker_for_the_immediate_backend():
 
     with pytest.raises(CommandError, match="immediate"):
         call_command("worker", "--burst")
-
-
-def worker_env(**extra) -> dict:
-    settings_dict = connection.settings_dict
-    url = (
-        f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST'] or '127.0.0.1'}"
-        f":{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-    )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "fieldservice.settings",
-        "DATABASE_URL": url,
-        "SECRET_KEY": "worker-test",
-        "DEBUG": "false",
-        "FSM_TESTING": "1",
-        "EMAIL_HOST": "",
-    }
-    env.pop("FSM_TASK_BACKEND", None)
-    env.update(extra)
-    return env
 
 
 @pytest.mark.usefixtures("postgres_only")

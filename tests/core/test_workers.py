@@ -6,7 +6,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +20,8 @@ from fieldservice.core import recovery, workers
 from fieldservice.core.models import WorkerBeat
 from tests.concurrency import run_concurrently
 from tests.core.test_rq_workers import redis_url  # noqa: F401 - the Redis fixture, used by name
-from tests.core.test_worker import worker_env
 from tests.core.worker_tasks import slow_once
+from tests.workers import wait_until, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -274,15 +273,6 @@ def start_worker(name: str, *options: str, **env) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-
-
-def wait_until(condition, timeout=30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.usefixtures("postgres_only")
