@@ -216,9 +216,9 @@ def update_user(user: User, *, actor: User, **fields) -> User:
     allowed = {"display_name", "email", "phone", "language", "is_active"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
+        raise field_error(sorted(unknown)[0], _("This field cannot be changed here."), "not_editable")
     if "is_active" in fields and actor.pk == user.pk and not fields["is_active"]:
-        raise ValidationError({"is_active": _("You cannot deactivate yourself.")})
+        raise field_error("is_active", _("You cannot deactivate yourself."), "self_deactivation")
     errors: dict[str, list[str]] = {}
     if "phone" in fields:
         raw = (fields["phone"] or "").strip()
@@ -243,15 +243,15 @@ def create_team(*, actor: User, name: str, organisation: Organisation, leader: U
     require(may_manage_people_of(actor, organisation))
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": _("Enter a name.")})
+        raise field_error("name", _("Enter a name."), "required")
     if len(name) > 100:
-        raise ValidationError({"name": _("At most %(n)d characters.") % {"n": 100}})
+        raise field_error("name", _("At most %(n)d characters.") % {"n": 100}, "max_length")
     if organisation.kind == OrganisationKind.CUSTOMER:
-        raise ValidationError({"organisation": _("Customer companies have no service teams.")})
+        raise field_error("organisation", _("Customer companies have no service teams."), "invalid")
     if ServiceTeam.objects.filter(organisation=organisation, name=name).exists():
-        raise ValidationError({"name": _("This organisation already has a team with this name.")})
+        raise field_error("name", _("This organisation already has a team with this name."), "duplicate")
     if leader is not None and leader.organisation_id != organisation.pk:
-        raise ValidationError({"leader": _("The team lead must belong to the team's organisation.")})
+        raise field_error("leader", _("The team lead must belong to the team's organisation."), "invalid")
     team = ServiceTeam.objects.create(name=name, organisation=organisation, leader=leader)
     record_created(team, actor=actor, fields=["name", "organisation", "leader"], related=organisation)
     return team
@@ -322,7 +322,7 @@ def save_engineer_profile(
     `areas` or `skills` left as None keep what the profile has."""
     require(may_manage_people_of(actor, user.organisation))
     if not user.has_role(Role.ENGINEER):
-        raise ValidationError({"user": _("Only engineers have an engineer profile.")})
+        raise field_error("user", _("Only engineers have an engineer profile."), "invalid")
     errors: dict[str, list[str]] = {}
     if team is not None and team.organisation_id != user.organisation_id:
         errors["team"] = [_("The team must belong to the engineer's organisation.")]
@@ -377,7 +377,7 @@ def save_engineer_profile(
 def set_availability(profile: EngineerProfile, *, actor: User, availability: str) -> EngineerProfile:
     require(actor.pk == profile.user_id or may_manage_people_of(actor, profile.user.organisation))
     if availability not in Availability.values:
-        raise ValidationError({"availability": _("Unknown availability.")})
+        raise field_error("availability", _("Unknown availability."), "invalid_choice")
     before = snapshot(profile, ["availability"])
     profile.availability = availability
     profile.save(update_fields=["availability"])
@@ -396,7 +396,7 @@ def create_api_token(user: User, *, actor: User, name: str) -> tuple[ApiToken, s
     require(actor.pk == user.pk and user.is_active)
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": _("Name the token, e.g. after the device or system using it.")})
+        raise field_error("name", _("Name the token, e.g. after the device or system using it."), "required")
     plain = ApiToken.generate()
     token = ApiToken.objects.create(user=user, name=name[:100], prefix=plain[:12], digest=_digest(plain))
     record_event(token, actor=actor, action="created", related=user, note=name)

@@ -1,6 +1,5 @@
 """Business rules for customers, their contacts and sites."""
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -138,7 +137,7 @@ def create_customer(
             if code and Customer.objects.filter(code=code).exists():
                 raise field_error("code", _("Customer code %(code)s is taken.") % {"code": code}, "duplicate") from None
     else:  # pragma: no cover - five concurrent creators in a row
-        raise ValidationError({"code": _("Could not number the customer; try again.")})
+        raise field_error("code", _("Could not number the customer; try again."), "conflict")
     record_created(customer, actor=actor, fields=CUSTOMER_FIELDS)
     return customer
 
@@ -254,7 +253,7 @@ def _check_site_fields(customer: Customer, fields: dict, *, site: Site | None = 
             cleaned[name] = _text(value, name, max_length=50)
         elif name == "contact":
             if value is not None and value.customer_id != customer.pk:
-                raise ValidationError({"contact": _("The contact must belong to this customer.")})
+                raise field_error("contact", _("The contact must belong to this customer."), "invalid")
             cleaned[name] = value
         elif name == "is_active":
             cleaned[name] = bool(value)
