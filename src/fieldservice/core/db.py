@@ -66,20 +66,30 @@ def insert_rows(model, rows: list[dict], **constants) -> None:
             (model(**{f.attname: _value(f, row, constants) for f in fields}) for row in rows), batch_size=2000
         )
         return
-    columns_of = {f.attname: [_value(f, row, constants) for row in rows] for f in fields}
-    # A column with one value in every row travels once, as a parameter.
-    varying = [f for f in fields if any(value != columns_of[f.attname][0] for value in columns_of[f.attname])]
-    shared = [f for f in fields if f not in varying]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in varying + shared)
+    named = set().union(*rows)
+    varying, shared = [], []
+    for f in fields:
+        if f.attname in named:
+            name, fallback = f.attname, _fallback(f, constants)
+            column = [row.get(name, fallback) for row in rows]
+            first = column[0]
+            if any(value != first for value in column):
+                varying.append((f, column))
+                continue
+            shared.append((f, first))
+        else:
+            # A column with one value in every row travels once, as a parameter.
+            shared.append((f, _fallback(f, constants)))
+    columns = ", ".join(connection.ops.quote_name(f.column) for f, _values in varying + shared)
     selected = ", ".join(
-        [f"v.c{n}::{f.db_type(connection)}" for n, f in enumerate(varying)]
-        + [f"%s::{f.db_type(connection)}" for f in shared]
+        [f"v.c{n}::{f.db_type(connection)}" for n, (f, _column) in enumerate(varying)]
+        + [f"%s::{f.db_type(connection)}" for f, _value in shared]
     )
-    params = [f.get_db_prep_save(columns_of[f.attname][0], connection) for f in shared]
+    params = [f.get_db_prep_save(value, connection) for f, value in shared]
     if varying:
         names = ", ".join(f"c{n}" for n in range(len(varying)))
         source = f"unnest({', '.join('%s::text[]' for _f in varying)}) AS v({names})"
-        params += [text_array(map(_as_text, columns_of[f.attname])) for f in varying]
+        params += [_text_column(column) for _f, column in varying]
     else:  # identical rows
         source = "generate_series(1, %s)"
         params.append(len(rows))
@@ -94,9 +104,21 @@ def insert_rows(model, rows: list[dict], **constants) -> None:
 def _value(field, row: dict, constants: dict):
     if field.attname in row:
         return row[field.attname]
+    return _fallback(field, constants)
+
+
+def _fallback(field, constants: dict):
+    """A column's value in a row that does not name it: the shared constant, else the default."""
     if field.attname in constants:
         return constants[field.attname]
     return field.get_default()
+
+
+def _text_column(values: list) -> str:
+    """A column as a text[] literal; integers (ids, most of a batch) skip the quoting."""
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return text_array(map(_as_text, values))
 
 
 def _as_text(value) -> str | None:
