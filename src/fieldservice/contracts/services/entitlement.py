@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from fieldservice.assets.models import Equipment
 from fieldservice.contracts.choices import ContractStatus, Entitlement
 from fieldservice.contracts.models import Contract
+from fieldservice.core.choices import WorkOrderStatus
 from fieldservice.customers.models import Customer
 
 
@@ -31,8 +32,6 @@ def default_policy(customer: Customer | None):
 
 
 def visits_used(contract: Contract) -> int:
-    from fieldservice.workorders.choices import WorkOrderStatus
-
     return contract.work_orders.exclude(status=WorkOrderStatus.CANCELLED).count()
 
 
