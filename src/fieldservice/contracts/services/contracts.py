@@ -16,7 +16,7 @@ from fieldservice.accounts.models import User
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
 from fieldservice.contracts.choices import LIVE_STATUSES, ContractLevel, ContractStatus, PartsCoverage
-from fieldservice.contracts.models import Contract, PriceList
+from fieldservice.contracts.models import Contract, PriceList, SlaPolicy
 from fieldservice.contracts.services.entitlement import default_policy
 from fieldservice.contracts.services.fields import parse_currency, parse_date, parse_money, require_manage
 from fieldservice.core.errors import DomainError, field_error
@@ -57,8 +57,6 @@ _UNSET = object()
 
 
 def _check_contract_fields(fields: dict) -> dict:
-    from fieldservice.sla.models import SlaPolicy
-
     cleaned = {}
     for name, value in fields.items():
         if name == "customer":

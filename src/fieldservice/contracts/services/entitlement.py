@@ -15,15 +15,13 @@ from django.utils.translation import gettext as _
 
 from fieldservice.assets.models import Equipment
 from fieldservice.contracts.choices import ContractStatus, Entitlement
-from fieldservice.contracts.models import Contract
+from fieldservice.contracts.models import Contract, SlaPolicy
 from fieldservice.core.choices import WorkOrderStatus
 from fieldservice.customers.models import Customer
 
 
 def default_policy(customer: Customer | None):
     """The policy for the customer's tier, else the default policy."""
-    from fieldservice.sla.models import SlaPolicy
-
     if customer is not None and customer.tier:
         policy = SlaPolicy.objects.filter(is_active=True, customer_tier=customer.tier).order_by("pk").first()
         if policy is not None:

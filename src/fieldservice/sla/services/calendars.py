@@ -18,7 +18,7 @@ from fieldservice.accounts.models import User
 from fieldservice.core.errors import field_error, require
 from fieldservice.core.events import DELETED, UPDATED, record_created, record_event, record_updated, snapshot
 from fieldservice.sla.choices import HolidayKind, Weekday
-from fieldservice.sla.models import BusinessCalendar, Holiday
+from fieldservice.sla.models import BusinessCalendar, Holiday, WorkingPeriod
 from fieldservice.sla.permissions import may_manage_sla
 from fieldservice.sla.services.fields import check_text, only_default, raise_errors
 
@@ -126,8 +126,6 @@ def _check_calendar(fields: dict, calendar: BusinessCalendar | None) -> dict:
 
 
 def _save_hours(calendar: BusinessCalendar, hours: dict[int, list]) -> None:
-    from fieldservice.sla.models import WorkingPeriod
-
     calendar.periods.all().delete()
     WorkingPeriod.objects.bulk_create(
         WorkingPeriod(calendar=calendar, weekday=weekday, starts_at=start, ends_at=end)
