@@ -15,7 +15,7 @@ from fieldservice.sla.calendar import (
     business_minutes_between,
 )
 from fieldservice.sla.choices import HolidayKind
-from fieldservice.sla.services.setup import DATA_DIR
+from fieldservice.sla.services.calendars import DATA_DIR
 from tests.sla.conftest import local
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from fieldservice.core.models import Event
 from fieldservice.workorders import mail as mail_intake
 from fieldservice.workorders.choices import AttachmentKind, Channel, RequestStatus
 from fieldservice.workorders.models import Attachment, ServiceRequest, WorkOrderEvent
-from fieldservice.workorders.services import intake
+from fieldservice.workorders.services import intake, mail_filing
 from tests import factories
 from tests.workorders.mailserver import Dovecot, MailServerMissingError
 
@@ -252,7 +252,7 @@ def test_a_reply_goes_to_the_open_work_orders_service_log(maildir, personas, li_
     assert mail_intake.fetch_mail() == counts(replies=1)
 
     assert ServiceRequest.objects.count() == 1
-    entry = WorkOrderEvent.objects.get(work_order=order, action=intake.EMAIL_REPLY)
+    entry = WorkOrderEvent.objects.get(work_order=order, action=mail_filing.EMAIL_REPLY)
     assert entry.note == "补充：报警代码 E-17。\n\n> 原邮件引用"
     assert entry.actor is None
     assert entry.payload["message_id"] == message_id_of(reply)
@@ -265,7 +265,7 @@ def test_a_reply_goes_to_the_open_work_orders_service_log(maildir, personas, li_
     second = build(subject="Re: Re:", body="已恢复。", in_reply_to=message_id_of(reply))
     deliver(maildir, second)
     assert mail_intake.fetch_mail() == counts(replies=1)
-    assert list(WorkOrderEvent.objects.filter(action=intake.EMAIL_REPLY).values_list("note", flat=True)) == [
+    assert list(WorkOrderEvent.objects.filter(action=mail_filing.EMAIL_REPLY).values_list("note", flat=True)) == [
         "补充：报警代码 E-17。\n\n> 原邮件引用",
         "已恢复。",
     ]
@@ -292,7 +292,7 @@ def test_a_reply_without_an_open_work_order_goes_to_the_request(maildir, persona
     assert mail_intake.fetch_mail() == counts(replies=1)
 
     assert ServiceRequest.objects.count() == 1
-    notes = list(request_events(request, intake.EMAIL_REPLY).order_by("pk").values_list("note", flat=True))
+    notes = list(request_events(request, mail_filing.EMAIL_REPLY).order_by("pk").values_list("note", flat=True))
     assert notes == ["Re: photo", "Any news?"]  # no text: the subject says what the mail was
     assert request.attachments.get().kind == AttachmentKind.PHOTO
 
@@ -308,7 +308,7 @@ def test_the_request_number_in_the_subject_counts_only_from_the_requests_people(
     assert mail_intake.fetch_mail() == counts(created=1)
 
     assert ServiceRequest.objects.count() == 2
-    assert request_events(request, intake.EMAIL_REPLY).get().note == "请回电。"
+    assert request_events(request, mail_filing.EMAIL_REPLY).get().note == "请回电。"
 
 
 # Maildir: the same mail, bad mails
@@ -354,21 +354,21 @@ def test_a_mail_without_sender_is_skipped_and_the_next_one_is_filed(maildir, db,
 
 
 def test_a_mail_that_fails_stays_for_the_next_run(maildir, db, monkeypatch):
-    file_email_request = intake.file_email_request
+    file_email_request = mail_filing.file_email_request
 
     def failing_for_one(**fields):
         if "崩溃" in fields["description"]:
             raise RuntimeError("database went away")
         return file_email_request(**fields)
 
-    monkeypatch.setattr(intake, "file_email_request", failing_for_one)
+    monkeypatch.setattr(mail_filing, "file_email_request", failing_for_one)
     bad, good = deliver(maildir, build(subject="崩溃"), build(sender="ok@example.com"))
 
     assert mail_intake.fetch_mail() == counts(created=1, failed=1)
     assert states(maildir) == {bad: ("new", ""), good: ("cur", "S")}
     assert ServiceRequest.objects.count() == 1
 
-    monkeypatch.setattr(intake, "file_email_request", file_email_request)
+    monkeypatch.setattr(mail_filing, "file_email_request", file_email_request)
     assert mail_intake.fetch_mail() == counts(created=1)
     assert states(maildir)[bad] == ("cur", "S")
 
@@ -384,7 +384,7 @@ def test_the_command_reports_its_counts(maildir, db):
 
 
 def test_a_mail_that_cannot_be_filed_makes_the_command_fail(maildir, db, monkeypatch):
-    monkeypatch.setattr(intake, "file_email_request", lambda **fields: 1 / 0)
+    monkeypatch.setattr(mail_filing, "file_email_request", lambda **fields: 1 / 0)
     deliver(maildir, build(sender="a@example.com"))
 
     with pytest.raises(CommandError, match="1 mails could not be filed"):
@@ -463,14 +463,14 @@ def test_imap_verifies_the_servers_certificate(dovecot, imap_folder, db):
 def test_plain_imap_leaves_a_failed_mail_unseen(dovecot, imap_folder, settings, db, monkeypatch):
     settings.FSM_IMAP_SSL = False
     settings.FSM_IMAP_PORT = dovecot.port
-    file_email_request = intake.file_email_request
+    file_email_request = mail_filing.file_email_request
 
     def failing_for_one(**fields):
         if "崩溃" in fields["description"]:
             raise RuntimeError("database went away")
         return file_email_request(**fields)
 
-    monkeypatch.setattr(intake, "file_email_request", failing_for_one)
+    monkeypatch.setattr(mail_filing, "file_email_request", failing_for_one)
     dovecot.deliver(imap_folder, build(sender="a@example.com", subject="崩溃"))
     dovecot.deliver(imap_folder, build(sender=None))
     dovecot.deliver(imap_folder, build(sender="b@example.com"))
@@ -479,7 +479,7 @@ def test_plain_imap_leaves_a_failed_mail_unseen(dovecot, imap_folder, settings, 
     first, second, third = dovecot.flags(imap_folder)
     assert r"\Seen" not in first and r"\Seen" in second and r"\Seen" in third
 
-    monkeypatch.setattr(intake, "file_email_request", file_email_request)
+    monkeypatch.setattr(mail_filing, "file_email_request", file_email_request)
     assert mail_intake.fetch_mail() == counts(created=1)
     assert ServiceRequest.objects.count() == 2
 

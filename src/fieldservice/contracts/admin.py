@@ -1,10 +1,23 @@
 """Admin for administrators. Contracts and prices are changed on the pages (through the
 services, with their checks and history); here administrators edit the expiry reminder
-settings and may look at everything."""
+settings and may look at everything. Business calendars and SLA policies (with their hours,
+holidays and targets) are edited on the SLA settings pages too; here they stay editable, under
+the app that owns them."""
 
 from django.contrib import admin
 
-from fieldservice.contracts.models import Contract, ExpiryReminder, PriceList, PriceListItem, ReminderSetting
+from fieldservice.contracts.models import (
+    BusinessCalendar,
+    Contract,
+    ExpiryReminder,
+    Holiday,
+    PriceList,
+    PriceListItem,
+    ReminderSetting,
+    SlaPolicy,
+    SlaTarget,
+    WorkingPeriod,
+)
 
 
 @admin.register(ReminderSetting)
@@ -74,3 +87,31 @@ class ExpiryReminderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class WorkingPeriodInline(admin.TabularInline):
+    model = WorkingPeriod
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "is_default"]
+    inlines = [WorkingPeriodInline, HolidayInline]
+
+
+class SlaTargetInline(admin.TabularInline):
+    model = SlaTarget
+    extra = 0
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "calendar", "customer_tier", "is_default", "is_active"]
+    list_filter = ["is_active", "customer_tier"]
+    inlines = [SlaTargetInline]

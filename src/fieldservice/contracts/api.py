@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.contracts import selectors, services
-from fieldservice.contracts.models import Contract
+from fieldservice.contracts.models import Contract, SlaPolicy
 from fieldservice.contracts.permissions import may_manage_contracts
 from fieldservice.contracts.selectors import contracts_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
@@ -142,8 +142,6 @@ def _lookup(queryset, pk, field: str):
 
 
 def _links(user, data: dict) -> dict:
-    from fieldservice.sla.models import SlaPolicy
-
     if "customer" in data:
         data["customer"] = _lookup(customers_for(user), data["customer"], "customer")
     if "sla_policy" in data:

@@ -13,7 +13,7 @@ from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
 from fieldservice.contracts import services
 from fieldservice.contracts.choices import LIVE_STATUSES, ContractLevel, PartsCoverage, PriceItemKind
-from fieldservice.contracts.models import Contract, PriceList
+from fieldservice.contracts.models import Contract, PriceList, SlaPolicy
 from fieldservice.customers.models import Customer
 from fieldservice.inventory.models import Part
 
@@ -30,8 +30,6 @@ def _admin() -> User | None:
 
 
 def _policy(level: str):
-    from fieldservice.sla.models import SlaPolicy
-
     policies = SlaPolicy.objects.filter(is_active=True)
     # The strictest-sounding policy for gold, the default for the rest.
     if level == ContractLevel.GOLD:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.contracts.choices import ContractLevel, ContractStatus, PartsCoverage, PriceItemKind
-from fieldservice.contracts.models import PriceList
+from fieldservice.contracts.models import PriceList, SlaPolicy
 from fieldservice.customers.selectors import customers_for
 from fieldservice.inventory.selectors import parts_for
 
@@ -27,8 +27,6 @@ class MachineChoiceField(forms.ModelMultipleChoiceField):
 
 
 def _active_policies():
-    from fieldservice.sla.models import SlaPolicy
-
     return SlaPolicy.objects.filter(is_active=True).order_by("name")
 
 

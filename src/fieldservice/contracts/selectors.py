@@ -19,7 +19,7 @@ from fieldservice.assets.models import Equipment
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.contracts.choices import ContractStatus
 from fieldservice.contracts.models import Contract, ExpiryReminder, PriceList, PriceListItem
-from fieldservice.workorders.choices import WorkOrderStatus
+from fieldservice.core.choices import WorkOrderStatus
 
 
 def contracts_for(actor: User) -> QuerySet[Contract]:

@@ -1,46 +1,11 @@
 """Admin for support staff. The settings pages (MANAGE_SLA) are the place to edit; clocks are
-read-only here because only the work-order moves and the periodic check change them."""
+read-only here because only the work-order moves and the periodic check change them. Business
+calendars and SLA policies are contract terms: their admin is in contracts/admin.py."""
 
 from django.contrib import admin
 
 from fieldservice.core.admin import ReadOnlyAdmin
-from fieldservice.sla.models import (
-    BusinessCalendar,
-    EscalationRule,
-    Holiday,
-    SlaClock,
-    SlaPolicy,
-    SlaTarget,
-    WorkingPeriod,
-)
-
-
-class WorkingPeriodInline(admin.TabularInline):
-    model = WorkingPeriod
-    extra = 0
-
-
-class HolidayInline(admin.TabularInline):
-    model = Holiday
-    extra = 0
-
-
-@admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone", "is_default"]
-    inlines = [WorkingPeriodInline, HolidayInline]
-
-
-class SlaTargetInline(admin.TabularInline):
-    model = SlaTarget
-    extra = 0
-
-
-@admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "calendar", "customer_tier", "is_default", "is_active"]
-    list_filter = ["is_active", "customer_tier"]
-    inlines = [SlaTargetInline]
+from fieldservice.sla.models import EscalationRule, SlaClock
 
 
 @admin.register(EscalationRule)

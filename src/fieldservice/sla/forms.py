@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from fieldservice.customers.choices import CustomerTier
 from fieldservice.sla.choices import HolidayKind, NotifyRole, OverdueState, TargetKind, Weekday
 from fieldservice.sla.models import BusinessCalendar
-from fieldservice.sla.services.setup import hours_text, target_field, weekday_field
+from fieldservice.sla.services.calendars import hours_text, weekday_field
+from fieldservice.sla.services.policies import target_field
 from fieldservice.workorders.choices import Priority
 
 PERIOD = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–~]\s*(\d{1,2}:\d{2})\s*$")

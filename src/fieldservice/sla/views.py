@@ -18,8 +18,10 @@ from fieldservice.sla import selectors, services
 from fieldservice.sla.choices import ClockState, Weekday
 from fieldservice.sla.forms import CalendarForm, HolidayForm, LoadHolidaysForm, OverdueFilterForm, PolicyForm, RuleForm
 from fieldservice.sla.permissions import may_manage_sla, may_watch_overdue
+from fieldservice.sla.services.calendars import calendar_hours
 from fieldservice.sla.services.clocks import TARGET_FIELDS
-from fieldservice.sla.services.setup import RULE_FIELDS, calendar_hours, target_field
+from fieldservice.sla.services.escalation import RULE_FIELDS
+from fieldservice.sla.services.policies import target_field
 from fieldservice.workorders.choices import Priority
 
 

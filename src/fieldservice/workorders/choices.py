@@ -1,6 +1,12 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Shared with the apps below workorders, so they live in core; the apps above keep importing them
+# from here, next to the transition table.
+from fieldservice.core.choices import Priority as Priority
+from fieldservice.core.choices import ServiceType as ServiceType
+from fieldservice.core.choices import WorkOrderStatus as WorkOrderStatus
+
 
 class Channel(models.TextChoices):
     QR = "qr", _("QR self-service")
@@ -16,21 +22,6 @@ class Channel(models.TextChoices):
 DESK_CHANNELS = [Channel.PHONE, Channel.EMAIL, Channel.PROVIDER, Channel.PORTAL]
 
 
-class ServiceType(models.TextChoices):
-    REPAIR = "repair", _("Repair")
-    INSTALLATION = "installation", _("Installation and commissioning")
-    MAINTENANCE = "maintenance", _("Maintenance")
-    INSPECTION = "inspection", _("Inspection")
-    CONSULTATION = "consultation", _("Consultation")
-
-
-class Priority(models.TextChoices):
-    LOW = "low", _("Low")
-    NORMAL = "normal", _("Normal")
-    HIGH = "high", _("High")
-    URGENT = "urgent", _("Urgent")
-
-
 class RequestStatus(models.TextChoices):
     # Waiting for an agent: the reporter's phone or e-mail matched no known contact.
     UNCONFIRMED = "unconfirmed", _("Waiting for confirmation")
@@ -38,19 +29,6 @@ class RequestStatus(models.TextChoices):
     CONVERTED = "converted", _("Work order created")
     RESOLVED = "resolved", _("Resolved without a visit")
     DISCARDED = "discarded", _("Discarded")
-
-
-class WorkOrderStatus(models.TextChoices):
-    NEW = "new", _("New")
-    DISPATCHED = "dispatched", _("Dispatched")
-    ACCEPTED = "accepted", _("Accepted")
-    TRAVELLING = "travelling", _("Travelling")
-    ON_SITE = "on_site", _("On site")
-    COMPLETED = "completed", _("Completed")
-    CLOSED = "closed", _("Closed")
-    ON_HOLD = "on_hold", _("On hold")
-    REJECTED = "rejected", _("Rejected")
-    CANCELLED = "cancelled", _("Cancelled")
 
 
 S = WorkOrderStatus

@@ -7,7 +7,7 @@ transaction by `ingest_message`:
 - a reply in a known thread (In-Reply-To/References naming a request's first mail or an earlier
   reply, or "[SR0000123]" in the subject from the request's reporter or customer) is added to
   that request: its newest open work order's service log, or its history;
-- any other mail files a new request through `intake.file_email_request`; a sender who is a
+- any other mail files a new request through `mail_filing.file_email_request`; a sender who is a
   known contact opens it for that customer, anyone else's waits for an agent.
 
 A mail the system can never file (no sender, no text, an auto-reply) is skipped and marked done.
@@ -41,7 +41,7 @@ from fieldservice.core.errors import DomainError
 from fieldservice.core.uploads import check_document, check_image
 from fieldservice.workorders.choices import AttachmentKind
 from fieldservice.workorders.models import ServiceRequest
-from fieldservice.workorders.services import intake
+from fieldservice.workorders.services import intake, mail_filing
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +326,7 @@ def _sender_belongs_to(request: ServiceRequest, email: str) -> bool:
 
 
 def _thread(mail: ParsedMail) -> ServiceRequest | None:
-    request = intake.email_thread(mail.references)
+    request = mail_filing.email_thread(mail.references)
     if request is not None:
         return request
     # A request number in the subject counts only from someone the request is about: anyone
@@ -359,13 +359,13 @@ def ingest_message(raw: bytes) -> IngestResult:
         return _skip(mail.message_id, "automatic mail (Auto-Submitted or Precedence)")
     try:
         with transaction.atomic():
-            if intake.email_filed(mail.message_id):
+            if mail_filing.email_filed(mail.message_id):
                 log.info("mail %s already filed", mail.message_id)
                 return IngestResult(Outcome.DUPLICATE, message_id=mail.message_id, reason="already filed")
             files, not_kept = _usable_attachments(mail)
             request = _thread(mail)
             if request is not None:
-                intake.add_email_reply(
+                mail_filing.add_email_reply(
                     request,
                     sender_email=mail.sender_email,
                     message_id=mail.message_id,
@@ -378,7 +378,7 @@ def ingest_message(raw: bytes) -> IngestResult:
             description = "\n\n".join(part for part in (mail.subject, mail.body) if part)[:DESCRIPTION_LIMIT]
             if not description.strip():
                 return _skip(mail.message_id, "no subject and no text")
-            request = intake.file_email_request(
+            request = mail_filing.file_email_request(
                 sender_email=mail.sender_email,
                 sender_name=mail.sender_name,
                 description=description,

@@ -199,7 +199,7 @@ class WorkOrder(models.Model):
         related_name="work_orders",
     )
     sla_policy = models.ForeignKey(
-        "sla.SlaPolicy",
+        "contracts.SlaPolicy",
         verbose_name=_("SLA policy"),
         on_delete=models.PROTECT,
         null=True,

@@ -5,10 +5,9 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +20,7 @@ from fieldservice.assets.models import Equipment
 from fieldservice.contracts.services import decide_entitlement
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_event
-from fieldservice.core.models import Event, OutboxMessage
+from fieldservice.core.models import OutboxMessage
 from fieldservice.core.outbox import emit
 from fieldservice.core.uploads import check_document, check_image
 from fieldservice.core.validation import check_length, normalise_email, normalise_phone
@@ -29,14 +28,13 @@ from fieldservice.customers.models import Contact, Customer, Site
 from fieldservice.customers.services import add_contact
 from fieldservice.workorders import hooks
 from fieldservice.workorders.choices import (
-    OPEN_STATUSES,
     AttachmentKind,
     Channel,
     Priority,
     RequestStatus,
     ServiceType,
 )
-from fieldservice.workorders.models import Attachment, FaultCategory, ServiceRequest, WorkOrder, WorkOrderEvent
+from fieldservice.workorders.models import Attachment, FaultCategory, ServiceRequest, WorkOrder
 from fieldservice.workorders.permissions import may_manage_orders
 from fieldservice.workorders.services.log import log_event
 
@@ -48,7 +46,7 @@ QR_REPORTS_PER_IP_PER_HOUR = 10
 URGENCY_MAX_LENGTH = 300
 
 
-def _check_request_fields(
+def check_request_fields(
     *,
     customer: Customer | None,
     contact: Contact | None,
@@ -81,7 +79,7 @@ def _check_request_fields(
     return description
 
 
-def _number(request: ServiceRequest) -> None:
+def number_request(request: ServiceRequest) -> None:
     request.number = f"SR{request.pk:07d}"
     ServiceRequest.objects.filter(pk=request.pk).update(number=request.number)
 
@@ -192,7 +190,7 @@ def file_request(
         and customer.service_provider_id != actor.organisation_id
     ):
         raise field_error("customer", _("Your company does not serve this customer."), "invalid_choice")
-    description = _check_request_fields(
+    description = check_request_fields(
         customer=customer,
         contact=contact,
         equipment=equipment,
@@ -224,7 +222,7 @@ def file_request(
         confirmed_by=actor,
         confirmed_at=timezone.now(),
     )
-    _number(request)
+    number_request(request)
     for photo in photos:
         attach_file(request, actor=actor, file=photo, kind=AttachmentKind.PHOTO)
     record_event(request, actor=actor, action="created", related=customer, note=request.get_channel_display())
@@ -324,7 +322,7 @@ def report_fault_by_qr(
     if not equipment.is_registered:
         raise field_error("equipment", _("This machine is no longer registered for service."), "not_registered")
     phone = normalise_phone(phone, field="phone")
-    description = _check_request_fields(
+    description = check_request_fields(
         customer=equipment.customer,
         contact=None,
         equipment=equipment,
@@ -355,7 +353,7 @@ def report_fault_by_qr(
         phone_verified=phone_verified,
         confirmed_at=timezone.now() if contact else None,
     )
-    _number(request)
+    number_request(request)
     for photo in photos:
         attach_file(request, actor=None, file=photo, kind=AttachmentKind.PHOTO)
     record_event(request, actor=None, action="created", related=equipment.customer, note=Channel.QR.label)
@@ -413,7 +411,7 @@ def assign_request_customer(
     """For a request from an unknown sender (e-mail): say whose it is before confirming it."""
     require(may_manage_orders(actor))
     request = _open_request(request, {RequestStatus.UNCONFIRMED})
-    _check_request_fields(
+    check_request_fields(
         customer=customer,
         contact=None,
         equipment=equipment,
@@ -476,7 +474,7 @@ def create_work_order(
         raise field_error(
             "service_type", _("A consultation needs no visit; resolve the request instead."), "no_visit_needed"
         )
-    description = _check_request_fields(
+    description = check_request_fields(
         customer=request.customer,
         contact=request.contact,
         equipment=equipment,
@@ -516,177 +514,3 @@ def create_work_order(
     hooks.created(order)
     emit("work_order.created", {"work_order": order.pk, "actor": actor.pk})
     return order
-
-
-# E-mail: the system files what arrives in the service mailbox (see workorders.mail).
-EMAIL_REPLY = "email_reply"
-
-
-def _attachments_note(not_kept: Sequence[str]) -> str:
-    if not not_kept:
-        return ""
-    return _("Attachments not kept: %(names)s") % {"names": ", ".join(not_kept)}
-
-
-def _join(*parts: str) -> str:
-    return "\n\n".join(part for part in parts if part)
-
-
-def _request_reply_events():
-    return Event.objects.filter(content_type=ContentType.objects.get_for_model(ServiceRequest), action=EMAIL_REPLY)
-
-
-def email_thread(message_ids: Sequence[str]) -> ServiceRequest | None:
-    """The request an e-mail thread belongs to: the one whose first mail, or one of whose
-    replies, has one of `message_ids`. The earlier an id is in the list, the more it counts
-    (pass In-Reply-To first)."""
-    ids = [mid for mid in dict.fromkeys(message_ids) if mid]
-    if not ids:
-        return None
-    found: dict[str, int] = {}
-    for request in ServiceRequest.objects.filter(email_message_id__in=ids).order_by("-pk"):
-        found[request.email_message_id] = request.pk
-    for event in WorkOrderEvent.objects.filter(action=EMAIL_REPLY, payload__message_id__in=ids).select_related(
-        "work_order"
-    ):
-        found.setdefault(event.payload["message_id"], event.work_order.request_id)
-    for event in _request_reply_events().filter(changes__message_id__1__in=ids):
-        found.setdefault(event.changes["message_id"][1], int(event.object_pk))
-    for mid in ids:
-        if mid in found:
-            return ServiceRequest.objects.filter(pk=found[mid]).first()
-    return None
-
-
-def email_filed(message_id: str) -> bool:
-    """Whether a mail with this Message-ID was already filed, as a request or as a reply."""
-    return (
-        ServiceRequest.objects.filter(email_message_id=message_id).exists()
-        or WorkOrderEvent.objects.filter(action=EMAIL_REPLY, payload__message_id=message_id).exists()
-        or _request_reply_events().filter(changes__message_id__1=message_id).exists()
-    )
-
-
-def _refuse_filed(message_id: str) -> None:
-    if not message_id:
-        raise ValueError("an e-mail is filed under its Message-ID")
-    if email_filed(message_id):
-        raise DomainError("duplicate_email", _("This e-mail was already filed."))
-
-
-@transaction.atomic
-def file_email_request(
-    *,
-    sender_email: str,
-    description: str,
-    message_id: str,
-    sender_name: str = "",
-    attachments: Sequence[tuple[str, object]] = (),
-    not_kept: Sequence[str] = (),
-) -> ServiceRequest:
-    """A request from an e-mail, filed by the system. A sender who is a contact of exactly one
-    customer links the request to that contact; any other sender's request waits for an agent
-    to say whose it is (`assign_request_customer`) and confirm it.
-
-    `attachments` are (kind, file) pairs; `not_kept` names the ones the mail carried that
-    could not be kept, so an agent can ask for them."""
-    email = normalise_email(sender_email, field="reporter_email")
-    if not email:
-        raise field_error(
-            "reporter_email", _("“%(value)s” is not an e-mail address.") % {"value": sender_email}, "required"
-        )
-    _refuse_filed(message_id)
-    contacts = list(
-        Contact.objects.filter(email__iexact=email, customer__is_active=True)
-        .select_related("customer")
-        .order_by("-is_primary", "pk")[:20]
-    )
-    # The same address at two customers says nothing about whose machine it is.
-    contact = contacts[0] if len({c.customer_id for c in contacts}) == 1 else None
-    customer = contact.customer if contact else None
-    description = _check_request_fields(
-        customer=customer,
-        contact=contact,
-        equipment=None,
-        service_type=ServiceType.REPAIR,
-        priority=Priority.NORMAL,
-        fault_category=None,
-        description=description,
-    )
-    request = ServiceRequest.objects.create(
-        channel=Channel.EMAIL,
-        status=RequestStatus.OPEN if contact else RequestStatus.UNCONFIRMED,
-        customer=customer,
-        contact=contact,
-        service_type=ServiceType.REPAIR,
-        description=description,
-        reporter_name=(sender_name or (contact.name if contact else "")).strip()[:100],
-        reporter_phone=contact.phone if contact else "",
-        reporter_email=email,
-        email_message_id=message_id,
-        confirmed_at=timezone.now() if contact else None,
-    )
-    _number(request)
-    for kind, file in attachments:
-        attach_file(request, actor=None, file=file, kind=kind)
-    record_event(
-        request,
-        actor=None,
-        action="created",
-        related=customer,
-        note=_join(str(Channel.EMAIL.label), _attachments_note(not_kept)),
-    )
-    return request
-
-
-@transaction.atomic
-def add_email_reply(
-    request: ServiceRequest,
-    *,
-    sender_email: str,
-    message_id: str,
-    text: str,
-    attachments: Sequence[tuple[str, object]] = (),
-    not_kept: Sequence[str] = (),
-) -> WorkOrder | ServiceRequest:
-    """A mail in a request's thread, added by the system where people will see it: on the
-    service log of the request's newest open work order, or in the request's history when no
-    order is open. Its attachments go to the same place, which is returned."""
-    request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
-    _refuse_filed(message_id)
-    text = (text or "").strip()
-    if not text and not attachments:
-        raise field_error("description", _("Describe the problem."), "required")
-    if len(text) > 5000:
-        raise field_error("description", _("At most %(n)d characters.") % {"n": 5000}, "max_length")
-    email = normalise_email(sender_email, field="reporter_email")
-    note = _join(text, _attachments_note(not_kept))
-    order = request.work_orders.filter(status__in=OPEN_STATUSES).order_by("-created_at", "-pk").first()
-    target = order or request
-    kept = [attach_file(target, actor=None, file=file, kind=kind) for kind, file in attachments]
-    if order is not None:
-        log_event(
-            order,
-            actor=None,
-            action=EMAIL_REPLY,
-            note=note,
-            payload={
-                "message_id": message_id,
-                "from": email,
-                "request": request.number,
-                "attachments": [attachment.pk for attachment in kept],
-                "not_kept": list(not_kept),
-            },
-        )
-    else:
-        # The request history has no payload; the Message-ID rides in `changes` so later
-        # replies in the thread still find this request.
-        record_event(
-            request,
-            actor=None,
-            action=EMAIL_REPLY,
-            related=request.customer,
-            note=note,
-            changes={"message_id": [None, message_id]},
-        )
-    return target

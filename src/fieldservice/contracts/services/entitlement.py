@@ -1,0 +1,124 @@
+"""What a work order is entitled to.
+
+`decide_entitlement` says, when a work order is created, whether the visit is under warranty,
+under contract or chargeable, and which SLA policy applies; the order keeps the answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fieldservice.assets.models import Equipment
+from fieldservice.contracts.choices import ContractStatus, Entitlement
+from fieldservice.contracts.models import Contract, SlaPolicy
+from fieldservice.core.choices import WorkOrderStatus
+from fieldservice.customers.models import Customer
+
+
+def default_policy(customer: Customer | None):
+    """The policy for the customer's tier, else the default policy."""
+    if customer is not None and customer.tier:
+        policy = SlaPolicy.objects.filter(is_active=True, customer_tier=customer.tier).order_by("pk").first()
+        if policy is not None:
+            return policy
+    return SlaPolicy.objects.filter(is_active=True, is_default=True).first()
+
+
+def visits_used(contract: Contract) -> int:
+    return contract.work_orders.exclude(status=WorkOrderStatus.CANCELLED).count()
+
+
+def visits_left(contract: Contract) -> int | None:
+    if contract.included_visits is None:
+        return None
+    return max(contract.included_visits - visits_used(contract), 0)
+
+
+@dataclass(frozen=True)
+class EntitlementDecision:
+    entitlement: str
+    reason: str
+    contract: object | None
+    sla_policy: object | None
+
+
+def covering_contract(equipment: Equipment, on: dt.date) -> Contract | None:
+    """The active contract covering the machine on that day (at most one, by the overlap rule)."""
+    return (
+        Contract.objects.filter(status=ContractStatus.ACTIVE, equipment=equipment, starts_on__lte=on, ends_on__gte=on)
+        .select_related("sla_policy", "customer")
+        .order_by("starts_on", "pk")
+        .first()
+    )
+
+
+def _in_warranty(equipment: Equipment, on: dt.date) -> bool:
+    starts, ends = equipment.warranty_starts_on, equipment.warranty_ends_on
+    return bool(starts and ends and starts <= on <= ends)
+
+
+def decide_entitlement(*, customer, equipment, priority, on=None) -> EntitlementDecision:
+    """Why a visit for `equipment` on `on` (today) is free or charged, and its SLA policy.
+
+    Warranty first, then an active contract with visits left; a contract whose included
+    visits are used up still gives its SLA policy but the visit is chargeable (and not counted
+    against it). A contract covers the machines it lists; without a machine nothing covers the
+    visit. The SLA policy is the contract's, else the customer's tier policy, else the default.
+    """
+    on = on or timezone.localdate()
+    fallback = default_policy(customer)
+    if equipment is None:
+        return EntitlementDecision(
+            Entitlement.CHARGEABLE,
+            _("No machine chosen: warranty and contracts cover named machines only"),
+            None,
+            fallback,
+        )
+    contract = covering_contract(equipment, on)
+    if _in_warranty(equipment, on):
+        ends = equipment.warranty_ends_on.isoformat()
+        if contract is not None:
+            reason = _("In warranty until %(date)s; response times of contract %(number)s apply") % {
+                "date": ends,
+                "number": contract.number,
+            }
+            return EntitlementDecision(Entitlement.WARRANTY, reason[:300], None, contract.sla_policy)
+        return EntitlementDecision(
+            Entitlement.WARRANTY, _("In warranty until %(date)s") % {"date": ends}, None, fallback
+        )
+    if contract is not None:
+        details = {
+            "number": contract.number,
+            "level": contract.get_level_display(),
+            "date": contract.ends_on.isoformat(),
+        }
+        if contract.included_visits is None:
+            reason = _("Under contract %(number)s (%(level)s) until %(date)s") % details
+            return EntitlementDecision(Entitlement.CONTRACT, reason[:300], contract, contract.sla_policy)
+        if transaction.get_connection().in_atomic_block:
+            # Orders made at once for one contract count its visits one after the other.
+            Contract.objects.select_for_update().filter(pk=contract.pk).values_list("pk", flat=True).first()
+        used = visits_used(contract)
+        if used < contract.included_visits:
+            reason = _("Under contract %(number)s (%(level)s) until %(date)s; visit %(visit)d of %(total)d") % (
+                details | {"visit": used + 1, "total": contract.included_visits}
+            )
+            return EntitlementDecision(Entitlement.CONTRACT, reason[:300], contract, contract.sla_policy)
+        reason = _(
+            "Contract %(number)s covers this machine, but all %(total)d included visits are used; "
+            "this visit is chargeable"
+        ) % {"number": contract.number, "total": contract.included_visits}
+        return EntitlementDecision(Entitlement.CHARGEABLE, reason[:300], None, contract.sla_policy)
+    return EntitlementDecision(Entitlement.CHARGEABLE, _("No warranty or contract covers this machine"), None, fallback)
+
+
+def entitlement_for_request(request) -> EntitlementDecision | None:
+    """What a work order made from this request today would get (None without a customer)."""
+    if request.customer_id is None:
+        return None
+    return decide_entitlement(customer=request.customer, equipment=request.equipment, priority=request.priority)
