@@ -108,7 +108,7 @@ class ServiceAreaForm(forms.ModelForm):
 
     def clean_polygon(self):
         # The rules engine reads the boundary; a ring that does not close would silently match nothing.
-        from fieldservice.dispatch.rules import validate_polygon
+        from fieldservice.dispatch.rules.conditions import validate_polygon
 
         try:
             return validate_polygon(self.cleaned_data.get("polygon"))

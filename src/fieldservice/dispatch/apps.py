@@ -9,9 +9,9 @@ class DispatchConfig(AppConfig):
 
     def ready(self):
         from fieldservice.core.events import register_action_labels
+        from fieldservice.dispatch.assignments.exports import ENGINEER, with_lead
+        from fieldservice.dispatch.assignments.services import end_assignments_of_cancelled
         from fieldservice.dispatch.choices import ACTION_LABELS
-        from fieldservice.dispatch.exports import ENGINEER, with_lead
-        from fieldservice.dispatch.services import end_assignments_of_cancelled
         from fieldservice.workorders import hooks
         from fieldservice.workorders.exports import register_order_column
 
@@ -20,6 +20,6 @@ class DispatchConfig(AppConfig):
         hooks.on_moved(end_assignments_of_cancelled)
 
         from fieldservice.core.outbox import register_batch_consumer
-        from fieldservice.dispatch.consumers import consume_batch
+        from fieldservice.dispatch.rules.consumers import consume_batch
 
         register_batch_consumer(consume_batch)

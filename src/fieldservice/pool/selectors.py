@@ -3,7 +3,7 @@
 Which company's engineers an offer is for (decided here, enforced again by `services.grab`):
 - an offer with a `provider`: only that provider's engineers;
 - an offer without one: our own engineers, plus the engineers of the provider that serves the
-  order's customer (the same people `dispatch.selectors.candidates_for` suggests).
+  order's customer (the same people `dispatch.assignments.selectors.candidates_for` suggests).
 So a provider's engineer never sees an offer restricted to another provider, nor an open offer
 for a customer their company does not serve.
 

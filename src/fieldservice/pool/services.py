@@ -20,10 +20,10 @@ from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 from fieldservice.accounts.models import EngineerProfile, Organisation, User
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.outbox import emit, emit_many
+from fieldservice.dispatch.assignments.services import provider_of
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
 from fieldservice.dispatch.permissions import may_dispatch
-from fieldservice.dispatch.services import provider_of
 from fieldservice.pool import selectors
 from fieldservice.pool.choices import ACTIVE_OFFER_STATUSES, OfferStatus
 from fieldservice.pool.models import PoolOffer

@@ -20,9 +20,9 @@ from fieldservice.assets.selectors import equipment_for
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, column_max_length, idempotent, strict_form
 from fieldservice.core.errors import field_error, require
 from fieldservice.customers.selectors import contacts_for, customers_for, sites_for
-from fieldservice.dispatch.api import AssignmentOut
+from fieldservice.dispatch.assignments.api import AssignmentOut
+from fieldservice.dispatch.assignments.selectors import my_assignments
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
-from fieldservice.dispatch.selectors import my_assignments
 from fieldservice.workorders import selectors
 from fieldservice.workorders.choices import DESK_CHANNELS, AttachmentKind, Channel, Priority, ServiceType
 from fieldservice.workorders.models import Attachment, ServiceRequest, WorkOrder

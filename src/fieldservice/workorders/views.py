@@ -22,8 +22,8 @@ from fieldservice.core.htmx import wants_fragment
 from fieldservice.core.listing import Column, render_list
 from fieldservice.core.validation import parse_id
 from fieldservice.customers.selectors import contacts_for, get_customer_for, search_customers, sites_for
+from fieldservice.dispatch.assignments.selectors import assignments_for
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
-from fieldservice.dispatch.selectors import assignments_for
 from fieldservice.workorders import exports, selectors
 from fieldservice.workorders.choices import (
     OPEN_STATUSES,

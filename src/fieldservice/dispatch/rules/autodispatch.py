@@ -25,11 +25,11 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.models import Organisation, User
 from fieldservice.core.db import any_of
 from fieldservice.core.errors import DomainError, require
-from fieldservice.dispatch import services
+from fieldservice.dispatch.assignments import services
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, RuleStrategy
-from fieldservice.dispatch.engine import Decision, Snapshot, context_for, decide, load_context
 from fieldservice.dispatch.models import Assignment, DispatchRule
 from fieldservice.dispatch.permissions import may_dispatch
+from fieldservice.dispatch.rules.engine import Decision, Snapshot, context_for, decide, load_context
 from fieldservice.workorders.choices import TRANSITIONS, Transition
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import orders_to_dispatch
@@ -250,7 +250,7 @@ def explain(order: WorkOrder) -> dict:
     """What the rules would do with the order now, without changing anything (the tester):
     every active rule with whether it matches, the first match, and the candidates it would
     weigh with their factors and totals. No row is locked or written."""
-    from fieldservice.dispatch.rules import conditions_match
+    from fieldservice.dispatch.rules.conditions import conditions_match
 
     snapshot = Snapshot()
     facts = snapshot.facts_for([order.pk])[0]

@@ -14,9 +14,8 @@ from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.htmx import wants_fragment
 from fieldservice.core.listing import paginate
-from fieldservice.dispatch import autodispatch, selectors, services
-from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
-from fieldservice.dispatch.forms import (
+from fieldservice.dispatch.assignments import selectors, services
+from fieldservice.dispatch.assignments.forms import (
     AddHelperForm,
     DispatchEngineerForm,
     DispatchProviderForm,
@@ -27,8 +26,10 @@ from fieldservice.dispatch.forms import (
     RevokeHelperForm,
     RevokeLeadForm,
 )
+from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.dispatch.models import DispatchRule
 from fieldservice.dispatch.permissions import may_dispatch
+from fieldservice.dispatch.rules import autodispatch
 from fieldservice.workorders.choices import STATUS_COLOURS, TO_DISPATCH_STATUSES, Priority
 from fieldservice.workorders.selectors import get_work_order_for, orders_to_dispatch, service_log
 

@@ -145,7 +145,7 @@ def dispatch_by_rules(picks: Sequence[RulePick]) -> list[int]:
     named in the service log. The move is the lifecycle's batch path (`transition_many`), so
     the log, the SLA clocks and the messages are those of a dispatcher's click. Returns the
     orders dispatched: one a dispatcher gave out meanwhile is left out. Only
-    `dispatch.autodispatch` calls this (never a view or the API)."""
+    `dispatch.rules.autodispatch` calls this (never a view or the API)."""
     notes: dict[int, str] = {}
     steps = []
     for pick in picks:
