@@ -64,6 +64,14 @@ def _offer_payload(offer: PoolOffer) -> dict:
     }
 
 
+def publish_by_rule(order: WorkOrder, rule) -> PoolOffer:
+    """A dispatch rule whose action is the pool publishes the order on its terms
+    (registered with `dispatch.hooks.on_rule_action`)."""
+    return publish_to_pool(
+        order, actor=None, rule=rule, minutes=rule.pool_minutes, requires_approval=rule.pool_requires_approval
+    )
+
+
 @transaction.atomic
 def publish_to_pool(
     order: WorkOrder,
