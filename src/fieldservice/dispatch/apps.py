@@ -11,6 +11,7 @@ class DispatchConfig(AppConfig):
         from fieldservice.core.events import register_action_labels
         from fieldservice.dispatch.assignments.exports import ENGINEER, with_lead
         from fieldservice.dispatch.assignments.services import end_assignments_of_cancelled
+        from fieldservice.dispatch.assignments.views import order_panel
         from fieldservice.dispatch.choices import ACTION_LABELS
         from fieldservice.workorders import hooks
         from fieldservice.workorders.exports import register_order_column
@@ -18,6 +19,7 @@ class DispatchConfig(AppConfig):
         register_action_labels(self.label, ACTION_LABELS)
         register_order_column(ENGINEER, prepare=with_lead)
         hooks.on_moved(end_assignments_of_cancelled)
+        hooks.on_order_page(order_panel)
 
         from fieldservice.core.outbox import register_batch_consumer
         from fieldservice.dispatch.rules.consumers import consume_batch

@@ -1,9 +1,10 @@
-"""Extension points of the work order lifecycle, for the apps above workorders.
+"""Extension points of workorders, for the apps above it.
 
 An app that must act when an order is created or moves (SLA clocks start and stop, a cancelled
 order's assignments end) registers a hook here from its `ready()`; the lifecycle calls the hooks
 inside its own transaction, after the order's row and its service log are written, so a hook that
-raises undoes the whole move. workorders never imports those apps.
+raises undoes the whole move. An app that shows its rows of an order on the order's page (its
+assignments) registers a panel. workorders never imports those apps.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.http import HttpRequest
 
 from fieldservice.accounts.models import User
 from fieldservice.workorders.models import WorkOrder
@@ -32,6 +35,7 @@ class Move:
 
 _created: list[Callable[[WorkOrder], object]] = []
 _moved: list[Callable[[list[Move]], object]] = []
+_panels: list[Callable[[HttpRequest, WorkOrder], str]] = []
 
 
 def on_created(hook: Callable[[WorkOrder], object]) -> None:
@@ -56,3 +60,14 @@ def moved(moves: list[Move]) -> None:
     if moves:
         for hook in _moved:
             hook(moves)
+
+
+def on_order_page(panel: Callable[[HttpRequest, WorkOrder], str]) -> None:
+    """`panel(request, order)` returns the HTML of a panel beside the details on the work order
+    page, for the user of the request ("" to show none)."""
+    if panel not in _panels:
+        _panels.append(panel)
+
+
+def order_panels(request: HttpRequest, order: WorkOrder) -> list[str]:
+    return [html for html in (panel(request, order) for panel in _panels) if html]
