@@ -9,9 +9,10 @@ def may_manage_orders(actor: User) -> bool:
     return can(actor, Capability.MANAGE_WORK_ORDERS) and actor.is_own_staff
 
 
-def may_hold(actor: User, order: WorkOrder) -> bool:
-    """Put the order on hold or resume it: a desk user, or an engineer it is offered to or
-    accepted by (the statuses are dispatch's, spelled out: dispatch sits above workorders)."""
+def may_work_on(actor: User, order: WorkOrder) -> bool:
+    """Put the order on hold, resume it, add a photo or document to it: a desk user, or an
+    engineer it is offered to or accepted by (the statuses are dispatch's, spelled out: dispatch
+    sits above workorders)."""
     return (
         may_manage_orders(actor)
         or order.assignments.filter(engineer=actor, status__in=["offered", "accepted"]).exists()

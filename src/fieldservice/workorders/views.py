@@ -46,7 +46,7 @@ from fieldservice.workorders.forms import (
     WorkOrderFilterForm,
 )
 from fieldservice.workorders.models import ServiceRequest, WorkOrder
-from fieldservice.workorders.permissions import may_hold, may_manage_orders
+from fieldservice.workorders.permissions import may_manage_orders, may_work_on
 from fieldservice.workorders.public_views import follow_url
 from fieldservice.workorders.services import intake, lifecycle
 
@@ -401,7 +401,7 @@ def order_list(request):
 def _order_context(request, order: WorkOrder, **forms) -> dict:
     user = request.user
     may_manage = may_manage_orders(user)
-    may_hold_order = may_hold(user, order)
+    may_work_on_order = may_work_on(user, order)
     allowed = set(lifecycle.allowed_transitions(order))
     context = {
         "order": order,
@@ -417,9 +417,9 @@ def _order_context(request, order: WorkOrder, **forms) -> dict:
         context["dispatch_url"] = _optional_url("dispatch:order", order.pk)
     if order.status in (WorkOrderStatus.COMPLETED, WorkOrderStatus.CLOSED):
         context["report_url"] = _optional_url("field:report_pdf", order.pk)
-    if may_hold_order and Transition.HOLD in allowed:
+    if may_work_on_order and Transition.HOLD in allowed:
         context["hold_form"] = forms.get("hold_form") or HoldForm()
-    if may_hold_order and Transition.RESUME in allowed:
+    if may_work_on_order and Transition.RESUME in allowed:
         context["resume_form"] = forms.get("resume_form") or NoteForm()
     if may_manage and Transition.CANCEL in allowed:
         context["cancel_form"] = forms.get("cancel_form") or CancelForm()

@@ -55,6 +55,11 @@ class AssignmentOut(Schema):
         return obj.provider.name if obj.provider_id else None
 
 
+def order_assignments(order) -> list[Assignment]:
+    """The `assignments` of the work order API's detail (`workorders.hooks.on_order_detail`)."""
+    return list(order.assignments.select_related("work_order", "engineer", "provider"))
+
+
 class CandidateOut(Schema):
     engineer: int
     name: str
