@@ -9,7 +9,7 @@ them: each filed and created through the intake service (`workorders.services.in
 transaction each, which starts its SLA clocks and stores its `work_order.created` message.
 
 1. The rule pass. 10,000 new orders are created while no worker runs; then a dispatcher's "run
-   the rules on the waiting orders" (`dispatch.autodispatch.run_rules`, what the queue page's
+   the rules on the waiting orders" (`dispatch.rules.autodispatch.run_rules`, what the queue page's
    button calls) decides and writes all of them: the lead assignments, the status, the service
    log, the SLA response clocks and the outbox messages, through the lifecycle's batch path
    (`transition_many`). Timed over --runs runs (the orders put back between runs); the best
@@ -291,9 +291,9 @@ def check(order_ids: list[int], counts: dict, seed: int) -> tuple[bool, str]:
     from django.db.models import Count, Q
 
     from fieldservice.core.models import OutboxMessage
-    from fieldservice.dispatch.engine import Snapshot
     from fieldservice.dispatch.models import Assignment, DispatchRule
-    from fieldservice.dispatch.rules import compile_conditions, conditions_match
+    from fieldservice.dispatch.rules.conditions import compile_conditions, conditions_match
+    from fieldservice.dispatch.rules.engine import Snapshot
     from fieldservice.sla.models import SlaClock
     from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
 
@@ -410,7 +410,8 @@ def main() -> int:
     call_command("migrate", verbosity=0)
 
     from fieldservice.core import outbox
-    from fieldservice.dispatch import autodispatch, services
+    from fieldservice.dispatch.assignments import services
+    from fieldservice.dispatch.rules import autodispatch
 
     started = time.perf_counter()
     built = build(args.engineers, args.rules, args.seed)

@@ -13,7 +13,8 @@ from fieldservice.contracts.api import router as contracts_router
 from fieldservice.core.api import validation_error_body
 from fieldservice.core.errors import DomainError
 from fieldservice.customers.api import router as customers_router
-from fieldservice.dispatch.api import router as dispatch_router
+from fieldservice.dispatch.assignments.api import router as dispatch_router
+from fieldservice.dispatch.rules.api import router as dispatch_rules_router
 from fieldservice.feedback.api import router as feedback_router
 from fieldservice.field.api import router as field_router
 from fieldservice.inventory.api import router as inventory_router
@@ -27,7 +28,21 @@ from fieldservice.sla.api import router as sla_router
 from fieldservice.webhooks.api import router as webhooks_router
 from fieldservice.workorders.api import router as workorders_router
 
-api = NinjaAPI(
+# Ninja names an operation after its view's module. Views that moved to another module keep the
+# operation ids they were published with, so that clients generated from the document keep working.
+PUBLISHED_MODULES = {
+    "fieldservice.dispatch.assignments.api": "fieldservice.dispatch.api",
+    "fieldservice.dispatch.rules.api": "fieldservice.dispatch.rule_api",
+}
+
+
+class ProjectAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        module = operation.view_func.__module__
+        return f"{PUBLISHED_MODULES.get(module, module)}_{operation.view_func.__name__}".replace(".", "_")
+
+
+api = ProjectAPI(
     title="fieldservice API",
     version="1",
     description="Field service management. Authenticate with `Authorization: Bearer <token>` "
@@ -60,6 +75,7 @@ api.add_router("/v1/", inventory_router)
 api.add_router("/v1/", assets_router)
 api.add_router("/v1/", workorders_router)
 api.add_router("/v1/", dispatch_router)
+api.add_router("/v1/", dispatch_rules_router)
 api.add_router("/v1/", field_router)
 api.add_router("/v1/", feedback_router)
 api.add_router("/v1/", knowledge_router)

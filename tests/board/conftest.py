@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fieldservice.dispatch.services import dispatch_to_engineer
+from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 from fieldservice.scheduling.services import schedule_visit
 from tests.dispatch.conftest import order_for, world  # noqa: F401  (`world` is the fixture built on)
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from fieldservice.accounts.models import ServiceTeam
 from fieldservice.board.selectors import change_stamp
-from fieldservice.dispatch.services import dispatch_to_engineer
+from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 from fieldservice.planning.optimiser.model import GeoPoint
 from fieldservice.planning.optimiser.travel import GreatCircle
 from fieldservice.scheduling.models import Absence

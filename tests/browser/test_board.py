@@ -14,7 +14,7 @@ from selenium.webdriver.support import expected_conditions as ec
 
 from fieldservice.accounts.choices import Role
 from fieldservice.accounts.services import save_engineer_profile
-from fieldservice.dispatch.services import dispatch_to_engineer
+from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 from fieldservice.scheduling.models import Visit
 from fieldservice.scheduling.services import schedule_visit
 from tests import factories

@@ -72,7 +72,7 @@ def world():
 def test_an_optimisation_proposal_is_generated_with_a_visible_progress_bar_and_applied(
     browser, live_server, world, monkeypatch
 ):
-    from fieldservice.dispatch.services import dispatch_to_engineer
+    from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 
     dispatcher = User.objects.get(username="dispatcher")
     # One order is already the first engineer's: it is part of the team's day through its lead.

@@ -223,7 +223,7 @@ def _section(html: str, pattern: str) -> str:
 @pytest.fixture
 def logged_order(personas):
     """A dispatched order whose service log holds one line of every registered action."""
-    from fieldservice.dispatch.services import dispatch_to_engineer
+    from fieldservice.dispatch.assignments.services import dispatch_to_engineer
     from fieldservice.workorders.models import WorkOrderEvent
 
     engineer = factories.engineer(personas.own)

@@ -111,7 +111,7 @@ def _url(path: str, ids: dict) -> str:
 
 @pytest.fixture
 def admin_api(api_client_for, personas):
-    from fieldservice.dispatch import rule_services
+    from fieldservice.dispatch.rules import services as rule_services
 
     rule = rule_services.create_rule(actor=personas.admin, name="Any order")
     client = api_client_for(personas.admin)

@@ -36,8 +36,8 @@ MISSING_IDS = [987654, 2**63 - 1, 2**63, 10**20]
 @pytest.fixture
 def seeded(personas):
     """A little of everything, so operations find objects and not only 404s."""
-    from fieldservice.dispatch import rule_services
-    from fieldservice.dispatch.services import dispatch_to_engineer
+    from fieldservice.dispatch.assignments.services import dispatch_to_engineer
+    from fieldservice.dispatch.rules import services as rule_services
     from fieldservice.scheduling.services import create_absence
 
     admin = personas.admin

@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from fieldservice.dispatch import services
+from fieldservice.dispatch.assignments import services
 from fieldservice.dispatch.models import Assignment
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fieldservice.dispatch import services
+from fieldservice.dispatch.assignments import services
 from fieldservice.dispatch.choices import AssignmentStatus
 from fieldservice.dispatch.models import Assignment
 from fieldservice.workorders.choices import WorkOrderStatus

@@ -6,10 +6,11 @@ from decimal import Decimal
 
 from fieldservice.accounts.choices import Role
 from fieldservice.core import outbox
-from fieldservice.dispatch import rule_services, services
-from fieldservice.dispatch.autodispatch import auto_dispatch, auto_dispatch_many
+from fieldservice.dispatch.assignments import services
 from fieldservice.dispatch.choices import AssignmentStatus
 from fieldservice.dispatch.models import Assignment, DispatchRule
+from fieldservice.dispatch.rules import services as rule_services
+from fieldservice.dispatch.rules.autodispatch import auto_dispatch, auto_dispatch_many
 from fieldservice.sla.models import SlaClock
 from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
 from tests.dispatch.conftest import order_for
@@ -150,7 +151,7 @@ def test_the_consumer_dispatches_new_orders_and_again_after_a_reject(world, djan
     # The engineer who gave it back is not offered it again.
     assert second is not None and second.engineer not in (world.engineer, None)
     # Draining again (a message seen twice) changes nothing.
-    from fieldservice.dispatch.consumers import consume_batch
+    from fieldservice.dispatch.rules.consumers import consume_batch
 
     count = Assignment.objects.filter(work_order=order).count()
     consume_batch(list(outbox.OutboxMessage.objects.filter(payload__work_order=order.pk)))

@@ -4,9 +4,9 @@ dispatched by two drains at once ends with one lead."""
 
 import pytest
 
-from fieldservice.dispatch import rule_services
-from fieldservice.dispatch.autodispatch import auto_dispatch
 from fieldservice.dispatch.models import Assignment, DispatchRule
+from fieldservice.dispatch.rules import services as rule_services
+from fieldservice.dispatch.rules.autodispatch import auto_dispatch
 from tests.concurrency import run_concurrently
 from tests.dispatch.conftest import order_for
 

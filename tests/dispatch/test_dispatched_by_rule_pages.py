@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fieldservice.dispatch import rule_services
-from fieldservice.dispatch.autodispatch import auto_dispatch
+from fieldservice.dispatch.rules import services as rule_services
+from fieldservice.dispatch.rules.autodispatch import auto_dispatch
 
 
 def rule(world, **fields):

@@ -5,8 +5,8 @@ import random
 from types import SimpleNamespace
 
 from fieldservice.core.geo import great_circle_km
-from fieldservice.dispatch.engine import CompiledRule, Engineer, RuleIndex, _radians
-from fieldservice.dispatch.rules import OrderFacts, compile_conditions, conditions_match
+from fieldservice.dispatch.rules.conditions import OrderFacts, compile_conditions, conditions_match
+from fieldservice.dispatch.rules.engine import CompiledRule, Engineer, RuleIndex, _radians
 
 VALUES = {
     "priority": ["low", "normal", "high", "urgent"],
@@ -76,7 +76,7 @@ def test_city_conditions_match_by_containment_and_a_parent_category_catches_its_
 
 
 def test_the_fast_distance_is_within_one_percent_of_the_great_circle():
-    from fieldservice.dispatch.engine import Snapshot
+    from fieldservice.dispatch.rules.engine import Snapshot
 
     site = (29.868336, 121.543990)
     for home in [(29.87, 121.55), (30.17, 121.24), (31.23, 121.47), (28.65, 121.26), (30.27, 120.15)]:

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from fieldservice.accounts.choices import Availability
 from fieldservice.accounts.services import set_availability
-from fieldservice.dispatch import services
+from fieldservice.dispatch.assignments import services
 from fieldservice.dispatch.choices import AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
 from fieldservice.workorders.choices import WorkOrderStatus
@@ -135,7 +135,7 @@ RUN_RULES = reverse("dispatch:run_rules")
 
 
 def test_a_dispatcher_runs_the_rules_on_the_waiting_orders(client_for, world):
-    from fieldservice.dispatch.rule_services import create_rule
+    from fieldservice.dispatch.rules.services import create_rule
 
     waiting = [world.order, order_for(world), order_for(world, world.customer_z)]
     client = client_for(world.dispatcher)
@@ -161,7 +161,7 @@ def test_a_dispatcher_runs_the_rules_on_the_waiting_orders(client_for, world):
 
 @pytest.mark.parametrize("who", ["engineer", "agent", "provider_admin", "customer_user_a"])
 def test_only_dispatchers_run_the_rules(client_for, world, who):
-    from fieldservice.dispatch.rule_services import create_rule
+    from fieldservice.dispatch.rules.services import create_rule
 
     create_rule(actor=world.dispatcher, name="Anyone near", strategy="nearest")
     before = snapshot(world.order)

@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fieldservice.accounts.models import EngineerSkill
-from fieldservice.dispatch import rule_services, services
-from fieldservice.dispatch.autodispatch import auto_dispatch, auto_dispatch_many
+from fieldservice.dispatch.assignments import services
 from fieldservice.dispatch.choices import AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment, DispatchRule
+from fieldservice.dispatch.rules import services as rule_services
+from fieldservice.dispatch.rules.autodispatch import auto_dispatch, auto_dispatch_many
 from fieldservice.pool import services as pool_services
 from fieldservice.scheduling.services import move_visit, schedule_visit
 from fieldservice.workorders.models import WorkOrder

@@ -4,8 +4,8 @@ changes nothing; bad input comes back on the field it concerns."""
 import pytest
 
 from fieldservice.core.models import Event, OutboxMessage
-from fieldservice.dispatch import rule_services
 from fieldservice.dispatch.models import Assignment, DispatchRule
+from fieldservice.dispatch.rules import services as rule_services
 from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
 
 API = "/api/v1"
@@ -102,7 +102,7 @@ def test_the_tester_shows_the_rule_the_pick_and_the_scores_and_changes_nothing(w
 
 
 def test_the_api_tester_matches_what_dispatch_then_does(world, nearest, api_client_for):
-    from fieldservice.dispatch.autodispatch import auto_dispatch
+    from fieldservice.dispatch.rules.autodispatch import auto_dispatch
 
     client = api_client_for(world.dispatcher)
     before = state()

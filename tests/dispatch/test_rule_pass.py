@@ -7,9 +7,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from fieldservice.core import outbox
-from fieldservice.dispatch import rule_services
-from fieldservice.dispatch.autodispatch import auto_dispatch_many
 from fieldservice.dispatch.models import Assignment, DispatchRule
+from fieldservice.dispatch.rules import services as rule_services
+from fieldservice.dispatch.rules.autodispatch import auto_dispatch_many
 from fieldservice.sla.models import SlaClock
 from fieldservice.workorders.models import WorkOrderEvent
 from tests import factories

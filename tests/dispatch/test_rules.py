@@ -4,10 +4,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from fieldservice.accounts.models import ServiceArea
+from fieldservice.core.geo import point_in_polygon, validate_polygon
 from fieldservice.core.models import Event
-from fieldservice.dispatch import rule_services
 from fieldservice.dispatch.models import DispatchRule
-from fieldservice.dispatch.rules import AreaShape, point_in_polygon, validate_conditions, validate_polygon
+from fieldservice.dispatch.rules import services as rule_services
+from fieldservice.dispatch.rules.conditions import AreaShape, validate_conditions
 
 SQUARE = [[121.0, 29.0], [122.0, 29.0], [122.0, 30.0], [121.0, 30.0], [121.0, 29.0]]
 

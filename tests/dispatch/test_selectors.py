@@ -3,8 +3,8 @@
 import pytest
 
 from fieldservice.core.geo import great_circle_km
-from fieldservice.dispatch import services
-from fieldservice.dispatch.selectors import (
+from fieldservice.dispatch.assignments import services
+from fieldservice.dispatch.assignments.selectors import (
     assignments_for,
     candidates_for,
     my_assignments,

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from fieldservice.core.errors import DomainError
-from fieldservice.dispatch import services
+from fieldservice.dispatch.assignments import services
 from fieldservice.dispatch.choices import AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
 from fieldservice.workorders.choices import WorkOrderStatus

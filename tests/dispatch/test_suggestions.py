@@ -8,10 +8,11 @@ import pytest
 from django.urls import reverse
 
 from fieldservice.accounts.models import ServiceArea
-from fieldservice.dispatch import rule_services, services
-from fieldservice.dispatch.autodispatch import auto_dispatch
+from fieldservice.dispatch.assignments import services
+from fieldservice.dispatch.assignments.selectors import candidates_for
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.selectors import candidates_for
+from fieldservice.dispatch.rules import services as rule_services
+from fieldservice.dispatch.rules.autodispatch import auto_dispatch
 from fieldservice.workorders.services.intake import create_work_order
 from tests import factories
 from tests.dispatch.conftest import profile

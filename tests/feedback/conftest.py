@@ -5,7 +5,7 @@ import pytest
 
 from fieldservice.accounts import services as account_services
 from fieldservice.accounts.choices import Role
-from fieldservice.dispatch.services import accept_assignment, dispatch_to_engineer
+from fieldservice.dispatch.assignments.services import accept_assignment, dispatch_to_engineer
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.services.intake import create_work_order, file_request
 from fieldservice.workorders.services.lifecycle import close_work_order, transition

@@ -5,9 +5,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from fieldservice.core.errors import DomainError
+from fieldservice.dispatch.assignments.services import accept_assignment, dispatch_to_engineer, revoke_assignment
 from fieldservice.dispatch.choices import AssignmentStatus
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.services import accept_assignment, dispatch_to_engineer, revoke_assignment
 from fieldservice.feedback import selectors, services
 from fieldservice.feedback.models import Evaluation
 from fieldservice.workorders.models import WorkOrderEvent
@@ -176,7 +176,7 @@ def test_engineer_scores_average_the_orders_each_engineer_led(make_order, evalua
 
 def test_only_the_accepted_lead_gets_the_score(make_order, evaluate, world):
     """Wang accepted, was taken off; Chen led the work. A helper is not scored either."""
-    from fieldservice.dispatch.services import add_helper
+    from fieldservice.dispatch.assignments.services import add_helper
     from tests.feedback.conftest import named_engineer
 
     helper = named_engineer("Helper Hu")

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw
 
 from fieldservice.accounts.choices import Role
-from fieldservice.dispatch.services import accept_assignment, add_helper, dispatch_to_engineer
+from fieldservice.dispatch.assignments.services import accept_assignment, add_helper, dispatch_to_engineer
 from fieldservice.field import services
 from fieldservice.workorders.services.intake import create_work_order
 from tests import factories

@@ -122,7 +122,7 @@ def test_check_in_twice_is_an_illegal_transition(visit):
 
 
 def test_a_helper_who_accepted_may_check_in_one_who_did_not_may_not(visit):
-    from fieldservice.dispatch.services import add_helper
+    from fieldservice.dispatch.assignments.services import add_helper
 
     accept(visit)
     offered = add_helper(visit.order, actor=visit.dispatcher, engineer=visit.other_engineer)

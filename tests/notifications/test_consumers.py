@@ -4,7 +4,7 @@ import pytest
 
 from fieldservice.accounts.choices import Role
 from fieldservice.core.models import OutboxMessage
-from fieldservice.dispatch.services import dispatch_to_engineer, dispatch_to_provider, reject_assignment
+from fieldservice.dispatch.assignments.services import dispatch_to_engineer, dispatch_to_provider, reject_assignment
 from fieldservice.notifications import consumers, services
 from fieldservice.notifications.choices import Channel, DeliveryStatus
 from fieldservice.notifications.models import Delivery, ImEndpoint, Notification, NotificationTemplate, SmsGateway

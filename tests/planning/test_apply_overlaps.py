@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from fieldservice.core.errors import DomainError
-from fieldservice.dispatch.services import dispatch_to_engineer
+from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 from fieldservice.planning import services
 from fieldservice.planning.choices import RunStatus
 from fieldservice.planning.inputs import day_start

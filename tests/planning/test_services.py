@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from fieldservice.accounts.services import create_team
 from fieldservice.core.errors import DomainError
 from fieldservice.core.models import OutboxMessage
+from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.services import dispatch_to_engineer
 from fieldservice.planning import services
 from fieldservice.planning.choices import RunStatus
 from fieldservice.planning.inputs import day_start

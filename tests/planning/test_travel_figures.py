@@ -73,7 +73,7 @@ def test_a_far_pinned_visit_counts_in_both_figures(team_world, django_capture_on
     monkeypatch.setattr(GreatCircle, "matrix", one_minute_per_hundredth)
     start = day_start(w.day)
     pinned = w.order(latitude="29.87", longitude="121.75")
-    from fieldservice.dispatch.services import dispatch_to_engineer
+    from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 
     dispatch_to_engineer(pinned, actor=w.dispatcher, engineer=w.skilled)
     Visit.objects.create(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fieldservice.dispatch import services as dispatch
+from fieldservice.dispatch.assignments import services as dispatch
 from fieldservice.pool import services as pool
 from fieldservice.pool.choices import OfferStatus
 from fieldservice.pool.models import PoolOffer

@@ -6,9 +6,9 @@ import pytest
 from fieldservice.accounts.models import User
 from fieldservice.core.errors import DomainError
 from fieldservice.core.outbox import drain_left_to_recovery
+from fieldservice.dispatch.assignments.services import revoke_assignment
 from fieldservice.dispatch.choices import AssignmentStatus
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.services import revoke_assignment
 from fieldservice.pool import services
 from fieldservice.pool.choices import OfferStatus
 from fieldservice.pool.models import PoolOffer

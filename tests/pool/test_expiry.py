@@ -10,7 +10,7 @@ from fieldservice.core import outbox
 from fieldservice.core.errors import DomainError
 from fieldservice.core.models import OutboxMessage
 from fieldservice.core.periodic import CHECKS
-from fieldservice.dispatch.services import dispatch_to_engineer
+from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 from fieldservice.notifications.models import Notification
 from fieldservice.pool import services, tasks
 from fieldservice.pool.choices import OfferStatus

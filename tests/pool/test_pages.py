@@ -192,7 +192,7 @@ def test_the_panel_publishes_or_shows_the_active_offer(personas, pool):
 def test_no_empty_pool_panel_on_an_order_that_was_never_in_the_pool_and_is_dispatched(personas, pool, client_for):
     """A dispatched order cannot be published and has no offer: a "Grab pool" heading alone
     would be an empty panel."""
-    from fieldservice.dispatch.services import dispatch_to_engineer
+    from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 
     dispatch_to_engineer(pool.order_a, actor=personas.dispatcher, engineer=personas.engineer)
     assert _panel(personas.dispatcher, pool.order_a).strip() == ""

@@ -10,9 +10,9 @@ from django.utils import timezone
 from fieldservice.accounts.choices import Availability, OrganisationKind
 from fieldservice.accounts.models import EngineerProfile, ServiceArea
 from fieldservice.core.errors import DomainError
+from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 from fieldservice.dispatch.choices import AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.services import dispatch_to_engineer
 from fieldservice.field.selectors import today_for
 from fieldservice.pool import services
 from fieldservice.pool.choices import OfferStatus

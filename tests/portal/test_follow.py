@@ -5,8 +5,8 @@ the token does not cover."""
 import pytest
 from django.urls import reverse
 
+from fieldservice.dispatch.assignments.services import dispatch_to_engineer, reject_assignment
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.services import dispatch_to_engineer, reject_assignment
 from fieldservice.feedback.models import Evaluation
 from fieldservice.portal import views as portal_views
 from fieldservice.workorders.services.lifecycle import put_on_hold
@@ -50,7 +50,7 @@ def test_the_page_tells_nothing_internal(client, make_order, world):
     assignment = Assignment.objects.get(work_order=order)
     reject_assignment(assignment, actor=world.wang, reason="Customer site is dangerous, refuse")
     accepted = dispatch_to_engineer(order, actor=world.dispatcher, engineer=world.chen, note="Chen knows this plant")
-    from fieldservice.dispatch.services import accept_assignment
+    from fieldservice.dispatch.assignments.services import accept_assignment
 
     accept_assignment(accepted, actor=world.chen)
     put_on_hold(order, actor=world.chen, hold_reason="other", note="Engineer forgot his tools")

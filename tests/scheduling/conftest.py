@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from fieldservice.accounts import services as account_services
-from fieldservice.dispatch.services import accept_assignment, dispatch_to_engineer
+from fieldservice.dispatch.assignments.services import accept_assignment, dispatch_to_engineer
 from fieldservice.workorders.services.intake import create_work_order
 from tests import factories
 

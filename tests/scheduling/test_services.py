@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from fieldservice.core import outbox
 from fieldservice.core.errors import DomainError
+from fieldservice.dispatch.assignments.services import reject_assignment, revoke_assignment
 from fieldservice.dispatch.choices import AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.services import reject_assignment, revoke_assignment
 from fieldservice.field import services as field_services
 from fieldservice.scheduling import services
 from fieldservice.scheduling.models import Absence, DurationDefault, Visit
@@ -193,7 +193,7 @@ def test_visit_follows_reject_and_new_dispatch(world):
     outbox.drain()
     assert Visit.objects.get(pk=visit.pk).engineer is None
     version = Visit.objects.get(pk=visit.pk).version
-    from fieldservice.dispatch.services import dispatch_to_engineer
+    from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 
     dispatch_to_engineer(order, actor=world.dispatcher, engineer=world.engineer)
     outbox.drain()

@@ -11,7 +11,7 @@ import time_machine
 
 from fieldservice.accounts import services as account_services
 from fieldservice.accounts.choices import Role
-from fieldservice.dispatch.services import accept_assignment, dispatch_to_engineer
+from fieldservice.dispatch.assignments.services import accept_assignment, dispatch_to_engineer
 from fieldservice.field import services as field_services
 from fieldservice.sla import services
 from fieldservice.sla.calendar import load_calendar
@@ -131,7 +131,7 @@ def overdue(sla):
     provider B (both created Wednesday 10:00, every running clock breached), `waiting` for
     customer Z not dispatched (breached too), and `fresh` created Thursday 11:10 whose response
     is at risk (50 of 60 minutes used) and nothing else."""
-    from fieldservice.dispatch.services import dispatch_to_provider
+    from fieldservice.dispatch.assignments.services import dispatch_to_provider
 
     p = sla
     p.ours = make_order(p, local(2026, 3, 11, 10))

@@ -5,7 +5,7 @@ through the intake services."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from fieldservice.dispatch.services import accept_assignment, dispatch_to_engineer
+from fieldservice.dispatch.assignments.services import accept_assignment, dispatch_to_engineer
 from fieldservice.workorders.services import intake
 from tests import factories
 from tests.assets.images import png_bytes

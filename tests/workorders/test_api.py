@@ -4,9 +4,9 @@ endpoints for every move (status is never writable), uploads, and the error shap
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from fieldservice.dispatch.assignments.services import dispatch_to_provider
 from fieldservice.dispatch.choices import AssignmentStatus
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.services import dispatch_to_provider
 from fieldservice.workorders.choices import RequestStatus, WorkOrderStatus
 from fieldservice.workorders.models import Attachment, ServiceRequest, WorkOrder, WorkOrderEvent
 from fieldservice.workorders.services import intake

@@ -5,9 +5,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from fieldservice.core.errors import DomainError
+from fieldservice.dispatch.assignments.services import accept_assignment, dispatch_to_engineer
 from fieldservice.dispatch.choices import AssignmentStatus
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.services import accept_assignment, dispatch_to_engineer
 from fieldservice.workorders.choices import TRANSITIONS, HoldReason, Transition, WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
 from fieldservice.workorders.services import lifecycle

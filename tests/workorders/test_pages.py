@@ -436,7 +436,7 @@ def test_the_assigned_engineer_sees_the_request_photos(client_for, world, servic
     order = intake.create_work_order(request, actor=world.agent)
     url = reverse("workorders:attachment", args=[request.attachments.get().pk])
     assert client_for(world.engineer).get(url).status_code == 404
-    from fieldservice.dispatch.services import dispatch_to_engineer
+    from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 
     dispatch_to_engineer(order, actor=world.dispatcher, engineer=world.engineer)
     assert client_for(world.engineer).get(url).status_code == 200
@@ -559,7 +559,7 @@ def test_the_order_export_has_engineer_fault_category_hours_and_sla_result(
     whether the SLA was kept; columns from dispatch and sla come in through the export's hook."""
     from decimal import Decimal
 
-    from fieldservice.dispatch.services import accept_assignment, dispatch_to_engineer
+    from fieldservice.dispatch.assignments.services import accept_assignment, dispatch_to_engineer
     from fieldservice.field import services as field_services
 
     fault = factories.fault_category("oil-hot", name="油温过高", name_en="Oil too hot")

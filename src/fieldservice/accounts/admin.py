@@ -26,6 +26,7 @@ from fieldservice.accounts.models import (
 )
 from fieldservice.accounts.services import revoke_api_token
 from fieldservice.core.errors import DomainError
+from fieldservice.core.geo import validate_polygon
 
 
 class UserRoleFormSet(BaseInlineFormSet):
@@ -108,8 +109,6 @@ class ServiceAreaForm(forms.ModelForm):
 
     def clean_polygon(self):
         # The rules engine reads the boundary; a ring that does not close would silently match nothing.
-        from fieldservice.dispatch.rules import validate_polygon
-
         try:
             return validate_polygon(self.cleaned_data.get("polygon"))
         except ValidationError as error:

@@ -19,9 +19,9 @@ from fieldservice.accounts.choices import Availability
 from fieldservice.accounts.models import EngineerProfile, ServiceArea, ServiceTeam, User
 from fieldservice.accounts.selectors import engineers_for
 from fieldservice.core.geo import great_circle_km
-from fieldservice.dispatch.forms import engineers_for_order
-from fieldservice.dispatch.rules import AreaShape
-from fieldservice.dispatch.selectors import Candidate, candidates_for, candidates_for_orders
+from fieldservice.dispatch.assignments.forms import engineers_for_order
+from fieldservice.dispatch.assignments.selectors import Candidate, candidates_for, candidates_for_orders
+from fieldservice.dispatch.rules.conditions import AreaShape
 from fieldservice.planning.optimiser.model import GeoPoint
 from fieldservice.planning.optimiser.travel import GreatCircle
 from fieldservice.scheduling.choices import VisitStatus

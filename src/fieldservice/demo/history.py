@@ -20,8 +20,8 @@ from PIL import Image, ImageDraw
 from fieldservice.accounts.models import Skill, User
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
-from fieldservice.dispatch import services as dispatch
-from fieldservice.dispatch.selectors import candidates_for
+from fieldservice.dispatch.assignments import services as dispatch
+from fieldservice.dispatch.assignments.selectors import candidates_for
 from fieldservice.feedback.services import record_callback, submit_evaluation
 from fieldservice.field import services as field
 from fieldservice.workorders.choices import Channel, HoldReason, Priority, ResolutionType, ServiceType

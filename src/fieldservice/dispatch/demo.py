@@ -4,8 +4,8 @@ hand; the rules act on orders created from now on)."""
 
 from fieldservice.accounts.choices import OrganisationKind, Role
 from fieldservice.accounts.models import Organisation, ServiceArea, ServiceTeam, Skill, User
-from fieldservice.dispatch import rule_services
 from fieldservice.dispatch.choices import RuleAction, RuleStrategy, RuleTarget
+from fieldservice.dispatch.rules import services as rule_services
 from fieldservice.workorders.models import FaultCategory
 
 # Roughly the city of Ningbo and its districts and counties (down to Ninghai and Xiangshan, not

@@ -12,7 +12,7 @@ class DispatchRule(models.Model):
     """One line of the auto-dispatch table: conditions on the order, whom to give it to, and how
     to choose among them. Rules are tried by `position`; the first whose conditions all hold wins.
 
-    `conditions` maps a condition field (see dispatch/rules.py CONDITION_FIELDS) to the values it
+    `conditions` maps a condition field (see dispatch/rules/conditions.py CONDITION_FIELDS) to the values it
     accepts, e.g. {"priority": ["urgent"], "area": [3]}; a field that is absent accepts anything.
     `weights` are the best-match weights per factor (skill, distance, load, last_engineer, rating)."""
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from fieldservice.dispatch import rule_views, views
+from fieldservice.dispatch.assignments import views
+from fieldservice.dispatch.rules import views as rule_views
 
 app_name = "dispatch"
 urlpatterns = [

@@ -8,9 +8,9 @@ from django.utils import timezone
 from fieldservice.accounts.models import User
 from fieldservice.assets.models import FittedPart
 from fieldservice.assets.selectors import bom_lines_of, fitted_parts_of
+from fieldservice.dispatch.assignments.selectors import my_assignments
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
-from fieldservice.dispatch.selectors import my_assignments
 from fieldservice.field.models import PartUsage, Signature
 from fieldservice.inventory.models import Part
 from fieldservice.inventory.selectors import parts_for

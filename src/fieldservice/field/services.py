@@ -3,7 +3,7 @@ customer's signature, and completing it.
 
 Every verb needs the actor to hold an accepted, active assignment on the order (lead or helper);
 anyone else gets PermissionDenied. Answering the offer itself goes through
-`dispatch.services.accept_assignment` / `reject_assignment`. Status moves go through
+`dispatch.assignments.services.accept_assignment` / `reject_assignment`. Status moves go through
 `workorders.services.lifecycle.transition`, the only writer of `WorkOrder.status`.
 """
 

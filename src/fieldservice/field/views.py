@@ -19,9 +19,9 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import action_label
 from fieldservice.core.forms import add_service_errors
+from fieldservice.dispatch.assignments.selectors import get_assignment_for
+from fieldservice.dispatch.assignments.services import accept_assignment, reject_assignment
 from fieldservice.dispatch.choices import AssignmentStatus
-from fieldservice.dispatch.selectors import get_assignment_for
-from fieldservice.dispatch.services import accept_assignment, reject_assignment
 from fieldservice.field import selectors, services
 from fieldservice.field.forms import LocationForm, PartForm, PhotoForm, RejectForm, SignatureForm, WorkForm
 from fieldservice.field.permissions import may_download_report

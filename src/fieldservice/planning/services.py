@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.models import ServiceArea, ServiceTeam, User
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.validation import check_date
-from fieldservice.dispatch import services as dispatch
+from fieldservice.dispatch.assignments import services as dispatch
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.planning import inputs
 from fieldservice.planning.choices import ACTIVE_RUN_STATUSES, RunStatus

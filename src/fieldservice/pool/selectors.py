@@ -3,7 +3,7 @@
 Which company's engineers an offer is for (decided here, enforced again by `services.grab`):
 - an offer with a `provider`: only that provider's engineers;
 - an offer without one: our own engineers, plus the engineers of the provider that serves the
-  order's customer (the same people `dispatch.selectors.candidates_for` suggests).
+  order's customer (the same people `dispatch.assignments.selectors.candidates_for` suggests).
 So a provider's engineer never sees an offer restricted to another provider, nor an open offer
 for a customer their company does not serve.
 
@@ -23,7 +23,7 @@ from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 from fieldservice.accounts.models import EngineerProfile, EngineerSkill, ServiceArea, User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.geo import great_circle_km
-from fieldservice.pool.choices import OfferStatus
+from fieldservice.pool.choices import ACTIVE_OFFER_STATUSES, OfferStatus
 from fieldservice.pool.models import PoolOffer
 from fieldservice.pool.permissions import may_manage_pool
 from fieldservice.sla.models import SlaClock
@@ -32,6 +32,16 @@ from fieldservice.workorders.models import WorkOrderEvent
 
 # A check-in this recent says where the engineer is better than their home base does.
 RECENT_CHECK_IN = timedelta(hours=12)
+
+
+def orders_in_pool(order_ids) -> set[int]:
+    """Those of the orders (a value for `__in`) with an offer still in the pool: dispatch's rules
+    leave them alone (registered with `dispatch.hooks.on_holding`)."""
+    return set(
+        PoolOffer.objects.filter(work_order_id__in=order_ids, status__in=ACTIVE_OFFER_STATUSES).values_list(
+            "work_order_id", flat=True
+        )
+    )
 
 
 def is_grabber(actor: User) -> bool:

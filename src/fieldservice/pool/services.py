@@ -20,10 +20,10 @@ from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 from fieldservice.accounts.models import EngineerProfile, Organisation, User
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.outbox import emit, emit_many
+from fieldservice.dispatch.assignments.services import provider_of
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
 from fieldservice.dispatch.permissions import may_dispatch
-from fieldservice.dispatch.services import provider_of
 from fieldservice.pool import selectors
 from fieldservice.pool.choices import ACTIVE_OFFER_STATUSES, OfferStatus
 from fieldservice.pool.models import PoolOffer
@@ -62,6 +62,14 @@ def _offer_payload(offer: PoolOffer) -> dict:
         "expires_at": offer.expires_at.isoformat(),
         "requires_approval": offer.requires_approval,
     }
+
+
+def publish_by_rule(order: WorkOrder, rule) -> PoolOffer:
+    """A dispatch rule whose action is the pool publishes the order on its terms
+    (registered with `dispatch.hooks.on_rule_action`)."""
+    return publish_to_pool(
+        order, actor=None, rule=rule, minutes=rule.pool_minutes, requires_approval=rule.pool_requires_approval
+    )
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from fieldservice.core import outbox
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import CREATED, DELETED, record_created, record_event, record_updated, snapshot
 from fieldservice.core.validation import check_date, check_length
-from fieldservice.dispatch import services as dispatch
+from fieldservice.dispatch.assignments import services as dispatch
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.scheduling.choices import AbsenceKind, VisitStatus
 from fieldservice.scheduling.models import Absence, CalendarFeed, DurationDefault, Visit, new_feed_token

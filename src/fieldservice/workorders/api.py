@@ -14,19 +14,17 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
+from pydantic import create_model
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, column_max_length, idempotent, strict_form
 from fieldservice.core.errors import field_error, require
 from fieldservice.customers.selectors import contacts_for, customers_for, sites_for
-from fieldservice.dispatch.api import AssignmentOut
-from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
-from fieldservice.dispatch.selectors import my_assignments
-from fieldservice.workorders import selectors
+from fieldservice.workorders import hooks, selectors
 from fieldservice.workorders.choices import DESK_CHANNELS, AttachmentKind, Channel, Priority, ServiceType
 from fieldservice.workorders.models import Attachment, ServiceRequest, WorkOrder
-from fieldservice.workorders.permissions import may_manage_orders
+from fieldservice.workorders.permissions import may_manage_orders, may_work_on
 from fieldservice.workorders.services import intake, lifecycle
 
 router = Router(tags=["work-orders"])
@@ -191,7 +189,7 @@ class WorkOrderOut(Schema):
         return obj.equipment.serial_number if obj.equipment_id else None
 
 
-class WorkOrderDetailOut(WorkOrderOut):
+class _WorkOrderDetail(WorkOrderOut):
     status_before_hold: str
     resolution_type: str
     fault_cause: str
@@ -202,20 +200,31 @@ class WorkOrderDetailOut(WorkOrderOut):
     completed_at: datetime | None
     closed_at: datetime | None
     allowed_transitions: list[str]
-    assignments: list[AssignmentOut]
-    attachments: list[AttachmentOut]
 
     @staticmethod
     def resolve_allowed_transitions(obj) -> list[str]:
         return [str(verb) for verb in lifecycle.allowed_transitions(obj)]
 
     @staticmethod
-    def resolve_assignments(obj):
-        return list(obj.assignments.select_related("work_order", "engineer", "provider"))
-
-    @staticmethod
     def resolve_attachments(obj):
         return list(obj.attachments.all())
+
+
+def _detail_schema() -> type[Schema]:
+    """An order's detail: its own fields, then the fields the apps above workorders add
+    (`workorders.hooks.on_order_detail`: dispatch's assignments), then its attachments."""
+    added = hooks.order_detail_fields()
+    return create_model(
+        "WorkOrderDetailOut",
+        __base__=_WorkOrderDetail,
+        __module__=__name__,
+        __validators__={f"resolve_{field.name}": staticmethod(field.resolve) for field in added},
+        **{field.name: (field.annotation, ...) for field in added},
+        attachments=(list[AttachmentOut], ...),
+    )
+
+
+WorkOrderDetailOut = _detail_schema()
 
 
 class LogEntryOut(Schema):
@@ -401,9 +410,7 @@ def list_work_orders(
     if customer is not None:
         orders = orders.filter(customer_id=customer)
     if engineer is not None:
-        orders = orders.filter(
-            assignments__engineer_id=engineer, assignments__status__in=ACTIVE_ASSIGNMENT_STATUSES
-        ).distinct()
+        orders = selectors.orders_of_engineer(orders, engineer)
     q = q.strip()
     if q:
         orders = orders.filter(
@@ -460,7 +467,7 @@ def close_work_order(request, order_id: Id, payload: NoteIn | None = None):
 def attach_to_work_order(request, order_id: Id, file: File[UploadedFile], kind: KindField = AttachmentKind.PHOTO):
     order = selectors.get_work_order_for(request.user, order_id)
     # Desk staff, or an engineer on the order; customers add photos to their request instead.
-    require(may_manage_orders(request.user) or my_assignments(request.user).filter(work_order=order).exists())
+    require(may_work_on(request.user, order))
     return _attach(request, order, file, kind)
 
 

@@ -1,9 +1,11 @@
-"""Extension points of the work order lifecycle, for the apps above workorders.
+"""Extension points of workorders, for the apps above it.
 
 An app that must act when an order is created or moves (SLA clocks start and stop, a cancelled
 order's assignments end) registers a hook here from its `ready()`; the lifecycle calls the hooks
 inside its own transaction, after the order's row and its service log are written, so a hook that
-raises undoes the whole move. workorders never imports those apps.
+raises undoes the whole move. An app that shows its rows of an order (its assignments) registers
+a panel of the order's page and a field of the order's API detail. workorders never imports
+those apps.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from django.apps import apps
+from django.core.exceptions import AppRegistryNotReady
+from django.http import HttpRequest
 
 from fieldservice.accounts.models import User
 from fieldservice.workorders.models import WorkOrder
@@ -39,8 +45,19 @@ class Move:
         return self.loaded
 
 
+@dataclass(frozen=True)
+class DetailField:
+    """A field an app above workorders adds to the work order API's detail."""
+
+    name: str
+    annotation: object  # its type in the schema, e.g. list[AssignmentOut]
+    resolve: Callable[[WorkOrder], object]
+
+
 _created: list[Callable[[WorkOrder], object]] = []
 _moved: list[Callable[[list[Move]], object]] = []
+_panels: list[Callable[[HttpRequest, WorkOrder], str]] = []
+_detail_fields: list[DetailField] = []
 
 
 def on_created(hook: Callable[[WorkOrder], object]) -> None:
@@ -65,3 +82,28 @@ def moved(moves: list[Move]) -> None:
     if moves:
         for hook in _moved:
             hook(moves)
+
+
+def on_order_page(panel: Callable[[HttpRequest, WorkOrder], str]) -> None:
+    """`panel(request, order)` returns the HTML of a panel beside the details on the work order
+    page, for the user of the request ("" to show none)."""
+    if panel not in _panels:
+        _panels.append(panel)
+
+
+def order_panels(request: HttpRequest, order: WorkOrder) -> list[str]:
+    return [html for html in (panel(request, order) for panel in _panels) if html]
+
+
+def on_order_detail(name: str, annotation: object, resolve: Callable[[WorkOrder], object]) -> None:
+    """The work order API's detail gets a field `name` of type `annotation`, its value
+    `resolve(order)`. Register from `ready()`: the schema is built once, when the API is loaded."""
+    if all(field.name != name for field in _detail_fields):
+        _detail_fields.append(DetailField(name, annotation, resolve))
+
+
+def order_detail_fields() -> list[DetailField]:
+    if not apps.ready:
+        # A field registered after the schema was built would be missing from it, silently.
+        raise AppRegistryNotReady("The work order API was loaded before every app was ready.")
+    return list(_detail_fields)

@@ -33,6 +33,13 @@ def work_orders_for(actor: User) -> QuerySet[WorkOrder]:
     return orders.filter(mine).distinct()
 
 
+def orders_of_engineer(orders: QuerySet[WorkOrder], engineer_id: int) -> QuerySet[WorkOrder]:
+    """Of these orders, those offered to or accepted by the engineer."""
+    return orders.filter(
+        assignments__engineer_id=engineer_id, assignments__status__in=ACTIVE_OR_DONE_ASSIGNMENT
+    ).distinct()
+
+
 def get_work_order_for(actor: User, pk: int) -> WorkOrder:
     return get_object_or_404(work_orders_for(actor), pk=pk)
 

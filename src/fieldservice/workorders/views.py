@@ -22,9 +22,7 @@ from fieldservice.core.htmx import wants_fragment
 from fieldservice.core.listing import Column, render_list
 from fieldservice.core.validation import parse_id
 from fieldservice.customers.selectors import contacts_for, get_customer_for, search_customers, sites_for
-from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
-from fieldservice.dispatch.selectors import assignments_for
-from fieldservice.workorders import exports, selectors
+from fieldservice.workorders import exports, hooks, selectors
 from fieldservice.workorders.choices import (
     OPEN_STATUSES,
     TO_DISPATCH_STATUSES,
@@ -48,7 +46,7 @@ from fieldservice.workorders.forms import (
     WorkOrderFilterForm,
 )
 from fieldservice.workorders.models import ServiceRequest, WorkOrder
-from fieldservice.workorders.permissions import may_manage_orders
+from fieldservice.workorders.permissions import may_manage_orders, may_work_on
 from fieldservice.workorders.public_views import follow_url
 from fieldservice.workorders.services import intake, lifecycle
 
@@ -400,19 +398,15 @@ def order_list(request):
     )
 
 
-def _is_assigned(user, order: WorkOrder) -> bool:
-    return assignments_for(user).filter(work_order=order, engineer=user, status__in=ACTIVE_ASSIGNMENT_STATUSES).exists()
-
-
 def _order_context(request, order: WorkOrder, **forms) -> dict:
     user = request.user
     may_manage = may_manage_orders(user)
-    may_hold = may_manage or _is_assigned(user, order)
+    may_work_on_order = may_work_on(user, order)
     allowed = set(lifecycle.allowed_transitions(order))
     context = {
         "order": order,
         "events": selectors.service_log(order),
-        "assignments": assignments_for(user).filter(work_order=order).order_by("role", "assigned_at", "pk"),
+        "panels": hooks.order_panels(request, order),
         "attachments": order.attachments.all(),
         "request_photos": order.request.attachments.filter(kind=AttachmentKind.PHOTO),
         "may_manage": may_manage,
@@ -423,9 +417,9 @@ def _order_context(request, order: WorkOrder, **forms) -> dict:
         context["dispatch_url"] = _optional_url("dispatch:order", order.pk)
     if order.status in (WorkOrderStatus.COMPLETED, WorkOrderStatus.CLOSED):
         context["report_url"] = _optional_url("field:report_pdf", order.pk)
-    if may_hold and Transition.HOLD in allowed:
+    if may_work_on_order and Transition.HOLD in allowed:
         context["hold_form"] = forms.get("hold_form") or HoldForm()
-    if may_hold and Transition.RESUME in allowed:
+    if may_work_on_order and Transition.RESUME in allowed:
         context["resume_form"] = forms.get("resume_form") or NoteForm()
     if may_manage and Transition.CANCEL in allowed:
         context["cancel_form"] = forms.get("cancel_form") or CancelForm()

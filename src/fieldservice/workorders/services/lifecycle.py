@@ -27,7 +27,7 @@ from fieldservice.workorders.choices import (
     WorkOrderStatus,
 )
 from fieldservice.workorders.models import WorkOrder
-from fieldservice.workorders.permissions import may_manage_orders
+from fieldservice.workorders.permissions import may_manage_orders, may_work_on
 from fieldservice.workorders.services.log import log_events
 
 
@@ -202,10 +202,6 @@ def _require_reason(reason: str, field: str = "reason") -> str:
     return reason[:1000]
 
 
-def _is_assigned_engineer(actor: User, order: WorkOrder) -> bool:
-    return order.assignments.filter(engineer=actor, status__in=["offered", "accepted"]).exists()
-
-
 @transaction.atomic
 def cancel_work_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
     require(may_manage_orders(actor))
@@ -217,7 +213,7 @@ def cancel_work_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrde
 @transaction.atomic
 def put_on_hold(order: WorkOrder, *, actor: User, hold_reason: str, note: str = "") -> WorkOrder:
     """Waiting for parts or for the customer. The assigned engineer or a desk user may do it."""
-    require(may_manage_orders(actor) or _is_assigned_engineer(actor, order))
+    require(may_work_on(actor, order))
     if hold_reason not in HoldReason.values:
         raise field_error("hold_reason", _("Choose why the order waits."), "invalid_choice")
     if hold_reason == HoldReason.OTHER:
@@ -234,7 +230,7 @@ def put_on_hold(order: WorkOrder, *, actor: User, hold_reason: str, note: str = 
 
 @transaction.atomic
 def resume_work_order(order: WorkOrder, *, actor: User, note: str = "") -> WorkOrder:
-    require(may_manage_orders(actor) or _is_assigned_engineer(actor, order))
+    require(may_work_on(actor, order))
     return transition(order, Transition.RESUME, actor=actor, note=(note or "").strip())
 
 

@@ -25,11 +25,12 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.models import Organisation, User
 from fieldservice.core.db import any_of
 from fieldservice.core.errors import DomainError, require
-from fieldservice.dispatch import services
+from fieldservice.dispatch import hooks
+from fieldservice.dispatch.assignments import services
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, RuleStrategy
-from fieldservice.dispatch.engine import Decision, Snapshot, context_for, decide, load_context
 from fieldservice.dispatch.models import Assignment, DispatchRule
 from fieldservice.dispatch.permissions import may_dispatch
+from fieldservice.dispatch.rules.engine import Decision, Snapshot, context_for, decide, load_context
 from fieldservice.workorders.choices import TRANSITIONS, Transition
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import orders_to_dispatch
@@ -55,19 +56,8 @@ def _waiting_rows(order_ids) -> list[tuple]:
             work_order_id__in=ids, role=AssignmentRole.LEAD, status__in=ACTIVE_ASSIGNMENT_STATUSES
         ).values_list("work_order_id", flat=True)
     )
-    busy |= _in_pool(ids)
+    busy |= hooks.held(ids)
     return [row for row in rows if row[0] not in busy] if busy else rows
-
-
-def _in_pool(ids) -> set[int]:
-    from fieldservice.pool.choices import ACTIVE_OFFER_STATUSES
-    from fieldservice.pool.models import PoolOffer
-
-    return set(
-        PoolOffer.objects.filter(work_order_id__in=any_of(ids), status__in=ACTIVE_OFFER_STATUSES).values_list(
-            "work_order_id", flat=True
-        )
-    )
 
 
 def _lock_cursors(context, decisions_rules) -> None:
@@ -120,14 +110,6 @@ def _update_rules(decisions: list[Decision]) -> None:
         if pk in last:
             fields["last_engineer_id"] = last[pk]
         DispatchRule.objects.filter(pk=pk).update(**fields)
-
-
-def _publish(order: WorkOrder, rule: DispatchRule) -> None:
-    from fieldservice.pool.services import publish_to_pool
-
-    publish_to_pool(
-        order, actor=None, rule=rule, minutes=rule.pool_minutes, requires_approval=rule.pool_requires_approval
-    )
 
 
 @transaction.atomic
@@ -217,7 +199,7 @@ def _pool(pooled: list[Decision]) -> list[Decision]:
     for decision in pooled:
         try:
             with transaction.atomic():
-                _publish(orders[decision.facts.pk], decision.rule)
+                hooks.perform_rule_action(orders[decision.facts.pk], decision.rule)
         except (ValidationError, DomainError) as error:
             _refused(decision, error)
         else:
@@ -250,7 +232,7 @@ def explain(order: WorkOrder) -> dict:
     """What the rules would do with the order now, without changing anything (the tester):
     every active rule with whether it matches, the first match, and the candidates it would
     weigh with their factors and totals. No row is locked or written."""
-    from fieldservice.dispatch.rules import conditions_match
+    from fieldservice.dispatch.rules.conditions import conditions_match
 
     snapshot = Snapshot()
     facts = snapshot.facts_for([order.pk])[0]
@@ -273,7 +255,7 @@ def _idle(ids) -> list[int]:
         Assignment.objects.filter(
             work_order_id__in=any_of(ids), role=AssignmentRole.LEAD, status__in=ACTIVE_ASSIGNMENT_STATUSES
         ).values_list("work_order_id", flat=True)
-    ) | _in_pool(ids)
+    ) | hooks.held(ids)
     return [pk for pk in ids if pk not in busy]
 
 

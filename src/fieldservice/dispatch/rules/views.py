@@ -13,12 +13,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.validation import parse_id
-from fieldservice.dispatch import rule_services, selectors
-from fieldservice.dispatch.autodispatch import explain
-from fieldservice.dispatch.engine import FACTORS, factor_labels
+from fieldservice.dispatch.assignments import selectors
 from fieldservice.dispatch.permissions import may_manage_rules, may_view_rules
-from fieldservice.dispatch.rule_forms import RuleForm, TesterForm, condition_choices
-from fieldservice.dispatch.rules import CONDITION_FIELDS
+from fieldservice.dispatch.rules import services
+from fieldservice.dispatch.rules.autodispatch import explain
+from fieldservice.dispatch.rules.conditions import CONDITION_FIELDS
+from fieldservice.dispatch.rules.engine import FACTORS, factor_labels
+from fieldservice.dispatch.rules.forms import RuleForm, TesterForm, condition_choices
 from fieldservice.workorders.selectors import work_orders_for
 
 
@@ -52,10 +53,10 @@ def _rule_form_page(request, rule=None):
     if request.method == "POST" and form.is_valid():
         try:
             if rule is None:
-                saved = rule_services.create_rule(actor=request.user, **form.service_fields())
+                saved = services.create_rule(actor=request.user, **form.service_fields())
                 messages.success(request, _("Rule “%(name)s” added.") % {"name": saved.name})
             else:
-                saved = rule_services.update_rule(rule, actor=request.user, **form.service_fields())
+                saved = services.update_rule(rule, actor=request.user, **form.service_fields())
                 messages.success(request, _("Rule “%(name)s” saved.") % {"name": saved.name})
         except ValidationError as error:
             add_service_errors(form, error, aliases=RuleForm.aliases())
@@ -83,7 +84,7 @@ def rule_move(request, pk: int):
     require(may_manage_rules(request.user))
     rule = selectors.get_rule_for(request.user, pk)
     try:
-        rule_services.move_rule(rule, actor=request.user, direction=request.POST.get("direction", ""))
+        services.move_rule(rule, actor=request.user, direction=request.POST.get("direction", ""))
     except (ValidationError, DomainError) as error:
         messages.error(request, getattr(error, "message", None) or "; ".join(error.messages))
     return redirect("dispatch:rules")
@@ -94,7 +95,7 @@ def rule_move(request, pk: int):
 def rule_toggle(request, pk: int):
     require(may_manage_rules(request.user))
     rule = selectors.get_rule_for(request.user, pk)
-    rule = rule_services.set_rule_active(rule, actor=request.user, is_active=not rule.is_active)
+    rule = services.set_rule_active(rule, actor=request.user, is_active=not rule.is_active)
     if rule.is_active:
         messages.success(request, _("Rule “%(name)s” switched on.") % {"name": rule.name})
     else:
@@ -107,7 +108,7 @@ def rule_toggle(request, pk: int):
 def rule_delete(request, pk: int):
     require(may_manage_rules(request.user))
     rule = selectors.get_rule_for(request.user, pk)
-    rule_services.delete_rule(rule, actor=request.user)
+    services.delete_rule(rule, actor=request.user)
     messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
     return redirect("dispatch:rules")
 

@@ -14,7 +14,7 @@ def consume_batch(messages) -> None:
     """One rule pass over the orders a drained batch of messages says are waiting."""
     order_ids = [order_id for order_id in map(_waiting_order, messages) if order_id is not None]
     if order_ids:
-        from fieldservice.dispatch.autodispatch import auto_dispatch_many
+        from fieldservice.dispatch.rules.autodispatch import auto_dispatch_many
 
         auto_dispatch_many(order_ids)
 

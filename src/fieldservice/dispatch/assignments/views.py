@@ -1,11 +1,13 @@
-"""Dispatch pages: the queue of orders to give out, one order's dispatch page, and the
-provider admins' queue. Thin views: parse a form, call a service, redirect with a message."""
+"""Dispatch pages: the queue of orders to give out, one order's dispatch page, the provider
+admins' queue, and the order's engineers on the work order page. Thin views: parse a form, call
+a service, redirect with a message."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -14,9 +16,8 @@ from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.htmx import wants_fragment
 from fieldservice.core.listing import paginate
-from fieldservice.dispatch import autodispatch, selectors, services
-from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
-from fieldservice.dispatch.forms import (
+from fieldservice.dispatch.assignments import selectors, services
+from fieldservice.dispatch.assignments.forms import (
     AddHelperForm,
     DispatchEngineerForm,
     DispatchProviderForm,
@@ -27,8 +28,10 @@ from fieldservice.dispatch.forms import (
     RevokeHelperForm,
     RevokeLeadForm,
 )
+from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.dispatch.models import DispatchRule
 from fieldservice.dispatch.permissions import may_dispatch
+from fieldservice.dispatch.rules import autodispatch
 from fieldservice.workorders.choices import STATUS_COLOURS, TO_DISPATCH_STATUSES, Priority
 from fieldservice.workorders.selectors import get_work_order_for, orders_to_dispatch, service_log
 
@@ -46,6 +49,14 @@ ORDER_CANDIDATES = 50
 
 def _require_dispatch(user) -> None:
     require(may_dispatch(user))
+
+
+def order_panel(request, order) -> str:
+    """The order's engineers, a panel of the work order page (`workorders.hooks.on_order_page`)."""
+    assignments = selectors.assignments_for(request.user).filter(work_order=order).order_by("role", "assigned_at", "pk")
+    return render_to_string(
+        "dispatch/_order_assignments.html", {"order": order, "assignments": assignments}, request=request
+    )
 
 
 @login_required

@@ -9,9 +9,9 @@ from fieldservice.accounts.choices import Availability
 from fieldservice.accounts.models import EngineerProfile, User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
-from fieldservice.dispatch.engine import Snapshot, load_context, suggest
 from fieldservice.dispatch.models import Assignment, DispatchRule
 from fieldservice.dispatch.permissions import may_view_rules
+from fieldservice.dispatch.rules.engine import Snapshot, load_context, suggest
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import work_orders_for
 

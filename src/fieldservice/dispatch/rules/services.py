@@ -19,11 +19,12 @@ from fieldservice.accounts.models import Organisation, ServiceArea, ServiceTeam,
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
+from fieldservice.core.geo import validate_polygon
 from fieldservice.dispatch.choices import RuleAction, RuleStrategy, RuleTarget
-from fieldservice.dispatch.engine import FACTORS
 from fieldservice.dispatch.models import DispatchRule
 from fieldservice.dispatch.permissions import may_manage_rules
-from fieldservice.dispatch.rules import validate_conditions, validate_polygon
+from fieldservice.dispatch.rules.conditions import validate_conditions
+from fieldservice.dispatch.rules.engine import FACTORS
 
 RULE_FIELDS = (
     "name",

@@ -14,7 +14,7 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.accounts.selectors import providers_for, users_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import field_error, require
-from fieldservice.dispatch import selectors, services
+from fieldservice.dispatch.assignments import selectors, services
 from fieldservice.dispatch.models import Assignment
 from fieldservice.dispatch.permissions import may_dispatch
 from fieldservice.workorders.selectors import get_work_order_for
@@ -53,6 +53,11 @@ class AssignmentOut(Schema):
     @staticmethod
     def resolve_provider_name(obj) -> str | None:
         return obj.provider.name if obj.provider_id else None
+
+
+def order_assignments(order) -> list[Assignment]:
+    """The `assignments` of the work order API's detail (`workorders.hooks.on_order_detail`)."""
+    return list(order.assignments.select_related("work_order", "engineer", "provider"))
 
 
 class CandidateOut(Schema):
@@ -246,9 +251,3 @@ def assign_engineer(request, assignment_id: Id, payload: EngineerIn):
     engineer = _engineer(request.user, payload.engineer)
     services.assign_provider_engineer(assignment, actor=request.user, engineer=engineer)
     return _assignment_out(request.user, assignment)
-
-
-# The rules' endpoints live in their own module; mounted here so the project API needs no change.
-from fieldservice.dispatch.rule_api import router as rules_router  # noqa: E402
-
-router.add_router("", rules_router)

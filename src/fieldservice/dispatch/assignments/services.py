@@ -16,6 +16,7 @@ from fieldservice.accounts.models import EngineerProfile, Organisation, User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.db import insert_rows
 from fieldservice.core.errors import DomainError, field_error, require
+from fieldservice.dispatch import hooks
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment, DispatchRule
 from fieldservice.dispatch.permissions import may_dispatch
@@ -63,12 +64,6 @@ def provider_of(engineer: User | None) -> Organisation | None:
     return None
 
 
-def _close_pool_offers(order: WorkOrder, actor: User | None) -> None:
-    from fieldservice.pool.services import close_offers_of  # the pool builds on dispatch
-
-    close_offers_of(order, actor=actor)
-
-
 def _create(order: WorkOrder, **fields) -> Assignment:
     if fields.get("provider") is None:
         fields["provider"] = provider_of(fields.get("engineer"))
@@ -76,7 +71,7 @@ def _create(order: WorkOrder, **fields) -> Assignment:
         with transaction.atomic():
             assignment = Assignment.objects.create(work_order=order, **fields)
             if fields.get("role") == AssignmentRole.LEAD:
-                _close_pool_offers(order, fields.get("assigned_by"))
+                hooks.released(order, fields.get("assigned_by"))
             return assignment
     except IntegrityError:
         if fields.get("role") == AssignmentRole.LEAD:
@@ -145,7 +140,7 @@ def dispatch_by_rules(picks: Sequence[RulePick]) -> list[int]:
     named in the service log. The move is the lifecycle's batch path (`transition_many`), so
     the log, the SLA clocks and the messages are those of a dispatcher's click. Returns the
     orders dispatched: one a dispatcher gave out meanwhile is left out. Only
-    `dispatch.autodispatch` calls this (never a view or the API)."""
+    `dispatch.rules.autodispatch` calls this (never a view or the API)."""
     notes: dict[int, str] = {}
     steps = []
     for pick in picks:
@@ -323,7 +318,7 @@ def end_assignments_of_cancelled(moves) -> None:
 
 def end_active_assignments(order: WorkOrder, *, actor: User | None, reason: str) -> int:
     """When an order is cancelled, nobody stays assigned to it and it leaves the pool."""
-    _close_pool_offers(order, actor)
+    hooks.released(order, actor)
     return Assignment.objects.filter(work_order=order, status__in=ACTIVE_ASSIGNMENT_STATUSES).update(
         status=AssignmentStatus.REVOKED, responded_at=timezone.now(), reason=reason[:500]
     )

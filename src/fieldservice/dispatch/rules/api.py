@@ -1,4 +1,4 @@
-"""HTTP API of the auto-dispatch rules (mounted inside the dispatch router under /api/v1/):
+"""HTTP API of the auto-dispatch rules (mounted beside the assignments router under /api/v1/):
 list, create, change, move, delete; the rule tester for one order; an area's boundary."""
 
 from datetime import datetime
@@ -12,13 +12,15 @@ from ninja.pagination import paginate
 from fieldservice.accounts.models import Organisation, ServiceArea, ServiceTeam, User
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import field_error, require
-from fieldservice.dispatch import rule_services, selectors
-from fieldservice.dispatch.autodispatch import explain
+from fieldservice.dispatch.assignments import selectors
 from fieldservice.dispatch.models import DispatchRule
 from fieldservice.dispatch.permissions import may_manage_rules, may_view_rules
+from fieldservice.dispatch.rules import services
+from fieldservice.dispatch.rules.autodispatch import explain
 from fieldservice.workorders.selectors import get_work_order_for
 
-router = Router(tags=["dispatch rules"])
+# Both tags, as the document has always listed the rules: under the app and under their own topic.
+router = Router(tags=["dispatch", "dispatch rules"])
 # Any JSON object: every key reaches the service, which names an unknown one in its 422.
 AnyBody = Annotated[dict, Body()]
 
@@ -107,7 +109,7 @@ def list_rules(request):
 @idempotent
 def create_rule(request, payload: AnyBody):
     require(may_manage_rules(request.user))
-    return 201, rule_services.create_rule(actor=request.user, **_fields(payload))
+    return 201, services.create_rule(actor=request.user, **_fields(payload))
 
 
 @router.get("/dispatch-rules/{int:rule_id}", response=RuleOut)
@@ -118,20 +120,20 @@ def get_rule(request, rule_id: Id):
 @router.patch("/dispatch-rules/{int:rule_id}", response=RuleOut)
 def update_rule(request, rule_id: Id, payload: AnyBody):
     rule = _rule(request, rule_id)
-    return rule_services.update_rule(rule, actor=request.user, **_fields(payload))
+    return services.update_rule(rule, actor=request.user, **_fields(payload))
 
 
 @router.post("/dispatch-rules/{int:rule_id}/move", response=RuleOut)
 def move_rule(request, rule_id: Id, payload: RuleMoveIn):
     rule = _rule(request, rule_id)
-    rule_services.move_rule(rule, actor=request.user, direction=payload.direction)
+    services.move_rule(rule, actor=request.user, direction=payload.direction)
     return DispatchRule.objects.get(pk=rule.pk)
 
 
 @router.delete("/dispatch-rules/{int:rule_id}", response={204: None})
 def delete_rule(request, rule_id: Id):
     rule = _rule(request, rule_id)
-    rule_services.delete_rule(rule, actor=request.user)
+    services.delete_rule(rule, actor=request.user)
     return 204, None
 
 
@@ -175,5 +177,5 @@ def test_rules(request, order_id: Id):
 def set_area_polygon(request, area_id: Id, payload: PolygonIn):
     require(may_view_rules(request.user))
     area = get_object_or_404(ServiceArea, pk=area_id)
-    area = rule_services.set_area_polygon(area, actor=request.user, polygon=payload.polygon)
+    area = services.set_area_polygon(area, actor=request.user, polygon=payload.polygon)
     return {"id": area.pk, "name": area.name, "polygon": area.polygon}

@@ -1,5 +1,5 @@
 """The auto-dispatch decision, in memory: load the rules, the engineers and the orders' facts once
-(a `Snapshot`), then decide each order without a query. `autodispatch.py` writes the decisions;
+(a `Snapshot`), then decide each order without a query. `autodispatch` writes the decisions;
 the rule tester shows them. Nothing here writes.
 
 Who qualifies for an order: an active engineer, not on leave, working for our company or for the
@@ -29,7 +29,7 @@ from fieldservice.dispatch.choices import (
     RuleTarget,
 )
 from fieldservice.dispatch.models import Assignment, DispatchRule
-from fieldservice.dispatch.rules import AreaShape, OrderFacts, compile_conditions
+from fieldservice.dispatch.rules.conditions import AreaShape, OrderFacts, compile_conditions
 from fieldservice.workorders.choices import OPEN_STATUSES, WorkOrderStatus
 from fieldservice.workorders.models import FaultCategory, WorkOrder
 

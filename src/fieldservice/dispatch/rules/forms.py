@@ -1,4 +1,4 @@
-"""Forms of the dispatch rule pages. They parse input; `rule_services` validates and saves."""
+"""Forms of the dispatch rule pages. They parse input; `rules.services` validates and saves."""
 
 from django import forms
 from django.db.models import Q
@@ -8,10 +8,10 @@ from fieldservice.accounts.choices import OrganisationKind, Role
 from fieldservice.accounts.models import Organisation, ServiceArea, ServiceTeam, User
 from fieldservice.assets.models import ProductModel
 from fieldservice.customers.models import Site
+from fieldservice.dispatch.assignments.forms import EngineerChoiceField
 from fieldservice.dispatch.choices import RuleAction, RuleStrategy, RuleTarget
-from fieldservice.dispatch.engine import DEFAULT_WEIGHTS, FACTORS, factor_labels
-from fieldservice.dispatch.forms import EngineerChoiceField
-from fieldservice.dispatch.rules import CHOICES, CONDITION_FIELDS
+from fieldservice.dispatch.rules.conditions import CHOICES, CONDITION_FIELDS
+from fieldservice.dispatch.rules.engine import DEFAULT_WEIGHTS, FACTORS, factor_labels
 from fieldservice.workorders.models import FaultCategory
 
 
