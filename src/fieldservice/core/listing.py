@@ -1,7 +1,10 @@
 """Lists in pages: search, filters, pagination, and export of the same list to Excel.
 
-A list view builds its scoped, filtered queryset and hands it to `render_list`; the
-same columns feed the Excel export, so what a user exports is what they see.
+A list is declared once, as a `Listing` next to its view: its columns, filter form, search box,
+empty-state texts and export. The declaration renders the filter bar (`core/_filter_bar.html`),
+the table (`core/_list_table.html`) and the Excel export, so what a user exports is what they see
+and a column is written in one place. A list view builds its scoped, filtered queryset and hands
+it to `Listing.render`.
 """
 
 import datetime as dt
@@ -15,8 +18,11 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template import engines
 from django.utils import timezone
 from django.utils.encoding import force_str
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
@@ -31,8 +37,119 @@ INVALID_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a list: its heading, what the export writes, and how the page shows it.
+
+    On the page a cell shows `value` (or `default` when that is empty), as a link when `link`
+    gives an address, or as a badge of the class `badge` gives. The few cells that need more
+    markup give `cell`, a small template that sees the page's context and `row`.
+    """
+
     label: Any  # a lazy translation
-    value: Callable[[Any], Any]
+    value: Callable[[Any], Any] | None = None  # what the export writes; None: the page only
+    cell: str | None = None  # template source of the page's cell
+    link: Callable[[Any], str | None] | None = None
+    badge: Callable[[Any], str] | None = None  # the badge's class ("" for a plain badge)
+    default: str | None = None  # shown on the page when the value is empty
+    page: bool = True  # False: the export only
+    when: str | None = None  # the name of a context flag the page column needs
+
+    @property
+    def exported(self) -> bool:
+        return self.value is not None
+
+    def shown(self, context) -> bool:
+        return self.page and (self.when is None or bool(context.get(self.when)))
+
+    def render_cell(self, row, context) -> str:
+        if self.cell is not None:
+            with context.push(row=row):
+                return _cell_template(self.cell).render(context)
+        value = self.value(row)
+        if value in (None, "") and self.default is not None:
+            value = self.default
+        text = format_html("{}", _page_text(value))
+        if self.badge is not None:
+            badge = self.badge(row)
+            text = format_html('<span class="badge{}">{}</span>', f" {badge}" if badge else "", text)
+        url = self.link(row) if self.link is not None else None
+        if url:
+            text = format_html('<a href="{}">{}</a>', url, text)
+        return text
+
+
+def _page_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "✓" if value else ""
+    return value
+
+
+_cell_templates: dict[str, Any] = {}
+
+
+def _cell_template(source: str):
+    """A cell's template, compiled once; `i18n` is loaded for it."""
+    template = _cell_templates.get(source)
+    if template is None:
+        template = engines["django"].engine.from_string("{% load i18n %}" + source)
+        _cell_templates[source] = template
+    return template
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list page declared once: the columns, the filters, the search box, the default order,
+    the export and the empty-state texts. `render` draws the page (its template includes
+    `core/_filter_bar.html` and `core/_list_table.html`), the table alone for htmx, or the export.
+    """
+
+    columns: Sequence[Column]
+    export_name: str  # ASCII, names the downloaded file
+    export_title: Any  # names the sheet, in the user's language
+    empty: Any  # the text when there is nothing to list
+    empty_filtered: Any = None  # the text when a search or filter finds nothing
+    filter_form: type | None = None  # a form with the filter fields (GET); `q` is the search box
+    search: Any = None  # the search box's placeholder; None: no search box
+    search_label: Any = _("Search")
+    order: Sequence[str] = ()  # the default order; empty keeps the queryset's
+    row_id: str | None = None  # rows get id="<row_id>-<pk>" (htmx swaps and tests find them)
+    summary: str | None = None  # a template shown above the table, swapped with it
+    live: bool = False  # screen readers announce new results
+    export_link: bool = True  # the "Export to Excel" button below the table
+    filter_labels: bool = True  # filters shown with their label; False: the label is spoken only
+    per_page: int = PAGE_SIZE
+
+    def filters(self, request, **kwargs):
+        """The bound filter form of this request (None when the list has no filters)."""
+        if self.filter_form is None:
+            return None
+        return self.filter_form(request.GET or None, **kwargs)
+
+    def export_columns(self) -> list[Column]:
+        return [column for column in self.columns if column.exported]
+
+    def render(self, request, template: str, queryset, *, filters=None, context: dict | None = None):
+        """The page, its table alone for htmx, or the Excel export (?export=xlsx)."""
+        if self.order:
+            queryset = queryset.order_by(*self.order)
+        if request.GET.get("export") == "xlsx":
+            return xlsx_response(self.export_name, self.export_columns(), queryset, title=self.export_title)
+        page = paginate(request, queryset, self.per_page)
+        query = request.GET.get("q", "")
+        filter_names = [name for name in (filters.fields if filters is not None else ()) if name != "q"]
+        data = {
+            "page": page,
+            "objects": page.object_list,
+            "query": query,
+            "listing": self,
+            "filter_form": filters,
+            "filter_fields": [filters[name] for name in filter_names],
+            "filtered": bool(query) or any(request.GET.get(name) for name in filter_names),
+            **(context or {}),
+        }
+        data["page_columns"] = [column for column in self.columns if column.shown(data)]
+        if wants_fragment(request):
+            return render(request, "core/_list_table.html", data)
+        return render(request, template, data)
 
 
 def _cell(value: Any) -> Any:
