@@ -41,21 +41,29 @@ class Column:
 
     On the page a cell shows `value` (or `default` when that is empty), as a link when `link`
     gives an address, or as a badge of the class `badge` gives. The few cells that need more
-    markup give `cell`, a small template that sees the page's context and `row`.
+    markup give `cell`, a small template that sees the page's context and `row`. Where the page
+    and the export differ (the export has more columns, or another order), a column is marked
+    `page=False` (the export only) or `export=False` (the page only).
     """
 
     label: Any  # a lazy translation
-    value: Callable[[Any], Any] | None = None  # what the export writes; None: the page only
+    value: Callable[[Any], Any] | None = None  # what the export writes
     cell: str | None = None  # template source of the page's cell
     link: Callable[[Any], str | None] | None = None
     badge: Callable[[Any], str] | None = None  # the badge's class ("" for a plain badge)
     default: str | None = None  # shown on the page when the value is empty
+    heading: Any = None  # the page's heading when it is not the label
     page: bool = True  # False: the export only
+    export: bool = True  # False: the page only
     when: str | None = None  # the name of a context flag the page column needs
 
     @property
     def exported(self) -> bool:
-        return self.value is not None
+        return self.export and self.value is not None
+
+    @property
+    def page_label(self) -> Any:
+        return self.label if self.heading is None else self.heading
 
     def shown(self, context) -> bool:
         return self.page and (self.when is None or bool(context.get(self.when)))
