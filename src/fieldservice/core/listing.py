@@ -144,6 +144,8 @@ class Listing:
         page = paginate(request, queryset, self.per_page)
         query = request.GET.get("q", "")
         filter_names = [name for name in (filters.fields if filters is not None else ()) if name != "q"]
+        # A filter the form dropped for this user still narrows the list when it is in the address.
+        filtered_by = [name for name in (filters.base_fields if filters is not None else ()) if name != "q"]
         data = {
             "page": page,
             "objects": page.object_list,
@@ -151,7 +153,7 @@ class Listing:
             "listing": self,
             "filter_form": filters,
             "filter_fields": [filters[name] for name in filter_names],
-            "filtered": bool(query) or any(request.GET.get(name) for name in filter_names),
+            "filtered": bool(query) or any(request.GET.get(name) for name in filtered_by),
             **(context or {}),
         }
         data["page_columns"] = [column for column in self.columns if column.shown(data)]
