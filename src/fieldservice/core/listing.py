@@ -122,8 +122,12 @@ class Listing:
     row_id: str | None = None  # rows get id="<row_id>-<pk>" (htmx swaps and tests find them)
     summary: str | None = None  # a template shown above the table, swapped with it
     live: bool = False  # screen readers announce new results
+    empty_count: bool = True  # "0 records" below the empty-state text
     export_link: bool = True  # the "Export to Excel" button below the table
     filter_labels: bool = True  # filters shown with their label; False: the label is spoken only
+    # Each control of the filter bar asks for the results itself (the search box as soon as a key
+    # is up) rather than the form as a whole.
+    per_control: bool = False
     per_page: int = PAGE_SIZE
 
     def filters(self, request, **kwargs):
