@@ -110,7 +110,8 @@ class Listing:
     `core/_filter_bar.html` and `core/_list_table.html`), the table alone for htmx, or the export.
     """
 
-    columns: Sequence[Column]
+    # The columns, or a function that gives them when other apps add export columns at start-up.
+    columns: Sequence[Column] | Callable[[], Sequence[Column]]
     export_name: str  # ASCII, names the downloaded file
     export_title: Any  # names the sheet, in the user's language
     empty: Any  # the text when there is nothing to list
@@ -136,8 +137,11 @@ class Listing:
             return None
         return self.filter_form(request.GET or None, **kwargs)
 
+    def all_columns(self) -> Sequence[Column]:
+        return self.columns() if callable(self.columns) else self.columns
+
     def export_columns(self) -> list[Column]:
-        return [column for column in self.columns if column.exported]
+        return [column for column in self.all_columns() if column.exported]
 
     def render(self, request, template: str, queryset, *, filters=None, context: dict | None = None):
         """The page, its table alone for htmx, or the Excel export (?export=xlsx)."""
@@ -160,7 +164,7 @@ class Listing:
             "filtered": bool(query) or any(request.GET.get(name) for name in filtered_by),
             **(context or {}),
         }
-        data["page_columns"] = [column for column in self.columns if column.shown(data)]
+        data["page_columns"] = [column for column in self.all_columns() if column.shown(data)]
         if wants_fragment(request):
             return render(request, "core/_list_table.html", data)
         return render(request, template, data)
