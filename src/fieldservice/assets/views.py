@@ -89,7 +89,7 @@ PRODUCT_MODELS = Listing(
         Column(
             gettext_lazy("Active"),
             lambda m: m.is_active,
-            cell='{% if row.is_active %}✓{% else %}<span class="muted">{% translate "inactive" %}</span>{% endif %}',
+            cell="core/cells/active.html",
         ),
     ],
     search=gettext_lazy("Code, name or product line"),

@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template import engines
+from django.template.defaultfilters import date as date_format
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.html import format_html
@@ -41,7 +42,9 @@ class Column:
 
     On the page a cell shows `value` (or `default` when that is empty), as a link when `link`
     gives an address, or as a badge of the class `badge` gives. The few cells that need more
-    markup give `cell`, a small template that sees the page's context and `row`. Where the page
+    markup give `cell`, a small template that sees the page's context and `row`: its source, or
+    the name of a template file (….html) when it has text to translate, since makemessages reads
+    template files and not template source written in Python. Where the page
     and the export differ (the export has more columns, or another order), a column is marked
     `page=False` (the export only) or `export=False` (the page only).
     """
@@ -52,6 +55,7 @@ class Column:
     link: Callable[[Any], str | None] | None = None
     badge: Callable[[Any], str] | None = None  # the badge's class ("" for a plain badge)
     default: str | None = None  # shown on the page when the value is empty
+    date: str | None = None  # the page shows the date or time in this format ("SHORT_DATE_FORMAT")
     heading: Any = None  # the page's heading when it is not the label
     page: bool = True  # False: the export only
     export: bool = True  # False: the page only
@@ -73,6 +77,8 @@ class Column:
             with context.push(row=row):
                 return _cell_template(self.cell).render(context)
         value = self.value(row)
+        if self.date is not None and value is not None:
+            value = date_format(timezone.template_localtime(value), self.date)
         if value in (None, "") and self.default is not None:
             value = self.default
         text = format_html("{}", _page_text(value))
@@ -95,10 +101,13 @@ _cell_templates: dict[str, Any] = {}
 
 
 def _cell_template(source: str):
-    """A cell's template, compiled once; `i18n` is loaded for it."""
+    """A cell's template (a file's name or its source), compiled once."""
+    engine = engines["django"].engine
+    if source.endswith(".html"):
+        return engine.get_template(source)
     template = _cell_templates.get(source)
     if template is None:
-        template = engines["django"].engine.from_string("{% load i18n %}" + source)
+        template = engine.from_string(source)
         _cell_templates[source] = template
     return template
 
@@ -121,6 +130,9 @@ class Listing:
     search_label: Any = _("Search")
     order: Sequence[str] = ()  # the default order; empty keeps the queryset's
     row_id: str | None = None  # rows get id="<row_id>-<pk>" (htmx swaps and tests find them)
+    # What the page's rows are made of, from a page of objects, when the cells need more than the
+    # objects (the export reads the objects themselves).
+    page_rows: Callable[[Sequence[Any]], Sequence[Any]] | None = None
     summary: str | None = None  # a template shown above the table, swapped with it
     live: bool = False  # screen readers announce new results
     empty_count: bool = True  # "0 records" below the empty-state text
@@ -157,6 +169,7 @@ class Listing:
         data = {
             "page": page,
             "objects": page.object_list,
+            "rows": self.page_rows(page.object_list) if self.page_rows else page.object_list,
             "query": query,
             "listing": self,
             "filter_form": filters,

@@ -30,8 +30,7 @@ CUSTOMERS = Listing(
         Column(
             gettext_lazy("Name"),
             lambda c: c.name,
-            cell="<a href=\"{% url 'customers:detail' row.pk %}\">{{ row.name }}</a>"
-            '{% if not row.is_active %} <span class="badge">{% translate "inactive" %}</span>{% endif %}',
+            cell="customers/cells/name.html",
         ),
         Column(gettext_lazy("Kind"), lambda c: c.get_kind_display()),
         Column(

@@ -28,7 +28,7 @@ PARTS = Listing(
         Column(
             gettext_lazy("Active"),
             lambda p: p.is_active,
-            cell='{% if row.is_active %}✓{% else %}<span class="muted">{% translate "inactive" %}</span>{% endif %}',
+            cell="core/cells/active.html",
         ),
     ],
     search=gettext_lazy("Part number or name"),

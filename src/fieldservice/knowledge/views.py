@@ -38,7 +38,7 @@ ARTICLES = Listing(
         Column(gettext_lazy("Symptoms"), lambda a: a.symptoms, page=False),
         Column(gettext_lazy("Cause"), lambda a: a.cause, page=False),
         Column(gettext_lazy("Solution"), lambda a: a.solution, page=False),
-        Column(gettext_lazy("Updated"), lambda a: a.updated_at, cell='{{ row.updated_at|date:"SHORT_DATE_FORMAT" }}'),
+        Column(gettext_lazy("Updated"), lambda a: a.updated_at, date="SHORT_DATE_FORMAT"),
     ],
     filter_form=ArticleFilterForm,
     search=gettext_lazy("Symptom, alarm, cause…"),

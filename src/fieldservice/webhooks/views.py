@@ -37,10 +37,9 @@ SUBSCRIPTIONS = Listing(
         Column(
             gettext_lazy("Active"),
             lambda s: s.active,
-            cell='{% if row.active %}<span class="badge ok">{% translate "Active" %}</span>'
-            '{% else %}<span class="badge warn">{% translate "Paused" %}</span>{% endif %}',
+            cell="webhooks/cells/active.html",
         ),
-        Column(gettext_lazy("Created"), lambda s: s.created_at, cell='{{ row.created_at|date:"SHORT_DATE_FORMAT" }}'),
+        Column(gettext_lazy("Created"), lambda s: s.created_at, date="SHORT_DATE_FORMAT"),
     ],
     filter_form=SubscriptionFilterForm,
     search=gettext_lazy("Name or URL"),
@@ -54,8 +53,7 @@ DELIVERIES = Listing(
         Column(
             gettext_lazy("Delivery"),
             lambda d: d.key,
-            cell='<code>{{ row.key }}</code>\n          <details><summary>{% translate "Payload" %}</summary>'
-            "<pre>{{ row.payload|pprint }}</pre></details>",
+            cell="webhooks/cells/delivery.html",
         ),
         Column(gettext_lazy("Event"), lambda d: d.get_event_display()),
         Column(
@@ -86,14 +84,10 @@ DELIVERIES = Listing(
             "{% else %}—{% endif %}",
         ),
         Column(gettext_lazy("Sent"), lambda d: d.sent_at, page=False),
-        Column(
-            gettext_lazy("Created"), lambda d: d.created_at, cell='{{ row.created_at|date:"SHORT_DATETIME_FORMAT" }}'
-        ),
+        Column(gettext_lazy("Created"), lambda d: d.created_at, date="SHORT_DATETIME_FORMAT"),
         Column(
             "",
-            cell='{% if row.status in redeliverable %}\n          <form method="post" '
-            'action="{% url \'webhooks:redeliver\' subscription.pk row.pk %}" class="inline">{% csrf_token %}\n'
-            '            <button type="submit">{% translate "Redeliver" %}</button>\n          </form>{% endif %}',
+            cell="webhooks/cells/redeliver.html",
             export=False,
         ),
     ],

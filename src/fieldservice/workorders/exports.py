@@ -21,7 +21,7 @@ ORDER_COLUMNS = [
         heading=gettext_lazy("Work order"),
         link=lambda o: reverse("workorders:order_detail", args=[o.pk]),
     ),
-    Column(gettext_lazy("Created"), lambda o: o.created_at, cell='{{ row.created_at|date:"Y-m-d H:i" }}'),
+    Column(gettext_lazy("Created"), lambda o: o.created_at, date="Y-m-d H:i"),
     Column(
         gettext_lazy("Status"),
         lambda o: o.get_status_display(),

@@ -59,7 +59,7 @@ REQUESTS = Listing(
             lambda r: r.number,
             link=lambda r: reverse("workorders:request_detail", args=[r.pk]),
         ),
-        Column(gettext_lazy("Created"), lambda r: r.created_at, cell='{{ row.created_at|date:"Y-m-d H:i" }}'),
+        Column(gettext_lazy("Created"), lambda r: r.created_at, date="Y-m-d H:i"),
         Column(
             gettext_lazy("Status"),
             lambda r: r.get_status_display(),
