@@ -23,6 +23,7 @@ from django.template.defaultfilters import date as date_format
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -130,6 +131,7 @@ class Listing:
     search_label: Any = _("Search")
     order: Sequence[str] = ()  # the default order; empty keeps the queryset's
     row_id: str | None = None  # rows get id="<row_id>-<pk>" (htmx swaps and tests find them)
+    row_class: Callable[[Any], str] | None = None
     # What the page's rows are made of, from a page of objects, when the cells need more than the
     # objects (the export reads the objects themselves).
     page_rows: Callable[[Sequence[Any]], Sequence[Any]] | None = None
@@ -148,6 +150,12 @@ class Listing:
         if self.filter_form is None:
             return None
         return self.filter_form(request.GET or None, **kwargs)
+
+    def row_attributes(self, row) -> str:
+        attributes = [format_html(' class="{}"', self.row_class(row))] if self.row_class else []
+        if self.row_id:
+            attributes.append(format_html(' id="{}-{}"', self.row_id, row.pk))
+        return mark_safe("".join(attributes))  # noqa: S308 - joins format_html's safe strings
 
     def all_columns(self) -> Sequence[Column]:
         return self.columns() if callable(self.columns) else self.columns

@@ -11,6 +11,11 @@ def list_cell(context, column, row):
     return column.render_cell(row, context)
 
 
+@register.simple_tag
+def row_attributes(listing, row):
+    return listing.row_attributes(row)
+
+
 @register.simple_tag(takes_context=True)
 def filter_widget(context, field, per_control=False):
     """One filter of a declared list: with its label, or (short of room) with a label only screen
