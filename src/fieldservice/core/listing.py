@@ -129,6 +129,9 @@ class Listing:
     filter_form: type | None = None  # a form with the filter fields (GET); `q` is the search box
     search: Any = None  # the search box's placeholder; None: no search box
     search_label: Any = _("Search")
+    # The submit button's text when it is not "Search" (with a search box) or "Filter" (without);
+    # the filter bar is then a search landmark.
+    button: Any = None
     order: Sequence[str] = ()  # the default order; empty keeps the queryset's
     row_id: str | None = None  # rows get id="<row_id>-<pk>" (htmx swaps and tests find them)
     row_class: Callable[[Any], str] | None = None
@@ -163,15 +166,18 @@ class Listing:
     def export_columns(self) -> list[Column]:
         return [column for column in self.all_columns() if column.exported]
 
-    def render(self, request, template: str, queryset, *, filters=None, context: dict | None = None):
-        """The page, its table alone for htmx, or the Excel export (?export=xlsx)."""
+    def render(self, request, template: str, queryset, *, filters=None, hide_filters=(), context: dict | None = None):
+        """The page, its table alone for htmx, or the Excel export (?export=xlsx). `hide_filters`
+        names filters this user is not shown (they still apply when they are in the address)."""
         if self.order:
             queryset = queryset.order_by(*self.order)
         if request.GET.get("export") == "xlsx":
             return xlsx_response(self.export_name, self.export_columns(), queryset, title=self.export_title)
         page = paginate(request, queryset, self.per_page)
         query = request.GET.get("q", "")
-        filter_names = [name for name in (filters.fields if filters is not None else ()) if name != "q"]
+        filter_names = [
+            name for name in (filters.fields if filters is not None else ()) if name != "q" and name not in hide_filters
+        ]
         # A filter the form dropped for this user still narrows the list when it is in the address.
         filtered_by = [name for name in (filters.base_fields if filters is not None else ()) if name != "q"]
         data = {
