@@ -45,14 +45,14 @@ class Column:
     gives an address, or as a badge of the class `badge` gives. The few cells that need more
     markup give `cell`, a small template that sees the page's context and `row`: its source, or
     the name of a template file (….html) when it has text to translate, since makemessages reads
-    template files and not template source written in Python. Where the page
-    and the export differ (the export has more columns, or another order), a column is marked
-    `page=False` (the export only) or `export=False` (the page only).
+    template files and not template source written in Python. Where the page and the export
+    differ (the export has more columns, or another order), a column is marked `page=False` (the
+    export only) or `export=False` (the page only).
     """
 
     label: Any  # a lazy translation
     value: Callable[[Any], Any] | None = None  # what the export writes
-    cell: str | None = None  # template source of the page's cell
+    cell: str | None = None  # the page's cell: template source, or a template file's name
     link: Callable[[Any], str | None] | None = None
     badge: Callable[[Any], str] | None = None  # the badge's class ("" for a plain badge)
     default: str | None = None  # shown on the page when the value is empty
@@ -249,30 +249,3 @@ def xlsx_response(filename: str, columns: Sequence[Column], rows, *, title: Any)
 def paginate(request, queryset, per_page: int = PAGE_SIZE):
     paginator = Paginator(queryset, per_page)
     return paginator.get_page(request.GET.get("page"))
-
-
-def render_list(
-    request,
-    template: str,
-    queryset,
-    *,
-    columns: Sequence[Column],
-    export_name: str,
-    export_title: Any,
-    context: dict | None = None,
-    per_page: int = PAGE_SIZE,
-):
-    """Render a list page, its `results` partial for htmx, or its Excel export (?export=xlsx)."""
-    if request.GET.get("export") == "xlsx":
-        return xlsx_response(export_name, columns, queryset, title=export_title)
-    page = paginate(request, queryset, per_page)
-    data = {
-        "page": page,
-        "objects": page.object_list,
-        "query": request.GET.get("q", ""),
-        "columns": columns,
-        **(context or {}),
-    }
-    if wants_fragment(request):
-        return render(request, f"{template}#results", data)
-    return render(request, template, data)

@@ -98,6 +98,7 @@ ABSENCES = Listing(
     ],
     filter_form=AbsenceFilterForm,
     button=gettext_lazy("Search"),
+    order=("starts_at", "pk"),
     row_id="absence",
     empty=gettext_lazy("No absences."),
     export_name="absences",
@@ -150,7 +151,7 @@ def absences(request):
     return ABSENCES.render(
         request,
         "scheduling/absence_list.html",
-        items.order_by("starts_at", "pk"),
+        items,
         filters=filter_form,
         hide_filters=() if manage else ("engineer",),
         context={"form": form, "manage": manage},
