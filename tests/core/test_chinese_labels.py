@@ -385,9 +385,9 @@ def test_start_and_day_get_the_word_of_their_place(personas, client_for):
     assert "<title>首页" in client_for(personas.agent).get("/", headers=ZH).content.decode()
     with translation.override("zh-hans"):
         assert [str(label) for _value, label in SPANS] == ["日", "周"]
-        from fieldservice.contracts.views import CONTRACT_COLUMNS
+        from fieldservice.contracts.views import CONTRACTS
 
-        assert "开始日期" in [str(column.label) for column in CONTRACT_COLUMNS]
+        assert "开始日期" in [str(column.label) for column in CONTRACTS.export_columns()]
 
 
 def test_the_account_page_is_chinese(personas, client_for):

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -40,7 +40,7 @@ from fieldservice.accounts.templatetags.people import area_names, role_labels, s
 from fieldservice.core.clients import client_address
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.core.validation import parse_id
 
 
@@ -241,16 +241,24 @@ password_change = PasswordChange.as_view()
 
 # --- users (administrators) ---------------------------------------------------------------------
 
-USER_COLUMNS = [
-    Column(_lazy("User name"), lambda u: u.username),
-    Column(_lazy("Name"), lambda u: u.display_name or u.get_full_name()),
-    Column(_lazy("Organisation"), lambda u: u.organisation),
-    Column(_lazy("Roles"), role_labels),
-    Column(_lazy("Phone"), lambda u: u.phone),
-    Column(_lazy("E-mail"), lambda u: u.email),
-    Column(_lazy("Active"), lambda u: u.is_active),
-    Column(_lazy("Last sign-in"), lambda u: u.last_login),
-]
+# The filter bars of the people lists are written in their pages: they choose among the actor's
+# organisations, teams and skills from the context rather than from a filter form.
+USERS = Listing(
+    columns=[
+        Column(_lazy("User name"), lambda u: u.username, link=lambda u: reverse("accounts:user_detail", args=[u.pk])),
+        Column(_lazy("Name"), lambda u: u.display_name or u.get_full_name()),
+        Column(_lazy("Organisation"), lambda u: u.organisation, default="—"),
+        Column(_lazy("Roles"), role_labels),
+        Column(_lazy("Phone"), lambda u: u.phone),
+        Column(_lazy("E-mail"), lambda u: u.email, page=False),
+        Column(_lazy("Active"), lambda u: u.is_active, cell="accounts/cells/user_active.html"),
+        Column(_lazy("Last sign-in"), lambda u: u.last_login, page=False),
+    ],
+    export_link=False,
+    empty=_lazy("No users match."),
+    export_name="users",
+    export_title=_lazy("Users"),
+)
 
 
 @login_required
@@ -263,13 +271,10 @@ def user_list(request):
     role = request.GET.get("role", "")
     if role in Role.values:
         users = users.filter(roles__role=role).distinct()
-    return render_list(
+    return USERS.render(
         request,
         "accounts/user_list.html",
         users,
-        columns=USER_COLUMNS,
-        export_name="users",
-        export_title=_("Users"),
         context={
             "organisations": selectors.organisations_for(request.user),
             "roles": Role.choices,
@@ -342,17 +347,35 @@ def user_edit(request, pk: int):
 
 # --- engineers ----------------------------------------------------------------------------------
 
-ENGINEER_COLUMNS = [
-    Column(_lazy("Engineer"), lambda p: p.user),
-    Column(_lazy("User name"), lambda p: p.user.username),
-    Column(_lazy("Organisation"), lambda p: p.user.organisation),
-    Column(_lazy("Team"), lambda p: p.team),
-    Column(_lazy("Skills"), skill_levels),
-    Column(_lazy("Service areas"), area_names),
-    Column(_lazy("Availability"), lambda p: p.get_availability_display()),
-    Column(_lazy("Home base"), lambda p: p.home_address),
-    Column(_lazy("Phone"), lambda p: p.user.phone),
-]
+ENGINEERS = Listing(
+    columns=[
+        Column(
+            _lazy("Engineer"),
+            lambda p: p.user,
+            cell="<a href=\"{% url 'accounts:engineer_detail' row.pk %}\">{{ row.user }}</a>"
+            '{% if row.user.phone %}<br><span class="muted">{{ row.user.phone }}</span>{% endif %}',
+        ),
+        Column(_lazy("User name"), lambda p: p.user.username, page=False),
+        Column(
+            _lazy("Availability"),
+            cell='{% load people %}<span class="badge {{ row|availability_badge }}">'
+            "{{ row.get_availability_display }}</span>",
+            export=False,
+        ),
+        Column(_lazy("Team"), lambda p: p.team, default="—", export=False),
+        Column(_lazy("Organisation"), lambda p: p.user.organisation, default="—"),
+        Column(_lazy("Team"), lambda p: p.team, page=False),
+        Column(_lazy("Skills"), skill_levels, default="—"),
+        Column(_lazy("Service areas"), area_names, default="—"),
+        Column(_lazy("Availability"), lambda p: p.get_availability_display(), page=False),
+        Column(_lazy("Home base"), lambda p: p.home_address, default="—"),
+        Column(_lazy("Phone"), lambda p: p.user.phone, page=False),
+    ],
+    export_link=False,
+    empty=_lazy("No engineers match."),
+    export_name="engineers",
+    export_title=_lazy("Engineers"),
+)
 
 
 @login_required
@@ -370,13 +393,10 @@ def engineer_list(request):
     profiles = selectors.filter_engineers(
         selectors.search_engineers(selectors.engineers_for(actor), request.GET.get("q", "")), **filters
     ).prefetch_related("skills__skill", "areas")
-    return render_list(
+    return ENGINEERS.render(
         request,
         "accounts/engineer_list.html",
         profiles,
-        columns=ENGINEER_COLUMNS,
-        export_name="engineers",
-        export_title=_("Engineers"),
         context={
             "teams": selectors.teams_for(actor),
             "skills": selectors.skills(),
@@ -480,12 +500,18 @@ def engineer_availability(request, pk: int):
 
 # --- teams --------------------------------------------------------------------------------------
 
-TEAM_COLUMNS = [
-    Column(_lazy("Name"), lambda t: t.name),
-    Column(_lazy("Organisation"), lambda t: t.organisation),
-    Column(_lazy("Team lead"), lambda t: t.leader),
-    Column(_lazy("Engineers"), lambda t: t.engineer_count),
-]
+TEAMS = Listing(
+    columns=[
+        Column(_lazy("Name"), lambda t: t.name, link=lambda t: reverse("accounts:team_detail", args=[t.pk])),
+        Column(_lazy("Organisation"), lambda t: t.organisation),
+        Column(_lazy("Team lead"), lambda t: t.leader, default="—"),
+        Column(_lazy("Engineers"), lambda t: t.engineer_count),
+    ],
+    export_link=False,
+    empty=_lazy("No teams match."),
+    export_name="teams",
+    export_title=_lazy("Teams"),
+)
 
 
 @login_required
@@ -498,13 +524,10 @@ def team_list(request):
     organisation = parse_id(request.GET.get("organisation"))
     if organisation:
         teams = teams.filter(organisation_id=organisation)
-    return render_list(
+    return TEAMS.render(
         request,
         "accounts/team_list.html",
         teams,
-        columns=TEAM_COLUMNS,
-        export_name="teams",
-        export_title=_("Teams"),
         context={
             "organisations": _staff_organisations(request.user),
             "selected_organisation": organisation,

@@ -28,30 +28,76 @@ from fieldservice.assets.models import Equipment
 from fieldservice.assets.permissions import may_change_assets, may_change_models
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.core.validation import parse_id
 
-EQUIPMENT_COLUMNS = [
-    Column(gettext_lazy("Model code"), lambda e: e.product_model.code),
-    Column(gettext_lazy("Model"), lambda e: e.product_model.name),
-    Column(gettext_lazy("Serial number"), lambda e: e.serial_number),
-    Column(gettext_lazy("Lot / batch"), lambda e: e.lot_number),
-    Column(gettext_lazy("Customer"), lambda e: e.customer.name),
-    Column(gettext_lazy("Site"), lambda e: e.site.name if e.site else ""),
-    Column(gettext_lazy("Installation date"), lambda e: e.installed_on),
-    Column(gettext_lazy("Warranty end"), lambda e: e.warranty_ends_on),
-    Column(gettext_lazy("Warranty"), lambda e: e.warranty_state().label),
-    Column(gettext_lazy("Status"), lambda e: e.get_status_display()),
-]
+EQUIPMENT = Listing(
+    columns=[
+        Column(
+            gettext_lazy("Serial number"),
+            lambda e: e.serial_number,
+            link=lambda e: reverse("assets:equipment_detail", args=[e.pk]),
+            export=False,
+        ),
+        Column(gettext_lazy("Model code"), lambda e: e.product_model.code, page=False),
+        Column(
+            gettext_lazy("Model"),
+            lambda e: e.product_model.name,
+            cell='{{ row.product_model.code }} <span class="muted">{{ row.product_model.name }}</span>',
+        ),
+        Column(gettext_lazy("Serial number"), lambda e: e.serial_number, page=False),
+        Column(gettext_lazy("Lot / batch"), lambda e: e.lot_number, page=False),
+        Column(gettext_lazy("Customer"), lambda e: e.customer.name),
+        Column(gettext_lazy("Site"), lambda e: e.site.name if e.site else "", default="—"),
+        Column(gettext_lazy("Lot / batch"), lambda e: e.lot_number, default="—", export=False),
+        Column(gettext_lazy("Installation date"), lambda e: e.installed_on, page=False),
+        Column(gettext_lazy("Warranty end"), lambda e: e.warranty_ends_on, page=False),
+        Column(
+            gettext_lazy("Warranty"),
+            lambda e: e.warranty_state().label,
+            cell="{% load assets_tags %}{% warranty_badge row %}",
+        ),
+        Column(
+            gettext_lazy("Status"),
+            lambda e: e.get_status_display(),
+            cell="{% load assets_tags %}{% status_badge row %}",
+        ),
+    ],
+    filter_form=EquipmentFilterForm,
+    search=gettext_lazy("Serial, lot, model or customer"),
+    empty=gettext_lazy("No equipment registered yet."),
+    empty_filtered=gettext_lazy("No equipment matches this search."),
+    export_name="equipment",
+    export_title=gettext_lazy("Equipment"),
+)
 
-PRODUCT_MODEL_COLUMNS = [
-    Column(gettext_lazy("Model code"), lambda m: m.code),
-    Column(gettext_lazy("Name"), lambda m: m.name),
-    Column(gettext_lazy("Product line"), lambda m: m.product_line),
-    Column(gettext_lazy("Default warranty (months)"), lambda m: m.default_warranty_months),
-    Column(gettext_lazy("Machines"), lambda m: m.machine_count),
-    Column(gettext_lazy("Active"), lambda m: m.is_active),
-]
+PRODUCT_MODELS = Listing(
+    columns=[
+        Column(
+            gettext_lazy("Model code"),
+            lambda m: m.code,
+            link=lambda m: reverse("assets:product_model_detail", args=[m.pk]),
+        ),
+        Column(gettext_lazy("Name"), lambda m: m.name),
+        Column(gettext_lazy("Product line"), lambda m: m.product_line, default="—"),
+        Column(
+            gettext_lazy("Default warranty (months)"),
+            lambda m: m.default_warranty_months,
+            heading=gettext_lazy("Warranty (months)"),
+        ),
+        Column(gettext_lazy("Machines"), lambda m: m.machine_count),
+        Column(
+            gettext_lazy("Active"),
+            lambda m: m.is_active,
+            cell="core/cells/active.html",
+        ),
+    ],
+    search=gettext_lazy("Code, name or product line"),
+    empty=gettext_lazy("No product models yet."),
+    empty_filtered=gettext_lazy("No product model matches this search."),
+    export_name="product-models",
+    export_title=gettext_lazy("Product models"),
+)
 
 EQUIPMENT_FORM_FIELDS = [
     "product_model",
@@ -76,20 +122,18 @@ def _require_view(user) -> None:
 @login_required
 def equipment_list(request):
     _require_view(request.user)
-    filter_form = EquipmentFilterForm(request.GET or None, actor=request.user)
+    filter_form = EQUIPMENT.filters(request, actor=request.user)
     filters = filter_form.filters() if request.GET else {}
     equipment = selectors.filter_equipment(
         selectors.search_equipment(request.user, request.GET.get("q", "")).select_related("site"),
         **{key: value for key, value in filters.items() if value},
     )
-    return render_list(
+    return EQUIPMENT.render(
         request,
         "assets/equipment_list.html",
         equipment,
-        columns=EQUIPMENT_COLUMNS,
-        export_name="equipment",
-        export_title=_("Equipment"),
-        context={"filter_form": filter_form, "may_change": may_change_assets(request.user)},
+        filters=filter_form,
+        context={"may_change": may_change_assets(request.user)},
     )
 
 
@@ -290,13 +334,10 @@ def equipment_label_print(request, pk):
 def product_model_list(request):
     _require_view(request.user)
     models = selectors.search_product_models(request.user, request.GET.get("q", ""))
-    return render_list(
+    return PRODUCT_MODELS.render(
         request,
         "assets/product_model_list.html",
         models,
-        columns=PRODUCT_MODEL_COLUMNS,
-        export_name="product-models",
-        export_title=_("Product models"),
         context={"may_change": may_change_models(request.user)},
     )
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,25 +30,53 @@ from fieldservice.contracts.forms import (
 from fieldservice.contracts.permissions import may_manage_contracts
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.core.validation import parse_id
 from fieldservice.customers.selectors import customers_for
 from fieldservice.workorders.selectors import work_orders_for
 
-CONTRACT_COLUMNS = [
-    Column(gettext_lazy("Contract number"), lambda c: c.number),
-    Column(gettext_lazy("Customer"), lambda c: c.customer.name),
-    Column(gettext_lazy("Level"), lambda c: c.get_level_display()),
-    Column(gettext_lazy("Status"), lambda c: c.get_status_display()),
-    Column(gettext_lazy("Start"), lambda c: c.starts_on),
-    Column(gettext_lazy("End"), lambda c: c.ends_on),
-    Column(gettext_lazy("Machines"), lambda c: c.machine_count),
-    Column(gettext_lazy("Included visits"), lambda c: c.included_visits),
-    Column(gettext_lazy("Visits used"), lambda c: c.used_visits),
-    Column(gettext_lazy("SLA policy"), lambda c: c.sla_policy),
-    Column(gettext_lazy("Contract fee"), lambda c: c.annual_fee),
-    Column(gettext_lazy("Currency"), lambda c: c.currency),
-]
+CONTRACTS = Listing(
+    columns=[
+        Column(
+            gettext_lazy("Contract number"),
+            lambda c: c.number,
+            link=lambda c: reverse("contracts:detail", args=[c.pk]),
+        ),
+        Column(gettext_lazy("Customer"), lambda c: c.customer.name),
+        Column(gettext_lazy("Level"), lambda c: c.get_level_display()),
+        Column(
+            gettext_lazy("Status"),
+            lambda c: c.get_status_display(),
+            cell="{% load contract_tags %}{% contract_status row %}",
+        ),
+        Column(
+            gettext_lazy("Period"),
+            cell='{{ row.starts_on|date:"Y-m-d" }} – {{ row.ends_on|date:"Y-m-d" }}',
+            export=False,
+        ),
+        Column(gettext_lazy("Start"), lambda c: c.starts_on, page=False),
+        Column(gettext_lazy("End"), lambda c: c.ends_on, page=False),
+        Column(gettext_lazy("Machines"), lambda c: c.machine_count),
+        Column(gettext_lazy("Included visits"), lambda c: c.included_visits, page=False),
+        Column(
+            gettext_lazy("Visits used"),
+            lambda c: c.used_visits,
+            cell="{{ row.used_visits }}{% if row.included_visits is not None %} / {{ row.included_visits }}{% endif %}",
+        ),
+        Column(gettext_lazy("SLA policy"), lambda c: c.sla_policy, page=False),
+        Column(gettext_lazy("Contract fee"), lambda c: c.annual_fee, page=False),
+        Column(gettext_lazy("Currency"), lambda c: c.currency, page=False),
+    ],
+    filter_form=ContractFilterForm,
+    search=gettext_lazy("Number, customer or serial number"),
+    search_label=gettext_lazy("Search contracts"),
+    live=True,
+    empty_count=False,
+    empty=gettext_lazy("No service contracts yet."),
+    empty_filtered=gettext_lazy("No contracts match your search."),
+    export_name="contracts",
+    export_title=gettext_lazy("Contracts"),
+)
 DEFAULT_EXPIRING_DAYS = 60
 
 
@@ -69,17 +98,15 @@ def _require_prices(user) -> None:
 @login_required
 def contract_list(request):
     _require_view(request.user)
-    filter_form = ContractFilterForm(request.GET or None, show_drafts=request.user.is_own_staff)
+    filter_form = CONTRACTS.filters(request, show_drafts=request.user.is_own_staff)
     filters = filter_form.filters() if request.GET else {}
     contracts = selectors.contract_list_for(request.user, request.GET.get("q", ""), **filters)
-    return render_list(
+    return CONTRACTS.render(
         request,
         "contracts/contract_list.html",
         contracts,
-        columns=CONTRACT_COLUMNS,
-        export_name="contracts",
-        export_title=_("Contracts"),
-        context={"filter_form": filter_form, "may_manage": may_manage_contracts(request.user)},
+        filters=filter_form,
+        context={"may_manage": may_manage_contracts(request.user)},
     )
 
 

@@ -22,6 +22,9 @@ class CustomerFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service_provider"].queryset = providers_for(user)
+        if not self.fields["service_provider"].queryset.exists():
+            # Nobody to choose between: the list shows no provider filter.
+            del self.fields["service_provider"]
 
     def filter(self, customers):
         """Apply the filters that parsed; a tampered value is ignored rather than failing the page."""

@@ -12,7 +12,7 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.core.errors import require
 from fieldservice.core.forms import add_service_errors
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.customers import services
 from fieldservice.customers.forms import ContactForm, CustomerFilterForm, CustomerForm, SiteForm
 from fieldservice.customers.selectors import (
@@ -24,17 +24,40 @@ from fieldservice.customers.selectors import (
     sites_for,
 )
 
-CUSTOMER_COLUMNS = [
-    Column(gettext_lazy("Code"), lambda c: c.code),
-    Column(gettext_lazy("Name"), lambda c: c.name),
-    Column(gettext_lazy("Kind"), lambda c: c.get_kind_display()),
-    Column(gettext_lazy("Tier"), lambda c: c.get_tier_display()),
-    Column(gettext_lazy("Industry"), lambda c: c.industry),
-    Column(gettext_lazy("Service provider"), lambda c: c.service_provider),
-    Column(gettext_lazy("Sites"), lambda c: c.site_count),
-    Column(gettext_lazy("Machines"), lambda c: c.equipment_count),
-    Column(gettext_lazy("Active"), lambda c: c.is_active),
-]
+CUSTOMERS = Listing(
+    columns=[
+        Column(gettext_lazy("Code"), lambda c: c.code),
+        Column(
+            gettext_lazy("Name"),
+            lambda c: c.name,
+            cell="customers/cells/name.html",
+        ),
+        Column(gettext_lazy("Kind"), lambda c: c.get_kind_display()),
+        Column(
+            gettext_lazy("Tier"),
+            lambda c: c.get_tier_display(),
+            cell='{% if row.tier == "strategic" %}<span class="badge ok">{{ row.get_tier_display }}</span>'
+            '{% elif row.tier == "key" %}<span class="badge warn">{{ row.get_tier_display }}</span>'
+            "{% else %}{{ row.get_tier_display }}{% endif %}",
+        ),
+        Column(gettext_lazy("Industry"), lambda c: c.industry, page=False),
+        Column(gettext_lazy("Service provider"), lambda c: c.service_provider, default="—"),
+        Column(gettext_lazy("Sites"), lambda c: c.site_count),
+        Column(gettext_lazy("Machines"), lambda c: c.equipment_count),
+        Column(gettext_lazy("Active"), lambda c: c.is_active, page=False),
+    ],
+    filter_form=CustomerFilterForm,
+    filter_labels=False,
+    per_control=True,
+    search=gettext_lazy("Name, code, contact name or phone"),
+    search_label=gettext_lazy("Search customers"),
+    live=True,
+    empty_count=False,
+    empty=gettext_lazy("No customers yet."),
+    empty_filtered=gettext_lazy("No customers match your search."),
+    export_name="customers",
+    export_title=gettext_lazy("Customers"),
+)
 
 
 def _require_view(user) -> None:
@@ -48,16 +71,14 @@ def _require_change(user) -> None:
 @login_required
 def customer_list(request):
     _require_view(request.user)
-    filters = CustomerFilterForm(request.GET or None, user=request.user)
+    filters = CUSTOMERS.filters(request, user=request.user)
     customers = filters.filter(customer_list_for(request.user, request.GET.get("q", "")))
-    return render_list(
+    return CUSTOMERS.render(
         request,
         "customers/customer_list.html",
         customers,
-        columns=CUSTOMER_COLUMNS,
-        export_name="customers",
-        export_title=_("Customers"),
-        context={"filters": filters, "may_change": services.can_change_customers(request.user)},
+        filters=filters,
+        context={"may_change": services.can_change_customers(request.user)},
     )
 
 

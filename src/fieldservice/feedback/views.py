@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.feedback import selectors, services
 from fieldservice.feedback.forms import CallbackForm, EvaluationFilterForm
 from fieldservice.feedback.models import Evaluation
@@ -26,40 +26,67 @@ def contact_name(evaluation: Evaluation) -> str:
     return (request.contact.name if request.contact else "") or request.reporter_name
 
 
-COMMON_COLUMNS = [
-    Column(gettext_lazy("Submitted"), lambda e: e.submitted_at),
-    Column(gettext_lazy("Work order"), lambda e: e.work_order.number),
-    Column(gettext_lazy("Customer"), lambda e: e.work_order.customer.name),
-    Column(gettext_lazy("Overall"), lambda e: e.overall),
-    Column(gettext_lazy("Timeliness"), lambda e: e.timeliness),
-    Column(gettext_lazy("Attitude"), lambda e: e.attitude),
-    Column(gettext_lazy("Quality of work"), lambda e: e.quality),
-    Column(gettext_lazy("Comment"), lambda e: e.comment),
+SCORES = Column(gettext_lazy("Scores"), cell="feedback/cells/scores.html", export=False)
+SCORE_COLUMNS = [
+    Column(gettext_lazy("Overall"), lambda e: e.overall, page=False),
+    Column(gettext_lazy("Timeliness"), lambda e: e.timeliness, page=False),
+    Column(gettext_lazy("Attitude"), lambda e: e.attitude, page=False),
+    Column(gettext_lazy("Quality of work"), lambda e: e.quality, page=False),
 ]
-CALLBACK_COLUMNS = [
-    *COMMON_COLUMNS,
-    Column(gettext_lazy("Contact"), contact_name),
-    Column(gettext_lazy("Phone"), contact_phone),
-]
-EVALUATION_COLUMNS = [
-    *COMMON_COLUMNS,
-    Column(gettext_lazy("Needs a call back"), lambda e: e.needs_callback),
-    Column(gettext_lazy("Call-back result"), lambda e: e.callback_result),
-    Column(gettext_lazy("Called back by"), lambda e: e.callback_by or ""),
-    Column(gettext_lazy("Called back"), lambda e: e.callback_at),
-]
+COMMENT = Column(gettext_lazy("Comment"), lambda e: e.comment, cell='{{ row.comment|default:"—"|linebreaksbr }}')
+
+CALLBACKS = Listing(
+    columns=[
+        Column(gettext_lazy("Submitted"), lambda e: e.submitted_at, page=False),
+        Column(
+            gettext_lazy("Work order"),
+            lambda e: e.work_order.number,
+            cell='{{ row.work_order.number }}<br><span class="muted">'
+            '{{ row.submitted_at|date:"SHORT_DATETIME_FORMAT" }}</span>',
+        ),
+        Column(gettext_lazy("Customer"), lambda e: e.work_order.customer.name),
+        Column(gettext_lazy("Contact"), cell="feedback/cells/contact.html", export=False),
+        SCORES,
+        *SCORE_COLUMNS,
+        COMMENT,
+        Column(gettext_lazy("Contact"), contact_name, page=False),
+        Column(gettext_lazy("Phone"), contact_phone, page=False),
+        Column(gettext_lazy("Result of the call"), cell="feedback/cells/call_result.html", export=False),
+    ],
+    row_id="evaluation",
+    empty=gettext_lazy("No call backs due. Well done."),
+    export_name="callbacks",
+    export_title=gettext_lazy("Call backs"),
+)
+EVALUATIONS = Listing(
+    columns=[
+        Column(gettext_lazy("Submitted"), lambda e: e.submitted_at, date="SHORT_DATETIME_FORMAT"),
+        Column(gettext_lazy("Work order"), lambda e: e.work_order.number),
+        Column(gettext_lazy("Customer"), lambda e: e.work_order.customer.name),
+        SCORES,
+        *SCORE_COLUMNS,
+        COMMENT,
+        Column(gettext_lazy("Call back"), cell="feedback/cells/call_back.html", export=False),
+        Column(gettext_lazy("Needs a call back"), lambda e: e.needs_callback, page=False),
+        Column(gettext_lazy("Call-back result"), lambda e: e.callback_result, page=False),
+        Column(gettext_lazy("Called back by"), lambda e: e.callback_by or "", page=False),
+        Column(gettext_lazy("Called back"), lambda e: e.callback_at, page=False),
+    ],
+    filter_form=EvaluationFilterForm,
+    summary="feedback/_averages.html",
+    empty=gettext_lazy("No evaluations match."),
+    export_name="evaluations",
+    export_title=gettext_lazy("Evaluations"),
+)
 
 
 @login_required
 def callbacks(request):
     require(may_call_back(request.user))
-    return render_list(
+    return CALLBACKS.render(
         request,
         "feedback/callbacks.html",
         selectors.callbacks_due_for(request.user),
-        columns=CALLBACK_COLUMNS,
-        export_name="callbacks",
-        export_title=_("Call backs"),
         context={"callback_form": CallbackForm()},
     )
 
@@ -98,21 +125,18 @@ def callback(request, pk):
 @login_required
 def evaluations(request):
     require(may_review_evaluations(request.user))
-    filter_form = EvaluationFilterForm(request.GET or None, actor=request.user)
+    filter_form = EVALUATIONS.filters(request, actor=request.user)
     filters = filter_form.filters() if request.GET else {}
     found = selectors.filter_evaluations(
         selectors.evaluations_for(request.user),
         **{key: value for key, value in filters.items() if value is not None and value != ""},
     )
-    return render_list(
+    return EVALUATIONS.render(
         request,
         "feedback/evaluations.html",
         found,
-        columns=EVALUATION_COLUMNS,
-        export_name="evaluations",
-        export_title=_("Evaluations"),
+        filters=filter_form,
         context={
-            "filter_form": filter_form,
             "averages": selectors.average_scores(found),
             # Directors review ratings but do not call customers: no link to a page they may not open.
             "may_call_back": may_call_back(request.user),

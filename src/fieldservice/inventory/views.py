@@ -10,29 +10,42 @@ from django.utils.translation import gettext_lazy
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import require
 from fieldservice.core.forms import add_service_errors
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.inventory import selectors, services
 from fieldservice.inventory.forms import PartForm
 
-PART_COLUMNS = [
-    Column(gettext_lazy("Part number"), lambda p: p.part_number),
-    Column(gettext_lazy("Name"), lambda p: p.name),
-    Column(gettext_lazy("Specification"), lambda p: p.specification),
-    Column(gettext_lazy("Unit"), lambda p: p.get_unit_display()),
-    Column(gettext_lazy("Active"), lambda p: p.is_active),
-]
+PARTS = Listing(
+    columns=[
+        Column(
+            gettext_lazy("Part number"),
+            lambda p: p.part_number,
+            cell="{% if may_change %}<a href=\"{% url 'inventory:part_edit' row.pk %}\">{{ row.part_number }}</a>"
+            "{% else %}{{ row.part_number }}{% endif %}",
+        ),
+        Column(gettext_lazy("Name"), lambda p: p.name),
+        Column(gettext_lazy("Specification"), lambda p: p.specification, default="—"),
+        Column(gettext_lazy("Unit"), lambda p: p.get_unit_display()),
+        Column(
+            gettext_lazy("Active"),
+            lambda p: p.is_active,
+            cell="core/cells/active.html",
+        ),
+    ],
+    search=gettext_lazy("Part number or name"),
+    empty=gettext_lazy("No parts in the catalogue yet."),
+    empty_filtered=gettext_lazy("No part matches this search."),
+    export_name="parts",
+    export_title=gettext_lazy("Parts"),
+)
 
 
 @login_required
 def part_list(request):
     require(can(request.user, Capability.VIEW_PARTS))
-    return render_list(
+    return PARTS.render(
         request,
         "inventory/part_list.html",
         selectors.parts_for(request.user, request.GET.get("q", "")),
-        columns=PART_COLUMNS,
-        export_name="parts",
-        export_title=_("Parts"),
         context={"may_change": can(request.user, Capability.CHANGE_PARTS)},
     )
 

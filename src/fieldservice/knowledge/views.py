@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.core.validation import parse_id
 from fieldservice.knowledge import selectors, services
 from fieldservice.knowledge.forms import ArticleFilterForm, ArticleForm
@@ -19,16 +19,34 @@ from fieldservice.knowledge.models import Article
 from fieldservice.knowledge.permissions import may_manage_knowledge
 from fieldservice.workorders.selectors import fault_categories, get_work_order_for
 
-ARTICLE_COLUMNS = [
-    Column(gettext_lazy("Title"), lambda a: a.title),
-    Column(gettext_lazy("Fault category"), lambda a: a.fault_category or ""),
-    Column(gettext_lazy("Product model"), lambda a: a.product_model or ""),
-    Column(gettext_lazy("Status"), lambda a: a.get_status_display()),
-    Column(gettext_lazy("Symptoms"), lambda a: a.symptoms),
-    Column(gettext_lazy("Cause"), lambda a: a.cause),
-    Column(gettext_lazy("Solution"), lambda a: a.solution),
-    Column(gettext_lazy("Updated"), lambda a: a.updated_at),
-]
+ARTICLES = Listing(
+    columns=[
+        Column(
+            gettext_lazy("Title"),
+            lambda a: a.title,
+            cell="<a href=\"{% url 'knowledge:detail' row.pk %}\">{{ row.title }}</a>"
+            '{% if row.snippet %}<br><small class="muted">{{ row.snippet }}</small>{% endif %}',
+        ),
+        Column(gettext_lazy("Fault category"), lambda a: a.fault_category or "", default="—"),
+        Column(gettext_lazy("Product model"), lambda a: a.product_model or "", default="—"),
+        Column(
+            gettext_lazy("Status"),
+            lambda a: a.get_status_display(),
+            badge=lambda a: "ok" if a.status == "published" else "warn",
+            when="may_manage",
+        ),
+        Column(gettext_lazy("Symptoms"), lambda a: a.symptoms, page=False),
+        Column(gettext_lazy("Cause"), lambda a: a.cause, page=False),
+        Column(gettext_lazy("Solution"), lambda a: a.solution, page=False),
+        Column(gettext_lazy("Updated"), lambda a: a.updated_at, date="SHORT_DATE_FORMAT"),
+    ],
+    filter_form=ArticleFilterForm,
+    search=gettext_lazy("Symptom, alarm, cause…"),
+    empty=gettext_lazy("No articles yet."),
+    empty_filtered=gettext_lazy("No articles match this search."),
+    export_name="knowledge",
+    export_title=gettext_lazy("Knowledge base"),
+)
 FORM_FIELDS = ["title", "fault_category", "product_model", "symptoms", "cause", "solution"]
 # The list shows at most this many search hits, best first.
 LIST_SEARCH_LIMIT = 200
@@ -42,20 +60,18 @@ def _require_view(user) -> None:
 def article_list(request):
     _require_view(request.user)
     may_manage = may_manage_knowledge(request.user)
-    filter_form = ArticleFilterForm(request.GET or None, show_status=may_manage)
+    filter_form = ARTICLES.filters(request, show_status=may_manage)
     filters = filter_form.filters() if request.GET else {}
     articles = selectors.filter_articles(selectors.articles_for(request.user), **filters)
     query = request.GET.get("q", "").strip()
     if query:
         articles = selectors.search_articles(request.user, query, articles=articles, limit=LIST_SEARCH_LIMIT)
-    return render_list(
+    return ARTICLES.render(
         request,
         "knowledge/article_list.html",
         articles,
-        columns=ARTICLE_COLUMNS,
-        export_name="knowledge",
-        export_title=_("Knowledge base"),
-        context={"filter_form": filter_form, "may_manage": may_manage},
+        filters=filter_form,
+        context={"may_manage": may_manage},
     )
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.notifications import selectors, services
 from fieldservice.notifications.choices import ALWAYS_IN_APP, Channel, DeliveryStatus, Event
 from fieldservice.notifications.defaults import SAMPLE_CONTEXT
@@ -29,23 +29,56 @@ from fieldservice.notifications.forms import (
 from fieldservice.notifications.models import NotificationTemplate
 from fieldservice.notifications.permissions import may_manage_notifications
 
-NOTIFICATION_COLUMNS = [
-    Column(gettext_lazy("Created"), lambda n: n.created_at),
-    Column(gettext_lazy("Title"), lambda n: n.title),
-    Column(gettext_lazy("Text"), lambda n: n.body),
-    Column(gettext_lazy("Read"), lambda n: n.read_at),
-]
-DELIVERY_COLUMNS = [
-    Column(gettext_lazy("Created"), lambda d: d.notification.created_at),
-    Column(gettext_lazy("Recipient"), lambda d: d.notification.recipient),
-    Column(gettext_lazy("Event"), lambda d: d.notification.event),
-    Column(gettext_lazy("Title"), lambda d: d.notification.title),
-    Column(gettext_lazy("Channel"), lambda d: d.get_channel_display()),
-    Column(gettext_lazy("Status"), lambda d: d.get_status_display()),
-    Column(gettext_lazy("Attempts"), lambda d: d.attempts),
-    Column(gettext_lazy("Sent"), lambda d: d.sent_at),
-    Column(gettext_lazy("Last error"), lambda d: d.last_error),
-]
+NOTIFICATIONS = Listing(
+    columns=[
+        Column(gettext_lazy("Created"), lambda n: n.created_at, page=False),
+        Column(gettext_lazy("Notification"), cell="notifications/cells/notification.html", export=False),
+        Column(gettext_lazy("Created"), lambda n: n.created_at, date="SHORT_DATETIME_FORMAT", export=False),
+        Column(gettext_lazy("Title"), lambda n: n.title, page=False),
+        Column(gettext_lazy("Text"), lambda n: n.body, page=False),
+        Column(gettext_lazy("Read"), lambda n: n.read_at, page=False),
+        Column("", cell="notifications/cells/mark_read.html", export=False),
+    ],
+    row_class=lambda n: "read" if n.read_at else "unread",
+    row_id="notification",
+    export_link=False,
+    empty=gettext_lazy("No notifications yet. New work, assignments and deadline warnings will show up here."),
+    empty_filtered=gettext_lazy("No unread notifications."),
+    export_name="notifications",
+    export_title=gettext_lazy("Notifications"),
+)
+DELIVERIES = Listing(
+    columns=[
+        Column(gettext_lazy("Created"), lambda d: d.notification.created_at, date="SHORT_DATETIME_FORMAT"),
+        Column(gettext_lazy("Recipient"), lambda d: d.notification.recipient),
+        Column(
+            gettext_lazy("Notification"),
+            cell='{{ row.notification.title|truncatechars:80 }}<br><small class="muted">'
+            "{{ row.notification.event }} · {{ row.key }}</small>",
+            export=False,
+        ),
+        Column(gettext_lazy("Event"), lambda d: d.notification.event, page=False),
+        Column(gettext_lazy("Title"), lambda d: d.notification.title, page=False),
+        Column(gettext_lazy("Channel"), lambda d: d.get_channel_display()),
+        Column(
+            gettext_lazy("Status"), lambda d: d.get_status_display(), cell="notifications/cells/delivery_status.html"
+        ),
+        Column(gettext_lazy("Attempts"), lambda d: d.attempts),
+        Column(gettext_lazy("Sent"), lambda d: d.sent_at, page=False),
+        Column(
+            gettext_lazy("Last error"),
+            lambda d: d.last_error,
+            cell='<small>{{ row.last_error|truncatechars:200|default:"—" }}</small>',
+        ),
+        Column("", cell="notifications/cells/delivery_retry.html", export=False),
+    ],
+    filter_form=DeliveryFilterForm,
+    row_id="delivery",
+    empty=gettext_lazy("Nothing has been sent yet."),
+    empty_filtered=gettext_lazy("No deliveries match these filters."),
+    export_name="deliveries",
+    export_title=gettext_lazy("Deliveries"),
+)
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
 
@@ -78,14 +111,12 @@ def notification_list(request):
     unread_only = request.GET.get("unread") == "1"
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
-    return render_list(
+    return NOTIFICATIONS.render(
         request,
         "notifications/notification_list.html",
         notifications,
-        columns=NOTIFICATION_COLUMNS,
-        export_name="notifications",
-        export_title=_("Notifications"),
         context={
+            "filtered": unread_only,
             "unread_only": unread_only,
             "unread_count": selectors.unread_count(request.user),
             "may_manage": may_manage_notifications(request.user),
@@ -392,16 +423,13 @@ def sms_delete(request, pk):
 @login_required
 def delivery_list(request):
     _require_manage(request.user)
-    filter_form = DeliveryFilterForm(request.GET or None)
+    filter_form = DELIVERIES.filters(request)
     filters = filter_form.filters() if request.GET else {}
-    return render_list(
+    return DELIVERIES.render(
         request,
         "notifications/delivery_list.html",
         selectors.deliveries_for(request.user, **filters),
-        columns=DELIVERY_COLUMNS,
-        export_name="deliveries",
-        export_title=_("Deliveries"),
-        context={"filter_form": filter_form},
+        filters=filter_form,
     )
 
 

@@ -18,7 +18,7 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.htmx import wants_fragment
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.scheduling import ical, selectors, services
 from fieldservice.scheduling.forms import AbsenceFilterForm, AbsenceForm, DurationForm, VisitForm
 from fieldservice.scheduling.panel import panel_context
@@ -87,13 +87,23 @@ def order_visit(request, pk):
 # Absences ---------------------------------------------------------------------------------------------
 
 
-ABSENCE_COLUMNS = [
-    Column(gettext_lazy("Engineer"), lambda a: str(a.engineer)),
-    Column(gettext_lazy("Kind"), lambda a: a.get_kind_display()),
-    Column(gettext_lazy("From"), lambda a: a.starts_at),
-    Column(gettext_lazy("Until"), lambda a: a.ends_at),
-    Column(gettext_lazy("Note"), lambda a: a.note),
-]
+ABSENCES = Listing(
+    columns=[
+        Column(gettext_lazy("Engineer"), lambda a: str(a.engineer)),
+        Column(gettext_lazy("Kind"), lambda a: a.get_kind_display()),
+        Column(gettext_lazy("From"), lambda a: a.starts_at, date="Y-m-d H:i"),
+        Column(gettext_lazy("Until"), lambda a: a.ends_at, date="Y-m-d H:i"),
+        Column(gettext_lazy("Note"), lambda a: a.note),
+        Column("", cell="scheduling/cells/absence_delete.html", export=False, when="manage"),
+    ],
+    filter_form=AbsenceFilterForm,
+    button=gettext_lazy("Search"),
+    order=("starts_at", "pk"),
+    row_id="absence",
+    empty=gettext_lazy("No absences."),
+    export_name="absences",
+    export_title=gettext_lazy("Absences"),
+)
 
 
 def _require_absences(user) -> None:
@@ -126,7 +136,7 @@ def absences(request):
                         % {"visits": _visit_list(hit)},
                     )
                 return redirect("scheduling:absences")
-    filter_form = AbsenceFilterForm(request.GET or None, engineers=engineers)
+    filter_form = ABSENCES.filters(request, engineers=engineers)
     items = selectors.absences_for(request.user)
     if filter_form.is_valid():
         if filter_form.cleaned_data.get("engineer"):
@@ -138,14 +148,13 @@ def absences(request):
     elif not request.GET:
         # Without a filter the list starts with what is still ahead.
         items = items.filter(ends_at__gt=timezone.now())
-    return render_list(
+    return ABSENCES.render(
         request,
         "scheduling/absence_list.html",
-        items.order_by("starts_at", "pk"),
-        columns=ABSENCE_COLUMNS,
-        export_name="absences",
-        export_title=_("Absences"),
-        context={"form": form, "filter_form": filter_form, "manage": manage},
+        items,
+        filters=filter_form,
+        hide_filters=() if manage else ("engineer",),
+        context={"form": form, "manage": manage},
     )
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from fieldservice.core.errors import require
 from fieldservice.core.forms import add_service_errors
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.core.validation import date_bounds, parse_id
 from fieldservice.sla import selectors, services
 from fieldservice.sla.choices import ClockState, Weekday
@@ -29,32 +29,55 @@ def _state_label(clock) -> str:
     return str(ClockState(selectors.clock_state(clock, timezone.now())).label)
 
 
-OVERDUE_COLUMNS = [
-    Column(gettext_lazy("Work order"), lambda c: c.work_order.number),
-    Column(gettext_lazy("Customer"), lambda c: c.work_order.customer.name),
-    Column(gettext_lazy("Priority"), lambda c: c.work_order.get_priority_display()),
-    Column(gettext_lazy("Target"), lambda c: c.get_kind_display()),
-    Column(gettext_lazy("Due at"), lambda c: c.due_at),
-    Column(gettext_lazy("State"), _state_label),
-]
+OVERDUE = Listing(
+    columns=[
+        Column(
+            gettext_lazy("Work order"),
+            lambda c: c.work_order.number,
+            cell="<a href=\"{% url 'workorders:order_detail' row.clock.work_order.pk %}\">"
+            "{{ row.clock.work_order.number }}</a>",
+        ),
+        Column(
+            gettext_lazy("Customer"),
+            lambda c: c.work_order.customer.name,
+            cell="{{ row.clock.work_order.customer.name }}",
+        ),
+        Column(
+            gettext_lazy("Priority"),
+            lambda c: c.work_order.get_priority_display(),
+            cell="{{ row.clock.work_order.get_priority_display }}",
+        ),
+        Column(gettext_lazy("Target"), lambda c: c.get_kind_display(), cell="{{ row.target_label }}"),
+        Column(gettext_lazy("Due at"), lambda c: c.due_at, cell='{{ row.clock.due_at|date:"Y-m-d H:i" }}'),
+        Column(
+            gettext_lazy("Business time left"),
+            cell="sla/cells/time_left.html",
+            export=False,
+        ),
+        Column(
+            gettext_lazy("State"),
+            _state_label,
+            cell='<span class="badge {{ row.colour }}">{{ row.state_label }}</span>',
+        ),
+    ],
+    page_rows=selectors.clock_rows,
+    filter_form=OverdueFilterForm,
+    search=gettext_lazy("Number or customer"),
+    empty=gettext_lazy("Nothing is overdue or at risk."),
+    empty_filtered=gettext_lazy("No clock matches this search."),
+    export_name="sla-overdue",
+    export_title=gettext_lazy("Overdue"),
+)
 
 
 @login_required
 def overdue(request):
     require(may_watch_overdue(request.user))
-    filter_form = OverdueFilterForm(request.GET or None)
+    filter_form = OVERDUE.filters(request)
     filters = filter_form.filters() if request.GET else {}
     now = timezone.now()
     clocks = selectors.overdue_clocks_for(request.user, query=request.GET.get("q", ""), now=now, **filters)
-    return render_list(
-        request,
-        "sla/overdue_list.html",
-        clocks,
-        columns=OVERDUE_COLUMNS,
-        export_name="sla-overdue",
-        export_title=_("Overdue"),
-        context={"filter_form": filter_form, "now": now},
-    )
+    return OVERDUE.render(request, "sla/overdue_list.html", clocks, filters=filter_form, context={"now": now})
 
 
 def _require_manage(user) -> None:

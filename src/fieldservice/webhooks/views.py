@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.webhooks import selectors, services
 from fieldservice.webhooks.choices import DeliveryStatus, WebhookEvent
 from fieldservice.webhooks.forms import DeliveryFilterForm, SubscriptionFilterForm, SubscriptionForm
@@ -24,24 +25,80 @@ def event_labels(subscription: WebhookSubscription) -> str:
     return ", ".join(str(EVENT_LABELS.get(event, event)) for event in subscription.events)
 
 
-SUBSCRIPTION_COLUMNS = [
-    Column(gettext_lazy("Name"), lambda s: s.name),
-    Column(gettext_lazy("URL"), lambda s: s.url),
-    Column(gettext_lazy("Events"), event_labels),
-    Column(gettext_lazy("Active"), lambda s: s.active),
-    Column(gettext_lazy("Created"), lambda s: s.created_at),
-]
-DELIVERY_COLUMNS = [
-    Column(gettext_lazy("Delivery"), lambda d: d.key),
-    Column(gettext_lazy("Event"), lambda d: d.get_event_display()),
-    Column(gettext_lazy("Status"), lambda d: d.get_status_display()),
-    Column(gettext_lazy("Attempts"), lambda d: d.attempts),
-    Column(gettext_lazy("Response status"), lambda d: d.response_status),
-    Column(gettext_lazy("Last error"), lambda d: d.last_error),
-    Column(gettext_lazy("Next attempt"), lambda d: d.next_attempt_at if d.status == DeliveryStatus.PENDING else None),
-    Column(gettext_lazy("Sent"), lambda d: d.sent_at),
-    Column(gettext_lazy("Created"), lambda d: d.created_at),
-]
+SUBSCRIPTIONS = Listing(
+    columns=[
+        Column(gettext_lazy("Name"), lambda s: s.name, link=lambda s: reverse("webhooks:detail", args=[s.pk])),
+        Column(gettext_lazy("URL"), lambda s: s.url, cell="<code>{{ row.url }}</code>"),
+        Column(
+            gettext_lazy("Events"),
+            event_labels,
+            cell='{% for event in row.events %}<span class="badge">{{ event }}</span> {% endfor %}',
+        ),
+        Column(
+            gettext_lazy("Active"),
+            lambda s: s.active,
+            cell="webhooks/cells/active.html",
+        ),
+        Column(gettext_lazy("Created"), lambda s: s.created_at, date="SHORT_DATE_FORMAT"),
+    ],
+    filter_form=SubscriptionFilterForm,
+    search=gettext_lazy("Name or URL"),
+    empty=gettext_lazy("No webhooks yet. Add one to send events to another system."),
+    empty_filtered=gettext_lazy("No webhooks match this search."),
+    export_name="webhooks",
+    export_title=gettext_lazy("Webhooks"),
+)
+DELIVERIES = Listing(
+    columns=[
+        Column(
+            gettext_lazy("Delivery"),
+            lambda d: d.key,
+            cell="webhooks/cells/delivery.html",
+        ),
+        Column(gettext_lazy("Event"), lambda d: d.get_event_display()),
+        Column(
+            gettext_lazy("Status"),
+            lambda d: d.get_status_display(),
+            cell="<span class=\"badge{% if row.status == 'sent' %} ok{% elif row.status == 'failed' %} bad"
+            '{% else %} warn{% endif %}">{{ row.get_status_display }}</span>\n          {% if row.sent_at %}'
+            '<br><small class="muted">{{ row.sent_at|date:"SHORT_DATETIME_FORMAT" }}</small>{% endif %}',
+        ),
+        Column(
+            gettext_lazy("Response"),
+            export=False,
+            cell='{{ row.response_status|default:"—" }}{% if row.response_excerpt %}<br><small class="muted">'
+            "{{ row.response_excerpt|truncatechars:80 }}</small>{% endif %}",
+        ),
+        Column(gettext_lazy("Attempts"), lambda d: d.attempts),
+        Column(gettext_lazy("Response status"), lambda d: d.response_status, page=False),
+        Column(
+            gettext_lazy("Last error"),
+            lambda d: d.last_error,
+            heading=gettext_lazy("Error"),
+            cell="{% if row.last_error %}<small>{{ row.last_error|truncatechars:160 }}</small>{% else %}—{% endif %}",
+        ),
+        Column(
+            gettext_lazy("Next attempt"),
+            lambda d: d.next_attempt_at if d.status == DeliveryStatus.PENDING else None,
+            cell='{% if row.status == "pending" %}{{ row.next_attempt_at|date:"SHORT_DATETIME_FORMAT" }}'
+            "{% else %}—{% endif %}",
+        ),
+        Column(gettext_lazy("Sent"), lambda d: d.sent_at, page=False),
+        Column(gettext_lazy("Created"), lambda d: d.created_at, date="SHORT_DATETIME_FORMAT"),
+        Column(
+            "",
+            cell="webhooks/cells/redeliver.html",
+            export=False,
+        ),
+    ],
+    filter_form=DeliveryFilterForm,
+    empty=gettext_lazy(
+        "Nothing sent yet. Deliveries appear here when a subscribed event happens, or press “Send test”."
+    ),
+    empty_filtered=gettext_lazy("No deliveries match these filters."),
+    export_name="webhook-deliveries",
+    export_title=gettext_lazy("Webhook deliveries"),
+)
 FORM_FIELDS = ["name", "url", "events", "active"]
 
 
@@ -52,19 +109,11 @@ def _require_manage(user) -> None:
 @login_required
 def subscription_list(request):
     _require_manage(request.user)
-    filter_form = SubscriptionFilterForm(request.GET or None)
+    filter_form = SUBSCRIPTIONS.filters(request)
     subscriptions = selectors.search_subscriptions(
         selectors.subscriptions_for(request.user), request.GET.get("q", ""), **filter_form.filters()
     )
-    return render_list(
-        request,
-        "webhooks/subscription_list.html",
-        subscriptions,
-        columns=SUBSCRIPTION_COLUMNS,
-        export_name="webhooks",
-        export_title=_("Webhooks"),
-        context={"filter_form": filter_form},
-    )
+    return SUBSCRIPTIONS.render(request, "webhooks/subscription_list.html", subscriptions, filters=filter_form)
 
 
 def _secret_page(request, subscription: WebhookSubscription, *, rotated: bool):
@@ -93,22 +142,19 @@ def subscription_create(request):
 def subscription_detail(request, pk: int):
     _require_manage(request.user)
     subscription = selectors.get_subscription_for(request.user, pk)
-    filter_form = DeliveryFilterForm(request.GET or None)
+    filter_form = DELIVERIES.filters(request)
     deliveries = selectors.filter_deliveries(
         selectors.deliveries_for(request.user, subscription), **filter_form.filters()
     )
-    return render_list(
+    return DELIVERIES.render(
         request,
         "webhooks/subscription_detail.html",
         deliveries,
-        columns=DELIVERY_COLUMNS,
-        export_name="webhook-deliveries",
-        export_title=_("Webhook deliveries"),
+        filters=filter_form,
         context={
             "subscription": subscription,
             "destination": services.sending_state(subscription),
             "event_labels": event_labels(subscription),
-            "filter_form": filter_form,
             "redeliverable": {DeliveryStatus.SENT, DeliveryStatus.FAILED},
         },
     )

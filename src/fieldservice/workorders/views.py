@@ -19,7 +19,7 @@ from fieldservice.assets.selectors import get_equipment_for, registered_equipmen
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.htmx import wants_fragment
-from fieldservice.core.listing import Column, render_list
+from fieldservice.core.listing import Column, Listing
 from fieldservice.core.validation import parse_id
 from fieldservice.customers.selectors import contacts_for, get_customer_for, search_customers, sites_for
 from fieldservice.workorders import exports, hooks, selectors
@@ -50,19 +50,53 @@ from fieldservice.workorders.permissions import may_manage_orders, may_work_on
 from fieldservice.workorders.public_views import follow_url
 from fieldservice.workorders.services import intake, lifecycle
 
-REQUEST_COLUMNS = [
-    Column(gettext_lazy("Request number"), lambda r: r.number),
-    Column(gettext_lazy("Created"), lambda r: r.created_at),
-    Column(gettext_lazy("Status"), lambda r: r.get_status_display()),
-    Column(gettext_lazy("Channel"), lambda r: r.get_channel_display()),
-    Column(gettext_lazy("Customer"), lambda r: r.customer.name if r.customer else ""),
-    Column(gettext_lazy("Equipment"), lambda r: r.equipment.serial_number if r.equipment else ""),
-    Column(gettext_lazy("Service type"), lambda r: r.get_service_type_display()),
-    Column(gettext_lazy("Priority"), lambda r: r.get_priority_display()),
-    Column(gettext_lazy("Reporter"), lambda r: r.reporter_name),
-    Column(gettext_lazy("Reporter's phone"), lambda r: r.reporter_phone),
-    Column(gettext_lazy("Description"), lambda r: r.description),
-]
+REQUESTS = Listing(
+    columns=[
+        Column(
+            gettext_lazy("Request number"),
+            lambda r: r.number,
+            link=lambda r: reverse("workorders:request_detail", args=[r.pk]),
+        ),
+        Column(gettext_lazy("Created"), lambda r: r.created_at, date="Y-m-d H:i"),
+        Column(
+            gettext_lazy("Status"),
+            lambda r: r.get_status_display(),
+            cell="{% load workorders_tags %}{% request_status row %}",
+        ),
+        Column(gettext_lazy("Channel"), lambda r: r.get_channel_display()),
+        Column(gettext_lazy("Customer"), lambda r: r.customer.name if r.customer else "", default="—"),
+        Column(
+            gettext_lazy("Equipment"),
+            lambda r: r.equipment.serial_number if r.equipment else "",
+            cell="{% if row.equipment %}{{ row.equipment.product_model.code }} #{{ row.equipment.serial_number }}"
+            "{% else %}—{% endif %}",
+        ),
+        Column(gettext_lazy("Service type"), lambda r: r.get_service_type_display(), page=False),
+        Column(gettext_lazy("Priority"), lambda r: r.get_priority_display(), page=False),
+        Column(
+            gettext_lazy("Reporter"),
+            lambda r: r.reporter_name,
+            cell='{{ row.reporter_name|default:"" }} <span class="muted">{{ row.reporter_phone }}</span>',
+        ),
+        Column(gettext_lazy("Reporter's phone"), lambda r: r.reporter_phone, page=False),
+        Column(gettext_lazy("Description"), lambda r: r.description, cell="{{ row.description|truncatechars:80 }}"),
+    ],
+    filter_form=RequestFilterForm,
+    search=gettext_lazy("Number, phone or description"),
+    empty=gettext_lazy("No service requests yet."),
+    empty_filtered=gettext_lazy("No request matches this search."),
+    export_name="service-requests",
+    export_title=gettext_lazy("Requests"),
+)
+ORDERS = Listing(
+    columns=exports.order_columns,
+    filter_form=WorkOrderFilterForm,
+    search=gettext_lazy("Number, customer or serial"),
+    empty=gettext_lazy("No work orders yet."),
+    empty_filtered=gettext_lazy("No work order matches this search."),
+    export_name="work-orders",
+    export_title=gettext_lazy("Work orders"),
+)
 
 
 def _optional_url(name: str, *args) -> str:
@@ -209,17 +243,14 @@ def _search_requests(requests, text: str):
 def request_list(request):
     user = request.user
     require(can(user, Capability.VIEW_WORK_ORDERS))
-    filter_form = RequestFilterForm(request.GET or None, actor=user)
+    filter_form = REQUESTS.filters(request, actor=user)
     requests = _search_requests(selectors.requests_for(user), request.GET.get("q", "")).filter(**filter_form.filters())
-    return render_list(
+    return REQUESTS.render(
         request,
         "workorders/request_list.html",
         requests,
-        columns=REQUEST_COLUMNS,
-        export_name="service-requests",
-        export_title=_("Requests"),
+        filters=filter_form,
         context={
-            "filter_form": filter_form,
             "may_file": can(user, Capability.FILE_REQUESTS),
             "may_use_desk": _may_use_desk(user),
             "waiting": RequestStatus.UNCONFIRMED,
@@ -378,7 +409,7 @@ def _search_orders(orders, text: str):
 def order_list(request):
     user = request.user
     require(can(user, Capability.VIEW_WORK_ORDERS))
-    filter_form = WorkOrderFilterForm(request.GET or None, actor=user)
+    filter_form = ORDERS.filters(request, actor=user)
     filters = filter_form.filters()
     orders = _search_orders(selectors.work_orders_for(user), request.GET.get("q", ""))
     status = filters.pop("status", "")
@@ -387,14 +418,12 @@ def order_list(request):
     elif status:
         orders = orders.filter(status=status)
     orders = orders.filter(**filters)
-    return render_list(
+    return ORDERS.render(
         request,
         "workorders/order_list.html",
         exports.prepare_orders(orders),
-        columns=exports.order_columns(),
-        export_name="work-orders",
-        export_title=_("Work orders"),
-        context={"filter_form": filter_form, "to_dispatch": TO_DISPATCH},
+        filters=filter_form,
+        context={"to_dispatch": TO_DISPATCH},
     )
 
 
