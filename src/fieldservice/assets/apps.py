@@ -10,8 +10,11 @@ class AssetsConfig(AppConfig):
     def ready(self):
         from fieldservice.assets.choices import ACTION_LABELS
         from fieldservice.assets.importers import EQUIPMENT
+        from fieldservice.assets.views import customer_equipment_panel
+        from fieldservice.core import panels
         from fieldservice.core.events import register_action_labels
         from fieldservice.core.importing import register_importer
 
         register_action_labels(self.label, ACTION_LABELS)
         register_importer(EQUIPMENT)
+        panels.register("customers.customer", customer_equipment_panel)

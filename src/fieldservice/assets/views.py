@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -483,3 +484,9 @@ def public_equipment(request, token):
 def public_equipment_image(request, token):
     equipment = selectors.equipment_by_public_token(token)
     return _image_response(equipment.product_model)
+
+
+def customer_equipment_panel(request, customer) -> str:
+    """The customer's machines, a panel of the customer page (`core.panels`)."""
+    equipment = selectors.equipment_for(request.user).filter(customer=customer)
+    return render_to_string("assets/_customer_equipment.html", {"equipment": equipment}, request=request)

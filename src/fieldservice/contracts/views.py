@@ -28,12 +28,12 @@ from fieldservice.contracts.forms import (
     TerminateForm,
 )
 from fieldservice.contracts.permissions import may_manage_contracts
+from fieldservice.core import panels
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, Listing
 from fieldservice.core.validation import parse_id
 from fieldservice.customers.selectors import customers_for
-from fieldservice.workorders.selectors import work_orders_for
 
 CONTRACTS = Listing(
     columns=[
@@ -124,7 +124,7 @@ def contract_detail(request, pk: int):
     context = {
         "contract": contract,
         "machines": contract.equipment.select_related("product_model", "site").order_by("serial_number"),
-        "orders": work_orders_for(request.user).filter(contract=contract).order_by("-created_at", "-pk"),
+        "panels": panels.render("contracts.contract", request, contract),
         "periods": periods if len(periods) > 1 else [],
         "visits_used": used,
         "visits_left": max(contract.included_visits - used, 0) if contract.included_visits is not None else None,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from fieldservice.accounts.permissions import Capability, can
-from fieldservice.assets.selectors import equipment_for
+from fieldservice.core import panels
 from fieldservice.core.errors import require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, Listing
@@ -90,7 +90,7 @@ def customer_detail(request, pk: int):
         "customer": customer,
         "contacts": contacts_for(request.user).filter(customer=customer),
         "sites": sites_for(request.user).filter(customer=customer),
-        "equipment": equipment_for(request.user).filter(customer=customer),
+        "panels": panels.render("customers.customer", request, customer),
         "may_change": services.can_change_customers(request.user),
     }
     return render(request, "customers/customer_detail.html", context)

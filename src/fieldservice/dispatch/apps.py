@@ -8,6 +8,7 @@ class DispatchConfig(AppConfig):
     verbose_name = _("Dispatch")
 
     def ready(self):
+        from fieldservice.core import panels
         from fieldservice.core.events import register_action_labels
         from fieldservice.dispatch.assignments.api import AssignmentOut, order_assignments
         from fieldservice.dispatch.assignments.exports import ENGINEER, with_lead
@@ -20,7 +21,7 @@ class DispatchConfig(AppConfig):
         register_action_labels(self.label, ACTION_LABELS)
         register_order_column(ENGINEER, prepare=with_lead)
         hooks.on_moved(end_assignments_of_cancelled)
-        hooks.on_order_page(order_panel)
+        panels.register("workorders.order", order_panel)
         hooks.on_order_detail("assignments", list[AssignmentOut], order_assignments)
 
         from fieldservice.core.outbox import register_batch_consumer

@@ -13,6 +13,11 @@ class WorkOrdersConfig(AppConfig):
 
         register_action_labels(self.label, ACTION_LABELS)
 
+        from fieldservice.core import panels
+        from fieldservice.workorders.views import contract_orders_panel
+
+        panels.register("contracts.contract", contract_orders_panel)
+
         from fieldservice.core import periodic
 
         periodic.register("workorders.fetch_mail", "fieldservice.workorders.tasks.fetch_mail", 120)

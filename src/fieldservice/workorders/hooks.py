@@ -3,9 +3,9 @@
 An app that must act when an order is created or moves (SLA clocks start and stop, a cancelled
 order's assignments end) registers a hook here from its `ready()`; the lifecycle calls the hooks
 inside its own transaction, after the order's row and its service log are written, so a hook that
-raises undoes the whole move. An app that shows its rows of an order (its assignments) registers
-a panel of the order's page and a field of the order's API detail. workorders never imports
-those apps.
+raises undoes the whole move. An app that shows its rows of an order (its assignments) adds a
+field to the order's API detail here, and a panel of the order's page through `core.panels`
+(slot "workorders.order"). workorders never imports those apps.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from datetime import datetime
 
 from django.apps import apps
 from django.core.exceptions import AppRegistryNotReady
-from django.http import HttpRequest
 
 from fieldservice.accounts.models import User
 from fieldservice.workorders.models import WorkOrder
@@ -56,7 +55,6 @@ class DetailField:
 
 _created: list[Callable[[WorkOrder], object]] = []
 _moved: list[Callable[[list[Move]], object]] = []
-_panels: list[Callable[[HttpRequest, WorkOrder], str]] = []
 _detail_fields: list[DetailField] = []
 
 
@@ -82,17 +80,6 @@ def moved(moves: list[Move]) -> None:
     if moves:
         for hook in _moved:
             hook(moves)
-
-
-def on_order_page(panel: Callable[[HttpRequest, WorkOrder], str]) -> None:
-    """`panel(request, order)` returns the HTML of a panel beside the details on the work order
-    page, for the user of the request ("" to show none)."""
-    if panel not in _panels:
-        _panels.append(panel)
-
-
-def order_panels(request: HttpRequest, order: WorkOrder) -> list[str]:
-    return [html for html in (panel(request, order) for panel in _panels) if html]
 
 
 def on_order_detail(name: str, annotation: object, resolve: Callable[[WorkOrder], object]) -> None:

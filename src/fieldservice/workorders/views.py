@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,13 +17,14 @@ from django.views.decorators.http import require_POST
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.selectors import get_equipment_for, registered_equipment_for, search_equipment
+from fieldservice.core import panels
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.htmx import wants_fragment
 from fieldservice.core.listing import Column, Listing
 from fieldservice.core.validation import parse_id
 from fieldservice.customers.selectors import contacts_for, get_customer_for, search_customers, sites_for
-from fieldservice.workorders import exports, hooks, selectors
+from fieldservice.workorders import exports, selectors
 from fieldservice.workorders.choices import (
     OPEN_STATUSES,
     TO_DISPATCH_STATUSES,
@@ -435,7 +437,7 @@ def _order_context(request, order: WorkOrder, **forms) -> dict:
     context = {
         "order": order,
         "events": selectors.service_log(order),
-        "panels": hooks.order_panels(request, order),
+        "panels": panels.render("workorders.order", request, order),
         "attachments": order.attachments.all(),
         "request_photos": order.request.attachments.filter(kind=AttachmentKind.PHOTO),
         "may_manage": may_manage,
@@ -561,3 +563,9 @@ def attachment(request, pk):
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def contract_orders_panel(request, contract) -> str:
+    """The work orders under a contract, a panel of the contract page (`core.panels`)."""
+    orders = selectors.work_orders_for(request.user).filter(contract=contract).order_by("-created_at", "-pk")
+    return render_to_string("workorders/_contract_orders.html", {"orders": orders}, request=request)

@@ -52,7 +52,7 @@ def _require_dispatch(user) -> None:
 
 
 def order_panel(request, order) -> str:
-    """The order's engineers, a panel of the work order page (`workorders.hooks.on_order_page`)."""
+    """The order's engineers, a panel of the work order page (`core.panels`)."""
     assignments = selectors.assignments_for(request.user).filter(work_order=order).order_by("role", "assigned_at", "pk")
     return render_to_string(
         "dispatch/_order_assignments.html", {"order": order, "assignments": assignments}, request=request
