@@ -5,6 +5,8 @@ see what, so that the templates of every app above may load them."""
 from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.events import action_label as event_action_label
@@ -47,3 +49,16 @@ def get_item(mapping, key):
 @register.filter
 def action_label(action):
     return event_action_label(action)
+
+
+@register.filter
+def change_value(value):
+    """A value of a logged change as people read it: yes or no for a flag, the items of a list,
+    a dash for nothing (the log stores them as JSON: True, ["a", "b"], None)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return pgettext("between the items of a list", ", ").join(str(item) for item in value) if value else "—"
+    return value
