@@ -88,11 +88,12 @@ def receiver(allow_loopback):
 
 @pytest.fixture
 def dead_url(allow_loopback):
-    """An address on 127.0.0.1 where nothing listens (connection refused)."""
+    """An address on 127.0.0.1 where nothing listens (connection refused). The port stays bound,
+    without listening, for the whole test: released, it could be handed to the next server the
+    test (or another worker) starts, which would then answer the "dead" address."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/hooks/fsm"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/hooks/fsm"
 
 
 def signature_ok(request: dict, secret: str) -> bool:
