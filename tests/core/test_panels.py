@@ -4,6 +4,7 @@ each panel shows only what the viewer may see."""
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from fieldservice.core import panels
 from tests import factories
@@ -18,13 +19,21 @@ def slot(monkeypatch):
 
 
 def test_panels_render_in_the_order_they_were_registered_and_once(slot):
-    first, second = (lambda request, obj: f"<p>first {obj}</p>"), (lambda request, obj: "<p>second</p>")
+    first, second = (
+        (lambda request, obj: mark_safe(f"<p>first {obj}</p>")),
+        (lambda request, obj: mark_safe("<p>second</p>")),
+    )
     panels.register(slot, first)
     panels.register(slot, second)
     panels.register(slot, first)  # a second ready() (tests, reloads) does not show it twice
     html = panels.render(slot, RequestFactory().get("/"), 7)
     assert html == "<p>first 7</p><p>second</p>"
     assert panels.render("tests.other", RequestFactory().get("/"), 7) == ""
+
+
+def test_a_panel_that_returns_plain_text_is_escaped(slot):
+    panels.register(slot, lambda request, obj: "<script>alert(1)</script>")
+    assert panels.render(slot, RequestFactory().get("/"), None) == "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 def test_the_customer_page_shows_the_machines_panel_of_assets(personas, client_for):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 Panel = Callable[[HttpRequest, Any], str]
@@ -27,5 +28,6 @@ def register(slot: str, panel: Panel) -> None:
 
 def render(slot: str, request: HttpRequest, obj: Any) -> SafeString:
     """The HTML of every panel registered for `slot`, for the page of `obj`."""
-    # Each panel renders a template with autoescaping on; what it returns is markup.
-    return mark_safe("".join(panel(request, obj) for panel in _panels.get(slot, ())))  # noqa: S308
+    # A panel's rendered template is safe markup already; a plain string is escaped, so a panel
+    # that returns text by mistake cannot inject HTML into the page.
+    return mark_safe("".join(conditional_escape(panel(request, obj)) for panel in _panels.get(slot, ())))  # noqa: S308
