@@ -187,3 +187,21 @@ def contract(customer_obj=None, machines=None, actor=None, activate=False, **fie
     if activate:
         made = contract_services.activate_contract(made, actor=actor or system_user())
     return made
+
+
+def warehouse(organisation: Organisation | None = None, actor=None, **fields):
+    organisation = organisation or own_company()
+    number = seq()
+    fields.setdefault("code", f"WH-{number:04d}")
+    fields.setdefault("name", f"Warehouse {number}")
+    kind = fields.pop("kind", "provider" if organisation.kind == OrganisationKind.PROVIDER else "central")
+    return inventory_services.create_warehouse(
+        actor=actor or system_user(), organisation=organisation, kind=kind, **fields
+    )
+
+
+def stock(warehouse_obj, part_obj, quantity, actor=None, **fields):
+    """Receive `quantity` of `part_obj` into `warehouse_obj` through the ledger."""
+    return inventory_services.receive_stock(
+        warehouse_obj, actor=actor or system_user(), part=part_obj, quantity=quantity, **fields
+    )

@@ -22,6 +22,9 @@ class Capability(StrEnum):
     CHANGE_PRODUCT_MODELS = "assets.change_product_models"
     VIEW_PARTS = "inventory.view_parts"
     CHANGE_PARTS = "inventory.change_parts"
+    VIEW_STOCK = "inventory.view_stock"
+    MANAGE_STOCK = "inventory.manage_stock"
+    REQUEST_PARTS = "inventory.request_parts"
     VIEW_PEOPLE = "accounts.view_people"
     MANAGE_PEOPLE = "accounts.manage_people"
     MANAGE_PROVIDER_ENGINEERS = "accounts.manage_provider_engineers"
@@ -77,6 +80,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_WORK_ORDERS,
         C.FILE_REQUESTS,
         C.MANAGE_WORK_ORDERS,
+        C.VIEW_STOCK,
         C.DISPATCH,
         C.MANAGE_DISPATCH_RULES,
         C.MANAGE_SCHEDULES,
@@ -90,6 +94,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_PARTS,
         C.VIEW_WORK_ORDERS,
         C.WORK_IN_FIELD,
+        C.REQUEST_PARTS,
         C.GRAB_ORDERS,
         C.VIEW_KNOWLEDGE,
     },
@@ -99,16 +104,28 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_PARTS,
         C.VIEW_PEOPLE,
         C.MANAGE_PROVIDER_ENGINEERS,
+        C.VIEW_STOCK,
+        C.MANAGE_STOCK,
         C.VIEW_WORK_ORDERS,
         C.FILE_REQUESTS,
         C.ASSIGN_PROVIDER_ENGINEERS,
         C.VIEW_KNOWLEDGE,
     },
-    Role.PARTS_KEEPER: {C.VIEW_ASSETS, C.VIEW_PARTS, C.CHANGE_PARTS, C.VIEW_CUSTOMERS, C.VIEW_WORK_ORDERS},
+    Role.PARTS_KEEPER: {
+        C.VIEW_ASSETS,
+        C.VIEW_PARTS,
+        C.CHANGE_PARTS,
+        C.VIEW_STOCK,
+        C.MANAGE_STOCK,
+        C.IMPORT_DATA,
+        C.VIEW_CUSTOMERS,
+        C.VIEW_WORK_ORDERS,
+    },
     Role.DIRECTOR: {
         C.VIEW_CUSTOMERS,
         C.VIEW_ASSETS,
         C.VIEW_PARTS,
+        C.VIEW_STOCK,
         C.VIEW_PEOPLE,
         C.VIEW_EVENTS,
         C.VIEW_WORK_ORDERS,

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fieldservice.accounts import hooks
 from fieldservice.accounts.choices import (
     ROLES_BY_ORGANISATION_KIND,
     WEEKDAY_LABELS,
@@ -83,6 +84,7 @@ def _ensure_engineer_profile(user: User, *, actor: User | None) -> None:
         return
     profile = EngineerProfile.objects.create(user=user)
     record_created(profile, actor=actor, fields=PROFILE_FIELDS, related=user)
+    hooks.engineer_profile_created(profile)
 
 
 @transaction.atomic
@@ -342,6 +344,8 @@ def save_engineer_profile(
     if errors:
         raise ValidationError(errors)
     profile, created = EngineerProfile.objects.get_or_create(user=user)
+    if created:
+        hooks.engineer_profile_created(profile)
     before = snapshot(profile, PROFILE_FIELDS)
     before_skills = {str(s.skill): s.level for s in profile.skills.select_related("skill")}
     profile.team = team

@@ -104,6 +104,12 @@ class ResolutionType(models.TextChoices):
     REMOTE_FIX = "remote_fix", _("Remote fix")
 
 
+class NeededPartSource(models.TextChoices):
+    FAULT_CATEGORY = "fault_category", _("Usual for the fault")
+    KNOWLEDGE = "knowledge", _("From the knowledge base")
+    AGENT = "agent", _("Added by a person")
+
+
 class AttachmentKind(models.TextChoices):
     PHOTO = "photo", _("Photo")
     SIGNATURE = "signature", _("Customer signature")

@@ -9,10 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from fieldservice.assets.models import Equipment
 from fieldservice.contracts.choices import Entitlement
 from fieldservice.customers.models import Contact, Customer, Site
+from fieldservice.inventory.models import Part
 from fieldservice.workorders.choices import (
     AttachmentKind,
     Channel,
     HoldReason,
+    NeededPartSource,
     Priority,
     RequestStatus,
     ResolutionType,
@@ -310,3 +312,52 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.pk}"
+
+
+class FaultCategoryPart(models.Model):
+    """A part a fault of this category usually needs: new orders of the category list it."""
+
+    category = models.ForeignKey(
+        FaultCategory, verbose_name=_("fault category"), on_delete=models.CASCADE, related_name="usual_parts"
+    )
+    part = models.ForeignKey(Part, verbose_name=_("part"), on_delete=models.CASCADE, related_name="+")
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3, default=1)
+
+    class Meta:
+        verbose_name = _("usual part")
+        verbose_name_plural = _("usual parts")
+        ordering = ["category", "part__part_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "part"], name="fault_category_part_unique"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="fault_category_part_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.part}"
+
+
+class NeededPart(models.Model):
+    """A part the order probably needs, so that dispatch can prefer an engineer who carries it."""
+
+    work_order = models.ForeignKey(
+        WorkOrder, verbose_name=_("work order"), on_delete=models.CASCADE, related_name="needed_parts"
+    )
+    part = models.ForeignKey(Part, verbose_name=_("part"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3, default=1)
+    source = models.CharField(_("source"), max_length=16, choices=NeededPartSource.choices)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("added by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("needed part")
+        verbose_name_plural = _("needed parts")
+        ordering = ["work_order", "part__part_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["work_order", "part"], name="needed_part_unique"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="needed_part_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.part}"

@@ -1,4 +1,4 @@
-"""Business rules for the parts catalogue (stock comes with the inventory issue)."""
+"""The parts catalogue."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -8,10 +8,10 @@ from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.errors import field_error, require
 from fieldservice.core.events import record_created, record_updated, snapshot
 from fieldservice.core.validation import check_length
-from fieldservice.inventory.choices import Unit
+from fieldservice.inventory.choices import Tracking, Unit
 from fieldservice.inventory.models import Part
 
-PART_FIELDS = ["part_number", "name", "specification", "unit", "is_active"]
+PART_FIELDS = ["part_number", "name", "specification", "unit", "tracking", "is_active"]
 
 
 def _check(fields: dict, part: Part | None = None) -> dict:
@@ -35,6 +35,12 @@ def _check(fields: dict, part: Part | None = None) -> dict:
         elif name == "unit":
             if value not in Unit.values:
                 raise field_error("unit", _("Unknown unit."), "invalid_choice")
+        elif name == "tracking":
+            if value not in Tracking.values:
+                raise field_error("tracking", _("Unknown kind of tracking."), "invalid_choice")
+            if part is not None and value != part.tracking and part.balances.filter(on_hand__gt=0).exists():
+                message = _("The part is in stock: empty its stock before changing how it is tracked.")
+                raise field_error("tracking", message, "in_stock")
         elif name == "is_active":
             value = bool(value)
         else:

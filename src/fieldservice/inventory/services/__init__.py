@@ -1,0 +1,35 @@
+"""Business rules of inventory, by topic: the catalogue, warehouses, the ledger (the one writer of
+stock), receipts. Callers write `services.receive_stock(...)` whichever module holds it."""
+
+from fieldservice.inventory.services.catalogue import PART_FIELDS, create_part, update_part
+from fieldservice.inventory.services.ledger import Document, Line, drift, post, quantity_of, transit_of
+from fieldservice.inventory.services.receipts import receive_stock, scrap_stock, serials_of
+from fieldservice.inventory.services.warehouses import (
+    create_bin,
+    create_warehouse,
+    open_van,
+    set_keepers,
+    update_warehouse,
+    van_for,
+)
+
+__all__ = [
+    "PART_FIELDS",
+    "Document",
+    "Line",
+    "create_bin",
+    "create_part",
+    "create_warehouse",
+    "drift",
+    "open_van",
+    "post",
+    "quantity_of",
+    "receive_stock",
+    "scrap_stock",
+    "serials_of",
+    "set_keepers",
+    "transit_of",
+    "update_part",
+    "update_warehouse",
+    "van_for",
+]
