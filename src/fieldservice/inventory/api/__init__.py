@@ -1,0 +1,8 @@
+"""HTTP API of inventory (under /api/v1/): one router per topic, joined here."""
+
+from ninja import Router
+
+from fieldservice.inventory.api import catalogue
+
+router = Router()
+router.add_router("", catalogue.router)
