@@ -356,6 +356,15 @@ class TransferLine(models.Model):
     shipped = models.DecimalField(_("shipped"), default=ZERO, **QUANTITY)
     received = models.DecimalField(_("received"), default=ZERO, **QUANTITY)
     units = models.ManyToManyField(SerialUnit, verbose_name=_("serial units"), blank=True, related_name="+")
+    # A defective part brought back on a return: the line carries it, one line per part owed.
+    defect = models.ForeignKey(
+        "DefectivePart",
+        verbose_name=_("defective part"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="return_lines",
+    )
 
     class Meta:
         verbose_name = _("transfer line")

@@ -4,6 +4,17 @@ stock), receipts. Callers write `services.receive_stock(...)` whichever module h
 from fieldservice.inventory.services.catalogue import PART_FIELDS, create_part, update_part
 from fieldservice.inventory.services.ledger import Document, Line, drift, post, quantity_of, transit_of
 from fieldservice.inventory.services.receipts import receive_stock, scrap_stock, serials_of
+from fieldservice.inventory.services.transfers import (
+    approve_transfer,
+    cancel_transfer,
+    may_receive,
+    may_request,
+    may_ship,
+    receive_transfer,
+    reject_transfer,
+    request_transfer,
+    ship_transfer,
+)
 from fieldservice.inventory.services.warehouses import (
     create_bin,
     create_warehouse,
@@ -15,6 +26,24 @@ from fieldservice.inventory.services.warehouses import (
 
 __all__ = [
     "PART_FIELDS",
+    "approve_transfer",
+    "cancel_transfer",
+    "may_receive",
+    "may_request",
+    "may_ship",
+    "receive_transfer",
+    "reject_transfer",
+    "request_transfer",
+    "ship_transfer",
+    "approve_transfer",
+    "cancel_transfer",
+    "may_receive",
+    "may_request",
+    "may_ship",
+    "receive_transfer",
+    "reject_transfer",
+    "request_transfer",
+    "ship_transfer",
     "Document",
     "Line",
     "create_bin",
