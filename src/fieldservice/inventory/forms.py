@@ -13,8 +13,13 @@ class PartForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     specification = forms.CharField(label=_("Specification"), max_length=300, required=False)
     unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices, initial=Unit.PIECE)
-    tracking = forms.ChoiceField(label=_("Tracking"), choices=Tracking.choices, initial=Tracking.NONE)
+    # Left out of a post (an older client), the part keeps its tracking: see `changes`.
+    tracking = forms.ChoiceField(label=_("Tracking"), choices=Tracking.choices, initial=Tracking.NONE, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def changes(self) -> dict:
+        """The cleaned fields for the catalogue services, without a tracking nobody chose."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "tracking" or value}
 
 
 class WarehouseFilterForm(forms.Form):

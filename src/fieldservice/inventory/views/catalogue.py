@@ -56,7 +56,7 @@ def part_create(request):
     form = PartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            part = services.create_part(actor=request.user, **form.cleaned_data)
+            part = services.create_part(actor=request.user, **form.changes())
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -73,7 +73,7 @@ def part_edit(request, pk):
     form = PartForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_part(part, actor=request.user, **form.cleaned_data)
+            services.update_part(part, actor=request.user, **form.changes())
         except ValidationError as error:
             add_service_errors(form, error)
         else:
