@@ -180,7 +180,9 @@ def test_edit_keepers_and_bins(client_for, personas, stock):
     assert response.status_code == 302
     central.refresh_from_db()
     assert central.name == "Shanghai hub"
-    response = client.post(reverse("inventory:warehouse_keepers", args=[central.pk]), {"keepers": [personas.engineer.pk]})
+    response = client.post(
+        reverse("inventory:warehouse_keepers", args=[central.pk]), {"keepers": [personas.engineer.pk]}
+    )
     assert response.status_code == 200  # not a keeper: not a choice
     assert not central.keepers.exists()
     response = client.post(
@@ -264,7 +266,9 @@ def test_part_form_sets_tracking(client_for, personas):
         reverse("inventory:part_create"), {"part_number": "LOT-1", "name": "Grease", "unit": "kg", "tracking": "lot"}
     )
     assert response.status_code == 302
-    assert services.PART_FIELDS and selectors.parts_for(personas.parts_keeper).get(part_number="LOT-1").tracking == "lot"
+    assert (
+        services.PART_FIELDS and selectors.parts_for(personas.parts_keeper).get(part_number="LOT-1").tracking == "lot"
+    )
 
 
 # --- labels and menu -------------------------------------------------------------------------
