@@ -292,3 +292,21 @@ def test_menu_offers_stock_to_those_who_see_it(client_for, personas):
     url = reverse("inventory:stock_list")
     assert url in client_for(personas.parts_keeper).get("/").content.decode()
     assert url not in client_for(personas.agent).get("/").content.decode()
+
+
+def test_tracking_of_a_part_in_stock_cannot_change(client_for, personas, stock):
+    motor = stock["motor"]
+    response = client_for(personas.parts_keeper).post(
+        reverse("inventory:part_edit", args=[motor.pk]),
+        {"part_number": "MOTOR-1", "name": "Servo motor", "unit": "pcs", "tracking": "serial", "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert "tracking" in response.context["form"].errors
+    motor.refresh_from_db()
+    assert motor.tracking == Tracking.NONE
+
+
+def test_part_list_links_to_the_stock_for_those_who_see_it(client_for, personas, stock):
+    url = reverse("inventory:part_stock", args=[stock["motor"].pk])
+    assert url in client_for(personas.parts_keeper).get(reverse("inventory:part_list")).content.decode()
+    assert url not in client_for(personas.agent).get(reverse("inventory:part_list")).content.decode()

@@ -30,6 +30,7 @@ PARTS = Listing(
             lambda p: p.is_active,
             cell="core/cells/active.html",
         ),
+        Column(gettext_lazy("Stock"), cell="inventory/cells/part_stock_link.html", export=False, when="may_view_stock"),
     ],
     search=gettext_lazy("Part number or name"),
     empty=gettext_lazy("No parts in the catalogue yet."),
@@ -46,7 +47,10 @@ def part_list(request):
         request,
         "inventory/part_list.html",
         selectors.parts_for(request.user, request.GET.get("q", "")),
-        context={"may_change": can(request.user, Capability.CHANGE_PARTS)},
+        context={
+            "may_change": can(request.user, Capability.CHANGE_PARTS),
+            "may_view_stock": can(request.user, Capability.VIEW_STOCK),
+        },
     )
 
 
