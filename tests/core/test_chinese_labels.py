@@ -309,7 +309,7 @@ def test_import_templates_name_their_sheet_in_the_language_of_the_headers(person
     from fieldservice.core.importing import importers
 
     client = client_for(personas.admin)
-    assert [importer.kind for importer in importers()] == ["customers", "sites", "equipment"]
+    assert [importer.kind for importer in importers()] == ["customers", "sites", "opening_stock", "equipment"]
     for importer in importers():
         kind = importer.kind
         chinese = load_workbook(BytesIO(client.get(f"/import/template/{kind}.xlsx", headers=ZH).content)).worksheets[0]

@@ -7,7 +7,7 @@ from fieldservice.core import importing
 
 
 def test_the_owning_apps_register_their_kinds_in_the_order_the_page_offers_them():
-    assert [kind for kind, _label in importing.kind_choices()] == ["customers", "sites", "equipment"]
+    assert [kind for kind, _label in importing.kind_choices()] == ["customers", "sites", "opening_stock", "equipment"]
     assert importing.find_importer("parts") is None
 
 

@@ -10,9 +10,12 @@ class InventoryConfig(AppConfig):
     def ready(self):
         from fieldservice.accounts import hooks
         from fieldservice.core.events import register_action_labels
+        from fieldservice.core.importing import register_importer
         from fieldservice.inventory.choices import ACTION_LABELS
+        from fieldservice.inventory.importers import OPENING_STOCK
         from fieldservice.inventory.services import open_van
 
         register_action_labels(self.label, ACTION_LABELS)
         # Every engineer holds stock of his own from the day his profile exists.
         hooks.on_engineer_profile_created(open_van)
+        register_importer(OPENING_STOCK)

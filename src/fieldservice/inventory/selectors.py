@@ -1,11 +1,12 @@
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from fieldservice.accounts.models import User
+from fieldservice.accounts.choices import OrganisationKind
+from fieldservice.accounts.models import Organisation, User
 from fieldservice.accounts.permissions import Capability, can
-from fieldservice.inventory.choices import WarehouseKind
-from fieldservice.inventory.models import Part, StockBalance, StockMove, Warehouse
-from fieldservice.inventory.permissions import sees_all_stock
+from fieldservice.inventory.choices import Grade, WarehouseKind
+from fieldservice.inventory.models import Part, SerialUnit, StockBalance, StockLevel, StockMove, Warehouse
+from fieldservice.inventory.permissions import may_operate, sees_all_stock
 
 
 def parts_for(actor: User, text: str = "") -> QuerySet[Part]:
@@ -61,3 +62,47 @@ def moves_for(actor: User) -> QuerySet[StockMove]:
     return StockMove.objects.filter(warehouse__in=warehouses_for(actor)).select_related(
         "warehouse", "part", "unit", "actor"
     )
+
+
+def below_minimum(balances: QuerySet[StockBalance]) -> QuerySet[StockBalance]:
+    """Good stock under the minimum its warehouse should hold of the part (a stock level)."""
+    short = StockLevel.objects.filter(
+        warehouse=OuterRef("warehouse"), part=OuterRef("part"), minimum__gt=OuterRef("on_hand")
+    )
+    return balances.filter(Exists(short), grade=Grade.GOOD)
+
+
+def units_for(actor: User) -> QuerySet[SerialUnit]:
+    """Serial units in a warehouse `actor` sees, or that passed through one (fitted, scrapped, returned)."""
+    visible = warehouses_for(actor)
+    passed = StockMove.objects.filter(unit=OuterRef("pk"), warehouse__in=visible)
+    return SerialUnit.objects.filter(Q(warehouse__in=visible) | Exists(passed)).select_related("part", "warehouse")
+
+
+def get_unit_for(actor: User, pk: int) -> SerialUnit:
+    return get_object_or_404(units_for(actor), pk=pk)
+
+
+def operable_warehouses_for(actor: User, *, receiving: bool = False) -> QuerySet[Warehouse]:
+    """The active warehouses `actor` may move stock in (receiving: the kinds goods arrive in from outside)."""
+    warehouses = warehouses_for(actor).filter(is_active=True).exclude(kind=WarehouseKind.TRANSIT)
+    if receiving:
+        warehouses = warehouses.exclude(kind=WarehouseKind.VAN)
+    allowed = [warehouse.pk for warehouse in warehouses.prefetch_related("keepers") if may_operate(actor, warehouse)]
+    return Warehouse.objects.filter(pk__in=allowed)
+
+
+def warehouse_organisations_for(actor: User) -> QuerySet[Organisation]:
+    """The organisations `actor` may open a warehouse for: any (but a customer) for an
+    administrator, his own company for a keeper or a provider administrator."""
+    if sees_all_stock(actor):
+        return Organisation.objects.exclude(kind=OrganisationKind.CUSTOMER)
+    if not can(actor, Capability.MANAGE_STOCK) or actor.organisation_id is None:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(pk=actor.organisation_id).exclude(kind=OrganisationKind.CUSTOMER)
+
+
+def possible_keepers(warehouse: Warehouse) -> QuerySet[User]:
+    """The people of the warehouse's organisation who may keep stock."""
+    people = User.objects.filter(organisation_id=warehouse.organisation_id, is_active=True)
+    return User.objects.filter(pk__in=[user.pk for user in people if can(user, Capability.MANAGE_STOCK)])

@@ -30,6 +30,7 @@ PARTS = Listing(
             lambda p: p.is_active,
             cell="core/cells/active.html",
         ),
+        Column(gettext_lazy("Stock"), cell="inventory/cells/part_stock_link.html", export=False, when="may_view_stock"),
     ],
     search=gettext_lazy("Part number or name"),
     empty=gettext_lazy("No parts in the catalogue yet."),
@@ -46,7 +47,10 @@ def part_list(request):
         request,
         "inventory/part_list.html",
         selectors.parts_for(request.user, request.GET.get("q", "")),
-        context={"may_change": can(request.user, Capability.CHANGE_PARTS)},
+        context={
+            "may_change": can(request.user, Capability.CHANGE_PARTS),
+            "may_view_stock": can(request.user, Capability.VIEW_STOCK),
+        },
     )
 
 
@@ -56,7 +60,7 @@ def part_create(request):
     form = PartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            part = services.create_part(actor=request.user, **form.cleaned_data)
+            part = services.create_part(actor=request.user, **form.changes())
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -73,7 +77,7 @@ def part_edit(request, pk):
     form = PartForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_part(part, actor=request.user, **form.cleaned_data)
+            services.update_part(part, actor=request.user, **form.changes())
         except ValidationError as error:
             add_service_errors(form, error)
         else:
