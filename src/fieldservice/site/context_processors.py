@@ -43,6 +43,7 @@ NAVIGATION = [
             (_("Equipment"), "assets:equipment_list", Capability.VIEW_ASSETS),
             (_("Product models"), "assets:product_model_list", Capability.VIEW_ASSETS),
             (_("Parts"), "inventory:part_list", Capability.VIEW_PARTS),
+            (_("Requisitions and transfers"), "inventory:transfer_list", Capability.VIEW_STOCK),
         ],
     ),
     (
