@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import ServiceArea
 from fieldservice.inventory import selectors
-from fieldservice.inventory.choices import Grade, Tracking, Unit, WarehouseKind
+from fieldservice.inventory.choices import Delivery, Grade, Tracking, TransferKind, TransferStatus, Unit, WarehouseKind
+from fieldservice.inventory.models import DefectivePart, Warehouse
 from fieldservice.inventory.services.warehouses import CREATED_KINDS
 
 
@@ -147,3 +148,257 @@ class LabelsForm(forms.Form):
         self.fields["warehouse"].queryset = (
             selectors.warehouses_for(user).exclude(kind=WarehouseKind.TRANSIT).order_by("code")
         )
+
+
+# Requisitions, transfers and returns. Quantities stay text here: the service parses them and names
+# the line it refuses (`lines[0].quantity`, `quantities[12]`), and the page puts that on the field.
+
+LINE_ROWS = 6
+
+
+class LinesMixin:
+    """Rows of part number, quantity and lot; the rows left empty are ignored."""
+
+    rows = LINE_ROWS
+
+    def add_line_fields(self, rows: int | None = None, *, lots: bool = True) -> None:
+        self.rows = rows or self.rows
+        self.with_lots = lots
+        for row in range(self.rows):
+            self.fields[f"part_{row}"] = forms.CharField(label=_("Part number"), max_length=64, required=False)
+            self.fields[f"quantity_{row}"] = forms.CharField(label=_("Quantity"), max_length=20, required=False)
+            if lots:
+                self.fields[f"lot_{row}"] = forms.CharField(label=_("Lot"), max_length=64, required=False)
+
+    def line_rows(self) -> list[list]:
+        """The bound fields by row, for the template's table."""
+        names = ("part", "quantity", "lot") if self.with_lots else ("part", "quantity")
+        return [[self[f"{name}_{row}"] for name in names] for row in range(self.rows)]
+
+    def clean_lines(self, parts) -> tuple[list[dict], dict[str, str]]:
+        """The filled rows as the service's lines, and the service's field names mapped to ours."""
+        lines, aliases = [], {}
+        for row in range(self.rows):
+            number = (self.cleaned_data.get(f"part_{row}") or "").strip()
+            quantity = (self.cleaned_data.get(f"quantity_{row}") or "").strip()
+            lot = (self.cleaned_data.get(f"lot_{row}") or "").strip() if self.with_lots else ""
+            if not (number or quantity or lot):
+                continue
+            if not number:
+                self.add_error(f"part_{row}", _("Enter the part number."))
+                continue
+            part = parts.filter(part_number__iexact=number).first()
+            if part is None:
+                self.add_error(f"part_{row}", _("No part with this number."))
+                continue
+            index = len(lines)
+            for name in ("part", "quantity", "lot"):
+                aliases[f"lines[{index}].{name}"] = f"{name}_{row}"
+            aliases[f"lines[{index}].grade"] = f"part_{row}"
+            lines.append({"part": part, "quantity": quantity or "", "lot": lot})
+        aliases["lines"] = "part_0"
+        return lines, aliases
+
+
+class TransferFilterForm(forms.Form):
+    q = forms.CharField(required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *TransferKind.choices])
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *TransferStatus.choices]
+    )
+    warehouse = forms.ModelChoiceField(
+        label=_("Warehouse"), required=False, queryset=Warehouse.objects.none(), empty_label=_("All warehouses")
+    )
+    urgent = forms.ChoiceField(
+        label=_("Urgent"),
+        required=False,
+        choices=[("", _("Urgent or not")), ("yes", _("Urgent")), ("no", _("Not urgent"))],
+    )
+
+    def __init__(self, *args, warehouses=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if warehouses is not None:
+            self.fields["warehouse"].queryset = warehouses
+
+    def filters(self) -> dict:
+        if not self.is_bound or not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "kind": data.get("kind") or "",
+            "status": data.get("status") or "",
+            "warehouse": data.get("warehouse"),
+            "urgent": {"yes": True, "no": False}.get(data.get("urgent") or ""),
+        }
+
+
+class TransferCreateForm(LinesMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (TransferKind.TRANSFER, _("Transfer between warehouses")),
+            (TransferKind.REQUISITION, _("Requisition for an engineer")),
+        ],
+    )
+    source = forms.ModelChoiceField(label=_("From"), queryset=Warehouse.objects.none())
+    destination = forms.ModelChoiceField(
+        label=_("To"),
+        queryset=Warehouse.objects.none(),
+        help_text=_("A warehouse, or an engineer's stock for a requisition."),
+    )
+    work_order_number = forms.CharField(label=_("Work order number"), max_length=32, required=False)
+    urgent = forms.BooleanField(label=_("Urgent"), required=False)
+    delivery = forms.ChoiceField(label=_("Delivery"), choices=Delivery.choices, initial=Delivery.SHIP)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, sources=None, destinations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources if sources is not None else Warehouse.objects.none()
+        self.fields["destination"].queryset = destinations if destinations is not None else Warehouse.objects.none()
+        self.add_line_fields()
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class PerLineForm(forms.Form):
+    """One field per line of a document, named after the line (`<prefix>_<line id>`), so the
+    service's `quantities[<line id>]` lands on it."""
+
+    def __init__(self, *args, lines=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        self.aliases: dict[str, str] = {}
+
+    def per_line(self, prefix: str, key: str) -> dict:
+        values = {}
+        for line in self.lines:
+            name = f"{prefix}_{line.pk}"
+            if name in self.fields:
+                self.aliases[f"{key}[{line.pk}]"] = name
+                value = self.cleaned_data.get(name)
+                if value not in (None, ""):
+                    values[line.pk] = value
+        return values
+
+
+class ApproveForm(PerLineForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for line in self.lines:
+            self.fields[f"q_{line.pk}"] = forms.CharField(
+                label=line.part.part_number, max_length=20, initial=line.requested.normalize()
+            )
+
+    def quantities(self) -> dict:
+        quantities = self.per_line("q", "quantities")
+        self.aliases["quantities"] = f"q_{self.lines[0].pk}" if self.lines else None
+        return quantities
+
+
+class ShipForm(PerLineForm):
+    delivery = forms.ChoiceField(label=_("Delivery"), choices=Delivery.choices)
+    carrier = forms.CharField(label=_("Carrier"), max_length=100, required=False)
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=100, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for line in self.lines:
+            if line.part.tracking == Tracking.SERIAL and line.defect_id is None and line.approved:
+                self.fields[f"s_{line.pk}"] = forms.CharField(
+                    label=_("Serial numbers of %(part)s") % {"part": line.part.part_number},
+                    max_length=5000,
+                    required=False,
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                    help_text=_("One per line or separated by spaces."),
+                )
+
+    def serials(self) -> dict:
+        return self.per_line("s", "serials")
+
+
+class TransferReceiveForm(PerLineForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for line in self.lines:
+            if not line.shipped:
+                continue
+            if line.part.tracking == Tracking.SERIAL and line.defect_id is None:
+                self.fields[f"m_{line.pk}"] = forms.CharField(
+                    label=_("Serials of %(part)s that did not arrive") % {"part": line.part.part_number},
+                    max_length=5000,
+                    required=False,
+                )
+            else:
+                self.fields[f"q_{line.pk}"] = forms.CharField(
+                    label=_("%(part)s received") % {"part": line.part.part_number},
+                    max_length=20,
+                    initial=line.shipped.normalize(),
+                )
+
+    def quantities(self) -> dict:
+        return self.per_line("q", "quantities")
+
+    def missing(self) -> dict:
+        return self.per_line("m", "missing")
+
+
+class VanRequestForm(LinesMixin, forms.Form):
+    """The engineer asks a warehouse for parts for his own stock (phone)."""
+
+    source = forms.ModelChoiceField(label=_("From"), queryset=Warehouse.objects.none())
+    urgent = forms.BooleanField(label=_("Urgent"), required=False)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    order = forms.CharField(required=False, widget=forms.HiddenInput)
+    number = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+
+    def __init__(self, *args, sources=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources if sources is not None else Warehouse.objects.none()
+        self.add_line_fields(4, lots=False)
+
+
+class VanReturnForm(forms.Form):
+    """The engineer sends good parts from his stock, and the defective parts he owes, back."""
+
+    destination = forms.ModelChoiceField(label=_("To"), queryset=Warehouse.objects.none())
+    defects = forms.ModelMultipleChoiceField(
+        label=_("Defective parts you owe"),
+        queryset=DefectivePart.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    def __init__(self, *args, destinations=None, balances=(), defects=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["destination"].queryset = destinations if destinations is not None else Warehouse.objects.none()
+        if defects is not None:
+            self.fields["defects"].queryset = defects
+        self.fields["defects"].label_from_instance = lambda d: " · ".join(
+            filter(None, [d.part.part_number, d.part.name, d.serial, d.work_order_number])
+        )
+        self.balances = list(balances)
+        for balance in self.balances:
+            self.fields[f"g_{balance.pk}"] = forms.CharField(
+                label=" ".join(filter(None, [balance.part.part_number, balance.lot])), max_length=20, required=False
+            )
+
+    def balance_rows(self) -> list:
+        return [(balance, self[f"g_{balance.pk}"]) for balance in self.balances]
+
+    def clean_lines(self) -> tuple[list[dict], dict[str, str]]:
+        lines, aliases = [], {"lines": None, "defects": "defects"}
+        for balance in self.balances:
+            quantity = (self.cleaned_data.get(f"g_{balance.pk}") or "").strip()
+            if not quantity or quantity == "0":
+                continue
+            aliases[f"lines[{len(lines)}].quantity"] = f"g_{balance.pk}"
+            aliases[f"lines[{len(lines)}].part"] = f"g_{balance.pk}"
+            lines.append({"part": balance.part, "quantity": quantity, "lot": balance.lot})
+        return lines, aliases

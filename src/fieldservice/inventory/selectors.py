@@ -4,8 +4,17 @@ from django.shortcuts import get_object_or_404
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import Organisation, User
 from fieldservice.accounts.permissions import Capability, can
-from fieldservice.inventory.choices import Grade, WarehouseKind
-from fieldservice.inventory.models import Part, SerialUnit, StockBalance, StockLevel, StockMove, Warehouse
+from fieldservice.inventory.choices import DefectStatus, Grade, WarehouseKind
+from fieldservice.inventory.models import (
+    DefectivePart,
+    Part,
+    SerialUnit,
+    StockBalance,
+    StockLevel,
+    StockMove,
+    Transfer,
+    Warehouse,
+)
 from fieldservice.inventory.permissions import may_operate, sees_all_stock
 
 
@@ -106,3 +115,82 @@ def possible_keepers(warehouse: Warehouse) -> QuerySet[User]:
     """The people of the warehouse's organisation who may keep stock."""
     people = User.objects.filter(organisation_id=warehouse.organisation_id, is_active=True)
     return User.objects.filter(pk__in=[user.pk for user in people if can(user, Capability.MANAGE_STOCK)])
+
+
+def transfers_for(actor: User) -> QuerySet[Transfer]:
+    """Requisitions, transfers and returns `actor` may see: those from or to a warehouse whose stock
+    he sees (an engineer: those of his own van)."""
+    places = warehouses_for(actor)
+    return (
+        Transfer.objects.filter(Q(source__in=places) | Q(destination__in=places))
+        .select_related("source", "destination", "requested_by")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def get_transfer_for(actor: User, pk: int) -> Transfer:
+    return get_object_or_404(transfers_for(actor), pk=pk)
+
+
+def van_transfers_for(engineer: User) -> QuerySet[Transfer]:
+    """The requests and returns of the engineer's own van (his phone pages), whoever wrote them."""
+    return (
+        Transfer.objects.filter(
+            Q(source__kind=WarehouseKind.VAN, source__engineer=engineer)
+            | Q(destination__kind=WarehouseKind.VAN, destination__engineer=engineer)
+        )
+        .select_related("source", "destination")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def get_van_transfer_for(engineer: User, pk: int) -> Transfer:
+    return get_object_or_404(van_transfers_for(engineer), pk=pk)
+
+
+def filter_transfers(transfers: QuerySet[Transfer], *, q="", kind="", status="", warehouse=None, urgent=None):
+    """The filters the list page and the API share."""
+    q = (q or "").strip()
+    if q:
+        transfers = transfers.filter(Q(number__icontains=q) | Q(work_order_number__icontains=q))
+    if kind:
+        transfers = transfers.filter(kind=kind)
+    if status:
+        transfers = transfers.filter(status=status)
+    if warehouse is not None:
+        transfers = transfers.filter(Q(source=warehouse) | Q(destination=warehouse))
+    if urgent is not None:
+        transfers = transfers.filter(urgent=urgent)
+    return transfers
+
+
+def van_stock_of(engineer: User) -> QuerySet[StockBalance]:
+    """What the engineer holds in his own van: each part, lot and grade with stock or a reservation."""
+    return (
+        StockBalance.objects.filter(warehouse__kind=WarehouseKind.VAN, warehouse__engineer=engineer)
+        .filter(Q(on_hand__gt=0) | Q(reserved__gt=0))
+        .select_related("part")
+        .order_by("part__part_number", "grade", "lot")
+    )
+
+
+def owed_defects_of(engineer: User) -> QuerySet[DefectivePart]:
+    """The defective parts the engineer removed from machines and has not sent back yet."""
+    return (
+        DefectivePart.objects.filter(engineer=engineer, status=DefectStatus.OWED)
+        .select_related("part", "warehouse")
+        .order_by("removed_at", "pk")
+    )
+
+
+def transfer_places_for(actor: User) -> QuerySet[Warehouse]:
+    """The places `actor` may name on a requisition, transfer or return: those whose stock he sees,
+    and the warehouses an engineer may ask for parts (the service decides what he may do)."""
+    return Warehouse.objects.filter(
+        Q(pk__in=warehouses_for(actor).values("pk")) | Q(pk__in=request_sources_for(actor).values("pk"))
+    )
+
+
+def defects_for(actor: User) -> QuerySet[DefectivePart]:
+    """Defective parts kept in (or owed from) a warehouse `actor` sees."""
+    return DefectivePart.objects.filter(warehouse__in=warehouses_for(actor)).select_related("part")

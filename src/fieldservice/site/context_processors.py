@@ -44,6 +44,7 @@ NAVIGATION = [
             (_("Product models"), "assets:product_model_list", Capability.VIEW_ASSETS),
             (_("Parts"), "inventory:part_list", Capability.VIEW_PARTS),
             (_("Stock"), "inventory:stock_list", Capability.VIEW_STOCK),
+            (_("Requisitions and transfers"), "inventory:transfer_list", Capability.VIEW_STOCK),
         ],
     ),
     (

@@ -2,8 +2,9 @@
 
 from ninja import Router
 
-from fieldservice.inventory.api import catalogue, stock
+from fieldservice.inventory.api import catalogue, stock, transfers
 
 router = Router()
 router.add_router("", catalogue.router)
 router.add_router("", stock.router)
+router.add_router("", transfers.router)

@@ -96,7 +96,8 @@ def quantity_of(value, field_name: str = "quantity", *, allow_zero: bool = False
         raise field_error(field_name, _("Enter a number."), "invalid")
     if amount < 0 or (amount == 0 and not allow_zero):
         raise field_error(field_name, _("The quantity must be more than zero."), "out_of_range")
-    if amount != amount.quantize(QUANTUM) or amount >= MAX_QUANTITY:
+    # The size first: quantizing a number as large as 1e999999 raises instead of answering.
+    if amount >= MAX_QUANTITY or amount != amount.quantize(QUANTUM):
         raise field_error(field_name, _("Enter a quantity like 2 or 2.5."), "invalid")
     return amount
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +40,15 @@ from fieldservice.inventory.choices import (
     TransferStatus,
     WarehouseKind,
 )
-from fieldservice.inventory.models import DefectivePart, Part, SerialUnit, Transfer, TransferLine, Warehouse
+from fieldservice.inventory.models import (
+    DefectivePart,
+    Part,
+    SerialUnit,
+    StockBalance,
+    Transfer,
+    TransferLine,
+    Warehouse,
+)
 from fieldservice.inventory.permissions import is_own_van, may_operate
 from fieldservice.inventory.services.ledger import Document, Line, post, quantity_of, transit_of
 
@@ -165,6 +174,38 @@ def _lines(kind: str, lines: list[dict]) -> list[dict]:
     return cleaned
 
 
+def _reserve(transfer: Transfer, lines: list[TransferLine], actor: User, field_of) -> None:
+    """Reserve the approved lines at the source. The ledger refuses more than is free and names
+    `quantity`; the person is told which of his lines it was (`field_of(index, line)`)."""
+    try:
+        post(
+            [
+                Line(
+                    transfer.source,
+                    line.part,
+                    MoveReason.RESERVE,
+                    reserved=line.approved,
+                    lot=line.lot,
+                    grade=line.grade,
+                )
+                for line in lines
+            ],
+            actor=actor,
+            document=_document(transfer),
+        )
+    except ValidationError as error:
+        if not hasattr(error, "error_dict") or set(error.error_dict) != {"quantity"}:
+            raise
+        free = {
+            (row.part_id, row.lot, row.grade): row.on_hand - row.reserved
+            for row in StockBalance.objects.filter(warehouse=transfer.source, part__in=[line.part for line in lines])
+        }
+        for index, line in enumerate(lines):
+            if line.approved and free.get((line.part_id, line.lot, line.grade), ZERO) < line.approved:
+                raise ValidationError({field_of(index, line): error.error_dict["quantity"]}) from None
+        raise
+
+
 def _number(transfer: Transfer) -> None:
     transfer.number = f"{PREFIX[transfer.kind]}{transfer.pk:07d}"
     Transfer.objects.filter(pk=transfer.pk).update(number=transfer.number)
@@ -256,13 +297,11 @@ def request_transfer(
         ]
     )
     if approved:
-        post(
-            [
-                Line(source, line.part, MoveReason.RESERVE, reserved=line.approved, lot=line.lot, grade=line.grade)
-                for line in made
-            ],
-            actor=actor,
-            document=_document(transfer),
+        _reserve(
+            transfer,
+            made,
+            actor,
+            lambda index, line: "defects" if line.defect_id else f"lines[{index}].quantity",
         )
         DefectivePart.objects.filter(pk__in=[d.pk for d in defects]).update(return_transfer=transfer)
     record_created(transfer, actor=actor, fields=["kind", "source", "destination", "urgent", "note"])
@@ -298,14 +337,7 @@ def approve_transfer(transfer: Transfer, *, actor: User, quantities: dict[int, o
     if not any(line.approved for line in lines):
         raise field_error("quantities", _("Approve at least one part, or reject the request."), "nothing_approved")
     TransferLine.objects.bulk_update(lines, ["approved"])
-    post(
-        [
-            Line(current.source, line.part, MoveReason.RESERVE, reserved=line.approved, lot=line.lot, grade=line.grade)
-            for line in lines
-        ],
-        actor=actor,
-        document=_document(current),
-    )
+    _reserve(current, lines, actor, lambda _index, line: f"quantities[{line.pk}]")
     current.status = TransferStatus.APPROVED
     current.approved_by, current.approved_at = actor, timezone.now()
     current.save(update_fields=["status", "approved_by", "approved_at"])
