@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.inventory.choices import WarehouseKind
-from fieldservice.inventory.models import Part, StockBalance, StockMove, Warehouse
+from fieldservice.inventory.models import Part, StockBalance, StockCount, StockLevel, StockMove, Warehouse
 from fieldservice.inventory.permissions import sees_all_stock
 
 
@@ -61,3 +61,18 @@ def moves_for(actor: User) -> QuerySet[StockMove]:
     return StockMove.objects.filter(warehouse__in=warehouses_for(actor)).select_related(
         "warehouse", "part", "unit", "actor"
     )
+
+
+def counts_for(actor: User) -> QuerySet[StockCount]:
+    """Counts of the warehouses `actor` sees (an engineer: the counts of his van)."""
+    return StockCount.objects.filter(warehouse__in=warehouses_for(actor)).select_related(
+        "warehouse", "created_by", "posted_by"
+    )
+
+
+def get_count_for(actor: User, pk: int) -> StockCount:
+    return get_object_or_404(counts_for(actor), pk=pk)
+
+
+def levels_for(actor: User) -> QuerySet[StockLevel]:
+    return StockLevel.objects.filter(warehouse__in=warehouses_for(actor)).select_related("warehouse", "part")
