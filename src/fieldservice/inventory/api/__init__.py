@@ -2,7 +2,9 @@
 
 from ninja import Router
 
-from fieldservice.inventory.api import catalogue
+from fieldservice.inventory.api import catalogue, counts, plans
 
 router = Router()
 router.add_router("", catalogue.router)
+router.add_router("", counts.router)
+router.add_router("", plans.router)
