@@ -121,6 +121,8 @@ ACTION_LABELS = {
     "transfer_received": _("transfer received"),
     "transfer_cancelled": _("transfer cancelled"),
     "count_posted": _("stock count posted"),
+    "count_cancelled": _("stock count cancelled"),
+    "levels_changed": _("stock levels changed"),
     "factory_return_shipped": _("sent to the factory"),
     "factory_finding": _("factory finding recorded"),
     "keepers_changed": _("keepers changed"),

@@ -4,7 +4,16 @@ from django.utils.translation import gettext_lazy as _
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import ServiceArea
 from fieldservice.inventory import selectors
-from fieldservice.inventory.choices import Delivery, Grade, Tracking, TransferKind, TransferStatus, Unit, WarehouseKind
+from fieldservice.inventory.choices import (
+    CountStatus,
+    Delivery,
+    Grade,
+    Tracking,
+    TransferKind,
+    TransferStatus,
+    Unit,
+    WarehouseKind,
+)
 from fieldservice.inventory.models import DefectivePart, Warehouse
 from fieldservice.inventory.services.warehouses import CREATED_KINDS
 
@@ -402,3 +411,29 @@ class VanReturnForm(forms.Form):
             aliases[f"lines[{len(lines)}].part"] = f"g_{balance.pk}"
             lines.append({"part": balance.part, "quantity": quantity, "lot": balance.lot})
         return lines, aliases
+
+
+class CountFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All"))] + CountStatus.choices)
+
+
+class OpenCountForm(forms.Form):
+    warehouse = forms.ModelChoiceField(label=_("Warehouse"), queryset=None)
+    blind = forms.BooleanField(
+        label=_("Blind count"),
+        required=False,
+        initial=True,
+        help_text=_("The counter does not see the expected quantities; you see the differences before posting."),
+    )
+
+    def __init__(self, *args, warehouses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = warehouses
+
+
+class LevelFilterForm(forms.Form):
+    warehouse = forms.ModelChoiceField(label=_("Warehouse"), required=False, queryset=None)
+
+    def __init__(self, *args, warehouses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = warehouses

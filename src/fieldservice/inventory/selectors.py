@@ -10,6 +10,7 @@ from fieldservice.inventory.models import (
     Part,
     SerialUnit,
     StockBalance,
+    StockCount,
     StockLevel,
     StockMove,
     Transfer,
@@ -194,3 +195,18 @@ def transfer_places_for(actor: User) -> QuerySet[Warehouse]:
 def defects_for(actor: User) -> QuerySet[DefectivePart]:
     """Defective parts kept in (or owed from) a warehouse `actor` sees."""
     return DefectivePart.objects.filter(warehouse__in=warehouses_for(actor)).select_related("part")
+
+
+def counts_for(actor: User) -> QuerySet[StockCount]:
+    """Counts of the warehouses `actor` sees (an engineer: the counts of his van)."""
+    return StockCount.objects.filter(warehouse__in=warehouses_for(actor)).select_related(
+        "warehouse", "created_by", "posted_by"
+    )
+
+
+def get_count_for(actor: User, pk: int) -> StockCount:
+    return get_object_or_404(counts_for(actor), pk=pk)
+
+
+def levels_for(actor: User) -> QuerySet[StockLevel]:
+    return StockLevel.objects.filter(warehouse__in=warehouses_for(actor)).select_related("warehouse", "part")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fieldservice.inventory.views import catalogue, stock, transfers, van, warehouses
+from fieldservice.inventory.views import catalogue, counts, plans, stock, transfers, van, warehouses
 
 app_name = "inventory"
 urlpatterns = [
@@ -35,4 +35,13 @@ urlpatterns = [
     path("my-stock/requests/<int:pk>/ship/", van.hand_over, name="van_ship"),
     path("my-stock/requests/<int:pk>/cancel/", van.cancel_request, name="van_cancel"),
     path("my-stock/return/", van.return_parts, name="van_return"),
+    path("counts/", counts.count_list, name="count_list"),
+    path("counts/new/", counts.count_open, name="count_open"),
+    path("counts/<int:pk>/", counts.count_sheet, name="count_sheet"),
+    path("counts/<int:pk>/review/", counts.count_review, name="count_review"),
+    path("counts/<int:pk>/cancel/", counts.count_cancel, name="count_cancel"),
+    path("plans/<int:pk>/", plans.plan, name="plan_detail"),
+    path("plans/<int:pk>/apply/", plans.plan_apply, name="plan_apply"),
+    path("plans/<int:pk>/refill/", plans.plan_refill, name="plan_refill"),
+    path("levels/", plans.levels_list, name="levels_list"),
 ]

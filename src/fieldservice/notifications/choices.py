@@ -40,6 +40,7 @@ class Event(models.TextChoices):
     POOL_GRAB_DECLINED = "pool.grab_declined", _("Your grab was declined")
     DESTINATION_OPENED = "destination.opened", _("Deliveries to a destination are paused")
     DESTINATION_RECOVERED = "destination.recovered", _("Deliveries to a destination work again")
+    STOCK_BELOW_MINIMUM = "stock.below_minimum", _("A part fell below its minimum stock")
 
 
 # Without a preference row: in the app and by e-mail yes, SMS and IM no.

@@ -9,7 +9,8 @@ Two kinds of message:
 - producer-addressed: the payload names the people ({"event", "recipients", "context", "url"});
   used by the SLA and expiry checks;
 - workflow topics, where the recipients follow rules kept here (work_order.created,
-  work_order.transitioned with verb dispatch, reject or complete).
+  work_order.transitioned with verb dispatch, reject or complete; stock.below_minimum to the
+  warehouse's keepers).
 
 A message consumed twice creates nothing twice: each notification has the key
 "<message key or m<message pk>>:<user id>" and each delivery is unique per channel.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from django.db.models import Q
 from django.urls import reverse
@@ -27,11 +29,13 @@ from django.utils import timezone, translation
 
 from fieldservice.accounts.choices import OrganisationKind, Role
 from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import ROLE_CAPABILITIES, Capability
 from fieldservice.core import destinations
 from fieldservice.core.outbox import batch_memo
 from fieldservice.core.tasks import prioritised
 from fieldservice.dispatch.choices import AssignmentRole
 from fieldservice.dispatch.models import Assignment
+from fieldservice.inventory.models import Warehouse
 from fieldservice.notifications import services
 from fieldservice.notifications.choices import Channel, Event
 from fieldservice.notifications.models import Delivery, ImEndpoint, Notification, SmsGateway
@@ -73,6 +77,8 @@ def plan_for(message) -> Plan | None:
         return _producer_plan(payload)
     if message.topic in (Event.DESTINATION_OPENED, Event.DESTINATION_RECOVERED):
         return _destination_plan(message.topic, payload)
+    if message.topic == Event.STOCK_BELOW_MINIMUM:
+        return _stock_plan(payload)
     if message.topic == "work_order.created":
         return _order_plan(payload, Event.WORK_ORDER_CREATED, _dispatcher_ids)
     if message.topic == "work_order.transitioned":
@@ -143,6 +149,47 @@ def _destination_plan(event: str, payload: dict) -> Plan | None:
         url=reverse("webhooks:detail", args=[int(key.split(":", 1)[1])])
         if key.startswith("webhook:") and key.split(":", 1)[1].isdigit()
         else reverse("notifications:manage"),
+    )
+
+
+def _quantity_text(value) -> str:
+    """3.000 as 3, 2.500 as 2.5 (never 1E+1); anything else as it came."""
+    try:
+        return format(Decimal(str(value)).normalize(), "f")
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def _stock_plan(payload: dict) -> Plan | None:
+    """A part fell below its minimum in a warehouse (inventory's ledger): its keepers hear of it, or,
+    for a warehouse without keepers, everyone of its organisation who runs stock."""
+    warehouse = payload.get("warehouse")
+    if not isinstance(warehouse, int) or isinstance(warehouse, bool):
+        return None
+    place = Warehouse.objects.filter(pk=warehouse).first()
+    if place is None:
+        return None
+    keepers = payload.get("keepers")
+    ids = (
+        [pk for pk in keepers if isinstance(pk, int) and not isinstance(pk, bool)] if isinstance(keepers, list) else []
+    )
+    if not ids:
+        roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if Capability.MANAGE_STOCK in capabilities]
+        ids = list(
+            User.objects.filter(is_active=True, organisation_id=place.organisation_id, roles__role__in=roles)
+            .distinct()
+            .order_by("pk")
+            .values_list("pk", flat=True)[:MAX_RECIPIENTS]
+        )
+    values = {name: _plain_value(payload.get(name)) for name in ("part_number", "part_name", "on_hand", "minimum")}
+    values["warehouse"] = place.name
+    for name in ("on_hand", "minimum"):
+        values[name] = _quantity_text(values[name])
+    return Plan(
+        event=Event.STOCK_BELOW_MINIMUM,
+        recipient_ids=ids[:MAX_RECIPIENTS],
+        context=lambda: dict(values),
+        url=reverse("inventory:plan_detail", args=[place.pk]),
     )
 
 

@@ -151,6 +151,18 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "body": "{{ destination }} 已重新应答，积压的消息正在发出。",
         },
     },
+    "stock.below_minimum": {
+        "en": {
+            "subject": "Below minimum: {{ part_number }} in {{ warehouse }}",
+            "body": "{{ part_number }} {{ part_name }}: {{ on_hand }} on hand in {{ warehouse }}, "
+            "the minimum is {{ minimum }}.\nOpen the parts plan to request a refill.",
+        },
+        "zh-hans": {
+            "subject": "低于最低库存：{{ warehouse }} 的 {{ part_number }}",
+            "body": "{{ part_number }} {{ part_name }}：{{ warehouse }} 现有 {{ on_hand }}，"
+            "最低库存为 {{ minimum }}。\n请打开备件计划申请补货。",
+        },
+    },
 }
 
 # For an event nobody wrote a text for (a producer's new event).
@@ -230,4 +242,11 @@ SAMPLE_CONTEXT: dict[str, dict] = {
     },
     "destination.opened": {"destination": "Webhook “ERP”", "error": "HTTP 500: Internal Server Error"},
     "destination.recovered": {"destination": "Webhook “ERP”", "error": ""},
+    "stock.below_minimum": {
+        "warehouse": "Ningbo service centre",
+        "part_number": "P-10023",
+        "part_name": "Hydraulic pump seal kit",
+        "on_hand": "1",
+        "minimum": "4",
+    },
 }

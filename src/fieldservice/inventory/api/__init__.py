@@ -2,9 +2,8 @@
 
 from ninja import Router
 
-from fieldservice.inventory.api import catalogue, stock, transfers
+from fieldservice.inventory.api import catalogue, counts, plans, stock, transfers
 
 router = Router()
-router.add_router("", catalogue.router)
-router.add_router("", stock.router)
-router.add_router("", transfers.router)
+for topic in (catalogue, stock, transfers, counts, plans):
+    router.add_router("", topic.router)

@@ -2,7 +2,9 @@
 stock), receipts. Callers write `services.receive_stock(...)` whichever module holds it."""
 
 from fieldservice.inventory.services.catalogue import PART_FIELDS, create_part, update_part
+from fieldservice.inventory.services.counts import cancel_count, open_count, post_count, record_counts
 from fieldservice.inventory.services.ledger import Document, Line, drift, post, quantity_of, transit_of
+from fieldservice.inventory.services.plans import Suggestion, apply_levels, request_refills, suggest_levels
 from fieldservice.inventory.services.receipts import receive_stock, scrap_stock, serials_of
 from fieldservice.inventory.services.transfers import (
     approve_transfer,
@@ -25,6 +27,14 @@ from fieldservice.inventory.services.warehouses import (
 )
 
 __all__ = [
+    "Suggestion",
+    "apply_levels",
+    "cancel_count",
+    "open_count",
+    "post_count",
+    "record_counts",
+    "request_refills",
+    "suggest_levels",
     "PART_FIELDS",
     "approve_transfer",
     "cancel_transfer",
