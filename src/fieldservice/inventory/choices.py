@@ -122,6 +122,8 @@ ACTION_LABELS = {
     "transfer_cancelled": _("transfer cancelled"),
     "count_posted": _("stock count posted"),
     "factory_return_shipped": _("sent to the factory"),
+    "factory_return_cancelled": _("return to the factory dropped"),
+    "defect_cancelled": _("removed part taken back"),
     "factory_finding": _("factory finding recorded"),
     "keepers_changed": _("keepers changed"),
 }

@@ -2,6 +2,13 @@
 stock), receipts. Callers write `services.receive_stock(...)` whichever module holds it."""
 
 from fieldservice.inventory.services.catalogue import PART_FIELDS, create_part, update_part
+from fieldservice.inventory.services.defects import cancel_removed_part, record_removed_part
+from fieldservice.inventory.services.factory import (
+    cancel_factory_return,
+    create_factory_return,
+    record_finding,
+    ship_factory_return,
+)
 from fieldservice.inventory.services.ledger import Document, Line, drift, post, quantity_of, transit_of
 from fieldservice.inventory.services.receipts import receive_stock, scrap_stock, serials_of
 from fieldservice.inventory.services.transfers import (
@@ -25,6 +32,12 @@ from fieldservice.inventory.services.warehouses import (
 )
 
 __all__ = [
+    "cancel_factory_return",
+    "cancel_removed_part",
+    "create_factory_return",
+    "record_finding",
+    "record_removed_part",
+    "ship_factory_return",
     "PART_FIELDS",
     "approve_transfer",
     "cancel_transfer",
