@@ -2,7 +2,8 @@
 
 from ninja import Router
 
-from fieldservice.inventory.api import catalogue
+from fieldservice.inventory.api import catalogue, factory
 
 router = Router()
 router.add_router("", catalogue.router)
+router.add_router("", factory.router)
