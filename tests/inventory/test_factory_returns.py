@@ -12,6 +12,7 @@ from fieldservice.inventory.choices import DefectStatus, FactoryReturnStatus, Gr
 from fieldservice.inventory.models import FactoryReturn, SerialUnit, StockBalance, StockMove
 from fieldservice.inventory.services import Line, post
 from tests import factories
+from tests.concurrency import run_concurrently
 from tests.inventory.defect_helpers import owed, returned
 
 API = "/api/v1/factory-returns"
@@ -271,3 +272,22 @@ def test_the_pages_of_another_organisation_are_404(rma, client_for):
     assert client_for(p.customer_user_a).get(f"/parts/factory-returns/{made.pk}/").status_code == 404
     assert client_for(p.customer_user_a).get("/parts/factory-returns/").status_code == 403
     assert FactoryReturn.objects.get().status == FactoryReturnStatus.DRAFT
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only")
+def test_two_keepers_shipping_at_once_move_the_stock_once(rma):
+    p = rma
+    made = services.create_factory_return(actor=p.parts_keeper, warehouse=p.store, lines=[{"defect": p.seal_defect}])
+    outcomes = run_concurrently(
+        *[
+            lambda: services.ship_factory_return(
+                FactoryReturn.objects.get(pk=made.pk), actor=p.parts_keeper, carrier="SF"
+            )
+        ]
+        * 2
+    )
+    assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
+    assert [type(value) for kind, value in outcomes if kind == "error"] == [DomainError]
+    assert StockMove.objects.filter(reason=MoveReason.RETURN_TO_FACTORY).count() == 1
+    assert defective(p.store, p.seal) == 0

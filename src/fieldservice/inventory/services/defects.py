@@ -90,7 +90,11 @@ def cancel_removed_part(defect: DefectivePart, *, actor: User) -> None:
     """Take back a removal recorded by mistake: the defective stock leaves the van again (a
     reversing ledger row) and the part is no longer owed. Only while it is still owed and not yet
     on a return: once it travels, the return has to be settled first."""
-    current = DefectivePart.objects.select_for_update().select_related("part", "warehouse", "unit").get(pk=defect.pk)
+    current = (
+        DefectivePart.objects.select_for_update(of=("self",))
+        .select_related("part", "warehouse", "unit")
+        .get(pk=defect.pk)
+    )
     require(_may_hold(actor, current.warehouse))
     if current.status != DefectStatus.OWED or current.return_transfer_id is not None:
         raise DomainError(

@@ -34,7 +34,9 @@ def _document(factory_return: FactoryReturn) -> Document:
 
 
 def _lock(factory_return: FactoryReturn, *allowed: str) -> FactoryReturn:
-    current = FactoryReturn.objects.select_for_update().select_related("warehouse").get(pk=factory_return.pk)
+    current = (
+        FactoryReturn.objects.select_for_update(of=("self",)).select_related("warehouse").get(pk=factory_return.pk)
+    )
     if current.status not in allowed:
         raise DomainError(
             f"already_{current.status}",
@@ -77,7 +79,7 @@ def create_factory_return(*, actor: User, warehouse: Warehouse, lines: list[dict
         )
     locked = {
         defect.pk: defect
-        for defect in DefectivePart.objects.select_for_update()
+        for defect in DefectivePart.objects.select_for_update(of=("self",))
         .filter(pk__in=chosen)
         .select_related("part")
         .order_by("pk")
