@@ -205,3 +205,30 @@ def stock(warehouse_obj, part_obj, quantity, actor=None, **fields):
     return inventory_services.receive_stock(
         warehouse_obj, actor=actor or system_user(), part=part_obj, quantity=quantity, **fields
     )
+
+
+def fill_van(engineer_user, part_obj, quantity, *, lot: str = "", serials=(), source=None, actor=None):
+    """Put `quantity` of `part_obj` into the engineer's van: received into a warehouse of his
+    organisation (`source`, made if not given), then issued to him through the ledger (ISSUE)."""
+    from fieldservice.inventory.choices import MoveReason
+    from fieldservice.inventory.models import SerialUnit
+    from fieldservice.inventory.services import Document, Line, post
+
+    actor = actor or system_user()
+    source = source or warehouse(engineer_user.organisation)
+    van = inventory_services.van_for(engineer_user)
+    amount = Decimal(str(quantity))
+    stock(source, part_obj, amount, lot=lot, serials=serials, actor=actor)
+    if serials:
+        names = serials.replace(",", " ").split() if isinstance(serials, str) else list(serials)
+        lines = []
+        for unit in SerialUnit.objects.filter(part=part_obj, serial__in=names):
+            lines.append(Line(source, part_obj, MoveReason.ISSUE, quantity=Decimal(-1), lot=unit.lot, unit=unit))
+            lines.append(Line(van, part_obj, MoveReason.ISSUE, quantity=Decimal(1), lot=unit.lot, unit=unit))
+    else:
+        lines = [
+            Line(source, part_obj, MoveReason.ISSUE, quantity=-amount, lot=lot),
+            Line(van, part_obj, MoveReason.ISSUE, quantity=amount, lot=lot),
+        ]
+    post(lines, actor=actor, document=Document(kind="test_fill", reference="fill_van"))
+    return van

@@ -79,6 +79,7 @@ def world(tmp_path):
         engineer, actor=admin, home_latitude=Decimal("29.87"), home_longitude=Decimal("121.55"), home_address="宁波"
     )
     heater = factories.part(part_number="HB-50", name="加热圈 Φ50")
+    factories.fill_van(engineer, heater, 2)  # the part he fits comes out of his van
     model = factories.product_model(code="HR-250", name="伺服节能注塑机", bom=[(heater, 1)])
     customer = factories.customer(actor=admin, name="宁波甬江塑料有限公司")
     site = factories.site(

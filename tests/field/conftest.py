@@ -66,6 +66,11 @@ def visit(personas):
     p.other_engineer = factories.user(Role.ENGINEER, organisation=p.own, username="other_engineer")
     p.helper = factories.user(Role.ENGINEER, organisation=p.own, username="helper")
     p.order.refresh_from_db()
+    # The engineers carry the parts they fit: what they use leaves their van (see field.services.use_part).
+    p.store = factories.warehouse(p.own, code="WH-FIELD", name="Field store")
+    for person in (p.engineer, p.helper):
+        for part, quantity in ((p.motor, 5), (p.belt, 10), (p.seal, 10)):
+            factories.fill_van(person, part, quantity, source=p.store)
     return p
 
 

@@ -239,3 +239,48 @@ def test_a_completed_visit_refuses_more_work(visit, api_client_for, django_captu
         path(visit.order, "parts"), {"part": visit.seal.pk, "quantity": 1}, content_type="application/json"
     )
     assert response.status_code == 409 and response.json()["code"] == "not_on_site"
+
+
+def test_parts_come_from_stock_through_the_api(visit, api_client_for):
+    from decimal import Decimal
+
+    from fieldservice.inventory.choices import MoveReason, Tracking
+    from fieldservice.inventory.models import StockMove
+    from tests import factories
+
+    sensor = factories.part(part_number="SENSOR-1", tracking=Tracking.SERIAL)
+    factories.fill_van(visit.engineer, sensor, 1, serials="S-1", source=visit.store)
+    grease = factories.part(tracking=Tracking.LOT)
+    factories.fill_van(visit.engineer, grease, 2, lot="L1", source=visit.store)
+    factories.fill_van(visit.engineer, grease, 2, lot="L2", source=visit.store)
+    on_site(visit)
+    client = api_client_for(visit.engineer)
+    moves = StockMove.objects.count()
+
+    def refused(body):
+        response = client.post(path(visit.order, "parts"), body, content_type="application/json")
+        assert response.status_code == 422, response.content
+        return [(d["loc"][-1], d["type"]) for d in response.json()["detail"]]
+
+    assert refused({"part": visit.seal.pk, "quantity": 11}) == [("quantity", "insufficient_stock")]
+    assert refused({"part": sensor.pk, "quantity": 1, "serial": "S-404"}) == [("serial", "not_here")]
+    assert refused({"part": grease.pk, "quantity": 1}) == [("lot", "required")]
+    # A warehouse he cannot see is no warehouse to him.
+    assert refused({"part": visit.seal.pk, "quantity": 1, "warehouse": visit.store.pk}) == [
+        ("warehouse", "does_not_exist")
+    ]
+    assert refused({"part": visit.seal.pk, "quantity": 1, "warehouse": 999999}) == [("warehouse", "does_not_exist")]
+    assert not PartUsage.objects.exists() and StockMove.objects.count() == moves
+    used = client.post(
+        path(visit.order, "parts"), {"part": sensor.pk, "quantity": 1, "serial": "S-1"}, content_type="application/json"
+    )
+    assert used.status_code == 201 and used.json()["new_serial"] == "S-1"
+    used = client.post(
+        path(visit.order, "parts"), {"part": grease.pk, "quantity": 2, "lot": "L2"}, content_type="application/json"
+    )
+    assert used.status_code == 201
+    taken = StockMove.objects.filter(reason=MoveReason.CONSUMPTION).order_by("pk")
+    assert [(m.part_id, m.lot, m.quantity) for m in taken] == [
+        (sensor.pk, "", Decimal(-1)),
+        (grease.pk, "L2", Decimal(-2)),
+    ]

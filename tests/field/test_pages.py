@@ -332,15 +332,17 @@ def test_the_work_record_is_not_shown_twice_while_on_site(visit, client_for):
 # The part picker: the machine's BOM first, then the rest of the catalogue by search
 
 
-def part_groups(page: str) -> list[tuple[str, list[str]]]:
-    """(group label, [option texts]) of the part picker, in page order."""
+def part_groups(page: str, *, with_stock: bool = False) -> list[tuple[str, list[str]]]:
+    """(group label, [option texts]) of the part picker, in page order (without the engineer's own
+    stock, which comes first, unless `with_stock`)."""
     import re
 
     select = re.search(r'<select name="part" id="id_part">(.*?)</select>', page, re.S).group(1)
-    return [
+    groups = [
         (label, re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', body))
         for label, body in re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', select, re.S)
     ]
+    return groups if with_stock else [group for group in groups if group[0] != "My stock"]
 
 
 def test_the_part_picker_offers_the_machines_bom_first(visit, client_for):
@@ -385,3 +387,57 @@ def test_a_site_without_coordinates_is_found_by_its_whole_address(visit, client_
     page = client_for(visit.engineer).get(url("today")).content.decode()
     assert "浙江省宁波市北仑区港口路88号" in page
     assert "https://uri.amap.com/search?keyword=%E6%B5%99%E6%B1%9F%E7%9C%81" in page
+
+
+# The engineer's own stock on the parts form
+
+
+def test_the_picker_offers_my_stock_first_and_a_request_link_for_what_i_lack(visit, client_for):
+    from fieldservice.inventory.choices import Tracking
+
+    sensor = factories.part(part_number="SENSOR-1", name="Sensor", tracking=Tracking.SERIAL)
+    factories.fill_van(visit.engineer, sensor, 2, serials="S-1 S-2", source=visit.store)
+    lacking = factories.part(part_number="PUMP-1", name="Pump")
+    on_site(visit)
+    page = client_for(visit.engineer).get(url("order", visit.order.pk), {"part_q": "PUMP"}).content.decode()
+    assert part_groups(page, with_stock=True)[0] == (
+        "My stock",
+        ["BELT-1 Drive belt · 10", "MOTOR-1 伺服电机 · 5", "SEAL-9 油封 · 10", "SENSOR-1 Sensor · 2"],
+    )
+    assert "S-1, S-2" in page  # the serials he holds
+    link = f"/parts/my-stock/request/?order={visit.order.pk}&amp;number={visit.order.number}&amp;part={lacking.pk}"
+    assert link in page and "Request this part" in page
+    assert f"part={visit.seal.pk}" not in page  # he carries seals: no request link
+
+
+def test_a_scanned_serial_or_part_number_is_resolved_on_the_server(visit, client_for):
+    from fieldservice.inventory.choices import Tracking
+    from fieldservice.inventory.models import SerialUnit
+
+    sensor = factories.part(part_number="SENSOR-1", tracking=Tracking.SERIAL)
+    factories.fill_van(visit.engineer, sensor, 1, serials="S-77", source=visit.store)
+    on_site(visit)
+    client = client_for(visit.engineer)
+    assert client.post(url("use_part", visit.order.pk), {"code": "S-77", "quantity": "1"}).status_code == 302
+    usage = PartUsage.objects.get()
+    assert (usage.part, usage.new_serial) == (sensor, "S-77")
+    assert SerialUnit.objects.get(serial="S-77").warehouse is None
+    assert client.post(url("use_part", visit.order.pk), {"code": "PART:seal-9", "quantity": "2"}).status_code == 302
+    assert client.post(url("use_part", visit.order.pk), {"code": "SEAL-9", "quantity": "1"}).status_code == 302
+    assert list(PartUsage.objects.values_list("part__part_number", "quantity").order_by("pk"))[1:] == [
+        ("SEAL-9", Decimal("2")),
+        ("SEAL-9", Decimal("1")),
+    ]
+    response = client.post(url("use_part", visit.order.pk), {"code": "NOTHING", "quantity": "1"})
+    assert response.status_code == 200 and "code" in response.context["part_form"].errors
+
+
+def test_too_few_in_my_stock_shows_the_error_and_the_request_link(visit, client_for):
+    on_site(visit)
+    response = client_for(visit.engineer).post(
+        url("use_part", visit.order.pk), {"part": visit.seal.pk, "quantity": "11"}
+    )
+    assert response.status_code == 200
+    assert "quantity" in response.context["part_form"].errors
+    assert f"part={visit.seal.pk}" in response.content.decode()
+    assert not PartUsage.objects.exists()

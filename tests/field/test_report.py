@@ -207,6 +207,7 @@ def test_a_superseded_part_keeps_the_old_number_on_the_report(visit, django_capt
     from tests.field.conftest import on_site, png_file, record
 
     successor = factories.part(part_number="MOTOR-2", name="新款伺服电机")
+    factories.fill_van(visit.engineer, successor, 1, source=visit.store)
     on_site(visit)
     record(visit)
     motor = visit.machine.fitted_parts.get(part=visit.motor)

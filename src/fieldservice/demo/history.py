@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import Skill, User
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
@@ -24,6 +25,10 @@ from fieldservice.dispatch.assignments import services as dispatch
 from fieldservice.dispatch.assignments.selectors import candidates_for
 from fieldservice.feedback.services import record_callback, submit_evaluation
 from fieldservice.field import services as field
+from fieldservice.inventory import services as inventory
+from fieldservice.inventory.choices import MoveReason, Tracking, WarehouseKind
+from fieldservice.inventory.models import Warehouse
+from fieldservice.inventory.services.warehouses import CREATED_KINDS
 from fieldservice.workorders.choices import Channel, HoldReason, Priority, ResolutionType, ServiceType
 from fieldservice.workorders.models import FaultCategory
 from fieldservice.workorders.services import intake, lifecycle
@@ -375,6 +380,33 @@ class HistoryBuilder:
         ranked.sort(key=lambda c: (not c.has_skill, c.distance_km if c.distance_km is not None else 1e9))
         return ranked[0].engineer if ranked else None
 
+    def _carry(self, engineer: User, part) -> bool:
+        """Put the part the engineer is about to fit into his van (parts used leave it): received
+        into his organisation's store, then issued to him. Serial- or lot-tracked parts are not
+        stocked here, so those visits record no part."""
+        if part.tracking != Tracking.NONE or engineer.organisation_id is None:
+            return False
+        store = Warehouse.objects.filter(
+            organisation_id=engineer.organisation_id, kind__in=CREATED_KINDS, is_active=True
+        ).first()
+        if store is None:
+            organisation = engineer.organisation
+            kind = WarehouseKind.PROVIDER if organisation.kind == OrganisationKind.PROVIDER else WarehouseKind.CENTRAL
+            store = inventory.create_warehouse(
+                actor=self.admin, organisation=organisation, kind=kind, code=f"DEMO-{organisation.pk}", name="中心仓库"
+            )
+        inventory.receive_stock(store, actor=self.admin, part=part, quantity=1, reference="demo")
+        van = inventory.van_for(engineer)
+        inventory.post(
+            [
+                inventory.Line(store, part, MoveReason.ISSUE, quantity=Decimal(-1)),
+                inventory.Line(van, part, MoveReason.ISSUE, quantity=Decimal(1)),
+            ],
+            actor=self.admin,
+            document=inventory.Document(kind="demo", reference="demo"),
+        )
+        return True
+
     def visit(self, order, engineer, machine, clock: Clock, state: str, cause: str, action: str) -> None:
         rng = self.rng
         if state == "accepted":
@@ -405,7 +437,7 @@ class HistoryBuilder:
             )
             if resolution == ResolutionType.REPLACE_PART:
                 fitted = machine.fitted_parts.order_by("?").first()
-                if fitted is not None:
+                if fitted is not None and self._carry(engineer, fitted.part):
                     field.use_part(order, actor=engineer, part=fitted.part, quantity=1, replaces=fitted)
             field.capture_signature(
                 order,

@@ -19,7 +19,7 @@ from fieldservice.field import selectors, services
 from fieldservice.field.models import PartUsage, Signature
 from fieldservice.field.permissions import may_download_report
 from fieldservice.field.report import render_service_report
-from fieldservice.inventory.selectors import parts_for
+from fieldservice.inventory.selectors import parts_for, warehouses_for
 from fieldservice.workorders.api import AttachmentOut
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import get_work_order_for
@@ -56,6 +56,11 @@ class PartUsageIn(StrictSchema):
     quantity: Decimal | str
     replaces: Id | None = None
     new_serial: str = ""
+    # The unit used (a serial-tracked part), the lot (a lot-tracked one), and where it comes from
+    # when not the engineer's own van (a warehouse he may operate).
+    serial: str = Field("", max_length=64)
+    lot: str = Field("", max_length=64)
+    warehouse: Id | None = None
 
 
 class VisitStepsOut(Schema):
@@ -156,6 +161,7 @@ def use_part(request, work_order_id: Id, payload: PartUsageIn):
     order = _order(request, work_order_id)
     part = _lookup(parts_for(request.user), payload.part, "part")
     replaces = _lookup(selectors.fitted_parts_for_order(order), payload.replaces, "replaces")
+    warehouse = _lookup(warehouses_for(request.user), payload.warehouse, "warehouse")
     usage = services.use_part(
         order,
         actor=request.user,
@@ -163,6 +169,9 @@ def use_part(request, work_order_id: Id, payload: PartUsageIn):
         quantity=payload.quantity,
         replaces=replaces,
         new_serial=payload.new_serial,
+        serial=payload.serial,
+        lot=payload.lot,
+        warehouse=warehouse,
     )
     return 201, usage
 

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fieldservice.field.selectors import fitted_parts_for_order
 from fieldservice.field.services import SIGNATURE_LIMIT
-from fieldservice.inventory.selectors import parts_for
+from fieldservice.inventory.models import SerialUnit
+from fieldservice.inventory.selectors import parts_for, van_of
 from fieldservice.workorders.choices import ResolutionType
 
 DATA_URL_PREFIXES = {"data:image/png;base64,": "png", "data:image/jpeg;base64,": "jpg"}
@@ -66,19 +67,56 @@ class PartForm(forms.Form):
         decimal_places=3,
         widget=forms.NumberInput(attrs={"step": "any", "min": "0", "inputmode": "decimal"}),
     )
+    code = forms.CharField(
+        label=_("Or scan / type a part number or serial number"),
+        required=False,
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    lot = forms.CharField(label=_("Lot"), required=False, max_length=64)
     new_serial = forms.CharField(label=_("New part's serial number"), required=False, max_length=64)
 
     def __init__(self, *args, actor, order, **kwargs):
         super().__init__(*args, **kwargs)
+        self.actor = actor
         self.fields["replaces"].queryset = fitted_parts_for_order(order)
         # Any part the user may see is accepted; the page lists only the search results.
         self.fields["part"].queryset = parts_for(actor).filter(is_active=True)
 
     def clean(self):
         data = super().clean()
+        code = (data.get("code") or "").strip()
+        if code and not self.errors:
+            part, serial = resolve_code(self.actor, code)
+            if part is None:
+                self.add_error("code", _("No part or serial number “%(code)s” found.") % {"code": code})
+            elif data.get("part") and data["part"] != part:
+                self.add_error("code", _("The scanned code is another part than the one chosen."))
+            else:
+                data["part"] = part
+                if serial and not data.get("new_serial"):
+                    data["new_serial"] = serial
         if not data.get("replaces") and not data.get("part") and not self.errors:
             self.add_error("part", _("Choose a fitted part to replace or a part from the catalogue."))
         return data
+
+
+def resolve_code(actor, code: str):
+    """What a scanned or typed code names: `PART:<part number>` or a part number (the part), or a
+    unit's serial number (its part and the serial; units in the engineer's own van first)."""
+    text = code.strip()
+    if text.upper().startswith("PART:"):
+        text = text[5:].strip()
+        return parts_for(actor).filter(is_active=True, part_number__iexact=text).first(), ""
+    part = parts_for(actor).filter(is_active=True, part_number__iexact=text).first()
+    if part is not None:
+        return part, ""
+    units = SerialUnit.objects.filter(serial=text, part__in=parts_for(actor).filter(is_active=True))
+    van = van_of(actor)
+    unit = (units.filter(warehouse=van).first() if van is not None else None) or units.first()
+    if unit is not None:
+        return unit.part, unit.serial
+    return None, ""
 
 
 class MultipleFileInput(forms.ClearableFileInput):

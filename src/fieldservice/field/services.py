@@ -8,6 +8,7 @@ anyone else gets PermissionDenied. Answering the offer itself goes through
 """
 
 import logging
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -33,7 +34,12 @@ from fieldservice.dispatch.models import Assignment
 from fieldservice.field import selectors
 from fieldservice.field.choices import PARTS_REPLACED, FieldAction
 from fieldservice.field.models import PartUsage, Signature
-from fieldservice.inventory.models import Part
+from fieldservice.inventory import selectors as inventory_selectors
+from fieldservice.inventory import services as inventory_services
+from fieldservice.inventory.choices import Grade, MoveReason, Tracking, WarehouseKind
+from fieldservice.inventory.models import DefectivePart, Part, SerialUnit, StockMove, Warehouse
+from fieldservice.inventory.permissions import is_own_van, may_operate
+from fieldservice.inventory.services import Document, Line, cancel_removed_part, post, record_removed_part
 from fieldservice.workorders.choices import AttachmentKind, ResolutionType, Transition, WorkOrderStatus
 from fieldservice.workorders.models import Attachment, WorkOrder
 from fieldservice.workorders.services.intake import PHOTO_LIMIT, attach_file
@@ -211,6 +217,73 @@ def record_work(
     return order
 
 
+def _source_of(actor: User, warehouse: Warehouse | None) -> Warehouse | None:
+    """Where the part comes from: the engineer's van, or a warehouse he may operate himself."""
+    if warehouse is None:
+        return inventory_selectors.van_of(actor)
+    if warehouse.kind == WarehouseKind.TRANSIT or not warehouse.is_active:
+        raise field_error("warehouse", _("Take the part from your stock or a warehouse."), "invalid_choice")
+    if not (is_own_van(actor, warehouse) or may_operate(actor, warehouse)):
+        message = _("You cannot take parts from %(name)s.") % {"name": warehouse.name}
+        raise field_error("warehouse", message, "forbidden")
+    return warehouse
+
+
+def _stock_lines(part: Part, amount: Decimal, source: Warehouse | None, *, serial: str, serial_field: str, lot: str):
+    """The ledger lines that take `amount` of `part` out of `source`, checked so the engineer is
+    told which field is wrong (the ledger checks again under its locks)."""
+    if part.tracking == Tracking.SERIAL:
+        if not serial:
+            raise field_error(serial_field, _("Scan or type the serial number of the part you fit."), "required")
+        if amount != 1:
+            raise field_error("quantity", _("A part with a serial number is recorded one unit at a time."), "invalid")
+        unit = SerialUnit.objects.filter(part=part, serial=serial).first()
+        if unit is None or source is None or unit.warehouse_id != source.pk or unit.grade != Grade.GOOD:
+            where = source.name if source is not None else _("your stock")
+            raise field_error(
+                serial_field,
+                _("Serial %(serial)s of %(part)s is not in %(warehouse)s.")
+                % {"serial": serial, "part": part.part_number, "warehouse": where},
+                "not_here",
+            )
+        return [Line(source, part, MoveReason.CONSUMPTION, quantity=-amount, lot=unit.lot, unit=unit)]
+    if source is None:
+        raise field_error(
+            "quantity",
+            _("You hold no %(part)s. Request it from a warehouse.") % {"part": part.part_number},
+            "insufficient_stock",
+        )
+    if part.tracking == Tracking.LOT and not lot:
+        held = list(
+            inventory_selectors.van_stock(source).filter(part=part).values_list("lot", flat=True).order_by("lot")
+        )
+        if len(held) != 1:
+            raise field_error("lot", _("Choose the lot of %(part)s you used.") % {"part": part.part_number}, "required")
+        lot = held[0]
+    return [Line(source, part, MoveReason.CONSUMPTION, quantity=-amount, lot=lot)]
+
+
+def _post_for(order: WorkOrder, lines: list[Line], *, actor: User, serial_field: str) -> None:
+    try:
+        post(lines, actor=actor, document=_stock_document(order))
+    except ValidationError as error:
+        # The ledger names a unit "unit"; on this form the unit is the serial the engineer typed.
+        errors = getattr(error, "error_dict", None)
+        if errors and "unit" in errors:
+            raise ValidationError({serial_field: errors["unit"]}) from None
+        raise
+
+
+def _stock_document(order: WorkOrder) -> Document:
+    return Document(
+        kind="work_order",
+        id=order.pk,
+        reference=order.number,
+        work_order_id=order.pk,
+        equipment_id=order.equipment_id,
+    )
+
+
 @transaction.atomic
 def use_part(
     order: WorkOrder,
@@ -220,9 +293,19 @@ def use_part(
     quantity,
     replaces: FittedPart | None = None,
     new_serial: str = "",
+    serial: str = "",
+    lot: str = "",
+    warehouse: Warehouse | None = None,
 ) -> PartUsage:
-    """A part used on the visit, replacing one of the machine's fitted parts or added to it. The
-    machine's fitted parts change when the visit is completed."""
+    """A part used on the visit, replacing one of the machine's fitted parts or added to it.
+
+    The part leaves the engineer's van (or `warehouse`, one he may operate) when it is recorded: a
+    CONSUMPTION row on the stock ledger for the work order, refused (field `quantity`) when he does
+    not hold enough. A serial-tracked part names its unit (`serial`, or `new_serial` from the phone
+    page), which must be in his van; a lot-tracked part its `lot` (the only lot he holds is taken
+    when none is named). A replaced part comes off the machine into his van as defective stock and
+    becomes a part he owes (`inventory.services.record_removed_part`). The machine's fitted parts
+    change when the visit is completed. All or nothing."""
     _engineer_on(order, actor)
     current = _lock_on_site(order)
     errors: dict[str, ValidationError] = {}
@@ -260,8 +343,15 @@ def use_part(
                     % {"quantity": left.normalize()},
                     code="too_many",
                 )
+    serial_field = "serial" if (serial or "").strip() else "new_serial"
+    serial = _text(serial, "serial", errors, required=False, limit=64)
     new_serial = _text(new_serial, "new_serial", errors, required=False, limit=64)
+    lot = _text(lot, "lot", errors, required=False, limit=64)
     _raise_collected(errors)
+    source = _source_of(actor, warehouse)
+    lines = _stock_lines(part, amount, source, serial=serial or new_serial, serial_field=serial_field, lot=lot)
+    if lines[0].unit is not None:
+        new_serial = lines[0].unit.serial
     usage = PartUsage.objects.create(
         work_order=current,
         part=part,
@@ -273,6 +363,23 @@ def use_part(
         new_serial=new_serial,
         recorded_by=actor,
     )
+    note = f"usage:{usage.pk}"
+    _post_for(current, [replace(line, note=note) for line in lines], actor=actor, serial_field=serial_field)
+    defect = None
+    if replaces is not None:
+        equipment = current.equipment
+        defect = record_removed_part(
+            actor=actor,
+            van=inventory_services.van_for(actor),
+            part=replaces.part,
+            quantity=amount,
+            serial=replaces.part_serial_number,
+            work_order_id=current.pk,
+            work_order_number=current.number,
+            equipment_id=current.equipment_id,
+            equipment_label=equipment.serial_number if equipment is not None else "",
+            fault_category=current.fault_category.name if current.fault_category_id else "",
+        )
     log_event(
         current,
         actor=actor,
@@ -285,26 +392,60 @@ def use_part(
             "quantity": str(amount),
             "replaces": replaces.pk if replaces is not None else None,
             "new_serial": new_serial,
+            "warehouse": lines[0].warehouse.pk,
+            "lot": lines[0].lot,
+            "defect": defect.pk if defect is not None else None,
         },
     )
     return usage
 
 
+def _defect_of(order: WorkOrder, usage: PartUsage) -> DefectivePart | None:
+    """The removed part a usage recorded (its id is on the usage's line of the service log)."""
+    for event in order.events.filter(action=FieldAction.PART_USED).order_by("-pk"):
+        if (event.payload or {}).get("usage") == usage.pk:
+            defect_id = event.payload.get("defect")
+            return DefectivePart.objects.filter(pk=defect_id).first() if defect_id else None
+    return None
+
+
 @transaction.atomic
 def remove_part_usage(usage: PartUsage, *, actor: User) -> None:
-    """Take back a part entry recorded by mistake (only while the visit is on site)."""
+    """Take back a part entry recorded by mistake (only while the visit is on site): the part goes
+    back where it came from (reversing CONSUMPTION rows, same work order) and a part it replaced is
+    no longer owed (refused once that part is on its way back to a warehouse)."""
     order = usage.work_order
     _engineer_on(order, actor)
     current = _lock_on_site(order)
-    deleted, _rows = PartUsage.objects.filter(pk=usage.pk, work_order=current).delete()
-    if not deleted:
+    if not PartUsage.objects.select_for_update().filter(pk=usage.pk, work_order=current).exists():
         raise DomainError("already_removed", _("This part entry was already removed."))
+    defect = _defect_of(current, usage)
+    if defect is not None:
+        cancel_removed_part(defect, actor=actor)
+    taken = StockMove.objects.filter(
+        document_kind="work_order",
+        document_id=current.pk,
+        reason=MoveReason.CONSUMPTION,
+        note=f"usage:{usage.pk}",
+    ).select_related("warehouse", "part", "unit")
+    back = [
+        Line(move.warehouse, move.part, MoveReason.CONSUMPTION, quantity=-move.quantity, lot=move.lot, unit=move.unit)
+        for move in taken
+        if move.quantity < 0
+    ]
+    if back:
+        post(
+            [replace(line, note=f"usage:{usage.pk} removed") for line in back],
+            actor=actor,
+            document=_stock_document(current),
+        )
+    PartUsage.objects.filter(pk=usage.pk).delete()
     log_event(
         current,
         actor=actor,
         action=FieldAction.PART_REMOVED,
         note=f"{usage.part.part_number} × {usage.quantity.normalize()}",
-        payload={"usage": usage.pk, "part": usage.part_id},
+        payload={"usage": usage.pk, "part": usage.part_id, "defect": defect.pk if defect is not None else None},
     )
 
 

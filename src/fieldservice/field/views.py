@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -26,7 +27,7 @@ from fieldservice.field import selectors, services
 from fieldservice.field.forms import LocationForm, PartForm, PhotoForm, RejectForm, SignatureForm, WorkForm
 from fieldservice.field.permissions import may_download_report
 from fieldservice.field.report import render_service_report
-from fieldservice.inventory.selectors import parts_for
+from fieldservice.inventory.selectors import parts_for, units_in, van_of, van_stock
 from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import get_work_order_for, service_log
@@ -129,7 +130,7 @@ def _shared_log_partial() -> bool:
     return True
 
 
-def _part_options(request, order: WorkOrder) -> dict:
+def _part_options(request, order: WorkOrder, form=None) -> dict:
     """The part picker: the machine's BOM first; the rest of the catalogue by search (listed
     without one only when there is no BOM to offer)."""
     text = (request.GET.get("part_q") or request.POST.get("part_q") or "").strip()
@@ -144,7 +145,41 @@ def _part_options(request, order: WorkOrder) -> dict:
         label = _("Other parts matching “%(text)s”") % {"text": text}
     else:
         label = _("Parts matching “%(text)s”") % {"text": text}
-    return {"part_q": text, "bom_parts": bom, "other_parts": others, "other_parts_label": label}
+    stock = _van_stock(request.user)
+    held = {row["part"].pk for row in stock}
+    wanted = [part for part in [*bom, *others] if part.pk not in held]
+    tried = getattr(form, "cleaned_data", {}).get("part") if form is not None else None
+    if tried is not None and tried not in wanted and (tried.pk not in held or "quantity" in form.errors):
+        wanted.insert(0, tried)  # the part he just could not record: he carries too few
+    return {
+        "part_q": text,
+        "bom_parts": bom,
+        "other_parts": others,
+        "other_parts_label": label,
+        "van_stock": stock,
+        "request_links": [{"part": part, "url": _request_url(order, part)} for part in wanted],
+    }
+
+
+def _van_stock(user) -> list[dict]:
+    """What the engineer carries, by part: the quantity free to use, and the lots and serials held."""
+    van = van_of(user)
+    rows: dict[int, dict] = {}
+    for balance in van_stock(van):
+        row = rows.setdefault(balance.part_id, {"part": balance.part, "available": 0, "lots": [], "serials": []})
+        row["available"] += balance.available
+        if balance.lot:
+            row["lots"].append({"lot": balance.lot, "available": balance.available})
+    for unit in units_in(van):
+        if unit.part_id in rows:
+            rows[unit.part_id]["serials"].append(unit.serial)
+    return list(rows.values())
+
+
+def _request_url(order: WorkOrder, part) -> str:
+    """The requisition phone page for a part the engineer does not carry (built by inventory)."""
+    base = reverse("inventory:van_request")
+    return f"{base}?{urlencode({'order': order.pk, 'number': order.number, 'part': part.pk})}"
 
 
 def _order_page(request, order: WorkOrder, forms: dict | None = None):
@@ -179,7 +214,7 @@ def _order_page(request, order: WorkOrder, forms: dict | None = None):
             }
         ),
         "part_form": forms.get("part") or PartForm(actor=request.user, order=order),
-        **_part_options(request, order),
+        **_part_options(request, order, forms.get("part")),
         "photo_form": forms.get("photo") or PhotoForm(),
         "signature_form": forms.get("signature") or SignatureForm(),
         "fitted_parts": list(selectors.fitted_parts_for_order(order)),
@@ -295,8 +330,10 @@ def use_part(request, pk):
             quantity=data.get("quantity"),
             replaces=data.get("replaces"),
             new_serial=data.get("new_serial", ""),
+            lot=data.get("lot", ""),
         ),
         success=lambda usage: _("Part %(part)s recorded.") % {"part": usage.part.part_number},
+        aliases={"serial": "new_serial", "unit": "new_serial"},
     )
 
 

@@ -124,6 +124,8 @@ ACTION_LABELS = {
     "count_cancelled": _("stock count cancelled"),
     "levels_changed": _("stock levels changed"),
     "factory_return_shipped": _("sent to the factory"),
+    "factory_return_cancelled": _("return to the factory dropped"),
+    "defect_cancelled": _("removed part taken back"),
     "factory_finding": _("factory finding recorded"),
     "keepers_changed": _("keepers changed"),
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fieldservice.inventory.views import catalogue, counts, plans, stock, transfers, van, warehouses
+from fieldservice.inventory.views import catalogue, counts, defects, factory, plans, stock, transfers, van, warehouses
 
 app_name = "inventory"
 urlpatterns = [
@@ -44,4 +44,12 @@ urlpatterns = [
     path("plans/<int:pk>/apply/", plans.plan_apply, name="plan_apply"),
     path("plans/<int:pk>/refill/", plans.plan_refill, name="plan_refill"),
     path("levels/", plans.levels_list, name="levels_list"),
+    path("defects/", defects.defect_list, name="defect_list"),
+    path("my-stock/owed/", defects.my_defects, name="my_defects"),
+    path("factory-returns/", factory.factory_return_list, name="factory_return_list"),
+    path("factory-returns/new/", factory.factory_return_create, name="factory_return_create"),
+    path("factory-returns/<int:pk>/", factory.factory_return_detail, name="factory_return_detail"),
+    path("factory-returns/<int:pk>/ship/", factory.factory_return_ship, name="factory_return_ship"),
+    path("factory-returns/<int:pk>/findings/", factory.factory_return_findings, name="factory_return_findings"),
+    path("factory-returns/<int:pk>/cancel/", factory.factory_return_cancel, name="factory_return_cancel"),
 ]

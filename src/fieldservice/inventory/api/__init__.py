@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from fieldservice.inventory.api import catalogue, counts, plans, stock, transfers
+from fieldservice.inventory.api import catalogue, counts, factory, plans, stock, transfers
 
 router = Router()
-for topic in (catalogue, stock, transfers, counts, plans):
+for topic in (catalogue, stock, transfers, counts, plans, factory):
     router.add_router("", topic.router)

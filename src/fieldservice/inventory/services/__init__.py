@@ -3,6 +3,13 @@ stock), receipts. Callers write `services.receive_stock(...)` whichever module h
 
 from fieldservice.inventory.services.catalogue import PART_FIELDS, create_part, update_part
 from fieldservice.inventory.services.counts import cancel_count, open_count, post_count, record_counts
+from fieldservice.inventory.services.defects import cancel_removed_part, record_removed_part
+from fieldservice.inventory.services.factory import (
+    cancel_factory_return,
+    create_factory_return,
+    record_finding,
+    ship_factory_return,
+)
 from fieldservice.inventory.services.ledger import Document, Line, drift, post, quantity_of, transit_of
 from fieldservice.inventory.services.plans import Suggestion, apply_levels, request_refills, suggest_levels
 from fieldservice.inventory.services.receipts import receive_stock, scrap_stock, serials_of
@@ -27,6 +34,12 @@ from fieldservice.inventory.services.warehouses import (
 )
 
 __all__ = [
+    "cancel_factory_return",
+    "cancel_removed_part",
+    "create_factory_return",
+    "record_finding",
+    "record_removed_part",
+    "ship_factory_return",
     "Suggestion",
     "apply_levels",
     "cancel_count",

@@ -44,6 +44,8 @@ _UNIT_STATUS_ON_EXIT = {
     MoveReason.SCRAP: UnitStatus.SCRAPPED,
     MoveReason.ADJUSTMENT: UnitStatus.SCRAPPED,
     MoveReason.SHORTFALL: UnitStatus.SCRAPPED,
+    # A removal taken back (recorded by mistake): the unit is on the machine again.
+    MoveReason.REMOVED_FROM_MACHINE: UnitStatus.FITTED,
 }
 # Reasons whose incoming cost moves the part's moving average (stock bought in, or found at a count).
 _COSTED_IN = {MoveReason.RECEIPT}

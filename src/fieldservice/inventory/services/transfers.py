@@ -447,7 +447,7 @@ def ship_transfer(
     serials = serials or {}
     transit = transit_of(current.source.organisation)
     moves, unit_sets = [], []
-    lines = list(current.lines.select_related("part"))
+    lines = list(current.lines.select_related("part", "defect__unit"))
     for line in lines:
         if not line.approved:
             continue
@@ -470,6 +470,7 @@ def ship_transfer(
                     Line(transit, line.part, MoveReason.IN_TRANSIT, quantity=Decimal(1), grade=line.grade, unit=unit)
                 )
         else:
+            unit = _defect_unit(line)
             moves.append(
                 Line(
                     current.source,
@@ -479,10 +480,19 @@ def ship_transfer(
                     reserved=-line.approved,
                     lot=line.lot,
                     grade=line.grade,
+                    unit=unit,
                 )
             )
             moves.append(
-                Line(transit, line.part, MoveReason.IN_TRANSIT, quantity=line.approved, lot=line.lot, grade=line.grade)
+                Line(
+                    transit,
+                    line.part,
+                    MoveReason.IN_TRANSIT,
+                    quantity=line.approved,
+                    lot=line.lot,
+                    grade=line.grade,
+                    unit=unit,
+                )
             )
         line.shipped = line.approved
     post(moves, actor=actor, document=_document(current))
@@ -523,7 +533,7 @@ def receive_transfer(
     current = _lock(transfer, TransferStatus.SHIPPED)
     quantities, missing = quantities or {}, missing or {}
     transit = transit_of(current.source.organisation)
-    lines = list(current.lines.select_related("part", "defect"))
+    lines = list(current.lines.select_related("part", "defect__unit"))
     unknown = (set(quantities) | set(missing)) - {line.pk for line in lines}
     if unknown:
         raise field_error(
@@ -590,9 +600,18 @@ def receive_transfer(
         if line.defect_id is not None and amount not in (ZERO, line.shipped):
             raise field_error(field, _("A defective part arrives whole or not at all."), "invalid")
         line.received = amount
+        unit = _defect_unit(line)
         if amount:
             moves.append(
-                Line(transit, line.part, MoveReason.TRANSFER_IN, quantity=-amount, lot=line.lot, grade=line.grade)
+                Line(
+                    transit,
+                    line.part,
+                    MoveReason.TRANSFER_IN,
+                    quantity=-amount,
+                    lot=line.lot,
+                    grade=line.grade,
+                    unit=unit,
+                )
             )
             moves.append(
                 Line(
@@ -602,6 +621,7 @@ def receive_transfer(
                     quantity=amount,
                     lot=line.lot,
                     grade=line.grade,
+                    unit=unit,
                 )
             )
         if amount < line.shipped:
@@ -613,6 +633,7 @@ def receive_transfer(
                     quantity=amount - line.shipped,
                     lot=line.lot,
                     grade=line.grade,
+                    unit=unit,
                 )
             )
         if line.defect_id is not None:
@@ -630,6 +651,15 @@ def receive_transfer(
     short = [line for line in lines if line.received < line.shipped]
     _log(current, actor, "transfer_received", _("shortfall") if short else "")
     return current
+
+
+def _defect_unit(line: TransferLine) -> SerialUnit | None:
+    """The serial unit a defective part brought back from a machine carries, if it is one whole
+    unit: it travels with the part, so the ledger knows where that unit is."""
+    defect = line.defect
+    if defect is None or defect.unit_id is None or defect.quantity != 1:
+        return None
+    return defect.unit
 
 
 def _in_reason(transfer: Transfer, line: TransferLine) -> str:

@@ -42,6 +42,11 @@ def my_stock(request):
 def request_parts(request):
     _require_engineer(request.user)
     initial = {"order": request.GET.get("order", ""), "number": request.GET.get("number", "")[:32]}
+    # From the job's parts form: the part he does not carry, one of it, on the first line.
+    asked = parse_id(request.GET.get("part"))
+    part = selectors.parts_for(request.user).filter(pk=asked).first() if asked else None
+    if part is not None:
+        initial.update({"part_0": part.part_number, "quantity_0": "1", "urgent": True})
     form = VanRequestForm(request.POST or None, initial=initial, sources=selectors.request_sources_for(request.user))
     if request.method == "POST" and form.is_valid():
         lines, aliases = form.clean_lines(selectors.parts_for(request.user))
