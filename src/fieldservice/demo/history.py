@@ -17,7 +17,6 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import Skill, User
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
@@ -25,10 +24,7 @@ from fieldservice.dispatch.assignments import services as dispatch
 from fieldservice.dispatch.assignments.selectors import candidates_for
 from fieldservice.feedback.services import record_callback, submit_evaluation
 from fieldservice.field import services as field
-from fieldservice.inventory import services as inventory
-from fieldservice.inventory.choices import MoveReason, Tracking, WarehouseKind
-from fieldservice.inventory.models import Warehouse
-from fieldservice.inventory.services.warehouses import CREATED_KINDS
+from fieldservice.inventory.demo import StockHistory
 from fieldservice.workorders.choices import Channel, HoldReason, Priority, ResolutionType, ServiceType
 from fieldservice.workorders.models import FaultCategory
 from fieldservice.workorders.services import intake, lifecycle
@@ -252,6 +248,7 @@ class HistoryBuilder:
         agent: User,
         dispatcher: User,
         count: int,
+        stock: StockHistory | None = None,
         days: int = 365,
         progress=None,
     ):
@@ -261,6 +258,7 @@ class HistoryBuilder:
         self._candidates: dict[tuple, list] = {}
         self.admin, self.agent, self.dispatcher = admin, agent, dispatcher
         self.count = count
+        self.stock = stock
         self.signature = _signature_png()
         # The history ends now: a step that would come later does not happen (Clock.limit).
         self.now = timezone.now()
@@ -276,10 +274,19 @@ class HistoryBuilder:
         )
         totals: dict[str, int] = {}
         every = max(1, -(-self.count // 10))  # about ten progress lines, whatever the size
-        for index in range(self.count):
-            days = self.days
-            days_ago = self.rng.triangular(0, days, min(30, days)) if index % 10 else self.rng.uniform(0, min(12, days))
+        days = self.days
+        # Told oldest first, as it happened: order numbers and the stock ledger run with time.
+        moments = sorted(
+            (
+                self.rng.triangular(0, days, min(30, days)) if index % 10 else self.rng.uniform(0, min(12, days))
+                for index in range(self.count)
+            ),
+            reverse=True,
+        )
+        for index, days_ago in enumerate(moments):
             state = self.outcome(days_ago)
+            if self.stock is not None:
+                self.stock.tick(self.start(days_ago))
             with contextlib.suppress(FutureStepError):  # the order stays where it is by now
                 self.order(days_ago, state)
             totals[state] = totals.get(state, 0) + 1
@@ -380,33 +387,6 @@ class HistoryBuilder:
         ranked.sort(key=lambda c: (not c.has_skill, c.distance_km if c.distance_km is not None else 1e9))
         return ranked[0].engineer if ranked else None
 
-    def _carry(self, engineer: User, part) -> bool:
-        """Put the part the engineer is about to fit into his van (parts used leave it): received
-        into his organisation's store, then issued to him. Serial- or lot-tracked parts are not
-        stocked here, so those visits record no part."""
-        if part.tracking != Tracking.NONE or engineer.organisation_id is None:
-            return False
-        store = Warehouse.objects.filter(
-            organisation_id=engineer.organisation_id, kind__in=CREATED_KINDS, is_active=True
-        ).first()
-        if store is None:
-            organisation = engineer.organisation
-            kind = WarehouseKind.PROVIDER if organisation.kind == OrganisationKind.PROVIDER else WarehouseKind.CENTRAL
-            store = inventory.create_warehouse(
-                actor=self.admin, organisation=organisation, kind=kind, code=f"DEMO-{organisation.pk}", name="中心仓库"
-            )
-        inventory.receive_stock(store, actor=self.admin, part=part, quantity=1, reference="demo")
-        van = inventory.van_for(engineer)
-        inventory.post(
-            [
-                inventory.Line(store, part, MoveReason.ISSUE, quantity=Decimal(-1)),
-                inventory.Line(van, part, MoveReason.ISSUE, quantity=Decimal(1)),
-            ],
-            actor=self.admin,
-            document=inventory.Document(kind="demo", reference="demo"),
-        )
-        return True
-
     def visit(self, order, engineer, machine, clock: Clock, state: str, cause: str, action: str) -> None:
         rng = self.rng
         if state == "accepted":
@@ -436,9 +416,13 @@ class HistoryBuilder:
                 labour_hours=Decimal(rng.choice(["1.5", "2", "2.5", "3", "4", "6"])),
             )
             if resolution == ResolutionType.REPLACE_PART:
-                fitted = machine.fitted_parts.order_by("?").first()
-                if fitted is not None and self._carry(engineer, fitted.part):
-                    field.use_part(order, actor=engineer, part=fitted.part, quantity=1, replaces=fitted)
+                fitted = machine.fitted_parts.select_related("part").order_by("?").first()
+                if fitted is not None:
+                    held = self.stock.ensure_in_van(engineer, fitted.part, order, clock.now) if self.stock else None
+                    lot, serial = held or ("", "")
+                    field.use_part(
+                        order, actor=engineer, part=fitted.part, quantity=1, replaces=fitted, lot=lot, serial=serial
+                    )
             field.capture_signature(
                 order,
                 actor=engineer,

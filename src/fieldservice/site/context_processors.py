@@ -42,9 +42,19 @@ NAVIGATION = [
         [
             (_("Equipment"), "assets:equipment_list", Capability.VIEW_ASSETS),
             (_("Product models"), "assets:product_model_list", Capability.VIEW_ASSETS),
+        ],
+    ),
+    (
+        pgettext_lazy("menu group", "Spare parts"),
+        [
             (_("Parts"), "inventory:part_list", Capability.VIEW_PARTS),
             (_("Stock"), "inventory:stock_list", Capability.VIEW_STOCK),
+            (_("Warehouses"), "inventory:warehouse_list", Capability.VIEW_STOCK),
             (_("Requisitions and transfers"), "inventory:transfer_list", Capability.VIEW_STOCK),
+            (_("Defective parts owed"), "inventory:defect_list", Capability.VIEW_STOCK),
+            (_("Returns to the factory"), "inventory:factory_return_list", Capability.VIEW_STOCK),
+            (_("Stock counts"), "inventory:count_list", Capability.VIEW_STOCK),
+            (_("Stock levels"), "inventory:levels_list", Capability.VIEW_STOCK),
         ],
     ),
     (

@@ -31,8 +31,10 @@ from fieldservice.customers.choices import CustomerTier
 from fieldservice.demo.history import HistoryBuilder
 from fieldservice.dispatch import demo as dispatch_demo
 from fieldservice.dispatch.models import DispatchRule
+from fieldservice.inventory import demo as stock_demo
 from fieldservice.inventory import services as inventory
 from fieldservice.inventory.choices import Unit
+from fieldservice.inventory.demo import StockHistory
 from fieldservice.pool import demo as pool_demo
 from fieldservice.pool.models import PoolOffer
 from fieldservice.scheduling import demo as scheduling_demo
@@ -450,6 +452,15 @@ class DemoBuilder:
         self.customer_base()
         self.step("  installed machines")
         self.installed_base()
+        self.step("  warehouses, engineer stock and the opening stock")
+        stock_demo.seed(
+            rng=self.rng,
+            start=timezone.now() - dt.timedelta(days=self.history_days + 1),
+            admin=self.admin,
+            keeper=User.objects.get(username="keeper"),
+            provider=self.provider,
+            provider_admin=User.objects.get(username="provider"),
+        )
         self.step("  contracts and webhooks")
         contracts_demo.seed(rng=self.rng, now=timezone.now())
         webhooks_demo.seed(rng=self.rng, now=timezone.now())
@@ -487,6 +498,11 @@ class DemoBuilder:
             admin=self.admin,
             agent=User.objects.get(username="agent"),
             dispatcher=User.objects.get(username="dispatcher"),
+            stock=StockHistory(
+                self.rng,
+                keeper=User.objects.get(username="keeper"),
+                provider_admin=User.objects.get(username="provider"),
+            ),
             count=self.orders if self.orders is not None else self.count(2000, 20),
             days=self.history_days,
             progress=self.progress,
