@@ -18,12 +18,22 @@ Times are seconds since local midnight of the day; durations come from the visit
 duration of the service type; skills from the fault category (level 1); the SLA resolution (else
 arrival) clock gives the deadline; priorities weigh 1 / 4 / 16 / 64 (low … urgent), so one order
 outweighs three of the level below it.
+
+Parts: an order's needed parts are its job's `demand` (one dimension per part number, whole units,
+rounded up); an engineer's van stock of those parts (available = on hand - reserved, rounded down)
+is his `stock`. An engineer without the parts cannot serve the order. When the organisation has an
+active central warehouse with coordinates, it is the plan's depot: an engineer may stop there once
+to collect what it holds of those parts (his `capacity` = van + that warehouse), so a job he lacks
+parts for is still his if the detour fits. Several engineers may count on the same depot stock: the
+plan does not share it out (a requisition does).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -31,7 +41,10 @@ from fieldservice.accounts.choices import Availability, Role
 from fieldservice.accounts.models import EngineerProfile, ServiceArea, ServiceTeam, User
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.dispatch.models import Assignment
-from fieldservice.planning.optimiser import Break, GeoPoint, Job, Pin, Problem, Resource, TimeWindow
+from fieldservice.inventory.choices import WarehouseKind
+from fieldservice.inventory.models import Part, Warehouse
+from fieldservice.inventory.selectors import availability, carried_by
+from fieldservice.planning.optimiser import Break, Depot, GeoPoint, Job, Pin, Problem, Resource, TimeWindow
 from fieldservice.scheduling.choices import VisitStatus
 from fieldservice.scheduling.models import Visit
 from fieldservice.scheduling.selectors import working_periods
@@ -40,12 +53,15 @@ from fieldservice.sla.choices import TargetKind
 from fieldservice.sla.models import SlaClock
 from fieldservice.workorders.choices import Priority, WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
+from fieldservice.workorders.selectors import needs_of
 
 S = WorkOrderStatus
 PLANNABLE_STATUSES = (S.NEW, S.REJECTED, S.DISPATCHED, S.ACCEPTED)
 UNDER_WAY_STATUSES = (S.TRAVELLING, S.ON_SITE)
 UNDISPATCHED_STATUSES = (S.NEW, S.REJECTED)
 PRIORITY_WEIGHT = {Priority.LOW: 1, Priority.NORMAL: 4, Priority.HIGH: 16, Priority.URGENT: 64}
+# Minutes an engineer spends at the depot collecting parts.
+DEPOT_MINUTES = 15
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -124,7 +140,13 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _resource(
-    engineer: User, periods: list, start: dt.datetime, skills: dict[str, int], busy: list[tuple[int, int]]
+    engineer: User,
+    periods: list,
+    start: dt.datetime,
+    skills: dict[str, int],
+    busy: list[tuple[int, int]],
+    stock: dict[str, int] | None = None,
+    capacity: dict[str, int] | None = None,
 ) -> Resource:
     profile = getattr(engineer, "engineer_profile", None)
     home = None
@@ -137,7 +159,79 @@ def _resource(
     blocked = [(_seconds(e1, start), _seconds(s2, start)) for (_s1, e1), (s2, _e2) in pairs]
     blocked += [(max(b, shift.start), min(e, shift.end)) for b, e in busy if b < shift.end and e > shift.start]
     breaks = [Break(TimeWindow(b, b), e - b) for b, e in _merge(blocked) if e > b]
-    return Resource(id=f"e{engineer.pk}", start=home, shift=shift, skills=skills, breaks=tuple(breaks))
+    return Resource(
+        id=f"e{engineer.pk}",
+        start=home,
+        shift=shift,
+        skills=skills,
+        breaks=tuple(breaks),
+        capacity=capacity if capacity is not None else dict(stock or {}),
+        stock=stock,
+    )
+
+
+@dataclass
+class Parts:
+    """The parts side of a run: each job's demand and each engineer's stock and capacity."""
+
+    demand: dict[int, dict[str, int]] = field(default_factory=dict)  # order pk -> part number -> units
+    stock: dict[int, dict[str, int]] = field(default_factory=dict)  # engineer pk -> part number -> units
+    capacity: dict[int, dict[str, int]] = field(default_factory=dict)
+    depot: Depot | None = None
+
+
+def central_depot(organisation_id: int) -> tuple[Warehouse, Depot] | None:
+    """The organisation's central warehouse with coordinates as the plan's depot (the first one)."""
+    warehouse = (
+        Warehouse.objects.filter(
+            organisation_id=organisation_id,
+            kind=WarehouseKind.CENTRAL,
+            is_active=True,
+            latitude__isnull=False,
+            longitude__isnull=False,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if warehouse is None:
+        return None
+    location = GeoPoint(float(warehouse.latitude), float(warehouse.longitude))
+    return warehouse, Depot(location=location, service=DEPOT_MINUTES * 60)
+
+
+def parts_of(order_ids: list[int], engineer_ids: list[int], organisation_id: int) -> Parts:
+    """Demand, stock and capacity in part units: four queries whatever the size of the run."""
+    needs = needs_of(order_ids)
+    parts = Parts()
+    if not needs:
+        return parts
+    wanted: dict[int, Decimal] = {}
+    for by_part in needs.values():
+        for part_id, quantity in by_part.items():
+            wanted[part_id] = max(wanted.get(part_id, Decimal(0)), quantity)
+    numbers = dict(Part.objects.filter(pk__in=list(wanted)).values_list("pk", "part_number"))
+    parts.demand = {
+        order_id: {numbers[part_id]: math.ceil(quantity) for part_id, quantity in by_part.items()}
+        for order_id, by_part in needs.items()
+    }
+    carried = carried_by(engineer_ids, wanted)
+    parts.stock = {
+        pk: {numbers[part_id]: math.floor(quantity) for part_id, quantity in carried.get(pk, {}).items()}
+        for pk in engineer_ids
+    }
+    parts.stock = {pk: {n: q for n, q in stock.items() if q > 0} for pk, stock in parts.stock.items()}
+    depot = central_depot(organisation_id)
+    if depot is None:
+        parts.capacity = parts.stock
+        return parts
+    warehouse, parts.depot = depot
+    held = availability(list(wanted), [warehouse.pk]).get(warehouse.pk, {})
+    extra = {numbers[part_id]: math.floor(quantity) for part_id, quantity in held.items()}
+    parts.capacity = {
+        pk: {n: stock.get(n, 0) + extra.get(n, 0) for n in set(stock) | set(extra) if stock.get(n, 0) + extra.get(n, 0)}
+        for pk, stock in parts.stock.items()
+    }
+    return parts
 
 
 def _lead_engineers(order_ids: list[int]) -> dict[int, Assignment]:
@@ -224,6 +318,7 @@ def build(*, day: dt.date, organisation_id: int, team: ServiceTeam | None, area:
         chosen.append(order)
 
     deadlines = _deadlines([o.pk for o in chosen])
+    parts = parts_of([o.pk for o in chosen], sorted(e.pk for e in by_id.values()), organisation_id)
     order_key = {e.pk: i for i, e in enumerate(engineers)}
     jobs, infos, fixed_of, in_snapshot = [], {}, {}, set()
     for order in sorted(chosen, key=lambda o: o.pk):
@@ -265,6 +360,7 @@ def build(*, day: dt.date, organisation_id: int, team: ServiceTeam | None, area:
             priority=PRIORITY_WEIGHT.get(order.priority, 1),
             sla_deadline=_seconds(deadline, start) if deadline is not None else None,
             pin=pin,
+            demand=parts.demand.get(order.pk, {}),
         )
         jobs.append(job)
         in_snapshot.add(order.pk)
@@ -303,11 +399,13 @@ def build(*, day: dt.date, organisation_id: int, team: ServiceTeam | None, area:
             start,
             skills_of[by_id[rid].pk],
             [(item["start"], item["end"]) for item in fixed_of.get(rid, [])],
+            stock=parts.stock.get(by_id[rid].pk, {}),
+            capacity=parts.capacity.get(by_id[rid].pk, {}),
         )
         for rid in sorted(by_id, key=lambda rid: order_key[by_id[rid].pk])
     ]
     return Built(
-        problem=Problem(tuple(jobs), tuple(resources)),
+        problem=Problem(tuple(jobs), tuple(resources), depot=parts.depot),
         fixed=fixed_of,
         start=start,
         engineers=by_id,

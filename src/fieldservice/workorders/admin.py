@@ -3,11 +3,28 @@ which check the move and write the logs. The service log is append-only."""
 
 from django.contrib import admin
 
-from fieldservice.workorders.models import Attachment, FaultCategory, ServiceRequest, WorkOrder, WorkOrderEvent
+from fieldservice.workorders.models import (
+    Attachment,
+    FaultCategory,
+    FaultCategoryPart,
+    ServiceRequest,
+    WorkOrder,
+    WorkOrderEvent,
+)
+
+
+class FaultCategoryPartInline(admin.TabularInline):
+    """The parts a fault of this category usually needs: new orders of the category list them."""
+
+    model = FaultCategoryPart
+    extra = 1
+    fields = ["part", "quantity"]
+    autocomplete_fields = ["part"]
 
 
 @admin.register(FaultCategory)
 class FaultCategoryAdmin(admin.ModelAdmin):
+    inlines = [FaultCategoryPartInline]
     list_display = ["code", "name", "name_en", "parent", "skill", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name", "name_en"]

@@ -21,11 +21,12 @@ from fieldservice.assets.selectors import equipment_for
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, column_max_length, idempotent, strict_form
 from fieldservice.core.errors import field_error, require
 from fieldservice.customers.selectors import contacts_for, customers_for, sites_for
+from fieldservice.inventory.selectors import parts_for
 from fieldservice.workorders import hooks, selectors
 from fieldservice.workorders.choices import DESK_CHANNELS, AttachmentKind, Channel, Priority, ServiceType
 from fieldservice.workorders.models import Attachment, ServiceRequest, WorkOrder
 from fieldservice.workorders.permissions import may_manage_orders, may_work_on
-from fieldservice.workorders.services import intake, lifecycle
+from fieldservice.workorders.services import intake, lifecycle, needed_parts
 
 router = Router(tags=["work-orders"])
 
@@ -147,6 +148,32 @@ class WorkOrderIn(StrictSchema):
     description: str | None = None
 
 
+class NeededPartIn(StrictSchema):
+    part: Id
+    # A string is accepted too so the service, not the schema, reports a bad quantity on its line.
+    quantity: Decimal | str
+
+
+class NeededPartsIn(StrictSchema):
+    parts: list[NeededPartIn]
+
+
+class NeededPartOut(Schema):
+    part_id: int
+    part_number: str
+    name: str
+    quantity: Decimal
+    source: str
+
+    @staticmethod
+    def resolve_part_number(obj) -> str:
+        return obj.part.part_number
+
+    @staticmethod
+    def resolve_name(obj) -> str:
+        return obj.part.name
+
+
 class WorkOrderOut(Schema):
     id: int
     number: str | None
@@ -200,10 +227,15 @@ class _WorkOrderDetail(WorkOrderOut):
     completed_at: datetime | None
     closed_at: datetime | None
     allowed_transitions: list[str]
+    needed_parts: list[NeededPartOut]
 
     @staticmethod
     def resolve_allowed_transitions(obj) -> list[str]:
         return [str(verb) for verb in lifecycle.allowed_transitions(obj)]
+
+    @staticmethod
+    def resolve_needed_parts(obj):
+        return list(obj.needed_parts.select_related("part"))
 
     @staticmethod
     def resolve_attachments(obj):
@@ -425,6 +457,24 @@ def list_work_orders(
 @router.get("/work-orders/{int:order_id}", response=WorkOrderDetailOut)
 def get_work_order(request, order_id: Id):
     return selectors.get_work_order_for(request.user, order_id)
+
+
+@router.put("/work-orders/{int:order_id}/needed-parts", response=WorkOrderDetailOut)
+def set_needed_parts(request, order_id: Id, payload: NeededPartsIn):
+    """Set the parts the order probably needs (the whole list; an empty list clears it)."""
+    order = selectors.get_work_order_for(request.user, order_id)
+    require(may_manage_orders(request.user))
+    visible_parts = parts_for(request.user).filter(pk__in=[line.part for line in payload.parts])
+    found = {part.pk: part for part in visible_parts}
+    parts = []
+    for index, line in enumerate(payload.parts):
+        if line.part not in found:
+            raise field_error(
+                f"parts[{index}].part", _("No part with id %(id)s.") % {"id": line.part}, "does_not_exist"
+            )
+        parts.append((found[line.part], line.quantity))
+    needed_parts.set_needed_parts(order, actor=request.user, parts=parts)
+    return order
 
 
 @router.get("/work-orders/{int:order_id}/log", response=list[LogEntryOut])

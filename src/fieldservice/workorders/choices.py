@@ -124,4 +124,5 @@ ACTION_LABELS = {
     "resolved": _("resolved without a visit"),
     "discarded": _("discarded"),
     "email_reply": _("e-mail from the customer"),
+    "needed_parts": _("needed parts set"),
 }

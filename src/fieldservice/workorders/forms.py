@@ -314,6 +314,33 @@ class NoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=1000)
 
 
+class NeededPartsForm(forms.Form):
+    """The order's needed parts as text, one part a line: its part number, then the quantity (1
+    when left out). The view finds the parts; the service checks the quantities."""
+
+    parts = forms.CharField(
+        label=_("Needed parts"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "P-1001 2"}),
+        help_text=_("One part a line: the part number, then the quantity."),
+    )
+
+    def clean_parts(self) -> list[tuple[str, str]]:
+        lines = []
+        for text in self.cleaned_data["parts"].splitlines():
+            words = text.replace("×", " ").split()
+            if not words:
+                continue
+            if len(words) > 2:
+                raise forms.ValidationError(
+                    _("Write one part number and one quantity a line: %(line)s") % {"line": text.strip()},
+                    code="invalid",
+                )
+            lines.append((words[0], words[1] if len(words) == 2 else "1"))
+        return lines
+
+
 # Public QR report -------------------------------------------------------------
 
 

@@ -1,13 +1,23 @@
 """What each user may see of service requests and work orders."""
 
+from decimal import Decimal
+
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core.db import any_of
 from fieldservice.workorders.choices import TO_DISPATCH_STATUSES
-from fieldservice.workorders.models import Attachment, FaultCategory, ServiceRequest, WorkOrder, WorkOrderEvent
+from fieldservice.workorders.models import (
+    Attachment,
+    FaultCategory,
+    NeededPart,
+    ServiceRequest,
+    WorkOrder,
+    WorkOrderEvent,
+)
 
 ACTIVE_OR_DONE_ASSIGNMENT = ["offered", "accepted"]
 
@@ -90,3 +100,13 @@ def get_attachment_for(actor: User, pk: int) -> Attachment:
 
 def service_log(order: WorkOrder) -> QuerySet[WorkOrderEvent]:
     return order.events.select_related("actor").order_by("at", "pk")
+
+
+def needs_of(order_ids) -> dict[int, dict[int, Decimal]]:
+    """{order_id: {part_id: quantity}} for `order_ids`, in one query (dispatch and planning ask)."""
+    needs: dict[int, dict[int, Decimal]] = {}
+    for order_id, part_id, quantity in NeededPart.objects.filter(work_order_id__in=any_of(order_ids)).values_list(
+        "work_order_id", "part_id", "quantity"
+    ):
+        needs.setdefault(order_id, {})[part_id] = quantity
+    return needs

@@ -19,5 +19,6 @@ urlpatterns = [
     path("orders/<int:pk>/resume/", views.order_resume, name="order_resume"),
     path("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
     path("orders/<int:pk>/close/", views.order_close, name="order_close"),
+    path("orders/<int:pk>/needed-parts/", views.order_needed_parts, name="order_needed_parts"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
 ]

@@ -24,6 +24,7 @@ from fieldservice.core.htmx import wants_fragment
 from fieldservice.core.listing import Column, Listing
 from fieldservice.core.validation import parse_id
 from fieldservice.customers.selectors import contacts_for, get_customer_for, search_customers, sites_for
+from fieldservice.inventory.selectors import parts_for
 from fieldservice.workorders import exports, selectors
 from fieldservice.workorders.choices import (
     OPEN_STATUSES,
@@ -40,6 +41,7 @@ from fieldservice.workorders.forms import (
     ConfirmRequestForm,
     DiscardRequestForm,
     HoldForm,
+    NeededPartsForm,
     NoteForm,
     RequestFilterForm,
     RequestForm,
@@ -50,7 +52,7 @@ from fieldservice.workorders.forms import (
 from fieldservice.workorders.models import ServiceRequest, WorkOrder
 from fieldservice.workorders.permissions import may_manage_orders, may_work_on
 from fieldservice.workorders.public_views import follow_url
-from fieldservice.workorders.services import intake, lifecycle
+from fieldservice.workorders.services import intake, lifecycle, needed_parts
 
 REQUESTS = Listing(
     columns=[
@@ -456,6 +458,11 @@ def _order_context(request, order: WorkOrder, **forms) -> dict:
         context["cancel_form"] = forms.get("cancel_form") or CancelForm()
     if may_manage and Transition.CLOSE in allowed:
         context["close_form"] = forms.get("close_form") or NoteForm()
+    if can(user, Capability.VIEW_PARTS):
+        context["needed_parts"] = list(order.needed_parts.select_related("part"))
+        if may_manage and order.status not in (WorkOrderStatus.COMPLETED, WorkOrderStatus.CLOSED):
+            text = "\n".join(f"{row.part.part_number} {row.quantity.normalize()}" for row in context["needed_parts"])
+            context["needed_parts_form"] = forms.get("needed_parts_form") or NeededPartsForm(initial={"parts": text})
     return context
 
 
@@ -481,6 +488,35 @@ def _order_action(request, pk, form_class, form_name: str, act, success: str):
             return redirect("workorders:order_detail", pk=pk)
     order.refresh_from_db()
     return render(request, "workorders/order_detail.html", _order_context(request, order, **{form_name: form}))
+
+
+def _set_needed_parts(request, order: WorkOrder, lines: list[tuple[str, str]]) -> None:
+    numbers = [number for number, _quantity in lines]
+    found = {part.part_number: part for part in parts_for(request.user).filter(part_number__in=numbers)}
+    unknown = [number for number in numbers if number not in found]
+    if unknown:
+        raise ValidationError({"parts": _("No part numbered %(number)s.") % {"number": ", ".join(unknown)}})
+    try:
+        needed_parts.set_needed_parts(
+            order, actor=request.user, parts=[(found[number], quantity) for number, quantity in lines]
+        )
+    except ValidationError as error:
+        # The service names the line (parts[2].quantity); the page has one box for the list.
+        raise ValidationError({"parts": error.messages}) from error
+
+
+@login_required
+@require_POST
+def order_needed_parts(request, pk):
+    require(may_manage_orders(request.user))
+    return _order_action(
+        request,
+        pk,
+        NeededPartsForm,
+        "needed_parts_form",
+        lambda o, data: _set_needed_parts(request, o, data["parts"]),
+        _("The needed parts of %(number)s are saved."),
+    )
 
 
 @login_required

@@ -2,6 +2,7 @@
 the engineers' (and provider admins') answers. Mounted under /api/v1/."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -60,6 +61,11 @@ def order_assignments(order) -> list[Assignment]:
     return list(order.assignments.select_related("work_order", "engineer", "provider"))
 
 
+class MissingPartOut(Schema):
+    part_number: str
+    quantity: Decimal
+
+
 class CandidateOut(Schema):
     engineer: int
     name: str
@@ -75,6 +81,13 @@ class CandidateOut(Schema):
     open_orders: int
     distance_km: float | None
     reasons: list[str]
+    # Whether his van holds the order's needed parts: "all", "some", "none" ("" when none listed).
+    parts: str
+    missing_parts: list[MissingPartOut]
+
+    @staticmethod
+    def resolve_missing_parts(obj) -> list[dict]:
+        return [{"part_number": number, "quantity": quantity} for number, quantity in obj.missing]
 
     @staticmethod
     def resolve_engineer(obj) -> int:

@@ -1,6 +1,7 @@
 """Who may see which assignments, and which engineers suit an order."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -12,8 +13,10 @@ from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES
 from fieldservice.dispatch.models import Assignment, DispatchRule
 from fieldservice.dispatch.permissions import may_view_rules
 from fieldservice.dispatch.rules.engine import Snapshot, load_context, suggest
+from fieldservice.inventory.models import Part
+from fieldservice.inventory.selectors import carried_by, coverage
 from fieldservice.workorders.models import WorkOrder
-from fieldservice.workorders.selectors import work_orders_for
+from fieldservice.workorders.selectors import needs_of, work_orders_for
 
 
 def assignments_for(actor: User) -> QuerySet[Assignment]:
@@ -54,6 +57,10 @@ class Candidate:
     on_duty: bool
     open_orders: int
     distance_km: float | None
+    # Whether his van holds the order's needed parts: "all", "some", "none" ("" when none listed),
+    # and what he is short of each (part number, quantity).
+    parts: str = ""
+    missing: list[tuple[str, Decimal]] = field(default_factory=list)
 
     @property
     def is_suitable(self) -> bool:
@@ -74,7 +81,11 @@ def candidates_for_orders(orders, actor: User, *, limit: int = 20) -> dict[int, 
     snapshot = Snapshot()
     facts = snapshot.facts_for([order.pk for order in orders])
     context = load_context(facts, snapshot.rules)
-    ranked = {f.pk: suggest(snapshot, f, context)[:limit] for f in facts}
+    covers = parts_covered(facts, list(snapshot.engineers))
+    ranked = {
+        f.pk: suggest(snapshot, f, context, {pk: c.status for pk, c in covers.get(f.pk, {}).items()})[:limit]
+        for f in facts
+    }
     wanted = {s.scored.engineer.pk for suggestions in ranked.values() for s in suggestions}
     profiles = {
         p.user_id: p
@@ -82,14 +93,57 @@ def candidates_for_orders(orders, actor: User, *, limit: int = 20) -> dict[int, 
     }
     skill_of = {f.pk: f.skill_id for f in facts}
     return {
-        order_id: [_candidate(s, profiles[s.scored.engineer.pk], skill_of[order_id]) for s in suggestions]
+        order_id: [
+            _candidate(
+                s,
+                profiles[s.scored.engineer.pk],
+                skill_of[order_id],
+                covers.get(order_id, {}).get(s.scored.engineer.pk),
+            )
+            for s in suggestions
+        ]
         for order_id, suggestions in ranked.items()
     }
 
 
-def _candidate(suggestion, profile: EngineerProfile, skill_id: int | None) -> Candidate:
+@dataclass(frozen=True)
+class PartsCover:
+    """How far an engineer's van covers an order's needed parts: "all", "some" or "none", and
+    what he is short of each part, as (part number, quantity)."""
+
+    status: str
+    missing: list[tuple[str, Decimal]]
+
+
+def parts_covered(facts, engineer_ids: list[int]) -> dict[int, dict[int, PartsCover]]:
+    """{order pk: {engineer pk: PartsCover}} for those of the orders that list needed parts, in
+    three queries whatever the numbers: the needs, every engineer's van stock of those parts
+    (`inventory.selectors.carried_by`), the part numbers of what is missing."""
+    needs = needs_of([f.pk for f in facts])
+    if not needs:
+        return {}
+    wanted: dict[int, Decimal] = {}
+    for by_part in needs.values():
+        for part_id, quantity in by_part.items():
+            wanted[part_id] = max(wanted.get(part_id, Decimal(0)), quantity)
+    carried = carried_by(engineer_ids, wanted)
+    numbers = dict(Part.objects.filter(pk__in=list(wanted)).values_list("pk", "part_number"))
+    found: dict[int, dict[int, PartsCover]] = {}
+    for order_id, by_part in needs.items():
+        row = found[order_id] = {}
+        for pk in engineer_ids:
+            cover = coverage(by_part, carried.get(pk, {}))
+            row[pk] = PartsCover(
+                cover.status, [(numbers[part], short.normalize()) for part, short in sorted(cover.missing.items())]
+            )
+    return found
+
+
+def _candidate(suggestion, profile: EngineerProfile, skill_id: int | None, cover: PartsCover | None) -> Candidate:
     scored = suggestion.scored
     return Candidate(
+        parts=cover.status if cover is not None else "",
+        missing=cover.missing if cover is not None else [],
         engineer=profile.user,
         profile=profile,
         has_skill=suggestion.has_skill,

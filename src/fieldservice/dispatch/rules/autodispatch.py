@@ -27,6 +27,7 @@ from fieldservice.core.db import any_of
 from fieldservice.core.errors import DomainError, require
 from fieldservice.dispatch import hooks
 from fieldservice.dispatch.assignments import services
+from fieldservice.dispatch.assignments.selectors import parts_covered
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, RuleStrategy
 from fieldservice.dispatch.models import Assignment, DispatchRule
 from fieldservice.dispatch.permissions import may_dispatch
@@ -239,6 +240,11 @@ def explain(order: WorkOrder) -> dict:
     context = load_context([facts], snapshot.rules)
     decision = decide(snapshot, facts, context, explain=True)
     waiting = order.status in DISPATCH_FROM and bool(_idle([order.pk]))
+    covers = parts_covered([facts], [c.engineer.pk for c in decision.candidates]).get(order.pk, {})
+    for candidate in decision.candidates:
+        cover = covers.get(candidate.engineer.pk)
+        if cover is not None:
+            candidate.parts, candidate.missing = cover.status, cover.missing
     return {
         "facts": facts,
         "rules": [(c.rule, conditions_match(c.conditions, facts)) for c in snapshot.rules],

@@ -39,6 +39,9 @@ DEFAULT_WEIGHTS = {"skill": 3, "distance": 3, "load": 2, "last_engineer": 1, "ra
 DISTANCE_SCALE_KM = 200.0
 LOAD_SCALE = 10
 NEUTRAL = 0.5
+# The suggested engineers put one who carries the order's needed parts a little ahead of an equal
+# who does not (a tie-break more than a factor: the rules' weights stay the administrator's).
+CARRIER_BONUS = {"all": 0.05, "some": 0.02}
 
 
 def _radians(lat, lng) -> tuple | None:
@@ -100,6 +103,10 @@ class Scored:
     distance_km: float | None
     total: float
     chosen: bool = False
+    # Whether his van holds the order's needed parts ("all"/"some"/"none", "" when none listed)
+    # and the (part number, quantity) he is short of: filled by the tester, not the rule pass.
+    parts: str = ""
+    missing: list = field(default_factory=list)
 
 
 @dataclass
@@ -613,12 +620,16 @@ class Suggestion:
     covers_area: bool
 
 
-def suggest(snapshot: Snapshot, facts: OrderFacts, context: Context) -> list[Suggestion]:
+def suggest(
+    snapshot: Snapshot, facts: OrderFacts, context: Context, carries: dict[int, str] | None = None
+) -> list[Suggestion]:
     """Everyone who may take the order (our engineers and those of the customer's provider),
     ranked by the best-match score: first the engineer a best-match rule would pick, then the
     other qualified engineers (on duty first), then the rest, each best first. The weights are those of the
     best-match rule that catches the order, else the defaults; one scoring function (`score`,
-    `best`) serves the order page and the rules, so they cannot disagree."""
+    `best`) serves the order page and the rules, so they cannot disagree. `carries` (engineer pk ->
+    "all" / "some" / "none" of the order's needed parts) moves carriers a little ahead of equals."""
+    carries = carries or {}
     compiled = snapshot.first_rule(facts)
     weights = (
         compiled.weights
@@ -651,7 +662,7 @@ def suggest(snapshot: Snapshot, facts: OrderFacts, context: Context) -> list[Sug
             s.scored.engineer is not pick,
             not s.qualified,
             not s.scored.engineer.on_duty,
-            -s.scored.total,
+            -(s.scored.total + CARRIER_BONUS.get(carries.get(s.scored.engineer.pk, ""), 0.0)),
             s.scored.engineer.pk,
         )
     )

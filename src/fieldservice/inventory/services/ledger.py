@@ -22,8 +22,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -128,28 +128,75 @@ def _label(line: Line) -> str:
     return text
 
 
-def _ensure_balances(keys: set[tuple[int, int, str, str]]) -> None:
-    existing = set(
-        StockBalance.objects.filter(
-            Q(*[Q(warehouse_id=w, part_id=p, lot=lot, grade=g) for w, p, lot, g in keys], _connector=Q.OR)
-        ).values_list("warehouse_id", "part_id", "lot", "grade")
+def _ensure_balances(missing: set[tuple[int, int, str, str]]) -> None:
+    # Two posts may create the same row at once: the loser's insert is skipped, not an error.
+    StockBalance.objects.bulk_create(
+        [StockBalance(warehouse_id=w, part_id=p, lot=lot, grade=g) for w, p, lot, g in sorted(missing)],
+        ignore_conflicts=True,
     )
-    missing = keys - existing
-    if missing:
-        # Two posts may create the same row at once: the loser's insert is skipped, not an error.
-        StockBalance.objects.bulk_create(
-            [StockBalance(warehouse_id=w, part_id=p, lot=lot, grade=g) for w, p, lot, g in sorted(missing)],
-            ignore_conflicts=True,
+
+
+@dataclass
+class _Balance:
+    pk: int
+    on_hand: Decimal
+    reserved: Decimal
+    average_cost: Decimal  # the part's, as the lock read it
+    watched: bool  # a minimum/maximum is set for this part in this warehouse
+
+
+def _lock(keys: set[tuple[int, int, str, str]]) -> dict[tuple[int, int, str, str], _Balance]:
+    """Lock the balance rows of `keys` in one fixed order (by id), reading with them what the rest
+    of the post needs (the part's average cost, whether a stock level watches the row): one
+    statement instead of three, written in SQL because the ORM's building of it cost more than the
+    database's answering it, and the row locks are held until the commit."""
+    balance, part, level = StockBalance._meta.db_table, Part._meta.db_table, StockLevel._meta.db_table
+    ordered = sorted(keys)
+    # A list of row values, not a chain of ORs: SQLite refuses an expression 1,000 deep.
+    wanted = (
+        "(b.warehouse_id, b.part_id, b.lot, b.grade) IN (VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(ordered)) + ")"
+    )
+    locking = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else ""
+    sql = (
+        f"SELECT b.id, b.warehouse_id, b.part_id, b.lot, b.grade, b.on_hand, b.reserved, p.average_cost, "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM {level} l WHERE l.warehouse_id = b.warehouse_id AND l.part_id = b.part_id) "
+        f"FROM {balance} b JOIN {part} p ON p.id = b.part_id WHERE {wanted} ORDER BY b.id{locking}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for key in ordered for value in key])
+        rows = cursor.fetchall()
+    return {
+        (warehouse_id, part_id, lot, grade): _Balance(
+            pk, _dec(on_hand, QUANTUM), _dec(reserved, QUANTUM), _dec(cost, Decimal("0.0001")), bool(watched)
         )
+        for pk, warehouse_id, part_id, lot, grade, on_hand, reserved, cost, watched in rows
+    }
 
 
-def _lock(keys: set[tuple[int, int, str, str]]) -> dict[tuple[int, int, str, str], StockBalance]:
-    rows = (
-        StockBalance.objects.select_for_update()
-        .filter(Q(*[Q(warehouse_id=w, part_id=p, lot=lot, grade=g) for w, p, lot, g in keys], _connector=Q.OR))
-        .order_by("pk")
+def _dec(value, quantum: Decimal) -> Decimal:
+    """PostgreSQL answers a Decimal; SQLite a number, made exact again at the column's scale."""
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(quantum)
+
+
+def _move_balances(balances, totals: dict[tuple, tuple[Decimal, Decimal]]) -> None:
+    """Every balance's change in one UPDATE (F()-style: added to what the row holds, under its lock)."""
+    changes = [
+        (balances[key].pk, quantity, reserved) for key, (quantity, reserved) in totals.items() if quantity or reserved
+    ]
+    if not changes:
+        return
+    table = StockBalance._meta.db_table
+    whens = " ".join(["WHEN %s THEN %s"] * len(changes))
+    cast = "::numeric" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"UPDATE {table} SET on_hand = on_hand + (CASE id {whens} END){cast}, "  # noqa: S608
+        f"reserved = reserved + (CASE id {whens} END){cast} WHERE id IN ({', '.join(['%s'] * len(changes))})"
     )
-    return {(row.warehouse_id, row.part_id, row.lot, row.grade): row for row in rows}
+    params = [v for pk, quantity, _r in changes for v in (pk, quantity)]
+    params += [v for pk, _q, reserved in changes for v in (pk, reserved)]
+    params += [pk for pk, _q, _r in changes]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _check_units(lines: list[Line]) -> None:
@@ -247,8 +294,12 @@ def post(lines: list[Line], *, actor: User | None, document: Document | None = N
         if line.warehouse.kind == WarehouseKind.TRANSIT and line.reserved:
             raise field_error("warehouse", _("Goods in transit cannot be reserved."), "invalid")
     keys = {line.key for line in lines}
-    _ensure_balances(keys)
+    # Lock first: the rows nearly always exist. A missing one is made (two posts may make the same
+    # row at once: inserted in key order, the loser's insert is skipped), then every row is locked.
     balances = _lock(keys)
+    if len(balances) < len(keys):
+        _ensure_balances(keys - set(balances))
+        balances = _lock(keys)
     _check_units(lines)
 
     after: dict[tuple, tuple[Decimal, Decimal]] = {key: (row.on_hand, row.reserved) for key, row in balances.items()}
@@ -295,15 +346,12 @@ def post(lines: list[Line], *, actor: User | None, document: Document | None = N
     for line in lines:
         quantity, reserved = totals[line.key]
         totals[line.key] = (quantity + line.quantity, reserved + line.reserved)
-    for key, (quantity, reserved) in totals.items():
-        if quantity or reserved:
-            StockBalance.objects.filter(pk=balances[key].pk).update(
-                on_hand=F("on_hand") + quantity, reserved=F("reserved") + reserved
-            )
+    _move_balances(balances, totals)
     for part_id, average in averages.items():
         Part.objects.filter(pk=part_id).update(average_cost=average)
 
-    costs = dict(Part.objects.filter(pk__in={line.part.pk for line in lines}).values_list("pk", "average_cost"))
+    costs = {key[1]: row.average_cost for key, row in balances.items()}
+    costs.update(averages)
     moves = [
         StockMove(
             at=at,
@@ -330,10 +378,68 @@ def post(lines: list[Line], *, actor: User | None, document: Document | None = N
         )
         for line, on_hand in zip(lines, on_hand_after, strict=True)
     ]
-    StockMove.objects.bulk_create(moves)
+    _append(moves)
     _move_units(lines, at)
-    _watch_levels(lines)
+    if any(row.watched for row in balances.values()):
+        _watch_levels(lines)
     return moves
+
+
+_MOVE_COLUMNS = (
+    "at", "actor_id", "reason", "warehouse_id", "part_id", "lot", "grade", "unit_id", "quantity", "reserved",
+    "unit_cost", "on_hand_after", "document_kind", "document_id", "reference", "work_order_id", "equipment_id", "note",
+)  # fmt: skip
+
+
+# Rows per INSERT: 18 parameters each stays under PostgreSQL's 65,535 (a count posting thousands).
+_APPEND_BATCH = 1000
+
+
+def _append(moves: list[StockMove]) -> None:
+    """Append the ledger rows in one INSERT (per thousand) and give them their ids: what `bulk_create`
+    does, in SQL, because its building of the statement cost a writer more than the database's insert."""
+    for start in range(0, len(moves), _APPEND_BATCH):
+        _append_batch(moves[start : start + _APPEND_BATCH])
+
+
+def _append_batch(moves: list[StockMove]) -> None:
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value(moves[0].at)
+    placeholders = "(" + ", ".join(["%s"] * len(_MOVE_COLUMNS)) + ")"
+    params = []
+    for move in moves:
+        params += [
+            at if move.at == moves[0].at else ops.adapt_datetimefield_value(move.at),
+            move.actor_id,
+            move.reason,
+            move.warehouse_id,
+            move.part_id,
+            move.lot,
+            move.grade,
+            move.unit_id,
+            ops.adapt_decimalfield_value(move.quantity, 12, 3),
+            ops.adapt_decimalfield_value(move.reserved, 12, 3),
+            ops.adapt_decimalfield_value(move.unit_cost, 14, 4),
+            ops.adapt_decimalfield_value(move.on_hand_after, 12, 3),
+            move.document_kind,
+            move.document_id,
+            move.reference,
+            move.work_order_id,
+            move.equipment_id,
+            move.note,
+        ]
+    sql = (
+        f"INSERT INTO {StockMove._meta.db_table} ({', '.join(_MOVE_COLUMNS)}) "  # noqa: S608
+        f"VALUES {', '.join([placeholders] * len(moves))} RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    # Rows come back in the order of VALUES on both PostgreSQL and SQLite (as bulk_create relies on).
+    for move, pk in zip(moves, ids, strict=True):
+        move.pk = pk
+        move._state.adding = False
+        move._state.db = connection.alias
 
 
 def _watch_levels(lines: list[Line]) -> None:

@@ -37,6 +37,7 @@ from fieldservice.workorders.choices import (
 from fieldservice.workorders.models import Attachment, FaultCategory, ServiceRequest, WorkOrder
 from fieldservice.workorders.permissions import may_manage_orders
 from fieldservice.workorders.services.log import log_event
+from fieldservice.workorders.services.needed_parts import fill_from_fault_category
 
 PHOTO_LIMIT = 8 * 1024 * 1024
 MAX_PHOTOS = 6
@@ -510,6 +511,7 @@ def create_work_order(
     WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
     if request.status != RequestStatus.CONVERTED:
         ServiceRequest.objects.filter(pk=request.pk).update(status=RequestStatus.CONVERTED)
+    fill_from_fault_category(order)
     log_event(order, actor=actor, action="created", to_status=order.status, note=request.number or "")
     hooks.created(order)
     emit("work_order.created", {"work_order": order.pk, "actor": actor.pk})
