@@ -112,7 +112,7 @@ class PostIn(StrictSchema):
     reason: str
 
 
-class CancelIn(StrictSchema):
+class CountCancelIn(StrictSchema):
     __model__ = StockCount
     reason: str = ""
 
@@ -174,7 +174,7 @@ def post_count(request, count_id: Id, payload: PostIn):
 
 
 @router.post("/stock-counts/{int:count_id}/cancel", response=CountDetailOut)
-def cancel_count(request, count_id: Id, payload: CancelIn):
+def cancel_count(request, count_id: Id, payload: CountCancelIn):
     count = selectors.get_count_for(request.user, count_id)
     services.cancel_count(count, actor=request.user, reason=payload.reason)
     return _detail(request.user, count_id)

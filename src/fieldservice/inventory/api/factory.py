@@ -81,7 +81,7 @@ class FactoryReturnIn(StrictSchema):
     note: str = ""
 
 
-class ShipIn(StrictSchema):
+class FactoryShipIn(StrictSchema):
     __model__ = FactoryReturn
     carrier: str
     tracking_number: str = ""
@@ -144,7 +144,7 @@ def get_factory_return(request, return_id: Id):
 
 
 @router.post("/factory-returns/{int:return_id}/ship", response=FactoryReturnOut)
-def ship_factory_return(request, return_id: Id, payload: ShipIn):
+def ship_factory_return(request, return_id: Id, payload: FactoryShipIn):
     factory_return = selectors.get_factory_return_for(request.user, return_id)
     return services.ship_factory_return(factory_return, actor=request.user, **payload.dict())
 

@@ -135,12 +135,12 @@ class ReasonIn(StrictSchema):
     reason: str
 
 
-class CancelIn(StrictSchema):
+class TransferCancelIn(StrictSchema):
     __columns__ = {"reason": (Transfer, "closed_note")}
     reason: str = ""
 
 
-class ShipIn(StrictSchema):
+class TransferShipIn(StrictSchema):
     __model__ = Transfer
     delivery: str | None = None
     carrier: str = ""
@@ -148,7 +148,7 @@ class ShipIn(StrictSchema):
     serials: dict[int, list[str] | str] = {}
 
 
-class ReceiveIn(StrictSchema):
+class TransferReceiveIn(StrictSchema):
     quantities: dict[int, Quantity] = {}
     missing: dict[int, list[str] | str] = {}
 
@@ -225,14 +225,14 @@ def reject_transfer(request, transfer_id: Id, payload: ReasonIn):
 
 
 @router.post("/transfers/{int:transfer_id}/cancel", response=TransferDetailOut)
-def cancel_transfer(request, transfer_id: Id, payload: CancelIn | None = None):
+def cancel_transfer(request, transfer_id: Id, payload: TransferCancelIn | None = None):
     transfer = selectors.get_transfer_for(request.user, transfer_id)
     services.cancel_transfer(transfer, actor=request.user, reason=payload.reason if payload else "")
     return _detail(request.user, transfer)
 
 
 @router.post("/transfers/{int:transfer_id}/ship", response=TransferDetailOut)
-def ship_transfer(request, transfer_id: Id, payload: ShipIn):
+def ship_transfer(request, transfer_id: Id, payload: TransferShipIn):
     transfer = selectors.get_transfer_for(request.user, transfer_id)
     services.ship_transfer(
         transfer,
@@ -246,7 +246,7 @@ def ship_transfer(request, transfer_id: Id, payload: ShipIn):
 
 
 @router.post("/transfers/{int:transfer_id}/receive", response=TransferDetailOut)
-def receive_transfer(request, transfer_id: Id, payload: ReceiveIn):
+def receive_transfer(request, transfer_id: Id, payload: TransferReceiveIn):
     transfer = selectors.get_transfer_for(request.user, transfer_id)
     services.receive_transfer(transfer, actor=request.user, quantities=payload.quantities, missing=payload.missing)
     return _detail(request.user, transfer)
