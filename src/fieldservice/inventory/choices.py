@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Unit(models.TextChoices):
@@ -72,7 +73,7 @@ class TransferStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     APPROVED = "approved", _("Approved")
     SHIPPED = "shipped", _("Shipped")
-    RECEIVED = "received", _("Received")
+    RECEIVED = "received", pgettext_lazy("stock", "Received")
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
 
