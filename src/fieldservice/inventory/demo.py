@@ -267,7 +267,7 @@ class StockHistory:
                 if part.tracking == Tracking.SERIAL:
                     serials = {
                         line.pk: list(
-                            SerialUnit.objects.filter(part=part, warehouse=store)
+                            SerialUnit.objects.filter(part=part, warehouse=store, grade=Grade.GOOD)
                             .order_by("serial")
                             .values_list("serial", flat=True)[: int(line.approved)]
                         )
