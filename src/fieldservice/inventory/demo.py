@@ -14,7 +14,7 @@ import random
 from decimal import Decimal
 
 import time_machine
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from fieldservice.accounts.models import Organisation, ServiceArea, User
@@ -281,22 +281,20 @@ class StockHistory:
     def _lot_of(self, store: Warehouse, part: Part) -> dict:
         if part.tracking != Tracking.LOT:
             return {}
-        row = (
-            StockBalance.objects.filter(warehouse=store, part=part, grade=Grade.GOOD, on_hand__gt=0)
-            .order_by("lot")
-            .first()
-        )
+        row = self._lots_free(store, part, 2).order_by("lot").first()
         return {"lot": row.lot} if row else {}
 
+    def _lots_free(self, store: Warehouse, part: Part, quantity: int):
+        return StockBalance.objects.filter(
+            warehouse=store, part=part, grade=Grade.GOOD, on_hand__gte=F("reserved") + quantity
+        )
+
     def _free(self, store: Warehouse, part: Part, quantity: int) -> bool:
+        if part.tracking == Tracking.LOT:
+            return self._lots_free(store, part, quantity).exists()
         row = StockBalance.objects.filter(warehouse=store, part=part, grade=Grade.GOOD).aggregate(
             on_hand=Sum("on_hand"), reserved=Sum("reserved")
         )
-        if part.tracking == Tracking.LOT:
-            best = StockBalance.objects.filter(
-                warehouse=store, part=part, grade=Grade.GOOD, on_hand__gte=quantity
-            ).exists()
-            return best
         return (row["on_hand"] or 0) - (row["reserved"] or 0) >= quantity
 
     def _held(self, van: Warehouse, part: Part) -> tuple[str, str] | None:
