@@ -293,6 +293,8 @@ class HistoryBuilder:
             if (index + 1) % every == 0 or index + 1 == self.count:
                 self.progress(index + 1, self.count)
         totals["consultations"] = self.consultations(max(2, self.count // 20))
+        if self.stock is not None:
+            self.stock.finish(self.now)
         return totals
 
     def outcome(self, days_ago: float) -> str:

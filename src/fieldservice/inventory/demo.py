@@ -14,11 +14,12 @@ import random
 from decimal import Decimal
 
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
 from django.utils import timezone
 
 from fieldservice.accounts.models import Organisation, ServiceArea, User
-from fieldservice.inventory import services
+from fieldservice.inventory import selectors, services
 from fieldservice.inventory.choices import DefectStatus, Delivery, Grade, Tracking, TransferKind, WarehouseKind
 from fieldservice.inventory.models import DefectivePart, Part, SerialUnit, StockBalance, StockLevel, Warehouse
 
@@ -174,6 +175,15 @@ def seed(
             most = _stock_quantity(price_of(part.part_number))
             levels.append({"part": part, "minimum": max(1, most // 4), "maximum": most})
         services.apply_levels(actor=keeper, warehouse=central, levels=levels)
+        for code in ("HZ-RSC", "SZ-RSC"):
+            held = StockBalance.objects.filter(warehouse=places[code], grade=Grade.GOOD).select_related("part")
+            services.apply_levels(
+                actor=keeper,
+                warehouse=places[code],
+                levels=[
+                    {"part": row.part, "minimum": max(1, int(row.on_hand) // 3), "maximum": row.on_hand} for row in held
+                ],
+            )
     return places
 
 
@@ -214,15 +224,26 @@ class StockHistory:
         self.stores = {
             store.organisation_id: store for store in Warehouse.objects.filter(code__in=["NB-CENTRAL", "RA-PRV"])
         }
+        # The regional centres serve the engineers of their area with the parts they hold.
+        self.regional = {
+            store.area_id: store for store in Warehouse.objects.filter(kind=WarehouseKind.REGIONAL, area__isnull=False)
+        }
+        self.count_months = 0
         self.next_week: dt.datetime | None = None
         self.next_month: dt.datetime | None = None
         self.pending_findings: list = []
 
-    def store_for(self, engineer: User) -> Warehouse:
+    def store_for(self, engineer: User, part: Part) -> Warehouse:
+        if engineer.organisation_id == self.central.organisation_id:
+            areas = engineer.engineer_profile.areas.values_list("pk", flat=True)
+            for area in areas:
+                store = self.regional.get(area)
+                if store is not None and self._free(store, part, 2):
+                    return store
         return self.stores[engineer.organisation_id]
 
     def keeper_of(self, store: Warehouse) -> User:
-        return self.keeper if store.pk == self.central.pk else self.provider_admin
+        return self.provider_admin if store.organisation_id != self.central.organisation_id else self.keeper
 
     def ensure_in_van(self, engineer: User, part: Part, order, moment: dt.datetime) -> tuple[str, str]:
         """Fill the van before the part is used (a requisition for the order when it is not there);
@@ -230,7 +251,7 @@ class StockHistory:
         van = services.van_for(engineer)
         held = self._held(van, part)
         if held is None:
-            store = self.store_for(engineer)
+            store = self.store_for(engineer, part)
             keeper = self.keeper_of(store)
             if not self._free(store, part, 2):
                 receive(
@@ -329,7 +350,7 @@ class StockHistory:
                 by_engineer.setdefault(defect.engineer_id, []).append(defect)
         for defects in by_engineer.values():
             engineer = defects[0].engineer
-            store = self.store_for(engineer)
+            store = self.stores[engineer.organisation_id]  # defective parts go back to the main store
             with time_machine.travel(moment + dt.timedelta(hours=self.rng.randint(8, 12)), tick=False):
                 transfer = services.request_transfer(
                     actor=engineer,
@@ -345,6 +366,9 @@ class StockHistory:
 
     def monthly(self, moment: dt.datetime) -> None:
         self._factory_returns(moment)
+        self.count_months += 1
+        if self.count_months % 3 == 0:
+            self.quarterly_count(moment)
         with time_machine.travel(moment + dt.timedelta(hours=9), tick=False):
             for level in StockLevel.objects.filter(warehouse=self.central).select_related("part"):
                 held = (
@@ -363,11 +387,57 @@ class StockHistory:
                         self.rng,
                         reference="月度采购",
                     )
+        self.refill_regional(moment)
+
+    def refill_regional(self, moment: dt.datetime) -> None:
+        """The keeper tops the regional centres up from the central warehouse to their levels."""
+        if moment + dt.timedelta(days=2) > timezone.now():
+            return
+        for store in self.regional.values():
+            with time_machine.travel(moment + dt.timedelta(hours=10), tick=False):
+                transfer = services.request_refills(actor=self.keeper, warehouse=store, source=self.central)
+                if transfer is None:
+                    continue
+                try:
+                    services.approve_transfer(transfer, actor=self.keeper)
+                except ValidationError:
+                    services.reject_transfer(transfer, actor=self.keeper, reason="总仓库存不足，下月再补")
+                    continue
+                services.ship_transfer(
+                    transfer,
+                    actor=self.keeper,
+                    carrier=self.rng.choice(CARRIERS),
+                    tracking_number=f"SF{self.rng.randint(10**11, 10**12 - 1)}",
+                )
+            with time_machine.travel(moment + dt.timedelta(days=1, hours=self.rng.randint(9, 15)), tick=False):
+                services.receive_transfer(transfer, actor=self.keeper)
+
+    def quarterly_count(self, moment: dt.datetime) -> None:
+        """A blind count of the central warehouse: what the shelves hold, a part or two short."""
+        if moment + dt.timedelta(days=3) > timezone.now():
+            return
+        with time_machine.travel(moment + dt.timedelta(days=2, hours=9), tick=False):
+            count = services.open_count(self.central, actor=self.keeper, blind=True)
+        # Serial-tracked parts are counted unit by unit in real life; the demo's differences are
+        # in parts counted by quantity.
+        lines = list(count.lines.filter(grade=Grade.GOOD, expected__gt=0).exclude(part__tracking=Tracking.SERIAL))
+        short = {line.pk for line in self.rng.sample(lines, min(2, len(lines)))}
+        counted = {line.pk: line.expected - (1 if line.pk in short else 0) for line in count.lines.all()}
+        with time_machine.travel(moment + dt.timedelta(days=2, hours=15), tick=False):
+            services.record_counts(count, actor=self.keeper, counted=counted)
+            services.post_count(count, actor=self.keeper, reason="季度盘点，差异已核实")
+
+    def finish(self, now: dt.datetime) -> None:
+        """Today: a count of the Suzhou centre is under way."""
+        store = next((s for s in self.regional.values() if s.code == "SZ-RSC"), None)
+        if store is not None:
+            with time_machine.travel(now - dt.timedelta(hours=2), tick=False):
+                services.open_count(store, actor=self.keeper, blind=True)
 
     def _factory_returns(self, moment: dt.datetime) -> None:
         for store in self.stores.values():
             keeper = self.keeper_of(store)
-            returned = list(DefectivePart.objects.filter(status=DefectStatus.RETURNED, warehouse=store)[:40])
+            returned = list(selectors.awaiting_factory(store)[:150])
             if not returned:
                 continue
             with time_machine.travel(moment + dt.timedelta(hours=10), tick=False):

@@ -10,7 +10,7 @@ def open_vans(apps, schema_editor):
         user = profile.user
         if Warehouse.objects.filter(engineer=user).exists():
             continue
-        name = f"{user.first_name} {user.last_name}".strip() or user.username
+        name = user.display_name or f"{user.first_name} {user.last_name}".strip() or user.username
         Warehouse.objects.create(
             code=f"VAN-{user.pk}", name=name, kind="van", organisation_id=user.organisation_id, engineer=user
         )

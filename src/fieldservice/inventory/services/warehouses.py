@@ -145,7 +145,8 @@ def open_van(profile: EngineerProfile) -> Warehouse:
         raise field_error("organisation", _("An engineer needs an organisation before he can hold stock."), "required")
     return Warehouse.objects.create(
         code=f"VAN-{user.pk}",
-        name=_("%(name)s's stock") % {"name": user.get_full_name() or user.username},
+        # The engineer's name alone: the kind says "engineer stock" in the reader's language.
+        name=str(user)[: Warehouse._meta.get_field("name").max_length],
         kind=WarehouseKind.VAN,
         organisation_id=user.organisation_id,
         engineer=user,

@@ -20,7 +20,7 @@ def age_in_days(defect) -> int:
 
 DEFECTS = Listing(
     columns=[
-        Column(gettext_lazy("Engineer"), lambda d: d.engineer.get_full_name() or d.engineer.username),
+        Column(gettext_lazy("Engineer"), lambda d: str(d.engineer)),
         Column(gettext_lazy("Part number"), lambda d: d.part.part_number),
         Column(gettext_lazy("Part"), lambda d: d.part.name),
         Column(gettext_lazy("Quantity"), lambda d: d.quantity.normalize()),

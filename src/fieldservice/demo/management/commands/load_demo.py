@@ -33,8 +33,9 @@ from fieldservice.dispatch import demo as dispatch_demo
 from fieldservice.dispatch.models import DispatchRule
 from fieldservice.inventory import demo as stock_demo
 from fieldservice.inventory import services as inventory
-from fieldservice.inventory.choices import Unit
+from fieldservice.inventory.choices import Unit, WarehouseKind
 from fieldservice.inventory.demo import StockHistory
+from fieldservice.inventory.models import StockMove, Warehouse
 from fieldservice.pool import demo as pool_demo
 from fieldservice.pool.models import PoolOffer
 from fieldservice.scheduling import demo as scheduling_demo
@@ -480,6 +481,8 @@ class DemoBuilder:
         return [
             ("engineers", len(self.engineers) + len(self.provider_engineers)),
             ("parts", len(self.parts)),
+            ("warehouses", Warehouse.objects.exclude(kind=WarehouseKind.TRANSIT).count()),
+            ("stock moves", StockMove.objects.count()),
             ("product models", len(self.models)),
             ("customers", len(self.customers)),
             ("sites", sum(len(sites) for sites in self.sites.values())),
