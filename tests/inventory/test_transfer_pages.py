@@ -220,6 +220,11 @@ def test_the_order_page_shows_its_urgent_requisition_to_the_dispatcher_only(clie
     customer = client_for(personas.customer_user_a).get(url)
     assert customer.status_code == 200
     assert b'id="requisitions"' not in customer.content and transfer.number.encode() not in customer.content
+    # And on the dispatcher's own page of the order, where he decides whom to send.
+    dispatch_page = client_for(personas.dispatcher).get(reverse("dispatch:order", args=[order.pk])).content.decode()
+    assert (
+        f'id="requisition-{transfer.pk}"' in dispatch_page and f'id="requisition-{unrelated.pk}"' not in dispatch_page
+    )
 
 
 def test_serial_parts_are_named_when_shipped_and_missing_ones_on_receipt(client_for, personas):

@@ -23,3 +23,4 @@ class InventoryConfig(AppConfig):
         register_importer(OPENING_STOCK)
         # The dispatcher sees, on the order's page, the parts asked for it (urgent ones flagged).
         panels.register("workorders.order", order_requisitions)
+        panels.register("dispatch.order", order_requisitions)

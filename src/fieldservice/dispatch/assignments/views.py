@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core import panels
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.htmx import wants_fragment
@@ -206,6 +207,8 @@ def order(request, pk: int):
         "dispatchable": work_order.status in TO_DISPATCH_STATUSES,
         "status_colours": STATUS_COLOURS,
         "log": service_log(work_order),
+        # What apps below dispatch show of the order to its dispatcher (the parts asked for it).
+        "panels": panels.render("dispatch.order", request, work_order),
     }
     return render(request, "dispatch/order.html", context)
 
