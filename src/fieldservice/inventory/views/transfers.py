@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fieldservice.accounts.permissions import Capability, can
@@ -54,9 +54,9 @@ TRANSFERS = Listing(
         ),
         Column(gettext_lazy("Work order"), lambda t: t.work_order_number, default="—"),
         Column(gettext_lazy("Requested by"), lambda t: str(t.requested_by) if t.requested_by_id else "", default="—"),
-        Column(gettext_lazy("Requested"), lambda t: t.requested_at, date="Y-m-d H:i"),
-        Column(gettext_lazy("Shipped"), lambda t: t.shipped_at, date="Y-m-d H:i", default="—"),
-        Column(pgettext_lazy("stock", "Received"), lambda t: t.received_at, date="Y-m-d H:i", default="—"),
+        Column(gettext_lazy("Requested at"), lambda t: t.requested_at, date="Y-m-d H:i"),
+        Column(gettext_lazy("Shipped at"), lambda t: t.shipped_at, date="Y-m-d H:i", default="—"),
+        Column(gettext_lazy("Received at"), lambda t: t.received_at, date="Y-m-d H:i", default="—"),
     ],
     filter_form=TransferFilterForm,
     search=gettext_lazy("Number or work order number"),
