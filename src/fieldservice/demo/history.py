@@ -25,8 +25,9 @@ from fieldservice.dispatch.assignments.selectors import candidates_for
 from fieldservice.feedback.services import record_callback, submit_evaluation
 from fieldservice.field import services as field
 from fieldservice.inventory.demo import StockHistory
+from fieldservice.inventory.models import Part
 from fieldservice.workorders.choices import Channel, HoldReason, Priority, ResolutionType, ServiceType
-from fieldservice.workorders.models import FaultCategory
+from fieldservice.workorders.models import FaultCategory, FaultCategoryPart
 from fieldservice.workorders.services import intake, lifecycle
 
 # code, name, English name, skill code, children: (code, name, English name, [descriptions], cause, action)
@@ -226,6 +227,20 @@ class Clock:
         return self.now
 
 
+# The parts a fault of each kind usually needs (by part-number prefix): new orders list them.
+USUAL_PARTS = {
+    "hyd-oil-temp": ["HR-OC", "HR-TC-K"],
+    "hyd-pump-noise": ["HR-HP-40"],
+    "hyd-leak": ["HR-SEAL-INJ", "HR-ORING"],
+    "ele-heater": ["HR-HTB-50", "HR-SSR-40"],
+    "ele-thermocouple": ["HR-TC-J"],
+    "servo-alarm": ["HR-SD-18"],
+    "servo-encoder": ["HR-SM-18"],
+    "ctl-hmi": ["HR-HMI-10"],
+    "mec-screw": ["HR-CHK-50"],
+}
+
+
 def fault_tree(skills: dict[str, Skill]) -> list[tuple[FaultCategory, tuple]]:
     """Reference data: the fault categories (no service yet; administrators edit them in admin)."""
     leaves = []
@@ -236,6 +251,10 @@ def fault_tree(skills: dict[str, Skill]) -> list[tuple[FaultCategory, tuple]]:
                 code=child[0], name=child[1], name_en=child[2], parent=parent, skill=skills.get(skill_code)
             )
             leaves.append((leaf, child))
+            for number in USUAL_PARTS.get(child[0], ()):
+                part = Part.objects.filter(part_number=number).first()
+                if part is not None:
+                    FaultCategoryPart.objects.create(category=leaf, part=part, quantity=1)
     return leaves
 
 
