@@ -187,3 +187,32 @@ def test_serial_parts_name_their_units(personas):
     services.receive_transfer(transfer, actor=personas.engineer, missing={line.pk: ["U2"]})
     assert list(part.units.filter(warehouse=van).values_list("serial", flat=True)) == ["U1"]
     assert services.drift() == []
+
+
+def test_a_lot_tracked_part_asked_for_without_a_lot_is_served_oldest_lot_first(personas):
+    central = factories.warehouse(personas.own)
+    part = factories.part(tracking=Tracking.LOT)
+    factories.stock(central, part, 2, lot="L2501")
+    factories.stock(central, part, 5, lot="L2503")
+    van = services.van_for(personas.engineer)
+    transfer = requisition(personas, central, part, van, quantity=4)
+    services.approve_transfer(transfer, actor=personas.parts_keeper)
+    lines = sorted((line.lot, line.requested, line.approved) for line in transfer.lines.all())
+    assert lines == [("L2501", Decimal(2), Decimal(2)), ("L2503", Decimal(2), Decimal(2))]
+    services.ship_transfer(transfer, actor=personas.parts_keeper, carrier="SF")
+    services.receive_transfer(transfer, actor=personas.engineer)
+    held = dict(StockBalance.objects.filter(warehouse=van, part=part).values_list("lot", "on_hand"))
+    assert held == {"L2501": Decimal(2), "L2503": Decimal(2)}
+    assert services.drift() == []
+
+
+def test_a_lot_tracked_part_beyond_every_lot_is_refused_whole(personas):
+    central = factories.warehouse(personas.own)
+    part = factories.part(tracking=Tracking.LOT)
+    factories.stock(central, part, 1, lot="L1")
+    transfer = requisition(personas, central, part, services.van_for(personas.engineer), quantity=3)
+    with pytest.raises(ValidationError):
+        services.approve_transfer(transfer, actor=personas.parts_keeper)
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.REQUESTED
+    assert StockBalance.objects.get(warehouse=central, part=part).reserved == 0

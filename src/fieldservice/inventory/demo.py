@@ -181,7 +181,7 @@ def seed(
                 actor=keeper,
                 warehouse=places[code],
                 levels=[
-                    {"part": row.part, "minimum": max(1, int(row.on_hand) * 3 // 4), "maximum": row.on_hand}
+                    {"part": row.part, "minimum": max(1, int(row.on_hand) - 2), "maximum": row.on_hand}
                     for row in held
                 ],
             )

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -336,7 +337,8 @@ def approve_transfer(transfer: Transfer, *, actor: User, quantities: dict[int, o
         line.approved = amount
     if not any(line.approved for line in lines):
         raise field_error("quantities", _("Approve at least one part, or reject the request."), "nothing_approved")
-    TransferLine.objects.bulk_update(lines, ["approved"])
+    lines = _allocate_lots(current, lines)
+    TransferLine.objects.bulk_update(lines, ["approved", "requested", "lot"])
     _reserve(current, lines, actor, lambda _index, line: f"quantities[{line.pk}]")
     current.status = TransferStatus.APPROVED
     current.approved_by, current.approved_at = actor, timezone.now()
@@ -344,6 +346,45 @@ def approve_transfer(transfer: Transfer, *, actor: User, quantities: dict[int, o
     partly = any(line.approved < line.requested for line in lines)
     _log(current, actor, "transfer_approved", _("partly") if partly else "")
     return current
+
+
+def _allocate_lots(transfer: Transfer, lines: list[TransferLine]) -> list[TransferLine]:
+    """A lot-tracked part asked for without a lot (an engineer asks for "seal kits", not for a lot)
+    is served from the source's lots, oldest lot first: the line takes the first lot, and a line is
+    added for each further lot it needs. What no lot can serve stays on the line, and the ledger
+    then says how much is free."""
+    served = []
+    for line in lines:
+        if line.part.tracking != Tracking.LOT or line.lot or not line.approved:
+            served.append(line)
+            continue
+        free = [
+            (row.lot, row.on_hand - row.reserved)
+            for row in StockBalance.objects.filter(
+                warehouse=transfer.source, part=line.part, grade=line.grade, on_hand__gt=F("reserved")
+            ).order_by("lot")
+        ]
+        need, first = line.approved, True
+        for lot, available in free:
+            take = min(need, available)
+            if first:
+                line.lot, line.approved, first = lot, take, False
+                served.append(line)
+            else:
+                line.requested -= take
+                served.append(
+                    TransferLine.objects.create(
+                        transfer=transfer, part=line.part, lot=lot, grade=line.grade, requested=take, approved=take
+                    )
+                )
+            need -= take
+            if not need:
+                break
+        if first:
+            served.append(line)
+        elif need:
+            line.approved += need  # more than the lots hold: the ledger refuses it, naming the line
+    return served
 
 
 def _release(transfer: Transfer, actor: User) -> None:
