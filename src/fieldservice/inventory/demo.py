@@ -181,8 +181,7 @@ def seed(
                 actor=keeper,
                 warehouse=places[code],
                 levels=[
-                    {"part": row.part, "minimum": max(1, int(row.on_hand) - 2), "maximum": row.on_hand}
-                    for row in held
+                    {"part": row.part, "minimum": max(1, int(row.on_hand) - 2), "maximum": row.on_hand} for row in held
                 ],
             )
     return places
@@ -324,8 +323,7 @@ class StockHistory:
             unit = SerialUnit.objects.filter(part=part, warehouse=van, grade=Grade.GOOD).order_by("serial").first()
             return ("", unit.serial) if unit else None
         row = (
-            StockBalance.objects.filter(warehouse=van, part=part, grade=Grade.GOOD, on_hand__gte=1)
-            .extra(where=["on_hand - reserved >= 1"])
+            StockBalance.objects.filter(warehouse=van, part=part, grade=Grade.GOOD, on_hand__gte=F("reserved") + 1)
             .order_by("lot")
             .first()
         )

@@ -185,15 +185,6 @@ def van_stock_of(engineer: User) -> QuerySet[StockBalance]:
     )
 
 
-def owed_defects_of(engineer: User) -> QuerySet[DefectivePart]:
-    """The defective parts the engineer removed from machines and has not sent back yet."""
-    return (
-        DefectivePart.objects.filter(engineer=engineer, status=DefectStatus.OWED)
-        .select_related("part", "warehouse")
-        .order_by("removed_at", "pk")
-    )
-
-
 def transfer_places_for(actor: User) -> QuerySet[Warehouse]:
     """The places `actor` may name on a requisition, transfer or return: those whose stock he sees,
     and the warehouses an engineer may ask for parts (the service decides what he may do)."""

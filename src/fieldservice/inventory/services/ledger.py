@@ -19,7 +19,7 @@ that skipped this module could not take stock below zero.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
@@ -80,7 +80,6 @@ class Document:
     reference: str = ""
     work_order_id: int | None = None
     equipment_id: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def quantity_of(value, field_name: str = "quantity", *, allow_zero: bool = False) -> Decimal:

@@ -16,13 +16,6 @@ from fieldservice.inventory.services.ledger import Document, Line, post, quantit
 MAX_SERIALS = 1000
 
 
-def _cost(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    cost = quantity_of(value, "unit_cost", allow_zero=True)
-    return cost
-
-
 def serials_of(part: Part, serials, quantity: Decimal) -> list[str]:
     """The serial numbers typed for a serial-tracked part: one per unit, none repeated."""
     if isinstance(serials, str):
@@ -74,7 +67,7 @@ def receive_stock(
     if not part.is_active:
         raise field_error("part", _("Part %(part)s is no longer active.") % {"part": part.part_number}, "inactive")
     amount = quantity_of(quantity)
-    cost = _cost(unit_cost)
+    cost = None if unit_cost in (None, "") else quantity_of(unit_cost, "unit_cost", allow_zero=True)
     lot = check_length(lot, model=SerialUnit, field="lot")
     if part.tracking == Tracking.LOT and not lot:
         raise field_error(

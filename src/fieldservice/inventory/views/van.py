@@ -15,7 +15,7 @@ from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.validation import parse_id
 from fieldservice.inventory import selectors, services
-from fieldservice.inventory.choices import Grade, TransferKind, TransferStatus
+from fieldservice.inventory.choices import DefectStatus, Grade, TransferKind, TransferStatus
 from fieldservice.inventory.forms import CancelForm, ShipForm, TransferReceiveForm, VanRequestForm, VanReturnForm
 from fieldservice.inventory.models import Transfer
 from fieldservice.inventory.views.transfers import receive, ship
@@ -33,7 +33,7 @@ def my_stock(request):
         "van": selectors.van_of(request.user),
         "good": [b for b in balances if b.grade == Grade.GOOD],
         "defective": [b for b in balances if b.grade == Grade.DEFECTIVE],
-        "owed": list(selectors.owed_defects_of(request.user)),
+        "owed": list(selectors.owed_by(request.user).filter(status=DefectStatus.OWED)),
     }
     return render(request, "inventory/van_stock.html", context)
 
@@ -173,12 +173,12 @@ def cancel_request(request, pk):
 def return_parts(request):
     _require_engineer(request.user)
     van = selectors.van_of(request.user)
-    balances = [b for b in selectors.van_stock_of(request.user).filter(grade=Grade.GOOD) if b.on_hand - b.reserved > 0]
+    balances = list(selectors.van_stock(van))
     form = VanReturnForm(
         request.POST or None,
         destinations=selectors.request_sources_for(request.user),
         balances=balances,
-        defects=selectors.owed_defects_of(request.user),
+        defects=selectors.owed_by(request.user).filter(status=DefectStatus.OWED),
     )
     if request.method == "POST" and form.is_valid():
         lines, aliases = form.clean_lines()
