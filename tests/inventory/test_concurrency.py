@@ -2,6 +2,7 @@
 at once wait for each other's row locks, so no update is lost, no balance goes below zero and
 the ledger still adds up to every balance."""
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from fieldservice.inventory.choices import MoveReason
 from fieldservice.inventory.models import StockBalance, StockMove
-from fieldservice.inventory.services import Line, drift, post
+from fieldservice.inventory.services import Line, drift, ledger, post
 from tests import factories
 from tests.concurrency import concurrent_rounds, run_concurrently
 
@@ -61,14 +62,35 @@ def test_eight_writers_consuming_and_transferring_one_part_lose_nothing():
                 elif index < 4:
                     consumed += 2
 
-    assert refused > 0  # the race was real: 4 × 2 × 6 = 48 asked of 25
+    assert refused > 0  # 4 × 2 × 6 = 48 asked of 25
+    # Every move of the central warehouse saw the balance its predecessor left: no two moves read
+    # the same on-hand, which a post that did not wait for the row lock would.
+    # Walked in the order they were written, each move's balance after is the one before plus
+    # its quantity: no post read a balance another had already changed.
+    for place in (central, regional):
+        before = Decimal(0)
+        for quantity, after in (
+            StockMove.objects.filter(warehouse=place).order_by("pk").values_list("quantity", "on_hand_after")
+        ):
+            assert after == before + quantity
+            before = after
     assert consumed == 25 - on_hand(central, part) - on_hand(regional, part)
     assert -sum(StockMove.objects.filter(reason=MoveReason.CONSUMPTION).values_list("quantity", flat=True)) == consumed
     assert not StockBalance.objects.filter(on_hand__lt=0).exists()
     assert drift() == []
 
 
-def test_two_posts_that_together_would_go_below_zero_one_wins():
+def test_two_posts_that_together_would_go_below_zero_one_wins(monkeypatch):
+    # The first post holds the row lock a while after taking it, so the second is sure to arrive
+    # while it is held: it must wait, then see what the first left.
+    real_lock = ledger._lock
+
+    def slow_lock(keys):
+        locked = real_lock(keys)
+        time.sleep(0.3)
+        return locked
+
+    monkeypatch.setattr(ledger, "_lock", slow_lock)
     actor = factories.system_user()
     part = factories.part()
     central = factories.warehouse()
@@ -77,7 +99,9 @@ def test_two_posts_that_together_would_go_below_zero_one_wins():
     def take():
         return post([Line(central, part, MoveReason.CONSUMPTION, quantity=Decimal(-2))], actor=actor)
 
+    began = time.perf_counter()
     outcomes = run_concurrently(take, take)
+    assert time.perf_counter() - began >= 0.55, "the second post did not wait for the first's lock"
 
     assert sorted(kind for kind, _ in outcomes) == ["error", "ok"], outcomes
     error = next(value for kind, value in outcomes if kind == "error")

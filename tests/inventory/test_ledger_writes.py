@@ -50,7 +50,10 @@ def test_a_level_is_still_watched_and_the_keeper_told_once(django_capture_on_com
     factories.stock(central, part, 5)
     StockLevel.objects.create(warehouse=central, part=part, minimum=Decimal(3), maximum=Decimal(10))
 
-    post([Line(central, part, MoveReason.CONSUMPTION, quantity=Decimal(-3))], actor=actor)
+    post([Line(central, part, MoveReason.CONSUMPTION, quantity=Decimal(-1))], actor=actor)
+    assert StockLevel.objects.get().alerted_at is None  # 4 is not below 3
+    assert not OutboxMessage.objects.filter(topic="stock.below_minimum").exists()
+    post([Line(central, part, MoveReason.CONSUMPTION, quantity=Decimal(-2))], actor=actor)
     post([Line(central, part, MoveReason.CONSUMPTION, quantity=Decimal(-1))], actor=actor)
 
     assert StockLevel.objects.get().alerted_at is not None

@@ -73,8 +73,9 @@ def test_approving_or_receiving_twice_moves_stock_once(personas, setup):
     assert on_hand(central, part) == (Decimal(10), Decimal(4))
     services.ship_transfer(transfer, actor=personas.parts_keeper, delivery="collect")
     services.receive_transfer(transfer, actor=personas.engineer)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as caught:
         services.receive_transfer(transfer, actor=personas.engineer)
+    assert caught.value.code == "already_received"
     assert on_hand(van, part) == (Decimal(4), Decimal(0))
 
 
@@ -138,8 +139,11 @@ def test_cancel_releases_the_reservation(personas, setup):
     central, part, van = setup
     transfer = requisition(personas, central, part, van)
     services.approve_transfer(transfer, actor=personas.parts_keeper)
+    assert on_hand(central, part) == (Decimal(10), Decimal(4))
     services.cancel_transfer(transfer, actor=personas.engineer)
     assert on_hand(central, part) == (Decimal(10), Decimal(0))
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.CANCELLED
 
 
 def test_bad_lines_name_the_field(personas, setup):
