@@ -31,8 +31,10 @@ def test_a_logged_value_reads_as_words(language, value, shown):
 
 
 def test_the_customer_history_shows_no_python_literals(personas, client_for):
-    html = client_for(personas.admin).get(
-        reverse("customers:detail", args=[personas.customer_a.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
-    ).content.decode()
+    html = (
+        client_for(personas.admin)
+        .get(reverse("customers:detail", args=[personas.customer_a.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+        .content.decode()
+    )
     assert 'id="event-log"' in html
     assert ">True<" not in html and ">False<" not in html

@@ -223,3 +223,14 @@ def test_completion_still_updates_the_machine_and_the_books_add_up(visit, django
     assert DefectivePart.objects.get().part == visit.motor
     assert van(visit).kind == WarehouseKind.VAN
     assert drift() == []
+
+
+def test_a_scanned_serial_names_a_unit_only_in_the_engineers_own_van(personas):
+    from fieldservice.field.forms import resolve_code
+
+    part = factories.part(tracking="serial")
+    mine, theirs = factories.engineer(personas.own), factories.engineer(personas.own)
+    factories.fill_van(mine, part, 1, serials=["MINE-1"])
+    factories.fill_van(theirs, part, 1, serials=["THEIRS-1"])
+    assert resolve_code(mine, "MINE-1") == (part, "MINE-1")
+    assert resolve_code(mine, "THEIRS-1") == (None, "")

@@ -65,8 +65,16 @@ def test_create_warehouse_idempotently_in_own_organisation(api_client_for, perso
         {"organisation": personas.provider.pk, "kind": "provider", "code": "X-1", "name": "X"},
         content_type="application/json",
     )
-    assert sneaky.status_code == 403
-    assert not Warehouse.objects.filter(code="X-1").exists()
+    # Another organisation's id answers as a made-up one would: nothing tells it exists.
+    made_up = client.post(
+        f"{API}/warehouses",
+        {"organisation": 999_999, "kind": "provider", "code": "X-2", "name": "X"},
+        content_type="application/json",
+    )
+    assert sneaky.status_code == made_up.status_code == 422
+    assert sneaky.json()["detail"] == made_up.json()["detail"]
+    assert sneaky.json()["detail"][0]["loc"][-1] == "organisation"
+    assert not Warehouse.objects.filter(code__in=["X-1", "X-2"]).exists()
 
 
 def test_patch_changes_details_never_quantities(api_client_for, personas, stock):

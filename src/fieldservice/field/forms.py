@@ -111,9 +111,13 @@ def resolve_code(actor, code: str):
     part = parts_for(actor).filter(is_active=True, part_number__iexact=text).first()
     if part is not None:
         return part, ""
-    units = SerialUnit.objects.filter(serial=text, part__in=parts_for(actor).filter(is_active=True))
+    # Only a unit in his own van: a serial elsewhere is not his to name, nor to learn the part of.
     van = van_of(actor)
-    unit = (units.filter(warehouse=van).first() if van is not None else None) or units.first()
+    unit = (
+        SerialUnit.objects.filter(serial=text, warehouse=van, part__in=parts_for(actor).filter(is_active=True)).first()
+        if van is not None
+        else None
+    )
     if unit is not None:
         return unit.part, unit.serial
     return None, ""

@@ -40,6 +40,7 @@ from fieldservice.inventory.choices import Grade, MoveReason, Tracking, Warehous
 from fieldservice.inventory.models import DefectivePart, Part, SerialUnit, StockMove, Warehouse
 from fieldservice.inventory.permissions import is_own_van, may_operate
 from fieldservice.inventory.services import Document, Line, cancel_removed_part, post, record_removed_part
+from fieldservice.inventory.services.ledger import quantity_of
 from fieldservice.workorders.choices import AttachmentKind, ResolutionType, Transition, WorkOrderStatus
 from fieldservice.workorders.models import Attachment, WorkOrder
 from fieldservice.workorders.services.intake import PHOTO_LIMIT, attach_file
@@ -324,15 +325,11 @@ def use_part(
         )
     amount = None
     try:
-        if quantity is None or (isinstance(quantity, str) and not quantity.strip()):
-            raise field_error("quantity", _("This field is required."), "required")
-        amount = _decimal(quantity, "quantity")
+        amount = quantity_of(quantity, "quantity")
     except ValidationError as error:
         errors.update(error.error_dict)
     else:
-        if amount <= 0:
-            errors["quantity"] = ValidationError(_("The quantity must be more than zero."), code="out_of_range")
-        elif amount != amount.quantize(Decimal("0.001")) or amount >= Decimal("10000000"):
+        if amount >= Decimal("10000000"):  # what a part-usage row holds, below the ledger's limit
             errors["quantity"] = ValidationError(_("Enter a quantity like 2 or 2.5."), code="invalid")
         elif replaces is not None and "replaces" not in errors:
             taken = PartUsage.objects.filter(work_order=current, replaces=replaces).aggregate(total=Sum("quantity"))

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
-from fieldservice.accounts.models import Organisation
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import field_error
 from fieldservice.inventory import selectors, services
@@ -257,7 +256,10 @@ def get_warehouse(request, warehouse_id: Id):
 def create_warehouse(request, payload: WarehouseIn):
     fields = payload.model_dump()
     organisation_id = fields.pop("organisation") or request.user.organisation_id
-    organisation = Organisation.objects.filter(pk=organisation_id).first() if organisation_id else None
+    # Only an organisation the caller may open a warehouse for: another's id is as unknown as a
+    # made-up one, so the answer tells nothing of which exist.
+    organisations = selectors.warehouse_organisations_for(request.user)
+    organisation = organisations.filter(pk=organisation_id).first() if organisation_id else None
     if organisation is None:
         raise field_error("organisation", _("Unknown organisation."), "invalid_choice")
     warehouse = services.create_warehouse(actor=request.user, organisation=organisation, **fields)

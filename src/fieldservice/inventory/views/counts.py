@@ -14,10 +14,11 @@ from fieldservice.accounts.permissions import Capability, can, works_only_in_fie
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, Listing
+from fieldservice.core.validation import parse_id
 from fieldservice.inventory import selectors, services
 from fieldservice.inventory.choices import CountStatus, WarehouseKind
 from fieldservice.inventory.forms import CountFilterForm, OpenCountForm
-from fieldservice.inventory.models import Part, StockBalance
+from fieldservice.inventory.models import StockBalance
 from fieldservice.inventory.permissions import may_operate
 from fieldservice.inventory.services.counts import may_count, may_review, shows_expected, with_totals
 
@@ -79,7 +80,8 @@ def count_list(request):
 def count_open(request):
     require(can(request.user, Capability.MANAGE_STOCK))
     warehouses = countable_for(request.user)
-    initial = {"warehouse": request.GET.get("warehouse")} if request.GET.get("warehouse", "").isdigit() else {}
+    chosen = parse_id(request.GET.get("warehouse"))
+    initial = {"warehouse": chosen} if chosen is not None else {}
     form = OpenCountForm(request.POST or None, warehouses=warehouses, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,7 +118,7 @@ def count_sheet(request, pk):
         extra = []
         number = request.POST.get("extra_part", "").strip()
         if number:
-            part = Part.objects.filter(part_number__iexact=number).first()
+            part = selectors.parts_for(request.user).filter(part_number__iexact=number).first()
             extra.append(
                 {
                     "part": part.pk if part else None,

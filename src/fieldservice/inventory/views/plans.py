@@ -71,8 +71,8 @@ def _sources(warehouse: Warehouse):
 
 
 def _months(request) -> int:
-    value = request.GET.get("months", "")
-    return int(value) if value.isdigit() and 1 <= int(value) <= plans.MAX_MONTHS else 12
+    months = parse_id(request.GET.get("months"))
+    return months if months is not None and 1 <= months <= plans.MAX_MONTHS else 12
 
 
 @login_required
