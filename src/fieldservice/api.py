@@ -8,6 +8,7 @@ from ninja.security import django_auth
 from fieldservice.accounts.api import TokenAuth
 from fieldservice.accounts.api import router as accounts_router
 from fieldservice.assets.api import router as assets_router
+from fieldservice.billing.api import router as billing_router
 from fieldservice.board.api import router as board_router
 from fieldservice.contracts.api import router as contracts_router
 from fieldservice.core.api import validation_error_body
@@ -78,6 +79,7 @@ api.add_router("/v1/", dispatch_router)
 api.add_router("/v1/", dispatch_rules_router)
 api.add_router("/v1/", field_router)
 api.add_router("/v1/", feedback_router)
+api.add_router("/v1/billing/", billing_router)
 api.add_router("/v1/", knowledge_router)
 api.add_router("/v1/", portal_router)
 api.add_router("/v1/", sla_router)

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "fieldservice.pool",
     "fieldservice.scheduling",
     "fieldservice.planning",
+    "fieldservice.billing",
     "fieldservice.board",
     "fieldservice.site",
     "fieldservice.demo",

@@ -35,6 +35,7 @@ urlpatterns = [
     path("pool/", include("fieldservice.pool.urls")),
     path("schedule/", include("fieldservice.scheduling.urls")),
     path("planning/", include("fieldservice.planning.urls")),
+    path("billing/", include("fieldservice.billing.urls")),
     path("board/", include("fieldservice.board.urls")),
     path("", include("fieldservice.site.urls")),
 ]

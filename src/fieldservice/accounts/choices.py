@@ -34,6 +34,15 @@ ROLES_BY_ORGANISATION_KIND = {
 }
 
 
+class EngineerLevel(models.TextChoices):
+    """An engineer's grade; labour is priced by it (and by the service type)."""
+
+    JUNIOR = "junior", _("Junior engineer")
+    REGULAR = "regular", _("Engineer")
+    SENIOR = "senior", _("Senior engineer")
+    EXPERT = "expert", _("Expert")
+
+
 class Availability(models.TextChoices):
     ON_DUTY = "on_duty", _("On duty")
     OFF = "off", _("Off duty")

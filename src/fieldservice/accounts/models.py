@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fieldservice.accounts.choices import Availability, OrganisationKind, Role
+from fieldservice.accounts.choices import Availability, EngineerLevel, OrganisationKind, Role
 
 
 def default_language() -> str:
@@ -196,6 +196,7 @@ class EngineerProfile(models.Model):
     availability = models.CharField(
         _("availability"), max_length=20, choices=Availability.choices, default=Availability.ON_DUTY
     )
+    level = models.CharField(_("level"), max_length=10, choices=EngineerLevel.choices, default=EngineerLevel.REGULAR)
 
     class Meta:
         verbose_name = _("engineer profile")

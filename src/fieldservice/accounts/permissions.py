@@ -48,6 +48,10 @@ class Capability(StrEnum):
     MANAGE_DISPATCH_RULES = "dispatch.manage_rules"
     GRAB_ORDERS = "pool.grab"
     MANAGE_SCHEDULES = "scheduling.manage"
+    VIEW_BILLING = "billing.view"
+    MANAGE_BILLING = "billing.manage"
+    MANAGE_SETTLEMENT = "billing.settle"
+    VIEW_OWN_STATEMENTS = "billing.own_statements"
 
 
 C = Capability
@@ -70,6 +74,8 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_KNOWLEDGE,
         C.MANAGE_KNOWLEDGE,
         C.VIEW_CONTRACTS,
+        C.VIEW_BILLING,
+        C.MANAGE_BILLING,
     },
     Role.DISPATCHER: {
         C.VIEW_CUSTOMERS,
@@ -97,6 +103,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.REQUEST_PARTS,
         C.GRAB_ORDERS,
         C.VIEW_KNOWLEDGE,
+        C.VIEW_OWN_STATEMENTS,
     },
     Role.PROVIDER_ADMIN: {
         C.VIEW_CUSTOMERS,
@@ -110,6 +117,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.FILE_REQUESTS,
         C.ASSIGN_PROVIDER_ENGINEERS,
         C.VIEW_KNOWLEDGE,
+        C.VIEW_OWN_STATEMENTS,
     },
     Role.PARTS_KEEPER: {
         C.VIEW_ASSETS,
@@ -134,6 +142,10 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.MANAGE_CONTRACTS,
         # Directors read the ratings; calling customers back is the agents' job.
         C.REVIEW_EVALUATIONS,
+        # The service manager's money: approving and settling statements, reading margins.
+        C.VIEW_BILLING,
+        C.MANAGE_BILLING,
+        C.MANAGE_SETTLEMENT,
     },
     Role.ADMINISTRATOR: set(Capability),
 }

@@ -49,6 +49,9 @@ class PriceItemKind(models.TextChoices):
     LABOUR_HOUR = "labour_hour", _("Labour per hour")
     CALL_OUT = "call_out", _("Call-out fee")
     PART = "part", _("Part")
+    TRAVEL_KM = "travel_km", _("Travel per kilometre")
+    TRAVEL_ZONE = "travel_zone", _("Travel, fixed fee for a zone")
+    SERVICE = "service", _("Service item")
 
 
 class ReminderSubject(models.TextChoices):

@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fieldservice.accounts.choices import EngineerLevel
 from fieldservice.contracts.choices import (
     ContractLevel,
     ContractStatus,
@@ -14,7 +15,7 @@ from fieldservice.contracts.choices import (
     ReminderSubject,
     Weekday,
 )
-from fieldservice.core.choices import Priority
+from fieldservice.core.choices import Priority, ServiceType
 from fieldservice.customers.choices import CustomerTier
 
 # Service terms: the business calendars and SLA policies a contract promises. The sla app's clocks
@@ -233,39 +234,77 @@ class PriceList(models.Model):
 
 
 class PriceListItem(models.Model):
-    """One price: labour per hour, the call-out fee, or a part."""
+    """One price: labour per hour (by service type and engineer level, either may be "any"), the
+    call-out fee, travel per kilometre or a fixed fee for a zone, a named service item, or a part."""
 
     price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
     kind = models.CharField(_("kind"), max_length=20, choices=PriceItemKind.choices)
     part = models.ForeignKey(
         "inventory.Part", verbose_name=_("part"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    service_type = models.CharField(
+        _("service type"), max_length=20, choices=ServiceType.choices, blank=True, help_text=_("Empty: any.")
+    )
+    engineer_level = models.CharField(
+        _("engineer level"), max_length=10, choices=EngineerLevel.choices, blank=True, help_text=_("Empty: any.")
+    )
+    area = models.ForeignKey(
+        "accounts.ServiceArea",
+        verbose_name=_("zone"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    name = models.CharField(_("service item"), max_length=100, blank=True)
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
 
     class Meta:
         verbose_name = _("price")
         verbose_name_plural = _("prices")
-        ordering = ["price_list", "kind", "part__part_number", "pk"]
+        ordering = ["price_list", "kind", "service_type", "engineer_level", "name", "part__part_number", "pk"]
         constraints = [
             models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="price_item_not_negative"),
-            # A part price names its part; labour and call-out prices name none.
+            # A part price names its part; the other prices name none.
             models.CheckConstraint(
                 condition=models.Q(kind=PriceItemKind.PART, part__isnull=False)
                 | (~models.Q(kind=PriceItemKind.PART) & models.Q(part__isnull=True)),
                 name="price_item_part_iff_kind_part",
             ),
+            # A zone fee names its zone; the other prices name none.
+            models.CheckConstraint(
+                condition=models.Q(kind=PriceItemKind.TRAVEL_ZONE, area__isnull=False)
+                | (~models.Q(kind=PriceItemKind.TRAVEL_ZONE) & models.Q(area__isnull=True)),
+                name="price_item_area_iff_kind_zone",
+            ),
+            # A service item has a name; the other prices have none.
+            models.CheckConstraint(
+                condition=(models.Q(kind=PriceItemKind.SERVICE) & ~models.Q(name=""))
+                | (~models.Q(kind=PriceItemKind.SERVICE) & models.Q(name="")),
+                name="price_item_name_iff_kind_service",
+            ),
             models.UniqueConstraint(
                 fields=["price_list", "part"], condition=models.Q(part__isnull=False), name="price_item_one_per_part"
             ),
             models.UniqueConstraint(
-                fields=["price_list", "kind"],
-                condition=~models.Q(kind=PriceItemKind.PART),
+                fields=["price_list", "area"], condition=models.Q(area__isnull=False), name="price_item_one_per_zone"
+            ),
+            models.UniqueConstraint(
+                fields=["price_list", "kind", "service_type", "engineer_level", "name"],
+                condition=~models.Q(kind__in=[PriceItemKind.PART, PriceItemKind.TRAVEL_ZONE]),
                 name="price_item_one_per_kind",
             ),
         ]
 
     def __str__(self) -> str:
-        label = str(self.part) if self.part_id else self.get_kind_display()
+        if self.part_id:
+            label = str(self.part)
+        elif self.name:
+            label = self.name
+        elif self.area_id:
+            label = f"{self.get_kind_display()} {self.area}"
+        else:
+            label = self.get_kind_display()
         return f"{label}: {self.unit_price}"
 
 

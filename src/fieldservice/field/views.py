@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core import panels
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.events import action_label
 from fieldservice.core.forms import add_service_errors
@@ -224,6 +225,8 @@ def _order_page(request, order: WorkOrder, forms: dict | None = None):
         "service_log_partial": log_partial,
         "events": service_log(order) if log_partial else None,
         "timeline": [] if log_partial else _timeline(order),
+        # Apps above field add their parts of the job here (billing: the fee lines, the quotation).
+        "panels": "" if log_partial else panels.render("field.order", request, order),
         "needs_signature": order.resolution_type != "remote_fix",
     }
     return render(request, "field/order.html", context)

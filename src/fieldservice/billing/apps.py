@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BillingConfig(AppConfig):
+    name = "fieldservice.billing"
+    label = "billing"
+    verbose_name = _("Billing")
+
+    def ready(self):
+        from fieldservice.billing.choices import ACTION_LABELS
+        from fieldservice.core.events import register_action_labels
+
+        register_action_labels(self.label, ACTION_LABELS)

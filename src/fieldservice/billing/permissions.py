@@ -1,0 +1,52 @@
+"""Who may see and move money.
+
+- Back office (agents, the director, administrators: VIEW_BILLING / MANAGE_BILLING): every
+  order's fee lines, quotations, bills, payments and receivables.
+- Settlement (the director as service manager, administrators: MANAGE_SETTLEMENT): rules,
+  generating, correcting, approving and settling statements, margins.
+- An engineer: the fee lines and quotations of the orders he works on (through the order he may
+  see), and his own statements.
+- A provider administrator: his company's statements only (confirm or dispute their lines).
+- A customer: his company's quotations, bills and payments; never costs or margins.
+"""
+
+from fieldservice.accounts.choices import OrganisationKind
+from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import Capability, can
+from fieldservice.billing.choices import PartyKind
+
+
+def may_view_billing(actor: User) -> bool:
+    return can(actor, Capability.VIEW_BILLING)
+
+
+def may_manage_billing(actor: User) -> bool:
+    return can(actor, Capability.MANAGE_BILLING)
+
+
+def may_settle(actor: User) -> bool:
+    return can(actor, Capability.MANAGE_SETTLEMENT)
+
+
+def may_see_costs(actor: User) -> bool:
+    """Internal costs and margins: the back office only, never a customer or a provider."""
+    return may_view_billing(actor) and getattr(actor, "organisation_kind", None) != OrganisationKind.CUSTOMER
+
+
+def is_customer(actor: User) -> bool:
+    return bool(actor.is_authenticated and getattr(actor, "organisation_kind", None) == OrganisationKind.CUSTOMER)
+
+
+def may_view_statement_of(actor: User, party_kind: str, party_id: int) -> bool:
+    if may_settle(actor):
+        return True
+    if not can(actor, Capability.VIEW_OWN_STATEMENTS):
+        return False
+    if party_kind == PartyKind.ENGINEER:
+        return party_id == actor.pk
+    return (
+        party_kind == PartyKind.PROVIDER
+        and actor.organisation_kind == OrganisationKind.PROVIDER
+        and can(actor, Capability.ASSIGN_PROVIDER_ENGINEERS)
+        and party_id == actor.organisation_id
+    )
