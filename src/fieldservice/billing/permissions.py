@@ -14,6 +14,8 @@ from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.billing.choices import PartyKind
+from fieldservice.dispatch.choices import AssignmentStatus
+from fieldservice.dispatch.models import Assignment
 
 
 def may_view_billing(actor: User) -> bool:
@@ -50,3 +52,21 @@ def may_view_statement_of(actor: User, party_kind: str, party_id: int) -> bool:
         and can(actor, Capability.ASSIGN_PROVIDER_ENGINEERS)
         and party_id == actor.organisation_id
     )
+
+
+def is_engineer_on(actor: User, order) -> bool:
+    """The actor has accepted the order (the engineer who writes a quotation on site)."""
+    return bool(
+        can(actor, Capability.WORK_IN_FIELD)
+        and Assignment.objects.filter(work_order=order, engineer=actor, status=AssignmentStatus.ACCEPTED).exists()
+    )
+
+
+def may_write_quotation(actor: User, order) -> bool:
+    """From the desk (MANAGE_BILLING), or on site by an engineer who accepted the order."""
+    return may_manage_billing(actor) or is_engineer_on(actor, order)
+
+
+def is_customer_of(actor: User, customer) -> bool:
+    """A user of the customer's own company (who may approve or decline its quotations)."""
+    return is_customer(actor) and customer.organisation_id == actor.organisation_id
