@@ -11,6 +11,11 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fieldservice.billing import selectors as billing_selectors
+from fieldservice.billing.choices import DecisionChannel
+from fieldservice.billing.forms import CustomerDecisionForm
+from fieldservice.billing.pdf import render_quotation_pdf
+from fieldservice.billing.services import quotations as quotation_services
 from fieldservice.core.errors import DomainError
 from fieldservice.core.forms import add_service_errors
 from fieldservice.feedback.forms import EvaluationForm
@@ -43,10 +48,27 @@ def _unknown(request):
     return render(request, "portal/unknown.html", status=404)
 
 
-def _order_card(order: WorkOrder, form: EvaluationForm | None = None) -> dict:
+def _quotation_card(order: WorkOrder, form: CustomerDecisionForm | None = None) -> dict | None:
+    """The order's latest quotation the customer has been sent: the one awaiting his decision
+    (with the approve and decline buttons), else the last one decided."""
+    quotation = billing_selectors.quotations_on_follow_link(order).first()
+    if quotation is None:
+        return None
+    version = billing_selectors.version_of(quotation)
+    return {
+        "quotation": quotation,
+        "version": version,
+        "lines": list(version.lines.all()),
+        "awaiting": quotation == billing_selectors.awaiting_decision(order),
+        "form": form or CustomerDecisionForm(initial={"version": quotation.version}, auto_id=f"id_q{quotation.pk}_%s"),
+    }
+
+
+def _order_card(order: WorkOrder, form: EvaluationForm | None = None, quotation_form=None) -> dict:
     evaluation = Evaluation.objects.filter(work_order=order).first()
     finished = order.status in EVALUABLE_STATUSES
     return {
+        "quotation": _quotation_card(order, quotation_form),
         "order": order,
         "status": progress.CUSTOMER_STATUS.get(order.status, order.get_status_display()),
         "steps": progress.steps(order),
@@ -67,8 +89,9 @@ def _public_status(service_request: ServiceRequest) -> str:
     return service_request.get_status_display()
 
 
-def _follow_page(request, service_request: ServiceRequest, forms: dict | None = None):
+def _follow_page(request, service_request: ServiceRequest, forms: dict | None = None, quotation_forms=None):
     forms = forms or {}
+    quotation_forms = quotation_forms or {}
     orders = service_request.work_orders.select_related("equipment__product_model").order_by("created_at", "pk")
     equipment = service_request.equipment
     return render(
@@ -78,7 +101,7 @@ def _follow_page(request, service_request: ServiceRequest, forms: dict | None = 
             "service_request": service_request,
             "status": _public_status(service_request),
             "equipment": equipment,
-            "cards": [_order_card(order, forms.get(order.pk)) for order in orders],
+            "cards": [_order_card(order, forms.get(order.pk), quotation_forms.get(order.pk)) for order in orders],
         },
     )
 
@@ -136,4 +159,78 @@ def report_pdf(request, token, order_pk):
     response = HttpResponse(render_service_report(order), content_type="application/pdf")
     filename = f"service-report-{slugify(order.number or str(order.pk))}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _follow_quotation(token: str, order_pk: int, quotation_pk: int):
+    service_request, order = _resolve(token, order_pk)
+    # Only a sent quotation of an order of this request; any other id is "not found".
+    quotation = get_object_or_404(billing_selectors.quotations_on_follow_link(order), pk=quotation_pk)
+    return service_request, order, quotation
+
+
+def _decide(request, token, order_pk, quotation_pk, *, approve: bool):
+    try:
+        service_request, order, quotation = _follow_quotation(token, order_pk, quotation_pk)
+    except Http404:
+        return _unknown(request)
+    form = CustomerDecisionForm(request.POST, auto_id=f"id_q{quotation.pk}_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if approve:
+                quotation_services.approve_quotation(
+                    quotation,
+                    version=data["version"],
+                    channel=DecisionChannel.FOLLOW_LINK,
+                    signer_name=data["signer_name"],
+                    follow_token=service_request.follow_token,
+                )
+            else:
+                quotation_services.decline_quotation(
+                    quotation,
+                    version=data["version"],
+                    reason=data["reason"],
+                    channel=DecisionChannel.FOLLOW_LINK,
+                    follow_token=service_request.follow_token,
+                )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except (DomainError, PermissionDenied) as error:
+            messages.error(request, getattr(error, "message", None) or str(error))
+            return redirect("portal:follow", token=token)
+        else:
+            if approve:
+                messages.success(
+                    request, _("Thank you: you approved quotation %(number)s.") % {"number": quotation.number}
+                )
+            else:
+                messages.success(request, _("You declined quotation %(number)s.") % {"number": quotation.number})
+            return redirect("portal:follow", token=token)
+    return _follow_page(request, service_request, quotation_forms={order.pk: form})
+
+
+@private
+@require_POST
+def approve_quotation(request, token, order_pk, quotation_pk):
+    return _decide(request, token, order_pk, quotation_pk, approve=True)
+
+
+@private
+@require_POST
+def decline_quotation(request, token, order_pk, quotation_pk):
+    return _decide(request, token, order_pk, quotation_pk, approve=False)
+
+
+@private
+def quotation_pdf(request, token, order_pk, quotation_pk):
+    try:
+        _request, _order, quotation = _follow_quotation(token, order_pk, quotation_pk)
+    except Http404:
+        return _unknown(request)
+    version = billing_selectors.version_of(quotation)
+    response = HttpResponse(
+        render_quotation_pdf(version, language=request.GET.get("lang") or None), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="quotation-{slugify(quotation.number)}.pdf"'
     return response
