@@ -390,6 +390,8 @@ def test_author_context_last_prices_receivables_and_profit(quote):
     assert context["last_prices"][1][0]["order_number"] == p.quotation.work_order.number
     assert context["receivables"] == {"CNY": Decimal("600.00")}
     assert context["profit"]["profit"] == Decimal("1700.00")
+    # A quotation's own approved lines are not "earlier" prices of it.
+    assert selectors.author_context(p.customer_cn, selectors.version_of(p.quotation))["last_prices"][0] == []
     # Another customer's prices are not his.
     assert selectors.last_prices(p.customer_z, part=p.motor) == []
 

@@ -14,6 +14,7 @@ from fieldservice.billing.models import FeeLine, Quotation, QuotationLine, Quota
 from fieldservice.billing.services import quotations as q
 from fieldservice.core.models import Event
 from tests import factories
+from tests.billing.conftest import accept, png_file
 from tests.field.test_report import pdf_text
 
 URL = "/api/v1/billing/quotations"
@@ -181,3 +182,29 @@ def test_status_is_not_writable(sent, api_client_for):
     assert response.status_code == 422
     p.quotation.refresh_from_db()
     assert p.quotation.status == QuotationStatus.SENT and p.quotation.version == 1
+
+
+def test_engineer_has_the_customer_sign_through_the_api(sent, api_client_for):
+    p = sent
+    accept(p)
+    client = api_client_for(p.engineer)
+    url = f"{URL}/{p.quotation.pk}/sign"
+    before = _counts()
+    blank = client.post(url, {"version": "1", "signer_name": "王经理", "signature": png_file(ink=False)})
+    assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "signature"]
+    extra = client.post(url, {"version": "1", "signature": png_file(), "status": "approved"})
+    assert extra.status_code == 422
+    assert _counts() == before
+    signed = client.post(url, {"version": "1", "signer_name": "王经理", "signature": png_file()})
+    assert signed.status_code == 200, signed.content
+    assert signed.json()["status"] == "approved" and signed.json()["decided_via"] == DecisionChannel.PHONE
+    assert signed.json()["versions"][0]["cost"] is None  # an engineer reads no costs through the API
+
+
+def test_another_engineer_cannot_sign(sent, api_client_for):
+    p = sent
+    client = api_client_for(p.other_engineer)
+    before = _counts()
+    response = client.post(f"{URL}/{p.quotation.pk}/sign", {"version": "1", "signature": png_file()})
+    assert response.status_code == 404
+    assert _counts() == before

@@ -81,10 +81,15 @@ def quotations_on_follow_link(order: WorkOrder) -> QuerySet[Quotation]:
 # The author's context --------------------------------------------------------------------------------
 
 
-def last_prices(customer: Customer, *, part=None, kind: str = "", description: str = "", limit: int = 3) -> list[dict]:
+def last_prices(
+    customer: Customer, *, part=None, kind: str = "", description: str = "", limit: int = 3, excluding=None
+) -> list[dict]:
     """What this customer last paid for the same item, newest first: the same part, or the same
-    kind and description (case-insensitive), from the fee lines he pays on his own orders."""
+    kind and description (case-insensitive), from the fee lines he pays on his own orders
+    (`excluding`: a quotation whose own approved lines are not "earlier" prices)."""
     lines = FeeLine.objects.filter(work_order__customer=customer, payer=Payer.CUSTOMER, is_void=False)
+    if excluding is not None:
+        lines = lines.exclude(quotation=excluding)
     part_id = getattr(part, "pk", part)
     if part_id:
         lines = lines.filter(part_id=part_id)
@@ -106,7 +111,7 @@ def last_prices(customer: Customer, *, part=None, kind: str = "", description: s
     )
 
 
-def last_prices_of_lines(customer: Customer, lines) -> list[list[dict]]:
+def last_prices_of_lines(customer: Customer, lines, excluding=None) -> list[list[dict]]:
     """`last_prices` of each line (QuotationLine rows or line dicts), in order."""
     found = []
     for line in lines:
@@ -117,6 +122,7 @@ def last_prices_of_lines(customer: Customer, lines) -> list[list[dict]]:
                 part=get("part"),
                 kind=get("kind") or "",
                 description=get("description") or "",
+                excluding=excluding,
             )
         )
     return found
@@ -144,7 +150,7 @@ def author_context(customer: Customer, version: QuotationVersion | None = None, 
     estimated profit. Costs and profit are for the back office and engineers, never a customer."""
     rows = list(version.lines.all()) if version is not None and lines is None else list(lines or [])
     return {
-        "last_prices": last_prices_of_lines(customer, rows),
+        "last_prices": last_prices_of_lines(customer, rows, version.quotation if version is not None else None),
         "receivables": open_receivables(customer),
         "profit": estimated_profit(version) if version is not None else None,
     }

@@ -6,10 +6,12 @@ once sent and decide them here as on the follow link; our costs are shown only t
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, File, Form, Router, Schema
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from fieldservice.billing import selectors
@@ -18,11 +20,21 @@ from fieldservice.billing.models import Quotation, QuotationLine, QuotationVersi
 from fieldservice.billing.pdf import render_quotation_pdf
 from fieldservice.billing.permissions import may_see_costs
 from fieldservice.billing.services import quotations as services
-from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
+from fieldservice.core.api import (
+    Id,
+    Int32,
+    PageNumberPagination,
+    StrictSchema,
+    column_max_length,
+    idempotent,
+    strict_form,
+)
 from fieldservice.core.errors import field_error
 from fieldservice.workorders.selectors import work_orders_for
 
 router = Router(tags=["billing"])
+SignerName = Annotated[str, Form(max_length=column_max_length(Quotation, "signer_name"))]
+Version = Annotated[int, Form(ge=1, le=2**31 - 1)]
 
 
 def _costs_shown(context) -> bool:
@@ -228,6 +240,24 @@ def approve_quotation(request, quotation_id: Id, payload: DecisionIn):
         actor=request.user,
         channel=DecisionChannel.API,
         signer_name=payload.signer_name,
+    )
+    return _detail(request, quotation_id)
+
+
+@router.post("/quotations/{int:quotation_id}/sign", response=QuotationDetailOut)
+@strict_form
+def sign_quotation(
+    request, quotation_id: Id, version: Version, signature: File[UploadedFile], signer_name: SignerName = ""
+):
+    """The customer signs on the engineer's phone to approve `version` (multipart: the signature
+    image, PNG or JPEG, and the signer's name); only an engineer who accepted the order."""
+    services.approve_quotation(
+        _detail(request, quotation_id),
+        version=version,
+        actor=request.user,
+        channel=DecisionChannel.PHONE,
+        signer_name=signer_name,
+        signature=signature,
     )
     return _detail(request, quotation_id)
 

@@ -79,6 +79,12 @@ QUOTATIONS = Listing(
 )
 
 
+def _sees_costs(user, order) -> bool:
+    """Our costs and the estimated profit: the back office, and our own engineer writing the
+    quotation on site (never a partner's engineer)."""
+    return may_see_costs(user) or (getattr(user, "is_own_staff", False) and is_engineer_on(user, order))
+
+
 def _fail(request, error) -> None:
     messages.error(request, getattr(error, "message", None) or str(error))
 
@@ -105,7 +111,7 @@ def quotation_detail(request, pk):
     number = request.GET.get("version")
     version = selectors.version_of(quotation, parse_id(number) if number else None)
     user = request.user
-    costs = may_see_costs(user)
+    costs = _sees_costs(user, quotation.work_order)
     context = selectors.author_context(quotation.customer, version) if costs else None
     is_open = quotation.status in services.OPEN_STATUSES
     writer = may_write_quotation(user, quotation.work_order)
@@ -147,7 +153,7 @@ def _form_page(request, order, form, *, quotation=None, preview=None):
             "preview": preview,
             "preview_rows": rows,
             "receivables": context["receivables"],
-            "show_costs": may_see_costs(request.user) or is_engineer_on(request.user, order),
+            "show_costs": _sees_costs(request.user, order),
         },
     )
 
