@@ -62,11 +62,6 @@ NAVIGATION = [
         [
             (_("Customers"), "customers:list", Capability.VIEW_CUSTOMERS),
             (_("Contracts"), "contracts:list", Capability.VIEW_CONTRACTS),
-        ],
-    ),
-    (
-        pgettext_lazy("menu group", "Money"),
-        [
             (_("Quotations"), "billing:quotation_list", Capability.VIEW_BILLING),
         ],
     ),
