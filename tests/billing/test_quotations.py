@@ -13,6 +13,8 @@ from fieldservice.billing import selectors
 from fieldservice.billing.choices import BillStatus, DecisionChannel, FeeKind, FeeSource, Payer, QuotationStatus
 from fieldservice.billing.models import Bill, FeeLine, OrderMargin, Quotation, QuotationLine, QuotationVersion
 from fieldservice.billing.services import quotations as q
+from fieldservice.contracts.choices import PriceItemKind
+from fieldservice.contracts.models import PriceListItem
 from fieldservice.core.errors import DomainError
 from fieldservice.core.models import Event
 from fieldservice.inventory.models import Part
@@ -96,8 +98,18 @@ def test_labour_takes_the_engineers_level_and_the_service_type(prices):
     p.engineer.engineer_profile.save()
     p.order.service_type = "repair"
     p.order.save(update_fields=["service_type"])
-    quotation = _quote(p, lines=[{"kind": FeeKind.LABOUR, "description": "Labour", "quantity": "1"}])
-    assert selectors.version_of(quotation).lines.get().unit_price == Decimal("300.00")
+    PriceListItem.objects.create(
+        price_list=p.price_list, kind=PriceItemKind.TRAVEL_KM, engineer_level="senior", unit_price=Decimal("5.00")
+    )
+    quotation = _quote(
+        p,
+        lines=[
+            {"kind": FeeKind.LABOUR, "description": "Labour", "quantity": "1"},
+            {"kind": FeeKind.TRAVEL, "description": "Travel", "quantity": "10"},
+        ],
+    )
+    lines = selectors.version_of(quotation).lines.order_by("position")
+    assert [line.unit_price for line in lines] == [Decimal("300.00"), Decimal("5.00")]
 
 
 def test_revise_makes_a_new_version_and_keeps_the_old_one(quote):

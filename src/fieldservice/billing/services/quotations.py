@@ -60,7 +60,6 @@ OPEN_STATUSES = frozenset({QuotationStatus.DRAFT, QuotationStatus.SENT})
 ORDER_DONE = frozenset({WorkOrderStatus.CLOSED, WorkOrderStatus.CANCELLED})
 DEFAULT_UNITS = {FeeKind.LABOUR: "h", FeeKind.TRAVEL: "km"}
 LINE_KEYS = frozenset({"kind", "description", "part", "quantity", "unit", "unit_price", "discount", "unit_cost"})
-VERSION_FIELDS = ["number", "valid_until", "tax_rate", "subtotal", "discount", "tax", "total", "cost"]
 
 
 # Prices ------------------------------------------------------------------------------------------
@@ -101,19 +100,19 @@ def _price_of(
             return None
         return items.filter(kind=PriceItemKind.PART, part=part).values_list("unit_price", flat=True).first()
     if kind == FeeKind.LABOUR:
-        rows = items.filter(
-            Q(service_type="") | Q(service_type=service_type),
-            Q(engineer_level="") | Q(engineer_level=level),
-            kind=PriceItemKind.LABOUR_HOUR,
-        ).values("service_type", "engineer_level", "unit_price")
-        # Both named beats one named beats none; the level counts before the service type.
-        best = max(rows, key=lambda r: (bool(r["engineer_level"]), bool(r["service_type"])), default=None)
-        return best["unit_price"] if best else None
-    if kind == FeeKind.TRAVEL:
-        return items.filter(kind=PriceItemKind.TRAVEL_KM).values_list("unit_price", flat=True).first()
-    if kind == FeeKind.SERVICE and name:
-        return items.filter(kind=PriceItemKind.SERVICE, name__iexact=name).values_list("unit_price", flat=True).first()
-    return None
+        graded = items.filter(kind=PriceItemKind.LABOUR_HOUR)
+    elif kind == FeeKind.TRAVEL:
+        graded = items.filter(kind=PriceItemKind.TRAVEL_KM)
+    elif kind == FeeKind.SERVICE and name:
+        graded = items.filter(kind=PriceItemKind.SERVICE, name__iexact=name)
+    else:
+        return None
+    rows = graded.filter(
+        Q(service_type="") | Q(service_type=service_type), Q(engineer_level="") | Q(engineer_level=level)
+    ).values("service_type", "engineer_level", "unit_price")
+    # Both named beats one named beats none; the level counts before the service type.
+    best = max(rows, key=lambda r: (bool(r["engineer_level"]), bool(r["service_type"])), default=None)
+    return best["unit_price"] if best else None
 
 
 # Checking and pricing the lines -------------------------------------------------------------------
@@ -260,7 +259,7 @@ def price_lines(order: WorkOrder, lines, tax_rate) -> Priced:
         unit = _text(spec.get("unit"), f"{prefix}.unit", 10) or (part.unit if part else DEFAULT_UNITS.get(kind, ""))
         unit_price = parse_money(spec.get("unit_price"), f"{prefix}.unit_price")
         if unit_price is None:
-            if kind == FeeKind.LABOUR and level is None:
+            if level is None:
                 level = engineer_level_of(order)
             unit_price = _price_of(
                 price_list, kind, part=part, name=description, service_type=order.service_type, level=level or ""
