@@ -18,6 +18,8 @@ from fieldservice.contracts.models import PriceListItem
 from fieldservice.core.errors import DomainError
 from fieldservice.core.models import Event
 from fieldservice.inventory.models import Part
+from fieldservice.workorders.choices import WorkOrderStatus
+from fieldservice.workorders.models import WorkOrder
 from tests import factories
 from tests.billing.conftest import accept, png_file
 
@@ -197,6 +199,16 @@ def test_approve_a_closed_quotation_is_refused(quote, status, code):
     with pytest.raises(DomainError) as error:
         q.approve_quotation(p.quotation, version=1, actor=p.agent, channel=DecisionChannel.DESK)
     assert error.value.code == code
+    assert _counts() == before
+
+
+def test_approve_on_a_cancelled_order_is_refused(quote):
+    p = quote
+    WorkOrder.objects.filter(pk=p.order.pk).update(status=WorkOrderStatus.CANCELLED)
+    before = _counts()
+    with pytest.raises(DomainError) as error:
+        q.approve_quotation(p.quotation, version=1, actor=p.agent, channel=DecisionChannel.DESK)
+    assert error.value.code == "order_finished"
     assert _counts() == before
 
 

@@ -560,6 +560,8 @@ def approve_quotation(
     current = _lock(quotation)
     _check_decider(current, actor, channel, follow_token)
     _check_decidable(current, version, channel)
+    # A closed order's fee lines are frozen; a cancelled one has no work to charge.
+    _check_order(current.work_order)
     signer_name = _text(signer_name, "signer_name", 100, required=channel == DecisionChannel.PHONE)
     attachment = None
     if channel == DecisionChannel.PHONE:
