@@ -256,3 +256,31 @@ def test_follow_link_refuses_a_replaced_version(quoted):
     )
     assert "replaced by version 2" in response.content.decode()
     assert _counts() == before
+
+
+def test_revise_form_starts_from_the_current_version_and_saves_the_next(quoted, client_for):
+    p = quoted
+    client = client_for(p.agent)
+    url = reverse("billing:quotation_revise", args=[p.quotation.pk])
+    page = client.get(url).content.decode()
+    assert 'value="MOTOR-1"' in page and 'value="Hydraulic flush"' in page
+    rows = {"part_0": "MOTOR-1", "quantity_0": "3", "kind_1": "service", "description_1": "Hydraulic flush"}
+    rows["quantity_1"] = "1"
+    response = client.post(url, _form(tax_rate="0", **rows))
+    assert response.status_code == 302
+    p.quotation.refresh_from_db()
+    assert p.quotation.version == 2 and p.quotation.total == Decimal("4400.00")
+    assert QuotationVersion.objects.get(quotation=p.quotation, number=1).total == Decimal("2260.00")
+
+
+def test_engineer_on_the_order_writes_a_quotation_from_the_phone_link(prices, client_for):
+    p = prices
+    accept(p)
+    client = client_for(p.engineer)
+    page = client.get(reverse("field:order", args=[p.order.pk])).content.decode()
+    create = reverse("billing:quotation_create", args=[p.order.pk])
+    assert create in page
+    response = client.post(create, _form(kind_0="labour", description_0="Repair", quantity_0="2"))
+    assert response.status_code == 302
+    assert Quotation.objects.get().created_by == p.engineer
+    assert client_for(p.other_engineer).get(create).status_code == 404
