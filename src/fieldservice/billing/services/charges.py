@@ -427,7 +427,8 @@ def check_tax_number(value) -> str:
         raise field_error(
             "tax_number",
             _(
-                "A tax number has 15, 17, 18 or 20 characters (the unified social credit code has 18); this one has %(n)d."
+                "A tax number has 15, 17, 18 or 20 characters (the unified social credit code has 18); "
+                "this one has %(n)d."
             )
             % {"n": len(text)},
             "invalid_length",
