@@ -99,6 +99,9 @@ class SandboxGateway:
         url = reverse("billing:sandbox_pay", args=[online_payment.token])
         return f"{url}?{urlencode({'return': return_url})}" if return_url else url
 
+    def notify_url(self) -> str:
+        return reverse("billing:payment_notify", args=[self.name])
+
     def notice_fields(self, online_payment: OnlinePayment, status: str, return_url: str = "") -> dict[str, str]:
         """The signed form fields the sandbox page posts to the notify endpoint."""
         fields = {
