@@ -65,6 +65,13 @@ NAVIGATION = [
         ],
     ),
     (
+        pgettext_lazy("menu group", "Money"),
+        [
+            (_("Bills"), "billing:bill_list", Capability.VIEW_BILLING),
+            (_("Receivables"), "billing:receivables", Capability.VIEW_BILLING),
+        ],
+    ),
+    (
         pgettext_lazy("menu group", "People"),
         [
             (_("Engineers"), "accounts:engineer_list", Capability.VIEW_PEOPLE),
