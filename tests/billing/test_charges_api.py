@@ -135,3 +135,20 @@ def test_a_status_cannot_be_sent_and_unknown_fields_are_refused(visit, api_clien
     )
     assert answer.status_code == 422
     assert not Payment.objects.exists()
+
+
+def test_a_payment_time_without_a_zone_is_read_in_local_time_and_a_future_one_refused(visit, api_client_for):
+    p = visit
+    bill = issued(p)
+    client = api_client_for(p.agent)
+    import datetime as dt
+
+    from django.utils import timezone
+
+    later = (timezone.localtime() + dt.timedelta(days=2)).replace(tzinfo=None)
+    data = {"amount": "10", "method": "cash", "paid_at": later.isoformat()}
+    answer = post(client, f"{API}/bills/{bill.pk}/payments", data)
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "paid_at"]
+    assert not Payment.objects.exists()
+    data["paid_at"] = (later - dt.timedelta(days=4)).isoformat()
+    assert post(client, f"{API}/bills/{bill.pk}/payments", data).status_code == 201

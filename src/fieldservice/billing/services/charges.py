@@ -310,6 +310,8 @@ def record_payment(
     method = _parse_method(method)
     reference = check_length(reference, model=Payment, field="reference")
     check_date(paid_at, field="paid_at")
+    if paid_at is not None and timezone.is_naive(paid_at):
+        paid_at = timezone.make_aware(paid_at)
     now = timezone.now()
     if paid_at is not None and paid_at > now + dt.timedelta(minutes=5):
         raise field_error("paid_at", _("A payment cannot be in the future."), "in_future")
