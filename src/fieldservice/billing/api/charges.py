@@ -240,15 +240,15 @@ def create_invoice_request(request, bill_id: Id, payload: InvoiceRequestIn):
     return 201, charges.request_invoice(bill, actor=request.user, **payload.model_dump())
 
 
-@router.post("/invoice-requests/{int:request_id}/issue", response=InvoiceRequestOut)
-def issue_invoice(request, request_id: Id, payload: InvoiceIssueIn):
-    invoice_request = selectors.get_invoice_request_for(request.user, request_id)
+@router.post("/invoice-requests/{int:invoice_request_id}/issue", response=InvoiceRequestOut)
+def issue_invoice(request, invoice_request_id: Id, payload: InvoiceIssueIn):
+    invoice_request = selectors.get_invoice_request_for(request.user, invoice_request_id)
     return charges.issue_invoice(invoice_request, actor=request.user, invoice_number=payload.invoice_number)
 
 
-@router.post("/invoice-requests/{int:request_id}/reject", response=InvoiceRequestOut)
-def reject_invoice_request(request, request_id: Id, payload: InvoiceRejectIn):
-    invoice_request = selectors.get_invoice_request_for(request.user, request_id)
+@router.post("/invoice-requests/{int:invoice_request_id}/reject", response=InvoiceRequestOut)
+def reject_invoice_request(request, invoice_request_id: Id, payload: InvoiceRejectIn):
+    invoice_request = selectors.get_invoice_request_for(request.user, invoice_request_id)
     return charges.reject_invoice_request(invoice_request, actor=request.user, reason=payload.reason)
 
 
