@@ -71,7 +71,11 @@ BILLS = Listing(
 
 RECEIVABLES = Listing(
     columns=[
-        Column(gettext_lazy("Customer"), lambda r: r["customer__name"]),
+        Column(
+            gettext_lazy("Customer"),
+            lambda r: r["customer__name"],
+            link=lambda r: f"{reverse('billing:bill_list')}?customer={r['customer_id']}",
+        ),
         Column(gettext_lazy("Currency"), lambda r: r["currency"]),
         Column(gettext_lazy("Bills"), lambda r: r["bills"]),
         Column(gettext_lazy("Open"), lambda r: r["open_total"], cell=_money("open_total")),
