@@ -12,3 +12,14 @@ class BillingConfig(AppConfig):
         from fieldservice.core.events import register_action_labels
 
         register_action_labels(self.label, ACTION_LABELS)
+        self.register_margin_panels()
+
+    @staticmethod
+    def register_margin_panels():
+        """Cost and margin on the work order, contract and customer pages, for the back office."""
+        from fieldservice.billing.views.margins import contract_margin_panel, customer_margin_panel, order_margin_panel
+        from fieldservice.core import panels
+
+        panels.register("workorders.order", order_margin_panel)
+        panels.register("contracts.contract", contract_margin_panel)
+        panels.register("customers.customer", customer_margin_panel)

@@ -65,6 +65,12 @@ NAVIGATION = [
         ],
     ),
     (
+        pgettext_lazy("menu group", "Money"),
+        [
+            (_("Cost and margin"), "billing:margin_orders", Capability.VIEW_BILLING),
+        ],
+    ),
+    (
         pgettext_lazy("menu group", "People"),
         [
             (_("Engineers"), "accounts:engineer_list", Capability.VIEW_PEOPLE),
