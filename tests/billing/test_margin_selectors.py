@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.http import Http404
 
+from fieldservice.accounts.models import User
 from fieldservice.billing import selectors
 from fieldservice.billing.models import OrderMargin
 from fieldservice.contracts.models import Contract
@@ -129,6 +130,8 @@ def test_engineers_add_up_the_orders_they_led(figures):  # noqa: F811
     assert rows[p.other_engineer.pk].margin_percent == D("-75.0")
     assert set(by_pk(selectors.engineer_margins_for(p.director, date_from=p.day(4, 1)))) == {p.other_engineer.pk}
     assert set(by_pk(selectors.engineer_margins_for(p.director, text="other_eng"))) == {p.other_engineer.pk}
+    User.objects.filter(pk=p.engineer.pk).update(display_name="张工")
+    assert set(by_pk(selectors.engineer_margins_for(p.director, text="张"))) == {p.engineer.pk}
 
 
 def test_two_currencies_make_two_rows(figures):  # noqa: F811

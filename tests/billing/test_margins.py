@@ -172,9 +172,22 @@ def test_the_walked_visit_books_on_its_completion_then_its_closing(visit):
     p = visit
     order = complete(p)
     assert row(order).booked_on == timezone.localdate(order.completed_at)
+    WorkOrder.objects.filter(pk=order.pk).update(completed_at=order.completed_at - dt.timedelta(days=3))
+    margins.refresh([order.pk])
+
+    # Closing moves the row to the closing day by itself (the move's hook), no line changed.
     close_work_order(order, actor=p.agent)
+
     order.refresh_from_db()
-    assert row(order).booked_on == timezone.localdate(order.closed_at)
+    assert OrderMargin.objects.get(work_order=order).booked_on == timezone.localdate(order.closed_at)
+    assert timezone.localdate(order.closed_at) != timezone.localdate(order.completed_at)
+
+
+def test_a_move_makes_no_row_for_an_order_without_one(visit):
+    p = visit
+    order = complete(p)
+    close_work_order(order, actor=p.agent)
+    assert not OrderMargin.objects.filter(work_order=order).exists()
 
 
 def test_the_lead_engineer_is_named_an_own_engineer_has_no_provider(visit):

@@ -12,14 +12,18 @@ class BillingConfig(AppConfig):
         from fieldservice.core.events import register_action_labels
 
         register_action_labels(self.label, ACTION_LABELS)
-        self.register_margin_panels()
+        self.register_margins()
 
     @staticmethod
-    def register_margin_panels():
-        """Cost and margin on the work order, contract and customer pages, for the back office."""
+    def register_margins():
+        """Cost and margin: the rows follow their orders' moves (the day an order counts on is its
+        closing day), and show on the work order, contract and customer pages, for the back office."""
+        from fieldservice.billing.services.margins import after_moves
         from fieldservice.billing.views.margins import contract_margin_panel, customer_margin_panel, order_margin_panel
         from fieldservice.core import panels
+        from fieldservice.workorders import hooks
 
+        hooks.on_moved(after_moves)
         panels.register("workorders.order", order_margin_panel)
         panels.register("contracts.contract", contract_margin_panel)
         panels.register("customers.customer", customer_margin_panel)

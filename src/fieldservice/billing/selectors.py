@@ -321,6 +321,7 @@ def engineer_margins_for(
     if text:
         margins = margins.filter(
             Q(engineer__username__icontains=text)
+            | Q(engineer__display_name__icontains=text)
             | Q(engineer__first_name__icontains=text)
             | Q(engineer__last_name__icontains=text)
         )

@@ -43,6 +43,17 @@ def refresh(order_ids: Iterable[int]) -> None:
         _save(compute(ids[start : start + CHUNK]))
 
 
+def after_moves(moves) -> None:
+    """A `workorders.hooks.on_moved` hook: a move can change the day an order counts on (closing
+    it) and its lead (a cancelled order's assignments end), so the rows of moved orders that have
+    one are refreshed in the move's transaction. Orders without a row get none: a row starts with
+    the order's first priced line or settlement."""
+    ids = sorted({move.order_id for move in moves})
+    for start in range(0, len(ids), CHUNK):
+        kept = OrderMargin.objects.filter(work_order_id__in=ids[start : start + CHUNK])
+        refresh(kept.values_list("work_order_id", flat=True))
+
+
 def compute(ids: list[int]) -> list[OrderMargin]:
     """The rows of these orders as their lines make them now, unsaved (`refresh` saves them; the
     order page shows one before any line was priced)."""
