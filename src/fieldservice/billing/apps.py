@@ -16,3 +16,18 @@ class BillingConfig(AppConfig):
         register_action_labels(self.label, ACTION_LABELS)
         # The order's bill (or the button that draws it up) on the work order page.
         panels.register("workorders.order", order_bill_panel)
+        self.register_margins()
+
+    @staticmethod
+    def register_margins():
+        """Cost and margin: the rows follow their orders' moves (the day an order counts on is its
+        closing day), and show on the work order, contract and customer pages, for the back office."""
+        from fieldservice.billing.services.margins import after_moves
+        from fieldservice.billing.views.margins import contract_margin_panel, customer_margin_panel, order_margin_panel
+        from fieldservice.core import panels
+        from fieldservice.workorders import hooks
+
+        hooks.on_moved(after_moves)
+        panels.register("workorders.order", order_margin_panel)
+        panels.register("contracts.contract", contract_margin_panel)
+        panels.register("customers.customer", customer_margin_panel)

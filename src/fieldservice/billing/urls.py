@@ -1,9 +1,10 @@
 from django.urls import path
 
-from fieldservice.billing.views import charges, payments
+from fieldservice.billing.views import charges, margins, payments
 
 app_name = "billing"
 urlpatterns = [
+    # Customer charges
     path("bills/", charges.bill_list, name="bill_list"),
     path("bills/<int:pk>/", charges.bill_detail, name="bill_detail"),
     path("bills/<int:pk>/issue/", charges.bill_issue, name="bill_issue"),
@@ -15,4 +16,9 @@ urlpatterns = [
     path("receivables/", charges.receivables, name="receivables"),
     path("pay/sandbox/<str:token>/", payments.sandbox_pay, name="sandbox_pay"),
     path("pay/notify/<str:gateway>/", payments.payment_notify, name="payment_notify"),
+    # Cost and margin
+    path("margins/", margins.margin_orders, name="margin_orders"),
+    path("margins/contracts/", margins.margin_contracts, name="margin_contracts"),
+    path("margins/customers/", margins.margin_customers, name="margin_customers"),
+    path("margins/engineers/", margins.margin_engineers, name="margin_engineers"),
 ]

@@ -69,6 +69,7 @@ NAVIGATION = [
         [
             (_("Bills"), "billing:bill_list", Capability.VIEW_BILLING),
             (_("Receivables"), "billing:receivables", Capability.VIEW_BILLING),
+            (_("Cost and margin"), "billing:margin_orders", Capability.VIEW_BILLING),
         ],
     ),
     (

@@ -2,7 +2,8 @@
 
 from ninja import Router
 
-from fieldservice.billing.api import charges
+from fieldservice.billing.api import charges, margins
 
 router = Router(tags=["billing"])
-router.add_router("", charges.router)
+for topic in (charges, margins):
+    router.add_router("", topic.router)
