@@ -9,16 +9,37 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         from fieldservice.billing.choices import ACTION_LABELS
+        from fieldservice.billing.views.charges import order_bill_panel
+        from fieldservice.core import panels
         from fieldservice.core.events import register_action_labels
 
         register_action_labels(self.label, ACTION_LABELS)
+        # The order's bill (or the button that draws it up) on the work order page.
+        panels.register("workorders.order", order_bill_panel)
+        self.register_margins()
+        self.register_quotations()
 
-        from fieldservice.core import periodic
+    @staticmethod
+    def register_margins():
+        """Cost and margin: the rows follow their orders' moves (the day an order counts on is its
+        closing day), and show on the work order, contract and customer pages, for the back office."""
+        from fieldservice.billing.services.margins import after_moves
+        from fieldservice.billing.views.margins import contract_margin_panel, customer_margin_panel, order_margin_panel
+        from fieldservice.core import panels
+        from fieldservice.workorders import hooks
+
+        hooks.on_moved(after_moves)
+        panels.register("workorders.order", order_margin_panel)
+        panels.register("contracts.contract", contract_margin_panel)
+        panels.register("customers.customer", customer_margin_panel)
+
+    @staticmethod
+    def register_quotations():
+        """Quotations: sent ones past their date expire (a periodic check); the order's quotations
+        on the work order page, and on the engineer's phone where the customer signs to approve."""
+        from fieldservice.billing.views.quotations import order_panel, phone_panel
+        from fieldservice.core import panels, periodic
 
         periodic.register("billing.expire_quotations", "fieldservice.billing.tasks.expire_quotations", 3600)
-
-        from fieldservice.billing.views import quotations as quotation_views
-        from fieldservice.core import panels
-
-        panels.register("workorders.order", quotation_views.order_panel)
-        panels.register("field.order", quotation_views.phone_panel)
+        panels.register("workorders.order", order_panel)
+        panels.register("field.order", phone_panel)

@@ -35,6 +35,12 @@ def may_see_costs(actor: User) -> bool:
     return may_view_billing(actor) and getattr(actor, "organisation_kind", None) != OrganisationKind.CUSTOMER
 
 
+def may_see_margins(actor: User) -> bool:
+    """Cost and margin pages, panels and API: the back office of our own company (VIEW_BILLING or
+    MANAGE_SETTLEMENT), never a customer, a provider or an engineer, whatever else they may do."""
+    return (may_see_costs(actor) or may_settle(actor)) and getattr(actor, "is_own_staff", False)
+
+
 def is_customer(actor: User) -> bool:
     return bool(actor.is_authenticated and getattr(actor, "organisation_kind", None) == OrganisationKind.CUSTOMER)
 

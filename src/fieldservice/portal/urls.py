@@ -8,6 +8,8 @@ app_name = "portal"
 urlpatterns = [
     path("<str:token>/", views.follow, name="follow"),
     path("<str:token>/orders/<int:order_pk>/evaluation/", views.evaluate, name="evaluate"),
+    path("<str:token>/orders/<int:order_pk>/pay/", views.pay, name="pay"),
+    path("<str:token>/orders/<int:order_pk>/invoice/", views.invoice, name="invoice"),
     path("<str:token>/orders/<int:order_pk>/report.pdf", views.report_pdf, name="report_pdf"),
     path(
         "<str:token>/orders/<int:order_pk>/quotations/<int:quotation_pk>/approve/",

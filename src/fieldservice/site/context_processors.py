@@ -62,7 +62,15 @@ NAVIGATION = [
         [
             (_("Customers"), "customers:list", Capability.VIEW_CUSTOMERS),
             (_("Contracts"), "contracts:list", Capability.VIEW_CONTRACTS),
+        ],
+    ),
+    (
+        pgettext_lazy("menu group", "Money"),
+        [
             (_("Quotations"), "billing:quotation_list", Capability.VIEW_BILLING),
+            (_("Bills"), "billing:bill_list", Capability.VIEW_BILLING),
+            (_("Receivables"), "billing:receivables", Capability.VIEW_BILLING),
+            (_("Cost and margin"), "billing:margin_orders", Capability.VIEW_BILLING),
         ],
     ),
     (

@@ -2,7 +2,8 @@
 
 from ninja import Router
 
-from fieldservice.billing.api import quotations
+from fieldservice.billing.api import charges, margins, quotations
 
 router = Router(tags=["billing"])
-router.add_router("", quotations.router)
+for topic in (charges, margins, quotations):
+    router.add_router("", topic.router)

@@ -1,4 +1,4 @@
-"""Forms of the billing pages."""
+"""Forms of the quotation pages: the desk's form, the decision, the phone's signature, the follow link."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -6,7 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from fieldservice.billing.choices import FeeKind, QuotationStatus
 from fieldservice.field.forms import SignatureForm
 
-# Quotations ------------------------------------------------------------------------------------------
+__all__ = [
+    "CustomerDecisionForm",
+    "DecisionForm",
+    "QuotationFilterForm",
+    "QuotationForm",
+    "QuotationSignatureForm",
+    "QuotationReasonForm",
+]
 
 QUOTATION_LINE_ROWS = 8
 LINE_NAMES = ("kind", "description", "part", "quantity", "unit", "unit_price", "discount")
@@ -95,7 +102,7 @@ class QuotationForm(forms.Form):
         return initial
 
 
-class ReasonForm(forms.Form):
+class QuotationReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.TextInput())
 
 

@@ -21,6 +21,22 @@ from fieldservice.customers.models import Customer
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import work_orders_for
 
+__all__ = [
+    "author_context",
+    "awaiting_decision",
+    "estimated_profit",
+    "fee_lines_from_quotation",
+    "get_quotation_for",
+    "last_prices",
+    "last_prices_of_lines",
+    "open_receivables",
+    "quotations_for",
+    "quotations_of_order",
+    "quotations_on_follow_link",
+    "search_quotations",
+    "version_of",
+]
+
 ZERO = Decimal("0")
 OPEN_BILL_STATUSES = (BillStatus.ISSUED, BillStatus.PARTLY_PAID)
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from fieldservice.billing.choices import FeeKind, Payer
 from fieldservice.billing.models import FeeLine, OrderMargin, StatementLine
+from fieldservice.core.money import DEFAULT_CURRENCY
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.dispatch.models import Assignment
 from fieldservice.workorders.models import WorkOrder
@@ -39,10 +40,23 @@ def booked_on(closed_at, completed_at, created_at) -> dt.date:
 def refresh(order_ids: Iterable[int]) -> None:
     ids = sorted(set(order_ids))
     for start in range(0, len(ids), CHUNK):
-        _refresh(ids[start : start + CHUNK])
+        _save(compute(ids[start : start + CHUNK]))
 
 
-def _refresh(ids: list[int]) -> None:
+def after_moves(moves) -> None:
+    """A `workorders.hooks.on_moved` hook: a move can change the day an order counts on (closing
+    it) and its lead (a cancelled order's assignments end), so the rows of moved orders that have
+    one are refreshed in the move's transaction. Orders without a row get none: a row starts with
+    the order's first priced line or settlement."""
+    ids = sorted({move.order_id for move in moves})
+    for start in range(0, len(ids), CHUNK):
+        kept = OrderMargin.objects.filter(work_order_id__in=ids[start : start + CHUNK])
+        refresh(kept.values_list("work_order_id", flat=True))
+
+
+def compute(ids: list[int]) -> list[OrderMargin]:
+    """The rows of these orders as their lines make them now, unsaved (`refresh` saves them; the
+    order page shows one before any line was priced)."""
     figures: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(FIGURES, ZERO))
     lines = (
         FeeLine.objects.filter(work_order_id__in=ids, is_void=False)
@@ -55,8 +69,11 @@ def _refresh(ids: list[int]) -> None:
         if row["payer"] == Payer.CUSTOMER:
             order["revenue"] += row["amount"] or ZERO
         order[COST_FIELD[row["kind"]]] += row["cost"] or ZERO
-    for order_id, code in FeeLine.objects.filter(work_order_id__in=ids, is_void=False).values_list(
-        "work_order_id", "currency"
+    for order_id, code in (
+        FeeLine.objects.filter(work_order_id__in=ids, is_void=False)
+        .values_list("work_order_id", "currency")
+        .order_by("work_order_id", "currency")
+        .distinct()
     ):
         currency.setdefault(order_id, code)
     settled = StatementLine.objects.filter(work_order_id__in=ids).values("work_order_id").annotate(amount=Sum("amount"))
@@ -88,13 +105,17 @@ def _refresh(ids: list[int]) -> None:
                 contract_id=order["contract_id"],
                 engineer_id=lead.get("engineer_id"),
                 provider_id=provider_id,
-                currency=currency.get(order["pk"], "CNY"),
+                currency=currency.get(order["pk"], DEFAULT_CURRENCY),
                 booked_on=booked_on(order["closed_at"], order["completed_at"], order["created_at"]),
                 margin=values["revenue"] - cost,
                 updated_at=now,
                 **values,
             )
         )
+    return rows
+
+
+def _save(rows: list[OrderMargin]) -> None:
     OrderMargin.objects.bulk_create(
         rows,
         update_conflicts=True,

@@ -23,8 +23,8 @@ from fieldservice.billing.forms import (
     DecisionForm,
     QuotationFilterForm,
     QuotationForm,
+    QuotationReasonForm,
     QuotationSignatureForm,
-    ReasonForm,
 )
 from fieldservice.billing.pdf import render_quotation_pdf
 from fieldservice.billing.permissions import (
@@ -134,7 +134,7 @@ def quotation_detail(request, pk):
             "may_void": writer and is_open,
             "may_record": is_open and may_manage_billing(user),
             "decision_form": DecisionForm(initial={"version": quotation.version}),
-            "void_form": ReasonForm(),
+            "void_form": QuotationReasonForm(),
             "badge": STATUS_COLOURS.get(quotation.status, ""),
         },
     )
@@ -242,7 +242,7 @@ def quotation_send(request, pk):
 @require_POST
 def quotation_void(request, pk):
     quotation = selectors.get_quotation_for(request.user, pk)
-    form = ReasonForm(request.POST)
+    form = QuotationReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the reason for voiding the quotation."))
         return redirect("billing:quotation_detail", pk=quotation.pk)
@@ -355,7 +355,7 @@ def phone_sign(request, pk):
 @require_POST
 def phone_decline(request, pk):
     quotation = _phone_quotation(request, pk)
-    form = ReasonForm(request.POST)
+    form = QuotationReasonForm(request.POST)
     version = parse_id(request.POST.get("version"))
     if not form.is_valid() or version is None:
         messages.error(request, _("Write down why the customer declines."))
@@ -427,7 +427,7 @@ def phone_panel(request, order) -> str:
             "sign_form": QuotationSignatureForm(initial={"version": current.version}, auto_id="id_q_%s")
             if current
             else None,
-            "decline_form": ReasonForm(auto_id="id_qd_%s") if current else None,
+            "decline_form": QuotationReasonForm(auto_id="id_qd_%s") if current else None,
         },
         request=request,
     )
