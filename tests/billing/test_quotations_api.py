@@ -194,6 +194,8 @@ def test_engineer_has_the_customer_sign_through_the_api(sent, api_client_for):
     assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "signature"]
     extra = client.post(url, {"version": "1", "signature": png_file(), "status": "approved"})
     assert extra.status_code == 422
+    no_version = client.post(url, {"signature": png_file(), "signer_name": "王经理"})
+    assert no_version.status_code == 422 and no_version.json()["detail"][0]["loc"] == ["body", "version"]
     assert _counts() == before
     signed = client.post(url, {"version": "1", "signer_name": "王经理", "signature": png_file()})
     assert signed.status_code == 200, signed.content

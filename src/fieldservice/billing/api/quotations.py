@@ -34,7 +34,8 @@ from fieldservice.workorders.selectors import work_orders_for
 
 router = Router(tags=["billing"])
 SignerName = Annotated[str, Form(max_length=column_max_length(Quotation, "signer_name"))]
-Version = Annotated[int, Form(ge=1, le=2**31 - 1)]
+# Optional in the form so an unknown field is named first (strict_form); the service requires it.
+Version = Annotated[int | None, Form(ge=1, le=2**31 - 1)]
 
 
 def _costs_shown(context) -> bool:
@@ -247,7 +248,7 @@ def approve_quotation(request, quotation_id: Id, payload: DecisionIn):
 @router.post("/quotations/{int:quotation_id}/sign", response=QuotationDetailOut)
 @strict_form
 def sign_quotation(
-    request, quotation_id: Id, version: Version, signature: File[UploadedFile], signer_name: SignerName = ""
+    request, quotation_id: Id, signature: File[UploadedFile], version: Version = None, signer_name: SignerName = ""
 ):
     """The customer signs on the engineer's phone to approve `version` (multipart: the signature
     image, PNG or JPEG, and the signer's name); only an engineer who accepted the order."""
