@@ -131,9 +131,7 @@ def _label(item: PriceListItem) -> str:
     return " · ".join(str(p) for p in parts)
 
 
-def _check_price(
-    kind: str, part, unit_price, *, service_type="", engineer_level="", area=None, name=""
-) -> _Price:
+def _check_price(kind: str, part, unit_price, *, service_type="", engineer_level="", area=None, name="") -> _Price:
     if kind not in PriceItemKind.values:
         raise field_error("kind", _("Unknown kind of price."), "invalid_choice")
     if kind == PriceItemKind.PART:
@@ -216,14 +214,18 @@ def set_price(
         old = item.unit_price
         item.unit_price = price.unit_price
         item.save(update_fields=["unit_price"])
-        record_event(price_list, actor=actor, action="price_set", changes={_label(item): [str(old), str(item.unit_price)]})
+        record_event(
+            price_list, actor=actor, action="price_set", changes={_label(item): [str(old), str(item.unit_price)]}
+        )
     return item
 
 
 @transaction.atomic
 def remove_price(item: PriceListItem, *, actor: User) -> None:
     require_manage(actor)
-    record_event(item.price_list, actor=actor, action="price_removed", changes={_label(item): [str(item.unit_price), None]})
+    record_event(
+        item.price_list, actor=actor, action="price_removed", changes={_label(item): [str(item.unit_price), None]}
+    )
     item.delete()
 
 
@@ -231,7 +233,10 @@ def default_price_list() -> PriceList | None:
     return PriceList.objects.filter(is_default=True, is_active=True).first()
 
 
-def _best(items: list[PriceListItem], service_type: str, engineer_level: str) -> PriceListItem | None:
+def most_specific(items, service_type: str, engineer_level: str) -> PriceListItem | None:
+    """Of the prices of one kind (and part, zone or name), the one for this service type and
+    engineer level: level and type > level > type > any."""
+
     def rank(item: PriceListItem) -> int:
         return (2 if item.engineer_level else 0) + (1 if item.service_type else 0)
 
@@ -271,7 +276,7 @@ def price_of(
             items = items.filter(area=area)
         elif kind == PriceItemKind.SERVICE:
             items = items.filter(name=name)
-        best = _best(list(items), service_type or "", engineer_level or "")
+        best = most_specific(list(items), service_type or "", engineer_level or "")
         if best is not None:
             return best
     return None
