@@ -274,7 +274,7 @@ def _check(order: WorkOrder, spec: FeeSpec, *, known_cost: bool = False) -> _Lin
     unit_price = parse_money(spec.unit_price, "unit_price", required=True)
     discount = parse_money(spec.discount, "discount") or ZERO
     if known_cost:
-        unit_cost = Decimal(spec.unit_cost).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        unit_cost = Decimal(spec.unit_cost or ZERO).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
     elif spec.unit_cost is None or spec.unit_cost == "":
         if spec.part is not None:
             unit_cost = spec.part.average_cost
