@@ -122,7 +122,7 @@ class AvailabilityIn(StrictSchema):
     availability: str
 
 
-class LevelIn(StrictSchema):
+class EngineerLevelIn(StrictSchema):
     __model__ = EngineerProfile
     # A plain string so an unknown value gets the service's field error, not a schema error.
     level: str
@@ -187,7 +187,7 @@ def set_engineer_availability(request, engineer_id: Id, payload: AvailabilityIn)
     response=EngineerDetailOut,
     summary="Set an engineer's level (labour is priced by it)",
 )
-def set_engineer_level(request, engineer_id: Id, payload: LevelIn):
+def set_engineer_level(request, engineer_id: Id, payload: EngineerLevelIn):
     profile = selectors.get_engineer_for(request.user, engineer_id)
     services.set_engineer_level(profile, actor=request.user, level=payload.level)
     return selectors.get_engineer_for(request.user, engineer_id)
