@@ -3,7 +3,6 @@
 Internal costs are in the answer only for those who may see them (the back office); an engineer
 and a provider read the lines without them, a customer not at all."""
 
-
 import datetime as dt
 from decimal import Decimal
 
