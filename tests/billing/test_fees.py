@@ -20,7 +20,9 @@ from fieldservice.core.geo import great_circle_km
 from fieldservice.core.models import Event
 from fieldservice.inventory.models import Part
 from fieldservice.workorders.choices import WorkOrderStatus
+from fieldservice.workorders.hooks import Move
 from fieldservice.workorders.models import WorkOrder
+from fieldservice.workorders.services.intake import create_work_order
 from tests import factories
 from tests.billing.conftest import complete, png_file
 
@@ -448,3 +450,46 @@ def test_bad_input_is_a_field_error_and_writes_nothing(prices, fields, field):
     assert FeeLine.objects.count() == lines and Event.objects.count() == events
     assert live(order, FeeKind.LABOUR).get().amount == labour.amount
     assert OrderMargin.objects.get(work_order=order).updated_at == margin
+
+
+# -- the completion hook, for a batch -------------------------------------------------------------
+
+
+def _completed_orders(p, count):
+    orders = []
+    for _ in range(count):
+        request = factories.service_request(p.customer_cn, actor=p.agent, equipment=p.other_machine)
+        order = create_work_order(request, actor=p.agent)
+        WorkOrder.objects.filter(pk=order.pk).update(status=WorkOrderStatus.COMPLETED, labour_hours=Decimal("1.5"))
+        orders.append(order)
+    return orders
+
+
+def _moves(orders, actor):
+    now = timezone.now()
+    return [Move(o.pk, "complete", WorkOrderStatus.ON_SITE, WorkOrderStatus.COMPLETED, actor, "", now) for o in orders]
+
+
+def test_the_hook_prices_a_batch_with_reads_that_do_not_grow_with_it(prices):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    p = prices
+    one, many = _completed_orders(p, 1), _completed_orders(p, 6)
+    with CaptureQueriesContext(connection) as single:
+        fees.price_completed(_moves(one, p.engineer))
+    with CaptureQueriesContext(connection) as batch:
+        fees.price_completed(_moves(many, p.engineer))
+    # One event per priced order is written; every read and the lines are one statement per kind.
+    assert len(batch.captured_queries) - len(single.captured_queries) <= len(many) - len(one)
+    for order in one + many:
+        labour = live(order, FeeKind.LABOUR).get()
+        assert labour.amount == Decimal("300.00")  # 1.5 h at the rate for anyone: no lead engineer
+        assert live(order, FeeKind.SERVICE).get().amount == Decimal("150.00")
+        assert OrderMargin.objects.get(work_order=order).revenue == Decimal("450.00")
+    # Moves to other states price nothing.
+    other = _completed_orders(p, 1)[0]
+    fees.price_completed(
+        [Move(other.pk, "close", WorkOrderStatus.COMPLETED, WorkOrderStatus.CLOSED, None, "", timezone.now())]
+    )
+    assert not FeeLine.objects.filter(work_order=other).exists()

@@ -578,27 +578,44 @@ def travel_cost_per_km() -> Decimal:
     return Decimal(str(getattr(settings, "FSM_TRAVEL_COST_PER_KM", ZERO)))
 
 
-def travel_km(home: tuple | None, site) -> Decimal | None:
-    """Road kilometres from the engineer's home base to the site: the planning optimiser's travel
-    model (OSRM when configured, else its great-circle estimate × road factor), else the straight
-    line; None without coordinates."""
-    if home is None or home[0] is None or home[1] is None or site is None:
+def _point(latitude, longitude) -> GeoPoint | None:
+    if latitude is None or longitude is None:
         return None
-    if site.latitude is None or site.longitude is None:
-        return None
-    metres = None
     try:
-        points = [GeoPoint(home[0], home[1]), GeoPoint(site.latitude, site.longitude)]
-        metres = int(default_source().matrix(points).distances[0][1])
-    except (TravelError, ValueError):
-        metres = None
-    if metres is None or metres <= 0 or metres >= 10**9:
-        km = great_circle_km(home[0], home[1], site.latitude, site.longitude)
-    else:
-        km = metres / 1000
-    if not math.isfinite(km):
+        return GeoPoint(latitude, longitude)
+    except ValueError:
         return None
-    return Decimal(str(km)).quantize(KM, rounding=ROUND_HALF_UP)
+
+
+def travel_distances(trips: dict[int, tuple]) -> dict[int, Decimal]:
+    """Road kilometres of each trip (key: (home latitude, home longitude, site)) from the
+    engineer's home base to the site, in one ask of the planning optimiser's travel model (OSRM
+    when configured, else its great-circle estimate × road factor); the straight line when the
+    model has no answer. Trips without coordinates are left out."""
+    ends: dict[int, tuple[GeoPoint, GeoPoint]] = {}
+    for key, (latitude, longitude, site) in trips.items():
+        home = _point(latitude, longitude)
+        there = _point(site.latitude, site.longitude) if site is not None else None
+        if home is not None and there is not None:
+            ends[key] = (home, there)
+    if not ends:
+        return {}
+    points = list(dict.fromkeys(point for pair in ends.values() for point in pair))
+    index = {point: i for i, point in enumerate(points)}
+    try:
+        distances = default_source().matrix(points).distances
+    except (TravelError, ValueError):
+        distances = None
+    result = {}
+    for key, (home, there) in ends.items():
+        metres = int(distances[index[home]][index[there]]) if distances is not None else 0
+        if 0 < metres < 10**9:
+            km = metres / 1000
+        else:
+            km = great_circle_km(home.latitude, home.longitude, there.latitude, there.longitude)
+        if math.isfinite(km):
+            result[key] = Decimal(str(km)).quantize(KM, rounding=ROUND_HALF_UP)
+    return result
 
 
 class PriceBook:
@@ -656,7 +673,9 @@ def _slot(line: FeeLine) -> tuple:
     return (line.kind,)
 
 
-def _wanted(order: WorkOrder, book: PriceBook, lead: dict | None, usages, part_costs) -> dict[tuple, FeeSpec]:
+def _wanted(
+    order: WorkOrder, book: PriceBook, lead: dict | None, usages, part_costs, km: Decimal | None
+) -> dict[tuple, FeeSpec]:
     """The lines the visit prices to, by slot."""
     level = (lead or {}).get("level") or EngineerLevel.REGULAR
     wanted: dict[tuple, FeeSpec] = {}
@@ -674,7 +693,6 @@ def _wanted(order: WorkOrder, book: PriceBook, lead: dict | None, usages, part_c
     call_out = book.price(order, PriceItemKind.CALL_OUT, service_type=order.service_type, level=level)
     if call_out is not None:
         wanted[(CALL_OUT,)] = FeeSpec(kind=FeeKind.SERVICE, description=_("Call-out fee"), unit_price=call_out)
-    km = travel_km((lead or {}).get("home"), order.site) if lead else None
     zone = book.zone_fee(order)
     per_km_cost = travel_cost_per_km()
     if zone is not None:
@@ -774,6 +792,7 @@ def _price(orders: list[WorkOrder], actor: User | None) -> dict[int, dict]:
     book = PriceBook(orders)
     leads = _leads(ids)
     costs = _part_costs(ids)
+    km = travel_distances({order.pk: (*leads[order.pk]["home"], order.site) for order in orders if order.pk in leads})
     usages: dict[int, list[PartUsage]] = defaultdict(list)
     for usage in PartUsage.objects.filter(work_order_id__in=ids).select_related("part").order_by("recorded_at", "pk"):
         usages[usage.work_order_id].append(usage)
@@ -790,7 +809,7 @@ def _price(orders: list[WorkOrder], actor: User | None) -> dict[int, dict]:
     creates, updates, changes = [], [], defaultdict(dict)
     for order in orders:
         currency = book.currency(order)
-        wanted = _wanted(order, book, leads.get(order.pk), usages[order.pk], costs[order.pk])
+        wanted = _wanted(order, book, leads.get(order.pk), usages[order.pk], costs[order.pk], km.get(order.pk))
         have = existing[order.pk]
         for slot, spec in wanted.items():
             item = _check(order, spec, known_cost=True)
