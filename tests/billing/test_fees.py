@@ -493,3 +493,29 @@ def test_the_hook_prices_a_batch_with_reads_that_do_not_grow_with_it(prices):
         [Move(other.pk, "close", WorkOrderStatus.COMPLETED, WorkOrderStatus.CLOSED, None, "", timezone.now())]
     )
     assert not FeeLine.objects.filter(work_order=other).exists()
+
+
+def test_a_closed_order_in_an_approved_statement_is_frozen(prices):
+    from fieldservice.billing.choices import PartyKind, StatementStatus
+    from fieldservice.billing.models import Statement, StatementLine
+
+    p = prices
+    order = complete(p)
+    WorkOrder.objects.filter(pk=order.pk).update(status=WorkOrderStatus.CLOSED)
+    order.refresh_from_db()
+    today = timezone.localdate()
+    statement = Statement.objects.create(
+        number="ST2026-00001",
+        party_kind=PartyKind.ENGINEER,
+        engineer=p.engineer,
+        party_key=f"e{p.engineer.pk}",
+        period_start=today,
+        period_end=today,
+    )
+    StatementLine.objects.create(statement=statement, party_key=statement.party_key, work_order=order, amount=100)
+    assert not fees.is_frozen(order)  # awaiting confirmation: still open to corrections
+    Statement.objects.filter(pk=statement.pk).update(status=StatementStatus.APPROVED)
+    assert fees.is_frozen(order)
+    with pytest.raises(DomainError) as error:
+        fees.add_fee_line(order, actor=p.agent, kind=FeeKind.OTHER, description="Toll", unit_price="5")
+    assert error.value.code == "frozen"
