@@ -519,3 +519,26 @@ def test_a_closed_order_in_an_approved_statement_is_frozen(prices):
     with pytest.raises(DomainError) as error:
         fees.add_fee_line(order, actor=p.agent, kind=FeeKind.OTHER, description="Toll", unit_price="5")
     assert error.value.code == "frozen"
+
+
+def test_a_payer_the_office_overrides_says_so(prices):
+    p = prices
+    p.machine.warranty_starts_on = timezone.localdate() - dt.timedelta(days=10)
+    p.machine.warranty_ends_on = timezone.localdate() + dt.timedelta(days=10)
+    p.machine.save()
+    entitle(p.order, Entitlement.WARRANTY)
+    order = complete(p)
+    call_out = live(order, FeeKind.SERVICE).get()
+    fees.correct_fee_line(call_out, actor=p.agent, reason="Damage by the operator", payer=Payer.CUSTOMER)
+    call_out.refresh_from_db()
+    assert call_out.payer == Payer.CUSTOMER and call_out.payer_reason == "Chosen by the back office"
+    assert OrderMargin.objects.get(work_order=order).revenue == Decimal("150.00")
+
+
+def test_a_price_beyond_reason_does_not_stop_the_completion(prices):
+    p = prices
+    PriceListItem.objects.filter(part=p.seal).update(unit_price=Decimal("9999999999.00"))  # × 2 seals
+    order = complete(p)
+    assert order.status == WorkOrderStatus.COMPLETED
+    assert not live(order, FeeKind.PART).filter(part=p.seal).exists()
+    assert live(order, FeeKind.PART).filter(part=p.motor).exists() and live(order, FeeKind.LABOUR).exists()

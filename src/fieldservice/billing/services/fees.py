@@ -17,6 +17,7 @@ event and refreshes the order's margin row in the same transaction.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -56,6 +58,7 @@ from fieldservice.workorders.hooks import Move
 from fieldservice.workorders.models import Attachment, WorkOrder
 from fieldservice.workorders.services.intake import PHOTO_LIMIT, attach_file
 
+logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
 QUARTER_HOURS = Decimal("4")
 KM = Decimal("0.1")
@@ -289,9 +292,10 @@ def _check(order: WorkOrder, spec: FeeSpec, *, known_cost: bool = False) -> _Lin
         if spec.payer not in Payer.values:
             raise field_error("payer", _("Unknown payer."), "invalid_choice")
         payer = spec.payer
-        reason = (
-            _text(spec.payer_reason, "payer_reason", 300, required=False) or payer_for(order, spec.kind, spec.part)[1]
-        )
+        reason = _text(spec.payer_reason, "payer_reason", 300, required=False)
+        if not reason:
+            decided, why = payer_for(order, spec.kind, spec.part)
+            reason = why if decided == payer else _("Chosen by the back office")
     else:
         payer, reason = payer_for(order, spec.kind, spec.part)
     return _Line(
@@ -812,7 +816,13 @@ def _price(orders: list[WorkOrder], actor: User | None) -> dict[int, dict]:
         wanted = _wanted(order, book, leads.get(order.pk), usages[order.pk], costs[order.pk], km.get(order.pk))
         have = existing[order.pk]
         for slot, spec in wanted.items():
-            item = _check(order, spec, known_cost=True)
+            try:
+                item = _check(order, spec, known_cost=True)
+            except ValidationError as error:
+                # A visit recorded beyond reason (hours, a price) must not stop its completion:
+                # the line is left for the back office to add by hand.
+                logger.warning("work order %s: %s not priced: %s", order.number, spec.description, error)
+                continue
             line = have.get(slot)
             values = {
                 "description": item.description,
