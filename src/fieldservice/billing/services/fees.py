@@ -151,7 +151,9 @@ def _refuse_frozen(order: WorkOrder) -> None:
 
 
 def _lock(order: WorkOrder) -> WorkOrder:
-    return WorkOrder.objects.select_for_update().select_related("equipment", "contract").get(pk=order.pk)
+    # Only the order's row: the machine and contract may be missing (an outer join PostgreSQL
+    # will not lock).
+    return WorkOrder.objects.select_for_update(of=("self",)).select_related("equipment", "contract").get(pk=order.pk)
 
 
 # -- who may write -------------------------------------------------------------------------------
