@@ -274,6 +274,10 @@ def _check(order: WorkOrder, spec: FeeSpec, *, known_cost: bool = False) -> _Lin
             raise field_error("part", _("Choose the part."), "required")
     elif spec.part is not None:
         raise field_error("part", _("Only a part line names a part."), "invalid")
+    if spec.receipt is not None and (
+        not isinstance(spec.receipt, Attachment) or spec.receipt.work_order_id != order.pk
+    ):
+        raise field_error("receipt", _("Choose a photo of this order."), "invalid")
     quantity = _quantity(spec.quantity)
     unit = _text(spec.unit, "unit", 10, required=False)
     unit_price = parse_money(spec.unit_price, "unit_price", required=True)
@@ -359,12 +363,12 @@ def add_lines(
 
     `source` says who adds them and so who may: "office" (MANAGE_BILLING), "engineer" (his own
     order, before it is closed; another cost needs its receipt), "quotation" (the approved
-    `quotation`'s lines, the customer pays: the caller has checked the approval), "auto" (the
-    pricing)."""
+    `quotation`'s lines, the customer pays: the caller has checked the approval), "auto" (a line
+    priced by hand, MANAGE_BILLING; `price_order` writes the visit's own lines set-based)."""
     if source not in FeeSource.values:
         raise field_error("source", _("Unknown source."), "invalid_choice")
     specs = [spec if isinstance(spec, FeeSpec) else FeeSpec(**spec) for spec in specs]
-    if source == FeeSource.OFFICE:
+    if source in (FeeSource.OFFICE, FeeSource.AUTO):
         require(may_manage_billing(actor))
     elif source == FeeSource.ENGINEER:
         require(may_add_as_engineer(actor, order))
@@ -434,8 +438,6 @@ def add_fee_line(
     cost with a photo of its receipt) or the back office (MANAGE_BILLING; payer chosen or decided
     by the entitlement). Who adds it decides the source. The receipt is a photo to store
     (`receipt_file`) or one already stored on the order (`receipt`, e.g. uploaded through the API)."""
-    if receipt is not None and (not isinstance(receipt, Attachment) or receipt.work_order_id != order.pk):
-        raise field_error("receipt", _("Choose a photo of this order."), "invalid")
     office = may_manage_billing(actor)
     source = FeeSource.OFFICE if office else FeeSource.ENGINEER
     if not office:
