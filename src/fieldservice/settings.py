@@ -6,6 +6,7 @@ meaning False.
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -365,6 +366,38 @@ FSM_TRAVEL_SPEED_KMH = _env_float("FSM_TRAVEL_SPEED_KMH", 40.0, minimum=0.0, str
 FSM_OSRM_URL = os.environ.get("FSM_OSRM_URL", "").strip().rstrip("/")
 if FSM_OSRM_URL and not FSM_OSRM_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"FSM_OSRM_URL must start with http:// or https://, got {FSM_OSRM_URL!r}")
+
+"""Internal costs of a visit, for the fee lines' cost and the margins (billing/services/fees.py).
+
+FSM_LABOUR_COST_PER_HOUR  what an hour of an engineer costs us, by level, e.g.
+                          "junior=90,regular=130,senior=180,expert=240" (levels left out keep the default)
+FSM_TRAVEL_COST_PER_KM    what a kilometre driven costs us (default 1.20)
+"""
+
+
+def _env_costs(name: str, default: dict[str, Decimal]) -> dict[str, Decimal]:
+    raw = os.environ.get(name, "").strip()
+    costs = dict(default)
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        level, _sep, value = item.partition("=")
+        level = level.strip()
+        if level not in default:
+            raise ImproperlyConfigured(f"{name}: unknown level {level!r} (one of {', '.join(default)})")
+        try:
+            amount = Decimal(value.strip())
+        except ArithmeticError:
+            raise ImproperlyConfigured(f"{name}: {level} must be an amount, got {value!r}") from None
+        if not amount.is_finite() or amount < 0:
+            raise ImproperlyConfigured(f"{name}: {level} must be an amount of at least 0, got {value!r}")
+        costs[level] = amount
+    return costs
+
+
+FSM_LABOUR_COST_PER_HOUR = _env_costs(
+    "FSM_LABOUR_COST_PER_HOUR",
+    {"junior": Decimal("90"), "regular": Decimal("130"), "senior": Decimal("180"), "expert": Decimal("240")},
+)
+FSM_TRAVEL_COST_PER_KM = Decimal(str(_env_float("FSM_TRAVEL_COST_PER_KM", 1.2, minimum=0.0, strict=False)))
 
 # The dispatch board's map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (or a tile
 # server of your own); empty: the map draws the pins on a plain background, no network needed.

@@ -186,3 +186,20 @@ def test_the_endpoints_are_documented_under_accounts(personas, client_for):
     for path in ["/api/v1/me", "/api/v1/engineers", "/api/v1/engineers/{engineer_id}", "/api/v1/teams"]:
         operations = schema["paths"][path].values()
         assert all(operation["tags"] == ["accounts"] for operation in operations), path
+
+
+def test_set_an_engineers_level(personas, api_client_for):
+    profile = personas.provider_engineer.engineer_profile
+    client = api_client_for(personas.provider_admin)
+    url = f"/api/v1/engineers/{profile.pk}/level"
+    response = client.post(url, {"level": "expert"}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["level"] == "expert"
+    bad = client.post(url, {"level": "guru"}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "level"]
+    # The engineer himself and another company's administrator may not.
+    for outsider in (personas.provider_engineer, personas.other_provider_admin, personas.customer_user_a):
+        answer = api_client_for(outsider).post(url, {"level": "junior"}, content_type="application/json")
+        assert answer.status_code in (403, 404), outsider
+    profile.refresh_from_db()
+    assert profile.level == "expert"

@@ -630,3 +630,17 @@ def test_signing_in_switches_to_the_users_language(personas):
     response = client.post("/login/", {"username": "agent", "password": "pw-for-tests-1"})
     assert response.status_code == 302
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+
+
+def test_the_level_is_edited_with_the_profile(personas, client_for):
+    profile = personas.provider_engineer.engineer_profile
+    client = client_for(personas.provider_admin)
+    assert 'name="level"' in client.get(f"/engineers/{profile.pk}/edit/").content.decode()
+    response = client.post(f"/engineers/{profile.pk}/edit/", _profile_form(level="senior"))
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert profile.level == "senior"
+    bad = client.post(f"/engineers/{profile.pk}/edit/", _profile_form(level="guru"))
+    assert bad.status_code == 200 and field_error(bad, "level")
+    profile.refresh_from_db()
+    assert profile.level == "senior"

@@ -17,7 +17,7 @@ from fieldservice.dispatch.assignments.services import (
     revoke_assignment,
 )
 from fieldservice.workorders.models import WorkOrder
-from fieldservice.workorders.services.lifecycle import close_work_order
+from fieldservice.workorders.services.lifecycle import cancel_work_order, close_work_order
 from tests import factories
 from tests.billing.conftest import complete
 
@@ -184,10 +184,10 @@ def test_the_walked_visit_books_on_its_completion_then_its_closing(visit):
 
 
 def test_a_move_makes_no_row_for_an_order_without_one(visit):
+    # Only pricing and settlement make rows; a move (here a cancellation) only keeps them current.
     p = visit
-    order = complete(p)
-    close_work_order(order, actor=p.agent)
-    assert not OrderMargin.objects.filter(work_order=order).exists()
+    cancel_work_order(p.order, actor=p.agent, reason="客户取消")
+    assert not OrderMargin.objects.filter(work_order=p.order).exists()
 
 
 def test_the_lead_engineer_is_named_an_own_engineer_has_no_provider(visit):

@@ -13,6 +13,7 @@ from fieldservice.billing import selectors
 from fieldservice.billing.choices import BillStatus, DecisionChannel, FeeKind, FeeSource, Payer, QuotationStatus
 from fieldservice.billing.models import Bill, FeeLine, OrderMargin, Quotation, QuotationLine, QuotationVersion
 from fieldservice.billing.services import quotations as q
+from fieldservice.billing.services.fees import labour_cost_per_hour
 from fieldservice.contracts.choices import PriceItemKind
 from fieldservice.contracts.models import PriceListItem
 from fieldservice.core.errors import DomainError
@@ -77,7 +78,8 @@ def test_create_prices_lines_from_the_price_list_and_totals(quote):
     assert version.subtotal == Decimal("2400.00")
     assert version.tax == Decimal("312.00")
     assert version.total == Decimal("2712.00")
-    assert version.profit == Decimal("1700.00")
+    # Parts at their average cost, two hours of our own labour at its internal rate.
+    assert version.profit == Decimal("1700.00") - 2 * labour_cost_per_hour("regular")
     assert p.quotation.status == QuotationStatus.DRAFT and p.quotation.version == 1
     assert p.quotation.number.startswith(f"QT{_today().year}-")
     assert Event.objects.filter(object_pk=str(p.quotation.pk), action="created").exists()
@@ -413,7 +415,7 @@ def test_author_context_last_prices_receivables_and_profit(quote):
     assert context["last_prices"][0][0]["unit_price"] == Decimal("1200.00")
     assert context["last_prices"][1][0]["order_number"] == p.quotation.work_order.number
     assert context["receivables"] == {"CNY": Decimal("600.00")}
-    assert context["profit"]["profit"] == Decimal("1700.00")
+    assert context["profit"]["profit"] == Decimal("1700.00") - 2 * labour_cost_per_hour("regular")
     # A quotation's own approved lines are not "earlier" prices of it.
     assert selectors.author_context(p.customer_cn, selectors.version_of(p.quotation))["last_prices"][0] == []
     # Another customer's prices are not his.
@@ -429,3 +431,24 @@ def test_customers_see_only_their_companys_sent_quotations(quote):
     assert not selectors.quotations_for(p.customer_user_z).exists()
     assert not selectors.quotations_for(p.other_engineer).exists()
     assert list(selectors.quotations_for(p.engineer)) == [p.quotation]
+
+
+def test_the_visit_is_not_priced_again_for_what_the_approved_quotation_prices(quote):
+    """The quotation names the motor and two hours of labour; on completion the visit adds only
+    the seals the quotation did not name, and no call-out fee on top of the agreed price."""
+    from tests.billing.conftest import complete
+
+    p = quote
+    q.send_quotation(p.quotation, actor=p.agent)
+    q.approve_quotation(p.quotation, version=1, actor=p.agent, channel=DecisionChannel.DESK)
+    order = complete(p)
+
+    live = FeeLine.objects.filter(work_order=order, is_void=False)
+    assert sorted(live.filter(source=FeeSource.QUOTATION).values_list("kind", flat=True)) == sorted(
+        [FeeKind.PART, FeeKind.LABOUR, FeeKind.SERVICE]
+    )
+    auto = list(live.filter(source=FeeSource.AUTO))
+    assert [(line.kind, line.part_id) for line in auto] == [(FeeKind.PART, p.seal.pk)]
+    assert auto[0].amount == Decimal("91.00")  # two seals at 45.50
+    assert not live.filter(kind=FeeKind.LABOUR, source=FeeSource.AUTO).exists()
+    assert not live.filter(description="Call-out fee").exists()

@@ -8,7 +8,7 @@ from ninja.pagination import paginate
 from ninja.security import HttpBearer
 
 from fieldservice.accounts import selectors, services
-from fieldservice.accounts.choices import Availability, OrganisationKind
+from fieldservice.accounts.choices import Availability, EngineerLevel, OrganisationKind
 from fieldservice.accounts.models import EngineerProfile
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.accounts.templatetags.people import skill_name
@@ -90,6 +90,7 @@ class EngineerOut(Schema):
     organisation: OrganisationOut | None
     team: TeamRef | None
     availability: Availability
+    level: EngineerLevel
     skills: list[SkillLevelOut]
 
     @staticmethod
@@ -119,6 +120,12 @@ class AvailabilityIn(StrictSchema):
     __model__ = EngineerProfile
     # A plain string so an unknown value gets the service's field error, not a schema error.
     availability: str
+
+
+class EngineerLevelIn(StrictSchema):
+    __model__ = EngineerProfile
+    # A plain string so an unknown value gets the service's field error, not a schema error.
+    level: str
 
 
 class TeamOut(Schema):
@@ -172,6 +179,17 @@ def get_engineer(request, engineer_id: Id):
 def set_engineer_availability(request, engineer_id: Id, payload: AvailabilityIn):
     profile = selectors.get_engineer_for(request.user, engineer_id)
     services.set_availability(profile, actor=request.user, availability=payload.availability)
+    return selectors.get_engineer_for(request.user, engineer_id)
+
+
+@router.post(
+    "/engineers/{engineer_id}/level",
+    response=EngineerDetailOut,
+    summary="Set an engineer's level (labour is priced by it)",
+)
+def set_engineer_level(request, engineer_id: Id, payload: EngineerLevelIn):
+    profile = selectors.get_engineer_for(request.user, engineer_id)
+    services.set_engineer_level(profile, actor=request.user, level=payload.level)
     return selectors.get_engineer_for(request.user, engineer_id)
 
 

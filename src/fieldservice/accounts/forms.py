@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from fieldservice.accounts.choices import WEEKDAY_LABELS, WEEKDAYS, Availability, OrganisationKind, Role
+from fieldservice.accounts.choices import WEEKDAY_LABELS, WEEKDAYS, Availability, EngineerLevel, OrganisationKind, Role
 from fieldservice.accounts.services import check_working_hours
 from fieldservice.accounts.templatetags.people import hours_text, skill_name
 
@@ -148,6 +148,13 @@ class EngineerProfileForm(forms.Form):
     """Team, home base, areas, a level per skill (0 = none) and a line of hours per weekday."""
 
     team = forms.ModelChoiceField(label=_lazy("Team"), queryset=None, required=False)
+    # Left empty, the engineer keeps his level.
+    level = forms.ChoiceField(
+        label=_lazy("Level"),
+        choices=EngineerLevel.choices,
+        required=False,
+        help_text=_lazy("Labour is priced by the engineer's level."),
+    )
     home_address = forms.CharField(label=_lazy("Home base"), max_length=300, required=False)
     home_latitude = forms.DecimalField(label=_lazy("Home latitude"), required=False)
     home_longitude = forms.DecimalField(label=_lazy("Home longitude"), required=False)
@@ -178,6 +185,7 @@ class EngineerProfileForm(forms.Form):
     def initial_for(profile) -> dict:
         initial = {
             "team": profile.team_id,
+            "level": profile.level,
             "home_address": profile.home_address,
             "home_latitude": profile.home_latitude,
             "home_longitude": profile.home_longitude,
@@ -190,7 +198,7 @@ class EngineerProfileForm(forms.Form):
         return initial
 
     def main_fields(self):
-        return [self[name] for name in ("team", "home_address", "home_latitude", "home_longitude", "areas")]
+        return [self[name] for name in ("team", "level", "home_address", "home_latitude", "home_longitude", "areas")]
 
     def skill_fields(self):
         return [self[f"skill_{skill.pk}"] for skill in self.skills]

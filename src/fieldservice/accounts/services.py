@@ -18,6 +18,7 @@ from fieldservice.accounts.choices import (
     WEEKDAY_LABELS,
     WEEKDAYS,
     Availability,
+    EngineerLevel,
     OrganisationKind,
     Role,
 )
@@ -40,7 +41,7 @@ from fieldservice.core.validation import check_coordinates, normalise_email, nor
 
 ORGANISATION_FIELDS = ["name", "kind", "phone", "address", "is_active"]
 USER_FIELDS = ["username", "display_name", "email", "phone", "organisation", "language", "is_active"]
-PROFILE_FIELDS = ["team", "home_address", "home_latitude", "home_longitude", "availability"]
+PROFILE_FIELDS = ["team", "home_address", "home_latitude", "home_longitude", "availability", "level"]
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -319,13 +320,18 @@ def save_engineer_profile(
     working_hours: dict | None = None,
     areas: Iterable[ServiceArea] | None = None,
     skills: dict[Skill, int] | None = None,
+    level: str | None = None,
 ) -> EngineerProfile:
     """Create or replace an engineer's profile. `skills` maps a skill to a level 1-5;
-    `areas` or `skills` left as None keep what the profile has."""
+    `areas`, `skills` or `level` (his grade, which prices labour) left as None keep what the
+    profile has."""
     require(may_manage_people_of(actor, user.organisation))
     if not user.has_role(Role.ENGINEER):
         raise field_error("user", _("Only engineers have an engineer profile."), "invalid")
     errors: dict[str, list[str]] = {}
+    grade = level  # `level` is reused for the skills' levels below
+    if grade is not None and grade not in EngineerLevel.values:
+        errors["level"] = [_("Unknown engineer level.")]
     if team is not None and team.organisation_id != user.organisation_id:
         errors["team"] = [_("The team must belong to the engineer's organisation.")]
     coordinates = _collect(
@@ -353,6 +359,8 @@ def save_engineer_profile(
     profile.home_latitude = latitude
     profile.home_longitude = longitude
     profile.working_hours = hours
+    if grade is not None:
+        profile.level = grade
     profile.save()
     if areas is not None:
         profile.areas.set(areas)
@@ -374,6 +382,20 @@ def save_engineer_profile(
             changes={"skills": [_skills_text(before_skills), _skills_text(after_skills)]},
             related=user,
         )
+    return profile
+
+
+@transaction.atomic
+def set_engineer_level(profile: EngineerProfile, *, actor: User, level: str) -> EngineerProfile:
+    """An engineer's grade (labour is priced by it): set by who manages his organisation's people."""
+    require(may_manage_people_of(actor, profile.user.organisation))
+    if level not in EngineerLevel.values:
+        raise field_error("level", _("Unknown engineer level."), "invalid_choice")
+    profile = EngineerProfile.objects.select_for_update().get(pk=profile.pk)
+    before = snapshot(profile, ["level"])
+    profile.level = level
+    profile.save(update_fields=["level"])
+    record_updated(profile, actor=actor, before=before, related=profile.user)
     return profile
 
 

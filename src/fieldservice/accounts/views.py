@@ -465,6 +465,7 @@ def engineer_edit(request, pk: int):
                 profile.user,
                 actor=actor,
                 team=data["team"],
+                level=data["level"] or None,
                 home_address=data["home_address"],
                 home_latitude=data["home_latitude"],
                 home_longitude=data["home_longitude"],

@@ -9,15 +9,46 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         from fieldservice.billing.choices import ACTION_LABELS
-        from fieldservice.billing.views.charges import order_bill_panel
-        from fieldservice.core import panels
         from fieldservice.core.events import register_action_labels
 
         register_action_labels(self.label, ACTION_LABELS)
-        # The order's bill (or the button that draws it up) on the work order page.
-        panels.register("workorders.order", order_bill_panel)
-        self.register_margins()
+        # The order page shows, top to bottom: its fee lines, its quotations, its bill, its margin.
+        self.register_fees()
         self.register_quotations()
+        self.register_charges()
+        self.register_margins()
+
+    @staticmethod
+    def register_fees():
+        """A completed order is priced in the lifecycle's transaction; its fee lines show on the
+        work order page and on the engineer's phone."""
+        from fieldservice.billing.services.fees import price_completed
+        from fieldservice.billing.views.fees import field_panel, order_panel
+        from fieldservice.core import panels
+        from fieldservice.workorders import hooks
+
+        hooks.on_moved(price_completed)
+        panels.register("workorders.order", order_panel)
+        panels.register("field.order", field_panel)
+
+    @staticmethod
+    def register_quotations():
+        """Quotations: sent ones past their date expire (a periodic check); the order's quotations
+        on the work order page, and on the engineer's phone where the customer signs to approve."""
+        from fieldservice.billing.views.quotations import order_panel, phone_panel
+        from fieldservice.core import panels, periodic
+
+        periodic.register("billing.expire_quotations", "fieldservice.billing.tasks.expire_quotations", 3600)
+        panels.register("workorders.order", order_panel)
+        panels.register("field.order", phone_panel)
+
+    @staticmethod
+    def register_charges():
+        """The order's bill (or the button that draws it up) on the work order page."""
+        from fieldservice.billing.views.charges import order_bill_panel
+        from fieldservice.core import panels
+
+        panels.register("workorders.order", order_bill_panel)
 
     @staticmethod
     def register_margins():
@@ -32,14 +63,3 @@ class BillingConfig(AppConfig):
         panels.register("workorders.order", order_margin_panel)
         panels.register("contracts.contract", contract_margin_panel)
         panels.register("customers.customer", customer_margin_panel)
-
-    @staticmethod
-    def register_quotations():
-        """Quotations: sent ones past their date expire (a periodic check); the order's quotations
-        on the work order page, and on the engineer's phone where the customer signs to approve."""
-        from fieldservice.billing.views.quotations import order_panel, phone_panel
-        from fieldservice.core import panels, periodic
-
-        periodic.register("billing.expire_quotations", "fieldservice.billing.tasks.expire_quotations", 3600)
-        panels.register("workorders.order", order_panel)
-        panels.register("field.order", phone_panel)

@@ -13,14 +13,16 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.accounts.selectors import service_areas
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.contracts import selectors, services
-from fieldservice.contracts.models import Contract, SlaPolicy
+from fieldservice.contracts.models import Contract, PriceListItem, SlaPolicy
 from fieldservice.contracts.permissions import may_manage_contracts
 from fieldservice.contracts.selectors import contracts_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
 from fieldservice.customers.selectors import customers_for
+from fieldservice.inventory.selectors import parts_for
 
 router = Router(tags=["contracts"])
 # Days ahead a list of expiring contracts may look: ten years, well inside the calendar.
@@ -249,3 +251,75 @@ def equipment_entitlement(request, equipment_id: Id, on: dt.date | None = None):
         "sla_policy": decision.sla_policy.pk if decision.sla_policy else None,
         "sla_policy_name": decision.sla_policy.name if decision.sla_policy else None,
     }
+
+
+# Price lists and their prices
+
+
+class PriceListOut(Schema):
+    id: int
+    name: str
+    currency: str
+    is_default: bool
+    is_active: bool
+
+
+class PriceOut(Schema):
+    id: int
+    price_list: int = Field(validation_alias="price_list_id")
+    kind: str
+    part: int | None = Field(validation_alias="part_id")
+    service_type: str = Field(description="Empty: any service type.")
+    engineer_level: str = Field(description="Empty: any engineer level.")
+    area: int | None = Field(validation_alias="area_id", description="The zone of a fixed travel fee.")
+    name: str = Field(description="The name of a service item.")
+    unit_price: Decimal
+
+
+class PriceIn(StrictSchema):
+    __model__ = PriceListItem
+    # Plain strings: an unknown kind, type or level gets the service's field error.
+    kind: str
+    unit_price: Decimal | str
+    part: Id | None = None
+    service_type: str = ""
+    engineer_level: str = ""
+    area: Id | None = None
+    name: str = ""
+
+
+@router.get("/price-lists", response=list[PriceListOut], summary="Price lists (our own staff)")
+@paginate(PageNumberPagination, page_size=50)
+def list_price_lists(request):
+    return selectors.price_lists_for(request.user)
+
+
+@router.get("/price-lists/{int:price_list_id}/prices", response=list[PriceOut], summary="The prices of a list")
+@paginate(PageNumberPagination, page_size=50)
+def list_prices(request, price_list_id: Id):
+    price_list = selectors.get_price_list_for(request.user, price_list_id)
+    return selectors.price_items_for(request.user).filter(price_list=price_list)
+
+
+@router.post(
+    "/price-lists/{int:price_list_id}/prices",
+    response={201: PriceOut},
+    summary="Set a price: labour or call-out by service type and engineer level, per km, a zone's fee, "
+    "a service item or a part (setting it again changes it)",
+)
+@idempotent
+def set_price(request, price_list_id: Id, payload: PriceIn):
+    price_list = selectors.get_price_list_for(request.user, price_list_id)
+    _require_manage(request.user)
+    data = payload.model_dump()
+    data["part"] = _lookup(parts_for(request.user), data["part"], "part")
+    data["area"] = _lookup(service_areas(), data["area"], "area")
+    return 201, services.set_price(price_list, actor=request.user, **data)
+
+
+@router.post("/prices/{int:price_id}/remove", response={204: None}, summary="Remove a price from its list")
+def remove_price(request, price_id: Id):
+    item = selectors.get_price_item_for(request.user, price_id)
+    _require_manage(request.user)
+    services.remove_price(item, actor=request.user)
+    return 204, None

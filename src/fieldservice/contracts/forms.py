@@ -3,10 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fieldservice.accounts.choices import EngineerLevel
+from fieldservice.accounts.selectors import service_areas
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.selectors import equipment_for
 from fieldservice.contracts.choices import ContractLevel, ContractStatus, PartsCoverage, PriceItemKind
 from fieldservice.contracts.models import PriceList, SlaPolicy
+from fieldservice.core.choices import ServiceType
 from fieldservice.customers.selectors import customers_for
 from fieldservice.inventory.selectors import parts_for
 
@@ -150,11 +153,24 @@ class PriceListForm(forms.Form):
 class PriceItemForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=PriceItemKind.choices)
     part = forms.ModelChoiceField(label=_("Part"), required=False, queryset=None, help_text=_("For part prices only."))
+    name = forms.CharField(
+        label=_("Service item"), required=False, max_length=100, help_text=_("For service items only.")
+    )
+    area = forms.ModelChoiceField(
+        label=_("Zone"), required=False, queryset=None, help_text=_("For a zone's fixed travel fee only.")
+    )
+    service_type = forms.ChoiceField(
+        label=_("Service type"), required=False, choices=[("", _("Any"))] + list(ServiceType.choices)
+    )
+    engineer_level = forms.ChoiceField(
+        label=_("Engineer level"), required=False, choices=[("", _("Any"))] + list(EngineerLevel.choices)
+    )
     unit_price = forms.DecimalField(label=_("Unit price"), min_value=0, max_digits=12, decimal_places=2)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["part"].queryset = parts_for(user).filter(is_active=True).order_by("part_number")
+        self.fields["area"].queryset = service_areas()
 
 
 class PriceEditForm(forms.Form):

@@ -341,7 +341,7 @@ def price_list_detail(request, pk: int):
     may_manage = may_manage_contracts(request.user)
     context = {
         "price_list": price_list,
-        "items": price_list.items.select_related("part"),
+        "items": price_list.items.select_related("part", "area"),
         "may_manage": may_manage,
         "item_form": PriceItemForm(user=request.user) if may_manage else None,
     }
@@ -417,7 +417,17 @@ def price_item_edit(request, pk: int):
     form = PriceEditForm(request.POST or None, initial={"unit_price": item.unit_price})
     if request.method == "POST" and form.is_valid():
         try:
-            services.set_price(item.price_list, actor=request.user, kind=item.kind, part=item.part, **form.cleaned_data)
+            services.set_price(
+                item.price_list,
+                actor=request.user,
+                kind=item.kind,
+                part=item.part,
+                area=item.area,
+                name=item.name,
+                service_type=item.service_type,
+                engineer_level=item.engineer_level,
+                **form.cleaned_data,
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -426,7 +436,7 @@ def price_item_edit(request, pk: int):
     context = {
         "form": form,
         "price_list": item.price_list,
-        "title": _("Price of %(item)s") % {"item": item.part or item.get_kind_display()},
+        "title": _("Price of %(item)s") % {"item": item.part or item.area or item.name or item.get_kind_display()},
     }
     return render(request, "contracts/price_list_form.html", context)
 

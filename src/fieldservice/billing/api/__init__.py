@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from fieldservice.billing.api import charges, margins, quotations
+from fieldservice.billing.api import charges, fees, margins, quotations
 
 router = Router(tags=["billing"])
-for topic in (charges, margins, quotations):
+for topic in (fees, quotations, charges, margins):
     router.add_router("", topic.router)

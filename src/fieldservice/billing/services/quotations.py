@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
 from fieldservice.accounts.models import EngineerProfile, User
-from fieldservice.billing.choices import DecisionChannel, FeeKind, FeeSource, Payer, QuotationStatus
+from fieldservice.billing.choices import DecisionChannel, FeeKind, FeeSource, QuotationStatus
 from fieldservice.billing.models import FeeLine, Quotation, QuotationLine, QuotationVersion
 from fieldservice.billing.permissions import (
     is_customer_of,
@@ -34,10 +33,12 @@ from fieldservice.billing.permissions import (
     may_manage_billing,
     may_write_quotation,
 )
-from fieldservice.billing.services import margins
+from fieldservice.billing.services import fees
+from fieldservice.billing.services.fees import price_list_of
 from fieldservice.billing.services.numbers import next_number
 from fieldservice.contracts.choices import PriceItemKind
-from fieldservice.contracts.models import PriceList, PriceListItem
+from fieldservice.contracts.models import PriceList
+from fieldservice.contracts.services import price_of
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_created, record_event
 from fieldservice.core.money import DEFAULT_CURRENCY, MONEY_MAX, cents, parse_money
@@ -65,14 +66,6 @@ LINE_KEYS = frozenset({"kind", "description", "part", "quantity", "unit", "unit_
 # Prices ------------------------------------------------------------------------------------------
 
 
-def price_list_of(order: WorkOrder) -> PriceList | None:
-    """The order's contract's price list, else the default one."""
-    contract = order.contract if order.contract_id else None
-    if contract is not None and contract.price_list_id and contract.price_list.is_active:
-        return contract.price_list
-    return PriceList.objects.filter(is_default=True, is_active=True).first()
-
-
 def engineer_level_of(order: WorkOrder) -> str:
     """The level of the order's lead engineer ("" when nobody leads it yet)."""
     lead = (
@@ -85,34 +78,21 @@ def engineer_level_of(order: WorkOrder) -> str:
     return EngineerProfile.objects.filter(user_id=lead).values_list("level", flat=True).first() or ""
 
 
-def _price_of(
-    price_list: PriceList | None, kind: str, *, part=None, name="", service_type="", level=""
-) -> Decimal | None:
-    """The list's price of a quotation line, the most specific one that fits.
+# A quotation line's kind, as the price list names it.
+PRICE_KIND = {
+    FeeKind.PART: PriceItemKind.PART,
+    FeeKind.LABOUR: PriceItemKind.LABOUR_HOUR,
+    FeeKind.TRAVEL: PriceItemKind.TRAVEL_KM,
+    FeeKind.SERVICE: PriceItemKind.SERVICE,
+}
 
-    (contracts.services.prices.price_of is being written by another helper; this is the small
-    lookup quotations need until then.)"""
-    if price_list is None:
+
+def _price_of(price_list: PriceList | None, kind: str, *, part=None, name="", service_type="", level=""):
+    """The list's price of a quotation line (contracts' `price_of`: the most specific that fits)."""
+    if kind not in PRICE_KIND or (kind == FeeKind.PART and part is None) or (kind == FeeKind.SERVICE and not name):
         return None
-    items = PriceListItem.objects.filter(price_list=price_list)
-    if kind == FeeKind.PART:
-        if part is None:
-            return None
-        return items.filter(kind=PriceItemKind.PART, part=part).values_list("unit_price", flat=True).first()
-    if kind == FeeKind.LABOUR:
-        graded = items.filter(kind=PriceItemKind.LABOUR_HOUR)
-    elif kind == FeeKind.TRAVEL:
-        graded = items.filter(kind=PriceItemKind.TRAVEL_KM)
-    elif kind == FeeKind.SERVICE and name:
-        graded = items.filter(kind=PriceItemKind.SERVICE, name__iexact=name)
-    else:
-        return None
-    rows = graded.filter(
-        Q(service_type="") | Q(service_type=service_type), Q(engineer_level="") | Q(engineer_level=level)
-    ).values("service_type", "engineer_level", "unit_price")
-    # Both named beats one named beats none; the level counts before the service type.
-    best = max(rows, key=lambda r: (bool(r["engineer_level"]), bool(r["service_type"])), default=None)
-    return best["unit_price"] if best else None
+    item = price_of(price_list, PRICE_KIND[kind], part=part, service_type=service_type, engineer_level=level, name=name)
+    return item.unit_price if item is not None else None
 
 
 # Checking and pricing the lines -------------------------------------------------------------------
@@ -278,10 +258,20 @@ def price_lines(order: WorkOrder, lines, tax_rate) -> Priced:
                 _("The discount cannot be more than the line (%(gross)s).") % {"gross": gross},
                 "above_line",
             )
+        typed_cost = parse_money(spec.get("unit_cost"), f"{prefix}.unit_cost")
         if part is not None:
             unit_cost = part.average_cost or ZERO
+        elif typed_cost is not None:
+            unit_cost = typed_cost
+        elif kind == FeeKind.LABOUR:
+            # The estimated profit counts our own hour as the pricing of the visit does.
+            if level is None:
+                level = engineer_level_of(order)
+            unit_cost = fees.labour_cost_per_hour(level or "regular")
+        elif kind == FeeKind.TRAVEL:
+            unit_cost = fees.travel_cost_per_km()
         else:
-            unit_cost = parse_money(spec.get("unit_cost"), f"{prefix}.unit_cost") or ZERO
+            unit_cost = ZERO
         cost = cents(quantity * unit_cost)
         if cost > MONEY_MAX:
             raise field_error(f"{prefix}.unit_cost", _("The line comes to more than any amount can be."), "too_large")
@@ -715,43 +705,20 @@ def expire_quotations(today: dt.date | None = None) -> dict:
 
 
 def _fee_lines_from(version: QuotationVersion, actor: User | None) -> list[FeeLine]:
-    """The approved version's lines as the order's fee lines, paid by the customer.
-
-    (billing.services.fees.add_lines is to be the one writer of fee lines; at the merge this
-    becomes a call to it with source "quotation".)"""
+    """The approved version's lines become the order's fee lines, paid by the customer, through
+    the one writer of fee lines."""
     quotation = version.quotation
-    order_id = quotation.work_order_id
-    reason = _("Approved quotation %(number)s v%(version)s") % {"number": quotation.number, "version": version.number}
-    lines = [
-        FeeLine(
-            work_order_id=order_id,
+    specs = [
+        fees.FeeSpec(
             kind=line.kind,
             description=line.description,
-            part_id=line.part_id,
             quantity=line.quantity,
-            unit=line.unit,
             unit_price=line.unit_price,
+            unit=line.unit,
             discount=line.discount,
-            amount=line.amount,
             unit_cost=line.unit_cost,
-            cost=line.cost,
-            currency=quotation.currency,
-            payer=Payer.CUSTOMER,
-            payer_reason=reason,
-            source=FeeSource.QUOTATION,
-            quotation=quotation,
-            created_by=actor,
+            part=line.part,
         )
-        for line in version.lines.order_by("position", "pk")
+        for line in version.lines.select_related("part").order_by("position", "pk")
     ]
-    created = FeeLine.objects.bulk_create(lines)
-    for line in FeeLine.objects.filter(quotation=quotation, source=FeeSource.QUOTATION).order_by("pk"):
-        record_event(
-            line,
-            actor=actor,
-            action="fee_added",
-            changes={"description": [None, line.description], "amount": [None, str(line.amount)]},
-            related=quotation.work_order,
-        )
-    margins.refresh([order_id])
-    return created
+    return fees.add_lines(quotation.work_order, specs, actor=actor, source=FeeSource.QUOTATION, quotation=quotation)
