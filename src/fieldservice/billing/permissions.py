@@ -65,3 +65,8 @@ def may_answer_statement(actor: User, party_kind: str, party_id: int) -> bool:
         and can(actor, Capability.ASSIGN_PROVIDER_ENGINEERS)
         and party_id == actor.organisation_id
     )
+
+
+def may_view_statements(actor: User) -> bool:
+    """The statements pages and API at all (each user then sees his own, see the selectors)."""
+    return may_settle(actor) or can(actor, Capability.VIEW_OWN_STATEMENTS)

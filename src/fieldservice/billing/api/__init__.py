@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from fieldservice.billing.api import settlement
+
 router = Router(tags=["billing"])
+router.add_router("", settlement.router)
