@@ -21,7 +21,7 @@ from fieldservice.core.errors import require
 router = Router(tags=["billing"])
 
 
-class LineOut(Schema):
+class StatementLineOut(Schema):
     id: int
     kind: str
     work_order: int | None
@@ -81,19 +81,19 @@ class StatementOut(Schema):
 
 
 class StatementDetailOut(StatementOut):
-    lines: list[LineOut]
+    lines: list[StatementLineOut]
 
     @staticmethod
     def resolve_lines(obj) -> list:
         return list(selectors.lines_of(obj))
 
 
-class GenerateIn(StrictSchema):
+class StatementsGenerateIn(StrictSchema):
     period_start: dt.date
     period_end: dt.date
 
 
-class GenerateOut(Schema):
+class StatementsGenerateOut(Schema):
     period_start: dt.date
     period_end: dt.date
     statements_created: int
@@ -105,30 +105,30 @@ class GenerateOut(Schema):
     statement_ids: list[int]
 
 
-class DisputeIn(StrictSchema):
+class StatementLineDisputeIn(StrictSchema):
     __columns__ = {"reason": (StatementLine, "dispute_reason")}
     reason: str
 
 
-class CorrectIn(StrictSchema):
+class StatementLineCorrectIn(StrictSchema):
     __columns__ = {"reason": (StatementLine, "correction_reason")}
     amount: Decimal | str
     reason: str
 
 
-class SettleIn(StrictSchema):
+class StatementSettleIn(StrictSchema):
     __model__ = Statement
     payment_reference: str
 
 
-class AdjustmentIn(StrictSchema):
+class SettlementAdjustmentIn(StrictSchema):
     __columns__ = {"reason": (StatementLine, "description")}
     work_order: Id
     amount: Decimal | str
     reason: str
 
 
-class RuleOut(Schema):
+class SettlementRuleOut(Schema):
     id: int
     name: str
     provider: int | None
@@ -148,7 +148,7 @@ class RuleOut(Schema):
         return obj.team_id
 
 
-class RuleIn(StrictSchema):
+class SettlementRuleIn(StrictSchema):
     __model__ = SettlementRule
     name: str
     basis: SettlementBasis
@@ -159,7 +159,7 @@ class RuleIn(StrictSchema):
     threshold: Decimal | str | None = None
 
 
-class RulePatch(StrictSchema):
+class SettlementRulePatch(StrictSchema):
     __model__ = SettlementRule
     name: str | None = None
     basis: SettlementBasis | None = None
@@ -213,8 +213,8 @@ def get_statement(request, statement_id: Id):
     return _detail(request, statement_id)
 
 
-@router.post("/statements/generate", response=GenerateOut)
-def generate_statements(request, payload: GenerateIn):
+@router.post("/statements/generate", response=StatementsGenerateOut)
+def generate_statements(request, payload: StatementsGenerateIn):
     """The statements of the period (local dates) for every party with orders closed in it and not
     yet on a statement; calling it again adds nothing."""
     summary = services.generate_statements(
@@ -236,26 +236,26 @@ def approve_statement(request, statement_id: Id):
 
 
 @router.post("/statements/{int:statement_id}/settle", response=StatementDetailOut)
-def settle_statement(request, statement_id: Id, payload: SettleIn):
+def settle_statement(request, statement_id: Id, payload: StatementSettleIn):
     services.settle_statement(
         _detail(request, statement_id), actor=request.user, payment_reference=payload.payment_reference
     )
     return _detail(request, statement_id)
 
 
-@router.post("/statement-lines/{int:line_id}/dispute", response=LineOut)
-def dispute_line(request, line_id: Id, payload: DisputeIn):
+@router.post("/statement-lines/{int:line_id}/dispute", response=StatementLineOut)
+def dispute_line(request, line_id: Id, payload: StatementLineDisputeIn):
     line = selectors.get_line_for(request.user, line_id)
     return services.dispute_line(line, actor=request.user, reason=payload.reason)
 
 
-@router.post("/statement-lines/{int:line_id}/correct", response=LineOut)
-def correct_line(request, line_id: Id, payload: CorrectIn):
+@router.post("/statement-lines/{int:line_id}/correct", response=StatementLineOut)
+def correct_line(request, line_id: Id, payload: StatementLineCorrectIn):
     line = selectors.get_line_for(request.user, line_id)
     return services.correct_line(line, actor=request.user, amount=payload.amount, reason=payload.reason)
 
 
-@router.get("/adjustments", response=list[LineOut])
+@router.get("/adjustments", response=list[StatementLineOut])
 @paginate(PageNumberPagination, page_size=50)
 def list_adjustments(request):
     """Adjustments waiting for the party's next statement (the settlement manager)."""
@@ -263,9 +263,9 @@ def list_adjustments(request):
     return selectors.pending_adjustments_for(request.user)
 
 
-@router.post("/adjustments", response={201: LineOut})
+@router.post("/adjustments", response={201: StatementLineOut})
 @idempotent
-def create_adjustment(request, payload: AdjustmentIn):
+def create_adjustment(request, payload: SettlementAdjustmentIn):
     """A correction of an order whose statement is approved or settled: positive if the party is
     owed more, negative if it was paid too much; placed on its next statement."""
     require(may_settle(request.user))
@@ -290,34 +290,34 @@ def _rule_values(payload: StrictSchema, *, partial: bool) -> dict:
     return values
 
 
-@router.get("/settlement-rules", response=list[RuleOut])
+@router.get("/settlement-rules", response=list[SettlementRuleOut])
 @paginate(PageNumberPagination, page_size=50)
 def list_rules(request, active: bool | None = None):
     require(may_settle(request.user))
     return selectors.rules_for(request.user, active=active)
 
 
-@router.post("/settlement-rules", response={201: RuleOut})
+@router.post("/settlement-rules", response={201: SettlementRuleOut})
 @idempotent
-def create_rule(request, payload: RuleIn):
+def create_rule(request, payload: SettlementRuleIn):
     require(may_settle(request.user))
     return 201, services.create_rule(actor=request.user, **_rule_values(payload, partial=False))
 
 
-@router.get("/settlement-rules/{int:rule_id}", response=RuleOut)
+@router.get("/settlement-rules/{int:rule_id}", response=SettlementRuleOut)
 def get_rule(request, rule_id: Id):
     require(may_settle(request.user))
     return selectors.get_rule_for(request.user, rule_id)
 
 
-@router.patch("/settlement-rules/{int:rule_id}", response=RuleOut)
-def update_rule(request, rule_id: Id, payload: RulePatch):
+@router.patch("/settlement-rules/{int:rule_id}", response=SettlementRuleOut)
+def update_rule(request, rule_id: Id, payload: SettlementRulePatch):
     require(may_settle(request.user))
     rule = selectors.get_rule_for(request.user, rule_id)
     return services.update_rule(rule, actor=request.user, **_rule_values(payload, partial=True))
 
 
-@router.post("/settlement-rules/{int:rule_id}/deactivate", response=RuleOut)
+@router.post("/settlement-rules/{int:rule_id}/deactivate", response=SettlementRuleOut)
 def deactivate_rule(request, rule_id: Id):
     require(may_settle(request.user))
     return services.deactivate_rule(selectors.get_rule_for(request.user, rule_id), actor=request.user)
