@@ -298,7 +298,6 @@ def amount_for(facts: OrderFacts, rules: list[SettlementRule]) -> tuple[Decimal,
             {
                 "rule": rule.pk,
                 "basis": basis,
-                "label": rule.name,
                 "quantity": None if quantity is None else str(quantity.normalize()),
                 "rate": str(rule.rate),
                 "amount": str(amount),
@@ -344,29 +343,34 @@ def _parse_key(key: str) -> tuple[str, int]:
     return (PartyKind.ENGINEER if key[0] == "e" else PartyKind.PROVIDER), int(key[1:])
 
 
-def _closed_orders(start: dt.datetime, end: dt.datetime) -> dict[int, OrderFacts]:
+def _unplaced_closed_orders(start: dt.datetime, end: dt.datetime):
     placed = StatementLine.objects.filter(kind=StatementLineKind.ORDER, work_order=OuterRef("pk"))
-    orders = (
-        WorkOrder.objects.filter(status=WorkOrderStatus.CLOSED, closed_at__gte=start, closed_at__lt=end)
-        .filter(~Exists(placed))
-        .order_by()
-        .values_list("pk", "number", "service_type", "labour_hours")
+    return WorkOrder.objects.filter(status=WorkOrderStatus.CLOSED, closed_at__gte=start, closed_at__lt=end).filter(
+        ~Exists(placed)
     )
-    return {
-        pk: OrderFacts(pk, number, service_type, labour_hours=hours or ZERO)
-        for pk, number, service_type, hours in orders
-    }
 
 
-def _parties(ids) -> dict[int, tuple[str, int, int | None]]:
-    """Each order's party: (kind, id, the engineer's team) from its accepted lead assignment."""
+def _candidates(start: dt.datetime, end: dt.datetime) -> tuple[dict[int, OrderFacts], dict[int, tuple]]:
+    """The orders closed in the period and on no statement, with their party (kind, id, the
+    engineer's team) from the accepted lead assignment: one query."""
+    placed = StatementLine.objects.filter(kind=StatementLineKind.ORDER, work_order=OuterRef("work_order_id"))
     team = EngineerProfile.objects.filter(user_id=OuterRef("engineer_id")).values("team_id")[:1]
     leads = (
-        Assignment.objects.filter(work_order_id__in=ids, role=AssignmentRole.LEAD, status=AssignmentStatus.ACCEPTED)
+        Assignment.objects.filter(
+            role=AssignmentRole.LEAD,
+            status=AssignmentStatus.ACCEPTED,
+            work_order__status=WorkOrderStatus.CLOSED,
+            work_order__closed_at__gte=start,
+            work_order__closed_at__lt=end,
+        )
+        .filter(~Exists(placed))
         .annotate(team_id=Subquery(team))
         .order_by()
         .values_list(
             "work_order_id",
+            "work_order__number",
+            "work_order__service_type",
+            "work_order__labour_hours",
             "provider_id",
             "engineer_id",
             "engineer__organisation__kind",
@@ -374,15 +378,19 @@ def _parties(ids) -> dict[int, tuple[str, int, int | None]]:
             "team_id",
         )
     )
-    parties = {}
-    for order_id, provider_id, engineer_id, org_kind, org_id, team_id in leads:
+    facts, parties = {}, {}
+    for order_id, number, service_type, hours, provider_id, engineer_id, org_kind, org_id, team_id in leads:
         if provider_id is not None:
-            parties[order_id] = (PartyKind.PROVIDER, provider_id, None)
+            party = (PartyKind.PROVIDER, provider_id, None)
         elif org_kind == OrganisationKind.PROVIDER:
-            parties[order_id] = (PartyKind.PROVIDER, org_id, None)
+            party = (PartyKind.PROVIDER, org_id, None)
         elif engineer_id is not None and org_kind == OrganisationKind.OWN:
-            parties[order_id] = (PartyKind.ENGINEER, engineer_id, team_id)
-    return parties
+            party = (PartyKind.ENGINEER, engineer_id, team_id)
+        else:
+            continue
+        parties[order_id] = party
+        facts[order_id] = OrderFacts(order_id, number, service_type, labour_hours=hours or ZERO)
+    return facts, parties
 
 
 def _gather_facts(facts: dict[int, OrderFacts], ids) -> None:
@@ -448,12 +456,9 @@ def generate_statements(*, actor: User | None, period_start: dt.date, period_end
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [GENERATION_LOCK])
-        facts = _closed_orders(start, end)
+        facts, parties = _candidates(start, end)
+        summary.orders_without_party = _unplaced_closed_orders(start, end).count() - len(facts)
         ids = any_of(list(facts))
-        parties = _parties(ids) if facts else {}
-        summary.orders_without_party = len(facts) - len(parties)
-        for order_id in [pk for pk in facts if pk not in parties]:
-            del facts[order_id]
         if facts:
             _gather_facts(facts, ids)
         pending = list(

@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fieldservice.billing import selectors
-from fieldservice.billing.choices import STATUS_COLOURS, PartyKind, SettlementBasis, StatementStatus
+from fieldservice.billing.choices import (
+    PERCENT_BASES,
+    STATUS_COLOURS,
+    PartyKind,
+    SettlementBasis,
+    StatementStatus,
+)
 from fieldservice.billing.forms import (
     AdjustmentForm,
     CorrectForm,
@@ -79,6 +85,25 @@ RULES = Listing(
 # Statements -------------------------------------------------------------------------------------
 
 
+def _lines(statement) -> list:
+    """The statement's lines, each with its breakdown in words (the basis in the reader's language)."""
+    labels = dict(SettlementBasis.choices)
+    lines = list(selectors.lines_of(statement))
+    for line in lines:
+        line.parts = [
+            {
+                "label": labels.get(part.get("basis"), part.get("label", "")),
+                "quantity": part.get("quantity"),
+                "rate": part.get("rate"),
+                "amount": part.get("amount"),
+                "percent": part.get("basis") in PERCENT_BASES,
+            }
+            for part in (line.breakdown or [])
+            if isinstance(part, dict)
+        ]
+    return lines
+
+
 @login_required
 def statement_list(request):
     require(may_view_statements(request.user))
@@ -102,8 +127,7 @@ def _detail(request, statement, *, forms=None, status=200):
     is_open = statement.status in OPEN
     context = {
         "statement": statement,
-        "lines": list(selectors.lines_of(statement)),
-        "basis_labels": dict(SettlementBasis.choices),
+        "lines": _lines(statement),
         "may_confirm": party and statement.status in (StatementStatus.DRAFT, StatementStatus.DISPUTED),
         "may_dispute": party and is_open,
         "may_correct": manager and is_open,
@@ -346,8 +370,7 @@ def my_statement(request, pk):
         return redirect("billing:statement_detail", pk=statement.pk)
     context = {
         "statement": statement,
-        "lines": list(selectors.lines_of(statement)),
-        "basis_labels": dict(SettlementBasis.choices),
+        "lines": _lines(statement),
         "may_confirm": statement.status in (StatementStatus.DRAFT, StatementStatus.DISPUTED),
         "may_dispute": statement.status in OPEN,
         "colour": STATUS_COLOURS.get(statement.status, ""),
