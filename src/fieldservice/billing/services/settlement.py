@@ -456,6 +456,8 @@ def generate_statements(*, actor: User | None, period_start: dt.date, period_end
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [GENERATION_LOCK])
+                # A month's grouping of fee lines and margins sorts in memory, not on disk.
+                cursor.execute("SET LOCAL work_mem = '64MB'")
         facts, parties = _candidates(start, end)
         summary.orders_without_party = _unplaced_closed_orders(start, end).count() - len(facts)
         ids = any_of(list(facts))
