@@ -32,7 +32,6 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import EngineerProfile, Organisation, ServiceTeam, User
 from fieldservice.billing.choices import (
-    DEDUCTION_BASES,
     PERCENT_BASES,
     SCORE_BASES,
     FeeKind,
@@ -249,57 +248,68 @@ def _applicable(rules: list[SettlementRule], service_type: str) -> list[Settleme
     return [r for r in rules if r.service_type == service_type or (not r.service_type and r.basis not in specific)]
 
 
+ONE = Decimal(1)
+_PER_ORDER, _PER_HOUR, _PER_KM = (
+    SettlementBasis.PER_ORDER.value,
+    SettlementBasis.PER_HOUR.value,
+    SettlementBasis.PER_KM.value,
+)
+_SHARE, _PARTS = SettlementBasis.LABOUR_SHARE.value, SettlementBasis.PARTS_FEE.value
+_SCORE_BONUS, _SCORE_DEDUCTION = SettlementBasis.SCORE_BONUS.value, SettlementBasis.SCORE_DEDUCTION.value
+_SLA_BONUS, _SLA_DEDUCTION = SettlementBasis.SLA_BONUS.value, SettlementBasis.SLA_DEDUCTION.value
+
+
 def amount_for(facts: OrderFacts, rules: list[SettlementRule]) -> tuple[Decimal, list[dict]]:
-    """What the rules give for one order, and how (the line's breakdown)."""
+    """What the rules give for one order, and how (the line's breakdown). Amounts are rounded to
+    the cent, half up, rule by rule; a deduction is negative; a rule that gives nothing is left out
+    of the breakdown (a per-order rate of zero stays, so the line says why it is zero)."""
     total = ZERO
     breakdown = []
     for rule in rules:
-        basis = rule.basis
+        basis = str(rule.basis)
+        rate = rule.rate
         quantity = None
-        if basis == SettlementBasis.PER_ORDER:
-            quantity, amount = Decimal(1), rule.rate
-        elif basis == SettlementBasis.PER_HOUR:
+        if basis == _PER_ORDER:
+            quantity, amount = ONE, rate
+        elif basis == _PER_HOUR:
             quantity = facts.labour_hours
-            amount = quantity * rule.rate
-        elif basis == SettlementBasis.PER_KM:
+            amount = (quantity * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        elif basis == _PER_KM:
             quantity = facts.km
-            amount = quantity * rule.rate
-        elif basis == SettlementBasis.LABOUR_SHARE:
+            amount = (quantity * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        elif basis == _SHARE:
             quantity = facts.labour_amount
-            amount = quantity * rule.rate / HUNDRED
-        elif basis == SettlementBasis.PARTS_FEE:
+            amount = (quantity * rate / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+        elif basis == _PARTS:
             quantity = facts.parts_amount
-            amount = quantity * rule.rate / HUNDRED
-        elif basis == SettlementBasis.SCORE_BONUS:
+            amount = (quantity * rate / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+        elif basis == _SCORE_BONUS:
             if facts.score is None or facts.score < rule.threshold:
                 continue
-            quantity, amount = Decimal(facts.score), rule.rate
-        elif basis == SettlementBasis.SCORE_DEDUCTION:
+            quantity, amount = Decimal(facts.score), rate
+        elif basis == _SCORE_DEDUCTION:
             if facts.score is None or facts.score > rule.threshold:
                 continue
-            quantity, amount = Decimal(facts.score), rule.rate
-        elif basis == SettlementBasis.SLA_BONUS:
+            quantity, amount = Decimal(facts.score), -rate
+        elif basis == _SLA_BONUS:
             if facts.sla != "met":
                 continue
-            amount = rule.rate
-        elif basis == SettlementBasis.SLA_DEDUCTION:
+            amount = rate
+        elif basis == _SLA_DEDUCTION:
             if facts.sla != "breached":
                 continue
-            amount = rule.rate
+            amount = -rate
         else:  # pragma: no cover - the choices are closed
             continue
-        amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-        if basis in DEDUCTION_BASES:
-            amount = -amount
-        if amount == 0 and basis not in (SettlementBasis.PER_ORDER,):
+        if not amount and basis != _PER_ORDER:
             continue
         total += amount
         breakdown.append(
             {
                 "rule": rule.pk,
                 "basis": basis,
-                "quantity": None if quantity is None else str(quantity.normalize()),
-                "rate": str(rule.rate),
+                "quantity": None if quantity is None else str(quantity),
+                "rate": str(rate),
                 "amount": str(amount),
             }
         )
@@ -398,17 +408,18 @@ def _gather_facts(facts: dict[int, OrderFacts], ids) -> None:
     fees = (
         FeeLine.objects.filter(work_order_id__in=ids, is_void=False, kind__in=kinds)
         .order_by()
-        .values_list("work_order_id", "kind")
-        .annotate(amount=Sum("amount"), quantity=Sum("quantity"))
+        .values_list("work_order_id")
+        .annotate(
+            labour=Sum("amount", filter=Q(kind=FeeKind.LABOUR)),
+            km=Sum("quantity", filter=Q(kind=FeeKind.TRAVEL)),
+            parts=Sum("amount", filter=Q(kind=FeeKind.PART)),
+        )
     )
-    for order_id, kind, amount, quantity in fees:
+    for order_id, labour, km, parts in fees:
         order = facts[order_id]
-        if kind == FeeKind.LABOUR:
-            order.labour_amount = amount or ZERO
-        elif kind == FeeKind.TRAVEL:
-            order.km = quantity or ZERO
-        else:
-            order.parts_amount = amount or ZERO
+        order.labour_amount = labour or ZERO
+        order.km = km or ZERO
+        order.parts_amount = parts or ZERO
     for order_id, score in (
         Evaluation.objects.filter(work_order_id__in=ids).order_by().values_list("work_order_id", "overall")
     ):
@@ -522,7 +533,6 @@ def generate_statements(*, actor: User | None, period_start: dt.date, period_end
                     "statement_id": statement_id,
                     "party_key": key,
                     "work_order_id": order_id,
-                    "description": order.number,
                     "amount": amount,
                     "breakdown": breakdown,
                 }
@@ -536,7 +546,9 @@ def generate_statements(*, actor: User | None, period_start: dt.date, period_end
             kind=StatementLineKind.ORDER,
             status=StatementLineStatus.OPEN,
             created_at=now,
-            created_by_id=getattr(actor, "pk", None),
+            # Who generated them is the statement's "generated" event; a column of one value would
+            # cost a hundred thousand foreign-key checks at commit.
+            created_by_id=None,
             original_amount=None,
         )
         # Adjustments: claimed only while still waiting (a run at the same moment took none twice).
