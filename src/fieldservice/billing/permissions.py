@@ -14,6 +14,8 @@ from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.billing.choices import PartyKind
+from fieldservice.dispatch.choices import AssignmentStatus
+from fieldservice.dispatch.models import Assignment
 
 
 def may_view_billing(actor: User) -> bool:
@@ -31,6 +33,12 @@ def may_settle(actor: User) -> bool:
 def may_see_costs(actor: User) -> bool:
     """Internal costs and margins: the back office only, never a customer or a provider."""
     return may_view_billing(actor) and getattr(actor, "organisation_kind", None) != OrganisationKind.CUSTOMER
+
+
+def may_see_margins(actor: User) -> bool:
+    """Cost and margin pages, panels and API: the back office of our own company (VIEW_BILLING or
+    MANAGE_SETTLEMENT), never a customer, a provider or an engineer, whatever else they may do."""
+    return (may_see_costs(actor) or may_settle(actor)) and getattr(actor, "is_own_staff", False)
 
 
 def is_customer(actor: User) -> bool:
@@ -70,3 +78,21 @@ def may_answer_statement(actor: User, party_kind: str, party_id: int) -> bool:
 def may_view_statements(actor: User) -> bool:
     """The statements pages and API at all (each user then sees his own, see the selectors)."""
     return may_settle(actor) or can(actor, Capability.VIEW_OWN_STATEMENTS)
+
+
+def is_engineer_on(actor: User, order) -> bool:
+    """The actor has accepted the order (the engineer who writes a quotation on site)."""
+    return bool(
+        can(actor, Capability.WORK_IN_FIELD)
+        and Assignment.objects.filter(work_order=order, engineer=actor, status=AssignmentStatus.ACCEPTED).exists()
+    )
+
+
+def may_write_quotation(actor: User, order) -> bool:
+    """From the desk (MANAGE_BILLING), or on site by an engineer who accepted the order."""
+    return may_manage_billing(actor) or is_engineer_on(actor, order)
+
+
+def is_customer_of(actor: User, customer) -> bool:
+    """A user of the customer's own company (who may approve or decline its quotations)."""
+    return is_customer(actor) and customer.organisation_id == actor.organisation_id

@@ -3,7 +3,13 @@
 from django.utils import timezone
 from django_tasks import task
 
-from fieldservice.billing.services import settlement
+from fieldservice.billing.services import quotations, settlement
+
+
+@task()
+def expire_quotations() -> dict:
+    """The periodic check ("billing.expire_quotations"): sent quotations past their date expire."""
+    return quotations.expire_quotations()
 
 
 @task()

@@ -226,7 +226,7 @@ def _order_page(request, order: WorkOrder, forms: dict | None = None):
         "events": service_log(order) if log_partial else None,
         "timeline": [] if log_partial else _timeline(order),
         # Apps above field add their parts of the job here (billing: the fee lines, the quotation).
-        "panels": "" if log_partial else panels.render("field.order", request, order),
+        "panels": panels.render("field.order", request, order),
         "needs_signature": order.resolution_type != "remote_fix",
     }
     return render(request, "field/order.html", context)

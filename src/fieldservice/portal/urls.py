@@ -8,5 +8,22 @@ app_name = "portal"
 urlpatterns = [
     path("<str:token>/", views.follow, name="follow"),
     path("<str:token>/orders/<int:order_pk>/evaluation/", views.evaluate, name="evaluate"),
+    path("<str:token>/orders/<int:order_pk>/pay/", views.pay, name="pay"),
+    path("<str:token>/orders/<int:order_pk>/invoice/", views.invoice, name="invoice"),
     path("<str:token>/orders/<int:order_pk>/report.pdf", views.report_pdf, name="report_pdf"),
+    path(
+        "<str:token>/orders/<int:order_pk>/quotations/<int:quotation_pk>/approve/",
+        views.approve_quotation,
+        name="approve_quotation",
+    ),
+    path(
+        "<str:token>/orders/<int:order_pk>/quotations/<int:quotation_pk>/decline/",
+        views.decline_quotation,
+        name="decline_quotation",
+    ),
+    path(
+        "<str:token>/orders/<int:order_pk>/quotations/<int:quotation_pk>/quotation.pdf",
+        views.quotation_pdf,
+        name="quotation_pdf",
+    ),
 ]

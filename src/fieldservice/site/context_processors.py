@@ -65,6 +65,15 @@ NAVIGATION = [
         ],
     ),
     (
+        pgettext_lazy("menu group", "Money"),
+        [
+            (_("Quotations"), "billing:quotation_list", Capability.VIEW_BILLING),
+            (_("Bills"), "billing:bill_list", Capability.VIEW_BILLING),
+            (_("Receivables"), "billing:receivables", Capability.VIEW_BILLING),
+            (_("Cost and margin"), "billing:margin_orders", Capability.VIEW_BILLING),
+        ],
+    ),
+    (
         pgettext_lazy("menu group", "People"),
         [
             (_("Engineers"), "accounts:engineer_list", Capability.VIEW_PEOPLE),

@@ -2,7 +2,8 @@
 
 from ninja import Router
 
-from fieldservice.billing.api import settlement
+from fieldservice.billing.api import charges, margins, quotations, settlement
 
 router = Router(tags=["billing"])
-router.add_router("", settlement.router)
+for topic in (charges, margins, quotations, settlement):
+    router.add_router("", topic.router)

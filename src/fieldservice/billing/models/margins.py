@@ -70,3 +70,10 @@ class OrderMargin(models.Model):
     @property
     def cost(self) -> Decimal:
         return self.parts_cost + self.labour_cost + self.travel_cost + self.other_cost + self.settlement_cost
+
+    @property
+    def margin_percent(self) -> Decimal | None:
+        """The margin as a percentage of the revenue, to a tenth; None when nothing was charged."""
+        if not self.revenue:
+            return None
+        return (self.margin * 100 / self.revenue).quantize(Decimal("0.1"))

@@ -51,7 +51,7 @@ def refresh(order_ids: Iterable[int]) -> None:
             _refresh_sql(ids[start : start + SQL_CHUNK])
         return
     for start in range(0, len(ids), CHUNK):
-        _refresh(ids[start : start + CHUNK])
+        _save(compute(ids[start : start + CHUNK]))
 
 
 def _refresh_sql(ids: list[int]) -> None:
@@ -115,7 +115,20 @@ def _refresh_sql(ids: list[int]) -> None:
         cursor.execute(sql, params)
 
 
-def _refresh(ids: list[int]) -> None:
+def after_moves(moves) -> None:
+    """A `workorders.hooks.on_moved` hook: a move can change the day an order counts on (closing
+    it) and its lead (a cancelled order's assignments end), so the rows of moved orders that have
+    one are refreshed in the move's transaction. Orders without a row get none: a row starts with
+    the order's first priced line or settlement."""
+    ids = sorted({move.order_id for move in moves})
+    for start in range(0, len(ids), CHUNK):
+        kept = OrderMargin.objects.filter(work_order_id__in=ids[start : start + CHUNK])
+        refresh(kept.values_list("work_order_id", flat=True))
+
+
+def compute(ids: list[int]) -> list[OrderMargin]:
+    """The rows of these orders as their lines make them now, unsaved (`refresh` saves them; the
+    order page shows one before any line was priced)."""
     figures: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(FIGURES, ZERO))
     lines = (
         FeeLine.objects.filter(work_order_id__in=ids, is_void=False)
@@ -128,8 +141,11 @@ def _refresh(ids: list[int]) -> None:
         if row["payer"] == Payer.CUSTOMER:
             order["revenue"] += row["amount"] or ZERO
         order[COST_FIELD[row["kind"]]] += row["cost"] or ZERO
-    for order_id, code in FeeLine.objects.filter(work_order_id__in=ids, is_void=False).values_list(
-        "work_order_id", "currency"
+    for order_id, code in (
+        FeeLine.objects.filter(work_order_id__in=ids, is_void=False)
+        .values_list("work_order_id", "currency")
+        .order_by("work_order_id", "currency")
+        .distinct()
     ):
         currency.setdefault(order_id, code)
     settled = StatementLine.objects.filter(work_order_id__in=ids).values("work_order_id").annotate(amount=Sum("amount"))
@@ -161,13 +177,17 @@ def _refresh(ids: list[int]) -> None:
                 contract_id=order["contract_id"],
                 engineer_id=lead.get("engineer_id"),
                 provider_id=provider_id,
-                currency=currency.get(order["pk"], "CNY"),
+                currency=currency.get(order["pk"], DEFAULT_CURRENCY),
                 booked_on=booked_on(order["closed_at"], order["completed_at"], order["created_at"]),
                 margin=values["revenue"] - cost,
                 updated_at=now,
                 **values,
             )
         )
+    return rows
+
+
+def _save(rows: list[OrderMargin]) -> None:
     OrderMargin.objects.bulk_create(
         rows,
         update_conflicts=True,

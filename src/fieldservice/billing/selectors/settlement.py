@@ -1,4 +1,4 @@
-"""What each user may see of billing. Settlement: the manager every statement; a provider's
+"""What each user may see of settlement (结算): the manager every statement; a provider's
 administrator his company's; an engineer his own; anyone else none (billing.permissions)."""
 
 from __future__ import annotations
@@ -15,6 +15,19 @@ from fieldservice.billing.choices import PartyKind
 from fieldservice.billing.models import SettlementRule, Statement, StatementLine
 from fieldservice.billing.permissions import may_settle
 from fieldservice.workorders.models import WorkOrder
+
+__all__ = [
+    "get_line_for",
+    "get_rule_for",
+    "get_statement_for",
+    "lines_of",
+    "pending_adjustments_for",
+    "providers",
+    "rules_for",
+    "settled_order_for",
+    "statements_for",
+    "teams",
+]
 
 
 def statements_for(

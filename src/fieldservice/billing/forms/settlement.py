@@ -1,16 +1,23 @@
-"""Forms of billing's pages. Status fields are never form fields: changes are the services' verbs."""
+"""Forms of the settlement pages. Status fields are never form fields: changes are the services' verbs."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fieldservice.billing import selectors
 from fieldservice.billing.choices import PartyKind, SettlementBasis, StatementStatus
+from fieldservice.billing.forms.margins import DateInput
 from fieldservice.billing.models import SettlementRule, Statement, StatementLine
 from fieldservice.core.choices import ServiceType
 
-
-class DateInput(forms.DateInput):
-    input_type = "date"
+__all__ = [
+    "AdjustmentForm",
+    "CorrectForm",
+    "DisputeForm",
+    "GenerateForm",
+    "RuleForm",
+    "SettleForm",
+    "StatementFilterForm",
+]
 
 
 class StatementFilterForm(forms.Form):
