@@ -60,6 +60,26 @@ def may_view_statement_of(actor: User, party_kind: str, party_id: int) -> bool:
     )
 
 
+def may_answer_statement(actor: User, party_kind: str, party_id: int) -> bool:
+    """Confirm or dispute a statement: its party only (the engineer himself, the provider's
+    administrator), never the manager on the party's behalf."""
+    if not can(actor, Capability.VIEW_OWN_STATEMENTS):
+        return False
+    if party_kind == PartyKind.ENGINEER:
+        return party_id == actor.pk
+    return (
+        party_kind == PartyKind.PROVIDER
+        and actor.organisation_kind == OrganisationKind.PROVIDER
+        and can(actor, Capability.ASSIGN_PROVIDER_ENGINEERS)
+        and party_id == actor.organisation_id
+    )
+
+
+def may_view_statements(actor: User) -> bool:
+    """The statements pages and API at all (each user then sees his own, see the selectors)."""
+    return may_settle(actor) or can(actor, Capability.VIEW_OWN_STATEMENTS)
+
+
 def is_engineer_on(actor: User, order) -> bool:
     """The actor has accepted the order (the engineer who writes a quotation on site)."""
     return bool(

@@ -51,21 +51,29 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def insert_rows(model, rows: list[dict], **constants) -> None:
+def insert_rows(model, rows: list[dict], *, on_conflict: str = "", returning: str = "", **constants) -> list | None:
     """Insert many rows of `model` in one statement: `rows` give each row's values by attribute
     name (`work_order_id`), `constants` the values every row shares; a field named in neither
     gets its default. On PostgreSQL each column travels as one text[] literal cast to the
     column's type by the server: Django's bulk_create prepares and adapts every value of every
     row in Python, ten times the cost for a rule pass's ten thousand rows. Elsewhere it is
-    bulk_create."""
+    bulk_create. `on_conflict` ("DO NOTHING", or "(columns) DO NOTHING") skips the rows a unique
+    constraint refuses, where a concurrent writer got there first (bulk_create's ignore_conflicts
+    elsewhere). `returning` (a column) returns that column of the rows written, on PostgreSQL
+    (None elsewhere)."""
     if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        return [] if returning else None
+    # An automatic key is the database's to give; a key that is a field (a one-to-one) is the row's.
+    fields = [
+        f for f in model._meta.concrete_fields if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
+    ]
     if connection.vendor != "postgresql":
         model.objects.bulk_create(
-            (model(**{f.attname: _value(f, row, constants) for f in fields}) for row in rows), batch_size=2000
+            (model(**{f.attname: _value(f, row, constants) for f in fields}) for row in rows),
+            batch_size=2000,
+            ignore_conflicts=bool(on_conflict),
         )
-        return
+        return None
     named = set().union(*rows)
     varying, shared = [], []
     for f in fields:
@@ -96,9 +104,14 @@ def insert_rows(model, rows: list[dict], **constants) -> None:
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {selected} FROM {source}",
+            f"INSERT INTO {table} ({columns}) SELECT {selected} FROM {source}"
+            + (f" ON CONFLICT {on_conflict}" if on_conflict else "")
+            + (f" RETURNING {connection.ops.quote_name(returning)}" if returning else ""),
             params,  # in the order of the placeholders: the shared values, then the source's
         )
+        if returning:
+            return [row[0] for row in cursor.fetchall()]
+    return None
 
 
 def _value(field, row: dict, constants: dict):

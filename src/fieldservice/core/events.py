@@ -123,3 +123,29 @@ def record_updated(obj: models.Model, *, actor, before: dict[str, Any], related=
     if not changes:
         return None
     return record_event(obj, actor=actor, action=UPDATED, changes=changes, related=related, note=note)
+
+
+def record_events(objs: Iterable[models.Model], *, actor, action: str, changes=None, note: str = "") -> None:
+    """`record_event` for many objects of one model at once (one INSERT): a batch service (a
+    month's statements) leaves one row per object it changed. `changes` is a dict shared by every
+    row, or a function of the object."""
+    objs = list(objs)
+    if not objs:
+        return
+    content_type = ContentType.objects.get_for_model(objs[0])
+    actor = actor if getattr(actor, "pk", None) else None
+    Event.objects.bulk_create(
+        (
+            Event(
+                content_type=content_type,
+                object_pk=str(obj.pk),
+                object_repr=str(obj)[:200],
+                action=action,
+                changes=(changes(obj) if callable(changes) else changes) or {},
+                note=note[:500],
+                actor=actor,
+            )
+            for obj in objs
+        ),
+        batch_size=2000,
+    )

@@ -33,6 +33,8 @@ NAVIGATION = [
             (_("Grab pool"), "pool:manage", Capability.DISPATCH),
             (_("Day plans"), "planning:runs", Capability.DISPATCH),
             (_("Partner orders"), "dispatch:provider_queue", Capability.ASSIGN_PROVIDER_ENGINEERS),
+            # The provider's own statements (the settlement manager has them under Money).
+            (_("Our statements"), "billing:statement_list", Capability.ASSIGN_PROVIDER_ENGINEERS),
             (_("Overdue"), "sla:overdue", Capability.VIEW_EVENTS),
             (_("Absences"), "scheduling:absences", Capability.MANAGE_SCHEDULES),
         ],
@@ -71,6 +73,8 @@ NAVIGATION = [
             (_("Bills"), "billing:bill_list", Capability.VIEW_BILLING),
             (_("Receivables"), "billing:receivables", Capability.VIEW_BILLING),
             (_("Cost and margin"), "billing:margin_orders", Capability.VIEW_BILLING),
+            (_("Settlement statements"), "billing:statement_list", Capability.MANAGE_SETTLEMENT),
+            (_("Settlement rules"), "billing:settlement_rule_list", Capability.MANAGE_SETTLEMENT),
         ],
     ),
     (

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from fieldservice.billing.api import charges, fees, margins, quotations
+from fieldservice.billing.api import charges, fees, margins, quotations, settlement
 
 router = Router(tags=["billing"])
-for topic in (fees, quotations, charges, margins):
+for topic in (fees, quotations, charges, settlement, margins):
     router.add_router("", topic.router)

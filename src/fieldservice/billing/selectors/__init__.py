@@ -4,3 +4,4 @@ from fieldservice.billing.selectors.charges import *  # noqa: F403
 from fieldservice.billing.selectors.fees import *  # noqa: F403
 from fieldservice.billing.selectors.margins import *  # noqa: F403
 from fieldservice.billing.selectors.quotations import *  # noqa: F403
+from fieldservice.billing.selectors.settlement import *  # noqa: F403

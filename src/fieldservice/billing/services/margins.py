@@ -11,11 +11,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from fieldservice.accounts.choices import OrganisationKind
+from fieldservice.accounts.models import Organisation, User
 from fieldservice.billing.choices import FeeKind, Payer
 from fieldservice.billing.models import FeeLine, OrderMargin, StatementLine
+from fieldservice.core.db import int_array
 from fieldservice.core.money import DEFAULT_CURRENCY
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole
 from fieldservice.dispatch.models import Assignment
@@ -31,6 +35,7 @@ COST_FIELD = {
 }
 FIGURES = ["revenue", "parts_cost", "labour_cost", "travel_cost", "other_cost", "settlement_cost"]
 CHUNK = 5000
+SQL_CHUNK = 100_000
 
 
 def booked_on(closed_at, completed_at, created_at) -> dt.date:
@@ -39,8 +44,75 @@ def booked_on(closed_at, completed_at, created_at) -> dt.date:
 
 def refresh(order_ids: Iterable[int]) -> None:
     ids = sorted(set(order_ids))
+    if connection.vendor == "postgresql":
+        # The same figures added up by the database, one statement per chunk: a month's
+        # statements refresh 100,000 orders, which the Python path takes ten times as long for.
+        for start in range(0, len(ids), SQL_CHUNK):
+            _refresh_sql(ids[start : start + SQL_CHUNK])
+        return
     for start in range(0, len(ids), CHUNK):
         _save(compute(ids[start : start + CHUNK]))
+
+
+def _refresh_sql(ids: list[int]) -> None:
+    quote = connection.ops.quote_name
+    table = {m.__name__: quote(m._meta.db_table) for m in (FeeLine, StatementLine, OrderMargin, WorkOrder, Assignment)}
+    costs = {field: [kind for kind, name in COST_FIELD.items() if name == field] for field in set(COST_FIELD.values())}
+    fee_sums = ", ".join(
+        f"SUM(cost) FILTER (WHERE kind IN ({', '.join('%s' for _k in kinds)})) AS {field}"
+        for field, kinds in sorted(costs.items())
+    )
+    fee_params = [str(kind) for _field, kinds in sorted(costs.items()) for kind in kinds]
+    cost_fields = [name for name in FIGURES if name != "revenue"]
+    updated = ["customer_id", "contract_id", "engineer_id", "provider_id", "currency", "booked_on", *FIGURES]
+    updated += ["margin", "updated_at"]
+    statuses = ", ".join("%s" for _status in ACTIVE_ASSIGNMENT_STATUSES)
+    sql = f"""
+        INSERT INTO {table["OrderMargin"]} (work_order_id, {", ".join(updated)})
+        SELECT o.id, o.customer_id, o.contract_id, lead.engineer_id,
+               COALESCE(lead.provider_id, CASE WHEN org.kind = %s THEN u.organisation_id END),
+               COALESCE(f.currency, %s),
+               (COALESCE(o.closed_at, o.completed_at, o.created_at) AT TIME ZONE %s)::date,
+               COALESCE(f.revenue, 0), {", ".join(f"COALESCE({name}, 0)" for name in cost_fields)},
+               COALESCE(f.revenue, 0) - ({" + ".join(f"COALESCE({name}, 0)" for name in cost_fields)}),
+               %s
+        FROM unnest(%s::bigint[]) AS ids(id)
+        JOIN {table["WorkOrder"]} o ON o.id = ids.id
+        LEFT JOIN (
+            SELECT work_order_id, SUM(amount) FILTER (WHERE payer = %s) AS revenue, {fee_sums},
+                   MIN(currency) AS currency
+            FROM {table["FeeLine"]}
+            WHERE work_order_id = ANY(%s::bigint[]) AND NOT is_void
+            GROUP BY work_order_id
+        ) f ON f.work_order_id = o.id
+        LEFT JOIN (
+            SELECT work_order_id, SUM(amount) AS settlement_cost
+            FROM {table["StatementLine"]}
+            WHERE work_order_id = ANY(%s::bigint[])
+            GROUP BY work_order_id
+        ) s ON s.work_order_id = o.id
+        LEFT JOIN {table["Assignment"]} lead
+            ON lead.work_order_id = o.id AND lead.role = %s AND lead.status IN ({statuses})
+        LEFT JOIN {quote(User._meta.db_table)} u ON u.id = lead.engineer_id
+        LEFT JOIN {quote(Organisation._meta.db_table)} org ON org.id = u.organisation_id
+        ON CONFLICT (work_order_id) DO UPDATE SET {", ".join(f"{name} = EXCLUDED.{name}" for name in updated)}
+    """
+    array = int_array(ids)
+    params = [
+        OrganisationKind.PROVIDER,
+        DEFAULT_CURRENCY,
+        timezone.get_current_timezone_name(),
+        timezone.now(),
+        array,
+        Payer.CUSTOMER,
+        *fee_params,
+        array,
+        array,
+        AssignmentRole.LEAD,
+        *sorted(ACTIVE_ASSIGNMENT_STATUSES),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def after_moves(moves) -> None:
