@@ -284,3 +284,12 @@ def test_engineer_on_the_order_writes_a_quotation_from_the_phone_link(prices, cl
     assert response.status_code == 302
     assert Quotation.objects.get().created_by == p.engineer
     assert client_for(p.other_engineer).get(create).status_code == 404
+
+
+def test_the_revision_form_keeps_the_validity_date_in_chinese(quoted, client_for):
+    """A date input only takes YYYY-MM-DD: in Chinese Django's first input format is 2026/12/17,
+    which the browser drops, and the revision then fails for a missing date."""
+    p = quoted
+    url = reverse("billing:quotation_revise", args=[p.quotation.pk])
+    page = client_for(p.agent).get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f'value="{p.quotation.valid_until.isoformat()}"' in page

@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fieldservice.billing.choices import BillStatus, PaymentMethod
+from fieldservice.billing.forms.margins import DateInput
 from fieldservice.customers.models import Customer
 
 
@@ -51,7 +52,7 @@ class IssueForm(forms.Form):
         label=_("Due date"),
         required=False,
         help_text=_("Empty: 30 days from today."),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
 
 
@@ -63,7 +64,7 @@ class PaymentForm(forms.Form):
         label=_("Paid at"),
         required=False,
         help_text=_("Empty: now."),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fieldservice.billing.choices import FeeKind, QuotationStatus
+from fieldservice.billing.forms.margins import DateInput
 from fieldservice.field.forms import SignatureForm
 
 __all__ = [
@@ -30,7 +31,7 @@ class QuotationForm(forms.Form):
     """A version of a quotation: rows of lines (the rows left empty are ignored), the date, the tax.
     An empty unit price is taken from the price list."""
 
-    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_until = forms.DateField(label=_("Valid until"), widget=DateInput())
     tax_rate = forms.CharField(label=_("Tax rate (%)"), max_length=10, initial="13")
     note = forms.CharField(label=_("Note"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
