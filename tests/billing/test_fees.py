@@ -542,3 +542,36 @@ def test_a_price_beyond_reason_does_not_stop_the_completion(prices):
     assert order.status == WorkOrderStatus.COMPLETED
     assert not live(order, FeeKind.PART).filter(part=p.seal).exists()
     assert live(order, FeeKind.PART).filter(part=p.motor).exists() and live(order, FeeKind.LABOUR).exists()
+
+
+def test_a_partner_providers_visit_is_priced_but_costs_us_only_its_settlement(prices, settings):
+    """The provider's engineer is not on our payroll: his hours and his driving are priced for the
+    customer, but their cost to us is what the provider's statement pays, not our own rates."""
+    from fieldservice.dispatch.assignments.services import (
+        accept_assignment,
+        assign_provider_engineer,
+        dispatch_to_provider,
+    )
+    from fieldservice.field import services as field_services
+
+    p = prices
+    settings.FSM_LABOUR_COST_PER_HOUR = {"regular": Decimal("130")}
+    settings.FSM_TRAVEL_COST_PER_KM = Decimal("1.20")
+    set_level(p.provider_engineer, "regular", home_latitude=Decimal("29.95"), home_longitude=Decimal("121.60"))
+    order = factories.work_order(p.customer_cn, actor=p.agent, equipment=p.other_machine)
+    assignment = dispatch_to_provider(order, actor=p.dispatcher, provider=p.provider)
+    assign_provider_engineer(assignment, actor=p.provider_admin, engineer=p.provider_engineer)
+    accept_assignment(assignment, actor=p.provider_engineer)
+    field_services.check_in(order, actor=p.provider_engineer, latitude="29.868", longitude="121.544", accuracy=12)
+    field_services.record_work(
+        order, actor=p.provider_engineer, resolution_type="repair", fault_cause="x", actions_taken="y", labour_hours="2"
+    )
+    field_services.capture_signature(order, actor=p.provider_engineer, image_file=png_file("s.png"), signer_name="W")
+    field_services.complete_visit(order, actor=p.provider_engineer)
+
+    labour = live(order, FeeKind.LABOUR).get()
+    assert (labour.amount, labour.cost) == (Decimal("400.00"), Decimal("0.00"))
+    travel = live(order, FeeKind.TRAVEL).get()
+    assert travel.amount > 0 and travel.cost == 0
+    margin = OrderMargin.objects.get(work_order=order)
+    assert (margin.labour_cost, margin.travel_cost) == (0, 0)

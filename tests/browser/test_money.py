@@ -54,7 +54,11 @@ def shot(browser, name):
     """A screenshot for a person, only when FSM_SHOTS names a directory."""
     if SHOTS:
         os.makedirs(SHOTS, exist_ok=True)
+        size = browser.get_window_size()
+        full = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(size["width"], max(size["height"], min(full + 100, 6000)))
         browser.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
+        browser.set_window_size(size["width"], size["height"])
 
 
 def text_of(browser, selector) -> str:
@@ -120,6 +124,10 @@ def money_walk_world(p):
         actions_taken="润滑并调整合模机构",
         labour_hours="2",
     )
+    # The provider's engineer fits two seals from his van: our parts, at their moving-average cost.
+    factories.fill_van(p.provider_engineer, p.seal, 5)
+    Part.objects.filter(pk=p.seal.pk).update(average_cost=Decimal("12.50"))
+    field_services.use_part(order, actor=p.provider_engineer, part=p.seal, quantity=2)
     field_services.capture_signature(
         order, actor=p.provider_engineer, image_file=png_file("sig.png"), signer_name="王经理"
     )
@@ -149,7 +157,8 @@ def test_a_repair_is_quoted_approved_billed_paid_and_its_provider_settled(
     # 1. The warranty order: nothing for the customer to pay, our internal cost beside it.
     warranty_lines = list(FeeLine.objects.filter(work_order=warranty_order, is_void=False))
     assert warranty_lines and {line.payer for line in warranty_lines} == {Payer.WARRANTY}
-    assert sum(line.cost for line in warranty_lines) > 0
+    assert sum(line.cost for line in warranty_lines) > 0  # the seals it used
+    assert {line.kind for line in warranty_lines} >= {FeeKind.LABOUR, FeeKind.PART}
     sign_in(desk, base, "director")
     desk.get(base + reverse("workorders:order_detail", args=[warranty_order.pk]))
     fees_panel = amounts_in(desk, "#fees")

@@ -30,7 +30,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from fieldservice.accounts.choices import EngineerLevel
+from fieldservice.accounts.choices import EngineerLevel, OrganisationKind
 from fieldservice.accounts.models import EngineerProfile, User
 from fieldservice.billing.choices import BillStatus, FeeKind, FeeSource, Payer, StatementStatus
 from fieldservice.billing.models import Bill, FeeLine, StatementLine
@@ -708,6 +708,7 @@ def _wanted(
     agreed: what it prices (labour, travel, the parts it names) is not priced again, and no
     call-out fee is added to it; a part used beyond it, or a kind it left out, still is."""
     level = (lead or {}).get("level") or EngineerLevel.REGULAR
+    partner = bool((lead or {}).get("partner"))
     wanted: dict[tuple, FeeSpec] = {}
     kinds = quoted["kinds"] if quoted else set()
     hours = labour_hours_of(order) if FeeKind.LABOUR not in kinds else None
@@ -719,7 +720,7 @@ def _wanted(
             quantity=hours,
             unit=_("h"),
             unit_price=rate or ZERO,
-            unit_cost=labour_cost_per_hour(level),
+            unit_cost=ZERO if partner else labour_cost_per_hour(level),
         )
     call_out = (
         None if quoted else book.price(order, PriceItemKind.CALL_OUT, service_type=order.service_type, level=level)
@@ -727,7 +728,7 @@ def _wanted(
     if call_out is not None:
         wanted[(CALL_OUT,)] = FeeSpec(kind=FeeKind.SERVICE, description=_("Call-out fee"), unit_price=call_out)
     zone = book.zone_fee(order)
-    per_km_cost = travel_cost_per_km()
+    per_km_cost = ZERO if partner else travel_cost_per_km()
     if FeeKind.TRAVEL in kinds:
         pass
     elif zone is not None:
@@ -773,10 +774,13 @@ def _leads(order_ids: list[int]) -> dict[int, dict]:
             engineer__isnull=False,
         )
         .order_by("work_order_id", "-pk")
-        .values("work_order_id", "engineer_id")
+        .values("work_order_id", "engineer_id", "provider_id", "engineer__organisation__kind")
     )
     for row in rows:
-        leads.setdefault(row["work_order_id"], {"engineer_id": row["engineer_id"]})
+        # A partner provider's engineer is not on our payroll: his hours and his driving cost us
+        # what the provider's statement pays, not our own rates.
+        partner = row["provider_id"] is not None or row["engineer__organisation__kind"] == OrganisationKind.PROVIDER
+        leads.setdefault(row["work_order_id"], {"engineer_id": row["engineer_id"], "partner": partner})
     profiles = {
         p["user_id"]: p
         for p in EngineerProfile.objects.filter(user_id__in=[lead["engineer_id"] for lead in leads.values()]).values(
