@@ -189,3 +189,14 @@ def test_the_engineers_phone(client_for, personas, statements):
     assert response["Location"] == f"/billing/my-statements/{mine.pk}/"
     line.refresh_from_db()
     assert line.status == "disputed"
+
+
+def test_the_generation_form_offers_last_month(client_for, personas):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    page = listed(client_for(personas.director))
+    end = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+    assert f'name="period_start" value="{end.replace(day=1).isoformat()}"' in page
+    assert f'name="period_end" value="{end.isoformat()}"' in page

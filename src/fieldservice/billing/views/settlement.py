@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -116,7 +117,7 @@ def statement_list(request):
         statements,
         filters=filters,
         hide_filters=() if manager else ("party_kind", "provider"),
-        context={"may_generate": manager, "generate_form": GenerateForm()},
+        context={"may_generate": manager, "generate_form": _generate_form()},
     )
 
 
@@ -276,6 +277,12 @@ def line_adjust(request, pk):
         _("Adjustment recorded: it goes on the party's next statement."),
         "adjust",
     )
+
+
+def _generate_form() -> GenerateForm:
+    """The usual run: last month's statements."""
+    start, end = services.previous_month(timezone.localdate())
+    return GenerateForm(initial={"period_start": start, "period_end": end})
 
 
 @login_required
