@@ -74,7 +74,7 @@ class SettlementBasis(models.TextChoices):
     PER_HOUR = "per_hour", _("Per labour hour")
     PER_KM = "per_km", _("Per kilometre")
     LABOUR_SHARE = "labour_share", _("Share of labour revenue (%)")
-    PARTS_FEE = "parts_fee", _("Parts handling fee (% of parts price)")
+    PARTS_FEE = "parts_fee", _("Parts handling fee (per cent of the parts price)")
     SCORE_BONUS = "score_bonus", _("Bonus for a rating at or above")
     SCORE_DEDUCTION = "score_deduction", _("Deduction for a rating at or below")
     SLA_BONUS = "sla_bonus", _("Bonus when every SLA target is met")

@@ -22,9 +22,19 @@ class OrderMargin(models.Model):
     work_order = models.OneToOneField(
         WorkOrder, verbose_name=_("work order"), on_delete=models.CASCADE, primary_key=True, related_name="margin"
     )
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+")
+    # The composite indexes in Meta serve the lookups by customer, contract and engineer: an index of
+    # each foreign key alone would be one more write for every order a statement run refreshes.
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     contract = models.ForeignKey(
-        Contract, verbose_name=_("contract"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Contract,
+        verbose_name=_("contract"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     engineer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -33,6 +43,7 @@ class OrderMargin(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     provider = models.ForeignKey(
         Organisation,

@@ -170,8 +170,9 @@ class StatementLine(models.Model):
     dispute_reason = models.CharField(_("reason for dispute"), max_length=500, blank=True)
     correction_reason = models.CharField(_("reason for correction"), max_length=500, blank=True)
     original_amount = models.DecimalField(_("amount before correction"), **MONEY, null=True, blank=True)
+    # Set on lines a person adds (adjustments); never looked up by, so not indexed.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
