@@ -452,3 +452,21 @@ def test_the_visit_is_not_priced_again_for_what_the_approved_quotation_prices(qu
     assert auto[0].amount == Decimal("91.00")  # two seals at 45.50
     assert not live.filter(kind=FeeKind.LABOUR, source=FeeSource.AUTO).exists()
     assert not live.filter(description="Call-out fee").exists()
+
+
+def test_the_bill_charges_the_approved_quotation_with_its_tax(quote):
+    """The customer approved a total with 13 % tax; his bill asks that total (and the seals the
+    quotation did not name, priced from the visit without tax), never the lines without their tax."""
+    from fieldservice.billing.services import charges
+    from tests.billing.conftest import complete
+
+    p = quote
+    q.send_quotation(p.quotation, actor=p.agent)
+    q.approve_quotation(p.quotation, version=1, actor=p.agent, channel=DecisionChannel.DESK)
+    approved = selectors.version_of(p.quotation, 1)
+    order = complete(p)
+
+    bill = charges.draft_bill(order, actor=p.agent)
+    assert bill.tax == approved.tax == Decimal("312.00")
+    assert bill.total == approved.total + Decimal("91.00")  # two seals at 45.50, untaxed
+    assert sorted(bill.lines.values_list("tax_rate", flat=True)) == [0, 13, 13, 13]

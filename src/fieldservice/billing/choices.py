@@ -107,7 +107,7 @@ class StatementLineKind(models.TextChoices):
 
 
 class StatementLineStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Not yet confirmed")
     CONFIRMED = "confirmed", _("Confirmed")
     DISPUTED = "disputed", _("Disputed")
     CORRECTED = "corrected", _("Corrected")
@@ -155,4 +155,27 @@ ACTION_LABELS = {
     "statement_approved": _("Statement approved"),
     "statement_settled": _("Statement settled"),
     "settlement_adjusted": _("Settlement adjustment"),
+}
+
+# Words for the logged changes that are not a field of the logged object (registered in apps.py).
+CHANGE_LABELS = {
+    "open_amount": _("open amount"),
+    "online_payment": _("online payment"),
+    "invoice": _("invoice"),
+    "line": _("line"),
+    "line_status": _("status of the line"),
+    "order": _("work order"),
+    "period": _("period"),
+    "payment_reference": _("payment reference"),
+    "invoice_number": _("invoice number"),
+    "paid": _("paid"),
+    "total": _("total"),
+    "amount": _("amount"),
+    "version": _("version"),
+    "status": _("status"),
+    "decided_via": _("decided through"),
+    "due_on": _("due date"),
+    "dispute_reason": _("reason for dispute"),
+    "decline_reason": _("reason for declining"),
+    "void_reason": _("reason for removal"),
 }

@@ -57,6 +57,26 @@ register_action_labels(
 )
 
 
+# Labels of logged changes that are not a field of the logged object (a summary such as "the open
+# amount" or "the online payment"), by the app that logs them; a model field is labelled by its
+# verbose name.
+_CHANGE_LABELS: dict[str, Any] = {}
+
+
+def register_change_labels(labels: Mapping[str, Any]) -> None:
+    _CHANGE_LABELS.update(labels)
+
+
+def change_label(model, name: str) -> str:
+    """The words for a changed value of `model` in the logs: the field's verbose name, else a
+    registered label, else the name."""
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except Exception:  # noqa: BLE001 - summaries like "bom" or "skills" are not model fields
+        label = _CHANGE_LABELS.get(name)
+        return str(label) if label is not None else name
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, models.Model):
         return str(value)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from fieldservice.core.errors import field_error
@@ -59,11 +58,13 @@ def parse_currency(value, field: str = "currency") -> str:
 
 def format_money(amount, currency: str = DEFAULT_CURRENCY) -> str:
     """¥1,234.50 in both languages; a currency without a symbol is written after the number
-    (1,234.50 CHF). Grouping follows the active language's format."""
+    (1,234.50 CHF)."""
     if amount is None or amount == "":
         return ""
     value = Decimal(str(amount))
-    text = number_format(cents(abs(value)), decimal_pos=2, use_l10n=True, force_grouping=True)
+    # Grouped by thousands in every language: an invoice in China writes ¥12,345.60 too, while
+    # Django's Chinese number format does not group at all.
+    text = f"{cents(abs(value)):,.2f}"
     sign = "−" if value < 0 else ""
     symbol = SYMBOLS.get((currency or DEFAULT_CURRENCY).upper())
     if symbol:

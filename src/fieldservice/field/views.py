@@ -76,6 +76,8 @@ def today(request):
         "working": [_card(a) for a in lists.working],
         "done_today": [_card(a) for a in lists.done_today],
         "reject_form": RejectForm(),
+        # Apps above field add their links to the engineer's home (billing: his statements).
+        "links": panels.render("field.today", request, request.user),
     }
     return render(request, "field/today.html", context)
 

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext
 
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.core.events import action_label as event_action_label
+from fieldservice.core.events import change_label
 from fieldservice.core.models import Event
 
 register = template.Library()
@@ -33,12 +34,8 @@ def event_log(context, obj, limit=50):
 
 @register.filter
 def field_label(event, field_name):
-    """The translated verbose name of a changed field, falling back to its name."""
-    model = event.content_type.model_class()
-    try:
-        return model._meta.get_field(field_name).verbose_name
-    except Exception:  # noqa: BLE001 - fields like "bom" or "skills" are not model fields
-        return field_name
+    """The translated label of a changed field (core.events.change_label)."""
+    return change_label(event.content_type.model_class(), field_name)
 
 
 @register.filter

@@ -29,6 +29,7 @@ class BillLineOut(Schema):
     unit_price: Decimal
     discount: Decimal
     amount: Decimal
+    tax_rate: Decimal
 
 
 class PaymentOut(Schema):
@@ -77,6 +78,7 @@ class BillOut(Schema):
     customer_name: str
     status: str
     currency: str
+    tax: Decimal
     total: Decimal
     paid: Decimal
     open_amount: Decimal

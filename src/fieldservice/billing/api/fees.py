@@ -39,6 +39,7 @@ class FeeLineOut(Schema):
     unit_price: Decimal
     discount: Decimal
     amount: Decimal
+    tax_rate: Decimal
     currency: str
     payer: Payer
     payer_reason: str

@@ -328,7 +328,7 @@ class Migration(migrations.Migration):
                 ('description', models.CharField(blank=True, max_length=300, verbose_name='description')),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
                 ('breakdown', models.JSONField(blank=True, default=list, verbose_name='breakdown')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('confirmed', 'Confirmed'), ('disputed', 'Disputed'), ('corrected', 'Corrected')], default='open', max_length=10, verbose_name='status')),
+                ('status', models.CharField(choices=[('open', 'Not yet confirmed'), ('confirmed', 'Confirmed'), ('disputed', 'Disputed'), ('corrected', 'Corrected')], default='open', max_length=10, verbose_name='status')),
                 ('dispute_reason', models.CharField(blank=True, max_length=500, verbose_name='reason for dispute')),
                 ('correction_reason', models.CharField(blank=True, max_length=500, verbose_name='reason for correction')),
                 ('original_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='amount before correction')),

@@ -33,6 +33,8 @@ class Bill(models.Model):
         _("status"), max_length=12, choices=BillStatus.choices, default=BillStatus.DRAFT, editable=False
     )
     currency = models.CharField(_("currency"), max_length=3, default=DEFAULT_CURRENCY)
+    # `total` is what the customer owes: the lines' amounts and `tax`.
+    tax = models.DecimalField(_("tax"), **MONEY, default=Decimal("0"))
     total = models.DecimalField(_("total"), **MONEY, default=Decimal("0"))
     paid = models.DecimalField(_("paid"), **MONEY, default=Decimal("0"))
     issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
@@ -73,6 +75,7 @@ class BillLine(models.Model):
     unit_price = models.DecimalField(_("unit price"), **MONEY)
     discount = models.DecimalField(_("discount"), **MONEY, default=Decimal("0"))
     amount = models.DecimalField(_("amount"), **MONEY)
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2, default=Decimal("0"))
 
     class Meta:
         verbose_name = _("bill line")

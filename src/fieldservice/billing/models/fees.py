@@ -37,6 +37,9 @@ class FeeLine(models.Model):
     unit_price = models.DecimalField(_("unit price"), **MONEY, default=Decimal("0"))
     discount = models.DecimalField(_("discount"), **MONEY, default=Decimal("0"))
     amount = models.DecimalField(_("price"), **MONEY, default=Decimal("0"))
+    # Tax the bill adds on top of `amount` (an approved quotation's rate); price-list prices are
+    # final, at 0. Tax is the state's, never revenue.
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2, default=Decimal("0"))
     unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=4, default=Decimal("0"))
     cost = models.DecimalField(_("cost"), **MONEY, default=Decimal("0"))
     currency = models.CharField(_("currency"), max_length=3, default=DEFAULT_CURRENCY)
@@ -79,6 +82,9 @@ class FeeLine(models.Model):
             models.CheckConstraint(
                 condition=models.Q(unit_price__gte=0, discount__gte=0, amount__gte=0, unit_cost__gte=0, cost__gte=0),
                 name="fee_line_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tax_rate__gte=0, tax_rate__lte=100), name="fee_line_tax_rate_range"
             ),
             models.CheckConstraint(
                 condition=models.Q(kind=FeeKind.PART, part__isnull=False) | ~models.Q(kind=FeeKind.PART),

@@ -31,7 +31,7 @@ from fieldservice.billing.permissions import is_customer, may_manage_billing
 from fieldservice.billing.services.numbers import next_number
 from fieldservice.core.errors import DomainError, PermissionDenied, field_error, require
 from fieldservice.core.events import record_event
-from fieldservice.core.money import parse_money
+from fieldservice.core.money import cents, parse_money
 from fieldservice.core.validation import check_date, check_length, normalise_email
 from fieldservice.workorders.models import WorkOrder
 
@@ -90,7 +90,8 @@ def draft_bill(order: WorkOrder, *, actor: User) -> Bill:
                 % {"number": bill.number, "status": _status_label(bill.status)},
             )
         lines = list(chargeable_lines(order))
-        total = sum((line.amount for line in lines), ZERO)
+        tax = tax_of(lines)
+        total = sum((line.amount for line in lines), ZERO) + tax
         if not lines or total <= 0:
             raise DomainError(
                 "nothing_to_charge",
@@ -106,7 +107,7 @@ def draft_bill(order: WorkOrder, *, actor: User) -> Bill:
             )
         currency = currencies.pop()
         if bill is None:
-            bill = _create_bill(order, actor=actor, total=total, currency=currency)
+            bill = _create_bill(order, actor=actor, total=total, tax=tax, currency=currency)
             record_event(
                 bill,
                 actor=actor,
@@ -118,8 +119,9 @@ def draft_bill(order: WorkOrder, *, actor: User) -> Bill:
             before = bill.total
             bill.lines.all().delete()
             bill.total = total
+            bill.tax = tax
             bill.currency = currency
-            bill.save(update_fields=["total", "currency", "updated_at"])
+            bill.save(update_fields=["total", "tax", "currency", "updated_at"])
             record_event(
                 bill,
                 actor=actor,
@@ -139,13 +141,24 @@ def draft_bill(order: WorkOrder, *, actor: User) -> Bill:
                 unit_price=line.unit_price,
                 discount=line.discount,
                 amount=line.amount,
+                tax_rate=line.tax_rate,
             )
             for line in lines
         )
     return bill
 
 
-def _create_bill(order: WorkOrder, *, actor: User, total: Decimal, currency: str) -> Bill:
+def tax_of(lines) -> Decimal:
+    """The tax on these lines: per rate, the rate of the lines' sum, rounded once (as the
+    quotation the customer approved added it up)."""
+    by_rate: dict[Decimal, Decimal] = {}
+    for line in lines:
+        if line.tax_rate:
+            by_rate[line.tax_rate] = by_rate.get(line.tax_rate, ZERO) + line.amount
+    return sum((cents(amount * rate / 100) for rate, amount in by_rate.items()), ZERO)
+
+
+def _create_bill(order: WorkOrder, *, actor: User, total: Decimal, tax: Decimal, currency: str) -> Bill:
     # Two bills of different orders may pick the same next number: the unique column refuses one,
     # which takes the following number.
     for _attempt in range(5):
@@ -155,6 +168,7 @@ def _create_bill(order: WorkOrder, *, actor: User, total: Decimal, currency: str
                     number=next_number(Bill, "bill"),
                     work_order=order,
                     customer=order.customer,
+                    tax=tax,
                     total=total,
                     currency=currency,
                     created_by=actor,

@@ -43,7 +43,7 @@ from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_event
 from fieldservice.core.geo import great_circle_km
 from fieldservice.core.models import Event
-from fieldservice.core.money import DEFAULT_CURRENCY, MONEY_MAX, cents, parse_money
+from fieldservice.core.money import CENT, DEFAULT_CURRENCY, MONEY_MAX, cents, parse_money
 from fieldservice.core.uploads import check_image
 from fieldservice.dispatch.choices import AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
@@ -193,6 +193,8 @@ class FeeSpec:
     payer_reason: str = ""
     receipt: Attachment | None = None
     part_usage: PartUsage | None = None
+    # Only an approved quotation's lines carry tax (its rate); price-list prices are final.
+    tax_rate: object = ZERO
 
 
 def _quantity(value) -> Decimal:
@@ -322,6 +324,16 @@ def _check(order: WorkOrder, spec: FeeSpec, *, known_cost: bool = False) -> _Lin
     )
 
 
+def _tax_rate(value) -> Decimal:
+    try:
+        rate = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise field_error("tax_rate", _("Enter a tax rate between 0 and 100."), "invalid") from None
+    if not rate.is_finite() or rate < 0 or rate > 100:
+        raise field_error("tax_rate", _("Enter a tax rate between 0 and 100."), "invalid")
+    return rate.quantize(CENT)
+
+
 def _currency(order: WorkOrder) -> str:
     price_list = price_list_of(order)
     return price_list.currency if price_list is not None else DEFAULT_CURRENCY
@@ -384,9 +396,10 @@ def add_lines(
     if source == FeeSource.ENGINEER and current.status in ENGINEER_CLOSED:
         require(False)
     checked = [_check(current, spec) for spec in specs]
+    tax_rates = [_tax_rate(spec.tax_rate) if source == FeeSource.QUOTATION else ZERO for spec in specs]
     currency = _currency(current)
     lines = []
-    for item in checked:
+    for item, tax_rate in zip(checked, tax_rates, strict=True):
         line = FeeLine.objects.create(
             work_order=current,
             kind=item.kind,
@@ -397,6 +410,7 @@ def add_lines(
             unit_price=item.unit_price,
             discount=item.discount,
             amount=item.amount,
+            tax_rate=tax_rate,
             unit_cost=item.unit_cost,
             cost=item.cost,
             currency=currency,

@@ -718,6 +718,7 @@ def _fee_lines_from(version: QuotationVersion, actor: User | None) -> list[FeeLi
             discount=line.discount,
             unit_cost=line.unit_cost,
             part=line.part,
+            tax_rate=version.tax_rate,
         )
         for line in version.lines.select_related("part").order_by("position", "pk")
     ]

@@ -8,16 +8,19 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from fieldservice.accounts.permissions import Capability, can
 from fieldservice.billing import selectors
 from fieldservice.billing.choices import (
     PERCENT_BASES,
     STATUS_COLOURS,
     PartyKind,
     SettlementBasis,
+    StatementLineStatus,
     StatementStatus,
 )
 from fieldservice.billing.forms import (
@@ -121,15 +124,21 @@ def statement_list(request):
     )
 
 
+def _any_disputed(lines) -> bool:
+    return any(line.status == StatementLineStatus.DISPUTED for line in lines)
+
+
 def _detail(request, statement, *, forms=None, status=200):
     user = request.user
     manager = may_settle(user)
     party = may_answer_statement(user, statement.party_kind, statement.party.pk)
     is_open = statement.status in OPEN
+    lines = _lines(statement)
     context = {
         "statement": statement,
-        "lines": _lines(statement),
-        "may_confirm": party and statement.status in (StatementStatus.DRAFT, StatementStatus.DISPUTED),
+        "lines": lines,
+        # A disputed line waits for the manager's correction before the statement can be confirmed.
+        "may_confirm": party and statement.status == StatementStatus.DRAFT and not _any_disputed(lines),
         "may_dispute": party and is_open,
         "may_correct": manager and is_open,
         "may_approve": manager and statement.status in (StatementStatus.DRAFT, StatementStatus.CONFIRMED),
@@ -375,11 +384,21 @@ def my_statement(request, pk):
     statement = selectors.get_statement_for(request.user, pk)
     if statement.engineer_id != request.user.pk:
         return redirect("billing:statement_detail", pk=statement.pk)
+    lines = _lines(statement)
     context = {
         "statement": statement,
-        "lines": _lines(statement),
-        "may_confirm": statement.status in (StatementStatus.DRAFT, StatementStatus.DISPUTED),
+        "lines": lines,
+        "may_confirm": statement.status == StatementStatus.DRAFT and not _any_disputed(lines),
         "may_dispute": statement.status in OPEN,
         "colour": STATUS_COLOURS.get(statement.status, ""),
     }
     return render(request, "billing/phone_statement.html", context)
+
+
+def phone_link(request, user) -> str:
+    """The engineer's way to his statements from his phone's home (slot `field.today`)."""
+    if not can(user, Capability.VIEW_OWN_STATEMENTS):
+        return ""
+    return format_html(
+        '<a class="button" id="statements-link" href="{}">{}</a>', reverse("billing:my_statements"), _("My statements")
+    )
