@@ -172,6 +172,7 @@ CHANGE_LABELS = {
     "total": _("total"),
     "amount": _("amount"),
     "version": _("version"),
+    "lines": _("lines"),
     "status": _("status"),
     "decided_via": _("decided through"),
     "due_on": _("due date"),
