@@ -195,7 +195,7 @@ class BillingHistory:
             return
         # One or two quotations are left awaiting the customer on orders still open.
         awaited = state in ("accepted", "travelling", "on_site", "on_hold") and self.awaiting < 2
-        if not awaited and rng.random() > 0.3:
+        if not awaited and rng.random() > 0.15:
             return
         with time_machine.travel(clock.later(rng, 10, 90), tick=False):
             today = timezone.localdate()
@@ -331,11 +331,11 @@ class BillingHistory:
         quotations.expire_quotations(timezone.localdate(self.now))
         self.invoices()
         self.statements()
-        self.open_repair()
 
     def open_repair(self) -> None:
         """The walk-through's chargeable repair: an open one without a quotation, else a new one
-        reported just now (preferably by the company of the `customer` login)."""
+        reported just now (preferably by the company of the `customer` login). Called last, after
+        the dispatch rules and the pool have acted on the open orders."""
         if _open_repairs().exists():
             return
         today = timezone.localdate(self.now)

@@ -474,7 +474,7 @@ class DemoBuilder:
         contracts_demo.seed(rng=self.rng, now=timezone.now())
         webhooks_demo.seed(rng=self.rng, now=timezone.now())
         self.step("  engineer levels, prices and settlement rules")
-        # The money side draws from its own generator: the history stays what it was.
+        # The money side draws from its own generator: its choices do not reshape the history.
         self.money_rng = random.Random(self.rng.getrandbits(32))
         billing_demo.seed_prices(rng=self.money_rng, admin=self.admin)
         with outbox.drain_left_to_recovery():
@@ -492,6 +492,7 @@ class DemoBuilder:
             dispatch_demo.seed(rng=self.rng, now=timezone.now())
             scheduling_demo.seed(rng=self.rng, now=timezone.now())
             pool_demo.seed(rng=self.rng, now=timezone.now())
+            self.billing.open_repair()
         return [
             ("engineers", len(self.engineers) + len(self.provider_engineers)),
             ("parts", len(self.parts)),
