@@ -33,6 +33,9 @@ AHEAD = {
     ("Equipment", "warranty_ends_on"),
     ("Contract", "starts_on"),
     ("Contract", "ends_on"),
+    ("Bill", "due_on"),
+    ("Quotation", "valid_until"),
+    ("QuotationVersion", "valid_until"),
 }
 
 

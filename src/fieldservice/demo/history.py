@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 from fieldservice.accounts.models import Skill, User
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
+from fieldservice.billing.demo import BillingHistory
 from fieldservice.dispatch.assignments import services as dispatch
 from fieldservice.dispatch.assignments.selectors import candidates_for
 from fieldservice.feedback.services import record_callback, submit_evaluation
@@ -268,6 +269,7 @@ class HistoryBuilder:
         dispatcher: User,
         count: int,
         stock: StockHistory | None = None,
+        billing: BillingHistory | None = None,
         days: int = 365,
         progress=None,
     ):
@@ -278,6 +280,7 @@ class HistoryBuilder:
         self.admin, self.agent, self.dispatcher = admin, agent, dispatcher
         self.count = count
         self.stock = stock
+        self.billing = billing
         self.signature = _signature_png()
         # The history ends now: a step that would come later does not happen (Clock.limit).
         self.now = timezone.now()
@@ -394,6 +397,8 @@ class HistoryBuilder:
             return
         with time_machine.travel(clock.later(rng, 3, 45), tick=False):
             dispatch.accept_assignment(assignment, actor=engineer)
+        if self.billing is not None:  # a quotation for chargeable work, before the visit
+            self.billing.before_visit(order, engineer, clock, state)
         if state == "cancelled":
             with time_machine.travel(clock.later(rng, 10, 120), tick=False):
                 lifecycle.cancel_work_order(order, actor=self.agent, reason="客户取消报修")
@@ -455,6 +460,8 @@ class HistoryBuilder:
             return
         with time_machine.travel(clock.later(rng, 60 * 6, 60 * 48), tick=False):
             lifecycle.close_work_order(order, actor=self.agent, note="回单已审核")
+        if self.billing is not None:  # the bill, issued at closing, and its payments
+            self.billing.after_close(order, clock)
         if rng.random() < 0.7:
             scores = [rng.choices([1, 2, 3, 4, 5], weights=[2, 3, 8, 30, 57])[0] for _ in range(4)]
             with time_machine.travel(clock.later(rng, 30, 60 * 24), tick=False):

@@ -21,6 +21,7 @@ from fieldservice.accounts import services as accounts
 from fieldservice.accounts.choices import Availability, OrganisationKind, Role
 from fieldservice.accounts.models import Organisation, ServiceArea, Skill, User
 from fieldservice.assets import services as assets
+from fieldservice.billing import demo as billing_demo
 from fieldservice.contracts import demo as contracts_demo
 from fieldservice.contracts.models import Contract
 from fieldservice.core import outbox
@@ -361,12 +362,19 @@ class Command(BaseCommand):
             summary = builder.build()
         seconds = time.monotonic() - started
         self.stdout.write(f"Demo data loaded in {seconds:.1f} s: " + ", ".join(f"{n} {what}" for what, n in summary))
+        self._print_walkthrough()
         self._print_logins()
 
     def step(self, line: str) -> None:
         """One line per step, flushed: a log file or a pipe shows the progress as it happens."""
         self.stdout.write(line)
         self.stdout.flush()
+
+    def _print_walkthrough(self):
+        """Where the money walk-through of the demo starts (see docs or the issue's "Done when")."""
+        found = billing_demo.walkthrough()
+        if found:
+            self.stdout.write("\nMoney walk-through: " + "; ".join(found) + ".")
 
     def _print_logins(self):
         users = {user.username: user for user in User.objects.filter(username__in=LOGIN_ORDER)}
@@ -465,9 +473,15 @@ class DemoBuilder:
         self.step("  contracts and webhooks")
         contracts_demo.seed(rng=self.rng, now=timezone.now())
         webhooks_demo.seed(rng=self.rng, now=timezone.now())
+        self.step("  engineer levels, prices and settlement rules")
+        # The money side draws from its own generator: its choices do not reshape the history.
+        self.money_rng = random.Random(self.rng.getrandbits(32))
+        billing_demo.seed_prices(rng=self.money_rng, admin=self.admin)
         with outbox.drain_left_to_recovery():
             self.step("  service history of the last year")
             history = self.history()
+            self.step("  invoices and the monthly settlement statements")
+            self.billing.finish()
             self.step("  SLA check, dispatch rules, planned visits and the grab pool")
             # The history is the past: nobody is notified of a year-old dispatch now.
             OutboxMessage.objects.filter(processed_at__isnull=True).update(processed_at=timezone.now())
@@ -478,6 +492,7 @@ class DemoBuilder:
             dispatch_demo.seed(rng=self.rng, now=timezone.now())
             scheduling_demo.seed(rng=self.rng, now=timezone.now())
             pool_demo.seed(rng=self.rng, now=timezone.now())
+            self.billing.open_repair()
         return [
             ("engineers", len(self.engineers) + len(self.provider_engineers)),
             ("parts", len(self.parts)),
@@ -493,10 +508,17 @@ class DemoBuilder:
             ("dispatch rules", DispatchRule.objects.count()),
             ("planned visits", Visit.objects.count()),
             ("pool offers", PoolOffer.objects.count()),
+            *billing_demo.counts(),
         ]
 
     def history(self) -> dict:
-        return HistoryBuilder(
+        self.billing = billing_demo.BillingHistory(
+            self.money_rng,
+            agent=User.objects.get(username="agent"),
+            director=User.objects.get(username="director"),
+            provider_admin=User.objects.get(username="provider"),
+        )
+        builder = HistoryBuilder(
             self.rng,
             admin=self.admin,
             agent=User.objects.get(username="agent"),
@@ -506,10 +528,13 @@ class DemoBuilder:
                 keeper=User.objects.get(username="keeper"),
                 provider_admin=User.objects.get(username="provider"),
             ),
+            billing=self.billing,
             count=self.orders if self.orders is not None else self.count(2000, 20),
             days=self.history_days,
             progress=self.progress,
-        ).build()
+        )
+        self.billing.now = builder.now  # the history's end is the money's too
+        return builder.build()
 
     def organisation_and_people(self):
         # No service creates the first organisation: creating one needs an administrator, who
