@@ -1,0 +1,561 @@
+"""Every crossing of billing, table-driven: each persona asks for the other party's objects through
+every read and every write of the API, the desk and phone pages and the follow link, and gets the
+exact status its role deserves; a refused write changes nothing; customers, engineers and providers
+never see our internal costs or margins.
+
+The world: customer A (served by provider B; its order led by B's engineer) and customer Z (served
+by nobody; its order led by our engineer), each with fee lines, a sent quotation, an issued bill with
+a payment and an invoice request, and a margin row; March statements of provider B, provider C, our
+engineer and another engineer of ours; a settlement rule. It is built once per test (a few tests,
+each looping over its table; mismatches are collected so one run shows them all)."""
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from fieldservice.billing.choices import FeeKind, FeeSource, Payer
+from fieldservice.billing.models import (
+    Bill,
+    FeeLine,
+    InvoiceRequest,
+    OrderMargin,
+    Payment,
+    Quotation,
+    QuotationVersion,
+    SettlementRule,
+    Statement,
+    StatementLine,
+)
+from fieldservice.billing.services import charges, margins
+from fieldservice.billing.services import quotations as quotation_services
+from fieldservice.billing.services import settlement as settlement_services
+from fieldservice.core.models import Event
+from fieldservice.dispatch.models import Assignment
+from tests import factories
+from tests.billing.settlement_data import MARCH, closed_order
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/billing"
+JSON = "application/json"
+PERSONAS = (
+    "admin",
+    "agent",
+    "dispatcher",
+    "director",
+    "parts_keeper",
+    "engineer",
+    "provider_admin",
+    "provider_engineer",
+    "other_provider_admin",
+    "customer_user_a",
+    "customer_user_z",
+)
+BACK_OFFICE = {"admin", "agent", "director"}  # VIEW_BILLING / MANAGE_BILLING
+SETTLERS = {"admin", "director"}  # MANAGE_SETTLEMENT
+UNIT_COST = Decimal("123.45")  # an internal cost figure no outsider may see
+LINE_COST = Decimal("246.90")
+
+
+# The world ----------------------------------------------------------------------------------------
+
+
+def _fee(order, amount, *, kind=FeeKind.LABOUR, payer=Payer.CUSTOMER):
+    return FeeLine.objects.create(
+        work_order=order,
+        kind=kind,
+        description=f"{kind} line",
+        quantity=Decimal("2"),
+        unit_price=Decimal(amount) / 2,
+        amount=Decimal(amount),
+        unit_cost=UNIT_COST,
+        cost=LINE_COST,
+        payer=payer,
+        source=FeeSource.OFFICE,
+    )
+
+
+def _side(p, customer, *, engineer, provider=None, customer_user):
+    order = factories.work_order(customer, actor=p.agent)
+    Assignment.objects.create(work_order=order, engineer=engineer, provider=provider, role="lead", status="accepted")
+    fee = _fee(order, "600.00")
+    _fee(order, "800.00", kind=FeeKind.TRAVEL, payer=Payer.WARRANTY)
+    quotation = quotation_services.create_quotation(
+        order,
+        actor=p.agent,
+        lines=[
+            {
+                "kind": FeeKind.SERVICE,
+                "description": "Hydraulic flush",
+                "quantity": "1",
+                "unit_price": "900.00",
+                "unit_cost": str(UNIT_COST),
+            }
+        ],
+        valid_until=timezone.localdate() + dt.timedelta(days=14),
+        tax_rate="13",
+    )
+    quotation_services.send_quotation(quotation, actor=p.agent)
+    bill = charges.issue_bill(charges.draft_bill(order, actor=p.agent), actor=p.agent)
+    payment = charges.record_payment(bill, actor=p.agent, amount="100.00", method="bank_transfer", reference="T-1")
+    invoice = charges.request_invoice(bill, actor=customer_user, title=customer.name, tax_number="91330206MA2AXXXX1X")
+    order.refresh_from_db()
+    return {
+        "order": order,
+        "fee": fee,
+        "quotation": quotation,
+        "bill": bill,
+        "payment": payment,
+        "invoice": invoice,
+        "token": order.request.follow_token,
+    }
+
+
+@pytest.fixture
+def world(personas):
+    p = personas
+    p.other_engineer = factories.user("engineer", organisation=p.own, username="other_engineer")
+    a = _side(p, p.customer_a, engineer=p.provider_engineer, provider=p.provider, customer_user=p.customer_user_a)
+    z = _side(p, p.customer_z, engineer=p.engineer, customer_user=p.customer_user_z)
+    margins.refresh([a["order"].pk, z["order"].pk])
+    d = p.director
+    rule = settlement_services.create_rule(actor=d, name="Engineers", basis="per_order", rate="50")
+    settlement_services.create_rule(actor=d, name="B", basis="per_order", rate="80", provider=p.provider)
+    settlement_services.create_rule(actor=d, name="C", basis="per_order", rate="70", provider=p.other_provider)
+    closed_order(provider=p.provider)
+    closed_order(provider=p.other_provider)
+    closed_order(engineer=p.engineer)
+    closed_order(engineer=p.other_engineer)
+    settlement_services.generate_statements(actor=d, period_start=MARCH[0], period_end=MARCH[1])
+    statements = {
+        "stmt_b": Statement.objects.get(provider=p.provider),
+        "stmt_c": Statement.objects.get(provider=p.other_provider),
+        "stmt_eng": Statement.objects.get(engineer=p.engineer),
+        "stmt_other_eng": Statement.objects.get(engineer=p.other_engineer),
+    }
+    p.objects = {f"{name}_a": obj for name, obj in a.items()} | {f"{name}_z": obj for name, obj in z.items()}
+    p.objects |= statements
+    p.objects |= {f"line_{key[5:]}": s.lines.order_by("pk").first() for key, s in statements.items()}
+    p.objects["rule"] = rule
+    return p
+
+
+def snapshot() -> str:
+    """Everything a billing write could change, as one digest."""
+    rows = [
+        list(FeeLine.objects.order_by("pk").values_list("pk", "amount", "unit_price", "cost", "payer", "is_void")),
+        list(Quotation.objects.order_by("pk").values_list("pk", "status", "version", "total")),
+        QuotationVersion.objects.count(),
+        list(Bill.objects.order_by("pk").values_list("pk", "status", "total", "paid")),
+        list(Payment.objects.order_by("pk").values_list("pk", "amount")),
+        list(InvoiceRequest.objects.order_by("pk").values_list("pk", "status", "invoice_number")),
+        list(Statement.objects.order_by("pk").values_list("pk", "status", "total", "payment_reference")),
+        list(StatementLine.objects.order_by("pk").values_list("pk", "status", "amount", "statement_id")),
+        list(SettlementRule.objects.order_by("pk").values_list("pk", "name", "rate", "is_active")),
+        OrderMargin.objects.count(),
+        Event.objects.count(),
+    ]
+    return hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
+
+
+def _clients(p, *, api: bool):
+    from fieldservice.accounts.services import create_api_token
+
+    clients = {}
+    for name in PERSONAS:
+        user = getattr(p, name)
+        if api:
+            _token, plain = create_api_token(user, actor=user, name="crossings")
+            clients[name] = Client(headers={"Authorization": f"Bearer {plain}"})
+        else:
+            client = Client()
+            client.force_login(user)
+            clients[name] = client
+    return clients
+
+
+def _call(client, method, url, data=None, *, api: bool):
+    if method == "get":
+        return client.get(url)
+    if method == "patch":
+        return client.patch(url, json.dumps(data or {}), content_type=JSON)
+    if api:
+        return client.post(url, json.dumps(data or {}), content_type=JSON)
+    return client.post(url, data or {})
+
+
+def _attempt(client, method, url, data, *, api: bool):
+    """The request in a savepoint rolled back after: a write that is allowed leaves the world as
+    it was for the next persona; a refused one must not have changed anything before it."""
+    before = snapshot()
+    with transaction.atomic():
+        response = _call(client, method, url, data, api=api)
+        changed = snapshot() != before
+        transaction.set_rollback(True)
+    return response, changed
+
+
+def _ids(p) -> dict:
+    ids = {name: getattr(obj, "pk", obj) for name, obj in p.objects.items()}
+    ids["valid_until"] = (timezone.localdate() + dt.timedelta(days=10)).isoformat()
+    for side in "az":
+        ids[f"settled_order_{side}"] = p.objects[f"order_{side}"].pk
+    for key in ("b", "c", "eng", "other_eng"):
+        ids[f"line_order_{key}"] = p.objects[f"line_{key}"].work_order_id
+    return ids
+
+
+QUOTE_LINES = [{"kind": "service", "description": "Flush", "quantity": "1", "unit_price": "50"}]
+
+# (method, path, body) per side; {order}, {fee}, ... are the side's objects.
+API_READS = [
+    ("get", "/work-orders/{order}/fee-lines", None),
+    ("get", "/quotations/{quotation}", None),
+    ("get", "/quotations/{quotation}/pdf", None),
+    ("get", "/bills/{bill}", None),
+    ("get", "/margins/orders/{order}", None),
+]
+API_WRITES = [
+    ("post", "/work-orders/{order}/fee-lines", {"kind": "other", "description": "Toll", "unit_price": "10"}),
+    ("post", "/fee-lines/{fee}/correct", {"reason": "typo", "unit_price": "10"}),
+    ("post", "/fee-lines/{fee}/void", {"reason": "typo"}),
+    ("post", "/work-orders/{order}/price", None),
+    (
+        "post",
+        "/quotations",
+        {"work_order": "{order}", "lines": QUOTE_LINES, "valid_until": "{valid_until}", "tax_rate": "13"},
+    ),
+    (
+        "post",
+        "/quotations/{quotation}/revise",
+        {"lines": QUOTE_LINES, "valid_until": "{valid_until}", "tax_rate": "13"},
+    ),
+    ("post", "/quotations/{quotation}/send", None),
+    ("post", "/quotations/{quotation}/approve", {"version": 1}),
+    ("post", "/quotations/{quotation}/decline", {"version": 1, "reason": "too dear"}),
+    ("post", "/quotations/{quotation}/void", {"reason": "wrong"}),
+    ("post", "/bills", {"work_order": "{order}"}),
+    ("post", "/bills/{bill}/issue", {}),
+    ("post", "/bills/{bill}/write-off", {"reason": "gone"}),
+    ("post", "/bills/{bill}/payments", {"amount": "10", "method": "cash"}),
+    ("post", "/bills/{bill}/invoice-requests", {"title": "X Co", "tax_number": "91330206MA2AXXXX1X"}),
+    ("post", "/invoice-requests/{invoice}/issue", {"invoice_number": "INV-9"}),
+    ("post", "/invoice-requests/{invoice}/reject", {"reason": "no"}),
+]
+STATEMENT_CALLS = [
+    ("get", "/statements/{stmt}", None),
+    ("post", "/statements/{stmt}/confirm", None),
+    ("post", "/statements/{stmt}/approve", None),
+    ("post", "/statements/{stmt}/settle", {"payment_reference": "PAY-1"}),
+    ("post", "/statement-lines/{line}/dispute", {"reason": "count again"}),
+    ("post", "/statement-lines/{line}/correct", {"amount": "1", "reason": "count again"}),
+    ("post", "/adjustments", {"work_order": "{line_order}", "amount": "1", "reason": "late"}),
+]
+GLOBAL_CALLS = [
+    ("get", "/settlement-rules/{rule}", None),
+    ("patch", "/settlement-rules/{rule}", {"rate": "1"}),
+    ("post", "/settlement-rules/{rule}/deactivate", None),
+    ("post", "/settlement-rules", {"name": "X", "basis": "per_order", "rate": "1"}),
+    ("post", "/statements/generate", {"period_start": "2026-04-01", "period_end": "2026-04-30"}),
+]
+
+
+def _fill(value, names: dict):
+    if isinstance(value, str):
+        if value.startswith("{") and value.endswith("}") and value[1:-1] in names:
+            return names[value[1:-1]]
+        return value.format(**names)
+    if isinstance(value, dict):
+        return {key: _fill(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, names) for item in value]
+    return value
+
+
+def _api_cases(ids):
+    for side in "az":
+        names = {key[: -len(side) - 1]: value for key, value in ids.items() if key.endswith(f"_{side}")} | ids
+        for method, path, body in API_READS + API_WRITES:
+            yield f"{method} {path} [{side}]", method, _fill(path, names), _fill(body, names)
+    for key in ("b", "c", "eng", "other_eng"):
+        names = ids | {"stmt": ids[f"stmt_{key}"], "line": ids[f"line_{key}"], "line_order": ids[f"line_order_{key}"]}
+        for method, path, body in STATEMENT_CALLS:
+            yield f"{method} {path} [{key}]", method, _fill(path, names), _fill(body, names)
+    for method, path, body in GLOBAL_CALLS:
+        yield f"{method} {path}", method, _fill(path, ids), _fill(body, ids)
+
+
+PAGE_SIDE = [
+    ("get", "/billing/bills/{bill}/", None),
+    ("get", "/billing/quotations/{quotation}/", None),
+    ("get", "/billing/quotations/{quotation}/pdf/", None),
+    ("get", "/billing/quotations/{quotation}/revise/", None),
+    ("get", "/billing/quotations/new/{order}/", None),
+    ("get", "/billing/orders/{order}/fees/add/", None),
+    ("get", "/billing/orders/{order}/fees/other/", None),
+    ("get", "/billing/fees/{fee}/correct/", None),
+    ("get", "/billing/fees/{fee}/void/", None),
+    ("post", "/billing/fees/{fee}/void/", {"reason": "typo"}),
+    (
+        "post",
+        "/billing/orders/{order}/fees/add/",
+        {"kind": "other", "description": "Toll", "unit_price": "10", "quantity": "1"},
+    ),
+    ("post", "/billing/orders/{order}/price/", {}),
+    ("post", "/billing/orders/{order}/bill/", {}),
+    ("post", "/billing/bills/{bill}/issue/", {}),
+    ("post", "/billing/bills/{bill}/payments/", {"amount": "10", "method": "cash"}),
+    ("post", "/billing/bills/{bill}/write-off/", {"reason": "gone"}),
+    ("post", "/billing/invoice-requests/{invoice}/issue/", {"invoice_number": "INV-9"}),
+    ("post", "/billing/invoice-requests/{invoice}/reject/", {"reason": "no"}),
+    ("post", "/billing/quotations/{quotation}/send/", {}),
+    ("post", "/billing/quotations/{quotation}/void/", {"reason": "wrong"}),
+    ("post", "/billing/quotations/{quotation}/decision/", {"decision": "approve", "version": "1", "signer_name": "Li"}),
+    ("post", "/billing/quotations/{quotation}/phone-decline/", {"reason": "too dear", "version": "1"}),
+]
+PAGE_STATEMENT = [
+    ("get", "/billing/statements/{stmt}/", None),
+    ("get", "/billing/my-statements/{stmt}/", None),
+    ("post", "/billing/statements/{stmt}/confirm/", {}),
+    ("post", "/billing/statements/{stmt}/approve/", {}),
+    ("post", "/billing/statements/{stmt}/settle/", {"payment_reference": "PAY-1"}),
+    ("post", "/billing/statement-lines/{line}/dispute/", {"reason": "count again"}),
+    ("post", "/billing/statement-lines/{line}/correct/", {"amount": "1", "reason": "count again"}),
+]
+PAGE_GLOBAL = [
+    ("get", "/billing/bills/", None),
+    ("get", "/billing/receivables/", None),
+    ("get", "/billing/quotations/", None),
+    ("get", "/billing/margins/", None),
+    ("get", "/billing/margins/contracts/", None),
+    ("get", "/billing/margins/customers/", None),
+    ("get", "/billing/margins/engineers/", None),
+    ("get", "/billing/statements/", None),
+    ("get", "/billing/my-statements/", None),
+    ("get", "/billing/settlement-rules/", None),
+    ("get", "/billing/settlement-rules/new/", None),
+    ("get", "/billing/settlement-rules/{rule}/edit/", None),
+    ("post", "/billing/settlement-rules/{rule}/deactivate/", {}),
+    ("post", "/billing/statements/generate/", {"period_start": "2026-04-01", "period_end": "2026-04-30"}),
+]
+
+
+def _page_cases(ids):
+    for side in "az":
+        names = {key[: -len(side) - 1]: value for key, value in ids.items() if key.endswith(f"_{side}")} | ids
+        for method, path, body in PAGE_SIDE:
+            yield f"{method} {path} [{side}]", method, _fill(path, names), body
+    for key in ("b", "c", "eng", "other_eng"):
+        names = ids | {"stmt": ids[f"stmt_{key}"], "line": ids[f"line_{key}"]}
+        for method, path, body in PAGE_STATEMENT:
+            yield f"{method} {path} [{key}]", method, _fill(path, names), body
+    for method, path, body in PAGE_GLOBAL:
+        yield f"{method} {path}", method, _fill(path, ids), body
+
+
+# The status each persona gets, in the order of PERSONAS:
+#   admin agent dispatcher director parts_keeper engineer provider_admin provider_engineer
+#   other_provider_admin customer_user_a customer_user_z
+# [a]/[z]: customer A's objects (its order led by provider B's engineer) or customer Z's (led by our
+# engineer); [b]/[c]/[eng]/[other_eng]: the statement of provider B, provider C, our engineer, another
+# engineer of ours. 2xx/3xx: allowed (the write is rolled back after); 404: not yours, or no such
+# object; 403: yours to see but not to do, or no right to this part of billing at all. A POST page
+# that answers 302 for a refused move (its message on the page) must have written nothing either.
+EXPECTED = {
+    "get /work-orders/{order}/fee-lines [a]": "200 200 404 200 404 404 200 200 404 404 404",
+    "get /quotations/{quotation} [a]": "200 200 404 200 404 404 200 200 404 200 404",
+    "get /quotations/{quotation}/pdf [a]": "200 200 404 200 404 404 200 200 404 200 404",
+    "get /bills/{bill} [a]": "200 200 403 200 403 403 403 403 403 200 404",
+    "get /margins/orders/{order} [a]": "200 200 403 200 403 403 403 403 403 403 403",
+    "post /work-orders/{order}/fee-lines [a]": "201 201 404 201 404 404 403 422 404 404 404",
+    "post /fee-lines/{fee}/correct [a]": "200 200 404 200 404 404 403 403 404 404 404",
+    "post /fee-lines/{fee}/void [a]": "200 200 404 200 404 404 403 403 404 404 404",
+    "post /work-orders/{order}/price [a]": "200 200 404 200 404 404 403 403 404 404 404",
+    "post /quotations [a]": "409 409 403 409 403 422 403 409 422 403 422",
+    "post /quotations/{quotation}/revise [a]": "200 200 404 200 404 404 403 200 404 403 404",
+    "post /quotations/{quotation}/send [a]": "409 409 404 409 404 404 403 409 404 403 404",
+    "post /quotations/{quotation}/approve [a]": "200 200 404 200 404 404 403 403 404 200 404",
+    "post /quotations/{quotation}/decline [a]": "200 200 404 200 404 404 403 403 404 200 404",
+    "post /quotations/{quotation}/void [a]": "200 200 404 200 404 404 403 200 404 403 404",
+    "post /bills [a]": "409 409 403 409 403 404 403 403 404 403 404",
+    "post /bills/{bill}/issue [a]": "409 409 404 409 404 404 404 404 404 403 404",
+    "post /bills/{bill}/write-off [a]": "200 200 404 200 404 404 404 404 404 403 404",
+    "post /bills/{bill}/payments [a]": "201 201 404 201 404 404 404 404 404 403 404",
+    "post /bills/{bill}/invoice-requests [a]": "409 409 404 409 404 404 404 404 404 409 404",
+    "post /invoice-requests/{invoice}/issue [a]": "200 200 404 200 404 404 404 404 404 403 404",
+    "post /invoice-requests/{invoice}/reject [a]": "200 200 404 200 404 404 404 404 404 403 404",
+    "get /work-orders/{order}/fee-lines [z]": "200 200 404 200 404 200 404 404 404 404 404",
+    "get /quotations/{quotation} [z]": "200 200 404 200 404 200 404 404 404 404 200",
+    "get /quotations/{quotation}/pdf [z]": "200 200 404 200 404 200 404 404 404 404 200",
+    "get /bills/{bill} [z]": "200 200 403 200 403 403 403 403 403 404 200",
+    "get /margins/orders/{order} [z]": "200 200 403 200 403 403 403 403 403 403 403",
+    "post /work-orders/{order}/fee-lines [z]": "201 201 404 201 404 422 404 404 404 404 404",
+    "post /fee-lines/{fee}/correct [z]": "200 200 404 200 404 403 404 404 404 404 404",
+    "post /fee-lines/{fee}/void [z]": "200 200 404 200 404 403 404 404 404 404 404",
+    "post /work-orders/{order}/price [z]": "200 200 404 200 404 403 404 404 404 404 404",
+    "post /quotations [z]": "409 409 403 409 403 409 422 422 422 422 403",
+    "post /quotations/{quotation}/revise [z]": "200 200 404 200 404 200 404 404 404 404 403",
+    "post /quotations/{quotation}/send [z]": "409 409 404 409 404 409 404 404 404 404 403",
+    "post /quotations/{quotation}/approve [z]": "200 200 404 200 404 403 404 404 404 404 200",
+    "post /quotations/{quotation}/decline [z]": "200 200 404 200 404 403 404 404 404 404 200",
+    "post /quotations/{quotation}/void [z]": "200 200 404 200 404 200 404 404 404 404 403",
+    "post /bills [z]": "409 409 403 409 403 403 404 404 404 404 403",
+    "post /bills/{bill}/issue [z]": "409 409 404 409 404 404 404 404 404 404 403",
+    "post /bills/{bill}/write-off [z]": "200 200 404 200 404 404 404 404 404 404 403",
+    "post /bills/{bill}/payments [z]": "201 201 404 201 404 404 404 404 404 404 403",
+    "post /bills/{bill}/invoice-requests [z]": "409 409 404 409 404 404 404 404 404 404 409",
+    "post /invoice-requests/{invoice}/issue [z]": "200 200 404 200 404 404 404 404 404 404 403",
+    "post /invoice-requests/{invoice}/reject [z]": "200 200 404 200 404 404 404 404 404 404 403",
+    "get /statements/{stmt} [b]": "200 404 404 200 404 404 200 404 404 404 404",
+    "post /statements/{stmt}/confirm [b]": "403 404 404 403 404 404 200 404 404 404 404",
+    "post /statements/{stmt}/approve [b]": "200 404 404 200 404 404 403 404 404 404 404",
+    "post /statements/{stmt}/settle [b]": "409 404 404 409 404 404 403 404 404 404 404",
+    "post /statement-lines/{line}/dispute [b]": "403 404 404 403 404 404 200 404 404 404 404",
+    "post /statement-lines/{line}/correct [b]": "200 404 404 200 404 404 403 404 404 404 404",
+    "post /adjustments [b]": "409 403 403 409 403 403 403 403 403 403 403",
+    "get /statements/{stmt} [c]": "200 404 404 200 404 404 404 404 200 404 404",
+    "post /statements/{stmt}/confirm [c]": "403 404 404 403 404 404 404 404 200 404 404",
+    "post /statements/{stmt}/approve [c]": "200 404 404 200 404 404 404 404 403 404 404",
+    "post /statements/{stmt}/settle [c]": "409 404 404 409 404 404 404 404 403 404 404",
+    "post /statement-lines/{line}/dispute [c]": "403 404 404 403 404 404 404 404 200 404 404",
+    "post /statement-lines/{line}/correct [c]": "200 404 404 200 404 404 404 404 403 404 404",
+    "post /adjustments [c]": "409 403 403 409 403 403 403 403 403 403 403",
+    "get /statements/{stmt} [eng]": "200 404 404 200 404 200 404 404 404 404 404",
+    "post /statements/{stmt}/confirm [eng]": "403 404 404 403 404 200 404 404 404 404 404",
+    "post /statements/{stmt}/approve [eng]": "200 404 404 200 404 403 404 404 404 404 404",
+    "post /statements/{stmt}/settle [eng]": "409 404 404 409 404 403 404 404 404 404 404",
+    "post /statement-lines/{line}/dispute [eng]": "403 404 404 403 404 200 404 404 404 404 404",
+    "post /statement-lines/{line}/correct [eng]": "200 404 404 200 404 403 404 404 404 404 404",
+    "post /adjustments [eng]": "409 403 403 409 403 403 403 403 403 403 403",
+    "get /statements/{stmt} [other_eng]": "200 404 404 200 404 404 404 404 404 404 404",
+    "post /statements/{stmt}/confirm [other_eng]": "403 404 404 403 404 404 404 404 404 404 404",
+    "post /statements/{stmt}/approve [other_eng]": "200 404 404 200 404 404 404 404 404 404 404",
+    "post /statements/{stmt}/settle [other_eng]": "409 404 404 409 404 404 404 404 404 404 404",
+    "post /statement-lines/{line}/dispute [other_eng]": "403 404 404 403 404 404 404 404 404 404 404",
+    "post /statement-lines/{line}/correct [other_eng]": "200 404 404 200 404 404 404 404 404 404 404",
+    "post /adjustments [other_eng]": "409 403 403 409 403 403 403 403 403 403 403",
+    "get /settlement-rules/{rule}": "200 403 403 200 403 403 403 403 403 403 403",
+    "patch /settlement-rules/{rule}": "200 403 403 200 403 403 403 403 403 403 403",
+    "post /settlement-rules/{rule}/deactivate": "200 403 403 200 403 403 403 403 403 403 403",
+    "post /settlement-rules": "201 403 403 201 403 403 403 403 403 403 403",
+    "post /statements/generate": "200 403 403 200 403 403 403 403 403 403 403",
+    "get /billing/bills/{bill}/ [a]": "200 200 403 200 403 403 403 403 403 403 403",
+    "get /billing/quotations/{quotation}/ [a]": "200 200 404 200 404 404 200 200 404 200 404",
+    "get /billing/quotations/{quotation}/pdf/ [a]": "200 200 404 200 404 404 200 200 404 200 404",
+    "get /billing/quotations/{quotation}/revise/ [a]": "200 200 404 200 404 404 403 200 404 403 404",
+    "get /billing/quotations/new/{order}/ [a]": "200 200 403 200 403 404 403 200 404 403 404",
+    "get /billing/orders/{order}/fees/add/ [a]": "200 200 404 200 404 404 403 403 404 404 404",
+    "get /billing/orders/{order}/fees/other/ [a]": "403 403 404 403 404 404 403 200 404 404 404",
+    "get /billing/fees/{fee}/correct/ [a]": "200 200 404 200 404 404 403 403 404 404 404",
+    "get /billing/fees/{fee}/void/ [a]": "200 200 404 200 404 404 403 403 404 404 404",
+    "post /billing/fees/{fee}/void/ [a]": "302 302 404 302 404 404 403 403 404 404 404",
+    "post /billing/orders/{order}/fees/add/ [a]": "302 302 404 302 404 404 403 403 404 404 404",
+    "post /billing/orders/{order}/price/ [a]": "302 302 404 302 404 404 403 403 404 404 404",
+    "post /billing/orders/{order}/bill/ [a]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/bills/{bill}/issue/ [a]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/bills/{bill}/payments/ [a]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/bills/{bill}/write-off/ [a]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/invoice-requests/{invoice}/issue/ [a]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/invoice-requests/{invoice}/reject/ [a]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/quotations/{quotation}/send/ [a]": "302 302 404 302 404 404 403 302 404 403 404",
+    "post /billing/quotations/{quotation}/void/ [a]": "302 302 404 302 404 404 403 302 404 403 404",
+    "post /billing/quotations/{quotation}/decision/ [a]": "302 302 404 302 404 404 403 403 404 403 404",
+    "post /billing/quotations/{quotation}/phone-decline/ [a]": "404 404 404 404 404 404 404 302 404 404 404",
+    "get /billing/bills/{bill}/ [z]": "200 200 403 200 403 403 403 403 403 403 403",
+    "get /billing/quotations/{quotation}/ [z]": "200 200 404 200 404 200 404 404 404 404 200",
+    "get /billing/quotations/{quotation}/pdf/ [z]": "200 200 404 200 404 200 404 404 404 404 200",
+    "get /billing/quotations/{quotation}/revise/ [z]": "200 200 404 200 404 200 404 404 404 404 403",
+    "get /billing/quotations/new/{order}/ [z]": "200 200 403 200 403 200 404 404 404 404 403",
+    "get /billing/orders/{order}/fees/add/ [z]": "200 200 404 200 404 403 404 404 404 404 404",
+    "get /billing/orders/{order}/fees/other/ [z]": "403 403 404 403 404 200 404 404 404 404 404",
+    "get /billing/fees/{fee}/correct/ [z]": "200 200 404 200 404 403 404 404 404 404 404",
+    "get /billing/fees/{fee}/void/ [z]": "200 200 404 200 404 403 404 404 404 404 404",
+    "post /billing/fees/{fee}/void/ [z]": "302 302 404 302 404 403 404 404 404 404 404",
+    "post /billing/orders/{order}/fees/add/ [z]": "302 302 404 302 404 403 404 404 404 404 404",
+    "post /billing/orders/{order}/price/ [z]": "302 302 404 302 404 403 404 404 404 404 404",
+    "post /billing/orders/{order}/bill/ [z]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/bills/{bill}/issue/ [z]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/bills/{bill}/payments/ [z]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/bills/{bill}/write-off/ [z]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/invoice-requests/{invoice}/issue/ [z]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/invoice-requests/{invoice}/reject/ [z]": "302 302 403 302 403 403 403 403 403 403 403",
+    "post /billing/quotations/{quotation}/send/ [z]": "302 302 404 302 404 302 404 404 404 404 403",
+    "post /billing/quotations/{quotation}/void/ [z]": "302 302 404 302 404 302 404 404 404 404 403",
+    "post /billing/quotations/{quotation}/decision/ [z]": "302 302 404 302 404 403 404 404 404 404 403",
+    "post /billing/quotations/{quotation}/phone-decline/ [z]": "404 404 404 404 404 302 404 404 404 404 404",
+    "get /billing/statements/{stmt}/ [b]": "200 404 404 200 404 404 200 404 404 404 404",
+    "get /billing/my-statements/{stmt}/ [b]": "302 404 404 302 404 404 302 404 404 404 404",
+    "post /billing/statements/{stmt}/confirm/ [b]": "403 404 404 403 404 404 302 404 404 404 404",
+    "post /billing/statements/{stmt}/approve/ [b]": "302 404 404 302 404 404 403 404 404 404 404",
+    "post /billing/statements/{stmt}/settle/ [b]": "302 404 404 302 404 404 403 404 404 404 404",
+    "post /billing/statement-lines/{line}/dispute/ [b]": "403 404 404 403 404 404 302 404 404 404 404",
+    "post /billing/statement-lines/{line}/correct/ [b]": "302 404 404 302 404 404 403 404 404 404 404",
+    "get /billing/statements/{stmt}/ [c]": "200 404 404 200 404 404 404 404 200 404 404",
+    "get /billing/my-statements/{stmt}/ [c]": "302 404 404 302 404 404 404 404 302 404 404",
+    "post /billing/statements/{stmt}/confirm/ [c]": "403 404 404 403 404 404 404 404 302 404 404",
+    "post /billing/statements/{stmt}/approve/ [c]": "302 404 404 302 404 404 404 404 403 404 404",
+    "post /billing/statements/{stmt}/settle/ [c]": "302 404 404 302 404 404 404 404 403 404 404",
+    "post /billing/statement-lines/{line}/dispute/ [c]": "403 404 404 403 404 404 404 404 302 404 404",
+    "post /billing/statement-lines/{line}/correct/ [c]": "302 404 404 302 404 404 404 404 403 404 404",
+    "get /billing/statements/{stmt}/ [eng]": "200 404 404 200 404 200 404 404 404 404 404",
+    "get /billing/my-statements/{stmt}/ [eng]": "302 404 404 302 404 200 404 404 404 404 404",
+    "post /billing/statements/{stmt}/confirm/ [eng]": "403 404 404 403 404 302 404 404 404 404 404",
+    "post /billing/statements/{stmt}/approve/ [eng]": "302 404 404 302 404 403 404 404 404 404 404",
+    "post /billing/statements/{stmt}/settle/ [eng]": "302 404 404 302 404 403 404 404 404 404 404",
+    "post /billing/statement-lines/{line}/dispute/ [eng]": "403 404 404 403 404 302 404 404 404 404 404",
+    "post /billing/statement-lines/{line}/correct/ [eng]": "302 404 404 302 404 403 404 404 404 404 404",
+    "get /billing/statements/{stmt}/ [other_eng]": "200 404 404 200 404 404 404 404 404 404 404",
+    "get /billing/my-statements/{stmt}/ [other_eng]": "302 404 404 302 404 404 404 404 404 404 404",
+    "post /billing/statements/{stmt}/confirm/ [other_eng]": "403 404 404 403 404 404 404 404 404 404 404",
+    "post /billing/statements/{stmt}/approve/ [other_eng]": "302 404 404 302 404 404 404 404 404 404 404",
+    "post /billing/statements/{stmt}/settle/ [other_eng]": "302 404 404 302 404 404 404 404 404 404 404",
+    "post /billing/statement-lines/{line}/dispute/ [other_eng]": "403 404 404 403 404 404 404 404 404 404 404",
+    "post /billing/statement-lines/{line}/correct/ [other_eng]": "302 404 404 302 404 404 404 404 404 404 404",
+    "get /billing/bills/": "200 200 403 200 403 403 403 403 403 403 403",
+    "get /billing/receivables/": "200 200 403 200 403 403 403 403 403 403 403",
+    "get /billing/quotations/": "200 200 403 200 403 403 403 403 403 403 403",
+    "get /billing/margins/": "200 200 403 200 403 403 403 403 403 403 403",
+    "get /billing/margins/contracts/": "200 200 403 200 403 403 403 403 403 403 403",
+    "get /billing/margins/customers/": "200 200 403 200 403 403 403 403 403 403 403",
+    "get /billing/margins/engineers/": "200 200 403 200 403 403 403 403 403 403 403",
+    "get /billing/statements/": "200 403 403 200 403 200 200 200 200 403 403",
+    "get /billing/my-statements/": "200 403 403 200 403 200 200 200 200 403 403",
+    "get /billing/settlement-rules/": "200 403 403 200 403 403 403 403 403 403 403",
+    "get /billing/settlement-rules/new/": "200 403 403 200 403 403 403 403 403 403 403",
+    "get /billing/settlement-rules/{rule}/edit/": "200 404 404 200 404 404 404 404 404 404 404",
+    "post /billing/settlement-rules/{rule}/deactivate/": "302 404 404 302 404 404 404 404 404 404 404",
+    "post /billing/statements/generate/": "302 403 403 302 403 403 403 403 403 403 403",
+}
+
+
+def _check(world, cases, *, api: bool) -> list[str]:
+    clients = _clients(world, api=api)
+    problems = []
+    seen = set()
+    for label, method, url, body in cases:
+        seen.add(label)
+        expected = EXPECTED[label].split()
+        for name, want in zip(PERSONAS, expected, strict=True):
+            response, changed = _attempt(clients[name], method, (API if api else "") + url, body, api=api)
+            got = str(response.status_code)
+            if got != want:
+                problems.append(f"{label} as {name}: {got}, expected {want}")
+            if changed and (response.status_code >= 400 or want >= "400"):
+                problems.append(f"{label} as {name}: refused ({got}) but the database changed")
+    return problems
+
+
+def test_every_api_operation_as_every_persona(world):
+    problems = _check(world, _api_cases(_ids(world)), api=True)
+    assert problems == []
+
+
+def test_every_page_as_every_persona(world):
+    problems = _check(world, _page_cases(_ids(world)), api=False)
+    assert problems == []
