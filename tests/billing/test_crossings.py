@@ -750,3 +750,20 @@ def test_ids_nobody_has_answer_404_never_500(world):
             if response.status_code not in (200, 404):
                 problems.append(f"{url}?version={odd}: {response.status_code}")
     assert problems == []
+
+
+def test_without_signing_in_nothing(world):
+    """Anonymous: every page sends to the sign-in page, every API operation answers 401; nothing written."""
+    ids = _ids(world)
+    client = Client()
+    problems = []
+    before = snapshot()
+    for label, method, url, body in _page_cases(ids):
+        response, changed = _attempt(client, method, url, body, api=False, before=before)
+        if response.status_code != 302 or not response["Location"].startswith("/login/") or changed:
+            problems.append(f"{label}: {response.status_code}")
+    for label, method, url, body in _api_cases(ids):
+        response, changed = _attempt(client, method, API + url, body, api=True, before=before)
+        if response.status_code != 401 or changed:
+            problems.append(f"{label}: {response.status_code}")
+    assert problems == []
