@@ -767,3 +767,32 @@ def test_without_signing_in_nothing(world):
         if response.status_code != 401 or changed:
             problems.append(f"{label}: {response.status_code}")
     assert problems == []
+
+
+def test_a_status_moves_only_by_its_verb(world):
+    """No body sets a status (or a rule's activity): the field is named in a 422, nothing written."""
+    ids = _ids(world)
+    client = _clients(world, api=True)["admin"]
+    valid_until = ids["valid_until"]
+    cases = [
+        ("post", "/bills", {"work_order": ids["order_z"], "status": "paid"}, "status"),
+        ("post", f"/bills/{ids['bill_a']}/issue", {"status": "paid"}, "status"),
+        ("post", f"/bills/{ids['bill_a']}/payments", {"amount": "1", "method": "cash", "paid": "9999"}, "paid"),
+        (
+            "post",
+            f"/quotations/{ids['quotation_a']}/revise",
+            {"lines": QUOTE_LINES, "valid_until": valid_until, "tax_rate": "13", "status": "approved"},
+            "status",
+        ),
+        ("post", f"/fee-lines/{ids['fee_a']}/correct", {"reason": "x", "is_void": True}, "is_void"),
+        ("post", f"/statements/{ids['stmt_b']}/settle", {"payment_reference": "R", "status": "settled"}, "status"),
+        ("patch", f"/settlement-rules/{ids['rule']}", {"is_active": False}, "is_active"),
+    ]
+    problems = []
+    before = snapshot()
+    for method, path, body, field in cases:
+        response, changed = _attempt(client, method, API + path, body, api=True, before=before)
+        named = response.status_code == 422 and any(field in error["loc"] for error in response.json()["detail"])
+        if not named or changed:
+            problems.append(f"{method} {path}: {response.status_code} {response.content[:200]!r}")
+    assert problems == []
