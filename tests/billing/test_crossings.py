@@ -796,3 +796,17 @@ def test_a_status_moves_only_by_its_verb(world):
         if not named or changed:
             problems.append(f"{method} {path}: {response.status_code} {response.content[:200]!r}")
     assert problems == []
+
+
+def test_an_engineer_does_not_write_our_cost(world):
+    """An engineer's own line takes its cost by default (what he paid for another cost, nothing for
+    a service item): a typed internal cost, which he may not even see, is not taken."""
+    ids = _ids(world)
+    body = {"kind": "service", "description": "Flush", "unit_price": "50", "unit_cost": "99999"}
+    for name, order in (("engineer", ids["order_z"]), ("provider_engineer", ids["order_a"])):
+        client = _clients(world, api=True)[name]
+        response = client.post(f"{API}/work-orders/{order}/fee-lines", json.dumps(body), content_type=JSON)
+        assert response.status_code == 201, response.content
+        assert response.json()["cost"] is None
+        line = FeeLine.objects.get(pk=response.json()["id"])
+        assert line.unit_cost != Decimal("99999") and line.cost != Decimal("99999")

@@ -452,8 +452,9 @@ def add_fee_line(
     source = FeeSource.OFFICE if office else FeeSource.ENGINEER
     if not office:
         require(may_add_as_engineer(actor, order))
-        # The engineer's lines are paid as the entitlement says; he does not choose.
-        payer, payer_reason = "", ""
+        # The engineer's lines are paid as the entitlement says; he does not choose. Nor does he
+        # write our internal cost, which he may not see: it is the default (see FeeSpec).
+        payer, payer_reason, unit_cost = "", "", None
     spec = FeeSpec(
         kind=kind,
         description=description,
