@@ -810,3 +810,14 @@ def test_an_engineer_does_not_write_our_cost(world):
         assert response.json()["cost"] is None
         line = FeeLine.objects.get(pk=response.json()["id"])
         assert line.unit_cost != Decimal("99999") and line.cost != Decimal("99999")
+
+
+def test_a_partners_engineer_does_not_write_our_cost_into_a_quotation(world):
+    ids = _ids(world)
+    line = QUOTE_LINES[0] | {"unit_cost": "99999"}
+    body = {"lines": [line], "valid_until": ids["valid_until"], "tax_rate": "13"}
+    client = _clients(world, api=True)["provider_engineer"]
+    response = client.post(f"{API}/quotations/{ids['quotation_a']}/revise", json.dumps(body), content_type=JSON)
+    assert response.status_code == 200, response.content
+    version = QuotationVersion.objects.get(quotation_id=ids["quotation_a"], number=2)
+    assert version.cost != Decimal("99999") and version.lines.get().unit_cost != Decimal("99999")
