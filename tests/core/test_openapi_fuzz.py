@@ -28,6 +28,8 @@ from fieldservice.api import api
 from tests import factories
 
 MAX_EXAMPLES = int(os.environ.get("FSM_FUZZ_EXAMPLES", "20"))
+# Only the operations whose path starts with this (FSM_FUZZ_PATHS=/api/v1/billing/): one app's run.
+ONLY_PATHS = os.environ.get("FSM_FUZZ_PATHS", "")
 CHECKS = [not_a_server_error, response_schema_conformance]
 # Ids no row has: small, the largest 64-bit integer, and beyond what a database integer holds.
 MISSING_IDS = [987654, 2**63 - 1, 2**63, 10**20]
@@ -94,6 +96,7 @@ def _ids_by_parameter(personas, request, order) -> dict[str, list[int]]:
 def _document(ids: dict[str, list[int]]) -> dict:
     """The API's own document, with path ids narrowed to seeded rows and missing ones."""
     document = deepcopy(api.get_openapi_schema())
+    document["paths"] = {path: item for path, item in document["paths"].items() if path.startswith(ONLY_PATHS)}
     for methods in document["paths"].values():
         for details in methods.values():
             for parameter in details.get("parameters", []):
@@ -168,5 +171,5 @@ def test_no_operation_answers_a_server_error_or_breaks_its_schema(seeded, wsgi_a
     )
     for failure in failures:
         record_property("summary", f"  {failure.splitlines()[0]}")
-    assert covered >= 100
+    assert covered >= (1 if ONLY_PATHS else 100)
     assert failures == []

@@ -1,8 +1,8 @@
 """What each user may see of billing.
 
-Quotations: the back office sees every one; an engineer or a provider the quotations of the orders
-they may see (workorders.selectors.work_orders_for); a customer his own company's, once sent
-(never a draft). A lookup of one quotation 404s for missing and not-yours alike.
+Quotations: the back office sees every one; an engineer or a provider's administrator the
+quotations of the orders they may see (workorders.selectors.work_orders_for); a customer his own
+company's, once sent (never a draft); anyone else none. A lookup of one quotation 404s for missing and not-yours alike.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import Capability, can
 from fieldservice.billing.choices import BillStatus, FeeSource, Payer, QuotationStatus
 from fieldservice.billing.models import Bill, FeeLine, Quotation, QuotationVersion
 from fieldservice.billing.permissions import is_customer, may_view_billing
@@ -52,7 +53,11 @@ def quotations_for(actor: User) -> QuerySet[Quotation]:
         return quotations.filter(customer__organisation_id=actor.organisation_id).exclude(status=QuotationStatus.DRAFT)
     if may_view_billing(actor):
         return quotations
-    return quotations.filter(work_order__in=work_orders_for(actor).values("pk"))
+    # Only those who work on orders (engineers, a provider's administrator): a dispatcher or a
+    # parts keeper sees every order but no money, as with fee lines (see fee_orders_for).
+    if can(actor, Capability.WORK_IN_FIELD) or can(actor, Capability.ASSIGN_PROVIDER_ENGINEERS):
+        return quotations.filter(work_order__in=work_orders_for(actor).values("pk"))
+    return quotations.none()
 
 
 def get_quotation_for(actor: User, pk: int) -> Quotation:

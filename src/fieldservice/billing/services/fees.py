@@ -173,6 +173,15 @@ def may_add_as_engineer(actor: User, order: WorkOrder) -> bool:
     return order.status not in ENGINEER_CLOSED and _engineer_on(order, actor)
 
 
+def may_void(actor: User, line: FeeLine, order: WorkOrder | None = None) -> bool:
+    """The back office any line; the engineer his own line while the order is open."""
+    return may_manage_billing(actor) or (
+        line.source == FeeSource.ENGINEER
+        and line.created_by_id == getattr(actor, "pk", None)
+        and may_add_as_engineer(actor, order or line.work_order)
+    )
+
+
 # -- validating a line ---------------------------------------------------------------------------
 
 
@@ -457,8 +466,9 @@ def add_fee_line(
     source = FeeSource.OFFICE if office else FeeSource.ENGINEER
     if not office:
         require(may_add_as_engineer(actor, order))
-        # The engineer's lines are paid as the entitlement says; he does not choose.
-        payer, payer_reason = "", ""
+        # The engineer's lines are paid as the entitlement says; he does not choose. Nor does he
+        # write our internal cost, which he may not see: it is the default (see FeeSpec).
+        payer, payer_reason, unit_cost = "", "", None
     spec = FeeSpec(
         kind=kind,
         description=description,
@@ -552,14 +562,7 @@ def void_fee_line(line: FeeLine, *, actor: User, reason: str) -> FeeLine:
     """Remove a line (it stays, struck through, with the reason). The back office, or the
     engineer his own line while the order is open."""
     order = _lock(line.work_order)
-    require(
-        may_manage_billing(actor)
-        or (
-            line.source == FeeSource.ENGINEER
-            and line.created_by_id == getattr(actor, "pk", None)
-            and may_add_as_engineer(actor, order)
-        )
-    )
+    require(may_void(actor, line, order))
     reason = _text(reason, "reason", 300, required=True)
     _refuse_frozen(order)
     line = FeeLine.objects.select_for_update().get(pk=line.pk)

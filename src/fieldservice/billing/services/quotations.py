@@ -31,6 +31,7 @@ from fieldservice.billing.permissions import (
     is_customer_of,
     is_engineer_on,
     may_manage_billing,
+    may_see_costs,
     may_write_quotation,
 )
 from fieldservice.billing.services import fees
@@ -204,6 +205,14 @@ def _part(value, name: str) -> Part | None:
     raise field_error(name, _("Unknown part."), "does_not_exist")
 
 
+def _typed_costs_of(actor: User, lines):
+    """The line specs as `actor` may write them: a cost typed by someone who may not see our costs
+    (a partner's engineer) is dropped, and the line's default cost counts."""
+    if may_see_costs(actor) or getattr(actor, "is_own_staff", False) or not isinstance(lines, list | tuple):
+        return lines
+    return [{k: v for k, v in line.items() if k != "unit_cost"} if isinstance(line, dict) else line for line in lines]
+
+
 def price_lines(order: WorkOrder, lines, tax_rate) -> Priced:
     """Check and price the line specs of a version; raise a field error naming `lines[i].field`.
     Used to save a version and to show the author the figures before saving."""
@@ -348,7 +357,7 @@ def create_quotation(order: WorkOrder, *, actor: User, lines, valid_until, tax_r
     _check_order(order)
     valid_until = _valid_until(valid_until)
     note = _text(note, "note", 5000)
-    priced = price_lines(order, lines, tax_rate)
+    priced = price_lines(order, _typed_costs_of(actor, lines), tax_rate)
     open_one = Quotation.objects.filter(work_order=order, status__in=OPEN_STATUSES).first()
     if open_one is not None:
         raise DomainError(
@@ -417,7 +426,7 @@ def revise_quotation(
     _check_order(current.work_order)
     valid_until = _valid_until(valid_until)
     note = _text(note, "note", 5000)
-    priced = price_lines(current.work_order, lines, tax_rate)
+    priced = price_lines(current.work_order, _typed_costs_of(actor, lines), tax_rate)
     before = {"version": current.version, "valid_until": current.valid_until.isoformat(), "total": str(current.total)}
     version = _write_version(current, current.version + 1, priced, actor=actor, valid_until=valid_until, note=note)
     current.version = version.number

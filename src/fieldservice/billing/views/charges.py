@@ -4,6 +4,7 @@ ageing, and the bill panel of the work order page."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.shortcuts import redirect, render
@@ -101,6 +102,7 @@ def _customers():
     return Customer.objects.filter(bills__isnull=False).distinct().order_by("name")
 
 
+@login_required
 def bill_list(request):
     _require_desk(request.user)
     filters = BILLS.filters(request, customers=_customers())
@@ -116,6 +118,7 @@ def bill_list(request):
     return BILLS.render(request, "billing/bill_list.html", bills, filters=filters)
 
 
+@login_required
 def receivables(request):
     _require_desk(request.user)
     filters = RECEIVABLES.filters(request, customers=_customers())
@@ -154,6 +157,7 @@ def _detail(request, bill, forms: dict | None = None, status: int = 200):
     return render(request, "billing/bill_detail.html", context, status=status)
 
 
+@login_required
 def bill_detail(request, pk):
     _require_desk(request.user)
     return _detail(request, selectors.get_bill_for(request.user, pk))
@@ -175,6 +179,7 @@ def _act(request, bill, form, key, act, success):
     return _detail(request, bill, {key: form}, status=400)
 
 
+@login_required
 @require_POST
 def bill_issue(request, pk):
     _require_desk(request.user)
@@ -189,6 +194,7 @@ def bill_issue(request, pk):
     )
 
 
+@login_required
 @require_POST
 def bill_payment(request, pk):
     _require_desk(request.user)
@@ -210,6 +216,7 @@ def bill_payment(request, pk):
     )
 
 
+@login_required
 @require_POST
 def bill_write_off(request, pk):
     _require_desk(request.user)
@@ -224,6 +231,7 @@ def bill_write_off(request, pk):
     )
 
 
+@login_required
 @require_POST
 def invoice_issue(request, pk):
     _require_desk(request.user)
@@ -238,6 +246,7 @@ def invoice_issue(request, pk):
     )
 
 
+@login_required
 @require_POST
 def invoice_reject(request, pk):
     _require_desk(request.user)
@@ -252,6 +261,7 @@ def invoice_reject(request, pk):
     )
 
 
+@login_required
 @require_POST
 def order_bill(request, order_pk):
     """Draw up (or again) the bill of a work order, from the order page's bill panel."""

@@ -113,6 +113,7 @@ def fee_correct(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def fee_void(request, pk: int):
     line = selectors.get_fee_line_for(request.user, pk)
+    require(fees.may_void(request.user, line))
     phone = not may_manage_billing(request.user)
     form = FeeVoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
