@@ -12,7 +12,7 @@ from django.utils import timezone
 from fieldservice.accounts.models import EngineerProfile, ServiceArea
 from fieldservice.billing.choices import BillStatus, FeeKind, FeeSource, Payer
 from fieldservice.billing.models import Bill, FeeLine, OrderMargin
-from fieldservice.billing.services import fees
+from fieldservice.billing.services import fees, pricing
 from fieldservice.contracts.choices import Entitlement, PartsCoverage, PriceItemKind
 from fieldservice.contracts.models import PriceListItem
 from fieldservice.core.errors import DomainError
@@ -95,7 +95,7 @@ def test_hours_from_the_time_on_site_round_up_to_the_quarter(prices):
     WorkOrder.objects.filter(pk=order.pk).update(
         labour_hours=None, checked_in_at=start, checked_out_at=start + dt.timedelta(hours=1, minutes=31)
     )
-    fees.price_order(order, actor=p.agent)
+    pricing.price_order(order, actor=p.agent)
     assert live(order, FeeKind.LABOUR).get().quantity == Decimal("1.75")
 
 
@@ -209,7 +209,7 @@ def test_a_part_costs_what_the_ledger_booked_when_it_was_used(prices):
     cost_parts(p, motor="650.00")
     order = complete(p)
     Part.objects.filter(pk=p.motor.pk).update(average_cost=Decimal("999.00"))  # a later receipt
-    fees.price_order(order, actor=p.agent)
+    pricing.price_order(order, actor=p.agent)
     motor = live(order, FeeKind.PART).get(part=p.motor)
     assert motor.unit_cost == Decimal("650.0000") and motor.cost == Decimal("650.00")
     assert motor.part_usage.part == p.motor
@@ -230,8 +230,8 @@ def test_pricing_again_changes_nothing(prices):
     order = complete(p)
     before = list(live(order).values("pk", "amount", "cost", "payer", "updated_at"))
     events = Event.objects.count()
-    fees.price_order(order, actor=p.agent)
-    fees.price_order(order, actor=p.agent)
+    pricing.price_order(order, actor=p.agent)
+    pricing.price_order(order, actor=p.agent)
     assert list(live(order).values("pk", "amount", "cost", "payer", "updated_at")) == before
     assert Event.objects.count() == events
 
@@ -240,7 +240,7 @@ def test_pricing_again_follows_the_visit(prices):
     p = prices
     order = complete(p)
     WorkOrder.objects.filter(pk=order.pk).update(labour_hours=Decimal("4"))
-    fees.price_order(order, actor=p.agent)
+    pricing.price_order(order, actor=p.agent)
     labour = live(order, FeeKind.LABOUR).get()
     assert labour.amount == Decimal("800.00")
     assert FeeLine.objects.filter(work_order=order, kind=FeeKind.LABOUR).count() == 1
@@ -254,7 +254,7 @@ def test_only_the_back_office_prices_by_hand(prices):
     order = complete(p)
     for outsider in (p.engineer, p.dispatcher, p.customer_user_a):
         with pytest.raises(PermissionDenied):
-            fees.price_order(order, actor=outsider)
+            pricing.price_order(order, actor=outsider)
 
 
 # -- corrections and removal ---------------------------------------------------------------------
@@ -271,7 +271,7 @@ def test_a_correction_is_logged_and_survives_pricing_again(prices):
     assert event.note == "Agreed rate with the customer" and event.actor == p.agent
     assert event.changes["unit_price"] == ["200.00", "180.00"] and event.changes["amount"] == ["500.00", "450.00"]
     WorkOrder.objects.filter(pk=order.pk).update(labour_hours=Decimal("6"))
-    fees.price_order(order, actor=p.agent)
+    pricing.price_order(order, actor=p.agent)
     labour.refresh_from_db()
     assert labour.amount == Decimal("450.00") and labour.quantity == Decimal("2.5")
     assert OrderMargin.objects.get(work_order=order).revenue == Decimal("450.00") + Decimal("1441.00")
@@ -296,7 +296,7 @@ def test_a_removed_line_stays_removed(prices):
     order = complete(p)
     call_out = live(order, FeeKind.SERVICE).get()
     fees.void_fee_line(call_out, actor=p.agent, reason="Waived for a good customer")
-    fees.price_order(order, actor=p.agent)
+    pricing.price_order(order, actor=p.agent)
     call_out.refresh_from_db()
     assert call_out.is_void and call_out.void_reason == "Waived for a good customer"
     assert not live(order, FeeKind.SERVICE).exists()
@@ -396,7 +396,7 @@ def test_a_closed_and_billed_order_is_frozen(prices):
     lines = FeeLine.objects.count()
     events = Event.objects.count()
     attempts = [
-        lambda: fees.price_order(order, actor=p.agent),
+        lambda: pricing.price_order(order, actor=p.agent),
         lambda: fees.add_fee_line(order, actor=p.agent, kind=FeeKind.OTHER, description="x", unit_price="1"),
         lambda: fees.correct_fee_line(labour, actor=p.agent, reason="again", unit_price="1"),
         lambda: fees.void_fee_line(labour, actor=p.agent, reason="gone"),
@@ -477,9 +477,9 @@ def test_the_hook_prices_a_batch_with_reads_that_do_not_grow_with_it(prices):
     p = prices
     one, many = _completed_orders(p, 1), _completed_orders(p, 6)
     with CaptureQueriesContext(connection) as single:
-        fees.price_completed(_moves(one, p.engineer))
+        pricing.price_completed(_moves(one, p.engineer))
     with CaptureQueriesContext(connection) as batch:
-        fees.price_completed(_moves(many, p.engineer))
+        pricing.price_completed(_moves(many, p.engineer))
     # One event per priced order is written; every read and the lines are one statement per kind.
     assert len(batch.captured_queries) - len(single.captured_queries) <= len(many) - len(one)
     for order in one + many:
@@ -489,7 +489,7 @@ def test_the_hook_prices_a_batch_with_reads_that_do_not_grow_with_it(prices):
         assert OrderMargin.objects.get(work_order=order).revenue == Decimal("450.00")
     # Moves to other states price nothing.
     other = _completed_orders(p, 1)[0]
-    fees.price_completed(
+    pricing.price_completed(
         [Move(other.pk, "close", WorkOrderStatus.COMPLETED, WorkOrderStatus.CLOSED, None, "", timezone.now())]
     )
     assert not FeeLine.objects.filter(work_order=other).exists()

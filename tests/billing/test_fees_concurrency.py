@@ -7,7 +7,7 @@ import pytest
 
 from fieldservice.billing.choices import FeeKind
 from fieldservice.billing.models import FeeLine
-from fieldservice.billing.services import fees
+from fieldservice.billing.services import pricing
 from tests.billing.conftest import complete
 from tests.concurrency import run_concurrently
 
@@ -18,16 +18,16 @@ def test_two_pricings_at_once_write_the_lines_once(prices, monkeypatch):
     p = prices
     order = complete(p)
     FeeLine.objects.filter(work_order=order).delete()
-    price = fees._price
+    price = pricing._price
 
     def slow_price(orders, actor):
         time.sleep(0.3)  # both callers are past their reads by now, unless one waited for the lock
         return price(orders, actor)
 
-    monkeypatch.setattr(fees, "_price", slow_price)
+    monkeypatch.setattr(pricing, "_price", slow_price)
     began = time.perf_counter()
     outcomes = run_concurrently(
-        lambda: fees.price_order(order, actor=p.agent), lambda: fees.price_order(order, actor=p.director)
+        lambda: pricing.price_order(order, actor=p.agent), lambda: pricing.price_order(order, actor=p.director)
     )
     assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
     assert time.perf_counter() - began >= 0.55, "the second pricing did not wait for the first's lock"

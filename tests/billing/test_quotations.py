@@ -13,7 +13,7 @@ from fieldservice.billing import selectors
 from fieldservice.billing.choices import BillStatus, DecisionChannel, FeeKind, FeeSource, Payer, QuotationStatus
 from fieldservice.billing.models import Bill, FeeLine, OrderMargin, Quotation, QuotationLine, QuotationVersion
 from fieldservice.billing.services import quotations as q
-from fieldservice.billing.services.fees import labour_cost_per_hour
+from fieldservice.billing.services.pricing import labour_cost_per_hour
 from fieldservice.contracts.choices import PriceItemKind
 from fieldservice.contracts.models import PriceListItem
 from fieldservice.core.errors import DomainError

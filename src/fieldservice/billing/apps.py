@@ -24,7 +24,7 @@ class BillingConfig(AppConfig):
     def register_fees():
         """A completed order is priced in the lifecycle's transaction; its fee lines show on the
         work order page and on the engineer's phone."""
-        from fieldservice.billing.services.fees import price_completed
+        from fieldservice.billing.services.pricing import price_completed
         from fieldservice.billing.views.fees import field_panel, order_panel
         from fieldservice.core import panels
         from fieldservice.workorders import hooks

@@ -14,7 +14,7 @@ from fieldservice.billing import selectors
 from fieldservice.billing.choices import FeeKind, FeeSource, Payer
 from fieldservice.billing.models import FeeLine
 from fieldservice.billing.permissions import may_see_costs
-from fieldservice.billing.services import fees
+from fieldservice.billing.services import fees, pricing
 from fieldservice.core.api import Id, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import field_error
 from fieldservice.inventory.selectors import parts_for
@@ -149,4 +149,4 @@ def void_fee_line(request, line_id: Id, payload: FeeVoidIn):
 )
 def price_order(request, order_id: Id):
     order = selectors.get_fee_order_for(request.user, order_id)
-    return fees.price_order(order, actor=request.user)
+    return pricing.price_order(order, actor=request.user)

@@ -34,7 +34,7 @@ from fieldservice.billing.permissions import (
     may_see_costs,
     may_write_quotation,
 )
-from fieldservice.billing.services import fees
+from fieldservice.billing.services import fees, pricing
 from fieldservice.billing.services.fees import price_list_of
 from fieldservice.billing.services.numbers import next_number
 from fieldservice.contracts.choices import PriceItemKind
@@ -276,9 +276,9 @@ def price_lines(order: WorkOrder, lines, tax_rate) -> Priced:
             # The estimated profit counts our own hour as the pricing of the visit does.
             if level is None:
                 level = engineer_level_of(order)
-            unit_cost = fees.labour_cost_per_hour(level or "regular")
+            unit_cost = pricing.labour_cost_per_hour(level or "regular")
         elif kind == FeeKind.TRAVEL:
-            unit_cost = fees.travel_cost_per_km()
+            unit_cost = pricing.travel_cost_per_km()
         else:
             unit_cost = ZERO
         cost = cents(quantity * unit_cost)

@@ -15,7 +15,7 @@ from fieldservice.billing import selectors
 from fieldservice.billing.choices import FeeKind
 from fieldservice.billing.forms import FeeCorrectForm, FeeLineForm, FeeVoidForm, OtherCostForm
 from fieldservice.billing.permissions import may_manage_billing, may_see_costs
-from fieldservice.billing.services import fees
+from fieldservice.billing.services import fees, pricing
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 
@@ -137,7 +137,7 @@ def fee_void(request, pk: int):
 def order_price(request, order_pk: int):
     order = selectors.get_fee_order_for(request.user, order_pk)
     try:
-        fees.price_order(order, actor=request.user)
+        pricing.price_order(order, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
