@@ -58,12 +58,86 @@ def seeded(personas):
     rule_services.create_rule(actor=admin, name="Any order")
     start = timezone.now() + dt.timedelta(days=30)
     create_absence(actor=admin, engineer=engineer, kind="leave", starts_at=start, ends_at=start + dt.timedelta(hours=4))
+    _seed_money(personas, order)
     return personas, request, order
+
+
+def _seed_money(personas, order) -> None:
+    """A fee line, a sent quotation, an issued bill with an invoice request, a provider's statement
+    with a line, and a settlement rule, so billing's operations find objects too."""
+    from decimal import Decimal
+
+    from fieldservice.billing.models import Bill, BillLine, FeeLine, InvoiceRequest, Statement, StatementLine
+    from fieldservice.billing.services import quotations, settlement
+
+    admin = personas.admin
+    line = FeeLine.objects.create(
+        work_order=order,
+        kind="service",
+        description="Call-out",
+        unit_price=Decimal("300"),
+        amount=Decimal("300"),
+        source="office",
+        created_by=admin,
+    )
+    quotation = quotations.create_quotation(
+        order,
+        actor=admin,
+        lines=[{"kind": "service", "description": "Hydraulic flush", "quantity": "1", "unit_price": "800"}],
+        valid_until=timezone.localdate() + dt.timedelta(days=14),
+        tax_rate="13",
+    )
+    quotations.send_quotation(quotation, actor=admin)
+    bill = Bill.objects.create(
+        number="BL-FUZZ-1",
+        work_order=order,
+        customer=order.customer,
+        status="issued",
+        total=Decimal("300"),
+        issued_at=timezone.now(),
+        due_on=timezone.localdate(),
+        created_by=admin,
+    )
+    BillLine.objects.create(
+        bill=bill,
+        fee_line=line,
+        kind="service",
+        description="Call-out",
+        quantity=1,
+        unit_price=Decimal("300"),
+        amount=Decimal("300"),
+    )
+    InvoiceRequest.objects.create(
+        bill=bill, title="Customer A Ltd", tax_number="91330200MA2AAAAA1X", requested_by=admin
+    )
+    statement = Statement.objects.create(
+        number="ST-FUZZ-1",
+        party_kind="provider",
+        provider=personas.provider,
+        party_key=f"p{personas.provider.pk}",
+        period_start=timezone.localdate().replace(day=1),
+        period_end=timezone.localdate(),
+        total=Decimal("120"),
+        order_count=1,
+    )
+    StatementLine.objects.create(
+        statement=statement, party_key=statement.party_key, work_order=order, amount=Decimal("120"), breakdown=[]
+    )
+    settlement.create_rule(actor=admin, name="Per order", basis="per_order", rate="120")
 
 
 def _ids_by_parameter(personas, request, order) -> dict[str, list[int]]:
     from fieldservice.accounts.models import EngineerProfile, Organisation, ServiceArea
     from fieldservice.assets.models import Equipment, ProductModel
+    from fieldservice.billing.models import (
+        Bill,
+        FeeLine,
+        InvoiceRequest,
+        Quotation,
+        SettlementRule,
+        Statement,
+        StatementLine,
+    )
     from fieldservice.contracts.models import Contract
     from fieldservice.customers.models import Contact, Customer, Site
     from fieldservice.dispatch.models import Assignment, DispatchRule
@@ -85,11 +159,17 @@ def _ids_by_parameter(personas, request, order) -> dict[str, list[int]]:
         "work_order_id": [order.pk],
         "assignment_id": pks(Assignment),
         "contract_id": pks(Contract),
-        "rule_id": pks(DispatchRule),
         "engineer_id": pks(EngineerProfile),
         "absence_id": pks(Absence),
         "area_id": pks(ServiceArea),
         "organisation_id": pks(Organisation),
+        # billing
+        "bill_id": pks(Bill),
+        "quotation_id": pks(Quotation),
+        "statement_id": pks(Statement),
+        "invoice_request_id": pks(InvoiceRequest),
+        "line_id": pks(FeeLine) + pks(StatementLine),
+        "rule_id": pks(DispatchRule) + pks(SettlementRule),
     }
 
 
