@@ -272,7 +272,13 @@ def test_a_repair_is_quoted_approved_billed_paid_and_its_provider_settled(
         (line.amount for line in FeeLine.objects.filter(work_order=order, payer=Payer.CUSTOMER, is_void=False)),
         Decimal(0),
     )
-    assert bill.total == chargeable and bill.open_amount == bill.total > 0
+    # The quotation's lines carry its 13 % tax, which the customer approved; the visit's own lines none.
+    quoted = sum(
+        (line.amount for line in FeeLine.objects.filter(work_order=order, source="quotation", is_void=False)),
+        Decimal(0),
+    )
+    assert bill.tax == (quoted * Decimal("0.13")).quantize(Decimal("0.01")) > 0
+    assert bill.total == chargeable + bill.tax and bill.open_amount == bill.total
     if SHOTS:
         desk.get(base + reverse("billing:receivables"))
         text_of(desk, "h1")
