@@ -177,6 +177,7 @@ class BillingHistory:
         self.now = now or timezone.now()
         self.awaiting = 0  # quotations left for the customer on open orders
         self.expiring = 0  # quotations the customer never answered
+        self.revised = 0  # quotations revised to a version 2
         self.written_off = False
         self.invoiced: list[Bill] = []
         self.usual_parts: dict[int, list[Part]] = {}
@@ -208,7 +209,9 @@ class BillingHistory:
                 note="",
             )
             quotations.send_quotation(quotation, actor=self.agent)
-        if rng.random() < 0.3:
+        # The first quotation is always revised, so even a small demo shows a version 2.
+        if not self.revised or rng.random() < 0.3:
+            self.revised += 1
             with time_machine.travel(clock.later(rng, 20, 180), tick=False):
                 quotations.revise_quotation(
                     quotation,
