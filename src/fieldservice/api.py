@@ -20,6 +20,7 @@ from fieldservice.feedback.api import router as feedback_router
 from fieldservice.field.api import router as field_router
 from fieldservice.inventory.api import router as inventory_router
 from fieldservice.knowledge.api import router as knowledge_router
+from fieldservice.maintenance.api import router as maintenance_router
 from fieldservice.notifications.api import router as notifications_router
 from fieldservice.planning.api import router as planning_router
 from fieldservice.pool.api import router as pool_router
@@ -80,6 +81,7 @@ api.add_router("/v1/", dispatch_rules_router)
 api.add_router("/v1/", field_router)
 api.add_router("/v1/", feedback_router)
 api.add_router("/v1/billing/", billing_router)
+api.add_router("/v1/maintenance/", maintenance_router)
 api.add_router("/v1/", knowledge_router)
 api.add_router("/v1/", portal_router)
 api.add_router("/v1/", sla_router)

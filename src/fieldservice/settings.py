@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "fieldservice.scheduling",
     "fieldservice.planning",
     "fieldservice.billing",
+    "fieldservice.maintenance",
     "fieldservice.board",
     "fieldservice.site",
     "fieldservice.demo",

@@ -36,6 +36,7 @@ urlpatterns = [
     path("schedule/", include("fieldservice.scheduling.urls")),
     path("planning/", include("fieldservice.planning.urls")),
     path("billing/", include("fieldservice.billing.urls")),
+    path("maintenance/", include("fieldservice.maintenance.urls")),
     path("board/", include("fieldservice.board.urls")),
     path("", include("fieldservice.site.urls")),
 ]

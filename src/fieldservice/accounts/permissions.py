@@ -52,11 +52,23 @@ class Capability(StrEnum):
     MANAGE_BILLING = "billing.manage"
     MANAGE_SETTLEMENT = "billing.settle"
     VIEW_OWN_STATEMENTS = "billing.own_statements"
+    MANAGE_JOB_TEMPLATES = "field.manage_templates"
+    VIEW_MAINTENANCE = "maintenance.view"
+    MANAGE_MAINTENANCE = "maintenance.manage"
+    MANAGE_CAMPAIGNS = "maintenance.campaigns"
+    MANAGE_CARE = "maintenance.care"
 
 
 C = Capability
 ROLE_CAPABILITIES: dict[str, set[Capability]] = {
-    Role.CUSTOMER: {C.VIEW_CUSTOMERS, C.VIEW_ASSETS, C.VIEW_WORK_ORDERS, C.FILE_REQUESTS, C.VIEW_CONTRACTS},
+    Role.CUSTOMER: {
+        C.VIEW_CUSTOMERS,
+        C.VIEW_ASSETS,
+        C.VIEW_WORK_ORDERS,
+        C.FILE_REQUESTS,
+        C.VIEW_CONTRACTS,
+        C.VIEW_MAINTENANCE,
+    },
     Role.AGENT: {
         C.VIEW_CUSTOMERS,
         C.CHANGE_CUSTOMERS,
@@ -76,6 +88,8 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_CONTRACTS,
         C.VIEW_BILLING,
         C.MANAGE_BILLING,
+        C.VIEW_MAINTENANCE,
+        C.MANAGE_CARE,
     },
     Role.DISPATCHER: {
         C.VIEW_CUSTOMERS,
@@ -93,6 +107,8 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.REVIEW_EVALUATIONS,
         C.VIEW_KNOWLEDGE,
         C.VIEW_CONTRACTS,
+        C.VIEW_MAINTENANCE,
+        C.MANAGE_MAINTENANCE,
     },
     Role.ENGINEER: {
         C.VIEW_CUSTOMERS,
@@ -118,6 +134,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.ASSIGN_PROVIDER_ENGINEERS,
         C.VIEW_KNOWLEDGE,
         C.VIEW_OWN_STATEMENTS,
+        C.VIEW_MAINTENANCE,
     },
     Role.PARTS_KEEPER: {
         C.VIEW_ASSETS,
@@ -146,6 +163,11 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_BILLING,
         C.MANAGE_BILLING,
         C.MANAGE_SETTLEMENT,
+        # Proactive service: the director owns the plans, the recalls and the customer care.
+        C.VIEW_MAINTENANCE,
+        C.MANAGE_MAINTENANCE,
+        C.MANAGE_CAMPAIGNS,
+        C.MANAGE_CARE,
     },
     Role.ADMINISTRATOR: set(Capability),
 }

@@ -27,3 +27,17 @@ ACTION_LABELS = {
     "document_added": _("document added"),
     "qr_token_renewed": _("QR code renewed"),
 }
+
+
+class MeterSource(models.TextChoices):
+    """Who read a meter."""
+
+    ENGINEER = "engineer", _("Engineer")
+    CUSTOMER = "customer", _("Customer")
+    OFFICE = "office", _("Office")
+    API = "api", _("API")
+    IOT = "iot", _("Connected machine")
+
+
+# The meter a usage-based maintenance plan counts by default.
+OPERATING_HOURS = "operating_hours"

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fieldservice.assets.choices import EquipmentStatus, FittedPartSource, WarrantyState
+from fieldservice.assets.choices import OPERATING_HOURS, EquipmentStatus, FittedPartSource, MeterSource, WarrantyState
 from fieldservice.customers.models import Customer, Site
 from fieldservice.inventory.models import Part
 
@@ -173,3 +173,36 @@ class EquipmentDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class MeterReading(models.Model):
+    """One reading of one of a machine's counters (operating hours, cycles, shots). Counters only
+    go up, so a reading lower than the one before it is refused as a mistake."""
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="meter_readings")
+    meter = models.CharField(_("meter"), max_length=40, default=OPERATING_HOURS)
+    value = models.DecimalField(_("reading"), max_digits=14, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    read_at = models.DateTimeField(_("read at"), default=timezone.now)
+    source = models.CharField(_("source"), max_length=20, choices=MeterSource.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("meter reading")
+        verbose_name_plural = _("meter readings")
+        ordering = ["equipment", "meter", "-read_at", "-pk"]
+        indexes = [models.Index(fields=["equipment", "meter", "-read_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(value__gte=0), name="meter_reading_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meter} {self.value.normalize()} {self.unit}".strip()

@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from fieldservice.accounts.models import User
-from fieldservice.assets.choices import EquipmentStatus, FittedPartSource
+from fieldservice.assets.choices import OPERATING_HOURS, EquipmentStatus, FittedPartSource, MeterSource
 from fieldservice.assets.models import (
     BomLine,
     Equipment,
     EquipmentDocument,
     FittedPart,
+    MeterReading,
     ProductModel,
     new_public_token,
 )
@@ -482,4 +483,83 @@ def replace_fitted_part(
         part_serial_number=serial,
         fitted_on=fitted_on or timezone.localdate(),
         source=FittedPartSource.REPLACEMENT,
+    )
+
+
+METER_NAME_LIMIT = 40
+
+
+def last_reading(equipment: Equipment, meter: str = OPERATING_HOURS) -> MeterReading | None:
+    return equipment.meter_readings.filter(meter=meter).order_by("-read_at", "-pk").first()
+
+
+def _reading_values(reading: MeterReading) -> dict:
+    return {"when": timezone.localtime(reading.read_at).strftime("%Y-%m-%d %H:%M"), "value": reading.value.normalize()}
+
+
+@transaction.atomic
+def record_meter_reading(
+    equipment: Equipment,
+    *,
+    actor: User | None,
+    value,
+    source: str,
+    meter: str = OPERATING_HOURS,
+    unit: str = "",
+    read_at: dt.datetime | None = None,
+    note: str = "",
+) -> MeterReading:
+    """Store one reading of a machine's counter. The caller has scoped `equipment` to what the
+    actor may see (the engineer's order, the customer's own machine, the QR token); a reading
+    without an actor comes only from the customer's QR page or a connected machine. Counters only
+    go up: a value below an earlier reading, or a time in the future, is refused."""
+    if source not in MeterSource.values:
+        raise field_error("source", _("Unknown source."), "invalid_choice")
+    if actor is None and source not in (MeterSource.CUSTOMER, MeterSource.IOT):
+        raise DomainError("forbidden", _("You may not do this."))
+    meter = (meter or "").strip()
+    if not meter:
+        raise field_error("meter", _("This field is required."), "required")
+    if len(meter) > METER_NAME_LIMIT:
+        raise field_error("meter", _("At most %(n)d characters.") % {"n": METER_NAME_LIMIT}, "max_length")
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise field_error("value", _("Enter a number."), "invalid") from None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
+        raise field_error("value", _("Enter a number between 0 and 999,999,999,999."), "out_of_range")
+    now = timezone.now()
+    read_at = read_at or now
+    if read_at > now + dt.timedelta(minutes=5):
+        raise field_error("read_at", _("A reading cannot be in the future."), "in_future")
+    check_date(read_at, field="read_at")
+    # Lock the machine so two readings entered at once are checked against each other.
+    Equipment.objects.select_for_update().filter(pk=equipment.pk).first()
+    earlier = equipment.meter_readings.filter(meter=meter, read_at__lte=read_at).order_by("-read_at", "-pk").first()
+    if earlier is not None and amount < earlier.value:
+        raise field_error(
+            "value",
+            _("A counter only goes up: the reading of %(when)s was %(value)s.")
+            % {
+                "when": timezone.localtime(earlier.read_at).strftime("%Y-%m-%d %H:%M"),
+                "value": earlier.value.normalize(),
+            },
+            "below_previous",
+        )
+    later = equipment.meter_readings.filter(meter=meter, read_at__gt=read_at).order_by("read_at", "pk").first()
+    if later is not None and amount > later.value:
+        raise field_error(
+            "value",
+            _("A counter only goes up: the later reading of %(when)s was %(value)s.") % _reading_values(later),
+            "above_next",
+        )
+    return MeterReading.objects.create(
+        equipment=equipment,
+        meter=meter,
+        value=amount.quantize(Decimal("0.01")),
+        unit=(unit or "").strip()[:20],
+        read_at=read_at,
+        source=source,
+        recorded_by=actor,
+        note=(note or "").strip()[:300],
     )

@@ -23,3 +23,25 @@ ACTION_LABELS = {
     **{action.value: action.label for action in FieldAction},
     PARTS_REPLACED: _("parts replaced"),
 }
+
+
+class StepKind(models.TextChoices):
+    """What one job step asks of the engineer, and so how its answer is stored and checked."""
+
+    INSTRUCTION = "instruction", _("Instruction")
+    YES_NO = "yes_no", _("Yes / no")
+    NUMBER = "number", _("Number")
+    CHOICE = "choice", _("Choice")
+    TEXT = "text", _("Text")
+    PHOTO = "photo", _("Photo")
+    SCAN = "scan", _("Barcode / serial scan")
+    SIGNATURE = "signature", _("Signature")
+    METER = "meter", _("Meter reading")
+
+
+class ReportLayout(models.TextChoices):
+    """How the service report PDF is laid out; chosen per service type on the job template."""
+
+    STANDARD = "standard", _("Standard service report")
+    CHECKLIST = "checklist", _("Checklist report")
+    CERTIFICATE = "certificate", _("Calibration certificate")

@@ -67,6 +67,10 @@ NAVIGATION = [
         ],
     ),
     (
+        pgettext_lazy("menu group", "Proactive service"),
+        [],
+    ),
+    (
         pgettext_lazy("menu group", "Money"),
         [
             (_("Quotations"), "billing:quotation_list", Capability.VIEW_BILLING),

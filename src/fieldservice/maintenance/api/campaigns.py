@@ -1,0 +1,5 @@
+"""HTTP API of campaigns."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""HTTP API of care."""
+
+from ninja import Router
+
+router = Router()

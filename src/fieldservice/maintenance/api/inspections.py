@@ -1,0 +1,5 @@
+"""HTTP API of inspections."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""HTTP API of plans."""
+
+from ninja import Router
+
+router = Router()

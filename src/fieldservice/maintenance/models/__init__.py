@@ -1,0 +1,1 @@
+"""Models of proactive service, one module per topic."""

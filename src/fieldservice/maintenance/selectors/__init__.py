@@ -1,0 +1,1 @@
+"""Scoped queries of proactive service, one module per topic."""

@@ -1,0 +1,1 @@
+"""Business rules of proactive service, one module per topic (plans, inspections, campaigns, care)."""

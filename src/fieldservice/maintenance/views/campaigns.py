@@ -1,0 +1,3 @@
+"""Pages of campaigns."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of care."""
+
+urlpatterns: list = []

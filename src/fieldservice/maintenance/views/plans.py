@@ -1,0 +1,3 @@
+"""Pages of plans."""
+
+urlpatterns: list = []
