@@ -16,6 +16,8 @@ class Channel(models.TextChoices):
     PROVIDER = "provider", _("Dealer / provider")
     API = "api", _("API")
     IOT = "iot", _("IoT alert")
+    # Opened by us before the customer calls: a maintenance plan, an inspection, a campaign.
+    PROACTIVE = "proactive", _("Proactive service")
 
 
 # The channels our desk may record for a request it takes for a customer (a call, an e-mail, ...).
