@@ -179,3 +179,13 @@ class CareTouch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} · {self.customer}"
+
+
+# Labels of the actions care records in the event log (registered in apps.py).
+CARE_ACTION_LABELS = {
+    "care_activate": _("Care plan activated"),
+    "care_run": _("Care plan run"),
+    "care_close": _("Care plan closed"),
+    "care_invalidate": _("Care plan invalidated"),
+    "care_touched": _("Customer touched by a care plan"),
+}
