@@ -212,9 +212,7 @@ def invalidate_care_plan(request, plan_id: Id, payload: InvalidateIn):
 @router.get("/care/plans/{int:plan_id}/touches", response=list[CareTouchOut])
 @paginate(PageNumberPagination, page_size=50)
 def list_care_touches(request, plan_id: Id):
-    return selectors.touches_of(request.user, selectors.get_care_plan_for(request.user, plan_id)).select_related(
-        "plan"
-    )
+    return selectors.touches_of(request.user, selectors.get_care_plan_for(request.user, plan_id)).select_related("plan")
 
 
 @router.get("/care/tasks", response=list[CareTouchOut])

@@ -81,9 +81,7 @@ class CarePlanForm(forms.Form):
     starts_on = forms.DateField(label=_("Starts on"), widget=DateInput())
     ends_on = forms.DateField(label=_("Ends on"), widget=DateInput(), required=False)
     effect_days = forms.IntegerField(label=_("Effect window (days)"), min_value=1, max_value=365, initial=30)
-    preview_customer = forms.CharField(
-        label=_("Preview for the customer (code)"), max_length=32, required=False
-    )
+    preview_customer = forms.CharField(label=_("Preview for the customer (code)"), max_length=32, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,4 +1,5 @@
 """Models of proactive service, one module per topic."""
+
 from fieldservice.maintenance.models.care import (  # noqa: F401
     CareMethod,
     CareOccasion,

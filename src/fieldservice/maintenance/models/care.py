@@ -115,9 +115,7 @@ class CarePlan(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "starts_on"], name="care_plan_status_start")]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(budget__gte=0, actual_cost__gte=0), name="care_plan_money_not_negative"
-            ),
+            models.CheckConstraint(condition=Q(budget__gte=0, actual_cost__gte=0), name="care_plan_money_not_negative"),
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                 name="care_plan_ends_after_start",

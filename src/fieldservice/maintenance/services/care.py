@@ -157,9 +157,7 @@ def _customers(values) -> list[int]:
     found = set(Customer.objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
     missing = [pk for pk in ids if pk not in found]
     if missing:
-        raise field_error(
-            "customers", _("No active customer with id %(id)s.") % {"id": missing[0]}, "does_not_exist"
-        )
+        raise field_error("customers", _("No active customer with id %(id)s.") % {"id": missing[0]}, "does_not_exist")
     return ids
 
 
@@ -260,9 +258,8 @@ def create_care_plan(*, actor: User, **fields) -> CarePlan:
     participants (ids), currency, budget, actual_cost, ends_on, effect_days."""
     require(may_manage_care(actor))
     cleaned = _clean(fields, None)
-    plan = CarePlan.objects.create(
-        created_by=actor, **{name: value for name, value in cleaned.items() if name not in ("customers", "participants")}
-    )
+    columns = {name: value for name, value in cleaned.items() if name not in ("customers", "participants")}
+    plan = CarePlan.objects.create(created_by=actor, **columns)
     _save_relations(plan, cleaned)
     record_created(plan, actor=actor, fields=PLAN_FIELDS)
     return plan
@@ -473,9 +470,7 @@ def run_care_plan(plan: CarePlan, *, actor: User | None) -> RunSummary:
             )
         )
     CareTouch.objects.bulk_create(rows, batch_size=1000)
-    touches = list(
-        CareTouch.objects.filter(plan=plan, customer_id__in=[c.pk for c in customers]).order_by("pk")
-    )
+    touches = list(CareTouch.objects.filter(plan=plan, customer_id__in=[c.pk for c in customers]).order_by("pk"))
     record_events(touches, actor=actor, action="care_touched")
     summary.created = len(touches)
     summary.tasks = sum(1 for t in touches if t.status == CareTouchStatus.OPEN)
