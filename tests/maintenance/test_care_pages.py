@@ -111,3 +111,15 @@ def test_customers_providers_and_others_see_nothing_of_care(personas, client_for
     plan.refresh_from_db()
     touch.refresh_from_db()
     assert (plan.status, touch.outcome) == ("running", "")
+
+
+def test_an_engineer_with_a_visit_finds_his_care_tasks_from_his_phone(personas, client_for):
+    h.key_customers(personas.admin, 1)
+    engineer = client_for(personas.engineer)
+    assert 'id="care-tasks-link"' not in engineer.get("/field/").text
+    plan = h.running(personas.agent, method="visit", participants=[personas.engineer.pk])
+    assert 'id="care-tasks-link"' in engineer.get("/field/").text
+    touch = CareTouch.objects.get(plan=plan)
+    engineer.post(f"{BASE}tasks/{touch.pk}/outcome/", {"outcome": "lead"})
+    touch.refresh_from_db()
+    assert touch.outcome == "lead"
