@@ -4,6 +4,7 @@ the plan page with its moves and letters, "My care tasks"; the menu; and the cro
 from io import BytesIO
 
 import pytest
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from fieldservice.maintenance.models import CarePlan, CareTouch
@@ -116,9 +117,9 @@ def test_customers_providers_and_others_see_nothing_of_care(personas, client_for
 def test_an_engineer_with_a_visit_finds_his_care_tasks_from_his_phone(personas, client_for):
     h.key_customers(personas.admin, 1)
     engineer = client_for(personas.engineer)
-    assert 'id="care-tasks-link"' not in engineer.get("/field/").text
+    assert 'id="care-tasks-link"' not in engineer.get(reverse("field:today")).text
     plan = h.running(personas.agent, method="visit", participants=[personas.engineer.pk])
-    assert 'id="care-tasks-link"' in engineer.get("/field/").text
+    assert 'id="care-tasks-link"' in engineer.get(reverse("field:today")).text
     touch = CareTouch.objects.get(plan=plan)
     engineer.post(f"{BASE}tasks/{touch.pk}/outcome/", {"outcome": "lead"})
     touch.refresh_from_db()
