@@ -75,6 +75,7 @@ def test_the_plan_page_moves_the_plan_and_prints_letters(personas, client_for):
     assert plan.status == "running"
     page = agent.get(f"{BASE}{plan.pk}/")
     assert 'id="effect-touched">2<' in page.text and "letters.pdf" in page.text
+    assert 'id="care-targets">Key account<' in page.text
     pdf = agent.get(f"{BASE}{plan.pk}/letters.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 

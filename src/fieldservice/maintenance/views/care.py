@@ -20,6 +20,7 @@ from fieldservice.core.errors import DomainError
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, Listing, paginate
 from fieldservice.core.money import format_money
+from fieldservice.customers.choices import CustomerKind, CustomerTier
 from fieldservice.customers.models import Customer
 from fieldservice.maintenance.care_permissions import may_manage_care
 from fieldservice.maintenance.forms.care import (
@@ -225,6 +226,17 @@ def care_plan_edit(request, pk):
     return _write(request, plan)
 
 
+def _targets(plan: CarePlan) -> str:
+    """Whom the plan reaches, in words: the tiers and kinds by their labels, and the industry."""
+    if plan.chosen:
+        return _("%(n)s chosen customers") % {"n": plan.customers.count()}
+    tiers, kinds = dict(CustomerTier.choices), dict(CustomerKind.choices)
+    parts = [", ".join(str(tiers.get(code, code)) for code in plan.target_tiers)]
+    parts.append(", ".join(str(kinds.get(code, code)) for code in plan.target_kinds))
+    parts.append(plan.target_industry)
+    return " · ".join(part for part in parts if part) or "—"
+
+
 @login_required
 def care_plan_detail(request, pk):
     plan = _plan(request, pk)
@@ -247,6 +259,7 @@ def care_plan_detail(request, pk):
             "may_invalidate": plan.status in (CarePlanStatus.PLAN, CarePlanStatus.ACTIVE),
             "invalidate_form": CareInvalidateForm(),
             "participants": plan.participants.order_by("username"),
+            "targets": _targets(plan),
         },
     )
 
