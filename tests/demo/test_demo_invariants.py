@@ -36,6 +36,8 @@ AHEAD = {
     ("Bill", "due_on"),
     ("Quotation", "valid_until"),
     ("QuotationVersion", "valid_until"),
+    # A care touch counts the requests that follow it for some days, past today.
+    ("CareTouch", "effect_until"),
 }
 
 

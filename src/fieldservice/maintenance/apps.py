@@ -10,4 +10,17 @@ class MaintenanceConfig(AppConfig):
     verbose_name = _("Proactive service")
 
     def ready(self):
-        pass
+        self.register_care()
+
+    @staticmethod
+    def register_care():
+        """Customer care: its log's words, the periodic check that runs active plans on their start
+        date, and the link to an engineer's care tasks on his phone's today page."""
+        from fieldservice.core import panels, periodic
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.maintenance.models.care import CARE_ACTION_LABELS
+        from fieldservice.maintenance.views.care import phone_tasks_link
+
+        register_action_labels("maintenance", CARE_ACTION_LABELS)
+        periodic.register("maintenance.care_plans", "fieldservice.maintenance.tasks_care.run_due_care_plans", 3600)
+        panels.register("field.today", phone_tasks_link)

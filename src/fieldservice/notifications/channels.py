@@ -65,7 +65,9 @@ def message_id(delivery_key: str) -> str:
 
 def send_email(notification: Notification, *, delivery_key: str, language: str) -> None:
     recipient = notification.recipient
-    if not recipient.email:
+    # A contact of a customer (no user) gets the text as written, without our settings' footer.
+    address = recipient.email if recipient is not None else notification.to_email
+    if not address:
         raise RecipientError(_("The recipient has no e-mail address."))
     with translation.override(language):
         body = notification.body
@@ -73,13 +75,13 @@ def send_email(notification: Notification, *, delivery_key: str, language: str) 
             # Outside the f-string, or makemessages never sees the text.
             link_text = _("Open in fieldservice: %(url)s") % {"url": absolute_url(notification.url)}
             body = f"{body}\n\n{link_text}"
-        footer = _("You get this because of your notification settings in fieldservice.")
+        footer = _("You get this because of your notification settings in fieldservice.") if recipient else ""
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or settings.FSM_DELIVERY_DEADLINE_SECONDS
     connection = get_connection(timeout=timeout)
     message = EmailMessage(
         subject=notification.title,
-        body=f"{body}\n\n-- \n{footer}",
-        to=[recipient.email],
+        body=f"{body}\n\n-- \n{footer}" if footer else body,
+        to=[address],
         # The Message-ID is the delivery id: a copy sent again after a worker died mid-send has
         # the same one, and mail clients show it once.
         headers={"X-FSM-Delivery": delivery_key, "Message-ID": message_id(delivery_key)},
@@ -105,7 +107,7 @@ def active_sms_gateway() -> SmsGateway | None:
 
 
 def send_sms(notification: Notification, *, delivery_key: str) -> Response:
-    phone = notification.recipient.phone
+    phone = notification.recipient.phone if notification.recipient is not None else notification.to_phone
     if not phone:
         raise RecipientError(_("The recipient has no phone number."))
     gateway = active_sms_gateway()

@@ -5,9 +5,13 @@ writes rows and asks for the pumps of the new deliveries' channels after the com
 happens there (core.destinations), so a slow or failing channel never touches the business
 transaction.
 
-Two kinds of message:
+Three kinds of message:
 - producer-addressed: the payload names the people ({"event", "recipients", "context", "url"});
   used by the SLA and expiry checks;
+- contact-addressed: the payload names customers' contacts, who are no users, each with the
+  channel, the phone or address and the text already written ({"event", "contacts": [{"ref",
+  "name", "channel": "sms" | "email", "phone", "email", "subject", "body"}]}); customer care's SMS
+  and e-mails. One notification without a recipient and one delivery on that channel each;
 - workflow topics, where the recipients follow rules kept here (work_order.created,
   work_order.transitioned with verb dispatch, reject or complete; stock.below_minimum to the
   warehouse's keepers).
@@ -38,7 +42,14 @@ from fieldservice.dispatch.models import Assignment
 from fieldservice.inventory.models import Warehouse
 from fieldservice.notifications import services
 from fieldservice.notifications.choices import Channel, Event
-from fieldservice.notifications.models import Delivery, ImEndpoint, Notification, SmsGateway
+from fieldservice.notifications.models import (
+    BODY_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    Delivery,
+    ImEndpoint,
+    Notification,
+    SmsGateway,
+)
 from fieldservice.workorders.models import WorkOrder
 
 logger = logging.getLogger(__name__)
@@ -64,6 +75,9 @@ class Plan:
 def consume(message) -> None:
     if message.topic == "public.phone_code":
         _send_phone_code(message)
+        return
+    if isinstance(message.payload, dict) and "contacts" in message.payload:
+        notify_contacts(message, message.payload)
         return
     plan = plan_for(message)
     if plan is None or not plan.recipient_ids:
@@ -357,6 +371,71 @@ def notify(message, plan: Plan) -> list[int]:
     Delivery.objects.bulk_create(deliveries)
     services.request_send_after_commit({delivery.channel for delivery in deliveries})
     return [delivery.pk for delivery in deliveries]
+
+
+# --- contact-addressed ----------------------------------------------------------------------
+
+CONTACT_CHANNELS = {Channel.SMS: "phone", Channel.EMAIL: "email"}
+
+
+def _contact_text(value, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def notify_contacts(message, payload: dict) -> list[int]:
+    """Write one notification (no recipient: the contact's phone or address) and one delivery per
+    contact of the payload; a contact without the address its channel needs is skipped. Returns the
+    ids of the deliveries created now; consumed twice, nothing twice (the key names the contact)."""
+    event = payload.get("event")
+    contacts = payload.get("contacts")
+    if not isinstance(event, str) or not event or len(event) > 60 or not isinstance(contacts, list):
+        logger.warning("Contact message without a usable event or contacts: %r", payload)
+        return []
+    message_key = message.key or f"m{message.pk}"
+    now = timezone.now()
+    rows: dict[str, tuple[Notification, str]] = {}
+    for item in contacts[:MAX_RECIPIENTS]:
+        if not isinstance(item, dict):
+            continue
+        channel = item.get("channel")
+        ref = item.get("ref")
+        if channel not in CONTACT_CHANNELS or not isinstance(ref, str) or not ref:
+            continue
+        phone = _contact_text(item.get("phone"), 32).strip()
+        email = _contact_text(item.get("email"), 254).strip()
+        if not (phone if channel == Channel.SMS else email):
+            continue
+        key = f"{message_key}:{ref}"[:240]
+        title = " ".join(_contact_text(item.get("subject"), SUBJECT_MAX_LENGTH).split()) or event
+        rows[key] = (
+            Notification(
+                recipient=None,
+                to_name=_contact_text(item.get("name"), 100),
+                to_phone=phone if channel == Channel.SMS else "",
+                to_email=email if channel == Channel.EMAIL else "",
+                event=event,
+                title=title,
+                body=_contact_text(item.get("body"), BODY_MAX_LENGTH),
+                key=key,
+                created_at=now,
+            ),
+            channel,
+        )
+    existing = set(Notification.objects.filter(key__in=list(rows)).values_list("key", flat=True))
+    fresh = [(notification, channel) for key, (notification, channel) in rows.items() if key not in existing]
+    if not fresh:
+        return []
+    Notification.objects.bulk_create([notification for notification, _channel in fresh])
+    created = {n.key: n.pk for n in Notification.objects.filter(key__in=[n.key for n, _c in fresh])}
+    deliveries = [
+        Delivery(notification_id=created[notification.key], channel=channel, next_attempt_at=now)
+        for notification, channel in fresh
+    ]
+    Delivery.objects.bulk_create(deliveries)
+    services.request_send_after_commit({delivery.channel for delivery in deliveries})
+    return list(
+        Delivery.objects.filter(notification_id__in=created.values()).order_by("pk").values_list("pk", flat=True)
+    )
 
 
 def _send_phone_code(message) -> None:

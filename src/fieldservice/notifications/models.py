@@ -11,14 +11,22 @@ BODY_MAX_LENGTH = 4000
 
 class Notification(models.Model):
     """One message for one person, rendered in their language when the outbox message was
-    consumed. The bell and the list show it once its in-app delivery ran (`delivered_at`)."""
+    consumed. The bell and the list show it once its in-app delivery ran (`delivered_at`).
+
+    A message to a customer's contact, who is no user (customer care's SMS and e-mails), has no
+    recipient: it names the contact and the phone or address it goes to, and has no in-app delivery."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recipient"),
         on_delete=models.CASCADE,
         related_name="notifications",
+        null=True,
+        blank=True,
     )
+    to_name = models.CharField(_("to"), max_length=100, blank=True)
+    to_phone = models.CharField(_("phone"), max_length=32, blank=True)
+    to_email = models.EmailField(_("e-mail"), blank=True)
     event = models.CharField(_("event"), max_length=60)
     title = models.CharField(_("title"), max_length=SUBJECT_MAX_LENGTH)
     body = models.TextField(_("text"), blank=True)
@@ -41,9 +49,22 @@ class Notification(models.Model):
             ),
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False) | ~models.Q(to_phone="") | ~models.Q(to_email=""),
+                name="notification_has_addressee",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def addressee(self) -> str:
+        """Who it is for: the user, or the contact with the phone or address it goes to."""
+        if self.recipient_id:
+            return str(self.recipient)
+        return " ".join(part for part in (self.to_name, self.to_phone or self.to_email) if part)
 
 
 class Delivery(models.Model):

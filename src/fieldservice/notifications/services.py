@@ -8,17 +8,16 @@ with a plain dict, so an administrator's text can format values but reach nothin
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from uuid import uuid4
 
 from django.conf import settings
 from django.db import transaction
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
-from fieldservice.core import destinations
+from fieldservice.core import destinations, text_templates
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import DELETED, record_created, record_event, record_updated, snapshot
 from fieldservice.core.http import DeliveryError, check_outgoing_url
@@ -46,7 +45,8 @@ from fieldservice.notifications.permissions import may_manage_notifications
 
 logger = logging.getLogger(__name__)
 
-ENGINE = Engine(dirs=[], app_dirs=False, loaders=[], libraries={}, autoescape=False, debug=False)
+# The one engine of texts people write (core.text_templates), shared with customer care.
+ENGINE = text_templates.ENGINE
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 ENDPOINT_FIELDS = ["name", "kind", "url", "is_active"]
 GATEWAY_FIELDS = ["name", "url", "is_active"]
@@ -70,14 +70,8 @@ def _context(event: str, values: dict) -> Context:
     return Context({**plain, "event": event, "values": sorted(plain.items())}, autoescape=False)
 
 
-@lru_cache(maxsize=512)
-def _compiled(source: str):
-    # Compiling is most of a render's cost; a compiled template renders any context.
-    return ENGINE.from_string(source)
-
-
 def render_text(source: str, event: str, values: dict) -> str:
-    return _compiled(source).render(_context(event, values)).strip()
+    return text_templates.compiled(source).render(_context(event, values)).strip()
 
 
 def template_source(event: str, language: str) -> dict[str, str]:
@@ -113,15 +107,7 @@ def render_notification(event: str, language: str, values: dict) -> tuple[str, s
 
 
 def _check_template(source: str, field: str, event: str) -> str:
-    try:
-        render_text(source, event, SAMPLE_CONTEXT.get(event, {}))
-    except TemplateSyntaxError as error:
-        raise field_error(field, _("Template error: %(error)s") % {"error": error}, "template_syntax") from None
-    except Exception as error:
-        raise field_error(
-            field, _("The template fails with the sample values: %(error)s") % {"error": error}, "template_render"
-        ) from None
-    return source
+    return text_templates.check(source, field, lambda text: render_text(text, event, SAMPLE_CONTEXT.get(event, {})))
 
 
 def _check_template_fields(event: str, language: str, subject: str, body: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -62,7 +63,7 @@ def send_claimed(delivery: Delivery) -> Attempt:
     if delivery.channel == Channel.IN_APP:
         return _deliver_in_app(delivery)
     notification = delivery.notification
-    if not notification.recipient.is_active:
+    if notification.recipient is not None and not notification.recipient.is_active:
         _held(delivery).update(
             status=DeliveryStatus.FAILED, lease_until=None, last_error=_("The recipient's account is deactivated.")
         )
@@ -94,7 +95,8 @@ def _deliver_in_app(delivery: Delivery) -> Attempt:
 
 def _send(delivery: Delivery, notification: Notification) -> None:
     if delivery.channel == Channel.EMAIL:
-        channels.send_email(notification, delivery_key=delivery.key, language=language_of(notification.recipient))
+        language = language_of(notification.recipient) if notification.recipient else settings.LANGUAGE_CODE
+        channels.send_email(notification, delivery_key=delivery.key, language=language)
     elif delivery.channel == Channel.SMS:
         channels.send_sms(notification, delivery_key=delivery.key)
     elif delivery.channel == Channel.IM:

@@ -50,7 +50,7 @@ NOTIFICATIONS = Listing(
 DELIVERIES = Listing(
     columns=[
         Column(gettext_lazy("Created"), lambda d: d.notification.created_at, date="SHORT_DATETIME_FORMAT"),
-        Column(gettext_lazy("Recipient"), lambda d: d.notification.recipient),
+        Column(gettext_lazy("Recipient"), lambda d: d.notification.addressee),
         Column(
             gettext_lazy("Notification"),
             cell='{{ row.notification.title|truncatechars:80 }}<br><small class="muted">'

@@ -68,7 +68,10 @@ NAVIGATION = [
     ),
     (
         pgettext_lazy("menu group", "Proactive service"),
-        [],
+        [
+            (_("Customer care"), "maintenance:care_plans", Capability.MANAGE_CARE),
+            (_("My care tasks"), "maintenance:care_tasks", Capability.MANAGE_CARE),
+        ],
     ),
     (
         pgettext_lazy("menu group", "Money"),

@@ -1,1 +1,11 @@
 """Models of proactive service, one module per topic."""
+
+from fieldservice.maintenance.models.care import (  # noqa: F401
+    CareMethod,
+    CareOccasion,
+    CareOutcome,
+    CarePlan,
+    CarePlanStatus,
+    CareTouch,
+    CareTouchStatus,
+)
