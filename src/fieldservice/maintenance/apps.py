@@ -10,4 +10,20 @@ class MaintenanceConfig(AppConfig):
     verbose_name = _("Proactive service")
 
     def ready(self):
-        pass
+        self.register_campaigns()
+
+    @staticmethod
+    def register_campaigns():
+        """Campaigns: a machine is done when its order is completed or closed (in the lifecycle's
+        transaction, set-based); the words of their log; the button that starts one from a
+        knowledge article."""
+        from fieldservice.core import panels
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.maintenance.models.campaigns import CAMPAIGN_ACTION_LABELS
+        from fieldservice.maintenance.services.campaigns import follow_orders
+        from fieldservice.maintenance.views.campaigns import knowledge_article_panel
+        from fieldservice.workorders import hooks
+
+        hooks.on_moved(follow_orders)
+        register_action_labels("maintenance", CAMPAIGN_ACTION_LABELS)
+        panels.register("knowledge.article", knowledge_article_panel)
