@@ -92,7 +92,7 @@ def test_selection_by_list_of_serials(p):
 def test_serials_from_a_csv_upload(p):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = SimpleUploadedFile("list.csv", "Serial number\nIM200-0001\nIM200-0010\n".encode())
+    upload = SimpleUploadedFile("list.csv", b"Serial number\nIM200-0001\nIM200-0010\n")
     assert services.serials_from_upload(upload) == "IM200-0001\nIM200-0010"
 
 
