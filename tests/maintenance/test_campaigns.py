@@ -354,3 +354,20 @@ def test_start_campaign_from_refuses_bad_input(p):
     with pytest.raises(PermissionDenied):
         services.start_campaign_from("quality_alert", 1, actor=p.agent, equipment_ids=[p.machines["a1"].pk], title="x")
     assert not Campaign.objects.exists()
+
+
+def test_start_campaign_from_a_knowledge_article_needs_the_article(p):
+    from fieldservice.knowledge.models import Article
+
+    article = Article.objects.create(title="Hose cracks", product_model=p.im200, status="published")
+    campaign = services.start_campaign_from(
+        "knowledge", article.pk, actor=p.director, equipment_ids=[], product_models=[p.im200.pk], title="Hoses"
+    )
+    assert (campaign.source_kind, campaign.source_id) == ("knowledge", article.pk)
+    assert list(campaign.product_models.all()) == [p.im200]
+    with pytest.raises(ValidationError) as error:
+        services.start_campaign_from(
+            "knowledge", article.pk + 1000, actor=p.director, equipment_ids=[p.machines["a1"].pk], title="x"
+        )
+    assert error_fields(error.value) == {"source_id"}
+    assert Campaign.objects.count() == 1

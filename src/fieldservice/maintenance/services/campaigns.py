@@ -50,6 +50,7 @@ from fieldservice.customers.models import Customer
 from fieldservice.field.models import JobStep, JobTemplate, JobTemplateStep
 from fieldservice.inventory.models import Part
 from fieldservice.inventory.services import quantity_of
+from fieldservice.knowledge.models import Article
 from fieldservice.maintenance.models.campaigns import (
     CAMPAIGN_TRANSITIONS,
     PARTS_ACTIONS,
@@ -491,13 +492,27 @@ def _split(fields: dict) -> tuple[dict, dict]:
     return fields, criteria
 
 
+def _check_source(kind, source_id) -> tuple[str, int | None]:
+    """Where a campaign started: by hand, a knowledge article (which must exist) or a quality
+    alert (analytics' id, kept as given)."""
+    kind = kind or CampaignSource.MANUAL
+    if kind not in CampaignSource.values:
+        raise field_error("source_kind", _("Select a valid choice."), "invalid_choice")
+    if kind == CampaignSource.MANUAL:
+        return kind, None
+    if not isinstance(source_id, int) or isinstance(source_id, bool) or source_id <= 0:
+        raise field_error("source_id", _("Give the id of the source."), "invalid")
+    if kind == CampaignSource.KNOWLEDGE and not Article.objects.filter(pk=source_id).exists():
+        raise field_error("source_id", _("No knowledge article has this id."), "does_not_exist")
+    return kind, source_id
+
+
 @transaction.atomic
 def create_campaign(*, actor: User, parts=None, **fields) -> Campaign:
     """A draft campaign: its fields (title, reason, action, job_template, owner, service_type,
     priority, starts_on, ends_on), its selection (CRITERIA) and its parts list."""
     require(may_manage_campaigns(actor))
-    source_kind = fields.pop("source_kind", CampaignSource.MANUAL) or CampaignSource.MANUAL
-    source_id = fields.pop("source_id", None)
+    source_kind, source_id = _check_source(fields.pop("source_kind", ""), fields.pop("source_id", None))
     fields, criteria = _split(dict(fields))
     unknown = set(fields) - {
         "title",
@@ -933,8 +948,6 @@ def start_campaign_from(
     kind = SOURCE_KINDS.get(source_kind)
     if kind is None:
         raise field_error("source_kind", _("Select a valid choice."), "invalid_choice")
-    if not isinstance(source_id, int) or isinstance(source_id, bool) or source_id <= 0:
-        raise field_error("source_id", _("Give the id of the source."), "invalid")
     if not equipment_ids and not fields.get("serials") and not product_models:
         raise field_error("machines", _("Name the machines the campaign is about."), "no_machines")
     return create_campaign(
