@@ -105,3 +105,15 @@ def test_start_from_a_knowledge_article(p, client_for):
     assert f'value="{p.im200.pk}" selected' in form
     # An agent reads the article but runs no campaigns: no button.
     assert "/maintenance/campaigns/new/" not in client_for(p.agent).get(f"/knowledge/{article.pk}/").content.decode()
+
+
+def test_the_machines_qr_page_shows_an_open_recall(p, client):
+    campaign = launched(p)
+    machine = p.machines["a1"]
+    page = client.get(f"/e/{machine.public_token}/").content.decode()
+    assert "Hose recall" in page and campaign.number in page
+    target = campaign.targets.get(equipment=machine)
+    services.mark_target(target, actor=p.director, status="refused", note="Declined")
+    assert "Hose recall" not in client.get(f"/e/{machine.public_token}/").content.decode()
+    # A machine outside the campaign shows nothing of it.
+    assert "Hose recall" not in client.get(f"/e/{p.machines['odd'].public_token}/").content.decode()

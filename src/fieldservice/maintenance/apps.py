@@ -21,9 +21,10 @@ class MaintenanceConfig(AppConfig):
         from fieldservice.core.events import register_action_labels
         from fieldservice.maintenance.models.campaigns import CAMPAIGN_ACTION_LABELS
         from fieldservice.maintenance.services.campaigns import follow_orders
-        from fieldservice.maintenance.views.campaigns import knowledge_article_panel
+        from fieldservice.maintenance.views.campaigns import knowledge_article_panel, public_equipment_panel
         from fieldservice.workorders import hooks
 
         hooks.on_moved(follow_orders)
         register_action_labels("maintenance", CAMPAIGN_ACTION_LABELS)
         panels.register("knowledge.article", knowledge_article_panel)
+        panels.register("assets.public_equipment", public_equipment_panel)

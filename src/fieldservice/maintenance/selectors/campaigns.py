@@ -163,3 +163,14 @@ def progress_of(targets: QuerySet[CampaignTarget], *, no_area_label: str = "") -
         key=lambda p: (p.area_id is None, p.label),
     )
     return Progress(label="", area_id=None, **overall), areas
+
+
+def open_notices_of(equipment) -> list[CampaignTarget]:
+    """A machine's targets in launched campaigns that are not done: its public notices."""
+    return list(
+        CampaignTarget.objects.filter(
+            equipment=equipment, campaign__status=CampaignStatus.LAUNCHED, status=TargetStatus.PENDING
+        )
+        .select_related("campaign")
+        .order_by("-campaign__launched_at")[:5]
+    )

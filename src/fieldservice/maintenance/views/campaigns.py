@@ -456,6 +456,15 @@ def knowledge_article_panel(request, article) -> str:
     )
 
 
+def public_equipment_panel(request, equipment) -> str:
+    """On the machine's QR page: the launched campaigns about it whose work is not done yet (the
+    campaign's title, action and reason only: the page is public)."""
+    notices = selectors.open_notices_of(equipment)
+    if not notices:
+        return ""
+    return render_to_string("maintenance/_public_campaign_notices.html", {"notices": notices}, request=request)
+
+
 urlpatterns = [
     path("campaigns/", campaign_list, name="campaign_list"),
     path("campaigns/new/", campaign_create, name="campaign_create"),
