@@ -371,3 +371,24 @@ def test_start_campaign_from_a_knowledge_article_needs_the_article(p):
         )
     assert error_fields(error.value) == {"source_id"}
     assert Campaign.objects.count() == 1
+
+
+def test_the_hook_marks_many_orders_at_once_and_ignores_other_moves(p, django_assert_max_num_queries):
+    from django.utils import timezone
+
+    from fieldservice.workorders.hooks import Move
+
+    campaign = recall(p, lot_to="2024-B11")
+    services.launch_campaign(campaign, actor=p.admin)
+    targets = list(campaign.targets.order_by("pk"))
+    now = timezone.now()
+
+    def move(target, to):
+        return Move(target.work_order_id, "x", "on_site", to, None, "", now)
+
+    with django_assert_max_num_queries(1):
+        services.follow_orders(
+            [move(targets[0], "completed"), move(targets[1], "closed"), move(targets[2], "cancelled")]
+        )
+    statuses = dict(CampaignTarget.objects.values_list("pk", "status"))
+    assert [statuses[t.pk] for t in targets] == ["done", "done", "pending", "pending", "pending"]

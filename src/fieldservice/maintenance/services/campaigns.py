@@ -42,6 +42,7 @@ from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.demand import sites_in
 from fieldservice.assets.models import Equipment, ProductModel
 from fieldservice.core.choices import Priority, ServiceType
+from fieldservice.core.db import any_of
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_created, record_event, record_updated, snapshot
 from fieldservice.core.outbox import emit
@@ -853,7 +854,7 @@ def follow_orders(moves: list[Move]) -> None:
     done = [move.order_id for move in moves if move.target in DONE_ORDER_STATUSES]
     if not done:
         return
-    CampaignTarget.objects.filter(work_order_id__in=done).exclude(status=TargetStatus.DONE).update(
+    CampaignTarget.objects.filter(work_order_id__in=any_of(done)).exclude(status=TargetStatus.DONE).update(
         status=TargetStatus.DONE, done_at=timezone.now()
     )
 
