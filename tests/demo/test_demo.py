@@ -167,14 +167,15 @@ def test_a_few_engineers_are_off_or_on_leave(db):
 def test_the_history_walks_orders_through_the_real_lifecycle(demo):
     from fieldservice.workorders.models import ServiceRequest, WorkOrder
 
-    orders = WorkOrder.objects.all()
+    # The recall campaign's orders (channel "proactive") come on top of the history.
+    history = WorkOrder.objects.exclude(request__channel="proactive")
     # The history's twelve, and the money walk-through's open chargeable repair when the history
     # left none (reported just now, still new).
-    assert orders.count() in (12, 13)
-    if orders.count() == 13:
-        extra = orders.order_by("-pk").first()
+    assert history.count() in (12, 13)
+    if history.count() == 13:
+        extra = history.order_by("-pk").first()
         assert (extra.status, extra.service_type, extra.entitlement) == ("new", "repair", "chargeable")
-    for order in orders:
+    for order in WorkOrder.objects.all():
         log = list(order.events.order_by("at", "pk"))
         assert log[0].action == "created"
         # Each move starts where the previous one ended, in time order.

@@ -124,3 +124,18 @@ def test_the_ningbo_boundary_holds_exactly_the_ningbo_sites(recent_demo, db):
     assert ningbo.polygon
     for site in Site.objects.all():
         assert site_in_area(site, ningbo) == (site.city == "宁波市"), (site.city, site.district)
+
+
+def test_the_recall_campaign_covers_a_lot_range_and_is_about_half_done(recent_demo, db):
+    from fieldservice.maintenance.models import Campaign
+    from fieldservice.maintenance.models.campaigns import CampaignStatus, TargetStatus
+
+    campaign = Campaign.objects.get(action="recall")
+    assert campaign.status == CampaignStatus.LAUNCHED
+    targets = list(campaign.targets.select_related("equipment", "work_order"))
+    assert targets and all(campaign.lot_from <= t.equipment.lot_number <= campaign.lot_to for t in targets)
+    assert all(t.work_order_id for t in targets)
+    statuses = [t.status for t in targets]
+    assert statuses.count(TargetStatus.DONE) == len(targets) // 2
+    assert TargetStatus.REFUSED in statuses and TargetStatus.UNREACHABLE in statuses
+    assert all(t.work_order.status in ("completed", "closed") for t in targets if t.status == TargetStatus.DONE)

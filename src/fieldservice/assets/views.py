@@ -27,6 +27,7 @@ from fieldservice.assets.forms import (
 )
 from fieldservice.assets.models import Equipment
 from fieldservice.assets.permissions import may_change_assets, may_change_models
+from fieldservice.core import panels
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, Listing
@@ -477,6 +478,8 @@ def public_equipment(request, token):
             "product_model": equipment.product_model,
             "company_name": settings.FSM_COMPANY_NAME or (company.name if company else _("Customer service")),
             "service_phone": company.phone if company else "",
+            # Notices of the apps above (a recall of this machine), public like the page.
+            "panels": panels.render("assets.public_equipment", request, equipment),
         },
     )
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fieldservice.accounts.permissions import Capability, can
+from fieldservice.core import panels
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, Listing
@@ -96,7 +97,11 @@ def article_detail(request, pk):
     return render(
         request,
         "knowledge/article_detail.html",
-        {"article": article, "may_manage": may_manage_knowledge(request.user)},
+        {
+            "article": article,
+            "may_manage": may_manage_knowledge(request.user),
+            "panels": panels.render("knowledge.article", request, article),
+        },
     )
 
 

@@ -11,6 +11,7 @@ class MaintenanceConfig(AppConfig):
 
     def ready(self):
         self.register_care()
+        self.register_campaigns()
 
     @staticmethod
     def register_care():
@@ -24,3 +25,20 @@ class MaintenanceConfig(AppConfig):
         register_action_labels("maintenance", CARE_ACTION_LABELS)
         periodic.register("maintenance.care_plans", "fieldservice.maintenance.tasks_care.run_due_care_plans", 3600)
         panels.register("field.today", phone_tasks_link)
+
+    @staticmethod
+    def register_campaigns():
+        """Campaigns: a machine is done when its order is completed or closed (in the lifecycle's
+        transaction, set-based); the words of their log; the button that starts one from a
+        knowledge article."""
+        from fieldservice.core import panels
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.maintenance.models.campaigns import CAMPAIGN_ACTION_LABELS
+        from fieldservice.maintenance.services.campaigns import follow_orders
+        from fieldservice.maintenance.views.campaigns import knowledge_article_panel, public_equipment_panel
+        from fieldservice.workorders import hooks
+
+        hooks.on_moved(follow_orders)
+        register_action_labels("maintenance", CAMPAIGN_ACTION_LABELS)
+        panels.register("knowledge.article", knowledge_article_panel)
+        panels.register("assets.public_equipment", public_equipment_panel)

@@ -41,6 +41,7 @@ class Event(models.TextChoices):
     DESTINATION_OPENED = "destination.opened", _("Deliveries to a destination are paused")
     DESTINATION_RECOVERED = "destination.recovered", _("Deliveries to a destination work again")
     STOCK_BELOW_MINIMUM = "stock.below_minimum", _("A part fell below its minimum stock")
+    CAMPAIGN_NOTICE = "maintenance.campaign_notice", _("Service campaign about your machines")
 
 
 # Without a preference row: in the app and by e-mail yes, SMS and IM no.

@@ -163,6 +163,22 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "最低库存为 {{ minimum }}。\n请打开备件计划申请补货。",
         },
     },
+    # A campaign or recall about the customer's machines (maintenance.services.campaigns). The
+    # Chinese wording is a first draft for the lead to check.
+    "maintenance.campaign_notice": {
+        "en": {
+            "subject": "Service notice {{ number }}: {{ title }}",
+            "body": "Dear {{ customer }},\n{{ action }}: {{ title }}\n{{ reason }}\n"
+            "Your machines concerned ({{ machines }}): {{ serials }}\n"
+            "We will contact you to arrange the work.",
+        },
+        "zh-hans": {
+            "subject": "服务通知 {{ number }}：{{ title }}",
+            "body": "尊敬的 {{ customer }}：\n{{ action }}：{{ title }}\n{{ reason }}\n"
+            "涉及您的设备（{{ machines }} 台）：{{ serials }}\n"
+            "我们将与您联系安排服务。",
+        },
+    },
 }
 
 # For an event nobody wrote a text for (a producer's new event).
@@ -242,6 +258,15 @@ SAMPLE_CONTEXT: dict[str, dict] = {
     },
     "destination.opened": {"destination": "Webhook “ERP”", "error": "HTTP 500: Internal Server Error"},
     "destination.recovered": {"destination": "Webhook “ERP”", "error": ""},
+    "maintenance.campaign_notice": {
+        "number": "CP000012",
+        "title": "Hydraulic hose replacement",
+        "action": "Recall",
+        "reason": "Hoses of lot 2024-B03 may crack under heat.",
+        "customer": "宁波精密机械有限公司",
+        "machines": 2,
+        "serials": "IM200 IM200-240012, IM200 IM200-240015",
+    },
     "stock.below_minimum": {
         "warehouse": "Ningbo service centre",
         "part_number": "P-10023",

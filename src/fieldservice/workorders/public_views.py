@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from fieldservice.accounts.selectors import own_company
 from fieldservice.assets.selectors import equipment_by_public_token
+from fieldservice.core import panels
 from fieldservice.core.clients import client_address
 from fieldservice.core.errors import DomainError
 from fieldservice.core.forms import add_service_errors
@@ -140,7 +141,12 @@ def report(request, token):
                 )
     elif not equipment.is_registered:
         status = 409
-    return render(request, "assets/public_equipment.html", {**_page_context(equipment), "form": form}, status=status)
+    context = {
+        **_page_context(equipment),
+        "form": form,
+        "panels": panels.render("assets.public_equipment", request, equipment),
+    }
+    return render(request, "assets/public_equipment.html", context, status=status)
 
 
 def reported(request, token, follow_token):

@@ -1,5 +1,6 @@
 """Models of proactive service, one module per topic."""
 
+from fieldservice.maintenance.models.campaigns import Campaign, CampaignPart, CampaignTarget  # noqa: F401
 from fieldservice.maintenance.models.care import (  # noqa: F401
     CareMethod,
     CareOccasion,

@@ -37,7 +37,9 @@ from fieldservice.inventory import services as inventory
 from fieldservice.inventory.choices import Unit, WarehouseKind
 from fieldservice.inventory.demo import StockHistory
 from fieldservice.inventory.models import StockMove, Warehouse
+from fieldservice.maintenance import demo_campaigns
 from fieldservice.maintenance import demo_care as care_demo
+from fieldservice.maintenance.models import CampaignTarget
 from fieldservice.pool import demo as pool_demo
 from fieldservice.pool.models import PoolOffer
 from fieldservice.scheduling import demo as scheduling_demo
@@ -500,6 +502,14 @@ class DemoBuilder:
             scheduling_demo.seed(rng=self.rng, now=timezone.now())
             pool_demo.seed(rng=self.rng, now=timezone.now())
             self.billing.open_repair()
+            self.step("  a recall campaign, half done")
+            demo_campaigns.seed_recall(
+                rng=random.Random(self.rng.getrandbits(32)),
+                admin=self.admin,
+                director=User.objects.get(username="director"),
+                dispatcher=User.objects.get(username="dispatcher"),
+                agent=User.objects.get(username="agent"),
+            )
         return [
             ("engineers", len(self.engineers) + len(self.provider_engineers)),
             ("parts", len(self.parts)),
@@ -517,6 +527,7 @@ class DemoBuilder:
             ("pool offers", PoolOffer.objects.count()),
             *billing_demo.counts(),
             *care_demo.counts(),
+            ("campaign machines", CampaignTarget.objects.count()),
         ]
 
     def history(self) -> dict:
