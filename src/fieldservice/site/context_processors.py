@@ -68,7 +68,9 @@ NAVIGATION = [
     ),
     (
         pgettext_lazy("menu group", "Proactive service"),
-        [],
+        [
+            (_("Inspections"), "maintenance:inspection_list", Capability.VIEW_MAINTENANCE),
+        ],
     ),
     (
         pgettext_lazy("menu group", "Money"),

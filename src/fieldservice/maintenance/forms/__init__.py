@@ -1,0 +1,1 @@
+"""Forms of proactive service, one module per topic."""
