@@ -138,7 +138,7 @@ def inspection_create(request):
     machines = list(site.equipment.select_related("product_model").order_by("serial_number"))
     registered = [m for m in machines if m.is_registered]
     orders, requests = selectors.open_issues_of(registered)
-    engineers = User.objects.filter(is_active=True, roles__code=Role.ENGINEER).order_by("username").distinct()
+    engineers = User.objects.filter(is_active=True, roles__role=Role.ENGINEER).order_by("username").distinct()
     form = InspectionForm(
         request.POST or None,
         templates=selectors.inspection_templates(),
