@@ -37,6 +37,7 @@ from fieldservice.inventory import services as inventory
 from fieldservice.inventory.choices import Unit, WarehouseKind
 from fieldservice.inventory.demo import StockHistory
 from fieldservice.inventory.models import StockMove, Warehouse
+from fieldservice.maintenance import demo_inspections
 from fieldservice.pool import demo as pool_demo
 from fieldservice.pool.models import PoolOffer
 from fieldservice.scheduling import demo as scheduling_demo
@@ -375,6 +376,9 @@ class Command(BaseCommand):
         found = billing_demo.walkthrough()
         if found:
             self.stdout.write("\nMoney walk-through: " + "; ".join(found) + ".")
+        found = demo_inspections.walkthrough()
+        if found:
+            self.stdout.write("\nInspections: " + "; ".join(found) + ".")
 
     def _print_logins(self):
         users = {user.username: user for user in User.objects.filter(username__in=LOGIN_ORDER)}
@@ -493,6 +497,12 @@ class DemoBuilder:
             scheduling_demo.seed(rng=self.rng, now=timezone.now())
             pool_demo.seed(rng=self.rng, now=timezone.now())
             self.billing.open_repair()
+            self.step("  inspections: one in progress, one closed with its report")
+            demo_inspections.seed(
+                rng=random.Random(self.rng.getrandbits(32)),
+                dispatcher=User.objects.get(username="dispatcher"),
+                engineer=User.objects.get(username="engineer"),
+            )
         return [
             ("engineers", len(self.engineers) + len(self.provider_engineers)),
             ("parts", len(self.parts)),
@@ -509,6 +519,7 @@ class DemoBuilder:
             ("planned visits", Visit.objects.count()),
             ("pool offers", PoolOffer.objects.count()),
             *billing_demo.counts(),
+            *demo_inspections.counts(),
         ]
 
     def history(self) -> dict:
