@@ -332,3 +332,26 @@ def test_a_certificate_template_numbers_a_certificate_per_machine(world):
     numbers = [m.certificate_number for m in inspection.machines.all()]
     assert numbers == [f"{inspection.number}-01", f"{inspection.number}-02"]
     assert all(m.certificate_valid_until for m in inspection.machines.all())
+
+
+def test_moves_tell_the_customer_and_the_owner_through_the_outbox(world):
+    from fieldservice.core.models import OutboxMessage
+
+    p = world.p
+    inspection = start(world)
+    services.send_inspection(inspection, actor=p.dispatcher)
+    sent = OutboxMessage.objects.get(topic="inspection.send").payload
+    assert sent["recipients"] == [p.customer_user_a.pk]
+    assert sent["url"] == f"/r/i/{inspection.follow_token}/"
+    services.approve_inspection(inspection, follow_token=inspection.follow_token, name="W")
+    told = OutboxMessage.objects.get(topic="inspection.approve").payload
+    assert set(told["recipients"]) == {p.dispatcher.pk, world.engineer.pk}
+
+
+def test_cancelling_takes_the_orders_not_yet_worked_on_with_it(world):
+    from fieldservice.workorders.choices import WorkOrderStatus
+
+    inspection = approved(world)
+    services.cancel_inspection(inspection, actor=world.p.dispatcher, reason="Plant closed")
+    statuses = set(WorkOrder.objects.filter(inspection_machine__inspection=inspection).values_list("status", flat=True))
+    assert statuses == {WorkOrderStatus.CANCELLED}

@@ -21,10 +21,12 @@ import datetime as dt
 import hmac
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,6 +37,7 @@ from fieldservice.assets.services import add_months
 from fieldservice.core.choices import ServiceType
 from fieldservice.core.errors import DomainError, field_error, require
 from fieldservice.core.events import record_event
+from fieldservice.core.outbox import emit
 from fieldservice.core.uploads import check_image
 from fieldservice.core.validation import check_date
 from fieldservice.customers.models import Customer, Site
@@ -56,12 +59,15 @@ from fieldservice.maintenance.selectors.inspections import (
     may_work_on_inspection,
     open_issues_of,
 )
-from fieldservice.workorders.choices import AttachmentKind, Channel
+from fieldservice.workorders.choices import AttachmentKind, Channel, WorkOrderStatus
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.permissions import may_manage_orders
 from fieldservice.workorders.services.intake import PHOTO_LIMIT, attach_file, create_work_order, file_request
+from fieldservice.workorders.services.lifecycle import cancel_work_order
 
 S = InspectionStatus
+# Orders an inspection's cancellation takes with it: not yet worked on site.
+CANCELLABLE_ORDERS = frozenset({WorkOrderStatus.NEW, WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED})
 MAX_MACHINES = 200
 
 # verb: (the states it may leave, the state it reaches)
@@ -359,6 +365,54 @@ def _move(current: Inspection, verb: str, *, actor, fields: Iterable[str] = (), 
     )
     for line in current.machines.select_related("equipment"):
         record_event(line.equipment, actor=actor, action=f"inspection_{verb}", related=current, note=current.number)
+    _notify(current, verb, actor)
+
+
+# Who hears of which move, through the outbox (producer-addressed: the notifications consumer
+# delivers it to the people named): the customer of what awaits him, the owner of his answers.
+TO_CUSTOMER = frozenset({"send", "send_report"})
+TO_OWNER = frozenset({"approve", "decline", "confirm", "report_comment", "change_decided"})
+
+
+def _notify(inspection: Inspection, verb: str, actor) -> None:
+    if verb in TO_CUSTOMER:
+        recipients = (
+            list(
+                User.objects.filter(is_active=True, organisation_id=inspection.customer.organisation_id).values_list(
+                    "pk", flat=True
+                )
+            )
+            if inspection.customer.organisation_id
+            else []
+        )
+        url = reverse("portal:inspection", args=[inspection.follow_token])
+    elif verb in TO_OWNER:
+        recipients = [inspection.owner_id]
+        if verb == "approve":
+            recipients += list(inspection.engineers.values_list("pk", flat=True))
+        url = reverse("maintenance:inspection_detail", args=[inspection.pk])
+    else:
+        return
+    if not recipients:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "number": inspection.number,
+            "title": inspection.title[:300],
+            "customer": str(inspection.customer)[:300],
+            "status": str(inspection.get_status_display()),
+        }
+    emit(
+        f"inspection.{verb}",
+        {
+            "event": f"inspection.{verb}",
+            "recipients": recipients,
+            "context": context,
+            "url": url,
+            "inspection": inspection.pk,
+            "actor": getattr(actor, "pk", None),
+        },
+    )
 
 
 def _check_customer(inspection: Inspection, actor, follow_token: str) -> None:
@@ -565,6 +619,7 @@ def comment_on_report(
         related=current.customer,
         note=name,
     )
+    _notify(current, "report_comment", actor)
     inspection.refresh_from_db()
     return current
 
@@ -611,11 +666,22 @@ def cancel_inspection(inspection: Inspection, *, actor: User, reason: str) -> In
     check_move(current, "cancel")
     reason = _text(reason, "reason", 500, required=True)
     current.cancel_reason = reason
+    _cancel_orders(current, actor, reason)
     _move(
         current, "cancel", actor=actor, fields=["cancel_reason"], changes={"cancel_reason": [None, reason]}, note=reason
     )
     inspection.refresh_from_db()
     return current
+
+
+def _cancel_orders(inspection: Inspection, actor: User, reason: str) -> None:
+    """The machines' orders not yet done go with the inspection (through the lifecycle)."""
+    opener = actor if may_manage_orders(actor) else inspection.owner
+    open_orders = WorkOrder.objects.filter(
+        inspection_machine__inspection=inspection, status__in=CANCELLABLE_ORDERS
+    ).order_by("pk")
+    for order in open_orders:
+        cancel_work_order(order, actor=opener, reason=reason)
 
 
 # Findings -----------------------------------------------------------------------------------------------
@@ -760,6 +826,7 @@ def decide_change(
     record_event(
         current.machine.equipment, actor=actor, action="inspection_change_decided", changes=changes, related=inspection
     )
+    _notify(inspection, "change_decided", actor)
     finding.refresh_from_db()
     return current
 
