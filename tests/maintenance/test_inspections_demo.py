@@ -2,6 +2,7 @@
 
 import random
 
+from fieldservice.accounts.models import ServiceArea
 from fieldservice.maintenance import demo_inspections
 from fieldservice.maintenance.models import Finding
 from fieldservice.maintenance.models.inspections import ChangeDecision, InspectionStatus
@@ -11,6 +12,9 @@ from tests import factories
 
 def test_the_demo_leaves_one_inspection_in_progress_and_one_closed(world):
     p = world.p
+    # The engineer's service area covers the test sites (their coordinates are in Ningbo).
+    ningbo = ServiceArea.objects.create(name="Ningbo", polygon=[[121, 29], [122, 29], [122, 30], [121, 30]])
+    world.engineer.engineer_profile.areas.add(ningbo)
     # A second site with two machines.
     site = factories.site(p.customer_z, actor=p.admin)
     for _ in range(2):
@@ -32,3 +36,4 @@ def test_the_demo_leaves_one_inspection_in_progress_and_one_closed(world):
     assert checked[:2] == [True, True] and not all(checked[2:] or [False])
     assert [n for n, _ in demo_inspections.counts()] == ["inspections"]
     assert len(demo_inspections.walkthrough()) == 2
+    assert list(running.engineers.all()) == [world.engineer]

@@ -20,6 +20,7 @@ from fieldservice.field.models import JobStep, JobTemplate, JobTemplateStep
 from fieldservice.maintenance.models import Inspection
 from fieldservice.maintenance.models.inspections import InspectionStatus
 from fieldservice.maintenance.services import inspections as services
+from fieldservice.planning.inputs import site_in_area
 
 TEMPLATE_NAME = "注塑机年度健康检查"
 STEPS = [
@@ -64,27 +65,45 @@ def _answer(order, rng: random.Random, engineer: User) -> None:
         step.save()
 
 
-def _sites(count: int) -> list[Site]:
-    """Sites with at least two registered machines."""
-    return list(
+def _covers(engineer: User, site: Site) -> bool:
+    profile = getattr(engineer, "engineer_profile", None)
+    return profile is not None and any(site_in_area(site, area) for area in profile.areas.all())
+
+
+def _pairs(count: int, preferred: User | None) -> list[tuple[Site, User | None]]:
+    """Sites with at least two registered machines, each with an engineer of ours whose service
+    areas cover it (the demo's engineer login when he does, so he sees them on his phone)."""
+    engineers = list(
+        User.objects.filter(is_active=True, roles__role=Role.ENGINEER, organisation__kind=OrganisationKind.OWN)
+        .exclude(engineer_profile__availability=Availability.ON_LEAVE)
+        .select_related("engineer_profile")
+        .order_by("pk")
+        .distinct()
+    )
+    if preferred is not None and preferred in engineers:
+        engineers.remove(preferred)
+        engineers.insert(0, preferred)
+    candidates = (
         Site.objects.filter(is_active=True)
         .annotate(machines=Count("equipment", filter=Q(equipment__status=EquipmentStatus.REGISTERED)))
         .filter(machines__gte=2)
         .select_related("customer")
-        .order_by("pk")[:count]
+        .order_by("pk")
     )
+    found = []
+    for site in candidates.iterator():
+        engineer = next((e for e in engineers if _covers(e, site)), None)
+        if engineer is not None:
+            found.append((site, engineer))
+            if len(found) == count:
+                break
+    return found
 
 
 def seed(*, rng: random.Random, dispatcher: User, engineer: User | None = None) -> list[Inspection]:
     template = health_check_template()
-    engineer = engineer or (
-        User.objects.filter(is_active=True, roles__role=Role.ENGINEER, organisation__kind=OrganisationKind.OWN)
-        .exclude(engineer_profile__availability=Availability.ON_LEAVE)
-        .order_by("pk")
-        .first()
-    )
     made = []
-    for index, site in enumerate(_sites(2)):
+    for index, (site, worker) in enumerate(_pairs(2, engineer)):
         machines = list(site.equipment.filter(status=EquipmentStatus.REGISTERED).order_by("pk")[:4])
         inspection = services.create_inspection(
             actor=dispatcher,
@@ -93,14 +112,14 @@ def seed(*, rng: random.Random, dispatcher: User, engineer: User | None = None) 
             equipment=[m.pk for m in machines],
             template=template,
             owner=dispatcher,
-            engineers=[engineer] if engineer else [],
+            engineers=[worker],
             title="年度设备巡检" if index == 0 else "季度设备巡检",
             planned_on=timezone.localdate(),
         )
         services.send_inspection(inspection, actor=dispatcher)
         services.approve_inspection(inspection, follow_token=inspection.follow_token, name="王经理")
         lines = list(inspection.machines.select_related("work_order", "equipment"))
-        actor = engineer or dispatcher
+        actor = worker
         # The first machine checked: a problem fixed on the spot, a recommendation.
         _answer(lines[0].work_order, rng, actor)
         services.record_finding(

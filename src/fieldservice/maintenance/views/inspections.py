@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -19,7 +19,8 @@ from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, Listing
 from fieldservice.core.validation import parse_id
-from fieldservice.customers.models import Customer, Site
+from fieldservice.customers.models import Customer
+from fieldservice.customers.selectors import get_site_for, sites_for
 from fieldservice.maintenance.forms.inspections import FindingForm, InspectionFilterForm, InspectionForm, ReasonForm
 from fieldservice.maintenance.inspection_pdf import render_inspection_pdf
 from fieldservice.maintenance.models.inspections import InspectionStatus
@@ -131,9 +132,9 @@ def inspection_create(request):
     user = request.user
     require(selectors.may_manage_inspections(user))
     site_id = parse_id(request.GET.get("site") or request.POST.get("site"))
-    site = get_object_or_404(Site.objects.select_related("customer"), pk=site_id) if site_id else None
+    site = get_site_for(user, site_id) if site_id else None
     if site is None:
-        sites = Site.objects.select_related("customer").filter(is_active=True).order_by("customer__name", "name")
+        sites = sites_for(user).select_related("customer").filter(is_active=True).order_by("customer__name", "name")
         return render(request, "maintenance/inspection_form.html", {"sites": sites})
     machines = list(site.equipment.select_related("product_model").order_by("serial_number"))
     registered = [m for m in machines if m.is_registered]
