@@ -59,7 +59,37 @@ def seeded(personas):
     start = timezone.now() + dt.timedelta(days=30)
     create_absence(actor=admin, engineer=engineer, kind="leave", starts_at=start, ends_at=start + dt.timedelta(hours=4))
     _seed_money(personas, order)
+    _seed_inspection(personas, order)
     return personas, request, order
+
+
+def _seed_inspection(personas, order) -> None:
+    """A sent inspection of the order's machine with a finding awaiting the customer, so the
+    maintenance operations find objects too."""
+    from fieldservice.field.models import JobTemplate
+    from fieldservice.maintenance.services import inspections
+
+    admin = personas.admin
+    template = JobTemplate.objects.create(name="Health check", service_type="inspection")
+    inspection = inspections.create_inspection(
+        actor=admin,
+        customer=order.customer,
+        site=order.site,
+        equipment=[order.equipment_id],
+        template=template,
+        owner=admin,
+    )
+    inspections.send_inspection(inspection, actor=admin)
+    inspections.approve_inspection(inspection, follow_token=inspection.follow_token, name="Fuzz")
+    inspections.record_finding(
+        inspection,
+        actor=admin,
+        machine=inspection.machines.get().pk,
+        severity="low",
+        title="Worn hose",
+        disposition="change",
+        recommendation="Replace it",
+    )
 
 
 def _seed_money(personas, order) -> None:
@@ -142,6 +172,7 @@ def _ids_by_parameter(personas, request, order) -> dict[str, list[int]]:
     from fieldservice.customers.models import Contact, Customer, Site
     from fieldservice.dispatch.models import Assignment, DispatchRule
     from fieldservice.inventory.models import Part
+    from fieldservice.maintenance.models import Finding, Inspection
     from fieldservice.scheduling.models import Absence
 
     def pks(model):
@@ -170,6 +201,9 @@ def _ids_by_parameter(personas, request, order) -> dict[str, list[int]]:
         "invoice_request_id": pks(InvoiceRequest),
         "line_id": pks(FeeLine) + pks(StatementLine),
         "rule_id": pks(DispatchRule) + pks(SettlementRule),
+        # maintenance
+        "inspection_id": pks(Inspection),
+        "finding_id": pks(Finding),
     }
 
 

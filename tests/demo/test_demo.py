@@ -167,13 +167,13 @@ def test_a_few_engineers_are_off_or_on_leave(db):
 def test_the_history_walks_orders_through_the_real_lifecycle(demo):
     from fieldservice.workorders.models import ServiceRequest, WorkOrder
 
-    # The recall campaign's orders (channel "proactive") come on top of the history.
-    history = WorkOrder.objects.exclude(request__channel="proactive")
+    # Proactive service's orders (the recall campaign's, the inspections') come after the history.
+    reactive = WorkOrder.objects.exclude(request__channel="proactive")
     # The history's twelve, and the money walk-through's open chargeable repair when the history
     # left none (reported just now, still new).
-    assert history.count() in (12, 13)
-    if history.count() == 13:
-        extra = history.order_by("-pk").first()
+    assert reactive.count() in (12, 13)
+    if reactive.count() == 13:
+        extra = reactive.order_by("-pk").first()
         assert (extra.status, extra.service_type, extra.entitlement) == ("new", "repair", "chargeable")
     for order in WorkOrder.objects.all():
         log = list(order.events.order_by("at", "pk"))

@@ -12,6 +12,7 @@ class MaintenanceConfig(AppConfig):
     def ready(self):
         self.register_care()
         self.register_campaigns()
+        self.register_inspections()
 
     @staticmethod
     def register_care():
@@ -42,3 +43,14 @@ class MaintenanceConfig(AppConfig):
         register_action_labels("maintenance", CAMPAIGN_ACTION_LABELS)
         panels.register("knowledge.article", knowledge_article_panel)
         panels.register("assets.public_equipment", public_equipment_panel)
+
+    def register_inspections(self):
+        """Inspections: their log's words, and the links from the engineer's phone to them."""
+        from fieldservice.core import panels
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.maintenance.services.inspections import ACTION_LABELS
+        from fieldservice.maintenance.views.inspections import phone_order_panel, phone_today_panel
+
+        register_action_labels(f"{self.label}.inspections", ACTION_LABELS)
+        panels.register("field.today", phone_today_panel)
+        panels.register("field.order", phone_order_panel)

@@ -2,10 +2,15 @@
 
 from django.urls import path
 
-from fieldservice.portal import views
+from fieldservice.portal import inspections, views
 
 app_name = "portal"
 urlpatterns = [
+    # An inspection's own follow link (its own token, not a request's).
+    path("i/<str:token>/", inspections.inspection, name="inspection"),
+    path("i/<str:token>/report.pdf", inspections.inspection_pdf, name="inspection_pdf"),
+    path("i/<str:token>/findings/<int:finding_pk>/decide/", inspections.inspection_change, name="inspection_change"),
+    path("i/<str:token>/<slug:action>/", inspections.inspection_action, name="inspection_action"),
     path("<str:token>/", views.follow, name="follow"),
     path("<str:token>/orders/<int:order_pk>/evaluation/", views.evaluate, name="evaluate"),
     path("<str:token>/orders/<int:order_pk>/pay/", views.pay, name="pay"),

@@ -72,6 +72,7 @@ NAVIGATION = [
             (_("Customer care"), "maintenance:care_plans", Capability.MANAGE_CARE),
             (_("My care tasks"), "maintenance:care_tasks", Capability.MANAGE_CARE),
             (_("Campaigns"), "maintenance:campaign_list", Capability.VIEW_MAINTENANCE),
+            (_("Inspections"), "maintenance:inspection_list", Capability.VIEW_MAINTENANCE),
         ],
     ),
     (

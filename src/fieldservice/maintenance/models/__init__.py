@@ -10,3 +10,4 @@ from fieldservice.maintenance.models.care import (  # noqa: F401
     CareTouch,
     CareTouchStatus,
 )
+from fieldservice.maintenance.models.inspections import Finding, Inspection, InspectionItem, InspectionMachine  # noqa: F401

@@ -37,7 +37,7 @@ from fieldservice.inventory import services as inventory
 from fieldservice.inventory.choices import Unit, WarehouseKind
 from fieldservice.inventory.demo import StockHistory
 from fieldservice.inventory.models import StockMove, Warehouse
-from fieldservice.maintenance import demo_campaigns
+from fieldservice.maintenance import demo_campaigns, demo_inspections
 from fieldservice.maintenance import demo_care as care_demo
 from fieldservice.maintenance.models import CampaignTarget
 from fieldservice.pool import demo as pool_demo
@@ -378,6 +378,9 @@ class Command(BaseCommand):
         found = billing_demo.walkthrough()
         if found:
             self.stdout.write("\nMoney walk-through: " + "; ".join(found) + ".")
+        found = demo_inspections.walkthrough()
+        if found:
+            self.stdout.write("\nInspections: " + "; ".join(found) + ".")
 
     def _print_logins(self):
         users = {user.username: user for user in User.objects.filter(username__in=LOGIN_ORDER)}
@@ -510,6 +513,12 @@ class DemoBuilder:
                 dispatcher=User.objects.get(username="dispatcher"),
                 agent=User.objects.get(username="agent"),
             )
+            self.step("  inspections: one in progress, one closed with its report")
+            demo_inspections.seed(
+                rng=random.Random(self.rng.getrandbits(32)),
+                dispatcher=User.objects.get(username="dispatcher"),
+                engineer=User.objects.get(username="engineer"),
+            )
         return [
             ("engineers", len(self.engineers) + len(self.provider_engineers)),
             ("parts", len(self.parts)),
@@ -528,6 +537,7 @@ class DemoBuilder:
             *billing_demo.counts(),
             *care_demo.counts(),
             ("campaign machines", CampaignTarget.objects.count()),
+            *demo_inspections.counts(),
         ]
 
     def history(self) -> dict:
