@@ -2,6 +2,24 @@
 completion, the report's e-mail) and `steps` (job templates, the steps an order carries, their
 answers). Callers write `services.complete_visit` whichever module holds it."""
 
+from fieldservice.field.services.steps import (
+    add_order_step,
+    add_template_step,
+    answer_step,
+    answer_steps,
+    attach_job_steps,
+    clean_step,
+    create_job_template,
+    move_order_step,
+    move_template_step,
+    remove_order_step,
+    remove_template_step,
+    set_order_template,
+    template_for,
+    update_job_template,
+    update_order_step,
+    update_template_step,
+)
 from fieldservice.field.services.visit import (
     MAX_PHOTOS_PER_ORDER,
     SIGNATURE_FORMATS,
@@ -19,6 +37,22 @@ from fieldservice.field.services.visit import (
 )
 
 __all__ = [
+    "add_order_step",
+    "add_template_step",
+    "answer_step",
+    "answer_steps",
+    "attach_job_steps",
+    "clean_step",
+    "create_job_template",
+    "move_order_step",
+    "move_template_step",
+    "remove_order_step",
+    "remove_template_step",
+    "set_order_template",
+    "template_for",
+    "update_job_template",
+    "update_order_step",
+    "update_template_step",
     "MAX_PHOTOS_PER_ORDER",
     "SIGNATURE_FORMATS",
     "SIGNATURE_LIMIT",
