@@ -310,7 +310,7 @@ def answer(request, pk, step_pk):
             errors = {"file" if step.kind == StepKind.SIGNATURE else "value": error.messages}
     except DomainError as error:
         status = 409
-        errors = {"__all__": [error.message]}
+        errors = {"refused": [error.message]}
     if not request.htmx:
         if errors:
             for messages_of in errors.values():
