@@ -126,6 +126,11 @@ def _number(value, field: str) -> Decimal:
     return number.quantize(QUANTUM)
 
 
+def plain_number(value: Decimal) -> str:
+    """A Decimal as people write it: 30, 13.5 (never 3E+1 or 30.0000)."""
+    return format(value.normalize(), "f")
+
+
 def _optional_number(value, field: str, errors: dict) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -196,7 +201,7 @@ def clean_step(data: dict) -> dict:
     low, high = values["min_value"], values["max_value"]
     if ranged and low is not None and high is not None and low > high and "min_value" not in errors:
         errors["min_value"] = ValidationError(
-            _("The lowest allowed value is above the highest (%(high)s).") % {"high": high.normalize()},
+            _("The lowest allowed value is above the highest (%(high)s).") % {"high": plain_number(high)},
             code="min_above_max",
         )
     choices = values["choices"]
@@ -599,8 +604,8 @@ def _yes_no(value) -> bool:
 
 
 def _range_text(step: JobStep) -> str:
-    low = step.min_value.normalize() if step.min_value is not None else None
-    high = step.max_value.normalize() if step.max_value is not None else None
+    low = plain_number(step.min_value) if step.min_value is not None else None
+    high = plain_number(step.max_value) if step.max_value is not None else None
     unit = f" {step.unit}" if step.unit else ""
     if low is not None and high is not None:
         return f"{low}–{high}{unit}"
@@ -638,7 +643,7 @@ def _answer_values(step: JobStep, order: WorkOrder, actor: User, *, value, comme
             raise field_error(
                 "comment",
                 _("%(value)s is outside the allowed range %(range)s: say why in a comment.")
-                % {"value": number.normalize(), "range": _range_text(step)},
+                % {"value": plain_number(number), "range": _range_text(step)},
                 "comment_required",
             )
         values["value_number"] = number
