@@ -16,8 +16,10 @@ from fieldservice.accounts.models import ServiceArea
 from fieldservice.customers.models import Site
 from fieldservice.demo.management.commands.load_demo import LOCATIONS
 from fieldservice.dispatch.models import Assignment
+from fieldservice.field.models import JobStep, JobTemplate
 from fieldservice.planning.inputs import site_in_area
 from fieldservice.scheduling.models import Visit
+from fieldservice.workorders.models import WorkOrder
 
 # Times that are plans, promises or limits: they may lie ahead.
 AHEAD = {
@@ -122,3 +124,16 @@ def test_the_ningbo_boundary_holds_exactly_the_ningbo_sites(recent_demo, db):
     assert ningbo.polygon
     for site in Site.objects.all():
         assert site_in_area(site, ningbo) == (site.city == "宁波市"), (site.city, site.district)
+
+
+def test_completed_visits_answered_their_job_steps(recent_demo, db):
+    """The demo's templates give maintenance and inspection orders their steps, and the history's
+    engineer answers them before completing (completion refuses an open required step)."""
+    assert JobTemplate.objects.filter(product_model__code="HR-1000").exists()
+    assert JobTemplate.objects.filter(report_layout="certificate").exists()
+    done = WorkOrder.objects.filter(job_steps__isnull=False, status__in=["completed", "closed"]).distinct()
+    assert done.exists()
+    assert not JobStep.objects.filter(work_order__in=done, required=True, answered_at__isnull=True).exists()
+    assert not JobStep.objects.filter(answered_at__isnull=False, out_of_range=True, comment="").exists()
+    # The templates cover a share of the orders: most repairs have no steps.
+    assert WorkOrder.objects.filter(job_steps__isnull=True, service_type="repair").exists()
