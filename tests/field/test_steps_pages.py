@@ -1,6 +1,8 @@
 """Job steps on pages and in the API: the template editor, the dispatcher's panel, the phone's
 one-POST-per-step answers, and the endpoints, with the crossing lines."""
 
+import base64
+
 import pytest
 
 from fieldservice.field import services
@@ -43,7 +45,14 @@ def test_the_template_editor_lists_creates_and_refuses_bad_steps(visit, client_f
     assert "id_min_value_error" in response.content.decode()
     assert not template.steps.exists()
     admin.post(f"/job-templates/{template.pk}/steps/", {"kind": "choice", "title": "油位", "choices": "高\n正常\n低"})
-    assert template.steps.get().choices == ["高", "正常", "低"]
+    step = template.steps.get()
+    assert step.choices == ["高", "正常", "低"]
+    page = admin.get(f"/job-templates/{template.pk}/").content.decode()
+    assert f'id="template-step-{step.pk}"' in page and "step-add" in page
+    response = admin.post(f"/job-templates/steps/{step.pk}/", {"kind": "choice", "title": "油位", "choices": "高"})
+    assert response.status_code == 200 and "id_choices_error" in response.content.decode()
+    step.refresh_from_db()
+    assert step.choices == ["高", "正常", "低"]
     listed = admin.get("/job-templates/?q=巡检&service_type=inspection").content.decode()
     assert "巡检 Inspection" in listed
     assert admin.get("/job-templates/?export=xlsx").status_code == 200
@@ -194,3 +203,22 @@ def test_a_photo_step_through_the_api(stepped, api_client_for):
     assert bad.status_code == 200, bad.content
     step.refresh_from_db()
     assert step.attachment_id is not None
+
+
+def test_a_signature_step_takes_the_pad_and_refuses_a_blank_one(stepped, client_for):
+    p = stepped
+    services.add_order_step(p.order, actor=p.dispatcher, kind="signature", title="客户确认签字")
+    step = p.order.job_steps.get(kind="signature")
+    on_site(p)
+    phone = client_for(p.engineer)
+    url = f"/m/orders/{p.order.pk}/steps/{step.pk}/answer/"
+    blank = "data:image/png;base64," + base64.b64encode(png_file("b.png", ink=False).read()).decode()
+    response = phone.post(url, {"signature": blank}, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    step.refresh_from_db()
+    assert step.answered_at is None
+    inked = "data:image/png;base64," + base64.b64encode(png_file("s.png").read()).decode()
+    response = phone.post(url, {"signature": inked}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    step.refresh_from_db()
+    assert step.attachment.kind == "signature"
