@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("fieldservice.workorders.urls")),
     path("dispatch/", include("fieldservice.dispatch.urls")),
     path("m/", include("fieldservice.field.urls")),
+    path("job-templates/", include("fieldservice.field.desk_urls")),
     path("feedback/", include("fieldservice.feedback.urls")),
     path("knowledge/", include("fieldservice.knowledge.urls")),
     path("r/", include("fieldservice.portal.urls")),

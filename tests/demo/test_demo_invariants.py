@@ -16,8 +16,10 @@ from fieldservice.accounts.models import ServiceArea
 from fieldservice.customers.models import Site
 from fieldservice.demo.management.commands.load_demo import LOCATIONS
 from fieldservice.dispatch.models import Assignment
+from fieldservice.field.models import JobStep, JobTemplate
 from fieldservice.planning.inputs import site_in_area
 from fieldservice.scheduling.models import Visit
+from fieldservice.workorders.models import WorkOrder
 
 # Times that are plans, promises or limits: they may lie ahead.
 AHEAD = {
@@ -139,3 +141,16 @@ def test_the_recall_campaign_covers_a_lot_range_and_is_about_half_done(recent_de
     assert statuses.count(TargetStatus.DONE) == len(targets) // 2
     assert TargetStatus.REFUSED in statuses and TargetStatus.UNREACHABLE in statuses
     assert all(t.work_order.status in ("completed", "closed") for t in targets if t.status == TargetStatus.DONE)
+
+
+def test_completed_visits_answered_their_job_steps(recent_demo, db):
+    """The demo's templates give maintenance and inspection orders their steps, and the history's
+    engineer answers them before completing (completion refuses an open required step)."""
+    assert JobTemplate.objects.filter(product_model__code="HR-1000").exists()
+    assert JobTemplate.objects.filter(report_layout="certificate").exists()
+    done = WorkOrder.objects.filter(job_steps__isnull=False, status__in=["completed", "closed"]).distinct()
+    assert done.exists()
+    assert not JobStep.objects.filter(work_order__in=done, required=True, answered_at__isnull=True).exists()
+    assert not JobStep.objects.filter(answered_at__isnull=False, out_of_range=True, comment="").exists()
+    # The templates cover a share of the orders: most repairs have no steps.
+    assert WorkOrder.objects.filter(job_steps__isnull=True, service_type="repair").exists()

@@ -24,6 +24,7 @@ from fieldservice.billing.demo import BillingHistory
 from fieldservice.dispatch.assignments import services as dispatch
 from fieldservice.dispatch.assignments.selectors import candidates_for
 from fieldservice.feedback.services import record_callback, submit_evaluation
+from fieldservice.field import demo as field_demo
 from fieldservice.field import services as field
 from fieldservice.inventory.demo import StockHistory
 from fieldservice.inventory.models import Part
@@ -449,6 +450,10 @@ class HistoryBuilder:
                     field.use_part(
                         order, actor=engineer, part=fitted.part, quantity=1, replaces=fitted, lot=lot, serial=serial
                     )
+            # The job steps of the order's template, answered on site before the visit ends.
+            answers = field_demo.answers_for(order, machine, rng)
+            if answers:
+                field.answer_steps(order, actor=engineer, answers=answers)
             field.capture_signature(
                 order,
                 actor=engineer,

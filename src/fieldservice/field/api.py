@@ -16,6 +16,7 @@ from ninja.files import UploadedFile
 from fieldservice.core.api import Id, StrictSchema, column_max_length, idempotent, strict_form
 from fieldservice.core.errors import DomainError, field_error
 from fieldservice.field import selectors, services
+from fieldservice.field.api_steps import router as steps_router
 from fieldservice.field.models import PartUsage, Signature
 from fieldservice.field.permissions import may_download_report
 from fieldservice.field.report import render_service_report
@@ -25,6 +26,7 @@ from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import get_work_order_for
 
 router = Router(tags=["field"])
+router.add_router("", steps_router)
 SignerName = Annotated[str, Form(max_length=column_max_length(Signature, "signer_name"))]
 
 

@@ -17,3 +17,16 @@ class FieldConfig(AppConfig):
         from fieldservice.field.consumers import consume
 
         register_consumer(consume)
+        self.register_job_steps()
+
+    @staticmethod
+    def register_job_steps():
+        """A new order gets the steps of its most specific job template, in its creation's
+        transaction; the dispatcher sees and changes them on the work order page."""
+        from fieldservice.core import panels
+        from fieldservice.field.services.steps import attach_job_steps
+        from fieldservice.field.views_steps import order_steps_panel
+        from fieldservice.workorders import hooks
+
+        hooks.on_created(lambda order: attach_job_steps([order]))
+        panels.register("workorders.order", order_steps_panel)

@@ -11,6 +11,8 @@ class FieldAction(models.TextChoices):
     PHOTO_ADDED = "photo_added", _("photo added")
     SIGNATURE_CAPTURED = "signature_captured", _("customer signed")
     REPORT_SENT = "report_sent", _("service report sent")
+    STEPS_CHANGED = "steps_changed", _("job steps changed")
+    STEP_ANSWERED = "step_answered", _("job step answered")
 
 
 # Equipment history (core event log) action for parts changed by a visit.
@@ -22,6 +24,10 @@ PARTS_REPLACED = "parts_replaced"
 ACTION_LABELS = {
     **{action.value: action.label for action in FieldAction},
     PARTS_REPLACED: _("parts replaced"),
+    # A job template's history (core event log).
+    "step_added": _("step added"),
+    "step_changed": _("step changed"),
+    "step_removed": _("step removed"),
 }
 
 

@@ -8,11 +8,15 @@ from django import forms
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 
+from fieldservice.assets.models import ProductModel
+from fieldservice.core.choices import ServiceType
+from fieldservice.field.choices import ReportLayout, StepKind
 from fieldservice.field.selectors import fitted_parts_for_order
 from fieldservice.field.services import SIGNATURE_LIMIT
 from fieldservice.inventory.models import SerialUnit
 from fieldservice.inventory.selectors import parts_for, van_of
 from fieldservice.workorders.choices import ResolutionType
+from fieldservice.workorders.models import FaultCategory
 
 DATA_URL_PREFIXES = {"data:image/png;base64,": "png", "data:image/jpeg;base64,": "jpg"}
 
@@ -173,3 +177,129 @@ class SignatureForm(forms.Form):
         except (binascii.Error, ValueError):
             raise forms.ValidationError(_("The signature could not be read."), code="invalid") from None
         return ContentFile(content, name=f"signature.{extension}")
+
+
+# Job templates and steps (desk) -----------------------------------------------------------------------
+
+
+class JobTemplateForm(forms.Form):
+    """A job template's header; the service checks the combination (model or line, not both)."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    service_type = forms.ChoiceField(
+        label=_("Service type"), choices=[c for c in ServiceType.choices if c[0] != ServiceType.CONSULTATION]
+    )
+    product_model = forms.ModelChoiceField(
+        label=_("Product model"), required=False, queryset=None, empty_label=_("— any model —")
+    )
+    product_line = forms.CharField(
+        label=_("Product line"), required=False, max_length=100, help_text=_("Only when no model is chosen.")
+    )
+    fault_category = forms.ModelChoiceField(
+        label=_("Fault category"), required=False, queryset=None, empty_label=_("— any fault —")
+    )
+    report_layout = forms.ChoiceField(label=_("Report layout"), choices=ReportLayout.choices)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product_model"].queryset = ProductModel.objects.filter(is_active=True).order_by("code")
+        self.fields["fault_category"].queryset = FaultCategory.objects.order_by("code")
+
+    @classmethod
+    def initial_of(cls, template) -> dict:
+        return {
+            "name": template.name,
+            "service_type": template.service_type,
+            "product_model": template.product_model_id,
+            "product_line": template.product_line,
+            "fault_category": template.fault_category_id,
+            "report_layout": template.report_layout,
+            "is_active": template.is_active,
+        }
+
+
+class StepForm(forms.Form):
+    """One step of a template or of an order. Fields are optional here: the service names what is wrong."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=StepKind.choices)
+    title = forms.CharField(label=_("Step"), required=False, max_length=300)
+    required = forms.BooleanField(label=_("Required"), required=False, initial=True)
+    unit = forms.CharField(label=_("Unit"), required=False, max_length=20, help_text=_("Number and meter steps."))
+    min_value = forms.CharField(label=_("Lowest allowed"), required=False, max_length=30)
+    max_value = forms.CharField(label=_("Highest allowed"), required=False, max_length=30)
+    choices = forms.CharField(
+        label=_("Choices"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Choice steps: one choice per line."),
+    )
+    meter = forms.CharField(
+        label=_("Meter"), required=False, max_length=40, help_text=_("Meter steps; empty: operating hours.")
+    )
+    help_text = forms.CharField(label=_("Help"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    help_url = forms.CharField(
+        label=_("Help link"), required=False, max_length=500, help_text=_("A knowledge article or manual page.")
+    )
+
+    @classmethod
+    def initial_of(cls, step) -> dict:
+        return {
+            "kind": step.kind,
+            "title": step.title,
+            "required": step.required,
+            "unit": step.unit,
+            "min_value": format(step.min_value.normalize(), "f") if step.min_value is not None else "",
+            "max_value": format(step.max_value.normalize(), "f") if step.max_value is not None else "",
+            "choices": "\n".join(step.choices or []),
+            "meter": step.meter,
+            "help_text": step.help_text,
+            "help_url": step.help_url,
+        }
+
+
+class TemplateFilterForm(forms.Form):
+    service_type = forms.ChoiceField(
+        label=_("Service type"), required=False, choices=[("", _("All service types")), *ServiceType.choices]
+    )
+    product_model = forms.ModelChoiceField(
+        label=_("Product model"), required=False, queryset=None, empty_label=_("All models")
+    )
+    active = forms.ChoiceField(
+        label=_("Active"),
+        required=False,
+        choices=[("", _("Active and inactive")), ("yes", _("Active")), ("no", _("Inactive"))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product_model"].queryset = ProductModel.objects.order_by("code")
+
+    def filters(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        active = data.get("active")
+        return {
+            "service_type": data.get("service_type") or None,
+            "product_model": data.get("product_model"),
+            "is_active": {"yes": True, "no": False}.get(active),
+        }
+
+
+class OrderTemplateForm(forms.Form):
+    template = forms.ModelChoiceField(
+        label=_("Job template"), required=False, queryset=None, empty_label=_("— no steps —")
+    )
+
+    def __init__(self, *args, templates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates
+
+
+def signature_file(value: str):
+    """A signature pad's data URL as an image file (None when empty); ValidationError when unreadable."""
+    form = SignatureForm({"signature": value, "signer_name": "-"})
+    if not (value or "").strip():
+        return None
+    if not form.is_valid():
+        raise forms.ValidationError(form.errors["signature"][0])
+    return form.cleaned_data["signature"]

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from PIL import Image as PILImage
 from PIL import ImageOps
 from reportlab.lib import colors
@@ -35,6 +36,7 @@ from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate
 from fieldservice.accounts.selectors import own_company
 from fieldservice.core.fonts import cjk_font_file
 from fieldservice.field import selectors
+from fieldservice.field.choices import ReportLayout, StepKind
 from fieldservice.workorders.models import WorkOrder
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,10 @@ INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#616e7c")
 LINE = colors.HexColor("#bcccdc")
 SHADE = colors.HexColor("#f0f4f8")
+BAD = colors.HexColor("#b42318")
+BAD_SHADE = colors.HexColor("#fdecea")
+OK = colors.HexColor("#1b7a3a")
+STEP_IMAGE_BOX = (32 * mm, 22 * mm)
 
 
 @functools.cache
@@ -82,11 +88,19 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "number": ParagraphStyle("number", parent=base, fontSize=11, leading=15, alignment=TA_RIGHT),
         "heading": ParagraphStyle("heading", parent=base, fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=4),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
+        "bad": ParagraphStyle("bad", parent=base, fontSize=8.5, leading=11, textColor=BAD),
+        "heading_big": ParagraphStyle("heading_big", parent=base, fontSize=13, leading=17, spaceBefore=8, spaceAfter=5),
+        "verdict_ok": ParagraphStyle("verdict_ok", parent=base, fontSize=12, leading=16, textColor=OK),
+        "verdict_bad": ParagraphStyle("verdict_bad", parent=base, fontSize=12, leading=16, textColor=BAD),
     }
 
 
+# Glyphs the embedded font maps but draws empty: written with the characters it does draw.
+FONT_SUBSTITUTES = str.maketrans({"℃": "°C", "℉": "°F"})
+
+
 def _p(text, style: ParagraphStyle) -> Paragraph:
-    text = "" if text is None else str(text)
+    text = "" if text is None else str(text).translate(FONT_SUBSTITUTES)
     return Paragraph(escape(text).replace("\n", "<br/>") or "—", style)
 
 
@@ -206,17 +220,155 @@ def _photo_grid(order: WorkOrder, font: str) -> Table | None:
     return table
 
 
+def _num(value) -> str:
+    """A Decimal as people write it: 30, 13.5 (never 3E+1 or 30.0000)."""
+    return format(value.normalize(), "f")
+
+
+def _answer_text(step) -> str:
+    if step.answered_at is None:
+        return "—"
+    if step.kind == StepKind.INSTRUCTION:
+        return _("Done")
+    if step.kind == StepKind.YES_NO:
+        return _("Yes") if step.value_bool else _("No")
+    if step.kind in (StepKind.NUMBER, StepKind.METER):
+        unit = f" {step.unit}" if step.unit else ""
+        return f"{_num(step.value_number)}{unit}"
+    if step.attachment_id:
+        return ""
+    return step.value_text
+
+
+def _range_text(step) -> str:
+    unit = f" {step.unit}" if step.unit else ""
+    low, high = step.min_value, step.max_value
+    if low is not None and high is not None:
+        return f"{_num(low)}–{_num(high)}{unit}"
+    if low is not None:
+        return f"≥ {_num(low)}{unit}"
+    if high is not None:
+        return f"≤ {_num(high)}{unit}"
+    return "—"
+
+
+def _result(step) -> str:
+    if step.answered_at is None:
+        return _("Not answered") if step.required else "—"
+    if step.out_of_range:
+        return _("Out of range")
+    if step.kind in (StepKind.NUMBER, StepKind.METER) and (step.min_value is not None or step.max_value is not None):
+        return pgettext("calibration result", "Pass")
+    return pgettext("check result", "OK")
+
+
+def _grid_style(font: str, extra=()) -> TableStyle:
+    return _table_style(
+        font,
+        [
+            ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("GRID", (0, 0), (-1, -1), 0.3, LINE),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            *extra,
+        ],
+    )
+
+
+def checklist_table(steps, styles) -> Table:
+    """The answers of an order's job steps: the step, the answer (with its unit, or a thumbnail of
+    the photo or signature), the allowed range, the result (out of range marked) and the comment."""
+    header = [_("No."), _("Step"), _("Answer"), _("Allowed"), _("Result"), _("Comment")]
+    data = [[_p(text, styles["label"]) for text in header]]
+    marks = []
+    for row, step in enumerate(steps, start=1):
+        # A paragraph keeps its own colour: an out-of-range answer is drawn in red itself.
+        style = styles["bad"] if step.out_of_range else styles["cell"]
+        answer = _p(_answer_text(step), style)
+        if step.attachment_id and step.answered_at is not None:
+            image = _image_flowable(step.attachment.file, STEP_IMAGE_BOX, photo=step.kind == StepKind.PHOTO)
+            answer = image if image is not None else _p(_("(image)"), styles["cell"])
+        title = step.title + ("" if step.required else f" ({_('optional')})")
+        data.append(
+            [
+                _p(str(row), styles["cell"]),
+                _p(title, styles["cell"]),
+                answer,
+                _p(_range_text(step) if step.kind in (StepKind.NUMBER, StepKind.METER) else "—", styles["cell"]),
+                _p(_result(step), style),
+                _p(step.comment or "—", styles["cell"]),
+            ]
+        )
+        if step.out_of_range:
+            marks.append(("BACKGROUND", (0, row), (-1, row), BAD_SHADE))
+    table = Table(data, colWidths=[10 * mm, 46 * mm, 34 * mm, 26 * mm, 26 * mm, 38 * mm], hAlign="LEFT", repeatRows=1)
+    table.setStyle(_grid_style(styles["base"].fontName, marks))
+    return table
+
+
+def _measurements_table(steps, styles) -> Table:
+    header = [_("Quantity measured"), _("Measured value"), _("Allowed range"), _("Result"), _("Comment")]
+    data = [[_p(text, styles["label"]) for text in header]]
+    marks = []
+    for row, step in enumerate(steps, start=1):
+        style = styles["bad"] if step.out_of_range else styles["cell"]
+        data.append(
+            [
+                _p(step.title, styles["cell"]),
+                _p(_answer_text(step), style),
+                _p(_range_text(step), styles["cell"]),
+                _p(
+                    pgettext("calibration result", "Fail")
+                    if step.out_of_range
+                    else (pgettext("calibration result", "Pass") if step.answered_at else "—"),
+                    style,
+                ),
+                _p(step.comment or "—", styles["cell"]),
+            ]
+        )
+        if step.out_of_range:
+            marks.append(("BACKGROUND", (0, row), (-1, row), BAD_SHADE))
+    table = Table(data, colWidths=[52 * mm, 30 * mm, 34 * mm, 20 * mm, 44 * mm], hAlign="LEFT", repeatRows=1)
+    table.setStyle(_grid_style(styles["base"].fontName, marks))
+    return table
+
+
+def report_layout_of(order: WorkOrder, steps=None) -> str:
+    """The layout the order's job template chose (standard without a template)."""
+    steps = steps if steps is not None else list(selectors.steps_of(order))
+    template = next((step.template for step in steps if step.template_id), None)
+    return template.report_layout if template is not None else ReportLayout.STANDARD
+
+
+def certificate_number(order: WorkOrder) -> str:
+    return f"CAL-{order.number}"
+
+
 def render_service_report(order: WorkOrder) -> bytes:
-    """The PDF of one visit's service report, in the active language."""
+    """The PDF of one visit's service report, in the active language, in the layout its job
+    template chose: standard (the report, then the checklist), checklist (the answers first), or
+    certificate (a calibration certificate: measured values, ranges, pass or fail, a number)."""
     order = WorkOrder.objects.select_related(
         "customer", "site__contact", "equipment__product_model", "fault_category__parent", "request__contact"
     ).get(pk=order.pk)
+    steps = list(selectors.steps_of(order))
+    layout = report_layout_of(order, steps)
     font = report_font()
     styles = _styles(font)
     company = own_company()
     generated = timezone.now()
     story = []
 
+    if layout == ReportLayout.CERTIFICATE:
+        title, number = (
+            _("Calibration certificate"),
+            _("Certificate number: %(number)s") % {"number": certificate_number(order)},
+        )
+    elif layout == ReportLayout.CHECKLIST:
+        title, number = _("Checklist report"), _("Report number: %(number)s") % {"number": order.number}
+    else:
+        title, number = _("Service report"), _("Report number: %(number)s") % {"number": order.number}
     company_lines = [company.name if company else ""]
     if company is not None:
         company_lines += [line for line in (company.address, company.phone) if line]
@@ -225,8 +377,8 @@ def render_service_report(order: WorkOrder) -> bytes:
             [
                 [_p(company_lines[0], styles["company"])] + [_p(line, styles["small"]) for line in company_lines[1:]],
                 [
-                    _p(_("Service report"), ParagraphStyle("t", parent=styles["title"], alignment=TA_RIGHT)),
-                    _p(_("Report number: %(number)s") % {"number": order.number}, styles["number"]),
+                    _p(title, ParagraphStyle("t", parent=styles["title"], alignment=TA_RIGHT)),
+                    _p(number, styles["number"]),
                 ],
             ]
         ],
@@ -265,46 +417,83 @@ def render_service_report(order: WorkOrder) -> bytes:
     else:
         rows.append((_("Equipment"), "—"))
     rows.append((_("Service type"), order.get_service_type_display()))
+    if layout == ReportLayout.CERTIFICATE:
+        rows.append((_("Calibrated on"), _when(order.completed_at or order.checked_out_at)))
     story.append(_details_table(rows, styles))
 
-    # The fault and the work.
-    story.append(_p(_("Fault and work done"), styles["heading"]))
-    story.append(
-        _details_table(
-            [
-                (_("Fault description"), order.description),
-                (_("Fault category"), str(order.fault_category) if order.fault_category_id else "—"),
-                (_("Resolution"), order.get_resolution_type_display() or "—"),
-                (_("Fault cause"), order.fault_cause or "—"),
-                (_("Work done"), order.actions_taken or "—"),
-                (_("Labour hours"), str(order.labour_hours.normalize()) if order.labour_hours is not None else "—"),
-            ],
-            styles,
-        )
-    )
-
-    usages = list(selectors.part_usages_of(order))
-    story.append(_p(_("Parts used"), styles["heading"]))
-    story.append(_parts_table(usages, styles) if usages else _p(_("No parts used."), styles["base"]))
-
-    # People and times.
     leads, helpers = selectors.engineers_of(order)
-    story.append(_p(_("Engineers and times"), styles["heading"]))
-    story.append(
-        _details_table(
-            [
-                (_("Lead engineer"), ", ".join(_person(u) for u in leads) or "—"),
-                (_("Helpers"), ", ".join(_person(u) for u in helpers) or "—"),
-                (_("Checked in"), _when(order.checked_in_at)),
-                (_("Checked out"), _when(order.checked_out_at)),
-            ],
-            styles,
+    if layout == ReportLayout.CERTIFICATE:
+        measured = [step for step in steps if step.kind in (StepKind.NUMBER, StepKind.METER)]
+        others = [step for step in steps if step not in measured]
+        passed = not any(step.out_of_range for step in measured) and all(step.answered_at for step in measured)
+        story.append(_p(_("Measured values"), styles["heading"]))
+        story.append(
+            _measurements_table(measured, styles) if measured else _p(_("No measured values."), styles["base"])
         )
-    )
+        verdict = (
+            _("Result: PASS, every measured value is within its allowed range.")
+            if passed
+            else _("Result: FAIL, a measured value is outside its allowed range or missing.")
+        )
+        story += [Spacer(1, 3 * mm), _p(verdict, styles["verdict_ok"] if passed else styles["verdict_bad"])]
+        if others:
+            story += [_p(_("Checks"), styles["heading"]), checklist_table(others, styles)]
+        story.append(_p(_("Calibrated by"), styles["heading"]))
+        story.append(
+            _details_table(
+                [
+                    (_("Engineer"), ", ".join(_person(u) for u in leads + helpers) or "—"),
+                    (_("Checked in"), _when(order.checked_in_at)),
+                    (_("Checked out"), _when(order.checked_out_at)),
+                ],
+                styles,
+            )
+        )
+    else:
+        if layout == ReportLayout.CHECKLIST and steps:
+            story += [_p(_("Checklist"), styles["heading_big"]), checklist_table(steps, styles)]
+        # The fault and the work.
+        story.append(_p(_("Fault and work done"), styles["heading"]))
+        story.append(
+            _details_table(
+                [
+                    (_("Fault description"), order.description),
+                    (_("Fault category"), str(order.fault_category) if order.fault_category_id else "—"),
+                    (_("Resolution"), order.get_resolution_type_display() or "—"),
+                    (_("Fault cause"), order.fault_cause or "—"),
+                    (_("Work done"), order.actions_taken or "—"),
+                    (
+                        _("Labour hours"),
+                        str(order.labour_hours.normalize()) if order.labour_hours is not None else "—",
+                    ),
+                ],
+                styles,
+            )
+        )
+        if layout == ReportLayout.STANDARD and steps:
+            story += [_p(_("Checklist"), styles["heading"]), checklist_table(steps, styles)]
 
-    photos = _photo_grid(order, font)
-    if photos is not None:
-        story += [_p(_("Photos"), styles["heading"]), photos]
+        usages = list(selectors.part_usages_of(order))
+        story.append(_p(_("Parts used"), styles["heading"]))
+        story.append(_parts_table(usages, styles) if usages else _p(_("No parts used."), styles["base"]))
+
+        # People and times.
+        story.append(_p(_("Engineers and times"), styles["heading"]))
+        story.append(
+            _details_table(
+                [
+                    (_("Lead engineer"), ", ".join(_person(u) for u in leads) or "—"),
+                    (_("Helpers"), ", ".join(_person(u) for u in helpers) or "—"),
+                    (_("Checked in"), _when(order.checked_in_at)),
+                    (_("Checked out"), _when(order.checked_out_at)),
+                ],
+                styles,
+            )
+        )
+
+        photos = _photo_grid(order, font)
+        if photos is not None:
+            story += [_p(_("Photos"), styles["heading"]), photos]
 
     signature = selectors.signature_of(order)
     sign_block = [_p(_("Customer signature"), styles["heading"])]
@@ -354,7 +543,7 @@ def render_service_report(order: WorkOrder) -> bytes:
         bottomMargin=16 * mm,
         # Without this every page starts with an unused, unembedded Helvetica.
         initialFontName=font,
-        title=_("Service report %(number)s") % {"number": order.number},
+        title=f"{title} {order.number}",
         author=company.name if company else "",
         creator="fieldservice",
     )

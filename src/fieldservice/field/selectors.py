@@ -2,16 +2,18 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.models import FittedPart
 from fieldservice.assets.selectors import bom_lines_of, fitted_parts_of
 from fieldservice.dispatch.assignments.selectors import my_assignments
 from fieldservice.dispatch.choices import ACTIVE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from fieldservice.dispatch.models import Assignment
-from fieldservice.field.models import PartUsage, Signature
+from fieldservice.field.models import JobStep, JobTemplate, JobTemplateStep, PartUsage, Signature
 from fieldservice.inventory.models import Part
 from fieldservice.inventory.selectors import parts_for
 from fieldservice.workorders.choices import AttachmentKind, Transition, WorkOrderStatus
@@ -135,3 +137,75 @@ def report_email_of(order: WorkOrder) -> str:
     if contact is not None and contact.email:
         return contact.email
     return order.request.reporter_email if order.request_id else ""
+
+
+# Job steps -------------------------------------------------------------------------------------------
+
+
+def steps_of(order: WorkOrder) -> QuerySet[JobStep]:
+    """The order's job steps in their order, with what the phone and the report show of an answer."""
+    return order.job_steps.select_related("attachment", "answered_by", "template").order_by("position", "pk")
+
+
+def open_required_steps(order: WorkOrder) -> QuerySet[JobStep]:
+    return order.job_steps.filter(required=True, answered_at__isnull=True).order_by("position", "pk")
+
+
+def get_step_of(order: WorkOrder, pk: int) -> JobStep:
+    """One step of an order the caller already scoped (404 for a step of another order)."""
+    step = order.job_steps.filter(pk=pk).select_related("work_order").first()
+    if step is None:
+        raise Http404
+    return step
+
+
+def templates_for(
+    actor: User,
+    text: str = "",
+    *,
+    service_type: str | None = None,
+    product_model=None,
+    is_active: bool | None = None,
+) -> QuerySet[JobTemplate]:
+    """The job templates, for those who manage them (nobody else lists them)."""
+    if not can(actor, Capability.MANAGE_JOB_TEMPLATES):
+        return JobTemplate.objects.none()
+    queryset = JobTemplate.objects.select_related("product_model", "fault_category").annotate(step_count=Count("steps"))
+    text = (text or "").strip()
+    if text:
+        queryset = queryset.filter(
+            Q(name__icontains=text)
+            | Q(product_line__icontains=text)
+            | Q(product_model__code__icontains=text)
+            | Q(product_model__name__icontains=text)
+        )
+    if service_type:
+        queryset = queryset.filter(service_type=service_type)
+    if product_model is not None:
+        queryset = queryset.filter(product_model=product_model)
+    if is_active is not None:
+        queryset = queryset.filter(is_active=is_active)
+    return queryset
+
+
+def get_template_for(actor: User, pk: int) -> JobTemplate:
+    template = templates_for(actor).filter(pk=pk).first()
+    if template is None:
+        raise Http404
+    return template
+
+
+def get_template_step_for(actor: User, pk: int) -> JobTemplateStep:
+    step = JobTemplateStep.objects.filter(pk=pk, template__in=templates_for(actor)).select_related("template").first()
+    if step is None:
+        raise Http404
+    return step
+
+
+def active_templates_for_order(order: WorkOrder) -> QuerySet[JobTemplate]:
+    """The active templates of the order's service type: what a dispatcher may switch it to."""
+    return (
+        JobTemplate.objects.filter(is_active=True, service_type=order.service_type)
+        .select_related("product_model")
+        .order_by("name", "pk")
+    )

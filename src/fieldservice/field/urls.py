@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fieldservice.field import views
+from fieldservice.field import views, views_steps
 
 app_name = "field"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("orders/<int:pk>/parts/<int:usage_pk>/remove/", views.remove_part, name="remove_part"),
     path("orders/<int:pk>/photos/", views.add_photos, name="add_photos"),
     path("orders/<int:pk>/signature/", views.capture_signature, name="capture_signature"),
+    path("orders/<int:pk>/steps/<int:step_pk>/answer/", views_steps.answer, name="answer_step"),
     path("orders/<int:pk>/complete/", views.complete, name="complete"),
     path("orders/<int:pk>/report.pdf", views.report_pdf, name="report_pdf"),
 ]

@@ -230,8 +230,18 @@ def _order_page(request, order: WorkOrder, forms: dict | None = None):
         # Apps above field add their parts of the job here (billing: the fee lines, the quotation).
         "panels": panels.render("field.order", request, order),
         "needs_signature": order.resolution_type != "remote_fix",
+        **_steps_context(order),
     }
     return render(request, "field/order.html", context)
+
+
+def _steps_context(order: WorkOrder) -> dict:
+    steps = list(selectors.steps_of(order))
+    return {
+        "job_steps": steps,
+        "steps_done": sum(1 for step in steps if step.answered_at is not None),
+        "open_required": sum(1 for step in steps if step.required and step.answered_at is None),
+    }
 
 
 @login_required

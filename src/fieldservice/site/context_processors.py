@@ -101,6 +101,7 @@ NAVIGATION = [
             (_("Dispatch rules"), "dispatch:rules", Capability.MANAGE_DISPATCH_RULES),
             (_("Visit durations"), "scheduling:durations", Capability.MANAGE_SCHEDULES),
             (_("Service levels"), "sla:settings", Capability.MANAGE_SLA),
+            (_("Job templates"), "job_templates:list", Capability.MANAGE_JOB_TEMPLATES),
             (_("Notifications"), "notifications:manage", Capability.MANAGE_NOTIFICATIONS),
             (_("Webhooks"), "webhooks:list", Capability.MANAGE_WEBHOOKS),
         ],

@@ -32,6 +32,7 @@ from fieldservice.customers.choices import CustomerTier
 from fieldservice.demo.history import HistoryBuilder
 from fieldservice.dispatch import demo as dispatch_demo
 from fieldservice.dispatch.models import DispatchRule
+from fieldservice.field import demo as field_demo
 from fieldservice.inventory import demo as stock_demo
 from fieldservice.inventory import services as inventory
 from fieldservice.inventory.choices import Unit, WarehouseKind
@@ -483,6 +484,8 @@ class DemoBuilder:
         # The money side draws from its own generator: its choices do not reshape the history.
         self.money_rng = random.Random(self.rng.getrandbits(32))
         billing_demo.seed_prices(rng=self.money_rng, admin=self.admin)
+        self.step("  job templates (standard job steps)")
+        field_demo.seed_job_templates(admin=self.admin, models=self.models)
         with outbox.drain_left_to_recovery():
             self.step("  service history of the last year")
             history = self.history()
@@ -534,6 +537,7 @@ class DemoBuilder:
             ("dispatch rules", DispatchRule.objects.count()),
             ("planned visits", Visit.objects.count()),
             ("pool offers", PoolOffer.objects.count()),
+            *field_demo.counts(),
             *billing_demo.counts(),
             *care_demo.counts(),
             ("campaign machines", CampaignTarget.objects.count()),

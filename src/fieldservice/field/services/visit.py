@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from PIL import Image
 
 from fieldservice.accounts.models import User
@@ -563,12 +564,24 @@ def _apply_parts(order: WorkOrder, actor: User) -> None:
 
 @transaction.atomic
 def complete_visit(order: WorkOrder, *, actor: User) -> WorkOrder:
-    """The work is done: needs the work recorded and the customer's signature (a remote fix needs no
-    signature). Updates the machine's fitted parts and, after commit, e-mails the service report."""
+    """The work is done: needs the work recorded, every required job step answered, and the
+    customer's signature (a remote fix needs no signature). Updates the machine's fitted parts
+    and, after commit, e-mails the service report."""
     _engineer_on(order, actor)
     current = _lock_on_site(order)
     if not current.resolution_type:
         raise DomainError("work_not_recorded", _("Record the work done before completing the visit."))
+    open_steps = list(selectors.open_required_steps(current))
+    if open_steps:
+        raise DomainError(
+            "steps_open",
+            ngettext(
+                "%(n)d required job step is not answered: %(steps)s.",
+                "%(n)d required job steps are not answered: %(steps)s.",
+                len(open_steps),
+            )
+            % {"n": len(open_steps), "steps": "; ".join(f"{step.position}. {step.title}" for step in open_steps[:5])},
+        )
     if current.resolution_type != ResolutionType.REMOTE_FIX and selectors.signature_of(current) is None:
         raise DomainError("signature_required", _("The customer must sign before the visit is completed."))
     parts = current.part_usages.count()
