@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from fieldservice.assets.models import MeterReading
 from fieldservice.core.errors import DomainError
@@ -151,9 +152,23 @@ def test_attach_is_set_based(visit, django_assert_max_num_queries):
         assert attach_job_steps(fake) == 3
     assert JobStep.objects.filter(work_order__in=orders).count() == 6
     JobStep.objects.all().delete()
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         assert attach_job_steps(fake, other) == 3
     assert set(JobStep.objects.values_list("title", flat=True)) == {"先断电"}
+
+
+def test_a_named_template_replaces_the_steps_of_creation_unless_one_is_answered(visit):
+    """A plan, a campaign or an inspection names its template: it takes the place of the one the
+    order got when it was created, but an order someone has started answering keeps its steps."""
+    p = visit
+    make_template(p, "model", product_model=p.model, steps=[NUMBER, {"kind": "yes_no", "title": "安全门正常"}])
+    named = make_template(p, "named", steps=[{"kind": "instruction", "title": "先断电"}])
+    fresh, started = _new_order(p), _new_order(p)
+    assert fresh.job_steps.count() == started.job_steps.count() == 2
+    started.job_steps.filter(position=1).update(answered_at=timezone.now())
+    assert attach_job_steps([fresh, started], named) == 1
+    assert list(fresh.job_steps.values_list("title", flat=True)) == ["先断电"]
+    assert started.job_steps.count() == 2
 
 
 def test_attach_counts_queries_for_thousands_of_orders(visit):

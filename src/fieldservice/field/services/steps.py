@@ -447,7 +447,8 @@ def attach_job_steps(orders: list[WorkOrder], template: JobTemplate | None = Non
     """Give every order in `orders` that has no steps yet the steps of a template; returns how
     many orders got steps. Runs in the caller's transaction (the order's creation).
 
-    With `template`, every such order gets its steps (a maintenance plan names its template).
+    With `template`, every order gets its steps (a maintenance plan, a campaign or an inspection
+    names its template), in place of the steps it was given when created unless one is answered.
     Without, each order gets the most specific active template of its service type:
 
     1. the product: a template for the order's machine's model beats one for the model's product
@@ -468,6 +469,13 @@ def attach_job_steps(orders: list[WorkOrder], template: JobTemplate | None = Non
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         chunk_any = any_of(chunk)
+        if template is not None:
+            # A named template (the plan's, the campaign's, the inspection's) replaces the steps the
+            # order was given when it was created, as long as nobody has answered one of them.
+            answered = JobStep.objects.filter(work_order_id__in=chunk_any, answered_at__isnull=False)
+            JobStep.objects.filter(work_order_id__in=chunk_any).exclude(
+                work_order_id__in=answered.values("work_order_id")
+            ).delete()
         having = set(
             JobStep.objects.filter(work_order_id__in=chunk_any).values_list("work_order_id", flat=True).distinct()
         )
