@@ -24,6 +24,7 @@ from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
 from fieldservice.dispatch.assignments import services as dispatch
 from fieldservice.dispatch.assignments.selectors import candidates_for
+from fieldservice.field import demo as field_demo
 from fieldservice.field import services as field
 from fieldservice.inventory.models import Part
 from fieldservice.maintenance.models.campaigns import Campaign, CampaignAction, TargetStatus
@@ -139,6 +140,9 @@ def _visit(target, *, rng: random.Random, dispatcher: User, agent: User, signatu
         signer_name=target.equipment.customer.contacts.values_list("name", flat=True).first() or "客户",
         image_file=ContentFile(signature, name="signature.png"),
     )
+    answers = field_demo.answers_for(order, target.equipment, rng)
+    if answers:
+        field.answer_steps(order, actor=engineer, answers=answers)
     field.complete_visit(order, actor=engineer)
     if rng.random() < 0.7:
         lifecycle.close_work_order(order, actor=agent, note="召回回单已审核")

@@ -15,12 +15,18 @@ from fieldservice.accounts.models import User
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.core.choices import ServiceType
 from fieldservice.customers.models import Site
+from fieldservice.dispatch.assignments import services as dispatch
+from fieldservice.dispatch.choices import AssignmentStatus
+from fieldservice.dispatch.models import Assignment
+from fieldservice.field import demo as field_demo
+from fieldservice.field import services as field
 from fieldservice.field.choices import ReportLayout, StepKind
-from fieldservice.field.models import JobStep, JobTemplate, JobTemplateStep
+from fieldservice.field.models import JobTemplate, JobTemplateStep
 from fieldservice.maintenance.models import Inspection
 from fieldservice.maintenance.models.inspections import InspectionStatus
 from fieldservice.maintenance.services import inspections as services
 from fieldservice.planning.inputs import site_in_area
+from fieldservice.workorders.choices import WorkOrderStatus
 
 TEMPLATE_NAME = "注塑机年度健康检查"
 STEPS = [
@@ -49,20 +55,18 @@ def health_check_template() -> JobTemplate:
 
 
 def _answer(order, rng: random.Random, engineer: User) -> None:
-    """The engineer's answers on the phone (the field app's step walk writes them in the product;
-    the demo fills them in, in range but for one hot machine)."""
-    now = timezone.now()
-    for step in JobStep.objects.filter(work_order=order):
-        if step.kind == StepKind.YES_NO:
-            step.value_bool = True
-        elif step.kind in (StepKind.NUMBER, StepKind.METER) and step.min_value is not None:
-            spread = step.max_value - step.min_value
-            step.value_number = (step.min_value + spread * Decimal(rng.randint(30, 80)) / 100).quantize(Decimal("0.1"))
-        elif step.kind == StepKind.TEXT:
-            step.value_text = "无异常"
-        step.answered_by = engineer
-        step.answered_at = now
-        step.save()
+    """The engineer on site answers the checklist on his phone, through the field services: he
+    accepts the order dispatched to him, checks in and answers every step (in range but for one
+    hot machine now and then, with his comment)."""
+    assignment = Assignment.objects.filter(work_order=order, engineer=engineer, status=AssignmentStatus.OFFERED).first()
+    if assignment is not None:
+        dispatch.accept_assignment(assignment, actor=engineer)
+    order.refresh_from_db()
+    if order.status != WorkOrderStatus.ON_SITE:
+        site = order.site
+        field.check_in(order, actor=engineer, latitude=site.latitude, longitude=site.longitude, accuracy=15)
+    answers = field_demo.answers_for(order, order.equipment, rng, out_of_range=0.1)
+    field.answer_steps(order, actor=engineer, answers=answers)
 
 
 def _covers(engineer: User, site: Site) -> bool:

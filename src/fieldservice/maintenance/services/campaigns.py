@@ -48,7 +48,8 @@ from fieldservice.core.events import record_created, record_event, record_update
 from fieldservice.core.outbox import emit
 from fieldservice.core.validation import check_date
 from fieldservice.customers.models import Customer
-from fieldservice.field.models import JobStep, JobTemplate, JobTemplateStep
+from fieldservice.field.models import JobTemplate
+from fieldservice.field.services import attach_job_steps
 from fieldservice.inventory.models import Part
 from fieldservice.inventory.services import quantity_of
 from fieldservice.knowledge.models import Article
@@ -643,34 +644,6 @@ def _freeze_targets(campaign: Campaign, selection: Selection) -> int:
     return len(rows)
 
 
-def copy_job_steps(order, template: JobTemplate) -> None:
-    """The template's steps as the order's steps (replacing any the order got on creation: the
-    campaign's template is the one that applies). The lead switches this to field's
-    attach_job_steps at merge."""
-    JobStep.objects.filter(work_order=order, answered_at__isnull=True).delete()
-    if JobStep.objects.filter(work_order=order).exists():
-        return  # answered steps stay; never happens on a new order
-    copied = [
-        "position",
-        "kind",
-        "title",
-        "help_text",
-        "help_url",
-        "required",
-        "unit",
-        "min_value",
-        "max_value",
-        "choices",
-        "meter",
-    ]
-    JobStep.objects.bulk_create(
-        [
-            JobStep(work_order=order, template=template, **{name: getattr(step, name) for name in copied})
-            for step in JobTemplateStep.objects.filter(template=template).order_by("position", "pk")
-        ]
-    )
-
-
 def _description(campaign: Campaign) -> str:
     text = f"{campaign.number} {campaign.get_action_display()}: {campaign.title}"
     if campaign.reason:
@@ -700,7 +673,7 @@ def open_orders(campaign: Campaign, targets: list[CampaignTarget], *, actor: Use
         )
         order = create_work_order(request, actor=actor, site=target.site)
         if campaign.job_template_id:
-            copy_job_steps(order, campaign.job_template)
+            attach_job_steps([order], campaign.job_template)
         if parts:
             set_needed_parts(order, actor=actor, parts=parts)
         CampaignTarget.objects.filter(pk=target.pk, work_order__isnull=True).update(work_order=order)

@@ -44,7 +44,8 @@ from fieldservice.customers.models import Customer, Site
 from fieldservice.dispatch.assignments.services import dispatch_to_engineer
 from fieldservice.dispatch.permissions import may_dispatch
 from fieldservice.field.choices import ReportLayout
-from fieldservice.field.models import JobStep, JobTemplate
+from fieldservice.field.models import JobTemplate
+from fieldservice.field.services import attach_job_steps
 from fieldservice.maintenance.models import Finding, Inspection, InspectionItem, InspectionMachine
 from fieldservice.maintenance.models.inspections import (
     ChangeDecision,
@@ -518,7 +519,7 @@ def _open_orders(inspection: Inspection) -> list[WorkOrder]:
         line.work_order = order
         orders.append(order)
     InspectionMachine.objects.bulk_update(lines, ["work_order"])
-    copy_template_steps(orders, inspection.template)
+    attach_job_steps(orders, inspection.template)
     lead = inspection.engineers.order_by("pk").first()
     if lead is not None and may_dispatch(owner):
         for order in orders:
@@ -529,34 +530,6 @@ def _open_orders(inspection: Inspection) -> list[WorkOrder]:
                 # The engineer may be on leave by now: the order waits for the dispatcher.
                 continue
     return orders
-
-
-def copy_template_steps(orders: Iterable[WorkOrder], template: JobTemplate) -> None:
-    """The template's steps copied onto each order (the one place this topic does it; the field
-    app's `attach_job_steps(orders, template=...)` replaces it at merge). Steps an order got when it
-    was created (another template) are replaced: the inspection names its own."""
-    orders = list(orders)
-    steps = list(template.steps.order_by("position", "pk"))
-    JobStep.objects.filter(work_order__in=orders, answered_at__isnull=True).delete()
-    JobStep.objects.bulk_create(
-        JobStep(
-            work_order=order,
-            template=template,
-            position=step.position,
-            kind=step.kind,
-            title=step.title,
-            help_text=step.help_text,
-            help_url=step.help_url,
-            required=step.required,
-            unit=step.unit,
-            min_value=step.min_value,
-            max_value=step.max_value,
-            choices=step.choices,
-            meter=step.meter,
-        )
-        for order in orders
-        for step in steps
-    )
 
 
 @transaction.atomic
@@ -840,7 +813,6 @@ __all__ = [
     "close_inspection",
     "comment_on_report",
     "confirm_report",
-    "copy_template_steps",
     "create_inspection",
     "decide_change",
     "decline_inspection",
