@@ -17,9 +17,11 @@ from fieldservice.contracts.services.contracts import (
     update_contract,
 )
 from fieldservice.contracts.services.entitlement import (
+    EntitlementCase,
     EntitlementDecision,
     covering_contract,
     decide_entitlement,
+    decide_entitlements,
     default_policy,
     entitlement_for_request,
     visits_left,
