@@ -27,6 +27,7 @@ from fieldservice.assets.forms import (
 )
 from fieldservice.assets.models import Equipment
 from fieldservice.assets.permissions import may_change_assets, may_change_models
+from fieldservice.core import panels
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.forms import add_service_errors
 from fieldservice.core.listing import Column, Listing
@@ -207,6 +208,8 @@ def _detail_context(request, equipment: Equipment, **forms) -> dict:
         "invalidate_form": InvalidateForm(),
         "may_change": may_change_assets(request.user),
         "public_url": labels.public_url(equipment),
+        # Apps above assets show their rows of the machine here (maintenance: readings, plans).
+        "panels": panels.render("assets.equipment", request, equipment),
         **forms,
     }
 
@@ -477,6 +480,7 @@ def public_equipment(request, token):
             "product_model": equipment.product_model,
             "company_name": settings.FSM_COMPANY_NAME or (company.name if company else _("Customer service")),
             "service_phone": company.phone if company else "",
+            "panels": panels.render("assets.public_equipment", request, equipment),
         },
     )
 

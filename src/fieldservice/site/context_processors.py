@@ -68,7 +68,11 @@ NAVIGATION = [
     ),
     (
         pgettext_lazy("menu group", "Proactive service"),
-        [],
+        [
+            (_("Maintenance plans"), "maintenance:plan_list", Capability.VIEW_MAINTENANCE),
+            (_("Due visits"), "maintenance:due_list", Capability.VIEW_MAINTENANCE),
+            (_("Maintenance calendar"), "maintenance:calendar", Capability.VIEW_MAINTENANCE),
+        ],
     ),
     (
         pgettext_lazy("menu group", "Money"),

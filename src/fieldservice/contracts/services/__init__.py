@@ -42,6 +42,8 @@ from fieldservice.contracts.services.prices import (
 from fieldservice.contracts.services.reminders import reminder_days, reminder_recipients, send_expiry_reminders
 
 __all__ = [
+    "EntitlementCase",
+    "decide_entitlements",
     "ALWAYS_EDITABLE",
     "CONTRACT_FIELDS",
     "EXTENSION_TERMS",

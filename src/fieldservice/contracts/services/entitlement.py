@@ -165,7 +165,10 @@ def decide_entitlements(cases: list[EntitlementCase], *, on=None) -> list[Entitl
         if contract is None:
             decisions.append(
                 EntitlementDecision(
-                    Entitlement.CHARGEABLE, _("No warranty or contract covers this machine"), None, fallback(case.customer)
+                    Entitlement.CHARGEABLE,
+                    _("No warranty or contract covers this machine"),
+                    None,
+                    fallback(case.customer),
                 )
             )
             continue

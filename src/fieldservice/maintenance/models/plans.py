@@ -108,8 +108,7 @@ class MaintenancePlan(models.Model):
         ordering = ["name", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(interval_months__isnull=False) | Q(interval_hours__isnull=False)
-                | Q(scope="contract"),
+                condition=Q(interval_months__isnull=False) | Q(interval_hours__isnull=False) | Q(scope="contract"),
                 name="plan_has_an_interval",
             ),
             models.CheckConstraint(

@@ -1,0 +1,229 @@
+"""Orders we open before the customer calls (channel "proactive"), and the one writer of new work
+orders.
+
+`write_orders` writes new work orders, one or thousands, with the same statements: the orders,
+their numbers, their needed parts, one service-log line each, the created hooks (set-based ones
+once with them all), one outbox message each. `create_work_order` (an agent's order for a
+customer's request) writes its one order through it; `open_proactive_orders` opens a batch of
+maintenance or inspection visits, each with its own request, deciding their entitlement at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat, Greatest, Length, LPad
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fieldservice.accounts.models import User
+from fieldservice.assets.models import Equipment
+from fieldservice.contracts.services import EntitlementCase, EntitlementDecision, decide_entitlements
+from fieldservice.core.db import any_of, insert_rows
+from fieldservice.core.errors import field_error, require
+from fieldservice.core.outbox import emit_many
+from fieldservice.customers.models import Site
+from fieldservice.workorders import hooks
+from fieldservice.workorders.choices import Channel, NeededPartSource, Priority, RequestStatus, ServiceType
+from fieldservice.workorders.models import NeededPart, ServiceRequest, WorkOrder
+from fieldservice.workorders.permissions import may_manage_orders
+from fieldservice.workorders.services.log import log_events
+from fieldservice.workorders.services.needed_parts import fill_from_fault_category
+
+DESCRIPTION_LIMIT = 5000
+
+
+@dataclass
+class OrderDraft:
+    """A work order to write: the unsaved order (its request saved) and the parts it needs."""
+
+    order: WorkOrder
+    parts: Sequence[tuple[int, Decimal]] = ()  # (part id, quantity)
+    parts_source: str = NeededPartSource.PLAN
+    note: str = ""  # the service log line's note
+
+
+def _numbered(model, prefix: str, ids: list[int]) -> None:
+    """Give the rows their numbers (prefix + id, at least 7 digits) in one statement."""
+    text = Cast("pk", CharField())
+    model.objects.filter(pk__in=any_of(ids)).update(
+        number=Concat(Value(prefix), LPad(text, Greatest(Value(7), Length(text)), Value("0")))
+    )
+
+
+def _insert(model, objs: list, key: str) -> None:
+    """Insert unsaved `objs` and give each its pk. On PostgreSQL in one statement (core.db's
+    insert_rows), the pks matched back by `key`, a column unique within the batch."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=500)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    ids = insert_rows(model, [{f.attname: getattr(obj, f.attname) for f in fields} for obj in objs], returning="id")
+    by_key = dict(model.objects.filter(pk__in=any_of(ids)).values_list(key, "pk"))
+    for obj in objs:
+        obj.pk = by_key[getattr(obj, key)]
+        obj._state.adding = False
+        obj._state.db = "default"
+
+
+def write_orders(drafts: list[OrderDraft], *, actor: User | None, at: dt.datetime | None = None) -> list[WorkOrder]:
+    """Write new work orders (their requests exist) with set-based statements, inside the
+    caller's transaction. The one writer of new orders: checks are the caller's."""
+    if not drafts:
+        return []
+    at = at or timezone.now()
+    orders = [draft.order for draft in drafts]
+    if len({order.request_id for order in orders}) != len(orders):
+        raise ValueError("write_orders writes one order per request per call")
+    for order in orders:
+        order.created_at = at
+        order.updated_at = at
+        order.created_by = actor if getattr(actor, "pk", None) else None
+    _insert(WorkOrder, orders, "request_id")
+    ids = [order.pk for order in orders]
+    _numbered(WorkOrder, "WO", ids)
+    for order in orders:
+        order.number = f"WO{order.pk:07d}"
+        if order.fault_category_id is not None:
+            fill_from_fault_category(order)
+    parts = [
+        {
+            "work_order_id": draft.order.pk,
+            "part_id": part_id,
+            "quantity": quantity,
+            "source": draft.parts_source,
+            "added_by_id": getattr(actor, "pk", None),
+        }
+        for draft in drafts
+        for part_id, quantity in draft.parts
+    ]
+    insert_rows(NeededPart, parts, added_at=at)
+    log_events(
+        [
+            {
+                "work_order_id": draft.order.pk,
+                "action": "created",
+                "to_status": draft.order.status,
+                "actor": actor,
+                "note": draft.note,
+            }
+            for draft in drafts
+        ],
+        at=at,
+    )
+    hooks.created_many(orders)
+    emit_many([("work_order.created", {"work_order": pk, "actor": getattr(actor, "pk", None)}, None) for pk in ids])
+    return orders
+
+
+def new_order(request: ServiceRequest, decision: EntitlementDecision, **fields) -> WorkOrder:
+    """An unsaved order for `request` with the entitlement decided for it."""
+    return WorkOrder(
+        request=request,
+        entitlement=decision.entitlement,
+        entitlement_reason=decision.reason,
+        contract=decision.contract,
+        sla_policy=decision.sla_policy,
+        **fields,
+    )
+
+
+@dataclass(frozen=True)
+class ProactiveSpec:
+    """One visit we open on our own initiative: a machine (its customer and site loaded), what to
+    do, the parts it needs ((part id, quantity) pairs), and the note of its log line."""
+
+    equipment: Equipment
+    service_type: str = ServiceType.MAINTENANCE
+    priority: str = Priority.NORMAL
+    description: str = ""
+    parts: Sequence[tuple[int, Decimal]] = field(default=())
+    note: str = ""
+
+
+def _check(index: int, spec: ProactiveSpec) -> str:
+    prefix = f"specs[{index}]."
+    if spec.service_type not in ServiceType.values or spec.service_type == ServiceType.CONSULTATION:
+        raise field_error(prefix + "service_type", _("Unknown service type."), "invalid_choice")
+    if spec.priority not in Priority.values:
+        raise field_error(prefix + "priority", _("Unknown priority."), "invalid_choice")
+    if not spec.equipment.is_registered:
+        raise field_error(
+            prefix + "equipment", _("Only registered equipment can be chosen for a service request."), "not_registered"
+        )
+    description = (spec.description or "").strip()
+    if not description:
+        raise field_error(prefix + "description", _("Describe the problem."), "required")
+    if len(description) > DESCRIPTION_LIMIT:
+        raise field_error(
+            prefix + "description", _("At most %(n)d characters.") % {"n": DESCRIPTION_LIMIT}, "max_length"
+        )
+    return description
+
+
+@transaction.atomic
+def open_proactive_orders(
+    specs: list[ProactiveSpec], *, actor: User | None, on: dt.date | None = None, at: dt.datetime | None = None
+) -> list[WorkOrder]:
+    """Open one request (channel "proactive", converted) and one work order per spec, set-based:
+    the entitlement of every visit decided at once (as of `on`, today), the orders written by
+    `write_orders`. Returns the orders in the order of `specs`. All or nothing: one bad spec
+    refuses the batch, naming it. `actor` None: the worker's periodic run (a maintenance plan's
+    generation); a person must be one who may manage orders."""
+    if actor is not None:
+        require(may_manage_orders(actor))
+    if not specs:
+        return []
+    descriptions = [_check(index, spec) for index, spec in enumerate(specs)]
+    at = at or timezone.now()
+    decisions = decide_entitlements(
+        [EntitlementCase(spec.equipment.customer, spec.equipment, spec.priority) for spec in specs], on=on
+    )
+    # A machine without a site is visited at its customer's first active site.
+    homeless = {spec.equipment.customer_id for spec in specs if spec.equipment.site_id is None}
+    first_site: dict[int, int] = {}
+    for site_id, customer_id in (
+        Site.objects.filter(customer_id__in=any_of(homeless), is_active=True)
+        .order_by("-pk")
+        .values_list("pk", "customer_id")
+    ):
+        first_site[customer_id] = site_id
+    requests = [
+        ServiceRequest(
+            channel=Channel.PROACTIVE,
+            status=RequestStatus.CONVERTED,
+            customer_id=spec.equipment.customer_id,
+            equipment_id=spec.equipment.pk,
+            service_type=spec.service_type,
+            priority=spec.priority,
+            description=description,
+            created_by=actor,
+            confirmed_by=actor,
+            confirmed_at=at,
+            created_at=at,
+        )
+        for spec, description in zip(specs, descriptions, strict=True)
+    ]
+    _insert(ServiceRequest, requests, "follow_token")
+    _numbered(ServiceRequest, "SR", [request.pk for request in requests])
+    drafts = []
+    for spec, request, decision, description in zip(specs, requests, decisions, descriptions, strict=True):
+        request.number = f"SR{request.pk:07d}"
+        equipment = spec.equipment
+        order = new_order(
+            request,
+            decision,
+            customer_id=equipment.customer_id,
+            site_id=equipment.site_id or first_site.get(equipment.customer_id),
+            equipment=equipment,
+            service_type=spec.service_type,
+            priority=spec.priority,
+            description=description,
+        )
+        drafts.append(OrderDraft(order, parts=spec.parts, note=spec.note or request.number))
+    return write_orders(drafts, actor=actor, at=at)
