@@ -101,15 +101,21 @@ def test_usage_plan_projects_the_meter_and_keeps_the_threshold(personas):
 
 def test_both_whichever_comes_first(personas):
     unit = machine(personas.customer_a, installed_on=dt.date(2025, 12, 30))  # calendar: 2026-06-30
-    at = timezone.make_aware(dt.datetime(2026, 6, 1, 12))
+    at = timezone.make_aware(dt.datetime(2026, 4, 1, 12))
     record_meter_reading(unit, actor=personas.admin, value="0", source=MeterSource.OFFICE, read_at=at)
     record_meter_reading(
-        unit, actor=personas.admin, value="450", source=MeterSource.OFFICE, read_at=at + dt.timedelta(days=5)
-    )  # 90 h a day: 500 h on 2026-06-07
+        unit, actor=personas.admin, value="450", source=MeterSource.OFFICE, read_at=at + dt.timedelta(days=50)
+    )  # 9 h a day: 500 h on 2026-05-27, 1000 h on 2026-07-22
     plan(equipment=unit, interval_months=6, interval_hours=500, lead_days=30)
-    generate()
+
+    generate(today=dt.date(2026, 5, 22))
     visit = DueVisit.objects.get()
-    assert visit.reason == DueReason.USAGE and visit.due_on == TODAY  # 500 h passed: due at once
+    assert (visit.due_on, visit.reason, visit.meter_value) == (dt.date(2026, 5, 27), DueReason.USAGE, Decimal(500))
+    # Then the calendar comes first: 2026-06-30, before 1000 h.
+    generate(today=dt.date(2026, 6, 20))
+    last = DueVisit.objects.order_by("-due_on").first()
+    assert (last.due_on, last.reason) == (dt.date(2026, 6, 30), DueReason.CALENDAR)
+    assert DueVisit.objects.count() == 2
 
 
 def test_plan_end_inactive_plans_and_invalidated_machines_make_nothing(personas):

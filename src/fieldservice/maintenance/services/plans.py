@@ -69,6 +69,8 @@ MAX_INTERVAL_MONTHS = 120
 MAX_INTERVAL_HOURS = 1_000_000
 MAX_LEAD_DAYS = 365
 MAX_PLAN_PARTS = 50
+# A run writes at most this many visits of one plan for one machine (its lead days are short).
+MAX_VISITS_PER_RUN = 12
 # Usage is projected from the readings of the last year.
 USAGE_WINDOW_DAYS = 365
 
@@ -260,18 +262,11 @@ def months_between(start: dt.date, end: dt.date) -> int:
 
 def next_on_grid(anchor: dt.date, months: int, after: dt.date, *, inclusive: bool) -> dt.date:
     """The first date anchor + k·months (k ≥ 1) on or after (`inclusive`) / after `after`."""
+    # anchor + k·months falls in a month no later than `after`'s for this k, so k or k + 1.
     k = max(1, months_between(anchor, after) // months)
     day = add_months(anchor, k * months)
-    while day < after or (day == after and not inclusive):
-        k += 1
-        day = add_months(anchor, k * months)
-    while k > 1:
-        earlier = add_months(anchor, (k - 1) * months)
-        if earlier > after or (earlier == after and inclusive):
-            k -= 1
-            day = earlier
-        else:
-            break
+    if day < after or (day == after and not inclusive):
+        day = add_months(anchor, (k + 1) * months)
     return day
 
 
@@ -329,6 +324,8 @@ def due_for(
         step = Decimal(hours)
         threshold = last_threshold + step if last_threshold is not None else (usage.value // step + 1) * step
         if usage.value >= threshold:
+            # Past one or more thresholds already: one visit now, for the last one passed.
+            threshold = max(threshold, (usage.value // step) * step)
             day = today
         elif usage.rate:
             day = usage.read_on + dt.timedelta(days=math.ceil(float(threshold - usage.value) / usage.rate))
@@ -609,19 +606,26 @@ def generate_due_visits(
             for machine in covered[plan.pk]:
                 machines.add(machine[0])
                 last_due, threshold = history.get((plan.pk, machine[0]), (None, None))
-                due = due_for(
-                    plan,
-                    machine,
-                    today=today,
-                    last_due=last_due,
-                    last_threshold=threshold,
-                    last_visit=last_visits.get(machine[0]),
-                    usage=usage.get((plan.meter, machine[0])) if plan.interval_hours else None,
-                )
-                if due is None or due.due_on > horizon or (plan.ends_on and due.due_on > plan.ends_on):
-                    continue
-                # Two plans due on the same day for one machine: one visit (the older plan's).
-                dues.setdefault((due.equipment_id, due.due_on), due)
+                meter = usage.get((plan.meter, machine[0])) if plan.interval_hours else None
+                # Every visit due within the lead days, not only the next: a run that leaves one
+                # for later would find it on the second run.
+                for _visit in range(MAX_VISITS_PER_RUN):
+                    due = due_for(
+                        plan,
+                        machine,
+                        today=today,
+                        last_due=last_due,
+                        last_threshold=threshold,
+                        last_visit=last_visits.get(machine[0]),
+                        usage=meter,
+                    )
+                    if due is None or due.due_on > horizon or (plan.ends_on and due.due_on > plan.ends_on):
+                        break
+                    # Two plans due on the same day for one machine: one visit (the older plan's).
+                    dues.setdefault((due.equipment_id, due.due_on), due)
+                    if last_due is not None and due.due_on <= last_due and due.meter_value == threshold:
+                        break  # nothing moves on (a usage visit due today and not yet done)
+                    last_due, threshold = max(due.due_on, last_due or due.due_on), due.meter_value or threshold
         summary.machines = len(machines)
         ordered = [dues[key] for key in sorted(dues)]  # one lock order for concurrent runs
         plans_by_id = {plan.pk: plan for plan in plans}
@@ -634,9 +638,12 @@ def generate_due_visits(
             .order_by("equipment_id", "due_on")
             .values_list("pk", "plan_id", "equipment_id", "due_on", "reason")
         )
-        equipment = Equipment.objects.select_related("customer").in_bulk(
-            any_of({equipment_id for _pk, _plan, equipment_id, _due, _reason in written})
-        )
+        equipment = {
+            machine.pk: machine
+            for machine in Equipment.objects.only(
+                "pk", "customer_id", "site_id", "status", "warranty_starts_on", "warranty_ends_on"
+            ).filter(pk__in=any_of({equipment_id for _pk, _plan, equipment_id, _due, _reason in written}))
+        }
         reasons = dict(DueReason.choices)
         specs = []
         for _pk, plan_id, equipment_id, due_on, reason in written:

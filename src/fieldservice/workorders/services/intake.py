@@ -35,7 +35,7 @@ from fieldservice.workorders.choices import (
 )
 from fieldservice.workorders.models import Attachment, FaultCategory, ServiceRequest, WorkOrder
 from fieldservice.workorders.permissions import may_manage_orders
-from fieldservice.workorders.services.proactive import OrderDraft, new_order, write_orders
+from fieldservice.workorders.services.proactive import OrderDraft, entitled, write_orders
 
 PHOTO_LIMIT = 8 * 1024 * 1024
 MAX_PHOTOS = 6
@@ -490,19 +490,19 @@ def create_work_order(
     entitlement = decide_entitlement(
         customer=request.customer, equipment=equipment, priority=priority or request.priority
     )
-    order = new_order(
-        request,
-        entitlement,
-        customer=request.customer,
-        site=site,
-        equipment=equipment,
-        service_type=service_type,
-        priority=priority or request.priority,
-        fault_category=request.fault_category,
-        description=description,
-    )
     if request.status != RequestStatus.CONVERTED:
         ServiceRequest.objects.filter(pk=request.pk).update(status=RequestStatus.CONVERTED)
     # The one writer of new orders: number, usual parts, log line, hooks, outbox message.
-    write_orders([OrderDraft(order, note=request.number or "")], actor=actor)
+    values = {
+        "request_id": request.pk,
+        "customer_id": request.customer_id,
+        "site_id": site.pk if site is not None else None,
+        "equipment_id": equipment.pk if equipment is not None else None,
+        "service_type": service_type,
+        "priority": priority or request.priority,
+        "fault_category_id": request.fault_category_id,
+        "description": description,
+        **entitled(entitlement),
+    }
+    (order,) = write_orders([OrderDraft(values, note=request.number or "")], actor=actor)
     return order

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat, Greatest, Length, LPad
 from django.utils import timezone
@@ -24,10 +24,10 @@ from django.utils.translation import gettext as _
 from fieldservice.accounts.models import User
 from fieldservice.assets.models import Equipment
 from fieldservice.contracts.services import EntitlementCase, EntitlementDecision, decide_entitlements
-from fieldservice.core.db import any_of, insert_rows
+from fieldservice.core.db import any_of, insert_rows, reserve_ids
 from fieldservice.core.errors import field_error, require
 from fieldservice.core.outbox import emit_many
-from fieldservice.customers.models import Site
+from fieldservice.customers.models import Customer, Site
 from fieldservice.workorders import hooks
 from fieldservice.workorders.choices import Channel, NeededPartSource, Priority, RequestStatus, ServiceType
 from fieldservice.workorders.models import NeededPart, ServiceRequest, WorkOrder
@@ -40,12 +40,23 @@ DESCRIPTION_LIMIT = 5000
 
 @dataclass
 class OrderDraft:
-    """A work order to write: the unsaved order (its request saved) and the parts it needs."""
+    """A work order to write: its fields by attribute name (`request_id`, `customer_id`, …; the
+    entitlement's too, see `entitled`), the parts it needs and the note of its log line."""
 
-    order: WorkOrder
+    values: dict
     parts: Sequence[tuple[int, Decimal]] = ()  # (part id, quantity)
     parts_source: str = NeededPartSource.PLAN
-    note: str = ""  # the service log line's note
+    note: str = ""
+
+
+def entitled(decision: EntitlementDecision) -> dict:
+    """An order's fields of the entitlement decided for it."""
+    return {
+        "entitlement": decision.entitlement,
+        "entitlement_reason": decision.reason,
+        "contract_id": decision.contract.pk if decision.contract is not None else None,
+        "sla_policy_id": decision.sla_policy.pk if decision.sla_policy is not None else None,
+    }
 
 
 def _numbered(model, prefix: str, ids: list[int]) -> None:
@@ -56,81 +67,85 @@ def _numbered(model, prefix: str, ids: list[int]) -> None:
     )
 
 
-def _insert(model, objs: list, key: str) -> None:
-    """Insert unsaved `objs` and give each its pk. On PostgreSQL in one statement (core.db's
-    insert_rows), the pks matched back by `key`, a column unique within the batch."""
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=500)
-        return
+def _complete(model, rows: list[dict]) -> list[dict]:
+    """Every concrete field named in every row (a default where the row names none)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    ids = insert_rows(model, [{f.attname: getattr(obj, f.attname) for f in fields} for obj in objs], returning="id")
-    by_key = dict(model.objects.filter(pk__in=any_of(ids)).values_list(key, "pk"))
-    for obj in objs:
-        obj.pk = by_key[getattr(obj, key)]
-        obj._state.adding = False
-        obj._state.db = "default"
+    for row in rows:
+        for f in fields:
+            if f.attname not in row:
+                row[f.attname] = f.get_default()
+    return rows
+
+
+def insert_numbered(model, rows: list[dict], prefix: str) -> list[int]:
+    """Insert the rows, each numbered prefix + its id (at least 7 digits); their ids in the rows'
+    order. On PostgreSQL the ids are taken from the sequence first, so the rows are written with
+    their numbers in one statement; elsewhere numbered by an UPDATE after."""
+    rows = _complete(model, rows)
+    ids = reserve_ids(model, len(rows))
+    if ids is not None:
+        for row, pk in zip(rows, ids, strict=True):
+            row["id"], row["number"] = pk, f"{prefix}{pk:07d}"
+        insert_rows(model, rows)
+        return ids
+    objs = [model(**row) for row in rows]
+    model.objects.bulk_create(objs, batch_size=500)
+    ids = [obj.pk for obj in objs]
+    _numbered(model, prefix, ids)
+    for row, pk in zip(rows, ids, strict=True):
+        row["id"], row["number"] = pk, f"{prefix}{pk:07d}"
+    return ids
+
+
+def _loaded(model, rows: list[dict]) -> list:
+    """Instances of rows just written, built as a query would build them (cheaply)."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    return [model.from_db("default", names, [row[name] for name in names]) for row in rows]
 
 
 def write_orders(drafts: list[OrderDraft], *, actor: User | None, at: dt.datetime | None = None) -> list[WorkOrder]:
     """Write new work orders (their requests exist) with set-based statements, inside the
-    caller's transaction. The one writer of new orders: checks are the caller's."""
+    caller's transaction, and return them. The one writer of new orders: checks are the caller's."""
     if not drafts:
         return []
     at = at or timezone.now()
-    orders = [draft.order for draft in drafts]
-    if len({order.request_id for order in orders}) != len(orders):
-        raise ValueError("write_orders writes one order per request per call")
+    rows = [draft.values for draft in drafts]
+    actor_id = getattr(actor, "pk", None)
+    for row in rows:
+        row.update(created_at=at, updated_at=at, created_by_id=actor_id)
+    ids = insert_numbered(WorkOrder, rows, "WO")
+    orders = _loaded(WorkOrder, rows)
     for order in orders:
-        order.created_at = at
-        order.updated_at = at
-        order.created_by = actor if getattr(actor, "pk", None) else None
-    _insert(WorkOrder, orders, "request_id")
-    ids = [order.pk for order in orders]
-    _numbered(WorkOrder, "WO", ids)
-    for order in orders:
-        order.number = f"WO{order.pk:07d}"
         if order.fault_category_id is not None:
             fill_from_fault_category(order)
     parts = [
         {
-            "work_order_id": draft.order.pk,
+            "work_order_id": pk,
             "part_id": part_id,
             "quantity": quantity,
             "source": draft.parts_source,
-            "added_by_id": getattr(actor, "pk", None),
+            "added_by_id": actor_id,
         }
-        for draft in drafts
+        for draft, pk in zip(drafts, ids, strict=True)
         for part_id, quantity in draft.parts
     ]
     insert_rows(NeededPart, parts, added_at=at)
     log_events(
         [
             {
-                "work_order_id": draft.order.pk,
+                "work_order_id": order.pk,
                 "action": "created",
-                "to_status": draft.order.status,
+                "to_status": order.status,
                 "actor": actor,
                 "note": draft.note,
             }
-            for draft in drafts
+            for draft, order in zip(drafts, orders, strict=True)
         ],
         at=at,
     )
     hooks.created_many(orders)
-    emit_many([("work_order.created", {"work_order": pk, "actor": getattr(actor, "pk", None)}, None) for pk in ids])
+    emit_many([("work_order.created", {"work_order": pk, "actor": actor_id}, None) for pk in ids])
     return orders
-
-
-def new_order(request: ServiceRequest, decision: EntitlementDecision, **fields) -> WorkOrder:
-    """An unsaved order for `request` with the entitlement decided for it."""
-    return WorkOrder(
-        request=request,
-        entitlement=decision.entitlement,
-        entitlement_reason=decision.reason,
-        contract=decision.contract,
-        sla_policy=decision.sla_policy,
-        **fields,
-    )
 
 
 @dataclass(frozen=True)
@@ -181,49 +196,54 @@ def open_proactive_orders(
         return []
     descriptions = [_check(index, spec) for index, spec in enumerate(specs)]
     at = at or timezone.now()
+    customers = Customer.objects.in_bulk({spec.equipment.customer_id for spec in specs})
     decisions = decide_entitlements(
-        [EntitlementCase(spec.equipment.customer, spec.equipment, spec.priority) for spec in specs], on=on
+        [EntitlementCase(customers[spec.equipment.customer_id], spec.equipment, spec.priority) for spec in specs],
+        on=on,
     )
     # A machine without a site is visited at its customer's first active site.
     homeless = {spec.equipment.customer_id for spec in specs if spec.equipment.site_id is None}
     first_site: dict[int, int] = {}
-    for site_id, customer_id in (
-        Site.objects.filter(customer_id__in=any_of(homeless), is_active=True)
-        .order_by("-pk")
-        .values_list("pk", "customer_id")
-    ):
-        first_site[customer_id] = site_id
-    requests = [
-        ServiceRequest(
-            channel=Channel.PROACTIVE,
-            status=RequestStatus.CONVERTED,
-            customer_id=spec.equipment.customer_id,
-            equipment_id=spec.equipment.pk,
-            service_type=spec.service_type,
-            priority=spec.priority,
-            description=description,
-            created_by=actor,
-            confirmed_by=actor,
-            confirmed_at=at,
-            created_at=at,
-        )
-        for spec, description in zip(specs, descriptions, strict=True)
-    ]
-    _insert(ServiceRequest, requests, "follow_token")
-    _numbered(ServiceRequest, "SR", [request.pk for request in requests])
+    if homeless:
+        for site_id, customer_id in (
+            Site.objects.filter(customer_id__in=any_of(homeless), is_active=True)
+            .order_by("-pk")
+            .values_list("pk", "customer_id")
+        ):
+            first_site[customer_id] = site_id
+    actor_id = getattr(actor, "pk", None)
+    request_ids = insert_numbered(
+        ServiceRequest,
+        [
+            {
+                "channel": Channel.PROACTIVE,
+                "status": RequestStatus.CONVERTED,
+                "customer_id": spec.equipment.customer_id,
+                "equipment_id": spec.equipment.pk,
+                "service_type": spec.service_type,
+                "priority": spec.priority,
+                "description": description,
+                "created_by_id": actor_id,
+                "confirmed_by_id": actor_id,
+                "confirmed_at": at,
+                "created_at": at,
+            }
+            for spec, description in zip(specs, descriptions, strict=True)
+        ],
+        "SR",
+    )
     drafts = []
-    for spec, request, decision, description in zip(specs, requests, decisions, descriptions, strict=True):
-        request.number = f"SR{request.pk:07d}"
+    for spec, request_id, decision, description in zip(specs, request_ids, decisions, descriptions, strict=True):
         equipment = spec.equipment
-        order = new_order(
-            request,
-            decision,
-            customer_id=equipment.customer_id,
-            site_id=equipment.site_id or first_site.get(equipment.customer_id),
-            equipment=equipment,
-            service_type=spec.service_type,
-            priority=spec.priority,
-            description=description,
-        )
-        drafts.append(OrderDraft(order, parts=spec.parts, note=spec.note or request.number))
+        values = {
+            "request_id": request_id,
+            "customer_id": equipment.customer_id,
+            "site_id": equipment.site_id or first_site.get(equipment.customer_id),
+            "equipment_id": equipment.pk,
+            "service_type": spec.service_type,
+            "priority": spec.priority,
+            "description": description,
+            **entitled(decision),
+        }
+        drafts.append(OrderDraft(values, parts=spec.parts, note=spec.note or f"SR{request_id:07d}"))
     return write_orders(drafts, actor=actor, at=at)
