@@ -433,7 +433,7 @@ def _active_plans(today: dt.date, plan_ids=None) -> list[PlanRow]:
         row.interval_months = row.interval_months or max(1, 12 // visits)
         row.starts_on = max(row.starts_on, starts)
         row.ends_on = min(row.ends_on, ends) if row.ends_on else ends
-    for plan_id, part_id, quantity in PlanPart.objects.filter(plan_id__in=list(rows)).values_list(
+    for plan_id, part_id, quantity in PlanPart.objects.filter(plan_id__in=any_of(list(rows))).values_list(
         "plan_id", "part_id", "quantity"
     ):
         rows[plan_id].parts.append((part_id, quantity))
@@ -479,7 +479,7 @@ def _covered(plans: list[PlanRow]) -> dict[int, list[tuple[int, dt.date | None]]
 def _history(plan_ids: list[int]) -> dict[tuple[int, int], tuple[dt.date, Decimal | None]]:
     """{(plan, machine): (last due date, highest meter threshold)} of the visits already due."""
     rows = (
-        DueVisit.objects.filter(plan_id__in=plan_ids)
+        DueVisit.objects.filter(plan_id__in=any_of(plan_ids))
         .values("plan_id", "equipment_id")
         .annotate(last=Max("due_on"), threshold=Max("meter_value"))
         .order_by()
