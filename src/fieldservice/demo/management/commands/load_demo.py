@@ -37,6 +37,7 @@ from fieldservice.inventory import services as inventory
 from fieldservice.inventory.choices import Unit, WarehouseKind
 from fieldservice.inventory.demo import StockHistory
 from fieldservice.inventory.models import StockMove, Warehouse
+from fieldservice.maintenance import demo_plans as maintenance_demo
 from fieldservice.pool import demo as pool_demo
 from fieldservice.pool.models import PoolOffer
 from fieldservice.scheduling import demo as scheduling_demo
@@ -482,6 +483,14 @@ class DemoBuilder:
             history = self.history()
             self.step("  invoices and the monthly settlement statements")
             self.billing.finish()
+            self.step("  maintenance plans and their year of visits")
+            self.maintenance = maintenance_demo.seed(
+                rng=random.Random(self.rng.getrandbits(32)),
+                admin=self.admin,
+                agent=User.objects.get(username="agent"),
+                dispatcher=User.objects.get(username="dispatcher"),
+                days=self.history_days,
+            )
             self.step("  SLA check, dispatch rules, planned visits and the grab pool")
             # The history is the past: nobody is notified of a year-old dispatch now.
             OutboxMessage.objects.filter(processed_at__isnull=True).update(processed_at=timezone.now())
@@ -509,6 +518,7 @@ class DemoBuilder:
             ("planned visits", Visit.objects.count()),
             ("pool offers", PoolOffer.objects.count()),
             *billing_demo.counts(),
+            *self.maintenance.items(),
         ]
 
     def history(self) -> dict:
