@@ -33,7 +33,7 @@ from fieldservice.assets.models import Equipment, MeterReading
 from fieldservice.contracts.choices import ContractStatus
 from fieldservice.contracts.models import Contract
 from fieldservice.core.choices import Priority, ServiceType, WorkOrderStatus
-from fieldservice.core.db import any_of, insert_rows, int_array
+from fieldservice.core.db import any_of, insert_rows, int_array, reserve_ids
 from fieldservice.core.errors import field_error, require
 from fieldservice.core.events import record_created, record_updated, snapshot
 from fieldservice.core.outbox import emit_many
@@ -286,6 +286,7 @@ class Due:
     due_on: dt.date
     reason: str
     meter_value: Decimal | None = None
+    visit_id: int | None = None  # the row written, where its order is linked after
 
 
 def due_for(
@@ -530,8 +531,12 @@ def _usage(machines_by_meter: dict[str, set[int]], today: dt.date) -> dict[tuple
     return usage
 
 
-def _write_due(dues: list[Due], templates: dict[int, int | None], now: dt.datetime) -> list[int]:
-    """Insert the due visits no run wrote before; returns the ids of those this call wrote."""
+def _write_due(dues: list[Due], templates: dict[int, int | None], now: dt.datetime) -> list[tuple[Due, int | None]]:
+    """Insert the due visits no run wrote before; returns those this call wrote, each with the
+    id its order will have. On PostgreSQL the orders' ids are taken first and written on the due
+    rows (the key is checked at the commit), so no UPDATE links them after; a row another run
+    wrote first is skipped (ON CONFLICT DO NOTHING) and its id left unused."""
+    order_ids = reserve_ids(WorkOrder, len(dues))
     rows = [
         {
             "plan_id": due.plan_id,
@@ -540,19 +545,33 @@ def _write_due(dues: list[Due], templates: dict[int, int | None], now: dt.dateti
             "reason": due.reason,
             "meter_value": due.meter_value,
             "job_template_id": templates[due.plan_id],
+            "work_order_id": order_ids[index] if order_ids is not None else None,
         }
-        for due in dues
+        for index, due in enumerate(dues)
     ]
-    if connection.vendor == "postgresql":
-        return insert_rows(
-            DueVisit, rows, on_conflict="(equipment_id, due_on) DO NOTHING", returning="id", created_at=now
+    if order_ids is not None:
+        written = set(
+            insert_rows(
+                DueVisit,
+                rows,
+                on_conflict="(equipment_id, due_on) DO NOTHING",
+                returning="work_order_id",
+                created_at=now,
+            )
         )
+        return [(due, order_id) for due, order_id in zip(dues, order_ids, strict=True) if order_id in written]
     existing = set(
         DueVisit.objects.filter(equipment_id__in=[d.equipment_id for d in dues]).values_list("equipment_id", "due_on")
     )
-    fresh = [DueVisit(**row, created_at=now) for row in rows if (row["equipment_id"], row["due_on"]) not in existing]
-    DueVisit.objects.bulk_create(fresh, batch_size=500)
-    return [visit.pk for visit in fresh]
+    fresh = [
+        (due, DueVisit(**row, created_at=now))
+        for due, row in zip(dues, rows, strict=True)
+        if (row["equipment_id"], row["due_on"]) not in existing
+    ]
+    DueVisit.objects.bulk_create([visit for _due, visit in fresh], batch_size=500)
+    for due, visit in fresh:
+        due.visit_id = visit.pk
+    return [(due, None) for due, _visit in fresh]
 
 
 def _link_orders(pairs: list[tuple[int, int]]) -> None:
@@ -629,41 +648,38 @@ def generate_due_visits(
         summary.machines = len(machines)
         ordered = [dues[key] for key in sorted(dues)]  # one lock order for concurrent runs
         plans_by_id = {plan.pk: plan for plan in plans}
-        written_ids = _write_due(ordered, {plan.pk: plan.job_template_id for plan in plans}, now)
-        summary.due_written = len(written_ids)
-        if not written_ids:
+        written = _write_due(ordered, {plan.pk: plan.job_template_id for plan in plans}, now)
+        summary.due_written = len(written)
+        if not written:
             return summary
-        written = list(
-            DueVisit.objects.filter(pk__in=any_of(written_ids))
-            .order_by("equipment_id", "due_on")
-            .values_list("pk", "plan_id", "equipment_id", "due_on", "reason")
-        )
         equipment = {
             machine.pk: machine
             for machine in Equipment.objects.only(
                 "pk", "customer_id", "site_id", "status", "warranty_starts_on", "warranty_ends_on"
-            ).filter(pk__in=any_of({equipment_id for _pk, _plan, equipment_id, _due, _reason in written}))
+            ).filter(pk__in=any_of({due.equipment_id for due, _order_id in written}))
         }
         reasons = dict(DueReason.choices)
         specs = []
-        for _pk, plan_id, equipment_id, due_on, reason in written:
-            plan = plans_by_id[plan_id]
+        for due, order_id in written:
+            plan = plans_by_id[due.plan_id]
             specs.append(
                 ProactiveSpec(
-                    equipment=equipment[equipment_id],
+                    equipment=equipment[due.equipment_id],
                     service_type=plan.service_type,
                     priority=plan.priority,
                     description=_("%(plan)s: due on %(date)s (%(reason)s)")
-                    % {"plan": plan.name, "date": due_on.isoformat(), "reason": reasons[reason]},
+                    % {"plan": plan.name, "date": due.due_on.isoformat(), "reason": reasons[due.reason]},
                     parts=plan.parts,
                     note=plan.name[:200],
+                    order_id=order_id,
                 )
             )
         orders = open_proactive_orders(specs, actor=actor, on=today, at=now)
-        _link_orders([(row[0], order.pk) for row, order in zip(written, orders, strict=True)])
+        if written[0][1] is None:  # elsewhere than PostgreSQL: linked after
+            _link_orders([(due.visit_id, order.pk) for (due, _id), order in zip(written, orders, strict=True)])
         by_template: dict[int | None, list[WorkOrder]] = defaultdict(list)
-        for row, order in zip(written, orders, strict=True):
-            by_template[plans_by_id[row[1]].job_template_id].append(order)
+        for (due, _order_id), order in zip(written, orders, strict=True):
+            by_template[plans_by_id[due.plan_id].job_template_id].append(order)
         for template_id, batch in by_template.items():
             for hook in _plan_order_hooks:
                 hook(batch, template_id)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat, Greatest, Length, LPad
 from django.utils import timezone
@@ -82,7 +82,10 @@ def insert_numbered(model, rows: list[dict], prefix: str) -> list[int]:
     order. On PostgreSQL the ids are taken from the sequence first, so the rows are written with
     their numbers in one statement; elsewhere numbered by an UPDATE after."""
     rows = _complete(model, rows)
-    ids = reserve_ids(model, len(rows))
+    if connection.vendor == "postgresql" and all(row.get("id") for row in rows):
+        ids = [row["id"] for row in rows]  # taken by the caller (reserve_ids)
+    else:
+        ids = reserve_ids(model, len(rows))
     if ids is not None:
         for row, pk in zip(rows, ids, strict=True):
             row["id"], row["number"] = pk, f"{prefix}{pk:07d}"
@@ -159,6 +162,9 @@ class ProactiveSpec:
     description: str = ""
     parts: Sequence[tuple[int, Decimal]] = field(default=())
     note: str = ""
+    # The order's id, taken beforehand with core.db.reserve_ids (PostgreSQL) by a caller whose
+    # own rows point at the order as they are written; None: given here.
+    order_id: int | None = None
 
 
 def _check(index: int, spec: ProactiveSpec) -> str:
@@ -245,5 +251,7 @@ def open_proactive_orders(
             "description": description,
             **entitled(decision),
         }
+        if spec.order_id is not None:
+            values["id"] = spec.order_id
         drafts.append(OrderDraft(values, parts=spec.parts, note=spec.note or f"SR{request_id:07d}"))
     return write_orders(drafts, actor=actor, at=at)
