@@ -12,6 +12,7 @@ stays open for the dispatcher.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import Count
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from fieldservice.accounts.choices import OrganisationKind, Role
 from fieldservice.accounts.models import User
@@ -38,11 +40,15 @@ from fieldservice.workorders.services import lifecycle
 STEP_DAYS = 10
 # The demo's whole maintenance history stays small: this many machines on model plans at most.
 MAX_MODEL_MACHINES = 24
-# A 1×1 white PNG: the customer's signature on a demo visit.
-SIGNATURE = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8ffff3f0005fe02fea7"
-    "35816d0000000049454e44ae426082"
-)
+
+
+def _signature_png() -> bytes:
+    """A small signature-like image: the customer's signature on a demo visit."""
+    image = Image.new("RGB", (160, 60), "white")
+    ImageDraw.Draw(image).line([(10, 40), (50, 15), (90, 45), (150, 20)], fill="black", width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _engineers() -> list[User]:
@@ -87,7 +93,7 @@ def _walk(order, engineer: User, agent: User, dispatcher: User, at: dt.datetime,
                 order,
                 actor=engineer,
                 signer_name=machine.customer.contacts.values_list("name", flat=True).first() or "客户",
-                image_file=ContentFile(SIGNATURE, name="signature.png"),
+                image_file=ContentFile(_signature_png(), name="signature.png"),
             )
             field.complete_visit(order, actor=engineer)
         moment += dt.timedelta(hours=rng.randint(6, 30))
