@@ -118,10 +118,13 @@ def seed(*, rng: random.Random, admin: User, agent: User, dispatcher: User, days
     )
     chosen, machines = [], 0
     for model_id, count in counted:
-        if machines + count > MAX_MODEL_MACHINES or len(chosen) == 3:
+        if chosen and (machines + count > MAX_MODEL_MACHINES or len(chosen) == 3):
             break
         chosen.append(model_id)
         machines += count
+    # A large installed base gets a shorter history (its plan started three months ago), so the
+    # demo's time stays small whatever its scale.
+    model_start = start if machines <= MAX_MODEL_MACHINES else max(start, today - dt.timedelta(days=90))
     plans = []
     for model in ProductModel.objects.filter(pk__in=chosen).order_by("pk"):
         part = BomLine.objects.filter(product_model=model).select_related("part").order_by("pk").first()
@@ -135,7 +138,7 @@ def seed(*, rng: random.Random, admin: User, agent: User, dispatcher: User, days
                 calendar_base=CalendarBase.INSTALLATION,
                 lead_days=14,
                 owner=dispatcher,
-                starts_on=start,
+                starts_on=model_start,
                 parts=[(part.part, 1)] if part is not None and part.part.is_active else [],
             )
         )
