@@ -8,9 +8,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
+from fieldservice.accounts.choices import OrganisationKind
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets import labels, selectors, services
-from fieldservice.assets.models import Equipment, ProductModel
+from fieldservice.assets.choices import OPERATING_HOURS, MeterSource
+from fieldservice.assets.models import Equipment, MeterReading, ProductModel
 from fieldservice.assets.permissions import may_change_assets, may_change_models
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import require
@@ -322,3 +324,51 @@ def reinstate_equipment(request, equipment_id: Id):
 def list_fitted_parts(request, equipment_id: Id):
     equipment = selectors.get_equipment_for(request.user, equipment_id)
     return list(selectors.fitted_parts_of(equipment))
+
+
+# Meter readings ----------------------------------------------------------------
+
+
+class MeterReadingOut(Schema):
+    id: int
+    meter: str
+    value: Decimal
+    unit: str
+    read_at: datetime
+    source: str
+    note: str
+
+
+class MeterReadingIn(StrictSchema):
+    __model__ = MeterReading
+
+    value: Decimal
+    meter: str = OPERATING_HOURS
+    unit: str = ""
+    read_at: datetime | None = None
+    note: str = ""
+
+
+def _reading_source(user) -> str:
+    if user.organisation_kind == OrganisationKind.CUSTOMER:
+        return MeterSource.CUSTOMER
+    return MeterSource.API
+
+
+@router.get("/equipment/{int:equipment_id}/meter-readings", response=list[MeterReadingOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_meter_readings(request, equipment_id: Id, meter: str = ""):
+    """The machine's readings, newest first (scoped like the machine: a customer only its own)."""
+    equipment = selectors.get_equipment_for(request.user, equipment_id)
+    readings = equipment.meter_readings.order_by("-read_at", "-pk")
+    return readings.filter(meter=meter[:40]) if meter else readings
+
+
+@router.post("/equipment/{int:equipment_id}/meter-readings", response={201: MeterReadingOut})
+@idempotent
+def record_meter_reading(request, equipment_id: Id, payload: MeterReadingIn):
+    """A reading of one of the machine's counters; lower than an earlier one is a 422 naming `value`."""
+    equipment = selectors.get_equipment_for(request.user, equipment_id)
+    return 201, services.record_meter_reading(
+        equipment, actor=request.user, source=_reading_source(request.user), **payload.model_dump()
+    )

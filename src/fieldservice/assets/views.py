@@ -208,6 +208,8 @@ def _detail_context(request, equipment: Equipment, **forms) -> dict:
         "invalidate_form": InvalidateForm(),
         "may_change": may_change_assets(request.user),
         "public_url": labels.public_url(equipment),
+        # Apps above assets show their rows of the machine here (maintenance: readings, plans).
+        "panels": panels.render("assets.equipment", request, equipment),
         **forms,
     }
 

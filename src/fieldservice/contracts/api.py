@@ -41,6 +41,7 @@ class ContractOut(Schema):
     ends_on: dt.date
     equipment: list[int]
     included_visits: int | None
+    maintenance_visits_per_year: int | None
     visits_used: int
     parts_coverage: str
     labour_covered: bool
@@ -75,6 +76,7 @@ class ContractIn(StrictSchema):
     level: str = "silver"
     sla_policy: Id | None = None
     included_visits: Int32 | None = None
+    maintenance_visits_per_year: Int32 | None = None
     parts_coverage: str = "none"
     labour_covered: bool = True
     price_list: Id | None = None
@@ -92,6 +94,7 @@ class ContractPatch(StrictSchema):
     level: str = None
     sla_policy: Id = None
     included_visits: Int32 | None = None
+    maintenance_visits_per_year: Int32 | None = None
     parts_coverage: str = None
     labour_covered: bool = None
     price_list: Id | None = None
@@ -111,6 +114,7 @@ class ExtendIn(StrictSchema):
     level: str = None
     sla_policy: Id = None
     included_visits: Int32 | None = None
+    maintenance_visits_per_year: Int32 | None = None
     parts_coverage: str = None
     labour_covered: bool = None
     price_list: Id | None = None

@@ -80,6 +80,13 @@ class ContractForm(forms.Form):
     included_visits = forms.IntegerField(
         label=_("Included visits"), required=False, min_value=1, help_text=_("Empty: unlimited.")
     )
+    maintenance_visits_per_year = forms.IntegerField(
+        label=_("Maintenance visits a year"),
+        required=False,
+        min_value=1,
+        max_value=12,
+        help_text=_("Planned maintenance the contract includes (a contract maintenance plan spreads them)."),
+    )
     parts_coverage = forms.ChoiceField(label=_("Parts coverage"), choices=PartsCoverage.choices)
     labour_covered = forms.BooleanField(label=_("Labour covered"), required=False, initial=True)
     price_list = forms.ModelChoiceField(label=_("Price list"), required=False, queryset=None)
@@ -119,6 +126,13 @@ class ExtendForm(forms.Form):
     sla_policy = forms.ModelChoiceField(label=_("SLA policy"), queryset=None)
     included_visits = forms.IntegerField(
         label=_("Included visits"), required=False, min_value=1, help_text=_("Empty: unlimited.")
+    )
+    maintenance_visits_per_year = forms.IntegerField(
+        label=_("Maintenance visits a year"),
+        required=False,
+        min_value=1,
+        max_value=12,
+        help_text=_("Planned maintenance the contract includes (a contract maintenance plan spreads them)."),
     )
     annual_fee = forms.DecimalField(
         label=_("Contract fee"), required=False, min_value=0, max_digits=12, decimal_places=2

@@ -168,6 +168,11 @@ class Contract(models.Model):
     included_visits = models.PositiveIntegerField(
         _("included visits"), null=True, blank=True, help_text=_("Empty: unlimited.")
     )
+    # The planned maintenance visits a year the contract includes: a contract maintenance plan
+    # (maintenance app) spreads them over the year. Empty: none planned.
+    maintenance_visits_per_year = models.PositiveSmallIntegerField(
+        _("maintenance visits a year"), null=True, blank=True, help_text=_("Empty: no planned maintenance.")
+    )
     parts_coverage = models.CharField(
         _("parts coverage"), max_length=20, choices=PartsCoverage.choices, default=PartsCoverage.NONE
     )

@@ -274,6 +274,7 @@ def contract_extend(request, pk: int):
         "level": contract.level,
         "sla_policy": contract.sla_policy_id,
         "included_visits": contract.included_visits,
+        "maintenance_visits_per_year": contract.maintenance_visits_per_year,
         "annual_fee": contract.annual_fee,
     }
     form = ExtendForm(request.POST or None, initial=initial)

@@ -63,9 +63,12 @@ def insert_rows(model, rows: list[dict], *, on_conflict: str = "", returning: st
     (None elsewhere)."""
     if not rows:
         return [] if returning else None
-    # An automatic key is the database's to give; a key that is a field (a one-to-one) is the row's.
+    # An automatic key is the database's to give (unless the rows name it: ids taken beforehand
+    # with `reserve_ids`); a key that is a field (a one-to-one) is the row's.
     fields = [
-        f for f in model._meta.concrete_fields if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
+        f
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and f.get_internal_type().endswith("AutoField") and f.attname not in rows[0])
     ]
     if connection.vendor != "postgresql":
         model.objects.bulk_create(
@@ -112,6 +115,21 @@ def insert_rows(model, rows: list[dict], *, on_conflict: str = "", returning: st
         if returning:
             return [row[0] for row in cursor.fetchall()]
     return None
+
+
+def reserve_ids(model, count: int) -> list[int] | None:
+    """Take `count` ids of the model's automatic key from its sequence before inserting, on
+    PostgreSQL (None elsewhere): rows that must know their id as they are written (a number made
+    of it, a row of another table pointing at it) are then written in one statement each, with no
+    UPDATE after. An id taken and not used is a gap, as a rolled-back insert leaves."""
+    if connection.vendor != "postgresql" or count <= 0:
+        return None if connection.vendor != "postgresql" else []
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _value(field, row: dict, constants: dict):

@@ -28,5 +28,5 @@ class FieldConfig(AppConfig):
         from fieldservice.field.views_steps import order_steps_panel
         from fieldservice.workorders import hooks
 
-        hooks.on_created(lambda order: attach_job_steps([order]))
+        hooks.on_created_many(attach_job_steps)
         panels.register("workorders.order", order_steps_panel)

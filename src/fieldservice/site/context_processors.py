@@ -40,10 +40,16 @@ NAVIGATION = [
         ],
     ),
     (
-        pgettext_lazy("menu group", "Installed base"),
+        # Proactive service (主动服务) beside the machines it keeps running.
+        pgettext_lazy("menu group", "Machines and maintenance"),
         [
             (_("Equipment"), "assets:equipment_list", Capability.VIEW_ASSETS),
             (_("Product models"), "assets:product_model_list", Capability.VIEW_ASSETS),
+            (_("Maintenance plans"), "maintenance:plan_list", Capability.VIEW_MAINTENANCE),
+            (_("Due visits"), "maintenance:due_list", Capability.VIEW_MAINTENANCE),
+            (_("Maintenance calendar"), "maintenance:calendar", Capability.VIEW_MAINTENANCE),
+            (_("Inspections"), "maintenance:inspection_list", Capability.VIEW_MAINTENANCE),
+            (_("Campaigns"), "maintenance:campaign_list", Capability.VIEW_MAINTENANCE),
         ],
     ),
     (
@@ -64,15 +70,8 @@ NAVIGATION = [
         [
             (_("Customers"), "customers:list", Capability.VIEW_CUSTOMERS),
             (_("Contracts"), "contracts:list", Capability.VIEW_CONTRACTS),
-        ],
-    ),
-    (
-        pgettext_lazy("menu group", "Proactive service"),
-        [
             (_("Customer care"), "maintenance:care_plans", Capability.MANAGE_CARE),
             (_("My care tasks"), "maintenance:care_tasks", Capability.MANAGE_CARE),
-            (_("Campaigns"), "maintenance:campaign_list", Capability.VIEW_MAINTENANCE),
-            (_("Inspections"), "maintenance:inspection_list", Capability.VIEW_MAINTENANCE),
         ],
     ),
     (

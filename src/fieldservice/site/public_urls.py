@@ -6,6 +6,7 @@ follow-up page to workorders."""
 from django.urls import path
 
 from fieldservice.assets import views
+from fieldservice.maintenance.views import plans as maintenance_views
 from fieldservice.workorders import public_views
 
 app_name = "public"
@@ -13,5 +14,6 @@ urlpatterns = [
     path("<str:token>/", views.public_equipment, name="equipment"),
     path("<str:token>/image/", views.public_equipment_image, name="equipment_image"),
     path("<str:token>/report/", public_views.report, name="report"),
+    path("<str:token>/reading/", maintenance_views.public_reading, name="meter_reading"),
     path("<str:token>/reported/<str:follow_token>/", public_views.reported, name="reported"),
 ]

@@ -17,7 +17,7 @@ class SlaConfig(AppConfig):
 
         register_action_labels(self.label, ACTION_LABELS)
         register_order_column(SLA_RESULT, prepare=with_clocks)
-        hooks.on_created(clocks.start_clocks)
+        hooks.on_created_many(clocks.start_clocks_many)
         hooks.on_moved(clocks.after_moves)
 
         from fieldservice.core import periodic

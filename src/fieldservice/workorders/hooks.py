@@ -54,6 +54,7 @@ class DetailField:
 
 
 _created: list[Callable[[WorkOrder], object]] = []
+_created_many: list[Callable[[list[WorkOrder]], object]] = []
 _moved: list[Callable[[list[Move]], object]] = []
 _detail_fields: list[DetailField] = []
 
@@ -64,6 +65,14 @@ def on_created(hook: Callable[[WorkOrder], object]) -> None:
         _created.append(hook)
 
 
+def on_created_many(hook: Callable[[list[WorkOrder]], object]) -> None:
+    """`hook(orders)` runs when work orders are created, in their transaction, with every order
+    one call created (one from the desk, thousands from a maintenance run): a hook should write
+    them with set-based statements. Prefer it to `on_created`, which runs once per order."""
+    if hook not in _created_many:
+        _created_many.append(hook)
+
+
 def on_moved(hook: Callable[[list[Move]], object]) -> None:
     """`hook(moves)` runs after every transition, in its transaction, with the orders one call
     moved (one, or a rule pass's thousands: a hook should write them with set-based statements)."""
@@ -72,8 +81,19 @@ def on_moved(hook: Callable[[list[Move]], object]) -> None:
 
 
 def created(order: WorkOrder) -> None:
+    created_many([order])
+
+
+def created_many(orders: list[WorkOrder]) -> None:
+    """Run the hooks of newly created orders: the set-based ones once with them all, the
+    per-order ones for each order."""
+    if not orders:
+        return
+    for hook in _created_many:
+        hook(orders)
     for hook in _created:
-        hook(order)
+        for order in orders:
+            hook(order)
 
 
 def moved(moves: list[Move]) -> None:

@@ -17,9 +17,11 @@ from fieldservice.contracts.services.contracts import (
     update_contract,
 )
 from fieldservice.contracts.services.entitlement import (
+    EntitlementCase,
     EntitlementDecision,
     covering_contract,
     decide_entitlement,
+    decide_entitlements,
     default_policy,
     entitlement_for_request,
     visits_left,
@@ -40,6 +42,8 @@ from fieldservice.contracts.services.prices import (
 from fieldservice.contracts.services.reminders import reminder_days, reminder_recipients, send_expiry_reminders
 
 __all__ = [
+    "EntitlementCase",
+    "decide_entitlements",
     "ALWAYS_EDITABLE",
     "CONTRACT_FIELDS",
     "EXTENSION_TERMS",

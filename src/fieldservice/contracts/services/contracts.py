@@ -31,6 +31,7 @@ CONTRACT_FIELDS = [
     "starts_on",
     "ends_on",
     "included_visits",
+    "maintenance_visits_per_year",
     "parts_coverage",
     "labour_covered",
     "price_list",
@@ -43,6 +44,7 @@ EXTENSION_TERMS = [
     "level",
     "sla_policy",
     "included_visits",
+    "maintenance_visits_per_year",
     "parts_coverage",
     "labour_covered",
     "price_list",
@@ -84,6 +86,19 @@ def _check_contract_fields(fields: dict) -> dict:
                 if visits < 1 or visits > 10000:
                     raise field_error(
                         name, _("At least one visit; leave it empty for unlimited visits."), "out_of_range"
+                    )
+                cleaned[name] = visits
+        elif name == "maintenance_visits_per_year":
+            if value in (None, ""):
+                cleaned[name] = None
+            else:
+                try:
+                    visits = int(value)
+                except (TypeError, ValueError):
+                    raise field_error(name, _("Enter a whole number of visits."), "invalid") from None
+                if visits < 1 or visits > 12:
+                    raise field_error(
+                        name, _("Between 1 and 12 visits a year; leave it empty for none."), "out_of_range"
                     )
                 cleaned[name] = visits
         elif name == "parts_coverage":

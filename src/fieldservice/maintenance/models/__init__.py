@@ -11,3 +11,11 @@ from fieldservice.maintenance.models.care import (  # noqa: F401
     CareTouchStatus,
 )
 from fieldservice.maintenance.models.inspections import Finding, Inspection, InspectionItem, InspectionMachine  # noqa: F401
+from fieldservice.maintenance.models.plans import (  # noqa: F401
+    CalendarBase,
+    DueReason,
+    DueVisit,
+    MaintenancePlan,
+    PlanPart,
+    PlanScope,
+)

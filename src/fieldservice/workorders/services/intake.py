@@ -26,7 +26,6 @@ from fieldservice.core.uploads import check_document, check_image
 from fieldservice.core.validation import check_length, normalise_email, normalise_phone
 from fieldservice.customers.models import Contact, Customer, Site
 from fieldservice.customers.services import add_contact
-from fieldservice.workorders import hooks
 from fieldservice.workorders.choices import (
     AttachmentKind,
     Channel,
@@ -36,8 +35,7 @@ from fieldservice.workorders.choices import (
 )
 from fieldservice.workorders.models import Attachment, FaultCategory, ServiceRequest, WorkOrder
 from fieldservice.workorders.permissions import may_manage_orders
-from fieldservice.workorders.services.log import log_event
-from fieldservice.workorders.services.needed_parts import fill_from_fault_category
+from fieldservice.workorders.services.proactive import OrderDraft, entitled, write_orders
 
 PHOTO_LIMIT = 8 * 1024 * 1024
 MAX_PHOTOS = 6
@@ -492,27 +490,19 @@ def create_work_order(
     entitlement = decide_entitlement(
         customer=request.customer, equipment=equipment, priority=priority or request.priority
     )
-    order = WorkOrder.objects.create(
-        entitlement=entitlement.entitlement,
-        entitlement_reason=entitlement.reason,
-        contract=entitlement.contract,
-        sla_policy=entitlement.sla_policy,
-        request=request,
-        customer=request.customer,
-        site=site,
-        equipment=equipment,
-        service_type=service_type,
-        priority=priority or request.priority,
-        fault_category=request.fault_category,
-        description=description,
-        created_by=actor,
-    )
-    order.number = f"WO{order.pk:07d}"
-    WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
     if request.status != RequestStatus.CONVERTED:
         ServiceRequest.objects.filter(pk=request.pk).update(status=RequestStatus.CONVERTED)
-    fill_from_fault_category(order)
-    log_event(order, actor=actor, action="created", to_status=order.status, note=request.number or "")
-    hooks.created(order)
-    emit("work_order.created", {"work_order": order.pk, "actor": actor.pk})
+    # The one writer of new orders: number, usual parts, log line, hooks, outbox message.
+    values = {
+        "request_id": request.pk,
+        "customer_id": request.customer_id,
+        "site_id": site.pk if site is not None else None,
+        "equipment_id": equipment.pk if equipment is not None else None,
+        "service_type": service_type,
+        "priority": priority or request.priority,
+        "fault_category_id": request.fault_category_id,
+        "description": description,
+        **entitled(entitlement),
+    }
+    (order,) = write_orders([OrderDraft(values, note=request.number or "")], actor=actor)
     return order

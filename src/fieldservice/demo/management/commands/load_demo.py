@@ -40,6 +40,7 @@ from fieldservice.inventory.demo import StockHistory
 from fieldservice.inventory.models import StockMove, Warehouse
 from fieldservice.maintenance import demo_campaigns, demo_inspections
 from fieldservice.maintenance import demo_care as care_demo
+from fieldservice.maintenance import demo_plans as maintenance_demo
 from fieldservice.maintenance.models import CampaignTarget
 from fieldservice.pool import demo as pool_demo
 from fieldservice.pool.models import PoolOffer
@@ -491,6 +492,14 @@ class DemoBuilder:
             history = self.history()
             self.step("  invoices and the monthly settlement statements")
             self.billing.finish()
+            self.step("  maintenance plans and their year of visits")
+            self.maintenance = maintenance_demo.seed(
+                rng=random.Random(self.rng.getrandbits(32)),
+                admin=self.admin,
+                agent=User.objects.get(username="agent"),
+                dispatcher=User.objects.get(username="dispatcher"),
+                days=self.history_days,
+            )
             self.step("  customer care: a festival greeting closed, a round of calls running")
             care_demo.seed(
                 rng=random.Random(self.rng.getrandbits(32)),
@@ -542,6 +551,7 @@ class DemoBuilder:
             *care_demo.counts(),
             ("campaign machines", CampaignTarget.objects.count()),
             *demo_inspections.counts(),
+            *self.maintenance.items(),
         ]
 
     def history(self) -> dict:
