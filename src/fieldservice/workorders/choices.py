@@ -110,7 +110,7 @@ class NeededPartSource(models.TextChoices):
     FAULT_CATEGORY = "fault_category", _("Usual for the fault")
     KNOWLEDGE = "knowledge", _("From the knowledge base")
     AGENT = "agent", _("Added by a person")
-    PLAN = "plan", _("Maintenance plan")
+    PLAN = "plan", _("Maintenance plan or campaign")
 
 
 class AttachmentKind(models.TextChoices):

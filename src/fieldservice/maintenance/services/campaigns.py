@@ -66,11 +66,10 @@ from fieldservice.maintenance.models.campaigns import (
     TargetStatus,
 )
 from fieldservice.maintenance.permissions import is_customer_user, may_manage_campaigns
-from fieldservice.workorders.choices import Channel, WorkOrderStatus
+from fieldservice.workorders.choices import WorkOrderStatus
 from fieldservice.workorders.hooks import Move
 from fieldservice.workorders.permissions import may_manage_orders
-from fieldservice.workorders.services.intake import create_work_order, file_request
-from fieldservice.workorders.services.needed_parts import set_needed_parts
+from fieldservice.workorders.services.proactive import ProactiveSpec, open_proactive_orders
 
 TITLE_MAX = 200
 REASON_MAX = 4000
@@ -652,33 +651,31 @@ def _description(campaign: Campaign) -> str:
 
 
 def open_orders(campaign: Campaign, targets: list[CampaignTarget], *, actor: User) -> int:
-    """One proactive work order per target without one, with the campaign's job steps and parts.
-
-    The one place campaign orders are made: workorders' set-based `open_proactive_orders` takes
-    its place when it lands (the request and the order per machine, made one at a time here)."""
-    parts = [(row.part, row.quantity) for row in campaign.parts.select_related("part")]
-    made = 0
-    for target in targets:
-        if target.work_order_id is not None:
-            continue
-        equipment = target.equipment
-        request = file_request(
-            actor=actor,
-            channel=Channel.PROACTIVE,
-            customer=equipment.customer,
-            equipment=equipment,
-            description=_description(campaign),
+    """One proactive work order per target without one, with the campaign's job steps and parts,
+    through workorders' set-based writer (the one a maintenance plan's generation uses)."""
+    parts = tuple((row.part_id, row.quantity) for row in campaign.parts.all())
+    waiting = [target for target in targets if target.work_order_id is None]
+    if not waiting:
+        return 0
+    machines = Equipment.objects.select_related("customer", "site").in_bulk([t.equipment_id for t in waiting])
+    specs = [
+        ProactiveSpec(
+            equipment=machines[target.equipment_id],
             service_type=campaign.service_type,
             priority=campaign.priority,
+            description=_description(campaign),
+            parts=parts,
+            note=campaign.number or "",
         )
-        order = create_work_order(request, actor=actor, site=target.site)
-        if campaign.job_template_id:
-            attach_job_steps([order], campaign.job_template)
-        if parts:
-            set_needed_parts(order, actor=actor, parts=parts)
-        CampaignTarget.objects.filter(pk=target.pk, work_order__isnull=True).update(work_order=order)
-        made += 1
-    return made
+        for target in waiting
+    ]
+    orders = open_proactive_orders(specs, actor=actor)
+    if campaign.job_template_id:
+        attach_job_steps(orders, campaign.job_template)
+    for target, order in zip(waiting, orders, strict=True):
+        target.work_order = order
+    CampaignTarget.objects.bulk_update(waiting, ["work_order"], batch_size=1000)
+    return len(orders)
 
 
 def notify_customers(campaign: Campaign) -> int:

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='neededpart',
             name='source',
-            field=models.CharField(choices=[('fault_category', 'Usual for the fault'), ('knowledge', 'From the knowledge base'), ('agent', 'Added by a person'), ('plan', 'Maintenance plan')], max_length=16, verbose_name='source'),
+            field=models.CharField(choices=[('fault_category', 'Usual for the fault'), ('knowledge', 'From the knowledge base'), ('agent', 'Added by a person'), ('plan', 'Maintenance plan or campaign')], max_length=16, verbose_name='source'),
         ),
     ]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldservice.accounts.models import User
+from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.models import Equipment
 from fieldservice.contracts.services import EntitlementCase, EntitlementDecision, decide_entitlements
 from fieldservice.core.db import any_of, insert_rows, reserve_ids
@@ -195,9 +196,14 @@ def open_proactive_orders(
     the entitlement of every visit decided at once (as of `on`, today), the orders written by
     `write_orders`. Returns the orders in the order of `specs`. All or nothing: one bad spec
     refuses the batch, naming it. `actor` None: the worker's periodic run (a maintenance plan's
-    generation); a person must be one who may manage orders."""
+    generation); a person must be one who may manage orders or who runs proactive service (the
+    director launching a recall opens its orders without being a dispatcher)."""
     if actor is not None:
-        require(may_manage_orders(actor))
+        require(
+            may_manage_orders(actor)
+            or can(actor, Capability.MANAGE_MAINTENANCE)
+            or can(actor, Capability.MANAGE_CAMPAIGNS)
+        )
     if not specs:
         return []
     descriptions = [_check(index, spec) for index, spec in enumerate(specs)]
