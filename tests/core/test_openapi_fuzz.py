@@ -60,7 +60,54 @@ def seeded(personas):
     create_absence(actor=admin, engineer=engineer, kind="leave", starts_at=start, ends_at=start + dt.timedelta(hours=4))
     _seed_money(personas, order)
     _seed_inspection(personas, order)
+    _seed_proactive(personas, order)
     return personas, request, order
+
+
+def _seed_proactive(personas, order) -> None:
+    """A job template with a step (and an order carrying it), a maintenance plan with a due visit,
+    a launched notice campaign with its target, and a running call plan with a touch, so the job
+    step and maintenance operations find objects too."""
+    from fieldservice.customers.choices import CustomerTier
+    from fieldservice.field.services import attach_job_steps, create_job_template
+    from fieldservice.maintenance.services import campaigns, care, plans
+
+    admin = personas.admin
+    template = create_job_template(
+        actor=admin,
+        name="Yearly service",
+        service_type="repair",
+        steps=[{"kind": "number", "title": "Oil temperature", "unit": "°C", "min_value": 20, "max_value": 55}],
+    )
+    attach_job_steps([order], template)
+    plans.create_plan(
+        actor=admin,
+        name="Every three months",
+        scope="machine",
+        equipment=order.equipment,
+        starts_on=timezone.localdate() - dt.timedelta(days=100),
+        interval_months=3,
+        lead_days=30,
+    )
+    plans.generate_due_visits(actor=admin)
+    campaign = campaigns.create_campaign(
+        actor=admin, title="Hose notice", action="notify", customers=[order.customer_id]
+    )
+    campaigns.launch_campaign(campaign, actor=admin)
+    type(order.customer).objects.filter(pk=order.customer_id).update(tier=CustomerTier.KEY)
+    plan = care.create_care_plan(
+        actor=admin,
+        name="After warranty",
+        occasion="warranty_ending",
+        method="call",
+        target_tiers=[CustomerTier.KEY],
+        participants=[admin.pk],
+        subject="",
+        body="Ask how the machine runs",
+        starts_on=timezone.localdate(),
+    )
+    care.activate_care_plan(plan, actor=admin)
+    care.run_care_plan(plan, actor=admin)
 
 
 def _seed_inspection(personas, order) -> None:
@@ -171,8 +218,18 @@ def _ids_by_parameter(personas, request, order) -> dict[str, list[int]]:
     from fieldservice.contracts.models import Contract
     from fieldservice.customers.models import Contact, Customer, Site
     from fieldservice.dispatch.models import Assignment, DispatchRule
+    from fieldservice.field.models import JobStep, JobTemplate, JobTemplateStep
     from fieldservice.inventory.models import Part
-    from fieldservice.maintenance.models import Finding, Inspection
+    from fieldservice.maintenance.models import (
+        Campaign,
+        CampaignTarget,
+        CarePlan,
+        CareTouch,
+        DueVisit,
+        Finding,
+        Inspection,
+        MaintenancePlan,
+    )
     from fieldservice.scheduling.models import Absence
 
     def pks(model):
@@ -204,6 +261,13 @@ def _ids_by_parameter(personas, request, order) -> dict[str, list[int]]:
         # maintenance
         "inspection_id": pks(Inspection),
         "finding_id": pks(Finding),
+        "plan_id": pks(MaintenancePlan) + pks(CarePlan),
+        "visit_id": pks(DueVisit),
+        "campaign_id": pks(Campaign),
+        "target_id": pks(CampaignTarget),
+        "touch_id": pks(CareTouch),
+        "template_id": pks(JobTemplate),
+        "step_id": pks(JobStep) + pks(JobTemplateStep),
     }
 
 

@@ -153,7 +153,7 @@ class CampaignChangeIn(StrictSchema):
     parts: list[CampaignPartIn] | None = Field(default=None, max_length=services.MAX_PARTS)
 
 
-class MachineOut(Schema):
+class CampaignMachineOut(Schema):
     id: int
     product_model: str
     serial_number: str
@@ -169,7 +169,7 @@ class MachineOut(Schema):
 
 class PreviewOut(Schema):
     count: int
-    first: list[MachineOut]
+    first: list[CampaignMachineOut]
 
 
 class TargetOut(Schema):

@@ -130,7 +130,7 @@ class CarePlanIn(CarePlanPatch):
     starts_on: date
 
 
-class InvalidateIn(StrictSchema):
+class CarePlanInvalidateIn(StrictSchema):
     __columns__ = {"reason": (CarePlan, "invalid_reason")}
     reason: str
 
@@ -204,7 +204,7 @@ def close_care_plan(request, plan_id: Id):
 
 
 @router.post("/care/plans/{int:plan_id}/invalidate", response=CarePlanDetailOut)
-def invalidate_care_plan(request, plan_id: Id, payload: InvalidateIn):
+def invalidate_care_plan(request, plan_id: Id, payload: CarePlanInvalidateIn):
     plan = selectors.get_care_plan_for(request.user, plan_id)
     return services.invalidate_care_plan(plan, actor=request.user, reason=payload.reason)
 

@@ -48,7 +48,7 @@ class FindingOut(Schema):
         return obj.machine.equipment_id
 
 
-class MachineOut(Schema):
+class InspectionMachineOut(Schema):
     id: int
     equipment: int = Field(validation_alias="equipment_id")
     serial_number: str
@@ -98,7 +98,7 @@ class InspectionOut(Schema):
 
 class InspectionDetailOut(InspectionOut):
     engineers: list[int]
-    machines: list[MachineOut]
+    machines: list[InspectionMachineOut]
     findings: list[FindingOut]
     allowed: list[str]
 
@@ -138,7 +138,7 @@ class NameIn(StrictSchema):
     name: str
 
 
-class DeclineIn(StrictSchema):
+class InspectionDeclineIn(StrictSchema):
     __columns__ = {"name": (Inspection, "decided_by_name"), "reason": (Inspection, "decline_reason")}
     reason: str
     name: str = ""
@@ -150,12 +150,12 @@ class CommentIn(StrictSchema):
     name: str = ""
 
 
-class ReasonIn(StrictSchema):
+class InspectionReasonIn(StrictSchema):
     __columns__ = {"reason": (Inspection, "cancel_reason")}
     reason: str
 
 
-class FindingIn(StrictSchema):
+class InspectionFindingIn(StrictSchema):
     __model__ = Finding
     machine: Id
     severity: str = Field("", max_length=10)
@@ -249,7 +249,7 @@ def approve_inspection(request, inspection_id: Id, payload: NameIn):
 
 
 @router.post("/inspections/{int:inspection_id}/decline", response=InspectionDetailOut)
-def decline_inspection(request, inspection_id: Id, payload: DeclineIn):
+def decline_inspection(request, inspection_id: Id, payload: InspectionDeclineIn):
     services.decline_inspection(
         _detail(request, inspection_id), actor=request.user, reason=payload.reason, name=payload.name
     )
@@ -289,14 +289,14 @@ def close_inspection(request, inspection_id: Id):
 
 
 @router.post("/inspections/{int:inspection_id}/cancel", response=InspectionDetailOut)
-def cancel_inspection(request, inspection_id: Id, payload: ReasonIn):
+def cancel_inspection(request, inspection_id: Id, payload: InspectionReasonIn):
     services.cancel_inspection(_detail(request, inspection_id), actor=request.user, reason=payload.reason)
     return _detail(request, inspection_id)
 
 
 @router.post("/inspections/{int:inspection_id}/findings", response={201: FindingOut})
 @idempotent
-def record_finding(request, inspection_id: Id, payload: FindingIn):
+def record_finding(request, inspection_id: Id, payload: InspectionFindingIn):
     finding = services.record_finding(
         _detail(request, inspection_id),
         actor=request.user,
