@@ -289,7 +289,8 @@ def checklist_table(steps, styles) -> Table:
         if step.attachment_id and step.answered_at is not None:
             image = _image_flowable(step.attachment.file, STEP_IMAGE_BOX, photo=step.kind == StepKind.PHOTO)
             answer = image if image is not None else _p(_("(image)"), styles["cell"])
-        title = step.title + ("" if step.required else f" ({_('optional')})")
+        optional = _("optional")
+        title = step.title if step.required else f"{step.title} ({optional})"
         data.append(
             [
                 _p(str(row), styles["cell"]),

@@ -82,6 +82,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "close": (frozenset({S.RUNNING}), S.CLOSED),
     "invalidate": (frozenset({S.PLAN, S.ACTIVE}), S.INVALID),
 }
+# The log's action code of each move.
+MOVE_ACTIONS = {verb: f"care_{verb}" for verb in TRANSITIONS}
 
 # The placeholders a text may use, with the sample values a text is checked (and previewed) with.
 PLACEHOLDERS = ("customer", "customer_code", "contact", "company", "occasion", "plan", "date")
@@ -356,7 +358,7 @@ def _move(plan: CarePlan, verb: str, *, actor: User | None, note: str = "", **ch
         setattr(plan, name, value)
     plan.save()
     if before != target:
-        record_event(plan, actor=actor, action=f"care_{verb}", changes={"status": [before, target]}, note=note)
+        record_event(plan, actor=actor, action=MOVE_ACTIONS[verb], changes={"status": [before, target]}, note=note)
     return plan
 
 

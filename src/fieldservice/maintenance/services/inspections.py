@@ -345,6 +345,10 @@ def check_move(inspection: Inspection, verb: str) -> None:
         )
 
 
+# The log's action code of each move.
+MOVE_ACTIONS = {verb: f"inspection_{verb}" for verb in TRANSITIONS}
+
+
 def allowed_verbs(inspection: Inspection) -> list[str]:
     return [verb for verb, (allowed, _target) in TRANSITIONS.items() if inspection.status in allowed]
 
@@ -359,13 +363,13 @@ def _move(current: Inspection, verb: str, *, actor, fields: Iterable[str] = (), 
     record_event(
         current,
         actor=actor,
-        action=f"inspection_{verb}",
+        action=MOVE_ACTIONS[verb],
         changes={"status": [before, current.get_status_display()], **(changes or {})},
         related=current.customer,
         note=note,
     )
     for line in current.machines.select_related("equipment"):
-        record_event(line.equipment, actor=actor, action=f"inspection_{verb}", related=current, note=current.number)
+        record_event(line.equipment, actor=actor, action=MOVE_ACTIONS[verb], related=current, note=current.number)
     _notify(current, verb, actor)
 
 
