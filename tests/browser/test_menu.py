@@ -22,15 +22,15 @@ def test_a_menu_group_opens_and_leads_to_its_page_on_the_desk(browser, live_serv
     sign_in(browser, base, "boss")
     equipment_link = browser.find_element(By.CSS_SELECTOR, "#mainnav a[href='/assets/equipment/']")
     assert not equipment_link.is_displayed()  # folded into its group
-    _group(browser, "设备台账").find_element(By.TAG_NAME, "summary").click()
+    _group(browser, "设备与保养").find_element(By.TAG_NAME, "summary").click()
     wait_for(browser, ec.visibility_of(equipment_link))
     _group(browser, "设置").find_element(By.TAG_NAME, "summary").click()
     assert browser.find_element(By.CSS_SELECTOR, "#mainnav a[href='/webhooks/']").text == "Webhook 推送"
     assert not equipment_link.is_displayed()  # one group at a time
-    _group(browser, "设备台账").find_element(By.TAG_NAME, "summary").click()
+    _group(browser, "设备与保养").find_element(By.TAG_NAME, "summary").click()
     wait_for(browser, ec.element_to_be_clickable(equipment_link)).click()
     wait_for(browser, ec.url_to_be(base + "/assets/equipment/"))
-    assert "active" in _group(browser, "设备台账").get_attribute("class")
+    assert "active" in _group(browser, "设备与保养").get_attribute("class")
 
 
 def test_on_a_phone_the_menu_opens_from_one_button(phone_browser, live_server):

@@ -40,6 +40,8 @@ AHEAD = {
     ("QuotationVersion", "valid_until"),
     # A care touch counts the requests that follow it for some days, past today.
     ("CareTouch", "effect_until"),
+    # The maintenance visits the plans opened ahead of their day.
+    ("DueVisit", "due_on"),
 }
 
 

@@ -33,6 +33,7 @@ from fieldservice.dispatch.assignments import services as dispatch
 from fieldservice.field import services as field
 from fieldservice.maintenance.models import CalendarBase, DueVisit, PlanScope
 from fieldservice.maintenance.services.plans import create_plan, generate_due_visits
+from fieldservice.planning.inputs import site_in_area
 from fieldservice.workorders.choices import ResolutionType, WorkOrderStatus
 from fieldservice.workorders.services import lifecycle
 
@@ -58,8 +59,18 @@ def _engineers() -> list[User]:
             organisation__kind=OrganisationKind.OWN,
             roles__role=Role.ENGINEER,
             engineer_profile__isnull=False,
-        ).order_by("pk")
+        )
+        .select_related("engineer_profile")
+        .prefetch_related("engineer_profile__areas")
+        .order_by("pk")
     )
+
+
+def _covering(engineers: list[User], site) -> list[User]:
+    """The engineers whose service areas hold the site: nobody is sent outside his areas."""
+    if site is None:
+        return []
+    return [e for e in engineers if any(site_in_area(site, area) for area in e.engineer_profile.areas.all())]
 
 
 def _walk(order, engineer: User, agent: User, dispatcher: User, at: dt.datetime, rng: random.Random) -> bool:
@@ -192,13 +203,15 @@ def seed(*, rng: random.Random, admin: User, agent: User, dispatcher: User, days
             plan_id__in=ids,
             due_on__lt=min(day + dt.timedelta(days=STEP_DAYS), today - dt.timedelta(days=2)),
             work_order__status=WorkOrderStatus.NEW,
-        ).select_related("work_order__equipment__site", "work_order__equipment__customer")
+        ).select_related("work_order__site", "work_order__equipment__site", "work_order__equipment__customer")
         for visit in due:
             if not engineers:
                 break
             order = visit.work_order
             at = timezone.make_aware(dt.datetime.combine(visit.due_on, dt.time(rng.randint(8, 10), rng.randint(0, 59))))
             at = max(at, order.created_at + dt.timedelta(hours=2))
-            walked += _walk(order, rng.choice(engineers), agent, dispatcher, at, rng)
+            covering = _covering(engineers, order.site)
+            if covering:
+                walked += _walk(order, rng.choice(covering), agent, dispatcher, at, rng)
     generate_due_visits(actor=None, plan_ids=ids)  # today's run: the visits coming up stay open
     return {"maintenance plans": len(plans), "meter readings": readings, "maintenance visits done": walked}
