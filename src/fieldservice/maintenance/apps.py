@@ -68,5 +68,13 @@ class MaintenanceConfig(AppConfig):
         from fieldservice.maintenance.views.inspections import phone_order_panel, phone_today_panel
 
         register_action_labels(f"{self.label}.inspections", ACTION_LABELS)
+        # A finding's fields, as the machine's history (not a Finding's own log) names them.
+
+        from fieldservice.core.events import register_change_labels
+        from fieldservice.maintenance.models import Finding
+
+        fields = ("severity", "disposition", "action_taken", "recommendation", "repair_order")
+        register_change_labels({name: Finding._meta.get_field(name).verbose_name for name in fields})
+        register_change_labels({"work_orders": _("work orders")})
         panels.register("field.today", phone_today_panel)
         panels.register("field.order", phone_order_panel)

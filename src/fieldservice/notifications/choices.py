@@ -42,6 +42,14 @@ class Event(models.TextChoices):
     DESTINATION_RECOVERED = "destination.recovered", _("Deliveries to a destination work again")
     STOCK_BELOW_MINIMUM = "stock.below_minimum", _("A part fell below its minimum stock")
     CAMPAIGN_NOTICE = "maintenance.campaign_notice", _("Service campaign about your machines")
+    PLAN_EXPIRING = "maintenance_plan.expiring", _("Maintenance plan ending")
+    INSPECTION_SENT = "inspection.send", _("Inspection waiting for your approval")
+    INSPECTION_REPORT = "inspection.send_report", _("Inspection report to confirm")
+    INSPECTION_APPROVED = "inspection.approve", _("Customer approved an inspection")
+    INSPECTION_DECLINED = "inspection.decline", _("Customer declined an inspection")
+    INSPECTION_CONFIRMED = "inspection.confirm", _("Customer confirmed an inspection report")
+    INSPECTION_COMMENTED = "inspection.report_comment", _("Customer commented on an inspection report")
+    INSPECTION_CHANGE_DECIDED = "inspection.change_decided", _("Customer decided on a proposed change")
 
 
 # Without a preference row: in the app and by e-mail yes, SMS and IM no.

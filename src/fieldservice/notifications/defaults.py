@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - message texts read better unbroken
 """The texts notifications ship with, per event and language (Django template syntax, rendered
 with a plain dict). The data migration copies them into NotificationTemplate rows for
 administrators to edit; a missing row falls back to these.
@@ -179,6 +180,86 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "我们将与您联系安排服务。",
         },
     },
+    "maintenance_plan.expiring": {
+        "en": {
+            "subject": "Maintenance plan {{ plan }} ends on {{ ends_on }}",
+            "body": "The maintenance plan {{ plan }} ends on {{ ends_on }} ({{ days_left }} days left).{% if contract %} Contract: {{ contract }}.{% endif %}\nExtend it or plan what follows.",
+        },
+        "zh-hans": {
+            "subject": "保养计划 {{ plan }} 将于 {{ ends_on }} 结束",
+            "body": "保养计划 {{ plan }} 将于 {{ ends_on }} 结束（剩余 {{ days_left }} 天）。{% if contract %}合同：{{ contract }}。{% endif %}\n请延期或安排后续计划。",
+        },
+    },
+    "inspection.send": {
+        "en": {
+            "subject": "Inspection {{ number }} waits for your approval",
+            "body": "Dear {{ customer }},\nwe propose the inspection {{ number }}: {{ title }}.\nPlease approve or decline it on the link.",
+        },
+        "zh-hans": {
+            "subject": "巡检 {{ number }} 等待您批准",
+            "body": "尊敬的 {{ customer }}：\n我们计划为您进行巡检 {{ number }}：{{ title }}。\n请通过链接批准或拒绝。",
+        },
+    },
+    "inspection.send_report": {
+        "en": {
+            "subject": "Inspection report {{ number }} to confirm",
+            "body": "Dear {{ customer }},\nthe report of the inspection {{ number }} ({{ title }}) is ready.\nPlease read and confirm it on the link.",
+        },
+        "zh-hans": {
+            "subject": "巡检报告 {{ number }} 请确认",
+            "body": "尊敬的 {{ customer }}：\n巡检 {{ number }}（{{ title }}）的报告已完成。\n请通过链接查阅并确认。",
+        },
+    },
+    "inspection.approve": {
+        "en": {
+            "subject": "{{ customer }} approved inspection {{ number }}",
+            "body": "{{ customer }} approved the inspection {{ number }} ({{ title }}). Its work orders are open.",
+        },
+        "zh-hans": {
+            "subject": "{{ customer }} 已批准巡检 {{ number }}",
+            "body": "{{ customer }} 已批准巡检 {{ number }}（{{ title }}），巡检工单已创建。",
+        },
+    },
+    "inspection.decline": {
+        "en": {
+            "subject": "{{ customer }} declined inspection {{ number }}",
+            "body": "{{ customer }} declined the inspection {{ number }} ({{ title }}). See the reason on its page.",
+        },
+        "zh-hans": {
+            "subject": "{{ customer }} 拒绝了巡检 {{ number }}",
+            "body": "{{ customer }} 拒绝了巡检 {{ number }}（{{ title }}），原因请见巡检页面。",
+        },
+    },
+    "inspection.confirm": {
+        "en": {
+            "subject": "{{ customer }} confirmed inspection report {{ number }}",
+            "body": "{{ customer }} confirmed the report of the inspection {{ number }} ({{ title }}). It can be closed.",
+        },
+        "zh-hans": {
+            "subject": "{{ customer }} 已确认巡检报告 {{ number }}",
+            "body": "{{ customer }} 已确认巡检 {{ number }}（{{ title }}）的报告，可以关闭巡检。",
+        },
+    },
+    "inspection.report_comment": {
+        "en": {
+            "subject": "{{ customer }} commented on inspection report {{ number }}",
+            "body": "{{ customer }} commented on the report of the inspection {{ number }} ({{ title }}). See the comment on its page.",
+        },
+        "zh-hans": {
+            "subject": "{{ customer }} 对巡检报告 {{ number }} 提出了意见",
+            "body": "{{ customer }} 对巡检 {{ number }}（{{ title }}）的报告提出了意见，详情请见巡检页面。",
+        },
+    },
+    "inspection.change_decided": {
+        "en": {
+            "subject": "{{ customer }} decided on a change of inspection {{ number }}",
+            "body": "{{ customer }} decided on a proposed change of the inspection {{ number }} ({{ title }}). See its page.",
+        },
+        "zh-hans": {
+            "subject": "{{ customer }} 已答复巡检 {{ number }} 的变更建议",
+            "body": "{{ customer }} 已答复巡检 {{ number }}（{{ title }}）中的变更建议，详情请见巡检页面。",
+        },
+    },
 }
 
 # For an event nobody wrote a text for (a producer's new event).
@@ -258,6 +339,54 @@ SAMPLE_CONTEXT: dict[str, dict] = {
     },
     "destination.opened": {"destination": "Webhook “ERP”", "error": "HTTP 500: Internal Server Error"},
     "destination.recovered": {"destination": "Webhook “ERP”", "error": ""},
+    "maintenance_plan.expiring": {
+        "plan": "HR-650 每500运行小时保养",
+        "contract": "HT2026-001",
+        "ends_on": "2027-01-31",
+        "days_left": 30,
+    },
+    "inspection.send": {
+        "number": "IN2026-00012",
+        "title": "年度设备巡检",
+        "customer": "宁波精密机械有限公司",
+        "status": "Sent",
+    },
+    "inspection.send_report": {
+        "number": "IN2026-00012",
+        "title": "年度设备巡检",
+        "customer": "宁波精密机械有限公司",
+        "status": "Report sent",
+    },
+    "inspection.approve": {
+        "number": "IN2026-00012",
+        "title": "年度设备巡检",
+        "customer": "宁波精密机械有限公司",
+        "status": "Approved",
+    },
+    "inspection.decline": {
+        "number": "IN2026-00012",
+        "title": "年度设备巡检",
+        "customer": "宁波精密机械有限公司",
+        "status": "Declined",
+    },
+    "inspection.confirm": {
+        "number": "IN2026-00012",
+        "title": "年度设备巡检",
+        "customer": "宁波精密机械有限公司",
+        "status": "Confirmed",
+    },
+    "inspection.report_comment": {
+        "number": "IN2026-00012",
+        "title": "年度设备巡检",
+        "customer": "宁波精密机械有限公司",
+        "status": "Report sent",
+    },
+    "inspection.change_decided": {
+        "number": "IN2026-00012",
+        "title": "年度设备巡检",
+        "customer": "宁波精密机械有限公司",
+        "status": "In progress",
+    },
     "maintenance.campaign_notice": {
         "number": "CP000012",
         "title": "Hydraulic hose replacement",
