@@ -12,7 +12,7 @@ from ninja.pagination import paginate
 
 from fieldservice.accounts.models import User
 from fieldservice.assets.selectors import equipment_for, product_models_for
-from fieldservice.contracts.models import Contract
+from fieldservice.contracts.selectors import contracts_for
 from fieldservice.core.api import Id, Int32, PageNumberPagination, StrictSchema, idempotent
 from fieldservice.core.errors import field_error, require
 from fieldservice.field.models import JobTemplate
@@ -174,7 +174,7 @@ def _links(user, data: dict) -> dict:
     lookups = {
         "equipment": lambda pk: equipment_for(user).filter(pk=pk).first(),
         "product_model": lambda pk: product_models_for(user).filter(pk=pk).first(),
-        "contract": lambda pk: Contract.objects.filter(pk=pk).first(),
+        "contract": lambda pk: contracts_for(user).filter(pk=pk).first(),
         "job_template": lambda pk: JobTemplate.objects.filter(pk=pk).first(),
         "owner": lambda pk: User.objects.filter(pk=pk, is_active=True, organisation__kind="own").first(),
     }
