@@ -5,15 +5,16 @@
 Creates the database if it is missing, migrates it and empties the bench's rows (TRUNCATE of the
 organisations, product models and parts, CASCADE), then builds, set-based (SETUP ONLY: rows
 inserted directly), 500 customers with a site each in 20 cities, 200 product models, 100,000
-registered machines installed over the last three years, a default SLA policy with targets (so
-the new orders start their clocks), and 5,000 plans with a lead of 30 days: one per product model
-(every 3, 6 or 12 months from the installation, two parts each) and 4,800 per machine (calendar
-from the installation or from the last visit, usage every N operating hours projected from two
-meter readings, or both).
+registered machines installed over the last three years, a default SLA policy with targets (the
+orders are under it, but a visit planned for its due day starts no response clocks), and 5,000
+plans with a lead of 30 days: one per product model (every 3, 6 or 12 months from the
+installation, two parts each) and 4,800 per machine (calendar from the installation or from the
+last visit, usage every N operating hours projected from two meter readings, or both).
 
 1. The periodic check's task (`maintenance.tasks.generate_maintenance`, what the worker runs and
    what "generate now" calls) once: target <= 5 s. Checks: each machine and day once, every due
-   visit linked to its order, one request, log line and outbox message per order.
+   visit linked to its order and planned for its day, one request, log line and outbox message
+   per order, no SLA clock.
 2. The same task again: it creates nothing.
 """
 
@@ -164,10 +165,11 @@ def build(*, machines: int, plans: int, seed: int) -> dict:
 
 
 def checks() -> dict:
-    from django.db.models import Count
+    from django.db.models import Count, F
 
     from fieldservice.core.models import OutboxMessage
     from fieldservice.maintenance.models import DueVisit
+    from fieldservice.sla.models import SlaClock
     from fieldservice.workorders.models import ServiceRequest, WorkOrder, WorkOrderEvent
 
     return {
@@ -179,6 +181,8 @@ def checks() -> dict:
         "log": WorkOrderEvent.objects.filter(action="created").count(),
         "outbox": OutboxMessage.objects.filter(topic="work_order.created").count(),
         "unnumbered": WorkOrder.objects.filter(number__isnull=True).count(),
+        "unplanned": DueVisit.objects.exclude(work_order__planned_for=F("due_on")).count(),
+        "clocks": SlaClock.objects.count(),
     }
 
 
@@ -216,11 +220,17 @@ def main() -> int:
         f"average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     problems = []
-    if after["twice"] or after["unlinked"] or after["unnumbered"]:
-        problems.append(f"twice {after['twice']}, unlinked {after['unlinked']}, unnumbered {after['unnumbered']}")
+    if after["twice"] or after["unlinked"] or after["unnumbered"] or after["unplanned"] or after["clocks"]:
+        problems.append(
+            f"twice {after['twice']}, unlinked {after['unlinked']}, unnumbered {after['unnumbered']}, "
+            f"not planned for their day {after['unplanned']}, SLA clocks {after['clocks']}"
+        )
     if not after["orders"] == after["requests"] == after["log"] == after["outbox"] == after["due"]:
         problems.append(f"counts differ: {after}")
-    print(f"  checks (each machine and day once, linked, numbered, one request/log/message each): {problems or 'OK'}")
+    print(
+        "  checks (each machine and day once, linked, numbered, planned for its day, one request/log/message "
+        f"each, no SLA clock): {problems or 'OK'}"
+    )
 
     began = time.perf_counter()
     second = generate_maintenance.call()

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from fieldservice.core.db import insert_rows
-from fieldservice.workorders.models import WorkOrderEvent
+from fieldservice.core.db import insert_rows, instances_of
+from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +54,40 @@ def test_identical_rows_are_each_inserted():
     order = factories.work_order()
     insert_rows(WorkOrderEvent, [{"work_order_id": order.pk, "action": "same"}] * 3, at=timezone.now())
     assert WorkOrderEvent.objects.filter(work_order=order, action="same").count() == 3
+
+
+def test_rows_that_skip_conflicts_return_what_they_wrote():
+    order = factories.work_order()
+    part_a, part_b = factories.part(), factories.part()
+    from fieldservice.workorders.models import NeededPart
+
+    insert_rows(NeededPart, [{"work_order_id": order.pk, "part_id": part_a.pk, "quantity": Decimal("1")}])
+    insert_rows(
+        NeededPart,
+        [
+            {"work_order_id": order.pk, "part_id": part_a.pk, "quantity": Decimal("5")},
+            {"work_order_id": order.pk, "part_id": part_b.pk, "quantity": Decimal("2")},
+        ],
+        on_conflict="(work_order_id, part_id) DO NOTHING",
+    )
+    assert dict(NeededPart.objects.filter(work_order=order).values_list("part_id", "quantity")) == {
+        part_a.pk: Decimal("1"),
+        part_b.pk: Decimal("2"),
+    }
+
+
+def test_instances_of_rows_are_what_a_query_builds():
+    order = factories.work_order()
+    row = WorkOrder.objects.filter(pk=order.pk).values("id", "number", "customer_id", "status").get()
+
+    (built,) = instances_of(WorkOrder, [row])
+
+    assert (built.pk, built.number, built.customer_id, built.status) == (
+        order.pk,
+        order.number,
+        order.customer_id,
+        order.status,
+    )
+    assert built.customer == order.customer and not built._state.adding
+    # A field the row lacks loads when read, as after .only().
+    assert built.description == order.description

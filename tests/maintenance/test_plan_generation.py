@@ -13,6 +13,7 @@ from fieldservice.assets.services import invalidate_equipment, record_meter_read
 from fieldservice.core.models import OutboxMessage
 from fieldservice.maintenance.models import CalendarBase, DueReason, DueVisit
 from fieldservice.maintenance.services import plans as svc
+from fieldservice.sla.models import SlaTarget
 from fieldservice.workorders.choices import Channel, NeededPartSource, RequestStatus, ServiceType
 from fieldservice.workorders.models import NeededPart, WorkOrder, WorkOrderEvent
 from tests import factories
@@ -47,6 +48,10 @@ def test_calendar_from_installation_due_within_lead_days_opens_one_order(persona
     assert order.request.number == f"SR{order.request.pk:07d}"
     assert order.site_id == due_soon.site_id
     assert made.name in order.description and "2026-06-20" in order.description
+    # Planned for its due day, so no SLA clock counts from its creation, 10 days before (the
+    # policy it is under has a target for its priority: an unplanned order would have clocks).
+    assert SlaTarget.objects.filter(policy_id=order.sla_policy_id, priority="high", response_minutes__gt=0).exists()
+    assert order.planned_for == dt.date(2026, 6, 20) and not order.sla_clocks.exists()
     needed = NeededPart.objects.get(work_order=order)
     assert (needed.part_id, needed.quantity, needed.source) == (part.pk, Decimal("2"), NeededPartSource.PLAN)
     assert WorkOrderEvent.objects.filter(work_order=order, action="created").count() == 1

@@ -100,6 +100,33 @@ def test_many_visits_at_once(personas, hook_calls):
     assert SlaClock.objects.filter(work_order_id=orders[0].pk).count() == 2
 
 
+def test_a_visit_planned_for_a_day_starts_no_clocks(personas):
+    """Response clocks count from creation: a visit opened weeks before its day would breach them
+    long before it is due, so a planned visit is measured against its day instead."""
+    policy = SlaPolicy.objects.filter(is_default=True).first() or SlaPolicy.objects.create(
+        code="p", name="P", calendar=BusinessCalendar.objects.create(name="Always"), is_default=True
+    )
+    SlaTarget.objects.update_or_create(
+        policy=policy, priority="normal", defaults={"response_minutes": 60, "arrival_minutes": 600}
+    )
+    due = dt.date.today() + dt.timedelta(days=25)
+    planned, unplanned = open_proactive_orders(
+        [
+            ProactiveSpec(machine(personas.customer_a), description="Service", planned_for=due),
+            ProactiveSpec(machine(personas.customer_a), description="Service"),
+        ],
+        actor=personas.dispatcher,
+    )
+
+    assert WorkOrder.objects.get(pk=planned.pk).planned_for == due
+    assert WorkOrder.objects.get(pk=unplanned.pk).planned_for is None
+    assert WorkOrder.objects.get(pk=planned.pk).sla_policy_id == policy.pk  # still decided
+    assert not SlaClock.objects.filter(work_order_id=planned.pk).exists()
+    assert {"response", "arrival"} <= set(
+        SlaClock.objects.filter(work_order_id=unplanned.pk).values_list("kind", flat=True)
+    )
+
+
 def test_one_bad_spec_refuses_the_batch(personas):
     good = machine(personas.customer_a)
     bad = machine(personas.customer_a)

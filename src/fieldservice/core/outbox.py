@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from fieldservice.core.db import insert_rows
 from fieldservice.core.models import Destination, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,17 @@ def emit_many(messages: list[tuple[str, dict, str | None]]) -> int:
     key stored before, by this or a concurrent check, is skipped, not doubled (None: no key)."""
     if not messages:
         return 0
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and all(key is None for _topic, _payload, key in messages):
+        # Nothing to skip: written with COPY (a maintenance run's 23,000 "created" messages).
+        now = timezone.now()
+        insert_rows(
+            OutboxMessage,
+            [{"topic": topic, "payload": payload} for topic, payload, _key in messages],
+            created_at=now,
+            available_at=now,
+        )
+        stored = len(messages)
+    elif connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(*_insert_many(messages))
             stored = cursor.rowcount

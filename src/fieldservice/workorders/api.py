@@ -4,7 +4,7 @@ Status is never written directly: every move is a POST to a verb endpoint, which
 service that checks who may act and whether the move is allowed from the current state.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -192,6 +192,7 @@ class WorkOrderOut(Schema):
     description: str
     status: str
     hold_reason: str
+    planned_for: date | None
     created_at: datetime
     updated_at: datetime
 

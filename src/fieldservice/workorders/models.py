@@ -208,6 +208,15 @@ class WorkOrder(models.Model):
         blank=True,
         related_name="work_orders",
     )
+    # A visit planned ahead (a maintenance plan's due visit, a campaign's end) is measured against
+    # this day, not by the SLA's response clocks: those count from creation and would breach
+    # a visit opened 30 days before it is due.
+    planned_for = models.DateField(
+        _("planned for"),
+        null=True,
+        blank=True,
+        help_text=_("The day a planned visit is due; its SLA clocks do not run."),
+    )
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     checked_out_at = models.DateTimeField(_("checked out"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)

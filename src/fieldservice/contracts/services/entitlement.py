@@ -130,6 +130,16 @@ def decide_entitlements(cases: list[EntitlementCase], *, on=None) -> list[Entitl
             .annotate(n=Count("work_orders", filter=~Q(work_orders__status=WorkOrderStatus.CANCELLED)))
             .values_list("pk", "n")
         )
+    # Translated once for the batch, not once per visit.
+    no_machine = _("No machine chosen: warranty and contracts cover named machines only")
+    in_warranty_under = _("In warranty until %(date)s; response times of contract %(number)s apply")
+    in_warranty = _("In warranty until %(date)s")
+    uncovered = _("No warranty or contract covers this machine")
+    under_contract = _("Under contract %(number)s (%(level)s) until %(date)s")
+    under_contract_visit = _("Under contract %(number)s (%(level)s) until %(date)s; visit %(visit)d of %(total)d")
+    visits_used = _(
+        "Contract %(number)s covers this machine, but all %(total)d included visits are used; this visit is chargeable"
+    )
     decisions = []
     for case in cases:
         equipment = case.equipment
@@ -137,7 +147,7 @@ def decide_entitlements(cases: list[EntitlementCase], *, on=None) -> list[Entitl
             decisions.append(
                 EntitlementDecision(
                     Entitlement.CHARGEABLE,
-                    _("No machine chosen: warranty and contracts cover named machines only"),
+                    no_machine,
                     None,
                     fallback(case.customer),
                 )
@@ -147,7 +157,7 @@ def decide_entitlements(cases: list[EntitlementCase], *, on=None) -> list[Entitl
         if _in_warranty(equipment, on):
             ends = equipment.warranty_ends_on.isoformat()
             if contract is not None:
-                reason = _("In warranty until %(date)s; response times of contract %(number)s apply") % {
+                reason = in_warranty_under % {
                     "date": ends,
                     "number": contract.number,
                 }
@@ -156,7 +166,7 @@ def decide_entitlements(cases: list[EntitlementCase], *, on=None) -> list[Entitl
                 decisions.append(
                     EntitlementDecision(
                         Entitlement.WARRANTY,
-                        _("In warranty until %(date)s") % {"date": ends},
+                        in_warranty % {"date": ends},
                         None,
                         fallback(case.customer),
                     )
@@ -166,7 +176,7 @@ def decide_entitlements(cases: list[EntitlementCase], *, on=None) -> list[Entitl
             decisions.append(
                 EntitlementDecision(
                     Entitlement.CHARGEABLE,
-                    _("No warranty or contract covers this machine"),
+                    uncovered,
                     None,
                     fallback(case.customer),
                 )
@@ -178,21 +188,16 @@ def decide_entitlements(cases: list[EntitlementCase], *, on=None) -> list[Entitl
             "date": contract.ends_on.isoformat(),
         }
         if contract.included_visits is None:
-            reason = _("Under contract %(number)s (%(level)s) until %(date)s") % details
+            reason = under_contract % details
             decisions.append(EntitlementDecision(Entitlement.CONTRACT, reason[:300], contract, contract.sla_policy))
             continue
         count = used.get(contract.pk, 0)
         if count < contract.included_visits:
             used[contract.pk] = count + 1
-            reason = _("Under contract %(number)s (%(level)s) until %(date)s; visit %(visit)d of %(total)d") % (
-                details | {"visit": count + 1, "total": contract.included_visits}
-            )
+            reason = under_contract_visit % (details | {"visit": count + 1, "total": contract.included_visits})
             decisions.append(EntitlementDecision(Entitlement.CONTRACT, reason[:300], contract, contract.sla_policy))
             continue
-        reason = _(
-            "Contract %(number)s covers this machine, but all %(total)d included visits are used; "
-            "this visit is chargeable"
-        ) % {"number": contract.number, "total": contract.included_visits}
+        reason = visits_used % {"number": contract.number, "total": contract.included_visits}
         decisions.append(EntitlementDecision(Entitlement.CHARGEABLE, reason[:300], None, contract.sla_policy))
     return decisions
 

@@ -463,7 +463,13 @@ def attach_job_steps(orders: list[WorkOrder], template: JobTemplate | None = Non
     ids = list(dict.fromkeys(order.pk for order in orders if order.pk is not None))
     if not ids:
         return 0
-    templates = [template] if template is not None else None
+    if template is not None:
+        templates = [template]
+    else:
+        # No active template, nothing to look up.
+        templates = _active_templates()
+        if not templates:
+            return 0
     steps_of: dict[int, list] = {}
     attached = 0
     for start in range(0, len(ids), CHUNK):
@@ -487,8 +493,6 @@ def attach_job_steps(orders: list[WorkOrder], template: JobTemplate | None = Non
             chosen = dict.fromkeys(wanted, template)
         else:
             facts = _facts_of(wanted)
-            if templates is None:
-                templates = _active_templates()
             for pk in wanted:
                 best = _best(templates, facts[pk]) if pk in facts else None
                 if best is not None:

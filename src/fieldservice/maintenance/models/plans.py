@@ -157,9 +157,17 @@ class PlanPart(models.Model):
 class DueVisit(models.Model):
     """One machine's maintenance visit due on one date, and the work order opened for it."""
 
-    plan = models.ForeignKey(MaintenancePlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="due")
+    # No index of their own: the (plan, machine, day) index and the (machine, day) constraint lead
+    # with them, and a generation run writes thousands of rows at once.
+    plan = models.ForeignKey(
+        MaintenancePlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="due", db_index=False
+    )
     equipment = models.ForeignKey(
-        "assets.Equipment", verbose_name=_("machine"), on_delete=models.CASCADE, related_name="due_visits"
+        "assets.Equipment",
+        verbose_name=_("machine"),
+        on_delete=models.CASCADE,
+        related_name="due_visits",
+        db_index=False,
     )
     due_on = models.DateField(_("due"))
     reason = models.CharField(_("due by"), max_length=10, choices=DueReason.choices)

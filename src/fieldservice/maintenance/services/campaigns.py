@@ -666,6 +666,7 @@ def open_orders(campaign: Campaign, targets: list[CampaignTarget], *, actor: Use
             description=_description(campaign),
             parts=parts,
             note=campaign.number or "",
+            planned_for=campaign.ends_on,
         )
         for target in waiting
     ]

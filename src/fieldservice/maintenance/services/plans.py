@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from fieldservice.assets.models import Equipment, MeterReading
 from fieldservice.contracts.choices import ContractStatus
 from fieldservice.contracts.models import Contract
 from fieldservice.core.choices import Priority, ServiceType, WorkOrderStatus
-from fieldservice.core.db import any_of, insert_rows, int_array, reserve_ids
+from fieldservice.core.db import any_of, insert_rows, instances_of, int_array, reserve_ids
 from fieldservice.core.errors import field_error, require
 from fieldservice.core.events import record_created, record_updated, snapshot
 from fieldservice.core.outbox import emit_many
@@ -251,6 +252,7 @@ def registered(machines):
 # ---------------------------------------------------------------- the dates
 
 
+@functools.lru_cache(maxsize=65536)  # a run asks for the same few thousand dates again and again
 def add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
@@ -261,6 +263,7 @@ def months_between(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
 
 
+@functools.lru_cache(maxsize=65536)
 def next_on_grid(anchor: dt.date, months: int, after: dt.date, *, inclusive: bool) -> dt.date:
     """The first date anchor + k·months (k ≥ 1) on or after (`inclusive`) / after `after`."""
     # anchor + k·months falls in a month no later than `after`'s for this k, so k or k + 1.
@@ -645,11 +648,15 @@ def generate_due_visits(
             return summary
         equipment = {
             machine.pk: machine
-            for machine in Equipment.objects.only(
-                "pk", "customer_id", "site_id", "status", "warranty_starts_on", "warranty_ends_on"
-            ).filter(pk__in=any_of({due.equipment_id for due, _order_id in written}))
+            for machine in instances_of(
+                Equipment,
+                Equipment.objects.filter(pk__in=any_of({due.equipment_id for due, _order_id in written})).values(
+                    "id", "customer_id", "site_id", "status", "warranty_starts_on", "warranty_ends_on"
+                ),
+            )
         }
-        reasons = dict(DueReason.choices)
+        reasons = {value: str(label) for value, label in DueReason.choices}
+        described = _("%(plan)s: due on %(date)s (%(reason)s)")
         specs = []
         for due, order_id in written:
             plan = plans_by_id[due.plan_id]
@@ -658,10 +665,11 @@ def generate_due_visits(
                     equipment=equipment[due.equipment_id],
                     service_type=plan.service_type,
                     priority=plan.priority,
-                    description=_("%(plan)s: due on %(date)s (%(reason)s)")
+                    description=described
                     % {"plan": plan.name, "date": due.due_on.isoformat(), "reason": reasons[due.reason]},
                     parts=plan.parts,
                     note=plan.name[:200],
+                    planned_for=due.due_on,
                     order_id=order_id,
                 )
             )

@@ -1,6 +1,7 @@
 """The SLA clocks of a work order, driven by its moves.
 
-Creation starts one clock per target of the order's policy for its priority; dispatch, accept,
+Creation starts one clock per target of the order's policy for its priority (not for a visit
+planned for a day, `WorkOrder.planned_for`: it is measured against that day); dispatch, accept,
 check-in and complete meet the response, acceptance, arrival and resolution clocks; waiting for the
 customer pauses them and resuming moves their due time on by the business time spent waiting;
 cancelling stops them. Every function runs inside the caller's transaction.
@@ -151,7 +152,7 @@ def start_clocks_many(orders: Sequence[WorkOrder]) -> None:
     """workorders' created hook (`on_created_many`): the clocks of every order one call created,
     in a few statements whatever their number. Orders created at the same moment under the same
     policy and priority get the same clock times, worked out once."""
-    orders = [order for order in orders if order.sla_policy_id is not None]
+    orders = [order for order in orders if order.sla_policy_id is not None and order.planned_for is None]
     if not orders:
         return
     targets = {

@@ -25,7 +25,7 @@ from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.models import Equipment
 from fieldservice.contracts.services import EntitlementCase, EntitlementDecision, decide_entitlements
-from fieldservice.core.db import any_of, insert_rows, reserve_ids
+from fieldservice.core.db import any_of, insert_rows, instances_of, reserve_ids
 from fieldservice.core.errors import field_error, require
 from fieldservice.core.outbox import emit_many
 from fieldservice.customers.models import Customer, Site
@@ -69,12 +69,20 @@ def _numbered(model, prefix: str, ids: list[int]) -> None:
 
 
 def _complete(model, rows: list[dict]) -> list[dict]:
-    """Every concrete field named in every row (a default where the row names none)."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    """Every concrete field named in every row, its default where the row names none: a fixed
+    default worked out once for the batch, a callable one (a token, a new document) per row."""
+    fixed, called = [], []
+    for f in model._meta.concrete_fields:
+        if not f.primary_key:
+            (called if callable(f.default) else fixed).append((f.attname, f))
+    fixed = [(name, f.get_default()) for name, f in fixed]
     for row in rows:
-        for f in fields:
-            if f.attname not in row:
-                row[f.attname] = f.get_default()
+        for name, default in fixed:
+            if name not in row:
+                row[name] = default
+        for name, f in called:
+            if name not in row:
+                row[name] = f.get_default()
     return rows
 
 
@@ -101,12 +109,6 @@ def insert_numbered(model, rows: list[dict], prefix: str) -> list[int]:
     return ids
 
 
-def _loaded(model, rows: list[dict]) -> list:
-    """Instances of rows just written, built as a query would build them (cheaply)."""
-    names = [f.attname for f in model._meta.concrete_fields]
-    return [model.from_db("default", names, [row[name] for name in names]) for row in rows]
-
-
 def write_orders(drafts: list[OrderDraft], *, actor: User | None, at: dt.datetime | None = None) -> list[WorkOrder]:
     """Write new work orders (their requests exist) with set-based statements, inside the
     caller's transaction, and return them. The one writer of new orders: checks are the caller's."""
@@ -118,7 +120,7 @@ def write_orders(drafts: list[OrderDraft], *, actor: User | None, at: dt.datetim
     for row in rows:
         row.update(created_at=at, updated_at=at, created_by_id=actor_id)
     ids = insert_numbered(WorkOrder, rows, "WO")
-    orders = _loaded(WorkOrder, rows)
+    orders = instances_of(WorkOrder, rows)
     for order in orders:
         if order.fault_category_id is not None:
             fill_from_fault_category(order)
@@ -163,16 +165,23 @@ class ProactiveSpec:
     description: str = ""
     parts: Sequence[tuple[int, Decimal]] = field(default=())
     note: str = ""
+    # The day the visit is due (WorkOrder.planned_for): measured against it, no SLA clocks.
+    planned_for: dt.date | None = None
     # The order's id, taken beforehand with core.db.reserve_ids (PostgreSQL) by a caller whose
     # own rows point at the order as they are written; None: given here.
     order_id: int | None = None
 
 
+# What a proactive visit may be (a consultation is not a visit).
+VISIT_TYPES = frozenset(ServiceType.values) - {ServiceType.CONSULTATION}
+PRIORITIES = frozenset(Priority.values)
+
+
 def _check(index: int, spec: ProactiveSpec) -> str:
     prefix = f"specs[{index}]."
-    if spec.service_type not in ServiceType.values or spec.service_type == ServiceType.CONSULTATION:
+    if spec.service_type not in VISIT_TYPES:
         raise field_error(prefix + "service_type", _("Unknown service type."), "invalid_choice")
-    if spec.priority not in Priority.values:
+    if spec.priority not in PRIORITIES:
         raise field_error(prefix + "priority", _("Unknown priority."), "invalid_choice")
     if not spec.equipment.is_registered:
         raise field_error(
@@ -255,6 +264,7 @@ def open_proactive_orders(
             "service_type": spec.service_type,
             "priority": spec.priority,
             "description": description,
+            "planned_for": spec.planned_for,
             **entitled(decision),
         }
         if spec.order_id is not None:
