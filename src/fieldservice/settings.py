@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "fieldservice.contracts",
     "fieldservice.notifications",
     "fieldservice.webhooks",
+    "fieldservice.iot",
     "fieldservice.pool",
     "fieldservice.scheduling",
     "fieldservice.planning",
