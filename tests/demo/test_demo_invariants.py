@@ -42,6 +42,7 @@ AHEAD = {
     ("CareTouch", "effect_until"),
     # The maintenance visits the plans opened ahead of their day.
     ("DueVisit", "due_on"),
+    ("WorkOrder", "planned_for"),
 }
 
 

@@ -57,6 +57,10 @@ class Capability(StrEnum):
     MANAGE_MAINTENANCE = "maintenance.manage"
     MANAGE_CAMPAIGNS = "maintenance.campaigns"
     MANAGE_CARE = "maintenance.care"
+    # Connected machines: their live data (scoped like the machines), and the devices, alarm codes
+    # and rules behind it (the administrator's).
+    VIEW_MACHINE_DATA = "iot.view"
+    MANAGE_DEVICES = "iot.manage"
 
 
 C = Capability
@@ -68,6 +72,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.FILE_REQUESTS,
         C.VIEW_CONTRACTS,
         C.VIEW_MAINTENANCE,
+        C.VIEW_MACHINE_DATA,
     },
     Role.AGENT: {
         C.VIEW_CUSTOMERS,
@@ -90,6 +95,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.MANAGE_BILLING,
         C.VIEW_MAINTENANCE,
         C.MANAGE_CARE,
+        C.VIEW_MACHINE_DATA,
     },
     Role.DISPATCHER: {
         C.VIEW_CUSTOMERS,
@@ -109,6 +115,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_CONTRACTS,
         C.VIEW_MAINTENANCE,
         C.MANAGE_MAINTENANCE,
+        C.VIEW_MACHINE_DATA,
     },
     Role.ENGINEER: {
         C.VIEW_CUSTOMERS,
@@ -120,6 +127,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.GRAB_ORDERS,
         C.VIEW_KNOWLEDGE,
         C.VIEW_OWN_STATEMENTS,
+        C.VIEW_MACHINE_DATA,
     },
     Role.PROVIDER_ADMIN: {
         C.VIEW_CUSTOMERS,
@@ -135,6 +143,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.VIEW_KNOWLEDGE,
         C.VIEW_OWN_STATEMENTS,
         C.VIEW_MAINTENANCE,
+        C.VIEW_MACHINE_DATA,
     },
     Role.PARTS_KEEPER: {
         C.VIEW_ASSETS,
@@ -168,6 +177,7 @@ ROLE_CAPABILITIES: dict[str, set[Capability]] = {
         C.MANAGE_MAINTENANCE,
         C.MANAGE_CAMPAIGNS,
         C.MANAGE_CARE,
+        C.VIEW_MACHINE_DATA,
     },
     Role.ADMINISTRATOR: set(Capability),
 }

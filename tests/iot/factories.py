@@ -1,0 +1,40 @@
+"""Devices and messages for the iot tests."""
+
+import datetime as dt
+import json
+
+from django.utils import timezone
+
+from fieldservice.iot.choices import DeviceKind, Door
+from fieldservice.iot.services.devices import issue_device
+from fieldservice.iot.services.ingest import Envelope
+from tests import factories
+
+
+def device(admin, customer, machines=None, kind=None, **fields):
+    """A device and its token, for one new machine of the customer unless machines are given."""
+    machines = machines if machines is not None else [factories.equipment(customer, site=factories.site(customer))]
+    kind = kind or (DeviceKind.MACHINE if len(machines) == 1 else DeviceKind.GATEWAY)
+    fields.setdefault("name", f"Device {factories.seq()}")
+    return issue_device(actor=admin, customer=customer, machines=machines, kind=kind, **fields)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.isoformat()
+
+
+def reading(metric="temperature", value=20.0, at=None, **extra):
+    return {"metric": metric, "value": value, "unit": extra.pop("unit", "°C"), "at": iso(at or timezone.now()), **extra}
+
+
+def alarm(code="E101", state="raised", at=None, **extra):
+    return {"code": code, "state": state, "at": iso(at or timezone.now()), **extra}
+
+
+def mqtt(token, topic_prefix=None, **body):
+    """An envelope as the MQTT door makes it: the token in the payload, the topic's prefix."""
+    return Envelope(Door.MQTT, json.dumps({"token": token, **body}).encode(), topic_prefix=topic_prefix or token[:16])
+
+
+def http(token, **body):
+    return Envelope(Door.HTTP, body, token=token)
