@@ -19,6 +19,7 @@ from fieldservice.dispatch.rules.api import router as dispatch_rules_router
 from fieldservice.feedback.api import router as feedback_router
 from fieldservice.field.api import router as field_router
 from fieldservice.inventory.api import router as inventory_router
+from fieldservice.iot.api import router as iot_router
 from fieldservice.knowledge.api import router as knowledge_router
 from fieldservice.maintenance.api import router as maintenance_router
 from fieldservice.notifications.api import router as notifications_router
@@ -82,6 +83,7 @@ api.add_router("/v1/", field_router)
 api.add_router("/v1/", feedback_router)
 api.add_router("/v1/billing/", billing_router)
 api.add_router("/v1/maintenance/", maintenance_router)
+api.add_router("/v1/iot/", iot_router)
 api.add_router("/v1/", knowledge_router)
 api.add_router("/v1/", portal_router)
 api.add_router("/v1/", sla_router)

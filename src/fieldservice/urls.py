@@ -38,6 +38,7 @@ urlpatterns = [
     path("planning/", include("fieldservice.planning.urls")),
     path("billing/", include("fieldservice.billing.urls")),
     path("maintenance/", include("fieldservice.maintenance.urls")),
+    path("iot/", include("fieldservice.iot.urls")),
     path("board/", include("fieldservice.board.urls")),
     path("", include("fieldservice.site.urls")),
 ]
