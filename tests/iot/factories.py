@@ -47,8 +47,10 @@ def store_readings(machine, metric, points, unit=""):
     """Readings of one machine's metric written directly: points are (moment, value) pairs; the
     latest value follows the last one."""
     from fieldservice.iot.models import LatestValue, Reading
+    from fieldservice.iot.partitions import ensure_months
 
     points = list(points)
+    ensure_months([at for at, _value in points])
     Reading.objects.bulk_create(
         [Reading(equipment=machine, metric=metric, at=at, value=value, unit=unit) for at, value in points],
         batch_size=2000,

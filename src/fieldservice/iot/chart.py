@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 
 from fieldservice.iot.selectors.machines import Bucket
 
-WIDTH, HEIGHT = 960, 340
-LEFT, RIGHT, TOP = 64, 16, 14
+WIDTH, HEIGHT = 900, 350
+LEFT, RIGHT, TOP = 70, 16, 18
 PLOT_BOTTOM = 236
 ALARM_LANE = (252, 268)
 ORDER_LANE = (280, 296)
-AXIS_Y = 318
+AXIS_Y = 326
 
 
 @dataclass

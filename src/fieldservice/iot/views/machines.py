@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from fieldservice.core.errors import DomainError, require
@@ -65,7 +65,7 @@ def _view(user) -> None:
 def _tabs(active: str, user) -> list[dict]:
     tabs = [
         ("overview", _("Overview"), reverse("iot:machines_overview")),
-        ("offline", _("Offline"), reverse("iot:offline")),
+        ("offline", pgettext("machine state", "Offline"), reverse("iot:offline")),
         ("forecast", _("Forecast"), reverse("iot:forecast")),
     ]
     return [{"key": key, "label": label, "url": url, "active": key == active} for key, label, url in tabs]
