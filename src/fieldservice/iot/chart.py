@@ -102,8 +102,8 @@ def render_chart(
         )
         for order in orders
     ]
-    # Time axis: six ticks; hours shown when the period is two days or less.
-    with_hours = span <= 2 * 86400
+    # Time axis: six ticks; hours shown when the period is eight days or less.
+    with_hours = span <= 8 * 86400
     time_ticks = []
     for index in range(6):
         moment = start + dt.timedelta(seconds=span * index / 5)
