@@ -38,3 +38,34 @@ def mqtt(token, topic_prefix=None, **body):
 
 def http(token, **body):
     return Envelope(Door.HTTP, body, token=token)
+
+
+# --- helper D: machine data and forecast ---
+
+
+def store_readings(machine, metric, points, unit=""):
+    """Readings of one machine's metric written directly: points are (moment, value) pairs; the
+    latest value follows the last one."""
+    from fieldservice.iot.models import LatestValue, Reading
+    from fieldservice.iot.partitions import ensure_months
+
+    points = list(points)
+    ensure_months([at for at, _value in points])
+    Reading.objects.bulk_create(
+        [Reading(equipment=machine, metric=metric, at=at, value=value, unit=unit) for at, value in points],
+        batch_size=2000,
+    )
+    if points:
+        at, value = max(points, key=lambda point: point[0])
+        LatestValue.objects.update_or_create(
+            equipment=machine, metric=metric, defaults={"value": value, "at": at, "unit": unit}
+        )
+
+
+def heard_from(machine, at, every_seconds=300):
+    """The machine was last heard from at `at`, and should report every `every_seconds`."""
+    from fieldservice.iot.models import Presence
+
+    Presence.objects.update_or_create(
+        equipment=machine, defaults={"last_seen_at": at, "expected_interval_seconds": every_seconds}
+    )

@@ -50,6 +50,7 @@ NAVIGATION = [
             (_("Maintenance calendar"), "maintenance:calendar", Capability.VIEW_MAINTENANCE),
             (_("Inspections"), "maintenance:inspection_list", Capability.VIEW_MAINTENANCE),
             (_("Campaigns"), "maintenance:campaign_list", Capability.VIEW_MAINTENANCE),
+            (_("Connected machines"), "iot:machines_overview", Capability.VIEW_MACHINE_DATA),
         ],
     ),
     (

@@ -1,0 +1,211 @@
+"""Whose machine data each user sees (every crossing: 404 for a machine, empty lists), the live
+state by heartbeat, the chart's readings cut down in the database, the offline list and the
+panels on the machine page and on the engineer's phone."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+
+from fieldservice.dispatch.assignments.services import dispatch_to_engineer, dispatch_to_provider
+from fieldservice.iot.choices import Severity
+from fieldservice.iot.models import Alarm
+from fieldservice.iot.selectors import machines as selectors
+from fieldservice.workorders.choices import WorkOrderStatus
+from fieldservice.workorders.models import WorkOrder
+from tests import factories
+from tests.iot import factories as iot
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now().replace(microsecond=0)
+
+
+def ago(**delta):
+    return NOW - dt.timedelta(**delta)
+
+
+@pytest.fixture
+def world(personas):
+    """Machines of customer A (one visited by our engineer, one dispatched to provider B, one
+    alone) and of customer Z; each has a latest value and was heard from."""
+    p = personas
+    engineer = factories.engineer(p.own)
+    a_visited = factories.equipment(p.customer_a, site=factories.site(p.customer_a, city="Ningbo"))
+    a_provider = factories.equipment(p.customer_a, site=factories.site(p.customer_a))
+    a_alone = factories.equipment(p.customer_a)
+    z_machine = factories.equipment(p.customer_z, site=factories.site(p.customer_z))
+    visit = factories.work_order(p.customer_a, actor=p.agent, equipment=a_visited)
+    dispatch_to_engineer(visit, actor=p.dispatcher, engineer=engineer)
+    for_provider = factories.work_order(p.customer_a, actor=p.agent, equipment=a_provider)
+    dispatch_to_provider(for_provider, actor=p.dispatcher, provider=p.provider)
+    for machine in (a_visited, a_provider, a_alone, z_machine):
+        iot.store_readings(machine, "temperature", [(ago(minutes=5), 40.0)], unit="°C")
+        iot.heard_from(machine, ago(minutes=1))
+    return type(
+        "World",
+        (),
+        {
+            "p": p,
+            "engineer": engineer,
+            "a_visited": a_visited,
+            "a_provider": a_provider,
+            "a_alone": a_alone,
+            "z_machine": z_machine,
+            "visit": visit,
+            "for_provider": for_provider,
+        },
+    )
+
+
+def _visible(user):
+    return set(selectors.machines_for(user).values_list("pk", flat=True))
+
+
+def test_who_sees_which_machines(world):
+    p, w = world.p, world
+    every = {w.a_visited.pk, w.a_provider.pk, w.a_alone.pk, w.z_machine.pk}
+    for staff in (p.admin, p.agent, p.dispatcher, p.director):
+        assert _visible(staff) == every
+    assert _visible(p.customer_user_a) == {w.a_visited.pk, w.a_provider.pk, w.a_alone.pk}
+    assert _visible(p.customer_user_z) == {w.z_machine.pk}
+    assert _visible(p.provider_admin) == {w.a_provider.pk}
+    assert _visible(p.other_provider_admin) == set()
+    assert _visible(w.engineer) == {w.a_visited.pk}
+    assert _visible(factories.engineer(p.own)) == set()
+    assert _visible(p.provider_engineer) == set()
+    assert _visible(p.parts_keeper) == set()  # no VIEW_MACHINE_DATA
+
+
+def test_an_engineer_loses_the_machine_some_time_after_the_visit(world):
+    w = world
+    WorkOrder.objects.filter(pk=w.visit.pk).update(status=WorkOrderStatus.CLOSED, closed_at=ago(days=3))
+    assert _visible(w.engineer) == {w.a_visited.pk}
+    WorkOrder.objects.filter(pk=w.visit.pk).update(closed_at=ago(days=selectors.RECENT_DAYS + 1))
+    assert _visible(w.engineer) == set()
+
+
+def test_crossings_are_404_on_every_page(world, client_for):
+    p, w = world.p, world
+    pages = ["/iot/machines/{}/", "/assets/equipment/{}/"]
+    for user, machine in (
+        (p.customer_user_z, w.a_visited),
+        (p.customer_user_a, w.z_machine),
+        (p.provider_admin, w.a_alone),
+        (p.other_provider_admin, w.a_provider),
+        (w.engineer, w.a_provider),
+    ):
+        client = client_for(user)
+        response = client.get(f"/iot/machines/{machine.pk}/")
+        assert response.status_code == 404, (user, machine)
+        assert client.get(f"/iot/machines/{machine.pk}/?metric=temperature&period=7d").status_code == 404
+    # The machine page of assets shows the panel only to who may see the machine's data.
+    client = client_for(p.provider_admin)
+    assert client.get(pages[0].format(w.a_provider.pk)).status_code == 200
+    # Lists are empty, not refused.
+    client = client_for(p.other_provider_admin)
+    body = client.get("/iot/offline/").content.decode()
+    assert str(w.z_machine.serial_number) not in body and str(w.a_alone.serial_number) not in body
+
+
+def test_the_equipment_page_has_the_panel_only_for_who_may_see_the_data(world, client_for):
+    w = world
+    staff = client_for(w.p.agent).get(f"/assets/equipment/{w.a_visited.pk}/").content.decode()
+    assert 'id="iot-machine-panel"' in staff and "/iot/machines/" in staff
+    # The parts keeper sees the machine (assets) but not its data.
+    keeper = client_for(w.p.parts_keeper).get(f"/assets/equipment/{w.a_visited.pk}/")
+    if keeper.status_code == 200:
+        assert 'id="iot-machine-panel"' not in keeper.content.decode()
+
+
+def test_live_state_online_offline_and_open_alarms(world):
+    w = world
+    state = selectors.live_state(w.a_alone, now=NOW)
+    assert state.online is True and [v.metric for v in state.latest] == ["temperature"]
+    iot.heard_from(w.a_alone, ago(minutes=6), every_seconds=300)
+    assert selectors.live_state(w.a_alone, now=NOW).online is False
+    iot.heard_from(w.a_alone, ago(minutes=4), every_seconds=300)
+    assert selectors.live_state(w.a_alone, now=NOW).online is True
+    Alarm.objects.create(equipment=w.a_alone, code="E1", severity=Severity.CRITICAL, raised_at=ago(hours=2))
+    Alarm.objects.create(equipment=w.a_alone, code="E2", raised_at=ago(hours=3), cleared_at=ago(hours=1))
+    assert [a.code for a in selectors.live_state(w.a_alone, now=NOW).open_alarms] == ["E1"]
+    never = factories.equipment(w.p.customer_a)
+    state = selectors.live_state(never, now=NOW)
+    assert state.online is None and state.never_seen and not state.connected
+
+
+def test_offline_list_and_counts_follow_the_heartbeat_and_the_scope(world, client_for):
+    p, w = world.p, world
+    iot.heard_from(w.a_alone, ago(hours=2), every_seconds=3600)  # silent longer than its interval
+    iot.heard_from(w.z_machine, ago(minutes=50), every_seconds=3600)  # silent, but not for long
+    iot.heard_from(w.a_provider, ago(days=2), every_seconds=300)
+    assert list(selectors.offline_machines_for(p.agent, now=NOW)) == [w.a_provider, w.a_alone]
+    assert list(selectors.offline_machines_for(p.provider_admin, now=NOW)) == [w.a_provider]
+    assert list(selectors.offline_machines_for(p.customer_user_z, now=NOW)) == []
+    iot.device(p.admin, p.customer_z)  # a new machine with a device, never heard from
+    counts = selectors.connection_counts(p.agent, now=NOW)
+    assert (counts.online, counts.offline, counts.never_seen) == (2, 2, 1)
+    assert selectors.connection_counts(p.customer_user_a, now=NOW).never_seen == 0
+
+    client = client_for(p.agent)
+    page = client.get("/iot/offline/").content.decode()
+    assert w.a_alone.serial_number in page and w.a_provider.serial_number in page
+    assert w.z_machine.serial_number not in page
+    found = client.get("/iot/offline/", {"q": w.a_alone.serial_number}).content.decode()
+    assert w.a_alone.serial_number in found and w.a_provider.serial_number not in found
+    by_customer = client.get("/iot/offline/", {"customer": p.customer_z.pk}).content.decode()
+    assert w.a_alone.serial_number not in by_customer
+    export = client.get("/iot/offline/", {"export": "xlsx"})
+    assert export.status_code == 200 and export["Content-Type"].startswith("application/vnd.openxml")
+    overview = client.get("/iot/machines/").content.decode()
+    assert 'data-count="offline">2<' in overview and 'data-count="never">1<' in overview
+
+
+def test_chart_series_is_cut_down_in_the_database(world):
+    machine = world.a_alone
+    start = ago(days=30)
+    # Every 20 seconds over 30 days would be 129,600 rows; one every 10 minutes keeps the test quick
+    # while still far above the limit.
+    points = [(start + dt.timedelta(minutes=10 * i), float(i % 100)) for i in range(30 * 24 * 6)]
+    iot.store_readings(machine, "vibration", points)
+    series = selectors.readings_series(machine, "vibration", start, NOW, limit=500)
+    assert 250 <= len(series) <= 500
+    assert sum(bucket.count for bucket in series) == len(points)
+    assert min(b.low for b in series) == 0.0 and max(b.high for b in series) == 99.0
+    assert all(b.low <= b.mean <= b.high for b in series)
+    assert [b.at for b in series] == sorted(b.at for b in series)
+    small = selectors.readings_series(machine, "vibration", start, NOW, limit=7)
+    assert len(small) <= 7 and sum(b.count for b in small) == len(points)
+    assert selectors.readings_series(machine, "nothing", start, NOW) == []
+
+
+def test_machine_page_draws_the_chart_with_alarms_and_orders(world, client_for):
+    w = world
+    machine = w.a_visited
+    iot.store_readings(machine, "temperature", [(ago(hours=h), 30.0 + h) for h in range(1, 20)], unit="°C")
+    Alarm.objects.create(equipment=machine, code="E7", raised_at=ago(hours=5))
+    client = client_for(w.p.agent)
+    page = client.get(f"/iot/machines/{machine.pk}/", {"metric": "temperature", "period": "24h"}).content.decode()
+    assert "<svg" in page and 'role="img"' in page and "<title" in page and "<desc" in page
+    assert 'class="series-line"' in page
+    assert 'class="alarm-mark"' in page and 'class="order-mark"' in page
+    assert w.visit.number in page
+    # An empty period says so instead of drawing an empty frame.
+    empty = client.get(
+        f"/iot/machines/{machine.pk}/",
+        {"metric": "temperature", "period": "custom", "start": "2020-01-01", "end": "2020-01-05"},
+    ).content.decode()
+    assert 'class="series-line"' not in empty and 'id="chart-empty"' in empty
+    # Bad dates name the field.
+    bad = client.get(
+        f"/iot/machines/{machine.pk}/", {"period": "custom", "start": "2020-02-01", "end": "2020-01-05"}
+    ).content.decode()
+    assert 'id="chart-empty"' not in bad and re.search(r'errorlist|field-error|class="error', bad)
+
+
+def test_the_engineer_phone_shows_the_machine_readings(world, client_for):
+    w = world
+    Alarm.objects.create(equipment=w.a_visited, code="E9", raised_at=ago(hours=1))
+    page = client_for(w.engineer).get(f"/m/orders/{w.visit.pk}/").content.decode()
+    assert 'id="iot-phone-panel"' in page and "E9" in page and "temperature" in page
