@@ -50,6 +50,7 @@ NAVIGATION = [
             (_("Maintenance calendar"), "maintenance:calendar", Capability.VIEW_MAINTENANCE),
             (_("Inspections"), "maintenance:inspection_list", Capability.VIEW_MAINTENANCE),
             (_("Campaigns"), "maintenance:campaign_list", Capability.VIEW_MAINTENANCE),
+            (_("Machine alarms"), "iot:alarms", Capability.VIEW_MACHINE_DATA),
         ],
     ),
     (
@@ -103,6 +104,7 @@ NAVIGATION = [
             (_("Job templates"), "job_templates:list", Capability.MANAGE_JOB_TEMPLATES),
             (_("Notifications"), "notifications:manage", Capability.MANAGE_NOTIFICATIONS),
             (_("Webhooks"), "webhooks:list", Capability.MANAGE_WEBHOOKS),
+            (_("Alarm codes and rules"), "iot:alarm_codes", Capability.MANAGE_DEVICES),
         ],
     ),
 ]
