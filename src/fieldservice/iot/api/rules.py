@@ -55,7 +55,7 @@ class AlarmCodePatch(StrictSchema):
     is_active: bool | None = None
 
 
-class RuleOut(Schema):
+class ThresholdRuleOut(Schema):
     id: int
     name: str
     metric: str
@@ -77,7 +77,7 @@ class RuleOut(Schema):
         return obj.fault_category_id
 
 
-class RuleIn(StrictSchema):
+class ThresholdRuleIn(StrictSchema):
     __model__ = ThresholdRule
 
     name: str
@@ -92,7 +92,7 @@ class RuleIn(StrictSchema):
     is_active: bool = True
 
 
-class RulePatch(StrictSchema):
+class ThresholdRulePatch(StrictSchema):
     __model__ = ThresholdRule
 
     name: str | None = None
@@ -107,7 +107,7 @@ class RulePatch(StrictSchema):
     is_active: bool | None = None
 
 
-class AlarmOut(Schema):
+class MachineAlarmOut(Schema):
     id: int
     equipment: int
     serial_number: str
@@ -172,37 +172,37 @@ def deactivate_alarm_code(request, mapping_id: Id):
     return services.update_alarm_mapping(mapping, actor=request.user, is_active=False)
 
 
-@router.get("/rules", response=list[RuleOut])
+@router.get("/rules", response=list[ThresholdRuleOut])
 @paginate(PageNumberPagination, page_size=50)
 def list_rules(request):
     require(may_manage_devices(request.user))
     return selectors.threshold_rules_for(request.user).order_by("name", "pk")
 
 
-@router.get("/rules/{int:rule_id}", response=RuleOut)
+@router.get("/rules/{int:rule_id}", response=ThresholdRuleOut)
 def get_rule(request, rule_id: Id):
     return selectors.get_threshold_rule_for(request.user, rule_id)
 
 
-@router.post("/rules", response={201: RuleOut})
+@router.post("/rules", response={201: ThresholdRuleOut})
 @idempotent
-def create_rule(request, payload: RuleIn):
+def create_rule(request, payload: ThresholdRuleIn):
     return 201, services.create_threshold_rule(actor=request.user, **payload.model_dump())
 
 
-@router.patch("/rules/{int:rule_id}", response=RuleOut)
-def update_rule(request, rule_id: Id, payload: RulePatch):
+@router.patch("/rules/{int:rule_id}", response=ThresholdRuleOut)
+def update_rule(request, rule_id: Id, payload: ThresholdRulePatch):
     rule = selectors.get_threshold_rule_for(request.user, rule_id)
     return services.update_threshold_rule(rule, actor=request.user, **payload.model_dump(exclude_unset=True))
 
 
-@router.post("/rules/{int:rule_id}/deactivate", response=RuleOut)
+@router.post("/rules/{int:rule_id}/deactivate", response=ThresholdRuleOut)
 def deactivate_rule(request, rule_id: Id):
     rule = selectors.get_threshold_rule_for(request.user, rule_id)
     return services.update_threshold_rule(rule, actor=request.user, is_active=False)
 
 
-@router.get("/alarms", response=list[AlarmOut])
+@router.get("/alarms", response=list[MachineAlarmOut])
 @paginate(PageNumberPagination, page_size=50)
 def list_alarms(request, open_only: bool = False, severity: str = "", customer: Id | None = None, q: str = ""):
     """The alarms of the machines the caller may see (a customer its own, a provider those of the
