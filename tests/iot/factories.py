@@ -69,3 +69,17 @@ def heard_from(machine, at, every_seconds=300):
     Presence.objects.update_or_create(
         equipment=machine, defaults={"last_seen_at": at, "expected_interval_seconds": every_seconds}
     )
+def alarm_code(admin, code="E101", **fields):
+    """An alarm code mapped by the administrator (opens an order unless told otherwise)."""
+    from fieldservice.iot.services.configuration import create_alarm_mapping
+
+    return create_alarm_mapping(actor=admin, code=code, **fields)
+
+
+def threshold_rule(admin, metric="temperature", kind="above", **fields):
+    from fieldservice.iot.services.configuration import create_threshold_rule
+
+    fields.setdefault("name", f"Rule {factories.seq()}")
+    if kind in ("above", "below", "rate"):
+        fields.setdefault("value", 80.0)
+    return create_threshold_rule(actor=admin, metric=metric, kind=kind, **fields)

@@ -201,3 +201,35 @@ def test_two_workers_at_once_open_each_visit_once(postgres_only):
     assert sum(value.orders_opened for _kind, value in outcomes) == 10
     assert DueVisit.objects.count() == 10 and WorkOrder.objects.count() == 10
     assert DueVisit.objects.filter(work_order__isnull=True).count() == 0
+
+
+def test_a_run_narrowed_to_machines_opens_only_theirs(personas):
+    model = factories.product_model()
+    first = machine(personas.customer_a, model=model, installed_on=dt.date(2025, 12, 20))  # due 2026-06-20
+    second = machine(personas.customer_a, model=model, installed_on=dt.date(2025, 12, 22))  # due 2026-06-22
+    plan(product_model=model, interval_months=6, lead_days=14)
+
+    assert generate(equipment_ids=[second.pk]).orders_opened == 1
+    assert list(DueVisit.objects.values_list("equipment_id", flat=True)) == [second.pk]
+    assert generate().orders_opened == 1  # the other machine's, on the whole run
+    assert {first.pk, second.pk} == set(DueVisit.objects.values_list("equipment_id", flat=True))
+
+
+def test_a_meter_that_just_passed_a_threshold_is_due_now_when_told_the_reading_before(personas):
+    unit = machine(personas.customer_a, installed_on=dt.date(2024, 1, 1))
+    at = timezone.make_aware(dt.datetime(2026, 6, 9, 12))
+    record_meter_reading(unit, actor=personas.admin, value="480", source=MeterSource.OFFICE, read_at=at)
+    record_meter_reading(
+        unit, actor=personas.admin, value="505", source=MeterSource.OFFICE, read_at=at + dt.timedelta(hours=2)
+    )
+    made = plan(equipment=unit, interval_months=None, interval_hours=500, lead_days=7)
+
+    # Counted from the reading alone, the next threshold is 1000 hours: nothing due.
+    assert generate(plan_ids=[made.pk]).orders_opened == 0
+    # Told the reading before the newest (480), the 500 hours just passed are due today.
+    summary = generate(
+        plan_ids=[made.pk], equipment_ids=[unit.pk], meter_before={("operating_hours", unit.pk): Decimal(480)}
+    )
+    assert summary.orders_opened == 1
+    visit = DueVisit.objects.get()
+    assert (visit.due_on, visit.reason, visit.meter_value) == (TODAY, DueReason.USAGE, Decimal(500))

@@ -8,6 +8,15 @@ class IotConfig(AppConfig):
     verbose_name = _("Connected machines")
 
     def ready(self):
+        from fieldservice.core.events import register_action_labels
+        from fieldservice.iot import hooks
+        from fieldservice.iot.choices import ACTION_LABELS
+        from fieldservice.iot.services import rules
+        from fieldservice.workorders import hooks as order_hooks
+
+        register_action_labels(self.label, ACTION_LABELS)
+        hooks.on_ingested(rules.on_ingested)
+        order_hooks.on_moved(rules.on_orders_moved)
         self.register_machine_data()
 
     @staticmethod

@@ -37,3 +37,10 @@ class RuleKind(models.TextChoices):
     BELOW = "below", _("Below a value for a time")
     RATE = "rate", _("Rises faster than a rate")
     PLAN_USAGE = "plan_usage", _("Meter reaches a maintenance plan's interval")
+
+
+# Labels of the actions this app writes to the service log (registered with core.events in apps.py).
+ACTION_LABELS = {
+    "iot_fired_again": _("machine alarm or rule fired again"),
+    "iot_alarm_cleared": _("machine alarm cleared"),
+}

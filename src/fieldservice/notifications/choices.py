@@ -50,6 +50,7 @@ class Event(models.TextChoices):
     INSPECTION_CONFIRMED = "inspection.confirm", _("Customer confirmed an inspection report")
     INSPECTION_COMMENTED = "inspection.report_comment", _("Customer commented on an inspection report")
     INSPECTION_CHANGE_DECIDED = "inspection.change_decided", _("Customer decided on a proposed change")
+    IOT_ORDER_OPENED = "iot.order_opened", _("Your machine reported a problem: service order opened")
 
 
 # Without a preference row: in the app and by e-mail yes, SMS and IM no.

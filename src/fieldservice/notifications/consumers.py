@@ -14,7 +14,7 @@ Three kinds of message:
   and e-mails. One notification without a recipient and one delivery on that channel each;
 - workflow topics, where the recipients follow rules kept here (work_order.created,
   work_order.transitioned with verb dispatch, reject or complete; stock.below_minimum to the
-  warehouse's keepers).
+  warehouse's keepers; iot.order_opened to the users of the order's customer).
 
 A message consumed twice creates nothing twice: each notification has the key
 "<message key or m<message pk>>:<user id>" and each delivery is unique per channel.
@@ -95,6 +95,8 @@ def plan_for(message) -> Plan | None:
         return _stock_plan(payload)
     if message.topic == "work_order.created":
         return _order_plan(payload, Event.WORK_ORDER_CREATED, _dispatcher_ids)
+    if message.topic == Event.IOT_ORDER_OPENED:
+        return _order_plan(payload, Event.IOT_ORDER_OPENED, _customer_user_ids)
     if message.topic == "work_order.transitioned":
         verb = payload.get("verb")
         if verb == "dispatch":
@@ -219,6 +221,16 @@ def _dispatcher_ids(order) -> list[int]:
             .order_by("pk")
             .values_list("pk", flat=True)
         ),
+    )
+
+
+def _customer_user_ids(order) -> list[int]:
+    """The users of the order's customer company (a connected machine's order told to them)."""
+    organisation_id = order.customer.organisation_id
+    if organisation_id is None:
+        return []
+    return list(
+        User.objects.filter(is_active=True, organisation_id=organisation_id).order_by("pk").values_list("pk", flat=True)
     )
 
 

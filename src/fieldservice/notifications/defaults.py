@@ -180,6 +180,22 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "我们将与您联系安排服务。",
         },
     },
+    # A connected machine's alarm or rule opened an order (iot.services.rules), told to the
+    # customer's users when the alarm code or rule says so. Chinese is a first draft.
+    "iot.order_opened": {
+        "en": {
+            "subject": "Your machine reported a problem: service order {{ number }}",
+            "body": "Dear {{ customer }},\nyour machine{% if site %} at {{ site }}{% endif %} reported a problem "
+            "and we opened service order {{ number }} (priority {{ priority }}).\n{{ description }}\n"
+            "We will contact you to arrange the visit.",
+        },
+        "zh-hans": {
+            "subject": "您的设备报告了故障：服务工单 {{ number }}",
+            "body": "尊敬的 {{ customer }}：\n您{% if site %}在 {{ site }} {% endif %}的设备报告了故障，"
+            "我们已创建服务工单 {{ number }}（优先级：{{ priority }}）。\n{{ description }}\n"
+            "我们将与您联系安排上门服务。",
+        },
+    },
     "maintenance_plan.expiring": {
         "en": {
             "subject": "Maintenance plan {{ plan }} ends on {{ ends_on }}",
@@ -288,6 +304,7 @@ SAMPLE_CONTEXT: dict[str, dict] = {
     "work_order.assigned": _WORK_ORDER_SAMPLE,
     "work_order.rejected": {**_WORK_ORDER_SAMPLE, "note": "On leave tomorrow"},
     "work_order.completed": _WORK_ORDER_SAMPLE,
+    "iot.order_opened": {**_WORK_ORDER_SAMPLE, "description": "Machine alarm E101\nReadings: E101 critical"},
     "sla.warning": {
         "number": "WO0000123",
         "customer": "宁波精密机械有限公司",

@@ -51,6 +51,7 @@ NAVIGATION = [
             (_("Inspections"), "maintenance:inspection_list", Capability.VIEW_MAINTENANCE),
             (_("Campaigns"), "maintenance:campaign_list", Capability.VIEW_MAINTENANCE),
             (_("Connected machines"), "iot:machines_overview", Capability.VIEW_MACHINE_DATA),
+            (_("Machine alarms"), "iot:alarms", Capability.VIEW_MACHINE_DATA),
         ],
     ),
     (
@@ -104,6 +105,7 @@ NAVIGATION = [
             (_("Job templates"), "job_templates:list", Capability.MANAGE_JOB_TEMPLATES),
             (_("Notifications"), "notifications:manage", Capability.MANAGE_NOTIFICATIONS),
             (_("Webhooks"), "webhooks:list", Capability.MANAGE_WEBHOOKS),
+            (_("Alarm codes and rules"), "iot:alarm_codes", Capability.MANAGE_DEVICES),
         ],
     ),
 ]

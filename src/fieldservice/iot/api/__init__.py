@@ -2,6 +2,8 @@
 
 from ninja import Router
 
+from fieldservice.iot.api import rules
+
 router = Router(tags=["iot"])
-for topic in ():
+for topic in (rules,):
     router.add_router("", topic.router)

@@ -281,6 +281,9 @@ class Usage:
     value: Decimal
     read_on: dt.date
     rate: float | None  # units a day; None when it cannot be projected
+    # The reading before the newest (a connected machine's meter just moved on): with no visit
+    # due yet, the first threshold counts from it, so the one the newest reading passed is due.
+    before: Decimal | None = None
 
 
 @dataclass
@@ -327,7 +330,10 @@ def due_for(
     hours = plan.interval_hours
     if hours and usage is not None:
         step = Decimal(hours)
-        threshold = last_threshold + step if last_threshold is not None else (usage.value // step + 1) * step
+        if last_threshold is not None:
+            threshold = last_threshold + step
+        else:
+            threshold = ((usage.value if usage.before is None else usage.before) // step + 1) * step
         if usage.value >= threshold:
             # Past one or more thresholds already: one visit now, for the last one passed.
             threshold = max(threshold, (usage.value // step) * step)
@@ -435,10 +441,13 @@ def _active_plans(today: dt.date, plan_ids=None) -> list[PlanRow]:
     return list(rows.values())
 
 
-def _covered(plans: list[PlanRow]) -> dict[int, list[tuple[int, dt.date | None]]]:
-    """{plan id: [(machine id, installation date)]}: the registered machines each plan covers."""
+def _covered(plans: list[PlanRow], equipment_ids=None) -> dict[int, list[tuple[int, dt.date | None]]]:
+    """{plan id: [(machine id, installation date)]}: the registered machines each plan covers
+    (among `equipment_ids`, when given)."""
     covered: dict[int, list] = defaultdict(list)
     machines = registered(Equipment.objects.all())
+    if equipment_ids is not None:
+        machines = machines.filter(pk__in=any_of(equipment_ids))
     by_model = defaultdict(list)
     for plan in plans:
         if plan.scope == PlanScope.MODEL:
@@ -464,7 +473,10 @@ def _covered(plans: list[PlanRow]) -> dict[int, list[tuple[int, dt.date | None]]
     if by_contract:
         links = Contract.equipment.through.objects.filter(
             contract_id__in=list(by_contract), equipment__status=EquipmentStatus.REGISTERED
-        ).values_list("contract_id", "equipment_id", "equipment__installed_on")
+        )
+        if equipment_ids is not None:
+            links = links.filter(equipment_id__in=any_of(equipment_ids))
+        links = links.values_list("contract_id", "equipment_id", "equipment__installed_on")
         for contract_id, pk, installed in links:
             for plan_id in by_contract[contract_id]:
                 covered[plan_id].append((pk, installed))
@@ -586,11 +598,19 @@ def _link_orders(pairs: list[tuple[int, int]]) -> None:
 
 
 def generate_due_visits(
-    *, actor: User | None, today: dt.date | None = None, plan_ids: list[int] | None = None
+    *,
+    actor: User | None,
+    today: dt.date | None = None,
+    plan_ids: list[int] | None = None,
+    equipment_ids: list[int] | None = None,
+    meter_before: dict[tuple[str, int], Decimal] | None = None,
 ) -> GenerationSummary:
     """Write the visits due within each active plan's lead days and open their orders, in one
     transaction. `actor` None is the worker's periodic run; a person needs MANAGE_MAINTENANCE.
-    `today` (the local date) is for the demo's history; `plan_ids` narrows the run (None: all)."""
+    `today` (the local date) is for the demo's history; `plan_ids` narrows the run (None: all),
+    and `equipment_ids` to those machines (a connected machine's meter reaching a threshold);
+    `meter_before` {(meter, machine): the reading before its newest} lets a threshold the newest
+    reading passed be due although no visit of the plan was due before."""
     if actor is not None:
         require(may_manage_plans(actor))
     today = today or timezone.localdate()
@@ -601,7 +621,7 @@ def generate_due_visits(
         summary.plans = len(plans)
         if not plans:
             return summary
-        covered = _covered(plans)
+        covered = _covered(plans, equipment_ids)
         history = _history([plan.pk for plan in plans])
         by_calendar_visit = {
             pk for plan in plans if plan.calendar_base == CalendarBase.LAST_VISIT for pk, _i in covered[plan.pk]
@@ -612,6 +632,9 @@ def generate_due_visits(
             if plan.interval_hours:
                 metered[plan.meter].update(pk for pk, _i in covered[plan.pk])
         usage = _usage(metered, today)
+        for key, before in (meter_before or {}).items():
+            if key in usage:
+                usage[key].before = before
         dues: dict[tuple[int, dt.date], Due] = {}
         machines = set()
         for plan in plans:

@@ -170,11 +170,17 @@ class ProactiveSpec:
     # The order's id, taken beforehand with core.db.reserve_ids (PostgreSQL) by a caller whose
     # own rows point at the order as they are written; None: given here.
     order_id: int | None = None
+    # Who opened it: PROACTIVE (a plan, an inspection, a campaign) or IOT (a machine's alarm or
+    # a threshold rule, by the system).
+    channel: str = Channel.PROACTIVE
+    # The order's fault category (an alarm code's): its usual parts become the needed parts.
+    fault_category_id: int | None = None
 
 
 # What a proactive visit may be (a consultation is not a visit).
 VISIT_TYPES = frozenset(ServiceType.values) - {ServiceType.CONSULTATION}
 PRIORITIES = frozenset(Priority.values)
+PROACTIVE_CHANNELS = frozenset({Channel.PROACTIVE, Channel.IOT})
 
 
 def _check(index: int, spec: ProactiveSpec) -> str:
@@ -183,6 +189,8 @@ def _check(index: int, spec: ProactiveSpec) -> str:
         raise field_error(prefix + "service_type", _("Unknown service type."), "invalid_choice")
     if spec.priority not in PRIORITIES:
         raise field_error(prefix + "priority", _("Unknown priority."), "invalid_choice")
+    if spec.channel not in PROACTIVE_CHANNELS:
+        raise field_error(prefix + "channel", _("Unknown channel."), "invalid_choice")
     if not spec.equipment.is_registered:
         raise field_error(
             prefix + "equipment", _("Only registered equipment can be chosen for a service request."), "not_registered"
@@ -201,7 +209,7 @@ def _check(index: int, spec: ProactiveSpec) -> str:
 def open_proactive_orders(
     specs: list[ProactiveSpec], *, actor: User | None, on: dt.date | None = None, at: dt.datetime | None = None
 ) -> list[WorkOrder]:
-    """Open one request (channel "proactive", converted) and one work order per spec, set-based:
+    """Open one request (channel "proactive", or the spec's, converted) and one work order per spec, set-based:
     the entitlement of every visit decided at once (as of `on`, today), the orders written by
     `write_orders`. Returns the orders in the order of `specs`. All or nothing: one bad spec
     refuses the batch, naming it. `actor` None: the worker's periodic run (a maintenance plan's
@@ -237,12 +245,13 @@ def open_proactive_orders(
         ServiceRequest,
         [
             {
-                "channel": Channel.PROACTIVE,
+                "channel": spec.channel,
                 "status": RequestStatus.CONVERTED,
                 "customer_id": spec.equipment.customer_id,
                 "equipment_id": spec.equipment.pk,
                 "service_type": spec.service_type,
                 "priority": spec.priority,
+                "fault_category_id": spec.fault_category_id,
                 "description": description,
                 "created_by_id": actor_id,
                 "confirmed_by_id": actor_id,
@@ -263,6 +272,7 @@ def open_proactive_orders(
             "equipment_id": equipment.pk,
             "service_type": spec.service_type,
             "priority": spec.priority,
+            "fault_category_id": spec.fault_category_id,
             "description": description,
             "planned_for": spec.planned_for,
             **entitled(decision),
