@@ -192,6 +192,7 @@ class Ingester:
         if any(code.is_failure for code in reason_codes):
             logger.error("The broker refused the subscription: %s", reason_codes)
             return
+        logger.info("Subscribed to %s", subscription(self.group, self.root))
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
