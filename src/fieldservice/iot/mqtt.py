@@ -120,7 +120,7 @@ class Ingester:
         group: str | None = None,
         root: str | None = None,
         client_id: str | None = None,
-        batch_size: int = 500,
+        batch_size: int = 200,
         batch_ms: int = 200,
         session_expiry: int = 7 * 24 * 3600,
         receive_maximum: int = 2000,
