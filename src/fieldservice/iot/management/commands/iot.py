@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--client-id", default=None, help="This process's MQTT client id (default FSM_MQTT_CLIENT_ID)."
         )
-        parser.add_argument("--batch-size", type=int, default=200, help="At most this many messages per transaction.")
+        parser.add_argument("--batch-size", type=int, default=1000, help="At most this many messages per transaction.")
         parser.add_argument("--batch-ms", type=int, default=200, help="At most this long gathering one batch.")
         parser.add_argument(
             "--session-expiry",
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         url=None,
         group=None,
         client_id=None,
-        batch_size=200,
+        batch_size=1000,
         batch_ms=200,
         session_expiry=0,
         verbosity=1,
