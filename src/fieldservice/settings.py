@@ -519,3 +519,22 @@ AXES_CLIENT_IP_CALLABLE = "fieldservice.core.clients.client_address"
 AXES_LOCKOUT_CALLABLE = "fieldservice.accounts.views.signin_locked"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
+
+"""The MQTT ingest process (`fsm iot`, iot/mqtt.py; docs/IOT.md "MQTT ingest process").
+
+FSM_MQTT_URL            the broker, mqtt://[user:password@]host[:port] or mqtts://… (TLS); empty
+                        (default): `fsm iot` uses mqtt://127.0.0.1:1883 and `fsm serve` / `fsm
+                        worker` start no ingest process beside the worker
+FSM_MQTT_GROUP          the shared-subscription group every ingest process joins (default fsm-ingest)
+FSM_MQTT_TOPIC_ROOT     the topics' root (default fsm/v1): devices publish to <root>/devices/<prefix>/messages
+FSM_MQTT_CLIENT_ID      this process's MQTT client id, which names its persistent session (default
+                        fsm-iot-<host name>); two processes on one host need two ids
+FSM_MQTT_CA_FILE        the certificates that sign the broker's (mqtts; default: the system's)
+"""
+FSM_MQTT_URL = os.environ.get("FSM_MQTT_URL", "").strip()
+FSM_MQTT_GROUP = os.environ.get("FSM_MQTT_GROUP", "").strip() or "fsm-ingest"
+FSM_MQTT_TOPIC_ROOT = os.environ.get("FSM_MQTT_TOPIC_ROOT", "").strip().strip("/") or "fsm/v1"
+FSM_MQTT_CLIENT_ID = os.environ.get("FSM_MQTT_CLIENT_ID", "").strip()
+FSM_MQTT_CA_FILE = os.environ.get("FSM_MQTT_CA_FILE", "").strip()
+if FSM_MQTT_URL and not FSM_MQTT_URL.startswith(("mqtt://", "mqtts://")):
+    raise ImproperlyConfigured(f"FSM_MQTT_URL must start with mqtt:// or mqtts://, got {FSM_MQTT_URL!r}")

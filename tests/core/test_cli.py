@@ -47,7 +47,7 @@ def run_cli(monkeypatch):
     """cli.main with Django's command runner replaced: returns the command line it would run and
     the settings that process would have."""
     monkeypatch.delenv("FSM_PUBLIC_BASE_URL", raising=False)
-    monkeypatch.setattr(cli, "_start_worker", lambda: None)
+    monkeypatch.setattr(cli, "_start_worker", lambda **_options: None)
     seen = {}
 
     def fake_execute(argv):
@@ -184,3 +184,41 @@ def test_fsm_demo_on_another_port_in_a_log_file(tmp_path):
     # Only the mail folder follows the login table.
     assert text.rstrip().splitlines()[-1].startswith("E-mails are not sent")
     assert "  customer " in text
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """The processes cli.main would start beside the command (their command lines)."""
+    commands = []
+
+    class Process:
+        def __init__(self, command, *args, **kwargs):
+            commands.append(command[3:])
+
+        def poll(self):
+            return 0
+
+    monkeypatch.setattr(cli.subprocess, "Popen", Process)
+    monkeypatch.setattr(management, "execute_from_command_line", lambda argv: commands.append(argv[1:]))
+    monkeypatch.delenv("FSM_TASK_BACKEND", raising=False)
+    return commands
+
+
+def test_the_mqtt_ingest_process_starts_beside_the_worker_only_with_a_broker(started, monkeypatch):
+    monkeypatch.delenv("FSM_MQTT_URL", raising=False)
+    cli.main(["worker"])
+    assert started == [["worker"]]
+
+    started.clear()
+    monkeypatch.setenv("FSM_MQTT_URL", "mqtt://127.0.0.1:1883")
+    cli.main(["worker"])
+    assert started == [["iot"], ["worker"]]
+
+    started.clear()
+    cli.main(["worker", "--no-iot"])
+    assert started == [["worker"]]
+
+    started.clear()
+    cli.main(["serve", "--no-iot"])
+    # The server's worker is told not to start one (it would, being `fsm worker`).
+    assert started[0] == ["worker", "--no-iot"] and ["iot"] not in started

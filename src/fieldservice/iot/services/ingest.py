@@ -14,6 +14,7 @@ The wire format is in docs/IOT.md.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -94,18 +95,30 @@ def _load(payload) -> dict:
     return data
 
 
-def _moment(value, where: str, now: dt.datetime) -> dt.datetime:
+@functools.lru_cache(maxsize=4096)
+def _parse_time(value: str) -> dt.datetime | None:
+    """The readings of one message mostly share their time: each text is parsed once."""
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def _bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The latest and the earliest time a reading may have (read once per message)."""
+    return now + max_clock_skew(), now - dt.timedelta(days=partitions.retention_days())
+
+
+def _moment(value, where: str, now: dt.datetime, bounds=None) -> dt.datetime:
     if not isinstance(value, str):
         raise RefusedError(RejectReason.MALFORMED, f"{where}.at: an ISO 8601 time with its zone")
-    try:
-        moment = parse_datetime(value)
-    except ValueError:
-        moment = None
+    moment = _parse_time(value)
     if moment is None or moment.tzinfo is None:
         raise RefusedError(RejectReason.MALFORMED, f"{where}.at: an ISO 8601 time with its zone")
-    if moment > now + max_clock_skew():
+    latest, earliest = bounds or _bounds(now)
+    if moment > latest:
         raise RefusedError(RejectReason.IN_FUTURE, f"{where}.at: {value} is in the future")
-    if moment < now - dt.timedelta(days=partitions.retention_days()):
+    if moment < earliest:
         raise RefusedError(RejectReason.TOO_OLD, f"{where}.at: {value} is older than the retention")
     return moment
 
@@ -146,6 +159,7 @@ class _Machines:
 
 def _parse(data: dict, device: Device, machines: _Machines, now: dt.datetime) -> _Parsed:
     parsed = _Parsed(device)
+    bounds = _bounds(now)
     default_machine = data.get("machine")
     readings, alarms = data.get("readings", []), data.get("alarms", [])
     if not isinstance(readings, list) or not isinstance(alarms, list):
@@ -165,7 +179,7 @@ def _parse(data: dict, device: Device, machines: _Machines, now: dt.datetime) ->
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise RefusedError(RejectReason.MALFORMED, f"{where}.value: a finite number")
         unit = _text(item, "unit", where, limit=16)
-        moment = _moment(item.get("at"), where, now)
+        moment = _moment(item.get("at"), where, now, bounds)
         parsed.readings.append((machine, metric, moment, float(value), unit))
         parsed.seen.add(machine)
     for n, item in enumerate(alarms):
@@ -181,7 +195,7 @@ def _parse(data: dict, device: Device, machines: _Machines, now: dt.datetime) ->
         if severity not in Severity.values:
             raise RefusedError(RejectReason.MALFORMED, f"{where}.severity: one of {', '.join(Severity.values)}")
         message = _text(item, "message", where, limit=300)
-        moment = _moment(item.get("at"), where, now)
+        moment = _moment(item.get("at"), where, now, bounds)
         parsed.alarms.append((machine, code, state, severity, message, moment))
         parsed.seen.add(machine)
     heartbeat = data.get("heartbeat")
@@ -294,7 +308,8 @@ def _latest(readings: dict) -> None:
         if known is None or at > known[0]:
             newest[(machine, metric)] = (at, value, unit)
     table = LatestValue._meta.db_table
-    rows = [(machine, metric, value, unit, at) for (machine, metric), (at, value, unit) in newest.items()]
+    # In one order (machine, metric): two processes writing the same machines wait, never deadlock.
+    rows = [(machine, metric, value, unit, at) for (machine, metric), (at, value, unit) in sorted(newest.items())]
     upsert = (
         f"ON CONFLICT (equipment_id, metric) DO UPDATE SET value = excluded.value, unit = excluded.unit, "
         f"at = excluded.at WHERE {table}.at < excluded.at"
@@ -349,7 +364,7 @@ def _presence(batch: list[_Parsed]) -> None:
                 "VALUES (%s, %s, %s, %s) " + upsert,
                 rows,
             )
-    for pk, (at, _device) in devices.items():
+    for pk, (at, _device) in sorted(devices.items()):
         Device.objects.filter(pk=pk).filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=at)).update(
             last_seen_at=at
         )
