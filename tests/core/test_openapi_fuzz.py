@@ -67,7 +67,34 @@ def seeded(personas):
     _seed_money(personas, order)
     _seed_inspection(personas, order)
     _seed_proactive(personas, order)
+    _seed_iot(personas, machine)
     return personas, request, order
+
+
+def _seed_iot(personas, machine) -> None:
+    """A device for the machine, an alarm code that opens orders, a threshold rule, and an alarm
+    it raised (with its order), so the connected-machine operations find objects too."""
+    from fieldservice.iot.services.configuration import create_alarm_mapping, create_threshold_rule
+    from fieldservice.iot.services.devices import issue_device
+    from fieldservice.iot.services.ingest import Envelope, ingest
+
+    admin = personas.admin
+    _device, token = issue_device(actor=admin, name="Press PLC", customer=personas.customer_a, machines=[machine])
+    create_alarm_mapping(actor=admin, code="E101")
+    create_threshold_rule(actor=admin, name="Hot", metric="temperature", kind="above", value=80.0)
+    now = timezone.now().isoformat()
+    ingest(
+        [
+            Envelope(
+                "http",
+                {
+                    "readings": [{"metric": "temperature", "value": 71.5, "unit": "C", "at": now}],
+                    "alarms": [{"code": "E101", "state": "raised", "severity": "critical", "at": now}],
+                },
+                token=token,
+            )
+        ]
+    )
 
 
 def _seed_proactive(personas, order) -> None:
@@ -226,6 +253,7 @@ def _ids_by_parameter(personas, request, order) -> dict[str, list[int]]:
     from fieldservice.dispatch.models import Assignment, DispatchRule
     from fieldservice.field.models import JobStep, JobTemplate, JobTemplateStep
     from fieldservice.inventory.models import Part
+    from fieldservice.iot.models import Alarm, AlarmMapping, Device, ThresholdRule
     from fieldservice.maintenance.models import (
         Campaign,
         CampaignTarget,
@@ -263,7 +291,7 @@ def _ids_by_parameter(personas, request, order) -> dict[str, list[int]]:
         "statement_id": pks(Statement),
         "invoice_request_id": pks(InvoiceRequest),
         "line_id": pks(FeeLine) + pks(StatementLine),
-        "rule_id": pks(DispatchRule) + pks(SettlementRule),
+        "rule_id": pks(DispatchRule) + pks(SettlementRule) + pks(ThresholdRule),
         # maintenance
         "inspection_id": pks(Inspection),
         "finding_id": pks(Finding),
@@ -274,6 +302,10 @@ def _ids_by_parameter(personas, request, order) -> dict[str, list[int]]:
         "touch_id": pks(CareTouch),
         "template_id": pks(JobTemplate),
         "step_id": pks(JobStep) + pks(JobTemplateStep),
+        # connected machines
+        "device_id": pks(Device),
+        "mapping_id": pks(AlarmMapping),
+        "alarm_id": pks(Alarm),
     }
 
 
