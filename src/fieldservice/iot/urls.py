@@ -1,2 +1,4 @@
+from fieldservice.iot.views import devices
+
 app_name = "iot"
-urlpatterns: list = []
+urlpatterns: list = [*devices.urlpatterns]

@@ -103,6 +103,7 @@ NAVIGATION = [
             (_("Job templates"), "job_templates:list", Capability.MANAGE_JOB_TEMPLATES),
             (_("Notifications"), "notifications:manage", Capability.MANAGE_NOTIFICATIONS),
             (_("Webhooks"), "webhooks:list", Capability.MANAGE_WEBHOOKS),
+            (_("Devices"), "iot:devices", Capability.MANAGE_DEVICES),
         ],
     ),
 ]

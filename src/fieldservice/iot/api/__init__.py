@@ -2,6 +2,8 @@
 
 from ninja import Router
 
+from fieldservice.iot.api import devices, ingest
+
 router = Router(tags=["iot"])
-for topic in ():
+for topic in (ingest, devices):
     router.add_router("", topic.router)
