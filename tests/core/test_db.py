@@ -64,7 +64,7 @@ def path(request, monkeypatch):
     COPY (PostgreSQL); the tests take that way with a threshold of one row, too."""
     if request.param == "staged":
         monkeypatch.setattr(db, "STAGED_ROWS", 1)
-    return request.param
+    return {"staged": request.param == "staged"}
 
 
 def test_staged_rows_come_back_as_they_went_in_and_return_what_they_wrote(path):
@@ -74,14 +74,14 @@ def test_staged_rows_come_back_as_they_went_in_and_return_what_they_wrote(path):
         {"work_order_id": order.pk, "action": f"staged{n}", "note": note, "payload": {"note": note}}
         for n, note in enumerate(AWKWARD)
     ]
-    ids = insert_rows(WorkOrderEvent, rows, on_conflict="DO NOTHING", returning="id", at=at)
+    ids = insert_rows(WorkOrderEvent, rows, on_conflict="DO NOTHING", returning="id", at=at, **path)
     events = list(WorkOrderEvent.objects.filter(work_order=order, action__startswith="staged").order_by("pk"))
     assert [e.note for e in events] == AWKWARD and [e.payload["note"] for e in events] == AWKWARD
     assert {e.at for e in events} == {at}
     if connection.vendor == "postgresql":
         assert sorted(ids) == [e.pk for e in events]
     # Twice in one transaction: the staging table of the first call is gone.
-    insert_rows(WorkOrderEvent, rows[:2], on_conflict="DO NOTHING", returning="id", at=at)
+    insert_rows(WorkOrderEvent, rows[:2], on_conflict="DO NOTHING", returning="id", at=at, **path)
     assert WorkOrderEvent.objects.filter(work_order=order, action__startswith="staged").count() == len(AWKWARD) + 2
 
 
@@ -99,6 +99,7 @@ def test_rows_that_skip_conflicts_return_what_they_wrote(path):
         ],
         on_conflict="(work_order_id, part_id) DO NOTHING",
         returning="part_id",
+        **path,
     )
     if connection.vendor == "postgresql":
         assert written == [part_b.pk]

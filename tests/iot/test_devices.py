@@ -318,3 +318,20 @@ def test_the_rejections_api_names_the_device(personas, api_client_for):
         (RejectReason.UNKNOWN_DEVICE, None),
     }
     assert [r["reason"] for r in mine] == [RejectReason.MALFORMED]
+
+
+def test_a_repeated_create_with_the_same_idempotency_key_does_not_show_the_token_again(personas, api_client_for):
+    api = api_client_for(personas.admin)
+    machine = machine_of(personas.customer_a)
+    body = json.dumps({"name": "Press", "customer": personas.customer_a.pk, "machines": [machine.pk]})
+
+    first = api.post(
+        "/api/v1/iot/devices", data=body, content_type="application/json", headers={"Idempotency-Key": "k1"}
+    )
+    again = api.post(
+        "/api/v1/iot/devices", data=body, content_type="application/json", headers={"Idempotency-Key": "k1"}
+    )
+
+    assert first.status_code == again.status_code == 201
+    assert first.json()["token"] and again.json()["token"] is None
+    assert first.json()["id"] == again.json()["id"] and Device.objects.count() == 1

@@ -56,7 +56,9 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def insert_rows(model, rows: list[dict], *, on_conflict: str = "", returning: str = "", **constants) -> list | None:
+def insert_rows(
+    model, rows: list[dict], *, on_conflict: str = "", returning: str = "", staged: bool = False, **constants
+) -> list | None:
     """Insert many rows of `model` in one statement: `rows` give each row's values by attribute
     name (`work_order_id`), `constants` the values every row shares; a field named in neither
     gets its default. On PostgreSQL each column travels as one text[] literal cast to the
@@ -65,7 +67,9 @@ def insert_rows(model, rows: list[dict], *, on_conflict: str = "", returning: st
     bulk_create. `on_conflict` ("DO NOTHING", or "(columns) DO NOTHING") skips the rows a unique
     constraint refuses, where a concurrent writer got there first (bulk_create's ignore_conflicts
     elsewhere). `returning` (a column) returns that column of the rows written, on PostgreSQL
-    (None elsewhere)."""
+    (None elsewhere). `staged`: a batch of STAGED_ROWS rows or more that needs ON CONFLICT or
+    RETURNING goes in through a temporary table filled by COPY (PostgreSQL), faster for the many
+    rows of a hot path (the readings of machines) at the cost of two statements more."""
     if not rows:
         return [] if returning else None
     # An automatic key is the database's to give (unless the rows name it: ids taken beforehand
@@ -85,7 +89,7 @@ def insert_rows(model, rows: list[dict], *, on_conflict: str = "", returning: st
     if not (on_conflict or returning):
         _copy_rows(model, fields, rows, constants)
         return None
-    if len(rows) >= STAGED_ROWS:
+    if staged and len(rows) >= STAGED_ROWS:
         return _staged_insert(model, fields, rows, constants, on_conflict=on_conflict, returning=returning)
     named = set().union(*rows)
     varying, shared = [], []
@@ -127,7 +131,7 @@ def insert_rows(model, rows: list[dict], *, on_conflict: str = "", returning: st
     return None
 
 
-# From this many rows, an insert that needs ON CONFLICT or RETURNING goes through a temporary
+# From this many rows, a staged insert that needs ON CONFLICT or RETURNING goes through a temporary
 # table filled by COPY: making the table costs about a millisecond, formatting thousands of values
 # into text arrays in Python (and the server parsing them back) costs more.
 STAGED_ROWS = 1000
@@ -141,7 +145,8 @@ def _staged_insert(model, fields, rows: list[dict], constants: dict, *, on_confl
     table = quote(model._meta.db_table)
     staging = quote(f"staged_{model._meta.db_table}"[:63])
     columns = ", ".join(quote(f.column) for f in fields)
-    with transaction.atomic(), connection.cursor() as cursor:
+    # A transaction of its own outside one; inside one, no savepoint (an error rolls the caller back).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # Dropped at the end of this call (so the same transaction may stage again), and at commit
         # or rollback in any case.
         cursor.execute(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")

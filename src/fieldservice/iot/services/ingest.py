@@ -293,6 +293,7 @@ def _store(batch: list[_Parsed], now: dt.datetime) -> None:
                 for (m, metric, at), (value, unit) in readings.items()
             ],
             on_conflict="DO NOTHING",
+            staged=True,
         )
         _latest(readings)
         changes.readings = [(m, metric, at, value) for (m, metric, at), (value, _unit) in readings.items()]
@@ -321,6 +322,7 @@ def _latest(readings: dict) -> None:
                 for (machine, metric), (at, value, unit) in newest.items()
             ],
             on_conflict=upsert,
+            staged=True,
         )
         return
     with connection.cursor() as cursor:
