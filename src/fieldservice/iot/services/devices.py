@@ -13,7 +13,7 @@ from fieldservice.accounts.models import User
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
 from fieldservice.core.errors import DomainError, field_error, require
-from fieldservice.core.events import SECRET_ROTATED, record_event
+from fieldservice.core.events import SECRET_ROTATED, UPDATED, record_event
 from fieldservice.customers.models import Customer
 from fieldservice.iot.choices import DeviceKind
 from fieldservice.iot.models import Device, Presence
@@ -139,7 +139,7 @@ def update_device(
         # The machines' presence follows at once, not at the next message.
         Presence.objects.filter(device=device).update(expected_interval_seconds=device.expected_interval_seconds)
     if changed or machines is not None:
-        record_event(device, actor=actor, action="changed", note=device.name)
+        record_event(device, actor=actor, action=UPDATED, note=device.name)
     return device
 
 
