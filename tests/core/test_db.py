@@ -4,8 +4,10 @@ databases: every value comes back as it went in, whatever characters a note hold
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from fieldservice.core import db
 from fieldservice.core.db import insert_rows, instances_of
 from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
 from tests import factories
@@ -56,20 +58,51 @@ def test_identical_rows_are_each_inserted():
     assert WorkOrderEvent.objects.filter(work_order=order, action="same").count() == 3
 
 
-def test_rows_that_skip_conflicts_return_what_they_wrote():
+@pytest.fixture(params=["one statement", "staged"])
+def path(request, monkeypatch):
+    """Inserts with ON CONFLICT or RETURNING: a large batch goes through a temporary table filled by
+    COPY (PostgreSQL); the tests take that way with a threshold of one row, too."""
+    if request.param == "staged":
+        monkeypatch.setattr(db, "STAGED_ROWS", 1)
+    return {"staged": request.param == "staged"}
+
+
+def test_staged_rows_come_back_as_they_went_in_and_return_what_they_wrote(path):
+    order = factories.work_order()
+    at = timezone.now()
+    rows = [
+        {"work_order_id": order.pk, "action": f"staged{n}", "note": note, "payload": {"note": note}}
+        for n, note in enumerate(AWKWARD)
+    ]
+    ids = insert_rows(WorkOrderEvent, rows, on_conflict="DO NOTHING", returning="id", at=at, **path)
+    events = list(WorkOrderEvent.objects.filter(work_order=order, action__startswith="staged").order_by("pk"))
+    assert [e.note for e in events] == AWKWARD and [e.payload["note"] for e in events] == AWKWARD
+    assert {e.at for e in events} == {at}
+    if connection.vendor == "postgresql":
+        assert sorted(ids) == [e.pk for e in events]
+    # Twice in one transaction: the staging table of the first call is gone.
+    insert_rows(WorkOrderEvent, rows[:2], on_conflict="DO NOTHING", returning="id", at=at, **path)
+    assert WorkOrderEvent.objects.filter(work_order=order, action__startswith="staged").count() == len(AWKWARD) + 2
+
+
+def test_rows_that_skip_conflicts_return_what_they_wrote(path):
     order = factories.work_order()
     part_a, part_b = factories.part(), factories.part()
     from fieldservice.workorders.models import NeededPart
 
     insert_rows(NeededPart, [{"work_order_id": order.pk, "part_id": part_a.pk, "quantity": Decimal("1")}])
-    insert_rows(
+    written = insert_rows(
         NeededPart,
         [
             {"work_order_id": order.pk, "part_id": part_a.pk, "quantity": Decimal("5")},
             {"work_order_id": order.pk, "part_id": part_b.pk, "quantity": Decimal("2")},
         ],
         on_conflict="(work_order_id, part_id) DO NOTHING",
+        returning="part_id",
+        **path,
     )
+    if connection.vendor == "postgresql":
+        assert written == [part_b.pk]
     assert dict(NeededPart.objects.filter(work_order=order).values_list("part_id", "quantity")) == {
         part_a.pk: Decimal("1"),
         part_b.pk: Decimal("2"),

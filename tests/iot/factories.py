@@ -69,6 +69,8 @@ def heard_from(machine, at, every_seconds=300):
     Presence.objects.update_or_create(
         equipment=machine, defaults={"last_seen_at": at, "expected_interval_seconds": every_seconds}
     )
+
+
 def alarm_code(admin, code="E101", **fields):
     """An alarm code mapped by the administrator (opens an order unless told otherwise)."""
     from fieldservice.iot.services.configuration import create_alarm_mapping

@@ -156,3 +156,49 @@ def test_an_empty_message_is_a_heartbeat(personas):
     (outcome,) = ingest([iot.http(token, heartbeat=True)], now=NOW)
     assert outcome.ok
     assert Presence.objects.get(equipment=device.machines.get()).last_seen_at == NOW
+
+
+def test_a_large_batch_is_stored_once_and_keeps_the_newest_values(personas):
+    """Thousands of readings in one batch (written through a staging table on PostgreSQL), sent
+    twice: stored once, and each metric's latest value is its newest one, not the last sent."""
+    site = factories.site(personas.customer_a)
+    machines = [factories.equipment(personas.customer_a, site=site) for _ in range(3)]
+    _device, token = iot.device(personas.admin, personas.customer_a, machines=machines)
+    messages = [
+        iot.mqtt(
+            token,
+            machine=machine.serial_number,
+            readings=[
+                iot.reading(metric=f"m{k % 5}", value=float(k), at=ago(k / 60), unit="bar") for k in range(1, 401)
+            ],
+        )
+        for machine in machines
+    ]
+
+    first = ingest(messages, now=NOW)
+    again = ingest(list(reversed(messages)), now=NOW)
+
+    assert all(o.ok for o in first + again) and sum(o.readings for o in first) == 1200
+    assert Reading.objects.count() == 1200
+    # The newest reading of metric m1 is k = 1 (one second ago), of m0 it is k = 5.
+    latest = dict(LatestValue.objects.filter(equipment=machines[0]).values_list("metric", "value"))
+    assert latest == {"m1": 1.0, "m2": 2.0, "m3": 3.0, "m4": 4.0, "m0": 5.0}
+    assert set(LatestValue.objects.values_list("unit", flat=True)) == {"bar"}
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        lambda moment: moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        lambda moment: moment.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(),
+        lambda moment: moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S+00:00"),
+    ],
+)
+def test_times_in_any_iso_form_with_a_zone_are_the_same_moment(personas, written):
+    device, token = iot.device(personas.admin, personas.customer_a)
+    text = written(ago(5))
+
+    (outcome,) = ingest([iot.mqtt(token, readings=[{"metric": "t", "value": 1, "at": text}] * 3)], now=NOW)
+
+    assert outcome.ok
+    assert list(Reading.objects.values_list("at", flat=True)) == [ago(5)]

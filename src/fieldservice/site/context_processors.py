@@ -106,6 +106,7 @@ NAVIGATION = [
             (_("Notifications"), "notifications:manage", Capability.MANAGE_NOTIFICATIONS),
             (_("Webhooks"), "webhooks:list", Capability.MANAGE_WEBHOOKS),
             (_("Alarm codes and rules"), "iot:alarm_codes", Capability.MANAGE_DEVICES),
+            (_("Devices"), "iot:devices", Capability.MANAGE_DEVICES),
         ],
     ),
 ]

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from fieldservice.iot.api import rules
+from fieldservice.iot.api import devices, ingest, rules
 
 router = Router(tags=["iot"])
-for topic in (rules,):
+for topic in (ingest, devices, rules):
     router.add_router("", topic.router)

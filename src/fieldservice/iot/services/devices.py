@@ -13,10 +13,10 @@ from fieldservice.accounts.models import User
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
 from fieldservice.core.errors import DomainError, field_error, require
-from fieldservice.core.events import SECRET_ROTATED, record_event
+from fieldservice.core.events import SECRET_ROTATED, UPDATED, record_event
 from fieldservice.customers.models import Customer
 from fieldservice.iot.choices import DeviceKind
-from fieldservice.iot.models import Device
+from fieldservice.iot.models import Device, Presence
 from fieldservice.iot.permissions import may_manage_devices
 
 PREFIX_LENGTH = 16  # "dev_" and 12 characters: what a topic and the rejection counts name
@@ -56,6 +56,25 @@ def _machines(customer: Customer, machines, kind: str) -> list[Equipment]:
     return machines
 
 
+def _name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise field_error("name", _("Name the device, e.g. after the machine or gateway."), "required")
+    if len(name) > 100:
+        raise field_error("name", _("At most 100 characters."), "max_length")
+    return name
+
+
+def _interval(seconds) -> int:
+    try:
+        seconds = int(seconds)
+    except (TypeError, ValueError):
+        raise field_error("expected_interval_seconds", _("A whole number of seconds."), "invalid") from None
+    if not 10 <= seconds <= 7 * 24 * 3600:
+        raise field_error("expected_interval_seconds", _("Between 10 seconds and 7 days."), "out_of_range")
+    return seconds
+
+
 @transaction.atomic
 def issue_device(
     *,
@@ -68,17 +87,16 @@ def issue_device(
 ) -> tuple[Device, str]:
     """A new device and its token, which is shown this once and never again."""
     require(may_manage_devices(actor))
-    name = (name or "").strip()
-    if not name:
-        raise field_error("name", _("Name the device, e.g. after the machine or gateway."), "required")
+    name = _name(name)
+    if customer is None:
+        raise field_error("customer", _("Choose the customer whose machines the device reports for."), "required")
     if kind not in DeviceKind.values:
         raise field_error("kind", _("Unknown device kind."), "invalid_choice")
-    if not 10 <= int(expected_interval_seconds) <= 7 * 24 * 3600:
-        raise field_error("expected_interval_seconds", _("Between 10 seconds and 7 days."), "out_of_range")
+    expected_interval_seconds = _interval(expected_interval_seconds)
     machines = _machines(customer, machines, kind)
     token = Device.generate_token()
     device = Device.objects.create(
-        name=name[:100],
+        name=name,
         kind=kind,
         customer=customer,
         prefix=prefix_of(token),
@@ -89,6 +107,40 @@ def issue_device(
     device.machines.set(machines)
     record_event(device, actor=actor, action="created", note=name)
     return device, token
+
+
+@transaction.atomic
+def update_device(
+    device: Device,
+    *,
+    actor: User,
+    name: str | None = None,
+    machines=None,
+    expected_interval_seconds: int | None = None,
+) -> Device:
+    """Rename a device, change the machines it reports for (of its customer, checked as when it
+    was issued) or how often it should report. Its customer and kind stay: issue another device."""
+    require(may_manage_devices(actor))
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    changed = []
+    if name is not None:
+        device.name = _name(name)
+        changed.append("name")
+    if expected_interval_seconds is not None:
+        device.expected_interval_seconds = _interval(expected_interval_seconds)
+        changed.append("expected_interval_seconds")
+    if machines is not None:
+        machines = _machines(device.customer, machines, device.kind)
+    if changed:
+        device.save(update_fields=changed)
+    if machines is not None:
+        device.machines.set(machines)
+    if "expected_interval_seconds" in changed:
+        # The machines' presence follows at once, not at the next message.
+        Presence.objects.filter(device=device).update(expected_interval_seconds=device.expected_interval_seconds)
+    if changed or machines is not None:
+        record_event(device, actor=actor, action=UPDATED, note=device.name)
+    return device
 
 
 @transaction.atomic

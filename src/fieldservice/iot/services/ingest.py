@@ -14,7 +14,6 @@ The wire format is in docs/IOT.md.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import math
 import re
@@ -95,24 +94,29 @@ def _load(payload) -> dict:
     return data
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse_time(value: str) -> dt.datetime | None:
-    """The readings of one message mostly share their time: each text is parsed once."""
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        return None
-
-
 def _bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """The latest and the earliest time a reading may have (read once per message)."""
     return now + max_clock_skew(), now - dt.timedelta(days=partitions.retention_days())
 
 
-def _moment(value, where: str, now: dt.datetime, bounds=None) -> dt.datetime:
+def _moment(value, where: str, now: dt.datetime, seen: dict | None = None, bounds=None) -> dt.datetime:
+    """The time an item names, checked against now (`bounds`: `_bounds(now)`, worked out once).
+    `seen`: the times of the batch already parsed (the readings of one message mostly share a
+    few), by their text."""
+    if seen is not None and isinstance(value, str):
+        moment = seen.get(value)
+        if moment is not None:
+            return moment
     if not isinstance(value, str):
         raise RefusedError(RejectReason.MALFORMED, f"{where}.at: an ISO 8601 time with its zone")
-    moment = _parse_time(value)
+    try:
+        # The C parser first (most devices send the one common form), Django's for the rest.
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            moment = parse_datetime(value)
+        except ValueError:
+            moment = None
     if moment is None or moment.tzinfo is None:
         raise RefusedError(RejectReason.MALFORMED, f"{where}.at: an ISO 8601 time with its zone")
     latest, earliest = bounds or _bounds(now)
@@ -120,6 +124,8 @@ def _moment(value, where: str, now: dt.datetime, bounds=None) -> dt.datetime:
         raise RefusedError(RejectReason.IN_FUTURE, f"{where}.at: {value} is in the future")
     if moment < earliest:
         raise RefusedError(RejectReason.TOO_OLD, f"{where}.at: {value} is older than the retention")
+    if seen is not None:
+        seen[value] = moment
     return moment
 
 
@@ -157,7 +163,7 @@ class _Machines:
         return served[serial]
 
 
-def _parse(data: dict, device: Device, machines: _Machines, now: dt.datetime) -> _Parsed:
+def _parse(data: dict, device: Device, machines: _Machines, now: dt.datetime, moments: dict | None = None) -> _Parsed:
     parsed = _Parsed(device)
     bounds = _bounds(now)
     default_machine = data.get("machine")
@@ -179,7 +185,7 @@ def _parse(data: dict, device: Device, machines: _Machines, now: dt.datetime) ->
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise RefusedError(RejectReason.MALFORMED, f"{where}.value: a finite number")
         unit = _text(item, "unit", where, limit=16)
-        moment = _moment(item.get("at"), where, now, bounds)
+        moment = _moment(item.get("at"), where, now, moments, bounds)
         parsed.readings.append((machine, metric, moment, float(value), unit))
         parsed.seen.add(machine)
     for n, item in enumerate(alarms):
@@ -195,7 +201,7 @@ def _parse(data: dict, device: Device, machines: _Machines, now: dt.datetime) ->
         if severity not in Severity.values:
             raise RefusedError(RejectReason.MALFORMED, f"{where}.severity: one of {', '.join(Severity.values)}")
         message = _text(item, "message", where, limit=300)
-        moment = _moment(item.get("at"), where, now, bounds)
+        moment = _moment(item.get("at"), where, now, moments, bounds)
         parsed.alarms.append((machine, code, state, severity, message, moment))
         parsed.seen.add(machine)
     heartbeat = data.get("heartbeat")
@@ -254,14 +260,17 @@ def ingest(envelopes: list[Envelope], *, now: dt.datetime | None = None) -> list
         devices = _authenticate(envelopes, loaded)
         machines = _Machines(list(devices.values()))
         accepted: list[_Parsed] = []
+        moments: dict[str, dt.datetime] = {}
         rejections: list[tuple[Envelope, str, str, str]] = []
         for index, (envelope, data) in enumerate(zip(envelopes, loaded, strict=True)):
             if data is None:
-                rejections.append((envelope, outcomes[index].reason, outcomes[index].detail, ""))
+                # Not JSON: only the HTTP door knows whom it claims to be from (its header).
+                claimed = prefix_of(envelope.token) if isinstance(envelope.token, str) else ""
+                rejections.append((envelope, outcomes[index].reason, outcomes[index].detail, claimed))
                 continue
             try:
                 device = _check_device(envelope, data, devices)
-                parsed = _parse(data, device, machines, now)
+                parsed = _parse(data, device, machines, now, moments)
             except RefusedError as refused:
                 token = envelope.token if envelope.token is not None else data.get("token")
                 claimed = prefix_of(token) if isinstance(token, str) else ""
@@ -292,6 +301,7 @@ def _store(batch: list[_Parsed], now: dt.datetime) -> None:
                 for (m, metric, at), (value, unit) in readings.items()
             ],
             on_conflict="DO NOTHING",
+            staged=True,
         )
         _latest(readings)
         changes.readings = [(m, metric, at, value) for (m, metric, at), (value, _unit) in readings.items()]
@@ -308,26 +318,29 @@ def _latest(readings: dict) -> None:
         if known is None or at > known[0]:
             newest[(machine, metric)] = (at, value, unit)
     table = LatestValue._meta.db_table
-    # In one order (machine, metric): two processes writing the same machines wait, never deadlock.
-    rows = [(machine, metric, value, unit, at) for (machine, metric), (at, value, unit) in sorted(newest.items())]
     upsert = (
-        f"ON CONFLICT (equipment_id, metric) DO UPDATE SET value = excluded.value, unit = excluded.unit, "
+        f"(equipment_id, metric) DO UPDATE SET value = excluded.value, unit = excluded.unit, "
         f"at = excluded.at WHERE {table}.at < excluded.at"
     )
+    if connection.vendor == "postgresql":
+        insert_rows(
+            LatestValue,
+            [
+                {"equipment_id": machine, "metric": metric, "value": value, "unit": unit, "at": at}
+                # In one order (machine, metric): two processes writing the same machines wait,
+                # never deadlock.
+                for (machine, metric), (at, value, unit) in sorted(newest.items())
+            ],
+            on_conflict=upsert,
+            staged=True,
+        )
+        return
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {table} (equipment_id, metric, value, unit, at) "  # noqa: S608
-                "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::float8[], %s::varchar[], %s::timestamptz[]) "
-                + upsert,
-                [list(column) for column in zip(*rows, strict=True)],
-            )
-        else:
-            cursor.executemany(
-                f"INSERT INTO {table} (equipment_id, metric, value, unit, at) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
-                + upsert,
-                rows,
-            )
+        cursor.executemany(
+            f"INSERT INTO {table} (equipment_id, metric, value, unit, at) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
+            "ON CONFLICT " + upsert,
+            [(machine, metric, value, unit, at) for (machine, metric), (at, value, unit) in sorted(newest.items())],
+        )
 
 
 def _presence(batch: list[_Parsed]) -> None:
@@ -471,3 +484,12 @@ def _count_rejections(rejections, now: dt.datetime) -> None:
                 Rejection.objects.filter(day=day, door=door, reason=reason, device_prefix=prefix).update(
                     count=F("count") + count, last_detail=detail
                 )
+
+
+def count_refused(door: str, token: str | None, reason: str, detail: str, *, count: int = 1, now=None) -> None:
+    """Count what a door refused before it had messages to hand over (an HTTP body too large, or
+    not shaped as messages): counted as the path's own refusals are."""
+    claimed = prefix_of(token) if isinstance(token, str) else ""
+    envelope = Envelope(door, b"", token=token)
+    with transaction.atomic():
+        _count_rejections([(envelope, reason, detail, claimed)] * count, now or timezone.now())
