@@ -228,3 +228,15 @@ def test_the_openapi_document_describes_the_device_token_scheme(client):
         "description": "`Authorization: Device <token>`: the token the administrator issued to the device.",
     }
     assert {"202", "400", "401", "403", "413"} <= set(operation["responses"])
+
+
+def test_an_unknown_field_is_400_naming_it_and_stores_nothing(personas):
+    """The device door's own form of the API's rule (tests/core/test_openapi_contract.py checks it
+    for the operations a user calls): a field the format does not have is refused by name."""
+    _device, token = iot.device(personas.admin, personas.customer_a)
+
+    response = post({"readings": [iot.reading(at=ago(1))], "bogus_field": "x"}, token)
+
+    assert response.status_code == 400, response.content
+    assert "bogus_field" in response.content.decode()
+    assert not Reading.objects.exists()
