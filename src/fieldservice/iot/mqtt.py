@@ -14,6 +14,10 @@ again what was not acknowledged; storage is idempotent, so a message delivered t
 once. The session is persistent (clean start off, a session expiry): QoS-1 messages published while
 the process is away wait at the broker for it. A lost connection is retried with back-off; a batch
 whose transaction fails (database down) is retried with back-off and acknowledged once stored.
+
+Alarms do not queue behind readings: a message that carries alarms goes into its own lane, which
+the writer empties first, in small batches, so an alarm waits at most for the batch being written.
+A batch also stops at `batch_bytes`, so that batch is never long.
 """
 
 from __future__ import annotations
@@ -122,6 +126,7 @@ class Ingester:
         client_id: str | None = None,
         batch_size: int = 1000,
         batch_ms: int = 200,
+        batch_bytes: int = 2_000_000,
         session_expiry: int = 7 * 24 * 3600,
         receive_maximum: int = 3000,
         keepalive: int = 30,
@@ -133,9 +138,11 @@ class Ingester:
         self.root = (root or topic_root()).strip("/")
         self.client_id = client_id or default_client_id()
         self.batch_size, self.batch_ms = max(1, batch_size), max(1, batch_ms)
+        self.batch_bytes = max(1, batch_bytes)
         self.session_expiry, self.receive_maximum, self.keepalive = session_expiry, receive_maximum, keepalive
         self.min_delay, self.max_delay = min_delay, max_delay
         self.messages: queue.Queue[_Message] = queue.Queue()
+        self.alarms: queue.Queue[_Message] = queue.Queue()  # messages that carry alarms, first
         self.stopping = threading.Event()
         self.connected = threading.Event()
         self.generation = 0
@@ -207,7 +214,10 @@ class Ingester:
             )
 
     def _on_message(self, client, userdata, message):
-        self.messages.put(_Message(message.mid, message.qos, message.topic, bytes(message.payload), self.generation))
+        payload = bytes(message.payload)
+        # A look for the key, not a parse: a reading that merely mentions it only goes first too.
+        lane = self.alarms if b'"alarms"' in payload else self.messages
+        lane.put(_Message(message.mid, message.qos, message.topic, payload, self.generation))
 
     # -- the writer (the calling thread) ---------------------------------------------------------
 
@@ -233,6 +243,10 @@ class Ingester:
         last_report = time.monotonic()
         try:
             while not self.stopping.is_set() and not (until and until()):
+                urgent = self._take(min(self.batch_size, 100), 0, self.alarms)
+                if urgent:
+                    self._store(urgent)
+                    continue
                 batch = self._take(self.batch_size, self.batch_ms / 1000)
                 if batch:
                     self._store(batch)
@@ -240,31 +254,42 @@ class Ingester:
                     last_report = time.monotonic()
                     logger.info("MQTT ingest: %s", self.stats)
             # Drain what arrived before the stop, then leave.
-            pending = self.messages.qsize()
-            while pending > 0:
-                batch = self._take(min(pending, self.batch_size), 0)
-                if not batch:
-                    break
-                pending -= len(batch)
-                self._store(batch, give_up=True)
+            for lane in (self.alarms, self.messages):
+                pending = lane.qsize()
+                while pending > 0:
+                    batch = self._take(min(pending, self.batch_size), 0, lane)
+                    if not batch:
+                        break
+                    pending -= len(batch)
+                    self._store(batch, give_up=True)
         finally:
             self.client.disconnect()
             self.client.loop_stop()
             connections.close_all()
         return self.stats
 
-    def _take(self, limit: int, wait: float) -> list[_Message]:
+    def _take(self, limit: int, wait: float, lane: queue.Queue | None = None) -> list[_Message]:
+        """Up to `limit` messages (and `batch_bytes`) of a lane, waiting at most `wait` seconds for
+        them; while an alarm is waiting, no longer for readings."""
+        lane = self.messages if lane is None else lane
         batch: list[_Message] = []
+        size = 0
         deadline = time.monotonic() + wait
-        while len(batch) < limit:
+        while len(batch) < limit and size < self.batch_bytes:
             remaining = deadline - time.monotonic()
+            if lane is self.messages and batch and not self.alarms.empty():
+                break
             try:
                 if remaining <= 0:
-                    batch.append(self.messages.get_nowait())
+                    message = lane.get_nowait()
                 else:
-                    batch.append(self.messages.get(timeout=remaining))
+                    message = lane.get(timeout=min(remaining, 0.02))
             except queue.Empty:
-                break
+                if remaining <= 0:
+                    break
+                continue
+            batch.append(message)
+            size += len(message.payload)
         return batch
 
     def _envelopes(self, batch: list[_Message]) -> list[Envelope]:
