@@ -138,6 +138,20 @@ def test_above_for_n_minutes_fires_only_once_it_held_that_long(personas):
     assert iot_orders(machine).count() == 1 and Incident.objects.get().fired == 2
 
 
+def test_a_condition_that_held_long_enough_and_then_broke_in_one_batch_fires_once(personas):
+    """A gateway's hourly message carries the whole story: too hot for 20 minutes, then cooled."""
+    rule = iot.threshold_rule(personas.admin, "temperature", "above", value=80, window_minutes=10)
+    device, token = iot.device(personas.admin, personas.customer_a)
+    machine = device.machines.get()
+
+    send(token, readings=[iot.reading(value=v, at=ago(m)) for v, m in [(85, 30), (87, 20), (86, 10), (70, 5)]])
+
+    order = iot_orders(machine).get()
+    assert "temperature = 86" in order.description  # the evidence of the run that fired
+    assert not RuleState.objects.filter(rule=rule).exists()  # broken by the last reading
+    assert [e["value"] for e in Incident.objects.get().evidence] == [85, 87, 86]
+
+
 def test_a_rule_for_another_model_ignores_the_machine(personas):
     iot.threshold_rule(
         personas.admin, "temperature", "above", value=80, window_minutes=1, product_model=factories.product_model()

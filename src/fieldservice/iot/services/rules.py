@@ -194,7 +194,7 @@ def _held_fires(changes: Changes, rules: list[ThresholdRule], models) -> list[Fi
     for rule, machine in pairs:
         since = states.get((rule.pk, machine))
         window = dt.timedelta(minutes=rule.window_minutes)
-        fired_at = None
+        fired_at = fired_from = None
         for at, value in series[(machine, rule.metric)]:
             if since is not None and at < since:
                 continue  # older than the state (a late or redelivered reading)
@@ -205,7 +205,8 @@ def _held_fires(changes: Changes, rules: list[ThresholdRule], models) -> list[Fi
             if since is None:
                 since = at
             if at - since >= dt.timedelta(0) and at - since >= window:
-                fired_at = at
+                # Remembered apart: a later reading of the same batch may break the condition.
+                fired_at, fired_from = at, since
         if since is None:
             if (rule.pk, machine) in states:
                 broken[rule.pk].append(machine)
@@ -215,7 +216,7 @@ def _held_fires(changes: Changes, rules: list[ThresholdRule], models) -> list[Fi
             evidence = [
                 _reading_evidence(rule.metric, at, value)
                 for at, value in series[(machine, rule.metric)]
-                if since <= at <= fired_at
+                if fired_from <= at <= fired_at
             ][-EVIDENCE_LIMIT:]
             fires.append(_rule_fire(rule, machine, evidence))
     for rule_id, machines in broken.items():
