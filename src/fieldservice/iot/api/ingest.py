@@ -173,7 +173,7 @@ def post_messages(request):
     if _too_many(token):
         return _refused(429, "rate_limited", _("Too many requests from this device; slow down."))
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if (length.isdigit() and int(length) > MAX_BYTES) or len(request.body) > MAX_BYTES:
+    if (length.isascii() and length.isdigit() and int(length) > MAX_BYTES) or len(request.body) > MAX_BYTES:
         detail = "body larger than 1 MB"
         count_refused(Door.HTTP, token, RejectReason.MALFORMED, detail)
         return _refused(413, RejectReason.MALFORMED, detail)

@@ -65,7 +65,7 @@ def _instance(value, field: str, model):
         return None
     if isinstance(value, model):
         return value
-    found = model.objects.filter(pk=value).first() if str(value).isdigit() else None
+    found = model.objects.filter(pk=value).first() if str(value).isascii() and str(value).isdigit() else None
     if found is None:
         raise field_error(field, _("Select a valid choice."), "invalid_choice")
     return found

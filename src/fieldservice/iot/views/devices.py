@@ -84,7 +84,7 @@ def device_list(request):
 
 def _customer(request) -> Customer | None:
     raw = request.POST.get("customer") or request.GET.get("customer") or ""
-    return Customer.objects.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 19 else None
+    return Customer.objects.filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
 
 
 def _shown_once(request, device: Device, token: str):
