@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -468,22 +468,15 @@ def _count_rejections(rejections, now: dt.datetime) -> None:
         entry[0] += 1
         entry[1] = detail[:300]
     day = timezone.localdate(now)
-    for (door, reason, prefix), (count, detail) in sorted(counts.items()):
-        updated = Rejection.objects.filter(day=day, door=door, reason=reason, device_prefix=prefix).update(
-            count=F("count") + count, last_detail=detail
+    table = Rejection._meta.db_table
+    # One upsert per (day, door, reason, device): concurrent batches add to the same row.
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (day, door, reason, device_prefix, count, last_detail) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (day, door, reason, device_prefix) "
+            f"DO UPDATE SET count = {table}.count + excluded.count, last_detail = excluded.last_detail",
+            [(day, *key, count, detail) for key, (count, detail) in sorted(counts.items())],
         )
-        if not updated:
-            _, created = Rejection.objects.get_or_create(
-                day=day,
-                door=door,
-                reason=reason,
-                device_prefix=prefix,
-                defaults={"count": count, "last_detail": detail},
-            )
-            if not created:
-                Rejection.objects.filter(day=day, door=door, reason=reason, device_prefix=prefix).update(
-                    count=F("count") + count, last_detail=detail
-                )
 
 
 def count_refused(door: str, token: str | None, reason: str, detail: str, *, count: int = 1, now=None) -> None:
