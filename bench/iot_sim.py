@@ -22,7 +22,7 @@ temperature, wear) of its machines, and their alarms:
 Over MQTT (default; --mqtt URL or FSM_MQTT_URL, topic root FSM_MQTT_TOPIC_ROOT) each message goes
 to <root>/devices/<prefix>/messages at QoS 1 with the token in the payload; with --http URL (the
 bulk endpoint, e.g. http://127.0.0.1:8000/api/v1/iot/messages) it is POSTed with the token as
-"Authorization: Bearer <token>". --duration ends the run (default: until Ctrl-C). --seed makes a
+"Authorization: Device <token>". --duration ends the run (default: until Ctrl-C). --seed makes a
 run repeatable.
 """
 
@@ -33,25 +33,18 @@ import datetime as dt
 import json
 import os
 import sys
-import time
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldservice.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
 
+if TYPE_CHECKING:
+    from fieldservice.iot.simulator import SimDevice
+
 SIM_CUSTOMER = "SIM"
-
-
-@dataclass
-class SimDevice:
-    name: str
-    prefix: str
-    token: str
-    serials: list[str]
 
 
 def administrator():
@@ -105,6 +98,7 @@ def setup(machines: int, per_device: int, *, serial_prefix: str = "SIM-", create
     from fieldservice.iot.choices import DeviceKind
     from fieldservice.iot.models import Device
     from fieldservice.iot.services.devices import issue_device, rotate_token
+    from fieldservice.iot.simulator import SimDevice
 
     if create:
         create_machines(machines, serial_prefix)
@@ -146,54 +140,6 @@ def setup(machines: int, per_device: int, *, serial_prefix: str = "SIM-", create
     return devices
 
 
-class MqttPublisher:
-    def __init__(self, url: str, root: str, client_id: str = ""):
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        from fieldservice.iot.mqtt import parse_url
-
-        self.broker, self.root = parse_url(url), root
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        if self.broker.username is not None:
-            self.client.username_pw_set(self.broker.username, self.broker.password)
-        if self.broker.tls:
-            self.client.tls_set()
-        self.client.max_inflight_messages_set(100)
-        self.client.max_queued_messages_set(0)
-        self.client.connect(self.broker.host, self.broker.port, keepalive=30)
-        self.client.loop_start()
-
-    def send(self, device: SimDevice, body: dict) -> None:
-        payload = json.dumps({"token": device.token, **body}, separators=(",", ":"))
-        self.client.publish(f"{self.root}/devices/{device.prefix}/messages", payload, qos=1)
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-
-
-class HttpPublisher:
-    def __init__(self, url: str):
-        self.url = url
-
-    def send(self, device: SimDevice, body: dict) -> None:
-        request = urllib.request.Request(
-            self.url,
-            data=json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {device.token}", "Content-Type": "application/json"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the URL is the user's
-                response.read()
-        except OSError as error:
-            print(f"{device.name}: {error}", file=sys.stderr)
-
-    def close(self) -> None:
-        pass
-
-
 def run(
     devices: list[SimDevice],
     publisher,
@@ -206,6 +152,7 @@ def run(
     report: str | None,
 ):
     from fieldservice.iot.simulation import expected_failures, fleet
+    from fieldservice.iot.simulator import publish
 
     started = dt.datetime.now(dt.UTC)
     machines = {
@@ -223,29 +170,8 @@ def run(
             json.dumps({"started": started.isoformat(), "speed": speed, "machines": plan}, indent=1)
         )
         print(f"plan written to {report}")
-    sent = readings = alarms = 0
-    end = time.monotonic() + duration if duration else None
-    try:
-        while end is None or time.monotonic() < end:
-            tick = time.monotonic()
-            now = dt.datetime.now(dt.UTC)
-            for device in devices:
-                body = {"readings": [], "alarms": []}
-                for machine in machines[device.prefix]:
-                    new_readings, new_alarms = machine.tick(now)
-                    body["readings"] += new_readings
-                    body["alarms"] += new_alarms
-                if body["readings"] or body["alarms"]:
-                    publisher.send(device, body)
-                    sent += 1
-                    readings += len(body["readings"])
-                    alarms += len(body["alarms"])
-            time.sleep(max(0.0, interval - (time.monotonic() - tick)))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        publisher.close()
-    print(f"sent {sent} messages: {readings} readings, {alarms} alarms")
+    sent = publish(devices, machines, publisher, interval=interval, duration=duration)
+    print(f"sent {sent.messages} messages: {sent.readings} readings, {sent.alarms} alarms")
 
 
 def main() -> int:
@@ -274,6 +200,8 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
+
+    from fieldservice.iot.simulator import HttpPublisher, MqttPublisher
 
     devices = setup(args.machines, args.per_device, serial_prefix=args.serial_prefix, create=args.create)
     if args.http:

@@ -12,6 +12,9 @@ another port must not print links to port 8000.
 With FSM_MQTT_URL set, `fsm serve` (with its worker) and `fsm worker` also start one `fsm iot`
 beside the worker (`--no-iot` not to, e.g. when ingest processes run elsewhere); without it no
 broker is assumed and devices may still post over HTTP.
+
+`fsm serve --demo-devices` also starts `fsm demo_devices`: the demo's machines publish (over the
+broker when FSM_MQTT_URL is set, else to this server's HTTP endpoint) while the server runs.
 """
 
 import atexit
@@ -89,19 +92,28 @@ def _start_iot() -> subprocess.Popen | None:
     return process
 
 
+def _start_demo_devices() -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "fieldservice.cli", "demo_devices"])
+    _stop_on_exit(process)
+    return process
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldservice.settings")
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "serve":
         with_worker = "--no-worker" not in args
         with_iot = "--no-iot" not in args
-        rest = [a for a in args[1:] if a not in ("--no-worker", "--no-iot")]
+        with_demo_devices = "--demo-devices" in args
+        rest = [a for a in args[1:] if a not in ("--no-worker", "--no-iot", "--demo-devices")]
         address = rest.pop(0) if rest and not rest[0].startswith("-") else DEFAULT_ADDRESS
         if is_address(address):  # else runserver says what is wrong with it
             use_address(address)
         args = ["runserver", address, "--noreload", *rest]
         if with_worker:
             _start_worker(with_iot=with_iot)
+        if with_demo_devices:
+            _start_demo_devices()
     elif args and args[0] == "worker":
         if "--no-iot" in args:
             args = [a for a in args if a != "--no-iot"]

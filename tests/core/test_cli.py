@@ -222,3 +222,15 @@ def test_the_mqtt_ingest_process_starts_beside_the_worker_only_with_a_broker(sta
     cli.main(["serve", "--no-iot"])
     # The server's worker is told not to start one (it would, being `fsm worker`).
     assert started[0] == ["worker", "--no-iot"] and ["iot"] not in started
+
+
+def test_the_demo_devices_publish_beside_the_server_only_when_asked(started, monkeypatch):
+    monkeypatch.delenv("FSM_MQTT_URL", raising=False)
+    cli.main(["serve", "127.0.0.1:8100"])
+    assert ["demo_devices"] not in started
+
+    started.clear()
+    cli.main(["serve", "127.0.0.1:8100", "--demo-devices"])
+    assert ["demo_devices"] in started
+    # The flag is ours: runserver is not given it.
+    assert started[-1] == ["runserver", "127.0.0.1:8100", "--noreload"]

@@ -1,5 +1,6 @@
 """`fsm demo` (load_demo) at a small scale: logins, content that makes sense, idempotence."""
 
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -145,8 +146,9 @@ def test_running_twice_creates_nothing_new(demo):
 def test_the_history_walks_orders_through_the_real_lifecycle(demo):
     from fieldservice.workorders.models import ServiceRequest, WorkOrder
 
-    # Proactive service's orders (the recall campaign's, the inspections') come after the history.
-    reactive = WorkOrder.objects.exclude(request__channel="proactive")
+    # Proactive service's orders (the recall campaign's, the inspections', the machine in alarm)
+    # come after the history.
+    reactive = WorkOrder.objects.exclude(request__channel__in=["proactive", "iot"])
     # The history's twelve, and the money walk-through's open chargeable repair when the history
     # left none (reported just now, still new).
     assert reactive.count() in (12, 13)
@@ -162,3 +164,50 @@ def test_the_history_walks_orders_through_the_real_lifecycle(demo):
             assert after.from_status == before.to_status and after.at >= before.at
         assert order.status == (moves[-1].to_status if moves else "new")
     assert ServiceRequest.objects.filter(status="resolved").exists()
+
+
+def test_connected_machines_a_month_of_readings_one_in_alarm_one_worn_one_silent(demo):
+    from django.utils import timezone
+
+    from fieldservice.dispatch.rules.autodispatch import auto_dispatch
+    from fieldservice.iot import demo as iot_demo
+    from fieldservice.iot.models import Device, Incident, Reading
+    from fieldservice.iot.selectors.machines import connected_machines_for, offline_machines_for
+    from fieldservice.iot.services.forecast import predictions_for
+
+    now = timezone.now()
+    admin = User.objects.get(username="admin")
+    devices = Device.objects.filter(revoked_at__isnull=True)
+    assert devices.count() >= 3
+    first, last = Reading.objects.order_by("at").first(), Reading.objects.order_by("at").last()
+    assert now - last.at < dt.timedelta(hours=1)
+    assert dt.timedelta(days=29) < last.at - first.at <= dt.timedelta(days=iot_demo.HISTORY_DAYS)
+
+    # The customer login sees its own connected machines, and only those.
+    customer = User.objects.get(username="customer")
+    own = connected_machines_for(customer)
+    assert own.exists()
+    assert {m.customer.organisation_id for m in own} == {customer.organisation_id}
+
+    # One machine in alarm: three raises, one incident, one IoT order, which a rule dispatches.
+    incident = Incident.objects.get(closed_at__isnull=True)
+    assert (incident.cause, incident.fired) == ("alarm:TEMPERATURE_HIGH", 3)
+    order = incident.work_order
+    assert order.request.channel == "iot" and order.fault_category.code == "hyd-oil-temp"
+    assert order.status == "new"  # the worker dispatches it when the demo is served
+    decision = auto_dispatch(order)
+    order.refresh_from_db()
+    assert decision is not None and decision.rule is not None
+    assert order.status == "dispatched", decision
+
+    # The worn machine is predicted to reach its wear limit within the planning horizon.
+    serials = [m.serial_number for d in iot_demo.live_devices() for m in d.machines.all()]
+    worn = iot_demo.worn_machine(serials)
+    predicted = {(row.equipment.serial_number, row.prediction.metric): row for row in predictions_for(admin)}
+    assert (worn, "wear") in predicted
+    assert 5 < predicted[(worn, "wear")].prediction.days_left < 25
+
+    # The silent gateway's machine is the longest silent of the offline machines.
+    silent = Device.objects.get(name__endswith=iot_demo.SILENT_SUFFIX).machines.get()
+    assert offline_machines_for(admin).first() == silent
+    assert f"{silent.serial_number} is offline" in demo and "Connected machines:" in demo

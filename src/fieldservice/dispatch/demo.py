@@ -26,6 +26,9 @@ def _areas(*names) -> list[int]:
     return list(ServiceArea.objects.filter(name__in=names).values_list("pk", flat=True))
 
 
+PROVIDER_RULE = "温州、台州 → 合作服务商"
+
+
 def seed(*, rng, now) -> None:
     admin = User.objects.filter(roles__role=Role.ADMINISTRATOR, is_active=True).order_by("pk").first()
     if admin is None:
@@ -42,6 +45,18 @@ def seed(*, rng, now) -> None:
             conditions={"priority": ["urgent"], "fault_category": hydraulic_faults},
             strategy=RuleStrategy.NEAREST,
         )
+    provider = Organisation.objects.filter(kind=OrganisationKind.PROVIDER, is_active=True).order_by("pk").first()
+    south = _areas("温州", "台州")
+    if provider is not None and south:
+        rule_services.create_rule(
+            actor=admin,
+            # Before the strategic customers' rule: our engineers do not cover those cities.
+            name=PROVIDER_RULE,
+            conditions={"area": south},
+            target_kind=RuleTarget.PROVIDER,
+            target_provider=provider,
+            strategy=RuleStrategy.FIXED,
+        )
     rule_services.create_rule(
         actor=admin,
         name="战略客户 → 最佳匹配",
@@ -49,17 +64,6 @@ def seed(*, rng, now) -> None:
         strategy=RuleStrategy.BEST_MATCH,
         weights={"skill": 4, "distance": 2, "load": 2, "last_engineer": 3, "rating": 3},
     )
-    provider = Organisation.objects.filter(kind=OrganisationKind.PROVIDER, is_active=True).order_by("pk").first()
-    south = _areas("温州", "台州")
-    if provider is not None and south:
-        rule_services.create_rule(
-            actor=admin,
-            name="温州、台州 → 合作服务商",
-            conditions={"area": south},
-            target_kind=RuleTarget.PROVIDER,
-            target_provider=provider,
-            strategy=RuleStrategy.FIXED,
-        )
     team = ServiceTeam.objects.filter(name="苏沪队").first()
     east = _areas("苏州", "无锡", "常州", "上海")
     if team is not None and east:

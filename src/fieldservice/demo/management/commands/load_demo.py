@@ -38,6 +38,8 @@ from fieldservice.inventory import services as inventory
 from fieldservice.inventory.choices import Unit, WarehouseKind
 from fieldservice.inventory.demo import StockHistory
 from fieldservice.inventory.models import StockMove, Warehouse
+from fieldservice.iot import demo as iot_demo
+from fieldservice.iot.models import Device, Reading
 from fieldservice.maintenance import demo_campaigns, demo_inspections
 from fieldservice.maintenance import demo_care as care_demo
 from fieldservice.maintenance import demo_plans as maintenance_demo
@@ -383,6 +385,9 @@ class Command(BaseCommand):
         found = demo_inspections.walkthrough()
         if found:
             self.stdout.write("\nInspections: " + "; ".join(found) + ".")
+        found = iot_demo.walkthrough()
+        if found:
+            self.stdout.write("\nConnected machines: " + "; ".join(found) + ".")
 
     def _print_logins(self):
         users = {user.username: user for user in User.objects.filter(username__in=LOGIN_ORDER)}
@@ -531,6 +536,8 @@ class DemoBuilder:
                 dispatcher=User.objects.get(username="dispatcher"),
                 engineer=User.objects.get(username="engineer"),
             )
+            self.step("  connected machines: devices, a month of readings, one machine in alarm")
+            iot_demo.seed(rng=random.Random(self.rng.getrandbits(32)), admin=self.admin)
         return [
             ("engineers", len(self.engineers) + len(self.provider_engineers)),
             ("parts", len(self.parts)),
@@ -551,6 +558,8 @@ class DemoBuilder:
             *care_demo.counts(),
             ("campaign machines", CampaignTarget.objects.count()),
             *demo_inspections.counts(),
+            ("devices", Device.objects.count()),
+            ("machine readings", Reading.objects.count()),
             *self.maintenance.items(),
         ]
 
