@@ -209,3 +209,29 @@ def test_the_engineer_phone_shows_the_machine_readings(world, client_for):
     Alarm.objects.create(equipment=w.a_visited, code="E9", raised_at=ago(hours=1))
     page = client_for(w.engineer).get(f"/m/orders/{w.visit.pk}/").content.decode()
     assert 'id="iot-phone-panel"' in page and "E9" in page and "temperature" in page
+
+
+def test_the_phone_chart_is_drawn_for_the_phone_width(world, client_for):
+    """The phone's chart has a viewBox about the phone's width (so its text is not shrunk to a few
+    pixels), fewer ticks and a larger font; the desktop page keeps its own."""
+    w = world
+    machine = w.a_visited
+    iot.store_readings(machine, "temperature", [(ago(hours=h), 30.0 + h) for h in range(1, 20)], unit="°C")
+    iot.store_readings(machine, "pressure", [(ago(hours=h), 5.0 + h / 10) for h in range(1, 20)], unit="bar")
+    client = client_for(w.engineer)
+    page = client.get(f"/m/orders/{w.visit.pk}/").content.decode()
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert 'viewBox="0 0 360 300"' in svg and "font-size:15px" in svg and "max-width:560px" in svg
+    assert svg.count('text-anchor="middle">') == 1  # three time ticks: start, middle, end
+    assert 'href="?iot_metric=temperature#iot-phone-panel"' in page
+
+    def chart_title(page):
+        return page[page.index('<title id="chart-title">') :].split("</title>")[0]
+
+    assert "pressure" in chart_title(page)  # the first metric by name
+    chosen = client.get(f"/m/orders/{w.visit.pk}/", {"iot_metric": "temperature"}).content.decode()
+    assert "temperature" in chart_title(chosen)
+    unknown = client.get(f"/m/orders/{w.visit.pk}/", {"iot_metric": "nothing"}).content.decode()
+    assert "pressure" in chart_title(unknown)
+    desktop = client_for(w.p.agent).get(f"/iot/machines/{machine.pk}/", {"metric": "temperature"}).content.decode()
+    assert 'viewBox="0 0 900 350"' in desktop and "font-size:14px" in desktop and "<figcaption" in desktop

@@ -17,12 +17,75 @@ from django.utils.translation import gettext as _
 
 from fieldservice.iot.selectors.machines import Bucket
 
-WIDTH, HEIGHT = 900, 350
-LEFT, RIGHT, TOP = 70, 16, 18
-PLOT_BOTTOM = 236
-ALARM_LANE = (252, 268)
-ORDER_LANE = (280, 296)
-AXIS_Y = 326
+
+@dataclass(frozen=True)
+class Layout:
+    """The chart's geometry, in the units of its viewBox. The SVG is scaled to the width it is
+    given, so the viewBox's width sets how large the text and lines come out: the desktop's 900
+    units shrunk onto a phone's 360 pixels would make 14-unit labels 5 pixels high."""
+
+    width: int
+    height: int
+    left: int  # the value axis's labels to the left of this
+    right: int
+    top: int
+    plot_bottom: int
+    alarm_lane: tuple[int, int]
+    order_lane: tuple[int, int]
+    axis_y: int
+    font_size: int
+    lane_font_size: int  # the "Alarms" and "Orders" labels in the left margin
+    time_ticks: int
+    value_ticks: int
+    line_width: float
+    dot_radius: float
+    max_width: int  # CSS pixels the chart grows to at most
+    unit_y: int = 16  # the unit's line (its top), above the value axis
+    caption: bool = True  # the description printed under the chart (always in its <desc>)
+    flush: bool = False  # the chart takes its panel's whole width (no figure margins)
+
+
+DESKTOP = Layout(
+    width=900,
+    height=350,
+    left=70,
+    right=16,
+    top=18,
+    plot_bottom=236,
+    alarm_lane=(252, 268),
+    order_lane=(280, 296),
+    axis_y=326,
+    font_size=14,
+    lane_font_size=14,
+    time_ticks=6,
+    value_ticks=5,
+    line_width=1.6,
+    dot_radius=2.5,
+    max_width=900,
+)
+# About a phone's width in CSS pixels, so the text comes out at its own size; three time ticks and
+# four values, which fit without crowding at that width.
+PHONE = Layout(
+    width=360,
+    height=300,
+    left=50,
+    right=10,
+    top=24,
+    plot_bottom=196,
+    alarm_lane=(208, 224),
+    order_lane=(232, 248),
+    axis_y=276,
+    font_size=15,
+    lane_font_size=12,
+    time_ticks=3,
+    value_ticks=4,
+    line_width=2.4,
+    dot_radius=3.5,
+    max_width=560,
+    unit_y=2,
+    caption=False,
+    flush=True,
+)
 
 
 @dataclass
@@ -66,22 +129,25 @@ def render_chart(
     orders=(),
     thresholds: list[tuple[str, float]] = (),
     period_label: str = "",
+    layout: Layout = DESKTOP,
 ) -> str:
-    """The chart's SVG markup (or its empty state when there are no readings in the period)."""
+    """The chart's SVG markup (or its empty state when there are no readings in the period), drawn
+    for the desktop page unless another layout (`PHONE`) is given."""
+    g = layout
     span = (end - start).total_seconds()
-    plot_width = WIDTH - LEFT - RIGHT
+    plot_width = g.width - g.left - g.right
 
     def x_of(moment: dt.datetime) -> float:
         seconds = (moment - start).total_seconds()
-        return round(LEFT + plot_width * min(max(seconds / span, 0.0), 1.0), 1)
+        return round(g.left + plot_width * min(max(seconds / span, 0.0), 1.0), 1)
 
     lows = [b.low for b in buckets] + [value for _kind, value in thresholds]
     highs = [b.high for b in buckets] + [value for _kind, value in thresholds]
-    ticks = nice_ticks(min(lows), max(highs)) if buckets else []
+    ticks = nice_ticks(min(lows), max(highs), g.value_ticks) if buckets else []
     bottom, top = (ticks[0], ticks[-1]) if ticks else (0.0, 1.0)
 
     def y_of(value: float) -> float:
-        return round(PLOT_BOTTOM - (PLOT_BOTTOM - TOP) * (value - bottom) / ((top - bottom) or 1.0), 1)
+        return round(g.plot_bottom - (g.plot_bottom - g.top) * (value - bottom) / ((top - bottom) or 1.0), 1)
 
     line = " ".join(f"{x_of(b.at)},{y_of(b.mean)}" for b in buckets)
     band = " ".join(
@@ -102,14 +168,15 @@ def render_chart(
         )
         for order in orders
     ]
-    # Time axis: six ticks; hours shown when the period is eight days or less.
+    # Time axis: the layout's ticks, evenly; hours shown when the period is eight days or less.
     with_hours = span <= 8 * 86400
     time_ticks = []
-    for index in range(6):
-        moment = start + dt.timedelta(seconds=span * index / 5)
+    last = g.time_ticks - 1
+    for index in range(g.time_ticks):
+        moment = start + dt.timedelta(seconds=span * index / last)
         local = timezone.localtime(moment)
         text = date_format(local, "m-d H:i" if with_hours else "Y-m-d")
-        time_ticks.append((x_of(moment), text, "end" if index == 5 else ("start" if index == 0 else "middle")))
+        time_ticks.append((x_of(moment), text, "end" if index == last else ("start" if index == 0 else "middle")))
     title = _("%(metric)s of %(machine)s, %(period)s") % {
         "metric": metric,
         "machine": machine_label,
@@ -136,17 +203,19 @@ def render_chart(
     return render_to_string(
         "iot/_chart.html",
         {
-            "width": WIDTH,
-            "height": HEIGHT,
-            "left": LEFT,
-            "right": WIDTH - RIGHT,
-            "top": TOP,
-            "plot_bottom": PLOT_BOTTOM,
-            "alarm_lane": ALARM_LANE,
-            "alarm_height": ALARM_LANE[1] - ALARM_LANE[0],
-            "order_lane": ORDER_LANE,
-            "order_mid": (ORDER_LANE[0] + ORDER_LANE[1]) / 2,
-            "axis_y": AXIS_Y,
+            "layout": g,
+            "width": g.width,
+            "height": g.height,
+            "left": g.left,
+            "right": g.width - g.right,
+            "top": g.top,
+            "plot_bottom": g.plot_bottom,
+            "alarm_lane": g.alarm_lane,
+            "alarm_height": g.alarm_lane[1] - g.alarm_lane[0],
+            "order_lane": g.order_lane,
+            "order_mid": (g.order_lane[0] + g.order_lane[1]) / 2,
+            "order_half": (g.order_lane[1] - g.order_lane[0]) / 2,
+            "axis_y": g.axis_y,
             "buckets": buckets,
             "line": line,
             "band": band,

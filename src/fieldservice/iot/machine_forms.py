@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from fieldservice.assets.forms import DateInput
 from fieldservice.customers.models import Customer
+from fieldservice.iot.selectors.machines import MAX_PERIOD_DAYS
 
 PERIODS = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}
-MAX_CUSTOM_DAYS = 366
+MAX_CUSTOM_DAYS = MAX_PERIOD_DAYS
 
 
 class ChartForm(forms.Form):

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from fieldservice.iot.api import devices, ingest, rules
+from fieldservice.iot.api import devices, ingest, machines, rules
 
 router = Router(tags=["iot"])
-for topic in (ingest, devices, rules):
+for topic in (ingest, devices, rules, machines):
     router.add_router("", topic.router)

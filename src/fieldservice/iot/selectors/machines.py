@@ -17,7 +17,21 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import DateTimeField, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -32,6 +46,7 @@ from fieldservice.workorders.selectors import ACTIVE_OR_DONE_ASSIGNMENT, work_or
 
 RECENT_DAYS = 30  # an engineer still sees the machine of an order he finished this long ago
 CHART_POINTS = 500  # at most this many buckets per series on a chart
+MAX_PERIOD_DAYS = 366  # the longest period a chart (page or API) spans
 
 
 def machines_for(actor: User, *, now: dt.datetime | None = None) -> QuerySet[Equipment]:
@@ -177,6 +192,21 @@ def filter_offline(machines: QuerySet[Equipment], *, text: str = "", customer=No
     if customer:
         machines = machines.filter(customer=customer)
     return machines
+
+
+def with_connection(machines: QuerySet[Equipment]) -> QuerySet[Equipment]:
+    """The machines with their presence loaded (`is_online` judges it) and `open_alarm_count`
+    annotated, for lists that show each machine's state."""
+    open_alarms = (
+        Alarm.objects.filter(equipment_id=OuterRef("pk"), cleared_at__isnull=True)
+        .order_by()
+        .values("equipment_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return machines.select_related("presence").annotate(
+        open_alarm_count=Coalesce(Subquery(open_alarms, output_field=IntegerField()), 0)
+    )
 
 
 @dataclass(frozen=True)

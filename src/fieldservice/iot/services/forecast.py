@@ -251,19 +251,67 @@ def forecast(
     )
     predictions = []
     for trend in trends:
-        threshold = thresholds.get((models.get(trend.equipment_id), trend.metric)) or thresholds.get(
-            (None, trend.metric)
-        )
-        if threshold is None or not confident(trend, now=now, min_r2=min_r2):
-            continue
-        days = crossing(trend, threshold, now)
-        if days is None or days > horizon_days:
-            continue
-        predictions.append(
-            Prediction(trend.equipment_id, trend.metric, threshold, trend, now + dt.timedelta(days=days), days)
-        )
+        threshold = _threshold_of(thresholds, models.get(trend.equipment_id), trend.metric)
+        prediction = _predict(trend, threshold, now=now, horizon_days=horizon_days, min_r2=min_r2)
+        if prediction is not None:
+            predictions.append(prediction)
     predictions.sort(key=lambda p: (p.crosses_at, p.equipment_id, p.metric))
     return predictions
+
+
+def _threshold_of(thresholds: dict, product_model_id: int | None, metric: str) -> Threshold | None:
+    """The machine's model's own threshold of the metric, else the every-model one."""
+    return thresholds.get((product_model_id, metric)) or thresholds.get((None, metric))
+
+
+def _predict(
+    trend: Trend, threshold: Threshold | None, *, now: dt.datetime, horizon_days: float, min_r2: float
+) -> Prediction | None:
+    """The crossing of a confident trend within the horizon, or None."""
+    if threshold is None or not confident(trend, now=now, min_r2=min_r2):
+        return None
+    days = crossing(trend, threshold, now)
+    if days is None or days > horizon_days:
+        return None
+    return Prediction(trend.equipment_id, trend.metric, threshold, trend, now + dt.timedelta(days=days), days)
+
+
+@dataclass(frozen=True)
+class MachineTrend:
+    """One watched metric of one machine: its fitted trend, its threshold, whether the fit is
+    trusted, and the crossing predicted within the horizon (None when there is none)."""
+
+    metric: str
+    threshold: Threshold
+    trend: Trend
+    confident: bool
+    prediction: Prediction | None
+
+
+def machine_trends(
+    equipment: Equipment, *, now: dt.datetime | None = None, horizon_days: float = HORIZON_DAYS
+) -> list[MachineTrend]:
+    """The trend of each metric a threshold watches for this machine, by metric; a metric without
+    readings enough to fit a line is left out. Call with a machine from `get_machine_for` (or
+    `may_see_machine`), which did the scoping."""
+    now = now or timezone.now()
+    thresholds = thresholds_by_model()
+    watched = {
+        metric: threshold
+        for metric in sorted({metric for _model, metric in thresholds})
+        if (threshold := _threshold_of(thresholds, equipment.product_model_id, metric)) is not None
+    }
+    trends = fit_trends(list(watched), now=now, equipment_ids=[equipment.pk])
+    return [
+        MachineTrend(
+            metric=trend.metric,
+            threshold=watched[trend.metric],
+            trend=trend,
+            confident=confident(trend, now=now),
+            prediction=_predict(trend, watched[trend.metric], now=now, horizon_days=horizon_days, min_r2=MIN_R2),
+        )
+        for trend in sorted(trends, key=lambda t: t.metric)
+    ]
 
 
 def confident(trend: Trend, *, now: dt.datetime, min_r2: float = MIN_R2) -> bool:

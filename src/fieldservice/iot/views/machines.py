@@ -5,6 +5,8 @@ forecast (/iot/forecast/) with "open a maintenance order"; the panels on the equ
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -20,7 +22,7 @@ from django.views.decorators.http import require_POST
 from fieldservice.core.errors import DomainError, require
 from fieldservice.core.listing import Column, Listing
 from fieldservice.customers.models import Customer
-from fieldservice.iot.chart import render_chart
+from fieldservice.iot.chart import DESKTOP, PHONE, render_chart
 from fieldservice.iot.choices import RuleKind
 from fieldservice.iot.machine_forms import ChartForm, OfflineFilterForm
 from fieldservice.iot.models import ThresholdRule
@@ -56,6 +58,9 @@ OFFLINE = Listing(
     export_name="offline-machines",
     export_title=gettext_lazy("Offline machines"),
 )
+
+
+PHONE_PERIOD = dt.timedelta(hours=24)
 
 
 def _view(user) -> None:
@@ -118,6 +123,25 @@ def _thresholds(equipment, metric: str) -> list[tuple[str, float]]:
     return [("≥" if rule.kind == RuleKind.ABOVE else "≤", float(rule.value)) for rule in rules]
 
 
+def _chart(request, state, metric: str, start, end, period_label: str, layout=DESKTOP) -> str:
+    """The chart of the machine's `metric` over [start, end), with its alarms and the orders the
+    user may see on the same time line."""
+    equipment = state.equipment
+    return render_chart(
+        machine_label=f"{equipment.product_model.code} #{equipment.serial_number}",
+        metric=metric,
+        unit=next((v.unit for v in state.latest if v.metric == metric), ""),
+        buckets=selectors.readings_series(equipment, metric, start, end),
+        start=start,
+        end=end,
+        alarms=selectors.alarms_between(equipment, start, end)[:200],
+        orders=selectors.orders_between(request.user, equipment, start, end)[:100],
+        thresholds=_thresholds(equipment, metric),
+        period_label=period_label,
+        layout=layout,
+    )
+
+
 @login_required
 def machine_detail(request, pk):
     equipment = selectors.get_machine_for(request.user, pk)
@@ -130,19 +154,7 @@ def machine_detail(request, pk):
     if metrics and (not form.is_bound or form.is_valid()):
         metric = (form.cleaned_data.get("metric") if form.is_bound else "") or metrics[0]
         start, end, period_label = form.window(now)
-        unit = next((v.unit for v in state.latest if v.metric == metric), "")
-        chart = render_chart(
-            machine_label=f"{equipment.product_model.code} #{equipment.serial_number}",
-            metric=metric,
-            unit=unit,
-            buckets=selectors.readings_series(equipment, metric, start, end),
-            start=start,
-            end=end,
-            alarms=selectors.alarms_between(equipment, start, end)[:200],
-            orders=selectors.orders_between(request.user, equipment, start, end)[:100],
-            thresholds=_thresholds(equipment, metric),
-            period_label=period_label,
-        )
+        chart = _chart(request, state, metric, start, end, period_label)
     return render(
         request,
         "iot/machine_detail.html",
@@ -213,7 +225,9 @@ def machine_panel(request, equipment) -> str:
 
 
 def phone_panel(request, order) -> str:
-    """The engineer's phone order page (slot "field.order"): the last readings of the machine."""
+    """The engineer's phone order page (slot "field.order"): the last readings of the machine and
+    the chart of one metric over the last 24 hours, drawn for the phone's width (`?iot_metric=`
+    picks the metric; the first one otherwise)."""
     user = request.user
     equipment = getattr(order, "equipment", None)
     if equipment is None or not getattr(user, "is_authenticated", False):
@@ -222,10 +236,19 @@ def phone_panel(request, order) -> str:
         equipment = selectors.get_machine_for(user, equipment.pk)
     except Http404:
         return ""
-    state = selectors.live_state(equipment)
+    now = timezone.now()
+    state = selectors.live_state(equipment, now=now)
     if not state.connected and not state.latest:
         return ""
-    return render_to_string("iot/_phone_panel.html", {"state": state, "equipment": equipment}, request=request)
+    metrics = [value.metric for value in state.latest]
+    metric = request.GET.get("iot_metric", "")
+    metric = metric if metric in metrics else (metrics[0] if metrics else "")
+    chart = _chart(request, state, metric, now - PHONE_PERIOD, now, _("Last 24 hours"), PHONE) if metric else ""
+    return render_to_string(
+        "iot/_phone_panel.html",
+        {"state": state, "equipment": equipment, "metrics": metrics, "metric": metric, "chart": chart},
+        request=request,
+    )
 
 
 urlpatterns = [
