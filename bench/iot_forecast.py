@@ -225,24 +225,31 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     from django.utils import timezone
 
+    end = timezone.now().replace(minute=0, second=0, microsecond=0)
+    return 0 if measure(machines=args.machines, days=args.days, warm_up=args.warm_up, seed=args.seed, end=end) else 1
+
+
+def measure(*, machines: int, days: int, warm_up: int, seed: int, end) -> bool:
+    """Simulate, evaluate, print the figures and one TARGET line per goal; True when all are met.
+    Empties the database's organisations, machines and readings first (bench/iot.py calls it
+    last, after its own measurement)."""
     from fieldservice.iot.services import forecast as forecasting
 
-    end = timezone.now().replace(minute=0, second=0, microsecond=0)
     began = time.perf_counter()
-    sim = simulate(machines=args.machines, days=args.days, seed=args.seed, end=end)
+    sim = simulate(machines=machines, days=days, seed=seed, end=end)
     kinds = {k: sum(m.kind == k for m in sim.machines) for k in ("drifting", "stable", "disturbed")}
     print(
         f"setup: {len(sim.machines)} machines ({kinds['drifting']} drifting, {kinds['stable']} stable, "
-        f"{kinds['disturbed']} disturbed), {sim.readings:,} hourly readings over {args.days} + 30 days "
-        f"(the forecast runs on the first {args.days}; failures in the last 30 judge its last predictions), "
+        f"{kinds['disturbed']} disturbed), {sim.readings:,} hourly readings over {days} + 30 days "
+        f"(the forecast runs on the first {days}; failures in the last 30 judge its last predictions), "
         f"{sum(len(m.failures) for m in sim.machines)} simulated failures, in {time.perf_counter() - began:.1f} s"
     )
     print(
         f"forecast: least squares over hourly means of the last {forecasting.LOOKBACK_DAYS} days, "
         f"R² >= {forecasting.MIN_R2}, >= {forecasting.MIN_POINTS} hours; horizon {forecasting.HORIZON_DAYS} days; "
-        f"run once a day from day {args.warm_up}"
+        f"run once a day from day {warm_up}"
     )
-    r = evaluate_on(sim, warm_up=args.warm_up)
+    r = evaluate_on(sim, warm_up=warm_up)
     q1, _q2, q3 = r["warning_quartiles"]
     print(
         f"caught {r['caught']} of {r['failures']} failures ({r['caught_share']:.0%}) at least a day ahead; "
@@ -254,7 +261,7 @@ def main() -> int:
         f"{r['never_failing_flagged']} of {r['never_failing']} ({r['never_failing_flagged_share']:.1%}); "
         f"false by kind of machine: {r['false_by_kind']}"
     )
-    strict = evaluate_on(sim, warm_up=args.warm_up, min_r2=0.8)
+    strict = evaluate_on(sim, warm_up=warm_up, min_r2=0.8)
     print(
         f"sensitivity, R² >= 0.8: caught {strict['caught_share']:.0%}, warning median "
         f"{strict['median_warning_days']:.1f} days, false alarms {strict['false_share']:.1%}"
@@ -275,7 +282,7 @@ def main() -> int:
     for name, value, target, ok in targets:
         verdict = "" if target == "no target" else (" OK" if ok else " MISSED")
         print(f"TARGET {name}: {value} ({target}){verdict}")
-    return 0 if all(ok for *_rest, ok in targets) else 1
+    return all(ok for *_rest, ok in targets)
 
 
 if __name__ == "__main__":

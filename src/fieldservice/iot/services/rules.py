@@ -204,14 +204,14 @@ def _held_fires(changes: Changes, rules: list[ThresholdRule], models) -> list[Fi
                 continue
             if since is None:
                 since = at
-            if at - since >= dt.timedelta(0) and at - since >= window:
+            if at - since >= window:  # a window is at least a minute
                 # Remembered apart: a later reading of the same batch may break the condition.
                 fired_at, fired_from = at, since
         if since is None:
             if (rule.pk, machine) in states:
                 broken[rule.pk].append(machine)
         elif states.get((rule.pk, machine)) != since:
-            holding.append(RuleState(rule_id=rule.pk, equipment_id=machine, since=since))
+            holding.append((rule.pk, machine, since))
         if fired_at is not None:
             evidence = [
                 _reading_evidence(rule.metric, at, value)
@@ -222,11 +222,27 @@ def _held_fires(changes: Changes, rules: list[ThresholdRule], models) -> list[Fi
     for rule_id, machines in broken.items():
         RuleState.objects.filter(rule_id=rule_id, equipment_id__in=any_of(machines)).delete()
     if holding:
-        holding.sort(key=lambda s: (s.rule_id, s.equipment_id))
-        RuleState.objects.bulk_create(
-            holding, update_conflicts=True, unique_fields=["rule", "equipment"], update_fields=["since"]
-        )
+        _hold(sorted(holding))
     return fires
+
+
+def _hold(holding: list[tuple[int, int, dt.datetime]]) -> None:
+    """Write (rule, machine, since) states, in one order (two processes wait, never deadlock).
+    On PostgreSQL as one statement of column arrays: a stream where many machines cross and
+    recross a threshold writes thousands a batch, and model instances cost more than the SQL."""
+    if connection.vendor == "postgresql":
+        insert_rows(
+            RuleState,
+            [{"rule_id": rule, "equipment_id": machine, "since": since} for rule, machine, since in holding],
+            on_conflict="(rule_id, equipment_id) DO UPDATE SET since = excluded.since",
+        )
+        return
+    RuleState.objects.bulk_create(
+        [RuleState(rule_id=rule, equipment_id=machine, since=since) for rule, machine, since in holding],
+        update_conflicts=True,
+        unique_fields=["rule", "equipment"],
+        update_fields=["since"],
+    )
 
 
 def _rule_fire(rule: ThresholdRule, machine: int, evidence: list[dict]) -> Fire:
