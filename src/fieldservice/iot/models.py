@@ -91,7 +91,10 @@ class LatestValue(models.Model):
     """The last value of each metric of each machine, kept apart so pages need not search the
     readings."""
 
-    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="latest_values")
+    # The unique (equipment, metric) serves the machine's lookups: no index of its own. Every
+    # message updates these rows; an index on a column it changes would make each update a new
+    # row version with index entries (see migration 0002: the pages are left half empty).
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="latest_values", db_index=False)
     metric = models.CharField(_("metric"), max_length=METRIC_LENGTH)
     value = models.FloatField(_("value"))
     unit = models.CharField(_("unit"), max_length=16, blank=True)
@@ -113,7 +116,9 @@ class Presence(models.Model):
 
     equipment = models.OneToOneField(Equipment, on_delete=models.CASCADE, primary_key=True, related_name="presence")
     device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    last_seen_at = models.DateTimeField(_("last seen"), db_index=True)
+    # Not indexed: every message updates it (migration 0002), and the offline list compares it
+    # with each machine's own interval, which an index on it alone does not serve.
+    last_seen_at = models.DateTimeField(_("last seen"))
     expected_interval_seconds = models.PositiveIntegerField(_("expected every (seconds)"), default=300)
 
     class Meta:
