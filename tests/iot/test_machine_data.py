@@ -228,10 +228,27 @@ def test_the_phone_chart_is_drawn_for_the_phone_width(world, client_for):
     def chart_title(page):
         return page[page.index('<title id="chart-title">') :].split("</title>")[0]
 
-    assert "pressure" in chart_title(page)  # the first metric by name
+    assert "Pressure" in chart_title(page)  # the first metric by name
     chosen = client.get(f"/m/orders/{w.visit.pk}/", {"iot_metric": "temperature"}).content.decode()
-    assert "temperature" in chart_title(chosen)
+    assert "Temperature" in chart_title(chosen)
     unknown = client.get(f"/m/orders/{w.visit.pk}/", {"iot_metric": "nothing"}).content.decode()
-    assert "pressure" in chart_title(unknown)
+    assert "Pressure" in chart_title(unknown)
     desktop = client_for(w.p.agent).get(f"/iot/machines/{machine.pk}/", {"metric": "temperature"}).content.decode()
     assert 'viewBox="0 0 900 350"' in desktop and "font-size:14px" in desktop and "<figcaption" in desktop
+
+
+def test_common_metrics_are_named_in_the_reader_s_language_and_others_as_the_device_sent_them(world, client_for):
+    w = world
+    machine = w.a_visited
+    iot.store_readings(machine, "temperature", [(ago(hours=1), 40.0)], unit="°C")
+    iot.store_readings(machine, "spindle_load", [(ago(hours=1), 0.4)])
+    client = client_for(w.p.agent)
+
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/iot/machines/{machine.pk}/", {"metric": "temperature"}).content.decode()
+    assert "<td>温度</td>" in page and "<td>spindle_load</td>" in page
+    assert '<option value="temperature" selected>温度</option>' in page
+
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/iot/machines/{machine.pk}/", {"metric": "temperature"}).content.decode()
+    assert "<td>Temperature</td>" in page and "<td>spindle_load</td>" in page

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from fieldservice.iot.metrics import metric_label
 from fieldservice.iot.selectors.machines import Bucket
 
 
@@ -178,7 +179,7 @@ def render_chart(
         text = date_format(local, "m-d H:i" if with_hours else "Y-m-d")
         time_ticks.append((x_of(moment), text, "end" if index == last else ("start" if index == 0 else "middle")))
     title = _("%(metric)s of %(machine)s, %(period)s") % {
-        "metric": metric,
+        "metric": metric_label(metric),
         "machine": machine_label,
         "period": period_label,
     }

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fieldservice.assets.forms import DateInput
 from fieldservice.customers.models import Customer
+from fieldservice.iot.metrics import metric_label
 from fieldservice.iot.selectors.machines import MAX_PERIOD_DAYS
 
 PERIODS = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}
@@ -33,7 +34,7 @@ class ChartForm(forms.Form):
 
     def __init__(self, *args, metrics=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["metric"].choices = [(m, m) for m in metrics]
+        self.fields["metric"].choices = [(m, metric_label(m)) for m in metrics]
 
     def clean(self):
         data = super().clean()
