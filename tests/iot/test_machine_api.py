@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from fieldservice.dispatch.assignments.services import dispatch_to_engineer, dispatch_to_provider
 from fieldservice.iot.choices import Severity
-from fieldservice.iot.models import Alarm
+from fieldservice.iot.models import Alarm, AlarmMapping
 from tests import factories
 from tests.iot import factories as iot
 
@@ -136,6 +136,7 @@ def test_live_state_of_one_machine(world, api_client_for):
     )
     Alarm.objects.create(equipment=machine, code="E8", raised_at=ago(hours=2))
     Alarm.objects.create(equipment=machine, code="E7", raised_at=ago(hours=3), cleared_at=ago(hours=2))
+    AlarmMapping.objects.create(code="E9", description="Hydraulic oil low")
     body = api_client_for(w.engineer).get(f"/api/v1/iot/machines/{machine.pk}").json()
     assert body["id"] == machine.pk and body["serial_number"] == machine.serial_number
     assert body["online"] is True and body["connected"] is True
@@ -145,9 +146,9 @@ def test_live_state_of_one_machine(world, api_client_for):
         ("temperature", 40.0, "°C"),
     ]
     assert dt.datetime.fromisoformat(body["latest"][0]["at"]) == ago(minutes=3)
-    assert [(a["code"], a["severity"], a["message"]) for a in body["open_alarms"]] == [
-        ("E9", "critical", "Oil low"),
-        ("E8", "warning", ""),
+    assert [(a["code"], a["description"], a["severity"], a["message"]) for a in body["open_alarms"]] == [
+        ("E9", "Hydraulic oil low", "critical", "Oil low"),
+        ("E8", None, "warning", ""),
     ]
     assert dt.datetime.fromisoformat(body["open_alarms"][0]["raised_at"]) == ago(hours=1)
     iot.heard_from(machine, ago(minutes=10), every_seconds=300)

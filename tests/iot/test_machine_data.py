@@ -252,3 +252,20 @@ def test_common_metrics_are_named_in_the_reader_s_language_and_others_as_the_dev
     client.cookies["django_language"] = "en"
     page = client.get(f"/iot/machines/{machine.pk}/", {"metric": "temperature"}).content.decode()
     assert "<td>Temperature</td>" in page and "<td>spindle_load</td>" in page
+
+
+def test_an_alarm_shows_what_the_administrator_wrote_for_its_code(world, client_for):
+    from fieldservice.iot.models import AlarmMapping
+
+    w = world
+    machine = w.a_visited
+    Alarm.objects.create(equipment=machine, code="TEMPERATURE_HIGH", message="oil 96 °C", raised_at=ago(hours=1))
+    Alarm.objects.create(equipment=machine, code="E77", raised_at=ago(hours=2))
+    AlarmMapping.objects.create(code="TEMPERATURE_HIGH", description="Hydraulic oil too hot")
+    client = client_for(w.p.agent)
+
+    page = client.get(f"/iot/machines/{machine.pk}/").content.decode()
+    assert "<strong>TEMPERATURE_HIGH</strong> Hydraulic oil too hot oil 96 °C" in page
+    assert "<strong>E77</strong> ·" in page  # an unmapped code, as the device sent it
+    listing = client.get("/iot/alarms/").content.decode()
+    assert "TEMPERATURE_HIGH · Hydraulic oil too hot" in listing and ">E77<" in listing

@@ -80,6 +80,9 @@ class LatestValueOut(Schema):
 class OpenAlarmOut(Schema):
     id: int
     code: str
+    description: str | None = Field(
+        None, validation_alias="described", description="The administrator's text for the code"
+    )
     severity: str
     message: str
     raised_at: dt.datetime

@@ -6,7 +6,7 @@ dispatched to the provider; a customer its own machines'."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from fieldservice.accounts.choices import OrganisationKind
@@ -27,10 +27,19 @@ def machine_scope(actor: User) -> Q | None:
     return Q(equipment_id__in=machines)
 
 
+def with_descriptions(alarms: QuerySet[Alarm]) -> QuerySet[Alarm]:
+    """Each alarm with `described`: what the administrator wrote for its code (the device sends
+    only the code), or None."""
+    mapping = AlarmMapping.objects.filter(code=OuterRef("code")).exclude(description="")
+    return alarms.annotate(described=Subquery(mapping.values("description")[:1]))
+
+
 def alarms_for(actor: User) -> QuerySet[Alarm]:
     if not may_view_machine_data(actor):
         return Alarm.objects.none()
-    alarms = Alarm.objects.select_related("equipment__product_model", "equipment__customer", "work_order")
+    alarms = with_descriptions(
+        Alarm.objects.select_related("equipment__product_model", "equipment__customer", "work_order")
+    )
     scope = machine_scope(actor)
     return alarms if scope is None else alarms.filter(scope)
 

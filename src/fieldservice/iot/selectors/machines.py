@@ -40,6 +40,7 @@ from fieldservice.accounts.models import User
 from fieldservice.accounts.permissions import Capability, can
 from fieldservice.assets.models import Equipment
 from fieldservice.iot.models import Alarm, Device, LatestValue, Presence, Reading
+from fieldservice.iot.selectors.alarms import with_descriptions
 from fieldservice.workorders.choices import OPEN_STATUSES
 from fieldservice.workorders.models import WorkOrder
 from fieldservice.workorders.selectors import ACTIVE_OR_DONE_ASSIGNMENT, work_orders_for
@@ -120,7 +121,9 @@ def live_state(equipment: Equipment, *, now: dt.datetime | None = None) -> LiveS
         expected_interval_seconds=presence.expected_interval_seconds if presence else None,
         online=is_online(presence, now),
         latest=list(LatestValue.objects.filter(equipment=equipment).order_by("metric")),
-        open_alarms=list(Alarm.objects.filter(equipment=equipment, cleared_at__isnull=True).order_by("-raised_at")),
+        open_alarms=list(
+            with_descriptions(Alarm.objects.filter(equipment=equipment, cleared_at__isnull=True)).order_by("-raised_at")
+        ),
         connected=presence is not None or Device.objects.filter(machines=equipment).exists(),
     )
 

@@ -30,7 +30,7 @@ ALARMS = Listing(
     columns=[
         Column(gettext_lazy("Machine"), _machine),
         Column(gettext_lazy("Customer"), lambda a: a.equipment.customer.name),
-        Column(gettext_lazy("Alarm code"), lambda a: a.code),
+        Column(gettext_lazy("Alarm code"), lambda a: f"{a.code} · {a.described}" if a.described else a.code),
         Column(
             gettext_lazy("Severity"),
             lambda a: a.get_severity_display(),
