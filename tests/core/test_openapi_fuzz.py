@@ -3,7 +3,7 @@ and as a customer: no answer may be a server error, and every documented answer 
 
 Path ids are drawn from the seeded rows (plus ids no row has, up to beyond 64 bits) so operations
 reach real objects; everything else is generated from the document, valid and invalid values alike.
-The examples per operation are bounded so the module takes a minute or two on two cores: 20 on
+The examples per operation are bounded so the module takes a minute or two on two cores: 12 on
 PostgreSQL, the production database (where an integer overflow or a type the server refuses
 shows), 8 on SQLite, where the same operations run as a quicker second pass (FSM_FUZZ_EXAMPLES
 sets either)."""
@@ -32,7 +32,7 @@ from tests import factories
 
 MAX_EXAMPLES = int(
     os.environ.get("FSM_FUZZ_EXAMPLES")
-    or (20 if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")) else 8)
+    or (12 if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")) else 8)
 )
 # Only the operations whose path starts with this (FSM_FUZZ_PATHS=/api/v1/billing/): one app's run.
 ONLY_PATHS = os.environ.get("FSM_FUZZ_PATHS", "")

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from decimal import Decimal
@@ -72,13 +73,7 @@ def insert_rows(
     rows of a hot path (the readings of machines) at the cost of two statements more."""
     if not rows:
         return [] if returning else None
-    # An automatic key is the database's to give (unless the rows name it: ids taken beforehand
-    # with `reserve_ids`); a key that is a field (a one-to-one) is the row's.
-    fields = [
-        f
-        for f in model._meta.concrete_fields
-        if not (f.primary_key and f.get_internal_type().endswith("AutoField") and f.attname not in rows[0])
-    ]
+    fields = _written_fields(model, rows)
     if connection.vendor != "postgresql":
         model.objects.bulk_create(
             (model(**{f.attname: _value(f, row, constants) for f in fields}) for row in rows),
@@ -137,28 +132,53 @@ def insert_rows(
 STAGED_ROWS = 1000
 
 
+def _written_fields(model, rows: list[dict]) -> list:
+    """The fields a write of `rows` fills: an automatic key is the database's to give (unless the
+    rows name it: ids taken beforehand with `reserve_ids`); a key that is a field (a one-to-one)
+    is the row's."""
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and f.get_internal_type().endswith("AutoField") and f.attname not in rows[0])
+    ]
+
+
 def _staged_insert(model, fields, rows: list[dict], constants: dict, *, on_conflict: str, returning: str):
-    """COPY the rows into a temporary table shaped like the columns written (no constraints), then
-    one INSERT ... SELECT with the ON CONFLICT and RETURNING clauses: COPY's speed where COPY alone
-    cannot skip a conflict (a redelivered reading) or return what it wrote."""
+    """COPY the rows into a staging table, then one INSERT ... SELECT with the ON CONFLICT and
+    RETURNING clauses: COPY's speed where COPY alone cannot skip a conflict (a redelivered
+    reading) or return what it wrote."""
+    with staged_rows(model, rows, fields=fields, **constants) as (staging, columns), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT {columns} FROM {staging}"
+            + (f" ON CONFLICT {on_conflict}" if on_conflict else "")
+            + (f" RETURNING {connection.ops.quote_name(returning)}" if returning else "")
+        )
+        return [row[0] for row in cursor.fetchall()] if returning else None
+
+
+@contextmanager
+def staged_rows(model, rows: list[dict], *, fields=None, **constants):
+    """PostgreSQL: `rows` of `model` (as `insert_rows` takes them) COPYed into a temporary table
+    shaped like its columns, without constraints; yields (the table's quoted name, its quoted
+    columns) for the caller's statements (an insert that skips conflicts, a second table derived
+    from the same rows without sending them twice), and drops it after them. A transaction of its
+    own outside one; inside one, no savepoint (an error rolls the caller back)."""
+    if fields is None:
+        fields = _written_fields(model, rows)
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
     staging = quote(f"staged_{model._meta.db_table}"[:63])
     columns = ", ".join(quote(f.column) for f in fields)
-    # A transaction of its own outside one; inside one, no savepoint (an error rolls the caller back).
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        # Dropped at the end of this call (so the same transaction may stage again), and at commit
-        # or rollback in any case.
-        cursor.execute(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")
-        _copy_rows(model, fields, rows, constants, into=staging)
+        # Dropped after the caller's statements (so the same transaction may stage again), and at
+        # commit or rollback in any case.
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"  # noqa: S608
-            + (f" ON CONFLICT {on_conflict}" if on_conflict else "")
-            + (f" RETURNING {quote(returning)}" if returning else "")
+            f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {columns} "  # noqa: S608
+            f"FROM {quote(model._meta.db_table)} WITH NO DATA"
         )
-        written = [row[0] for row in cursor.fetchall()] if returning else None
+        _copy_rows(model, fields, rows, constants, into=staging)
+        yield staging, columns
         cursor.execute(f"DROP TABLE {staging}")
-    return written
 
 
 def _copy_rows(model, fields, rows: list[dict], constants: dict, *, into: str = "") -> None:

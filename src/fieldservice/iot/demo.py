@@ -41,9 +41,9 @@ from fieldservice.iot.services.ingest import Envelope, ingest
 from fieldservice.iot.simulation import METRICS, Drift, LiveMachine
 from fieldservice.workorders.models import FaultCategory
 
-MACHINES = 12
+MACHINES = 12  # at the demo's full scale; a small demo (the tests') has fewer and a shorter history
 HISTORY_DAYS = 30
-HISTORY_EVERY = dt.timedelta(minutes=30)
+HISTORY_EVERY = dt.timedelta(hours=1)
 LIVE_INTERVAL_SECONDS = 15  # between two messages of a demo device while the demo runs
 EXPECTED_INTERVAL_SECONDS = 120  # silent longer than this: offline
 SILENT_SUFFIX = " 仓库网关"  # the device the demo keeps silent (the offline list's example)
@@ -131,7 +131,12 @@ def worn_machine(serials: list[str]) -> str:
 # --------------------------------------------------------------------------- seed
 
 
-def seed(*, rng: random.Random, admin: User, now: dt.datetime | None = None) -> None:
+def history_days(scale: float) -> int:
+    """Days of readings: a month, or two weeks in a small demo (enough for the forecast's fit)."""
+    return HISTORY_DAYS if scale >= 0.5 else 15
+
+
+def seed(*, rng: random.Random, admin: User, now: dt.datetime | None = None, scale: float = 1.0) -> None:
     """The demo's connected machines (see the module's doc)."""
     now = now or timezone.now()
     categories = {c.code: c for c in FaultCategory.objects.filter(code__in=_category_codes())}
@@ -156,7 +161,7 @@ def seed(*, rng: random.Random, admin: User, now: dt.datetime | None = None) -> 
             priority=priority,
         )
     _dispatch_rule(admin)
-    groups, visited = _machine_groups(rng)
+    groups, visited = _machine_groups(rng, max(5, round(MACHINES * min(scale, 1.0))))
     if not groups:
         return
     tokens: dict[str, str] = {}
@@ -174,7 +179,7 @@ def seed(*, rng: random.Random, admin: User, now: dt.datetime | None = None) -> 
         devices.append((device, machines))
     live = [m.serial_number for d, ms in devices if not d.name.endswith(SILENT_SUFFIX) for m in ms]
     worn = worn_machine(live)
-    _history(devices, tokens, worn=worn, now=now, rng=rng)
+    _history(devices, tokens, worn=worn, now=now, rng=rng, days=history_days(scale))
     # A machine the engineer login is visiting (his colleagues cover its area), else any.
     in_alarm = next((s for s in [*visited, *live] if s != worn), live[0])
     _alarm_now(devices, tokens, in_alarm, now=now)
@@ -200,7 +205,7 @@ def _category_codes() -> set[str]:
     return {row[1] for row in ALARM_CODES.values()} | {row[5] for row in THRESHOLD_RULES}
 
 
-def _machine_groups(rng: random.Random) -> tuple[list[tuple[str, str, list[Equipment]]], list[str]]:
+def _machine_groups(rng: random.Random, count: int) -> tuple[list[tuple[str, str, list[Equipment]]], list[str]]:
     """[(device name, kind, machines)] and the serial numbers of the machines the engineer login
     is visiting: a gateway for the customer login's machines first, a
     device of its own for each machine the engineer login is visiting and for a few more, and
@@ -228,7 +233,7 @@ def _machine_groups(rng: random.Random) -> tuple[list[tuple[str, str, list[Equip
         groups.append((f"{machine.serial_number} 数据终端", DeviceKind.MACHINE, [machine]))
         taken.add(machine.pk)
     others = list(candidates.exclude(pk__in=taken).order_by("pk").values_list("pk", flat=True))
-    wanted = max(0, MACHINES - len(taken))
+    wanted = max(2, count - len(taken))  # two at least: one publishing, one silent
     picked = Equipment.objects.in_bulk(rng.sample(others, min(wanted, len(others))))
     chosen = sorted(picked.values(), key=lambda m: m.serial_number)
     for machine in chosen[:-1] if len(chosen) > 1 else chosen:
@@ -246,8 +251,8 @@ def _readings(machine: str, drifts: list[Drift], at: dt.datetime, rng: random.Ra
     ]
 
 
-def _history(devices, tokens: dict[str, str], *, worn: str, now: dt.datetime, rng: random.Random) -> None:
-    """A month of readings, every HISTORY_EVERY, stored a day at a time through `ingest`, as the
+def _history(devices, tokens: dict[str, str], *, worn: str, now: dt.datetime, rng: random.Random, days: int) -> None:
+    """`days` of readings, every HISTORY_EVERY, stored a day at a time through `ingest`, as the
     devices would have published them (the silent gateway stops SILENT_HOURS ago)."""
     drifts = {
         m.serial_number: [
@@ -259,7 +264,7 @@ def _history(devices, tokens: dict[str, str], *, worn: str, now: dt.datetime, rn
         for _device, machines in devices
         for m in machines
     }
-    start = now - dt.timedelta(days=HISTORY_DAYS)
+    start = now - dt.timedelta(days=days)
     at = start
     batch: list[Envelope] = []
     while at < now:

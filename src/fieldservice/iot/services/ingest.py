@@ -28,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from fieldservice.assets.choices import EquipmentStatus
 from fieldservice.assets.models import Equipment
-from fieldservice.core.db import any_of, insert_rows
+from fieldservice.core.db import any_of, insert_rows, staged_rows
 from fieldservice.iot import hooks, partitions
 from fieldservice.iot.choices import DeviceKind, RejectReason, Severity
 from fieldservice.iot.models import METRIC_LENGTH, Alarm, Device, LatestValue, Presence, Reading, Rejection
@@ -293,52 +293,56 @@ def _store(batch: list[_Parsed], now: dt.datetime) -> None:
             readings.setdefault((machine, metric, moment), (value, unit))  # the first of two the same
     changes = hooks.Changes(now=now)
     if readings:
-        partitions.ensure_months(moment for _m, _metric, moment in readings)
-        insert_rows(
-            Reading,
-            [
-                {"equipment_id": m, "metric": metric, "at": at, "value": value, "unit": unit}
-                for (m, metric, at), (value, unit) in readings.items()
-            ],
-            on_conflict="DO NOTHING",
-            staged=True,
-        )
-        _latest(readings)
+        partitions.ensure_months({moment for _m, _metric, moment in readings})
+        rows = [
+            {"equipment_id": m, "metric": metric, "at": at, "value": value, "unit": unit}
+            for (m, metric, at), (value, unit) in readings.items()
+        ]
+        if connection.vendor == "postgresql":
+            _store_staged(rows)
+        else:
+            insert_rows(Reading, rows, on_conflict="DO NOTHING")
+            _latest(readings)
         changes.readings = [(m, metric, at, value) for (m, metric, at), (value, _unit) in readings.items()]
     _presence(batch)
     _alarms(batch, changes)
     hooks.ingested(changes)
 
 
+def _store_staged(rows: list[dict]) -> None:
+    """PostgreSQL: the readings go in once, by COPY, into a staging table; from there into the
+    readings (a redelivered one skipped) and, the newest of each machine and metric, into the
+    latest values where the stored one is older. In one order (machine, metric): two processes
+    writing the same machines wait, never deadlock."""
+    latest = connection.ops.quote_name(LatestValue._meta.db_table)
+    with staged_rows(Reading, rows) as (staging, columns), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(Reading._meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT {columns} FROM {staging} ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(
+            f"INSERT INTO {latest} (equipment_id, metric, value, unit, at) "  # noqa: S608
+            f"SELECT DISTINCT ON (equipment_id, metric) equipment_id, metric, value, unit, at FROM {staging} "
+            "ORDER BY equipment_id, metric, at DESC "
+            "ON CONFLICT (equipment_id, metric) DO UPDATE SET value = excluded.value, unit = excluded.unit, "
+            f"at = excluded.at WHERE {latest}.at < excluded.at"
+        )
+
+
 def _latest(readings: dict) -> None:
-    """Keep each metric's newest value: written where the stored one is older, or missing."""
+    """Elsewhere (SQLite): keep each metric's newest value, written where the stored one is older,
+    or missing."""
     newest: dict[tuple[int, str], tuple[dt.datetime, float, str]] = {}
     for (machine, metric, at), (value, unit) in readings.items():
         known = newest.get((machine, metric))
         if known is None or at > known[0]:
             newest[(machine, metric)] = (at, value, unit)
     table = LatestValue._meta.db_table
-    upsert = (
-        f"(equipment_id, metric) DO UPDATE SET value = excluded.value, unit = excluded.unit, "
-        f"at = excluded.at WHERE {table}.at < excluded.at"
-    )
-    if connection.vendor == "postgresql":
-        insert_rows(
-            LatestValue,
-            [
-                {"equipment_id": machine, "metric": metric, "value": value, "unit": unit, "at": at}
-                # In one order (machine, metric): two processes writing the same machines wait,
-                # never deadlock.
-                for (machine, metric), (at, value, unit) in sorted(newest.items())
-            ],
-            on_conflict=upsert,
-            staged=True,
-        )
-        return
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {table} (equipment_id, metric, value, unit, at) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
-            "ON CONFLICT " + upsert,
+            f"ON CONFLICT (equipment_id, metric) DO UPDATE SET value = excluded.value, unit = excluded.unit, "
+            f"at = excluded.at WHERE {table}.at < excluded.at",
             [(machine, metric, value, unit, at) for (machine, metric), (at, value, unit) in sorted(newest.items())],
         )
 

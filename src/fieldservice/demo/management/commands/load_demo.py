@@ -537,7 +537,7 @@ class DemoBuilder:
                 engineer=User.objects.get(username="engineer"),
             )
             self.step("  connected machines: devices, a month of readings, one machine in alarm")
-            iot_demo.seed(rng=random.Random(self.rng.getrandbits(32)), admin=self.admin)
+            iot_demo.seed(rng=random.Random(self.rng.getrandbits(32)), admin=self.admin, scale=self.scale)
         return [
             ("engineers", len(self.engineers) + len(self.provider_engineers)),
             ("parts", len(self.parts)),
