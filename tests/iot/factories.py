@@ -85,3 +85,36 @@ def threshold_rule(admin, metric="temperature", kind="above", **fields):
     if kind in ("above", "below", "rate"):
         fields.setdefault("value", 80.0)
     return create_threshold_rule(actor=admin, metric=metric, kind=kind, **fields)
+
+
+def machine_world(personas, now):
+    """Machines of customer A (one visited by an engineer of ours, one dispatched to provider B,
+    one alone) and of customer Z, each with a temperature five minutes before `now` and heard from
+    a minute before it: who may see which machine's data."""
+    from types import SimpleNamespace
+
+    from fieldservice.dispatch.assignments.services import dispatch_to_engineer, dispatch_to_provider
+
+    p = personas
+    engineer = factories.engineer(p.own)
+    a_visited = factories.equipment(p.customer_a, site=factories.site(p.customer_a, city="Ningbo"))
+    a_provider = factories.equipment(p.customer_a, site=factories.site(p.customer_a))
+    a_alone = factories.equipment(p.customer_a)
+    z_machine = factories.equipment(p.customer_z, site=factories.site(p.customer_z))
+    visit = factories.work_order(p.customer_a, actor=p.agent, equipment=a_visited)
+    dispatch_to_engineer(visit, actor=p.dispatcher, engineer=engineer)
+    for_provider = factories.work_order(p.customer_a, actor=p.agent, equipment=a_provider)
+    dispatch_to_provider(for_provider, actor=p.dispatcher, provider=p.provider)
+    for machine in (a_visited, a_provider, a_alone, z_machine):
+        store_readings(machine, "temperature", [(now - dt.timedelta(minutes=5), 40.0)], unit="°C")
+        heard_from(machine, now - dt.timedelta(minutes=1))
+    return SimpleNamespace(
+        p=p,
+        engineer=engineer,
+        a_visited=a_visited,
+        a_provider=a_provider,
+        a_alone=a_alone,
+        z_machine=z_machine,
+        visit=visit,
+        for_provider=for_provider,
+    )

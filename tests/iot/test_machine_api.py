@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fieldservice.dispatch.assignments.services import dispatch_to_engineer, dispatch_to_provider
 from fieldservice.iot.choices import Severity
 from fieldservice.iot.models import Alarm, AlarmMapping
 from tests import factories
@@ -25,33 +24,7 @@ def ago(**delta):
 
 @pytest.fixture
 def world(personas):
-    """Machines of customer A (one visited by an engineer of ours, one dispatched to provider B,
-    one alone) and of customer Z, each with a temperature and heard from a minute ago."""
-    p = personas
-    engineer = factories.engineer(p.own)
-    a_visited = factories.equipment(p.customer_a, site=factories.site(p.customer_a, city="Ningbo"))
-    a_provider = factories.equipment(p.customer_a, site=factories.site(p.customer_a))
-    a_alone = factories.equipment(p.customer_a)
-    z_machine = factories.equipment(p.customer_z, site=factories.site(p.customer_z))
-    visit = factories.work_order(p.customer_a, actor=p.agent, equipment=a_visited)
-    dispatch_to_engineer(visit, actor=p.dispatcher, engineer=engineer)
-    for_provider = factories.work_order(p.customer_a, actor=p.agent, equipment=a_provider)
-    dispatch_to_provider(for_provider, actor=p.dispatcher, provider=p.provider)
-    for machine in (a_visited, a_provider, a_alone, z_machine):
-        iot.store_readings(machine, "temperature", [(ago(minutes=5), 40.0)], unit="°C")
-        iot.heard_from(machine, ago(minutes=1))
-    return type(
-        "World",
-        (),
-        {
-            "p": p,
-            "engineer": engineer,
-            "a_visited": a_visited,
-            "a_provider": a_provider,
-            "a_alone": a_alone,
-            "z_machine": z_machine,
-        },
-    )
+    return iot.machine_world(personas, NOW)
 
 
 def _ids(response) -> list[int]:

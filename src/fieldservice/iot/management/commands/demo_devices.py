@@ -47,8 +47,8 @@ class Command(BaseCommand):
         machines = sum(len(rows) for rows in fleet.values())
         self.stdout.write(
             f"Demo devices: {len(simulated)} devices, {machines} machines publishing every {interval:g} s over {door}; "
-            f"a machine overheats {demo.OVERHEAT_FIRST.seconds // 60} minutes from now, "
-            f"another every {demo.OVERHEAT_EVERY.seconds // 60} minutes."
+            f"a machine overheats {demo.OVERHEAT_FIRST.seconds // 60} min from now, "
+            f"another every {demo.OVERHEAT_EVERY.seconds // 60} min."
         )
         self.stdout.flush()
         sent = publish(simulated, fleet, publisher, interval=interval, duration=duration)
