@@ -7,8 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from fieldservice.core import db
-from fieldservice.core.db import insert_rows, instances_of
+from fieldservice.core.db import insert_rows, instances_of, staged_rows
 from fieldservice.workorders.models import WorkOrder, WorkOrderEvent
 from tests import factories
 
@@ -58,40 +57,54 @@ def test_identical_rows_are_each_inserted():
     assert WorkOrderEvent.objects.filter(work_order=order, action="same").count() == 3
 
 
-@pytest.fixture(params=["one statement", "staged"])
-def path(request, monkeypatch):
-    """Inserts with ON CONFLICT or RETURNING: a large batch goes through a temporary table filled by
-    COPY (PostgreSQL); the tests take that way with a threshold of one row, too."""
-    if request.param == "staged":
-        monkeypatch.setattr(db, "STAGED_ROWS", 1)
-    return {"staged": request.param == "staged"}
+def through_staging(model, rows, *, on_conflict="", returning="", **constants):
+    """What ingest does with `staged_rows`: COPY into the staging table, then its own INSERT."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with staged_rows(model, rows, **constants) as (staging, columns), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"
+            + (f" ON CONFLICT {on_conflict}" if on_conflict else "")
+            + (f" RETURNING {returning}" if returning else "")
+        )
+        return [row[0] for row in cursor.fetchall()] if returning else None
 
 
-def test_staged_rows_come_back_as_they_went_in_and_return_what_they_wrote(path):
+@pytest.fixture(params=["one statement", "staged by COPY"])
+def write(request):
+    """Inserts with ON CONFLICT or RETURNING: insert_rows' one statement, or a staging table
+    filled by COPY (PostgreSQL only)."""
+    if request.param == "one statement":
+        return insert_rows
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY into a staging table is PostgreSQL's")
+    return through_staging
+
+
+def test_staged_rows_come_back_as_they_went_in_and_return_what_they_wrote(write):
     order = factories.work_order()
     at = timezone.now()
     rows = [
         {"work_order_id": order.pk, "action": f"staged{n}", "note": note, "payload": {"note": note}}
         for n, note in enumerate(AWKWARD)
     ]
-    ids = insert_rows(WorkOrderEvent, rows, on_conflict="DO NOTHING", returning="id", at=at, **path)
+    ids = write(WorkOrderEvent, rows, on_conflict="DO NOTHING", returning="id", at=at)
     events = list(WorkOrderEvent.objects.filter(work_order=order, action__startswith="staged").order_by("pk"))
     assert [e.note for e in events] == AWKWARD and [e.payload["note"] for e in events] == AWKWARD
     assert {e.at for e in events} == {at}
     if connection.vendor == "postgresql":
         assert sorted(ids) == [e.pk for e in events]
     # Twice in one transaction: the staging table of the first call is gone.
-    insert_rows(WorkOrderEvent, rows[:2], on_conflict="DO NOTHING", returning="id", at=at, **path)
+    write(WorkOrderEvent, rows[:2], on_conflict="DO NOTHING", returning="id", at=at)
     assert WorkOrderEvent.objects.filter(work_order=order, action__startswith="staged").count() == len(AWKWARD) + 2
 
 
-def test_rows_that_skip_conflicts_return_what_they_wrote(path):
+def test_rows_that_skip_conflicts_return_what_they_wrote(write):
     order = factories.work_order()
     part_a, part_b = factories.part(), factories.part()
     from fieldservice.workorders.models import NeededPart
 
     insert_rows(NeededPart, [{"work_order_id": order.pk, "part_id": part_a.pk, "quantity": Decimal("1")}])
-    written = insert_rows(
+    written = write(
         NeededPart,
         [
             {"work_order_id": order.pk, "part_id": part_a.pk, "quantity": Decimal("5")},
@@ -99,7 +112,6 @@ def test_rows_that_skip_conflicts_return_what_they_wrote(path):
         ],
         on_conflict="(work_order_id, part_id) DO NOTHING",
         returning="part_id",
-        **path,
     )
     if connection.vendor == "postgresql":
         assert written == [part_b.pk]

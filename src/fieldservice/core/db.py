@@ -57,9 +57,7 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def insert_rows(
-    model, rows: list[dict], *, on_conflict: str = "", returning: str = "", staged: bool = False, **constants
-) -> list | None:
+def insert_rows(model, rows: list[dict], *, on_conflict: str = "", returning: str = "", **constants) -> list | None:
     """Insert many rows of `model` in one statement: `rows` give each row's values by attribute
     name (`work_order_id`), `constants` the values every row shares; a field named in neither
     gets its default. On PostgreSQL each column travels as one text[] literal cast to the
@@ -68,9 +66,8 @@ def insert_rows(
     bulk_create. `on_conflict` ("DO NOTHING", or "(columns) DO NOTHING") skips the rows a unique
     constraint refuses, where a concurrent writer got there first (bulk_create's ignore_conflicts
     elsewhere). `returning` (a column) returns that column of the rows written, on PostgreSQL
-    (None elsewhere). `staged`: a batch of STAGED_ROWS rows or more that needs ON CONFLICT or
-    RETURNING goes in through a temporary table filled by COPY (PostgreSQL), faster for the many
-    rows of a hot path (the readings of machines) at the cost of two statements more."""
+    (None elsewhere). A hot path with many rows that needs ON CONFLICT (the readings of
+    machines) stages them by COPY instead: `staged_rows`."""
     if not rows:
         return [] if returning else None
     fields = _written_fields(model, rows)
@@ -84,8 +81,6 @@ def insert_rows(
     if not (on_conflict or returning):
         _copy_rows(model, fields, rows, constants)
         return None
-    if staged and len(rows) >= STAGED_ROWS:
-        return _staged_insert(model, fields, rows, constants, on_conflict=on_conflict, returning=returning)
     named = set().union(*rows)
     varying, shared = [], []
     for f in fields:
@@ -126,12 +121,6 @@ def insert_rows(
     return None
 
 
-# From this many rows, a staged insert that needs ON CONFLICT or RETURNING goes through a temporary
-# table filled by COPY: making the table costs about a millisecond, formatting thousands of values
-# into text arrays in Python (and the server parsing them back) costs more.
-STAGED_ROWS = 1000
-
-
 def _written_fields(model, rows: list[dict]) -> list:
     """The fields a write of `rows` fills: an automatic key is the database's to give (unless the
     rows name it: ids taken beforehand with `reserve_ids`); a key that is a field (a one-to-one)
@@ -141,20 +130,6 @@ def _written_fields(model, rows: list[dict]) -> list:
         for f in model._meta.concrete_fields
         if not (f.primary_key and f.get_internal_type().endswith("AutoField") and f.attname not in rows[0])
     ]
-
-
-def _staged_insert(model, fields, rows: list[dict], constants: dict, *, on_conflict: str, returning: str):
-    """COPY the rows into a staging table, then one INSERT ... SELECT with the ON CONFLICT and
-    RETURNING clauses: COPY's speed where COPY alone cannot skip a conflict (a redelivered
-    reading) or return what it wrote."""
-    with staged_rows(model, rows, fields=fields, **constants) as (staging, columns), connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT {columns} FROM {staging}"
-            + (f" ON CONFLICT {on_conflict}" if on_conflict else "")
-            + (f" RETURNING {connection.ops.quote_name(returning)}" if returning else "")
-        )
-        return [row[0] for row in cursor.fetchall()] if returning else None
 
 
 @contextmanager
